@@ -1,0 +1,184 @@
+# scnet — plain GNU make.  `make` builds everything into build/;
+# `make check` and `make demo` first install missing Debian packages.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+SANITIZE  ?= 0
+SHARED    ?= $(abspath ../shared)
+CC        ?= gcc
+ifeq ($(origin CC),default)
+CC        := gcc
+endif
+ARCH      ?= -march=native
+OPT       ?= -O2
+V         ?= 0
+ifeq ($(V),0)
+Q = @
+else
+Q =
+endif
+
+# Library flags come from pkg-config, evaluated lazily so that `make deps`
+# can run before the packages it installs are known to pkg-config.
+PKGS       = hdf5 igraph gsl zlib openblas
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+HDF5_LIBS_L = $(shell pkg-config --libs-only-L hdf5 2>/dev/null)
+# gsl's own CBLAS is left out on purpose: OpenBLAS provides cblas_* symbols.
+LDLIBS     = $(HDF5_LIBS_L) -lhdf5_hl -lhdf5 -ligraph -lgsl -lopenblas -llzf -lz -lm -lpthread
+
+WARN      = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CPPFLAGS  = -Ilibcore/include -Ikernels/include -D_GNU_SOURCE -DSN_VERSION=\"$(VERSION)\"
+CFLAGS    = -std=c11 $(OPT) -g $(ARCH) -fopenmp $(WARN) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS   = -fopenmp
+
+ifeq ($(SANITIZE),1)
+BUILD    := $(BUILD)/asan
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+NVCC      ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
+
+LIB_SRC    = $(wildcard libcore/src/*.c)
+KERN_SRC   = $(wildcard kernels/cpu/*.c)
+TOOL_SRC   = $(wildcard tools/scnet-*.c)
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+CUDA_SRC   = $(wildcard kernels/cuda/*.cu)
+
+LIB        = $(BUILD)/lib/libscnet.a
+KLIB       = $(BUILD)/lib/libscnet-kernels.a
+CUDA_LIB   = $(BUILD)/lib/libscnet-cuda.so
+TOOLS      = $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
+UNITS      = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+LIB_OBJ    = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+KERN_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(KERN_SRC))
+TOOL_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOL_SRC))
+
+ALL_TARGETS = $(TOOLS)
+ifneq ($(NVCC),)
+ifneq ($(CUDA_SRC),)
+ALL_TARGETS += $(CUDA_LIB)
+endif
+endif
+
+.PHONY: all deps check check-run unit tests venv demo bench fuzz install uninstall \
+        clean check-cuda bench-cuda check-reference man-lint
+.DEFAULT_GOAL := all
+
+all: $(ALL_TARGETS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(KLIB): $(KERN_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(LIB) $(KLIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(KLIB) $(LDLIBS) -ldl
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB) $(KLIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(KLIB) $(LDLIBS) -lcmocka -ldl
+
+# The CUDA backend is a plugin loaded with dlopen, so the programs start on
+# machines without an NVIDIA driver.
+$(CUDA_LIB): $(CUDA_SRC) $(wildcard kernels/include/scnet/*.h kernels/cuda/*.h)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  NVCC    $@")
+	$(Q)$(NVCC) -O3 -std=c++17 $(CUDA_ARCH) -Xcompiler -fPIC,-Wall,-Wextra,-Werror -Werror all-warnings \
+	  -Ilibcore/include -Ikernels/include -shared -o $@ $(CUDA_SRC) -lcublas -lcusparse
+
+unit: $(UNITS)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# Set-up: Debian packages and the Python test environment.
+
+DEB_PKGS = build-essential pkg-config libhdf5-dev libigraph-dev libgsl-dev libcmocka-dev \
+           libopenblas-dev zlib1g-dev liblzf-dev hdf5-plugin-lzf hdf5-tools python3-venv \
+           mandoc groff-base man-db clang libclang-rt-14-dev valgrind
+deps:
+	@sh tools/deps.sh $(DEB_PKGS)
+
+VENV_HASH = $(shell cat tests/requirements.txt | sha256sum | cut -c1-16)
+VENV_DIR  = $(HOME)/.cache/scnet/venv-$(VENV_HASH)
+venv: $(BUILD)/venv/.ok
+$(BUILD)/venv/.ok: tests/requirements.txt
+	@mkdir -p $(BUILD)
+	@sh tests/mkvenv.sh $(VENV_DIR) tests/requirements.txt
+	@rm -rf $(BUILD)/venv && ln -s $(VENV_DIR) $(BUILD)/venv
+	@touch $@
+
+# ---------------------------------------------------------------------------
+# Tests, demo, benchmarks.
+
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all unit venv
+	@BUILD=$(BUILD) SHARED=$(SHARED) SANITIZE=$(SANITIZE) bash tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) SHARED=$(SHARED) bash examples/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all venv
+	@BUILD=$(BUILD) SHARED=$(SHARED) bash bench/run.sh
+
+fuzz: all
+	@BUILD=$(BUILD) SHARED=$(SHARED) FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash tests/fuzz/run.sh
+
+check-cuda: all unit
+	@BUILD=$(BUILD) SHARED=$(SHARED) bash tests/cuda/run.sh
+
+bench-cuda: all
+	@BUILD=$(BUILD) SHARED=$(SHARED) bash bench/cuda.sh
+
+check-reference: all
+	@BUILD=$(BUILD) SHARED=$(SHARED) bash tests/reference/run.sh
+
+man-lint:
+	@for f in man/man*/*.[157]; do mandoc -Tlint -Wwarning $$f || exit 1; done
+
+# ---------------------------------------------------------------------------
+# Install.
+
+BINDIR  = $(DESTDIR)$(PREFIX)/bin
+LIBDIR  = $(DESTDIR)$(PREFIX)/lib/scnet
+MANDIR  = $(DESTDIR)$(PREFIX)/share/man
+SHAREDIR= $(DESTDIR)$(PREFIX)/share/scnet
+
+install: all
+	install -d $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man5 $(MANDIR)/man7 $(SHAREDIR)
+	install -m 755 $(TOOLS) $(BINDIR)/
+	if [ -f $(CUDA_LIB) ]; then install -d $(LIBDIR) && install -m 644 $(CUDA_LIB) $(LIBDIR)/; fi
+	install -m 644 $(wildcard man/man1/*.1) $(MANDIR)/man1/
+	install -m 644 $(wildcard man/man5/*.5) $(MANDIR)/man5/
+	install -m 644 $(wildcard man/man7/*.7) $(MANDIR)/man7/
+	cp -R share/. $(SHAREDIR)/
+
+uninstall:
+	rm -f $(addprefix $(BINDIR)/,$(notdir $(TOOLS)))
+	rm -f $(addprefix $(MANDIR)/man1/,$(notdir $(wildcard man/man1/*.1)))
+	rm -f $(addprefix $(MANDIR)/man5/,$(notdir $(wildcard man/man5/*.5)))
+	rm -f $(addprefix $(MANDIR)/man7/,$(notdir $(wildcard man/man7/*.7)))
+	rm -rf $(LIBDIR) $(SHAREDIR)
+
+clean:
+	rm -rf $(BUILD)

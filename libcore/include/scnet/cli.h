@@ -1,0 +1,69 @@
+/* Command-line conventions shared by every program: the common options,
+ * their help text, usage errors (exit 2), the closing line on stderr and
+ * error reporting (exit 1).  Programs splice SN_CLI_LONGOPTS into their own
+ * option table and pass every option through sn_cli_common() first. */
+#ifndef SCNET_CLI_H
+#define SCNET_CLI_H
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "scnet/err.h"
+
+typedef struct {
+    const char *prog;
+    void (*usage)(FILE *fp);
+    const char *output; /* -o [-] */
+    int threads;        /* -t [all cores] */
+    uint64_t seed;      /* --seed [42] */
+    int level;          /* SN_LOG_* from -q / -v */
+    const char *device; /* --device [auto] */
+    int argc;
+    char **argv;
+    double t0, c0;
+} sn_cli;
+
+enum {
+    SN_OPT_HELP = 0x1000,
+    SN_OPT_VERSION,
+    SN_OPT_SEED,
+    SN_OPT_DEVICE,
+    SN_OPT_PROG = 0x1100 /* programs number their long-only options from here */
+};
+
+/* Returned by sn_cli_common after --help/--version: exit 0 now. */
+#define SN_CLI_EXIT 2
+
+#define SN_CLI_SHORTOPTS "o:t:qv"
+#define SN_CLI_LONGOPTS                                                              \
+    {"help", no_argument, NULL, SN_OPT_HELP}, {"version", no_argument, NULL, SN_OPT_VERSION}, \
+    {"output", required_argument, NULL, 'o'}, {"threads", required_argument, NULL, 't'},      \
+    {"seed", required_argument, NULL, SN_OPT_SEED}, {"quiet", no_argument, NULL, 'q'},        \
+    {"verbose", no_argument, NULL, 'v'}
+#define SN_CLI_DEVICEOPT {"device", required_argument, NULL, SN_OPT_DEVICE}
+
+void sn_cli_init(sn_cli *c, const char *prog, void (*usage)(FILE *), int argc, char **argv);
+/* 1: handled; 0: not a common option; SN_CLI_EXIT: help/version printed;
+ * SN_EUSAGE: bad value or unknown option (message set). */
+int sn_cli_common(sn_cli *c, int opt, const char *arg);
+/* Print the common options' help lines (with --device when asked). */
+void sn_cli_usage_common(FILE *fp, int with_device);
+/* Apply -t, -q/-v; call once parsing is done. */
+void sn_cli_start(sn_cli *c);
+/* Record a usage error message; returns SN_EUSAGE. */
+int sn_cli_bad(const char *fmt, ...) SN_PRINTF(1, 2);
+/* End the program: rc < 0 prints "prog: message" (and a --help hint for
+ * usage errors) and returns 1 or 2; rc == 0 closes stdout, checks for
+ * write errors and prints the closing line.  Returns the exit status. */
+int sn_cli_finish(sn_cli *c, int rc);
+/* The full command line, shell-quoted; malloc'd. */
+char *sn_cli_cmdline(const sn_cli *c);
+
+/* Option values: parse or return SN_EUSAGE naming the option. */
+int sn_cli_int(const char *opt, const char *arg, long long lo, long long hi, long long *out) SN_WUR;
+int sn_cli_double(const char *opt, const char *arg, double lo, double hi, double *out) SN_WUR;
+/* One of a fixed list of words; returns its index. */
+int sn_cli_choice(const char *opt, const char *arg, const char *const *words, int *out) SN_WUR;
+
+#endif

@@ -1,0 +1,47 @@
+/* Output that is never half-written, and whole-input reading.
+ *
+ * An output path is written as a temporary file in the same directory and
+ * renamed over the target only when everything succeeded, so a failed or
+ * interrupted run leaves an existing file untouched.  "-" means standard
+ * output; binary data is refused when standard output is a terminal.
+ * SIGINT, SIGTERM and SIGHUP remove pending temporaries before exiting. */
+#ifndef SCNET_FILE_H
+#define SCNET_FILE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "scnet/err.h"
+
+typedef struct sn_out sn_out;
+
+/* Install the signal handlers (programs call this once, via sn_cli_init);
+ * prog starts the message printed when a signal ends the run. */
+void sn_file_signals(const char *prog);
+/* Nonzero once SIGINT/SIGTERM was received (long loops may poll it). */
+int sn_file_interrupted(void);
+
+/* Open an output.  binary: refuse a terminal for "-". */
+int sn_out_open(const char *path, int binary, sn_out **o) SN_WUR;
+FILE *sn_out_fp(sn_out *o);
+/* Path of the temporary file being written (NULL for stdout). */
+const char *sn_out_tmpname(const sn_out *o);
+const char *sn_out_path(const sn_out *o);
+int sn_out_is_stdout(const sn_out *o);
+/* Standard output or an existing non-regular file (device, FIFO): written
+ * directly, as a stream, with no temporary. */
+int sn_out_is_stream(const sn_out *o);
+/* Flush, check for write errors, fsync and rename into place.  On failure
+ * the temporary is removed and the target left as it was.  Frees o. */
+int sn_out_commit(sn_out *o) SN_WUR;
+/* Remove the temporary; frees o.  Safe on NULL. */
+void sn_out_abort(sn_out *o);
+
+/* Write n bytes to a descriptor, retrying short writes; error names what. */
+int sn_write_all(int fd, const void *buf, size_t n, const char *what) SN_WUR;
+/* Read a whole file ("-" = stdin) into a malloc'd buffer. */
+int sn_read_all(const char *path, unsigned char **buf, size_t *len) SN_WUR;
+/* Nonzero if path names an existing directory. */
+int sn_is_dir(const char *path);
+
+#endif

@@ -1,0 +1,36 @@
+/* HDF5 files as the programs use them: opened from a path or from standard
+ * input (as an in-memory file image), created atomically at a path (a
+ * temporary renamed on commit) or in memory for standard output.  Also
+ * registers the LZF filter (id 32000) that h5py/anndata use, so LZF-
+ * compressed inputs read without any plugin set-up. */
+#ifndef SCNET_H5_H
+#define SCNET_H5_H
+
+#include <hdf5.h>
+
+#include "scnet/err.h"
+
+typedef struct sn_h5 sn_h5;
+
+/* Open for reading.  path "-" reads all of stdin into memory.  Errors name
+ * the file: missing, not HDF5 ("not an HDF5 file"), truncated. */
+int sn_h5_open(const char *path, sn_h5 **f) SN_WUR;
+/* Create for writing: path "-" builds the file in memory and writes the
+ * image to stdout on commit (refused when stdout is a terminal). */
+int sn_h5_create(const char *path, sn_h5 **f) SN_WUR;
+/* Finish a created file: close it and rename into place / write it out.
+ * On error nothing is left behind.  Frees f. */
+int sn_h5_commit(sn_h5 *f) SN_WUR;
+/* Close a file opened for reading, or abandon a created one (its temporary
+ * is removed, the target untouched).  Safe on NULL. */
+void sn_h5_close(sn_h5 *f);
+hid_t sn_h5_id(const sn_h5 *f);
+/* Name for messages: the path, or "stdin"/"stdout". */
+const char *sn_h5_name(const sn_h5 *f);
+/* Nonzero if the file at path starts with the HDF5 signature (at offset 0,
+ * 512, 1024, ...).  "-" is not probed (returns -1). */
+int sn_h5_probe(const char *path);
+/* Turn HDF5's own error stack off (the library reports through sn_err). */
+void sn_h5_quiet(void);
+
+#endif

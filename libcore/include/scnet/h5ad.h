@@ -1,0 +1,96 @@
+/* AnnData (.h5ad) elements on disk, following the anndata on-disk spec
+ * (encoding-type / encoding-version attributes; see scnet-h5ad(5)).
+ *
+ * Paths are relative to loc ("obsm/X_pca", "uns/scnet/history").  Readers
+ * accept what anndata 0.8–0.12 writes (dense, CSR, CSC; any integer index
+ * width; float32/64 or integer values; gzip or LZF compression; string,
+ * categorical, numeric, boolean and nullable columns).  Writers produce
+ * files that anndata reads without warnings.  comp: 0 = uncompressed,
+ * 1–9 = gzip level.  Errors name the element ("obsm/X_pca: ..."); callers
+ * prefix the file name. */
+#ifndef SCNET_H5AD_H
+#define SCNET_H5AD_H
+
+#include <hdf5.h>
+#include <stdint.h>
+
+#include "scnet/err.h"
+#include "scnet/frame.h"
+#include "scnet/mat.h"
+
+/* The in-memory core of an AnnData object: X with its obs and var tables. */
+typedef struct {
+    sn_csr X; /* n_obs × n_var */
+    sn_frame obs, var;
+} sn_adata;
+
+void sn_adata_free(sn_adata *a);
+
+/* ---- whole files ---- */
+
+/* Check that fid is an AnnData file (root attributes or at least obs/var
+ * groups) and give its shape.  Pre-0.7 files (compound obs/var datasets)
+ * get "unsupported old .h5ad layout; re-save with anndata >= 0.8". */
+int sn_h5ad_check(hid_t fid, int64_t *n_obs, int64_t *n_var) SN_WUR;
+/* Read X (or layer when non-NULL, e.g. "counts") as CSR and obs/var. */
+int sn_h5ad_read(hid_t fid, const char *layer, sn_adata *a) SN_WUR;
+/* Initialise an empty file: root attributes and empty obsm, varm, obsp,
+ * varp, layers and uns groups. */
+int sn_h5ad_init(hid_t fid) SN_WUR;
+/* Write X, obs and var of a (with sn_h5ad_init first). */
+int sn_h5ad_write(hid_t fid, const sn_adata *a, int comp) SN_WUR;
+/* Copy every root element of src into dst (root attributes included),
+ * except the paths listed in skip (NULL-terminated; "obsm/X_scnet" skips
+ * one child of a group).  Lets a stage write "the input plus its fields"
+ * while preserving everything it does not understand. */
+int sn_h5ad_copy(hid_t src, hid_t dst, const char *const *skip) SN_WUR;
+/* Append entry to the string array uns/scnet/history (created if absent). */
+int sn_h5ad_history_append(hid_t fid, const char *entry) SN_WUR;
+
+/* ---- elements: query ---- */
+
+/* 1 if the path exists, else 0. */
+int sn_h5ad_exists(hid_t loc, const char *path);
+/* encoding-type of the element ("csr_matrix", "array", ...) into buf;
+ * "" when the attribute is absent. */
+int sn_h5ad_encoding(hid_t loc, const char *path, char *buf, size_t len) SN_WUR;
+/* Shape of a 2-D matrix element (dense or sparse). */
+int sn_h5ad_shape(hid_t loc, const char *path, int64_t *nrow, int64_t *ncol) SN_WUR;
+
+/* ---- elements: read ---- */
+
+int sn_h5ad_read_csr(hid_t loc, const char *path, sn_csr *m) SN_WUR;
+/* Dense float32 (a sparse element is densified). */
+int sn_h5ad_read_mat(hid_t loc, const char *path, sn_mat *m) SN_WUR;
+/* 1-D numeric array as doubles. */
+int sn_h5ad_read_vec(hid_t loc, const char *path, double **v, int64_t *n) SN_WUR;
+int sn_h5ad_read_strings(hid_t loc, const char *path, char ***s, int64_t *n) SN_WUR;
+int sn_h5ad_read_frame(hid_t loc, const char *path, sn_frame *f) SN_WUR;
+/* One column of a frame (path = "var/highly_variable"). */
+int sn_h5ad_read_col(hid_t loc, const char *path, sn_col *c) SN_WUR;
+int sn_h5ad_read_scalar(hid_t loc, const char *path, double *v) SN_WUR;
+/* A string scalar; *s malloc'd. */
+int sn_h5ad_read_str(hid_t loc, const char *path, char **s) SN_WUR;
+
+/* ---- elements: write (an existing element of the same name is replaced) ---- */
+
+int sn_h5ad_write_csr(hid_t loc, const char *name, const sn_csr *m, int comp) SN_WUR;
+int sn_h5ad_write_mat(hid_t loc, const char *name, const sn_mat *m, int comp) SN_WUR;
+int sn_h5ad_write_matd(hid_t loc, const char *name, const sn_matd *m, int comp) SN_WUR;
+int sn_h5ad_write_vec(hid_t loc, const char *name, const double *v, int64_t n, int comp) SN_WUR;
+int sn_h5ad_write_ivec(hid_t loc, const char *name, const int64_t *v, int64_t n, int comp) SN_WUR;
+int sn_h5ad_write_strings(hid_t loc, const char *name, char *const *s, int64_t n, int comp) SN_WUR;
+int sn_h5ad_write_frame(hid_t loc, const char *name, const sn_frame *f, int comp) SN_WUR;
+/* Add or replace one column of an existing frame (keeps column-order). */
+int sn_h5ad_write_col(hid_t loc, const char *frame, const sn_col *c, int comp) SN_WUR;
+int sn_h5ad_write_scalar(hid_t loc, const char *name, double v) SN_WUR;
+int sn_h5ad_write_int(hid_t loc, const char *name, int64_t v) SN_WUR;
+int sn_h5ad_write_bool(hid_t loc, const char *name, int v) SN_WUR;
+int sn_h5ad_write_str(hid_t loc, const char *name, const char *s) SN_WUR;
+/* Open or create the dict group at path (parents too, like mkdir -p);
+ * *g must be closed with H5Gclose. */
+int sn_h5ad_dict(hid_t loc, const char *path, hid_t *g) SN_WUR;
+/* Remove an element if present (1 removed, 0 absent). */
+int sn_h5ad_remove(hid_t loc, const char *path) SN_WUR;
+
+#endif

@@ -1,0 +1,190 @@
+#include "scnet/cli.h"
+#include "scnet/file.h"
+#include "scnet/log.h"
+#include "scnet/mem.h"
+#include "scnet/text.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern void openblas_set_num_threads(int);
+
+void sn_cli_init(sn_cli *c, const char *prog, void (*usage)(FILE *), int argc, char **argv)
+{
+    memset(c, 0, sizeof *c);
+    c->prog = prog;
+    c->usage = usage;
+    c->output = "-";
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    c->threads = n > 0 ? (int)n : 1;
+    c->seed = 42;
+    c->level = SN_LOG_WARN;
+    c->device = "auto";
+    c->argc = argc;
+    c->argv = argv;
+    c->t0 = sn_time();
+    c->c0 = sn_cputime();
+    opterr = 0;
+    sn_log_setup(prog, SN_LOG_WARN);
+    sn_file_signals(prog);
+}
+
+int sn_cli_bad(const char *fmt, ...)
+{
+    char m[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof m, fmt, ap);
+    va_end(ap);
+    return sn_err(SN_EUSAGE, "%s", m);
+}
+
+int sn_cli_int(const char *opt, const char *arg, long long lo, long long hi, long long *out)
+{
+    long long v = 0;
+    if (sn_parse_long(arg, &v) < 0 || v < lo || v > hi)
+        return sn_cli_bad("invalid value '%s' for %s (expected an integer in [%lld, %lld])", arg, opt, lo, hi);
+    *out = v;
+    return SN_OK;
+}
+
+int sn_cli_double(const char *opt, const char *arg, double lo, double hi, double *out)
+{
+    double v;
+    if (sn_parse_double(arg, &v) < 0 || v < lo || v > hi)
+        return sn_cli_bad("invalid value '%s' for %s (expected a number in [%g, %g])", arg, opt, lo, hi);
+    *out = v;
+    return SN_OK;
+}
+
+int sn_cli_choice(const char *opt, const char *arg, const char *const *words, int *out)
+{
+    char list[512] = "";
+    for (int i = 0; words[i]; i++) {
+        if (strcmp(arg, words[i]) == 0) {
+            *out = i;
+            return SN_OK;
+        }
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, words[i], sizeof list - strlen(list) - 1);
+    }
+    return sn_cli_bad("invalid value '%s' for %s (expected one of: %s)", arg, opt, list);
+}
+
+int sn_cli_common(sn_cli *c, int opt, const char *arg)
+{
+    long long v = 0;
+    switch (opt) {
+    case SN_OPT_HELP:
+        c->usage(stdout);
+        return SN_CLI_EXIT;
+    case SN_OPT_VERSION:
+        printf("%s %s\n", c->prog, SN_VERSION);
+        return SN_CLI_EXIT;
+    case 'o':
+        c->output = arg;
+        return 1;
+    case 't':
+        SN_TRY(sn_cli_int("-t/--threads", arg, 1, 4096, &v));
+        c->threads = (int)v;
+        return 1;
+    case SN_OPT_SEED:
+        SN_TRY(sn_cli_int("--seed", arg, 0, INT64_MAX, &v));
+        c->seed = (uint64_t)v;
+        return 1;
+    case 'q':
+        c->level = SN_LOG_QUIET;
+        return 1;
+    case 'v':
+        c->level = c->level < SN_LOG_INFO ? SN_LOG_INFO : SN_LOG_DEBUG;
+        return 1;
+    case SN_OPT_DEVICE:
+        if (strcmp(arg, "auto") && strcmp(arg, "cpu") && strncmp(arg, "cuda", 4))
+            return sn_cli_bad("invalid value '%s' for --device (expected auto, cpu, cuda or cuda:N)", arg);
+        c->device = arg;
+        return 1;
+    case '?':
+        if (optopt && optopt < 0x1000)
+            return sn_cli_bad("unknown option '-%c' or missing argument", optopt);
+        return sn_cli_bad("unknown option or missing argument: '%s'", c->argv[optind - 1]);
+    case ':':
+        return sn_cli_bad("option '%s' needs an argument", c->argv[optind - 1]);
+    }
+    return 0;
+}
+
+void sn_cli_usage_common(FILE *fp, int with_device)
+{
+    fprintf(fp, "\nCommon options:\n"
+                "  -o, --output FILE     output file, - for standard output [-]\n"
+                "  -t, --threads INT     worker threads [all cores]\n"
+                "      --seed INT        random seed [42]\n");
+    if (with_device)
+        fprintf(fp, "      --device DEV      auto, cpu, cuda or cuda:N [auto]\n");
+    fprintf(fp, "  -q, --quiet           no progress or summary on stderr\n"
+                "  -v, --verbose         more detail on stderr (repeat for debug)\n"
+                "      --help            print this help and exit\n"
+                "      --version         print the version and exit\n");
+}
+
+void sn_cli_start(sn_cli *c)
+{
+    sn_log_setup(c->prog, c->level);
+    omp_set_num_threads(c->threads);
+    openblas_set_num_threads(c->threads);
+}
+
+char *sn_cli_cmdline(const sn_cli *c)
+{
+    size_t n = 1;
+    for (int i = 0; i < c->argc; i++)
+        n += 4 * strlen(c->argv[i]) + 3;
+    char *s = sn_malloc(n, "the command line"), *p = s;
+    if (!s)
+        return NULL;
+    for (int i = 0; i < c->argc; i++) {
+        const char *a = c->argv[i];
+        int plain = *a != 0;
+        for (const char *q = a; *q && plain; q++)
+            plain = strchr("/._-=,:+@%0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", *q) != NULL;
+        if (i)
+            *p++ = ' ';
+        if (plain) {
+            p = stpcpy(p, a);
+            continue;
+        }
+        *p++ = '\'';
+        for (; *a; a++)
+            p = *a == '\'' ? stpcpy(p, "'\\''") : (*p++ = *a, p);
+        *p++ = '\'';
+    }
+    *p = 0;
+    return s;
+}
+
+int sn_cli_finish(sn_cli *c, int rc)
+{
+    if (rc >= 0 && (fflush(stdout) != 0 || ferror(stdout)))
+        rc = sn_err(SN_EIO, "stdout: write failed: %s", strerror(errno ? errno : EIO));
+    if (rc >= 0 && fclose(stdout) != 0)
+        rc = sn_err(SN_EIO, "stdout: write failed: %s", strerror(errno));
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s\n", c->prog, sn_errmsg());
+        if (rc == SN_EUSAGE)
+            fprintf(stderr, "Try '%s --help' for more information.\n", c->prog);
+        return rc == SN_EUSAGE ? 2 : 1;
+    }
+    if (c->level >= SN_LOG_WARN) {
+        char *cmd = sn_cli_cmdline(c), b[32];
+        fprintf(stderr, "%s: done; version %s; %s; real %.2f s; cpu %.2f s; peak RSS %s\n", c->prog,
+                SN_VERSION, cmd ? cmd : c->prog, sn_time() - c->t0, sn_cputime() - c->c0,
+                sn_fmt_bytes(sn_peak_rss(), b, sizeof b));
+        free(cmd);
+    }
+    return 0;
+}

@@ -1,0 +1,46 @@
+#include "scnet/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char msg[2048];
+
+int sn_err(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int sn_err_prefix(int code, const char *fmt, ...)
+{
+    char pre[1024], old[sizeof msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    memcpy(old, msg, sizeof msg);
+    size_t n = strlen(pre);
+    if (n >= sizeof msg)
+        n = sizeof msg - 1;
+    memcpy(msg, pre, n);
+    size_t m = strlen(old);
+    if (m > sizeof msg - 1 - n)
+        m = sizeof msg - 1 - n;
+    memcpy(msg + n, old, m);
+    msg[n + m] = 0;
+    return code;
+}
+
+const char *sn_errmsg(void)
+{
+    return msg[0] ? msg : "unknown error";
+}
+
+void sn_err_clear(void)
+{
+    msg[0] = 0;
+}

@@ -1,0 +1,286 @@
+#include "scnet/file.h"
+#include "scnet/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct sn_out {
+    char *path, *tmp;
+    FILE *fp;
+    int is_stdout, is_stream; /* stream: stdout or a non-regular file */
+};
+
+static int isatty_path(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_NOCTTY);
+    int r = fd >= 0 && isatty(fd);
+    if (fd >= 0)
+        close(fd);
+    return r;
+}
+
+/* Pending temporaries, removed by the signal handler.  A fixed table keeps
+ * the handler async-signal-safe. */
+#define MAX_PENDING 64
+static char *volatile pending[MAX_PENDING];
+static volatile sig_atomic_t got_signal;
+static char sig_prog[64] = "scnet";
+static mode_t file_mode = 0644;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+    for (int i = 0; i < MAX_PENDING; i++)
+        if (pending[i])
+            unlink(pending[i]);
+    static const char msg[] = ": interrupted, no output written\n";
+    (void)!write(STDERR_FILENO, sig_prog, strlen(sig_prog));
+    (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void sn_file_signals(const char *prog)
+{
+    snprintf(sig_prog, sizeof sig_prog, "%s", prog);
+    mode_t mask = umask(0);
+    umask(mask);
+    file_mode = 0666 & ~mask;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    /* A closed pipe becomes an EPIPE write error with a message, not a
+     * silent death. */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int sn_file_interrupted(void) { return got_signal != 0; }
+
+static void track(char *tmp, int add)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    for (int i = 0; i < MAX_PENDING; i++)
+        if (add ? !pending[i] : pending[i] == tmp) {
+            pending[i] = add ? tmp : NULL;
+            break;
+        }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+int sn_out_open(const char *path, int binary, sn_out **out)
+{
+    *out = NULL;
+    sn_out *o = sn_calloc(1, sizeof *o, "an output");
+    if (!o || !(o->path = sn_strdup(path))) {
+        free(o);
+        return SN_ENOMEM;
+    }
+    if (strcmp(path, "-") == 0) {
+        if (binary && isatty(STDOUT_FILENO)) {
+            sn_out_abort(o);
+            return sn_err(SN_EUSAGE, "refusing to write binary data to a terminal (use -o FILE or a pipe)");
+        }
+        o->is_stdout = o->is_stream = 1;
+        o->fp = stdout;
+        *out = o;
+        return SN_OK;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* A device or pipe (/dev/null, /dev/full, a FIFO): nothing to
+         * protect by renaming, and renaming would replace the node. */
+        if (S_ISDIR(st.st_mode)) {
+            sn_out_abort(o);
+            return sn_err(SN_EIO, "%s: is a directory", path);
+        }
+        if (binary && isatty_path(path)) {
+            sn_out_abort(o);
+            return sn_err(SN_EUSAGE, "refusing to write binary data to a terminal (%s)", path);
+        }
+        if (!(o->fp = fopen(path, "wb"))) {
+            int e = errno;
+            sn_out_abort(o);
+            return sn_err(SN_EIO, "%s: cannot open for writing: %s", path, strerror(e));
+        }
+        o->is_stream = 1;
+        *out = o;
+        return SN_OK;
+    }
+    size_t n = strlen(path) + 16;
+    if (!(o->tmp = sn_malloc(n, "a file name"))) {
+        sn_out_abort(o);
+        return SN_ENOMEM;
+    }
+    snprintf(o->tmp, n, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(o->tmp);
+        o->tmp = NULL;
+        sn_out_abort(o);
+        return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(e));
+    }
+    track(o->tmp, 1);
+    (void)fchmod(fd, file_mode);
+    if (!(o->fp = fdopen(fd, "wb"))) {
+        close(fd);
+        sn_out_abort(o);
+        return sn_err(SN_ENOMEM, "%s: cannot open output stream", path);
+    }
+    *out = o;
+    return SN_OK;
+}
+
+FILE *sn_out_fp(sn_out *o) { return o->fp; }
+const char *sn_out_tmpname(const sn_out *o) { return o->tmp; }
+const char *sn_out_path(const sn_out *o) { return o->path; }
+int sn_out_is_stdout(const sn_out *o) { return o->is_stdout; }
+int sn_out_is_stream(const sn_out *o) { return o->is_stream; }
+
+static void out_free(sn_out *o)
+{
+    if (o->tmp) {
+        track(o->tmp, 0);
+        free(o->tmp);
+    }
+    free(o->path);
+    free(o);
+}
+
+void sn_out_abort(sn_out *o)
+{
+    if (!o)
+        return;
+    if (o->fp && !o->is_stdout)
+        fclose(o->fp);
+    o->fp = NULL;
+    if (o->tmp)
+        unlink(o->tmp);
+    out_free(o);
+}
+
+int sn_out_commit(sn_out *o)
+{
+    const char *name = o->is_stdout ? "stdout" : o->path;
+    if (o->is_stream && !o->is_stdout) {
+        errno = 0;
+        int bad = fflush(o->fp) != 0 || ferror(o->fp);
+        int e = errno ? errno : EIO;
+        bad |= fclose(o->fp) != 0;
+        o->fp = NULL;
+        if (bad) {
+            e = errno && !e ? errno : e;
+            out_free(o);
+            return sn_err(SN_EIO, "%s: write failed: %s", name, strerror(e));
+        }
+        out_free(o);
+        return SN_OK;
+    }
+    if (got_signal) {
+        sn_out_abort(o);
+        return sn_err(SN_EINTR, "interrupted");
+    }
+    errno = 0;
+    if (fflush(o->fp) != 0 || ferror(o->fp)) {
+        int e = errno ? errno : EIO;
+        sn_out_abort(o);
+        return sn_err(SN_EIO, "%s: write failed: %s", name, strerror(e));
+    }
+    if (o->is_stdout) {
+        out_free(o);
+        return SN_OK;
+    }
+    int e = 0;
+    if (fsync(fileno(o->fp)) != 0 && errno != EINVAL)
+        e = errno;
+    if (fclose(o->fp) != 0 && !e)
+        e = errno;
+    o->fp = NULL;
+    if (!e && rename(o->tmp, o->path) != 0)
+        e = errno;
+    if (e) {
+        sn_out_abort(o);
+        return sn_err(SN_EIO, "%s: write failed: %s", name, strerror(e));
+    }
+    out_free(o);
+    return SN_OK;
+}
+
+int sn_write_all(int fd, const void *buf, size_t n, const char *what)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n > (1 << 30) ? (1 << 30) : n);
+        if (w < 0 && errno == EINTR && !got_signal)
+            continue;
+        if (w <= 0)
+            return sn_err(SN_EIO, "%s: write failed: %s", what, w < 0 ? strerror(errno) : "no progress");
+        p += w;
+        n -= (size_t)w;
+    }
+    return SN_OK;
+}
+
+int sn_read_all(const char *path, unsigned char **buf, size_t *len)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "stdin" : path;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY);
+    if (fd < 0)
+        return sn_err(SN_EIO, "%s: cannot open: %s", name, strerror(errno));
+    size_t cap = 1 << 20, n = 0;
+    unsigned char *b = sn_malloc(cap, "the input file");
+    if (!b) {
+        if (!is_stdin)
+            close(fd);
+        return SN_ENOMEM;
+    }
+    for (;;) {
+        if (n == cap) {
+            unsigned char *nb = sn_realloc(b, cap *= 2, "the input file");
+            if (!nb) {
+                free(b);
+                if (!is_stdin)
+                    close(fd);
+                return SN_ENOMEM;
+            }
+            b = nb;
+        }
+        ssize_t r = read(fd, b + n, cap - n);
+        if (r < 0 && errno == EINTR && !got_signal)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            free(b);
+            if (!is_stdin)
+                close(fd);
+            return sn_err(SN_EIO, "%s: read failed: %s", name, strerror(e));
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    if (!is_stdin)
+        close(fd);
+    *buf = b;
+    *len = n;
+    return SN_OK;
+}
+
+int sn_is_dir(const char *path)
+{
+    struct stat st;
+    return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}

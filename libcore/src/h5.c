@@ -1,0 +1,241 @@
+#include "scnet/h5.h"
+#include "scnet/file.h"
+#include "scnet/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5_hl.h>
+#include <liblzf/lzf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct sn_h5 {
+    hid_t fid;
+    char *name;
+    sn_out *out; /* created files: the atomic output */
+    int writing;
+};
+
+/* ---- LZF filter (h5py's id 32000): decompression only is needed to read
+ * files written with compression="lzf"; we write gzip. */
+#define LZF_FILTER 32000
+
+static size_t lzf_filter(unsigned flags, size_t cd_nelmts, const unsigned cd_values[], size_t nbytes,
+                         size_t *buf_size, void **buf)
+{
+    if (!(flags & H5Z_FLAG_REVERSE)) {
+        /* Compression: store as is by reporting failure; the filter is
+         * registered optional by writers, so HDF5 keeps the chunk raw. */
+        return 0;
+    }
+    size_t outsz = cd_nelmts >= 3 && cd_values[2] ? cd_values[2] : *buf_size;
+    for (int tries = 0; tries < 8; tries++) {
+        void *out = malloc(outsz ? outsz : 1);
+        if (!out)
+            return 0;
+        unsigned n = lzf_decompress(*buf, (unsigned)nbytes, out, (unsigned)outsz);
+        if (n) {
+            free(*buf);
+            *buf = out;
+            *buf_size = outsz;
+            return n;
+        }
+        free(out);
+        if (errno != E2BIG)
+            return 0;
+        outsz = outsz ? outsz * 2 : 4096;
+    }
+    return 0;
+}
+
+static void register_lzf(void)
+{
+    static int done;
+    if (done)
+        return;
+    done = 1;
+    if (H5Zfilter_avail(LZF_FILTER) > 0)
+        H5Zunregister(LZF_FILTER); /* a plugin that may not load; ours is known good */
+    static const H5Z_class2_t cls = {
+        H5Z_CLASS_T_VERS, (H5Z_filter_t)LZF_FILTER, 1, 1, "lzf", NULL, NULL, (H5Z_func_t)lzf_filter};
+    H5Zregister(&cls);
+}
+
+void sn_h5_quiet(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    register_lzf();
+}
+
+static const unsigned char SIG[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+static int has_signature(const unsigned char *b, size_t n)
+{
+    for (size_t off = 0; off + 8 <= n; off = off ? off * 2 : 512)
+        if (memcmp(b + off, SIG, 8) == 0)
+            return 1;
+    return 0;
+}
+
+int sn_h5_probe(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return -1;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    unsigned char sig[8];
+    int found = 0;
+    for (off_t off = 0; !found && off <= (1 << 20); off = off ? off * 2 : 512)
+        found = pread(fd, sig, 8, off) == 8 && memcmp(sig, SIG, 8) == 0;
+    close(fd);
+    return found;
+}
+
+static sn_h5 *h5_new(const char *name)
+{
+    sn_h5 *f = sn_calloc(1, sizeof *f, "a file handle");
+    if (f && !(f->name = sn_strdup(name))) {
+        free(f);
+        return NULL;
+    }
+    if (f)
+        f->fid = H5I_INVALID_HID;
+    return f;
+}
+
+static int open_image(sn_h5 *f)
+{
+    unsigned char *buf;
+    size_t len;
+    SN_TRY(sn_read_all("-", &buf, &len));
+    if (len == 0) {
+        free(buf);
+        return sn_err(SN_EFMT, "stdin: no input (empty stream)");
+    }
+    if (!has_signature(buf, len)) {
+        free(buf);
+        return sn_err(SN_EFMT, "stdin: not an HDF5 file (expected .h5ad data on standard input)");
+    }
+    /* DONT_COPY without DONT_RELEASE: HDF5 takes the buffer and frees it. */
+    f->fid = H5LTopen_file_image(buf, len, H5LT_FILE_IMAGE_DONT_COPY);
+    if (f->fid < 0) {
+        free(buf);
+        return sn_err(SN_EFMT, "stdin: cannot open HDF5 image (truncated or corrupt)");
+    }
+    return SN_OK;
+}
+
+int sn_h5_open(const char *path, sn_h5 **out)
+{
+    sn_h5_quiet();
+    *out = NULL;
+    sn_h5 *f = h5_new(strcmp(path, "-") ? path : "stdin");
+    if (!f)
+        return SN_ENOMEM;
+    int rc = SN_OK;
+    if (strcmp(path, "-") == 0) {
+        rc = open_image(f);
+    } else if (access(path, R_OK) != 0) {
+        rc = sn_err(SN_EIO, "%s: cannot open: %s", path, strerror(errno));
+    } else if (!sn_h5_probe(path)) {
+        rc = sn_err(SN_EFMT, "%s: not an HDF5 file", path);
+    } else if ((f->fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
+        rc = sn_err(SN_EFMT, "%s: cannot open HDF5 file (truncated or corrupt)", path);
+    }
+    if (rc < 0) {
+        sn_h5_close(f);
+        return rc;
+    }
+    *out = f;
+    return SN_OK;
+}
+
+int sn_h5_create(const char *path, sn_h5 **out)
+{
+    sn_h5_quiet();
+    *out = NULL;
+    sn_h5 *f = h5_new(strcmp(path, "-") ? path : "stdout");
+    if (!f)
+        return SN_ENOMEM;
+    f->writing = 1;
+    int rc = sn_out_open(path, 1, &f->out);
+    if (rc < 0) {
+        sn_h5_close(f);
+        return rc;
+    }
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    /* Files readable by the HDF5 1.10 that anndata users commonly have. */
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_EARLIEST, H5F_LIBVER_V18);
+    if (sn_out_is_stream(f->out)) {
+        H5Pset_fapl_core(fapl, 1 << 24, 0);
+        f->fid = H5Fcreate("scnet-stdout.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    } else {
+        f->fid = H5Fcreate(sn_out_tmpname(f->out), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    }
+    H5Pclose(fapl);
+    if (f->fid < 0) {
+        rc = sn_err(SN_EIO, "%s: cannot create HDF5 file", f->name);
+        sn_h5_close(f);
+        return rc;
+    }
+    *out = f;
+    return SN_OK;
+}
+
+hid_t sn_h5_id(const sn_h5 *f) { return f->fid; }
+const char *sn_h5_name(const sn_h5 *f) { return f->name; }
+
+static int write_image(sn_h5 *f)
+{
+    if (H5Fflush(f->fid, H5F_SCOPE_GLOBAL) < 0)
+        return sn_err(SN_EIO, "%s: cannot finish the HDF5 image", f->name);
+    ssize_t n = H5Fget_file_image(f->fid, NULL, 0);
+    if (n <= 0)
+        return sn_err(SN_EIO, "%s: cannot finish the HDF5 image", f->name);
+    void *buf = sn_malloc((size_t)n, "the output file image");
+    if (!buf)
+        return SN_ENOMEM;
+    int rc = H5Fget_file_image(f->fid, buf, (size_t)n) == n ? SN_OK
+                                                             : sn_err(SN_EIO, "%s: cannot copy the HDF5 image", f->name);
+    if (rc == SN_OK && sn_file_interrupted())
+        rc = sn_err(SN_EINTR, "interrupted");
+    if (rc == SN_OK) {
+        FILE *fp = sn_out_fp(f->out);
+        fflush(fp);
+        rc = sn_write_all(fileno(fp), buf, (size_t)n, f->name);
+    }
+    free(buf);
+    return rc;
+}
+
+int sn_h5_commit(sn_h5 *f)
+{
+    int rc = SN_OK;
+    if (sn_out_is_stream(f->out))
+        rc = write_image(f);
+    else if (H5Fflush(f->fid, H5F_SCOPE_GLOBAL) < 0)
+        rc = sn_err(SN_EIO, "%s: write failed (disk full?)", f->name);
+    if (H5Fclose(f->fid) < 0 && rc == SN_OK)
+        rc = sn_err(SN_EIO, "%s: write failed (disk full?)", f->name);
+    f->fid = H5I_INVALID_HID;
+    if (rc == SN_OK) {
+        rc = sn_out_commit(f->out);
+        f->out = NULL;
+    }
+    sn_h5_close(f);
+    return rc;
+}
+
+void sn_h5_close(sn_h5 *f)
+{
+    if (!f)
+        return;
+    if (f->fid >= 0)
+        H5Fclose(f->fid);
+    if (f->out)
+        sn_out_abort(f->out);
+    free(f->name);
+    free(f);
+}

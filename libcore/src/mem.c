@@ -1,0 +1,74 @@
+#include "scnet/mem.h"
+#include "scnet/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *sn_fmt_bytes(double b, char *buf, size_t len)
+{
+    static const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (b >= 1024 && u < 4) {
+        b /= 1024;
+        u++;
+    }
+    snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
+    return buf;
+}
+
+static void *oom(size_t n, const char *what)
+{
+    char b[32];
+    sn_err(SN_ENOMEM, "out of memory: %s needed for %s", sn_fmt_bytes((double)n, b, sizeof b),
+           what ? what : "data");
+    return NULL;
+}
+
+size_t sn_mul_size(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return SIZE_MAX;
+    return n * size;
+}
+
+void *sn_malloc(size_t n, const char *what)
+{
+    void *p = NULL;
+    if (n == SIZE_MAX || posix_memalign(&p, 64, n ? n : 1) != 0)
+        return oom(n, what);
+    return p;
+}
+
+void *sn_calloc(size_t n, size_t size, const char *what)
+{
+    size_t t = sn_mul_size(n, size);
+    void *p = sn_malloc(t, what);
+    if (p)
+        memset(p, 0, t);
+    return p;
+}
+
+void *sn_realloc(void *p, size_t n, const char *what)
+{
+    void *q = n == SIZE_MAX ? NULL : realloc(p, n ? n : 1);
+    return q ? q : oom(n, what);
+}
+
+char *sn_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = sn_malloc(n, "a string");
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+void sn_free_strings(char **s, int64_t n)
+{
+    if (!s)
+        return;
+    for (int64_t i = 0; i < n; i++)
+        free(s[i]);
+    free(s);
+}

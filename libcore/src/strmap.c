@@ -1,0 +1,96 @@
+#include "scnet/strmap.h"
+#include "scnet/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t sn_hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h ^ (h >> 29);
+}
+
+int sn_strmap_init(sn_strmap *m, int64_t expected)
+{
+    uint64_t cap = 16;
+    while (cap < (uint64_t)(expected > 0 ? expected : 1) * 2)
+        cap <<= 1;
+    m->cap = cap;
+    m->size = 0;
+    m->keys = sn_calloc(cap, sizeof *m->keys, "a string table");
+    m->vals = sn_malloc(sn_mul_size(cap, sizeof *m->vals), "a string table");
+    if (!m->keys || !m->vals) {
+        sn_strmap_free(m);
+        return SN_ENOMEM;
+    }
+    return SN_OK;
+}
+
+void sn_strmap_free(sn_strmap *m)
+{
+    free(m->keys);
+    free(m->vals);
+    m->keys = NULL;
+    m->vals = NULL;
+    m->cap = m->size = 0;
+}
+
+static uint64_t slot(const sn_strmap *m, const char *key)
+{
+    uint64_t i = sn_hash_str(key) & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], key) != 0)
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+static int grow(sn_strmap *m)
+{
+    sn_strmap n;
+    SN_TRY(sn_strmap_init(&n, (int64_t)m->cap));
+    for (uint64_t i = 0; i < m->cap; i++)
+        if (m->keys[i]) {
+            uint64_t s = slot(&n, m->keys[i]);
+            n.keys[s] = m->keys[i];
+            n.vals[s] = m->vals[i];
+        }
+    n.size = m->size;
+    sn_strmap_free(m);
+    *m = n;
+    return SN_OK;
+}
+
+int sn_strmap_put(sn_strmap *m, const char *key, int64_t val, int64_t *old)
+{
+    if ((m->size + 1) * 2 > m->cap)
+        SN_TRY(grow(m));
+    uint64_t s = slot(m, key);
+    if (m->keys[s]) {
+        if (old)
+            *old = m->vals[s];
+        return 0;
+    }
+    m->keys[s] = key;
+    m->vals[s] = val;
+    m->size++;
+    return 1;
+}
+
+int sn_strmap_set(sn_strmap *m, const char *key, int64_t val)
+{
+    int r = sn_strmap_put(m, key, val, NULL);
+    if (r == 0)
+        m->vals[slot(m, key)] = val;
+    return r < 0 ? r : SN_OK;
+}
+
+int64_t sn_strmap_get(const sn_strmap *m, const char *key)
+{
+    if (!m->cap)
+        return -1;
+    uint64_t s = slot(m, key);
+    return m->keys[s] ? m->vals[s] : -1;
+}

@@ -1,0 +1,268 @@
+/* Unit tests of the core helpers: errors, strings, tables, text, RNG. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include "scnet/err.h"
+#include "scnet/file.h"
+#include "scnet/frame.h"
+#include "scnet/mat.h"
+#include "scnet/mem.h"
+#include "scnet/philox.h"
+#include "scnet/strmap.h"
+#include "scnet/text.h"
+
+static void test_err_prefix(void **st)
+{
+    (void)st;
+    assert_int_equal(sn_err(SN_EFMT, "dataset '%s' is missing", "X"), SN_EFMT);
+    assert_int_equal(sn_err_prefix(SN_EFMT, "%s: ", "a.h5ad"), SN_EFMT);
+    assert_string_equal(sn_errmsg(), "a.h5ad: dataset 'X' is missing");
+}
+
+static void test_oom_message(void **st)
+{
+    (void)st;
+    void *p = sn_malloc(SIZE_MAX, "the gene weights");
+    assert_null(p);
+    assert_non_null(strstr(sn_errmsg(), "out of memory"));
+    assert_non_null(strstr(sn_errmsg(), "the gene weights"));
+    p = sn_calloc((size_t)1 << 62, 16, "x");
+    assert_null(p);
+}
+
+static void test_strmap(void **st)
+{
+    (void)st;
+    sn_strmap m;
+    char keys[1000][16];
+    assert_int_equal(sn_strmap_init(&m, 4), 0);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(keys[i], 16, "g%d", i);
+        assert_int_equal(sn_strmap_put(&m, keys[i], i, NULL), 1);
+    }
+    int64_t old = -1;
+    assert_int_equal(sn_strmap_put(&m, "g7", 99, &old), 0);
+    assert_int_equal(old, 7);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(sn_strmap_get(&m, keys[i]), i);
+    assert_int_equal(sn_strmap_get(&m, "nope"), -1);
+    assert_int_equal(sn_strmap_set(&m, "g7", 70), 0);
+    assert_int_equal(sn_strmap_get(&m, "g7"), 70);
+    sn_strmap_free(&m);
+}
+
+static void test_make_unique(void **st)
+{
+    (void)st;
+    const char *in[] = {"A", "B", "A", "A", "A-1", "C"};
+    char *l[6];
+    for (int i = 0; i < 6; i++)
+        l[i] = strdup(in[i]);
+    assert_int_equal(sn_index_first_dup(l, 6), 2);
+    assert_int_equal(sn_index_make_unique(l, 6), 0);
+    assert_int_equal(sn_index_first_dup(l, 6), -1);
+    assert_string_equal(l[0], "A");
+    assert_string_equal(l[2], "A-2"); /* "A-1" is taken by row 4 */
+    assert_string_equal(l[3], "A-3");
+    for (int i = 0; i < 6; i++)
+        free(l[i]);
+}
+
+static void test_categorical_subset(void **st)
+{
+    (void)st;
+    char *vals[] = {"b", "a", "b", "c"};
+    sn_frame f, g;
+    sn_col c;
+    sn_frame_init(&f, 4);
+    assert_int_equal(sn_col_categorical(&c, "label", vals, 4), 0);
+    assert_int_equal(c.ncat, 3);
+    assert_string_equal(c.cats[0], "a");
+    assert_int_equal(c.v.codes[0], 1);
+    assert_int_equal(sn_frame_put(&f, &c), 0);
+    int64_t keep[] = {3, 0};
+    assert_int_equal(sn_frame_subset(&f, keep, 2, &g), 0);
+    char buf[32];
+    assert_string_equal(sn_col_str(sn_frame_get(&g, "label"), 0, buf, 32), "c");
+    assert_string_equal(sn_col_str(sn_frame_get(&g, "label"), 1, buf, 32), "b");
+    sn_col bad;
+    assert_int_equal(sn_col_new(&bad, "x", SN_COL_F64, 3), 0);
+    assert_int_equal(sn_frame_put(&f, &bad), SN_EINVAL);
+    sn_col_free(&bad);
+    sn_frame_free(&f);
+    sn_frame_free(&g);
+}
+
+static void test_split(void **st)
+{
+    (void)st;
+    char line[] = "\"ENSG1\",1,\"a,\"\"b\"\"\",,4";
+    char *f[8];
+    assert_int_equal(sn_split(line, ',', f, 8), 5);
+    assert_string_equal(f[0], "ENSG1");
+    assert_string_equal(f[2], "a,\"b\"");
+    assert_string_equal(f[3], "");
+    char sp[] = "  A   B\tC  ";
+    assert_int_equal(sn_split(sp, ' ', f, 8), 3);
+    assert_string_equal(f[2], "C");
+    char bad[] = "\"open,1";
+    assert_int_equal(sn_split(bad, ',', f, 8), SN_EFMT);
+    double d;
+    assert_int_equal(sn_parse_double("nan", &d), SN_EFMT);
+    assert_int_equal(sn_parse_double("1e3", &d), 0);
+    assert_true(d == 1000.0);
+}
+
+static void write_gz(const char *path, const char *text, size_t cut)
+{
+    gzFile g = gzopen(path, "wb");
+    gzwrite(g, text, (unsigned)strlen(text));
+    gzclose(g);
+    if (cut) {
+        FILE *fp = fopen(path, "rb");
+        char buf[4096];
+        size_t n = fread(buf, 1, sizeof buf, fp);
+        fclose(fp);
+        fp = fopen(path, "wb");
+        fwrite(buf, 1, n - cut, fp);
+        fclose(fp);
+    }
+}
+
+static void test_text_gzip(void **st)
+{
+    (void)st;
+    char path[] = "/tmp/sn_text_XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    char big[3000];
+    for (int i = 0; i < 299; i++)
+        memcpy(big + 10 * i, "line xxxx\n", 10);
+    big[2990] = 0;
+    write_gz(path, big, 0);
+    sn_text *t;
+    char *line;
+    size_t len;
+    int n = 0, r;
+    assert_int_equal(sn_text_open(path, &t), 0);
+    while ((r = sn_text_getline(t, &line, &len)) == 1) {
+        assert_int_equal(len, 9);
+        n++;
+    }
+    assert_int_equal(r, 0);
+    assert_int_equal(n, 299);
+    sn_text_close(t);
+    write_gz(path, big, 12); /* cut the trailer and some data */
+    assert_int_equal(sn_text_open(path, &t), 0);
+    while ((r = sn_text_getline(t, &line, &len)) == 1)
+        ;
+    assert_int_equal(r, SN_EFMT);
+    assert_non_null(strstr(sn_errmsg(), "truncated"));
+    sn_text_close(t);
+    unlink(path);
+}
+
+static void test_philox_known_answer(void **st)
+{
+    (void)st;
+    /* Random123 known-answer vectors for philox4x32_10. */
+    sn_u32x4 r = sn_philox(0, 0, 0);
+    assert_int_equal(r.v[0], 0x6627e8d5);
+    assert_int_equal(r.v[1], 0xe169c58d);
+    assert_int_equal(r.v[2], 0xbc57ac4c);
+    assert_int_equal(r.v[3], 0x9b00dbd8);
+    r = sn_philox(0x299f31d0a4093822ULL, 0x0370734413198a2eULL, 0x85a308d3243f6a88ULL);
+    assert_int_equal(r.v[0], 0xd16cfe09);
+    assert_int_equal(r.v[1], 0x94fdcceb);
+    assert_int_equal(r.v[2], 0x5001e420);
+    assert_int_equal(r.v[3], 0x24126ea1);
+    sn_rng g;
+    sn_rng_init(&g, 42, 7);
+    int hist[10] = {0};
+    for (int i = 0; i < 100000; i++)
+        hist[sn_rng_below(&g, 10)]++;
+    for (int i = 0; i < 10; i++)
+        assert_in_range(hist[i], 9500, 10500);
+}
+
+static void test_atomic_output(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/sn_out_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/out.tsv", dir);
+    FILE *fp = fopen(path, "w");
+    fputs("previous\n", fp);
+    fclose(fp);
+    sn_out *o;
+    assert_int_equal(sn_out_open(path, 0, &o), 0);
+    fputs("new content\n", sn_out_fp(o));
+    sn_out_abort(o); /* a failed run */
+    char buf[64] = "";
+    fp = fopen(path, "r");
+    assert_non_null(fgets(buf, sizeof buf, fp));
+    fclose(fp);
+    assert_string_equal(buf, "previous\n");
+    assert_int_equal(sn_out_open(path, 0, &o), 0);
+    fputs("new content\n", sn_out_fp(o));
+    assert_int_equal(sn_out_commit(o), 0);
+    fp = fopen(path, "r");
+    assert_non_null(fgets(buf, sizeof buf, fp));
+    fclose(fp);
+    assert_string_equal(buf, "new content\n");
+    unlink(path);
+    assert_int_equal(sn_out_open("/nonexistent-dir/x", 0, &o), SN_EIO);
+    assert_non_null(strstr(sn_errmsg(), "/nonexistent-dir/x"));
+    rmdir(dir);
+}
+
+static void test_csr_ops(void **st)
+{
+    (void)st;
+    /* [[1 0 2],[0 3 0]] */
+    sn_csr a, t, s;
+    assert_int_equal(sn_csr_alloc(&a, 2, 3, 3), 0);
+    int64_t ip[] = {0, 2, 3};
+    int32_t ix[] = {0, 2, 1};
+    float v[] = {1, 2, 3};
+    memcpy(a.indptr, ip, sizeof ip);
+    memcpy(a.indices, ix, sizeof ix);
+    memcpy(a.data, v, sizeof v);
+    assert_int_equal(sn_csr_validate(&a, 1), 0);
+    assert_int_equal(sn_csr_transpose(&a, &t), 0);
+    assert_int_equal(t.nrow, 3);
+    assert_int_equal(t.indptr[3], 3);
+    assert_int_equal(t.indices[2], 0); /* row 2 of aᵀ = column 2 of a */
+    assert_true(t.data[2] == 2.0f);
+    int64_t rows[] = {1, 0}, cmap[] = {-1, 0, 1};
+    assert_int_equal(sn_csr_subset(&a, rows, 2, cmap, 2, &s), 0);
+    assert_int_equal(sn_csr_nnz(&s), 2);
+    assert_true(s.data[0] == 3.0f && s.indices[0] == 0);
+    assert_true(s.data[1] == 2.0f && s.indices[1] == 1);
+    a.indices[1] = 5;
+    assert_int_equal(sn_csr_validate(&a, 1), SN_EFMT);
+    sn_csr_free(&a);
+    sn_csr_free(&t);
+    sn_csr_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_err_prefix),       cmocka_unit_test(test_oom_message),
+        cmocka_unit_test(test_strmap),           cmocka_unit_test(test_make_unique),
+        cmocka_unit_test(test_categorical_subset), cmocka_unit_test(test_split),
+        cmocka_unit_test(test_text_gzip),        cmocka_unit_test(test_philox_known_answer),
+        cmocka_unit_test(test_atomic_output),    cmocka_unit_test(test_csr_ops),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
