@@ -43,8 +43,11 @@ NVCC      ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
 
-LIB_SRC    = $(wildcard libcore/src/*.c)
-KERN_SRC   = $(wildcard kernels/cpu/*.c)
+# *.tmpl.c sources are compiled twice: float32 (the programs) and float64
+# (gradient checks), selected by SN_REAL_F64.
+LIB_SRC    = $(filter-out %.tmpl.c,$(wildcard libcore/src/*.c))
+KERN_SRC   = $(filter-out %.tmpl.c,$(wildcard kernels/cpu/*.c))
+TMPL_SRC   = $(wildcard libcore/src/*.tmpl.c kernels/cpu/*.tmpl.c)
 TOOL_SRC   = $(wildcard tools/scnet-*.c)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 CUDA_SRC   = $(wildcard kernels/cuda/*.cu)
@@ -54,8 +57,9 @@ KLIB       = $(BUILD)/lib/libscnet-kernels.a
 CUDA_LIB   = $(BUILD)/lib/libscnet-cuda.so
 TOOLS      = $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
 UNITS      = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-LIB_OBJ    = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
-KERN_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(KERN_SRC))
+TMPL_OBJ   = $(foreach r,f32 f64,$(patsubst %.tmpl.c,$(BUILD)/obj/%.$(r).o,$(TMPL_SRC)))
+LIB_OBJ    = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(filter $(BUILD)/obj/libcore/%,$(TMPL_OBJ))
+KERN_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(KERN_SRC)) $(filter $(BUILD)/obj/kernels/%,$(TMPL_OBJ))
 TOOL_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOL_SRC))
 
 ALL_TARGETS = $(TOOLS)
@@ -76,6 +80,16 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+$(BUILD)/obj/%.f32.o: %.tmpl.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (f32)")
+	$(Q)$(CC) $(CPPFLAGS) -DSN_REAL_F64=0 $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.f64.o: %.tmpl.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (f64)")
+	$(Q)$(CC) $(CPPFLAGS) -DSN_REAL_F64=1 $(CFLAGS) -c $< -o $@
+
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -87,12 +101,12 @@ $(KLIB): $(KERN_OBJ)
 $(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(LIB) $(KLIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(KLIB) $(LDLIBS) -ldl
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(KLIB) -Wl,--end-group $(LDLIBS) -ldl
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB) $(KLIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(KLIB) $(LDLIBS) -lcmocka -ldl
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(KLIB) -Wl,--end-group $(LDLIBS) -lcmocka -ldl
 
 # The CUDA backend is a plugin loaded with dlopen, so the programs start on
 # machines without an NVIDIA driver.
