@@ -50,6 +50,7 @@ KERN_SRC   = $(filter-out %.tmpl.c,$(wildcard kernels/cpu/*.c))
 TMPL_SRC   = $(wildcard libcore/src/*.tmpl.c kernels/cpu/*.tmpl.c)
 TOOL_SRC   = $(wildcard tools/scnet-*.c)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+TTOOL_SRC  = $(wildcard tests/tools/*.c)
 CUDA_SRC   = $(wildcard kernels/cuda/*.cu)
 
 LIB        = $(BUILD)/lib/libscnet.a
@@ -57,6 +58,7 @@ KLIB       = $(BUILD)/lib/libscnet-kernels.a
 CUDA_LIB   = $(BUILD)/lib/libscnet-cuda.so
 TOOLS      = $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
 UNITS      = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TTOOLS     = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TTOOL_SRC))
 TMPL_OBJ   = $(foreach r,f32 f64,$(patsubst %.tmpl.c,$(BUILD)/obj/%.$(r).o,$(TMPL_SRC)))
 LIB_OBJ    = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(filter $(BUILD)/obj/libcore/%,$(TMPL_OBJ))
 KERN_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(KERN_SRC)) $(filter $(BUILD)/obj/kernels/%,$(TMPL_OBJ))
@@ -116,7 +118,13 @@ $(CUDA_LIB): $(CUDA_SRC) $(wildcard kernels/include/scnet/*.h kernels/cuda/*.h)
 	$(Q)$(NVCC) -O3 -std=c++17 $(CUDA_ARCH) -Xcompiler -fPIC,-Wall,-Wextra,-Werror -Werror all-warnings \
 	  -Ilibcore/include -Ikernels/include -shared -o $@ $(CUDA_SRC) -lcublas -lcusparse
 
-unit: $(UNITS)
+# Test-only programs (tests/tools/*.c): helpers the test scripts call.
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB) $(KLIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(KLIB) -Wl,--end-group $(LDLIBS) -ldl
+
+unit: $(UNITS) $(TTOOLS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
