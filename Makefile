@@ -47,6 +47,7 @@ LIB_SRC    = $(wildcard libcore/src/*.c)
 KERN_SRC   = $(wildcard kernels/cpu/*.c)
 TOOL_SRC   = $(wildcard tools/scnet-*.c)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+TTOOL_SRC  = $(wildcard tests/tools/*.c)
 CUDA_SRC   = $(wildcard kernels/cuda/*.cu)
 
 LIB        = $(BUILD)/lib/libscnet.a
@@ -54,6 +55,7 @@ KLIB       = $(BUILD)/lib/libscnet-kernels.a
 CUDA_LIB   = $(BUILD)/lib/libscnet-cuda.so
 TOOLS      = $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
 UNITS      = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TTOOLS     = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TTOOL_SRC))
 LIB_OBJ    = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 KERN_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(KERN_SRC))
 TOOL_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOL_SRC))
@@ -102,7 +104,13 @@ $(CUDA_LIB): $(CUDA_SRC) $(wildcard kernels/include/scnet/*.h kernels/cuda/*.h)
 	$(Q)$(NVCC) -O3 -std=c++17 $(CUDA_ARCH) -Xcompiler -fPIC,-Wall,-Wextra,-Werror -Werror all-warnings \
 	  -Ilibcore/include -Ikernels/include -shared -o $@ $(CUDA_SRC) -lcublas -lcusparse
 
-unit: $(UNITS)
+# Test-only programs (tests/tools/*.c) used by the conformance tests.
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB) $(KLIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(KLIB) $(LDLIBS) -ldl
+
+unit: $(UNITS) $(TTOOLS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
