@@ -34,7 +34,7 @@ int sn_h5ad_encoding(hid_t loc, const char *path, char *buf, size_t len)
     sn_h5x_name(loc, path, name, sizeof name);
     if (!sn_h5x_exists(loc, path))
         return sn_err(SN_EFMT, "%s: missing", name);
-    hid_t o = H5Oopen(loc, path, H5P_DEFAULT);
+    hid_t o = H5Oopen(loc, path && *path ? path : ".", H5P_DEFAULT);
     if (o < 0)
         return sn_h5x_fail(SN_EFMT, name, "cannot open");
     int rc = sn_h5x_attr_str(o, "encoding-type", name, &s);

@@ -316,6 +316,29 @@ static int column_names(hid_t g, const char *name, const char *index, char ***co
     return SN_OK;
 }
 
+int sn_h5ad_frame_names(hid_t loc, const char *path, char **index, char ***cols, int64_t *ncol)
+{
+    char name[SN_H5X_NAME], enc[32];
+    int64_t n;
+    hid_t g;
+    *index = NULL;
+    *cols = NULL;
+    *ncol = 0;
+    int rc = sn_h5x_open(loc, path, name, &g, enc, sizeof enc);
+    if (rc < 0)
+        return rc;
+    if (H5Iget_type(g) != H5I_GROUP || strcmp(enc, "dataframe") != 0)
+        rc = sn_err(SN_EFMT, "%s: expected a dataframe, found %s", name, *enc ? enc : "an unknown element");
+    else if ((rc = sn_h5x_frame_len(g, name, &n, index)) == SN_OK)
+        rc = column_names(g, name, *index, cols, ncol);
+    sn_h5x_close(g);
+    if (rc < 0) {
+        free(*index);
+        *index = NULL;
+    }
+    return rc < 0 ? rc : SN_OK;
+}
+
 static int read_columns(hid_t g, const char *name, char *const *cols, int64_t ncol, sn_frame *f)
 {
     for (int64_t i = 0; i < ncol; i++) {
@@ -329,9 +352,10 @@ static int read_columns(hid_t g, const char *name, char *const *cols, int64_t nc
             continue;
         }
         if (c.n != f->n) {
+            rc = sn_err(SN_EFMT, "%s: column '%s' has %lld rows, the index %lld", name, cols[i], (long long)c.n,
+                        (long long)f->n);
             sn_col_free(&c);
-            return sn_err(SN_EFMT, "%s: column '%s' has %lld rows, the index %lld", name, cols[i],
-                          (long long)c.n, (long long)f->n);
+            return rc;
         }
         if ((rc = sn_frame_put(f, &c)) < 0) {
             sn_col_free(&c);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "scnet/mem.h"
+#include "scnet/text.h"
 
 void sn_h5x_close(hid_t id)
 {
@@ -307,7 +308,7 @@ static int numstrs(hid_t ds, hid_t ft, int64_t n, const char *name, char **out)
         } else if (c != H5T_FLOAT) {
             snprintf(b, sizeof b, "%lld", (long long)((int64_t *)v)[i]);
         } else {
-            sn_h5x_fmt_double(((double *)v)[i], b, sizeof b - 2);
+            sn_fmt_double(((double *)v)[i], b, sizeof b - 2);
             if (!strpbrk(b, ".eni")) /* Python writes whole floats as "1.0" */
                 strcat(b, ".0");
         }
@@ -711,32 +712,4 @@ int sn_h5x_group(hid_t loc, const char *name, const char *enc, const char *ver, 
         *g = H5I_INVALID_HID;
     }
     return rc;
-}
-
-/* ---- numbers as text ---- */
-
-char *sn_h5x_fmt_double(double v, char *buf, size_t len)
-{
-    if (isnan(v) || isinf(v)) {
-        snprintf(buf, len, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
-        return buf;
-    }
-    for (int p = 1; p <= 17; p++) {
-        snprintf(buf, len, "%.*g", p, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    return buf;
-}
-
-char *sn_h5x_fmt_float(float v, char *buf, size_t len)
-{
-    if (isnan(v) || isinf(v))
-        return sn_h5x_fmt_double((double)v, buf, len);
-    for (int p = 1; p <= 9; p++) {
-        snprintf(buf, len, "%.*g", p, (double)v);
-        if (strtof(buf, NULL) == v)
-            break;
-    }
-    return buf;
 }

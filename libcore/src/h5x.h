@@ -118,10 +118,4 @@ int sn_h5x_read_colobj(hid_t obj, const char *name, const char *enc, sn_col *c) 
  * (malloc'd; may be NULL). */
 int sn_h5x_frame_len(hid_t g, const char *name, int64_t *n, char **index) SN_WUR;
 
-/* ---- numbers as text ---- */
-/* Shortest text that reads back as the same double ("0.1", "1e-05"). */
-char *sn_h5x_fmt_double(double v, char *buf, size_t len);
-/* Same for a float32 value. */
-char *sn_h5x_fmt_float(float v, char *buf, size_t len);
-
 #endif

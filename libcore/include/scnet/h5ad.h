@@ -110,6 +110,9 @@ int sn_h5ad_read_strings(hid_t loc, const char *path, char ***s, int64_t *n) SN_
  * ("" where masked).  Columns of other element types are skipped with a
  * warning naming them. */
 int sn_h5ad_read_frame(hid_t loc, const char *path, sn_frame *f) SN_WUR;
+/* The index dataset name and the column names (column-order) of a
+ * dataframe, without reading its values; malloc'd. */
+int sn_h5ad_frame_names(hid_t loc, const char *path, char **index, char ***cols, int64_t *ncol) SN_WUR;
 /* One column of a frame (path = "var/highly_variable"). */
 int sn_h5ad_read_col(hid_t loc, const char *path, sn_col *c) SN_WUR;
 /* numeric-scalar (bool → 0/1) or a one-element numeric array. */
