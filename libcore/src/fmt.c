@@ -1,6 +1,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "scnet/text.h"
 
@@ -27,6 +28,12 @@ static char *shortest(double v, int maxp, int is_float, char *buf, size_t len)
             lo = mid + 1;
     }
     snprintf(buf, len, "%.*g", lo, v);
+    /* "1e+01" is as short as "10" but reads worse; like Python, keep whole
+     * numbers below 1e16 positional. */
+    char *e = strchr(buf, 'e');
+    int x = e ? atoi(e + 1) : -1;
+    if (x >= 0 && x < 16)
+        snprintf(buf, len, "%.*g", x + 1, v);
     return buf;
 }
 
