@@ -399,6 +399,7 @@ static int check_colname(const char *name, const char *col, const char *index)
                       : strchr(col, '/')           ? "names cannot contain '/'"
                       : strcmp(col, "_index") == 0 ? "'_index' is reserved"
                       : strcmp(col, index) == 0    ? "it has the name of the index"
+                      : !sn_h5x_utf8_ok(col)       ? "the name is not valid UTF-8"
                                                    : NULL;
     return why ? sn_err(SN_EINVAL, "%s: cannot write column '%s': %s", name, col, why) : SN_OK;
 }

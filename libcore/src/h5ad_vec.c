@@ -267,6 +267,11 @@ int sn_h5ad_write_bool(hid_t loc, const char *name, int v)
 
 int sn_h5ad_write_str(hid_t loc, const char *name, const char *s)
 {
+    if (!sn_h5x_utf8_ok(s)) {
+        char nm[SN_H5X_NAME];
+        return sn_err(SN_EINVAL, "%s: string is not valid UTF-8 (anndata could not read it)",
+                      sn_h5x_name(loc, name, nm, sizeof nm));
+    }
     hid_t t = sn_h5x_str_type();
     int rc = sn_h5x_put(loc, name, t, t, 0, NULL, &s, 0, "string");
     H5Tclose(t);

@@ -90,6 +90,8 @@ int sn_h5x_create(hid_t loc, const char *name, hid_t ftype, int rank, const int6
  * for the children of sparse groups). */
 int sn_h5x_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, const int64_t *dims,
                  const void *buf, int comp, const char *enc, const char *ver) SN_WUR;
+/* 1 if str is valid UTF-8 (what Python's strict decoder accepts). */
+int sn_h5x_utf8_ok(const char *str);
 int sn_h5x_write_strs(hid_t loc, const char *name, char *const *s, int64_t n, int comp, const char *enc,
                       const char *ver) SN_WUR;
 /* New group (replacing an existing link) with encoding attributes. */

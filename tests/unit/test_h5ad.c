@@ -359,6 +359,57 @@ static void test_csc_any_int_types(void **st)
     H5Fclose(f);
 }
 
+/* Attribute-less elements (anndata 0.7 dicts and scalars, h5sparse groups
+ * with fixed-length ASCII attributes) are read by their layout. */
+static void test_legacy_elements(void **st)
+{
+    (void)st;
+    hid_t f = new_file("legacy_elems.h5");
+    hid_t g = group(f, "X");
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+    H5Tset_size(t, 3);
+    hid_t a = H5Acreate2(g, "h5sparse_format", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, t, "csr");
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    int64_t shape[2] = {2, 3}, ip[] = {0, 1, 2};
+    int32_t ix[] = {2, 0};
+    float v[] = {4, 5};
+    hsize_t two = 2;
+    sp = H5Screate_simple(1, &two, NULL);
+    a = H5Acreate2(g, "h5sparse_shape", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT64, shape);
+    H5Aclose(a);
+    H5Sclose(sp);
+    ds_1d(g, "indptr", H5T_STD_I64LE, H5T_NATIVE_INT64, 3, ip);
+    ds_1d(g, "indices", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, ix);
+    ds_1d(g, "data", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, v);
+    H5Gclose(g);
+    g = group(f, "uns");
+    double x = 2.5;
+    ds_raw(g, "x", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &x);
+    H5Gclose(g);
+    sn_csr m;
+    assert_int_equal(sn_h5ad_read_csr(f, "X", &m), 0);
+    assert_true(m.nrow == 2 && m.ncol == 3 && m.indices[0] == 2 && m.data[1] == 5);
+    sn_csr_free(&m);
+    sn_h5ad_elem e;
+    assert_int_equal(sn_h5ad_stat(f, "X", &e), 0);
+    assert_string_equal(e.encoding, "csr_matrix");
+    assert_true(e.legacy && e.nnz == 2);
+    assert_int_equal(sn_h5ad_stat(f, "uns", &e), 0);
+    assert_string_equal(e.encoding, "dict");
+    assert_int_equal(sn_h5ad_stat(f, "uns/x", &e), 0);
+    assert_string_equal(e.encoding, "numeric-scalar");
+    char enc[32];
+    assert_int_equal(sn_h5ad_encoding(f, "uns/x", enc, sizeof enc), 0);
+    assert_string_equal(enc, ""); /* the attribute itself is absent */
+    assert_int_equal(sn_h5ad_read_scalar(f, "uns/x", &x), 0);
+    assert_true(x == 2.5);
+    H5Fclose(f);
+}
+
 static void test_dense(void **st)
 {
     (void)st;
@@ -414,6 +465,11 @@ static void test_vectors_and_scalars(void **st)
     assert_int_equal(sn_h5ad_write_ivec(f, "uns/i", iv, 3, 0), 0);
     assert_int_equal(sn_h5ad_write_bvec(f, "uns/b", bv, 3, 0), 0);
     assert_int_equal(sn_h5ad_write_strings(f, "uns/s", (char *const *)sv, 3, 1), 0);
+    const char *bad[] = {"ok", "caf\xe9", "x"}, *surrogate[] = {"\xed\xa0\x80"};
+    expect_err(sn_h5ad_write_strings(f, "uns/bad", (char *const *)bad, 3, 0),
+               "uns/bad: string 2 is not valid UTF-8");
+    expect_err(sn_h5ad_write_strings(f, "uns/bad", (char *const *)surrogate, 1, 0), "not valid UTF-8");
+    expect_err(sn_h5ad_write_str(f, "uns/bad", "\xc0\xaf"), "uns/bad: string is not valid UTF-8");
     assert_int_equal(sn_h5ad_write_scalar(f, "uns/x", 0.1), 0);
     assert_int_equal(sn_h5ad_write_int(f, "uns/n", -7), 0);
     assert_int_equal(sn_h5ad_write_bool(f, "uns/t", 1), 0);
@@ -1230,33 +1286,49 @@ static int setup(void **st)
     return 0;
 }
 
+/* After each test every file is closed, so any HDF5 object still open was
+ * leaked by the library (error paths included). */
+static int no_open_handles(void **st)
+{
+    (void)st;
+    ssize_t n = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+    if (n != 0) {
+        print_error("%zd HDF5 objects left open\n", n);
+        return -1;
+    }
+    return 0;
+}
+
+#define T(f) cmocka_unit_test_teardown(f, no_open_handles)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csr_roundtrip),
-        cmocka_unit_test(test_csr_unsorted_written_sorted),
-        cmocka_unit_test(test_csc_any_int_types),
-        cmocka_unit_test(test_dense),
-        cmocka_unit_test(test_vectors_and_scalars),
-        cmocka_unit_test(test_frame_roundtrip),
-        cmocka_unit_test(test_frame_many_categories_and_no_index),
-        cmocka_unit_test(test_write_col),
-        cmocka_unit_test(test_frame_bad_columns),
-        cmocka_unit_test(test_anndata_columns),
-        cmocka_unit_test(test_legacy_categorical),
-        cmocka_unit_test(test_empty_column_order_and_file),
-        cmocka_unit_test(test_file_roundtrip),
-        cmocka_unit_test(test_deterministic_bytes),
-        cmocka_unit_test(test_empty_matrix),
-        cmocka_unit_test(test_copy_skip_and_history),
-        cmocka_unit_test(test_dict_mkdir),
-        cmocka_unit_test(test_lzf_chunks),
-        cmocka_unit_test(test_not_anndata),
-        cmocka_unit_test(test_pre07_compound_obs),
-        cmocka_unit_test(test_bad_sparse),
-        cmocka_unit_test(test_bad_frames),
-        cmocka_unit_test(test_write_shape_mismatch),
-        cmocka_unit_test(test_truncated_file),
+        T(test_csr_roundtrip),
+        T(test_csr_unsorted_written_sorted),
+        T(test_csc_any_int_types),
+        T(test_legacy_elements),
+        T(test_dense),
+        T(test_vectors_and_scalars),
+        T(test_frame_roundtrip),
+        T(test_frame_many_categories_and_no_index),
+        T(test_write_col),
+        T(test_frame_bad_columns),
+        T(test_anndata_columns),
+        T(test_legacy_categorical),
+        T(test_empty_column_order_and_file),
+        T(test_file_roundtrip),
+        T(test_deterministic_bytes),
+        T(test_empty_matrix),
+        T(test_copy_skip_and_history),
+        T(test_dict_mkdir),
+        T(test_lzf_chunks),
+        T(test_not_anndata),
+        T(test_pre07_compound_obs),
+        T(test_bad_sparse),
+        T(test_bad_frames),
+        T(test_write_shape_mismatch),
+        T(test_truncated_file),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -5,8 +5,8 @@
  * accept what anndata 0.8–0.12 writes (dense, CSR, CSC; any integer index
  * width; float32/64 or integer values; gzip or LZF compression; string,
  * categorical, numeric, boolean and nullable columns).  Writers produce
- * files that anndata reads without warnings.  comp: 0 = uncompressed,
- * 1–9 = gzip level.  Errors name the element ("obsm/X_pca: ..."); callers
+ * files that anndata reads without warnings (strings must be UTF-8).
+ * comp: 0 = uncompressed, 1–9 = gzip level (in chunks).  Errors name the element ("obsm/X_pca: ..."); callers
  * prefix the file name. */
 #ifndef SCNET_H5AD_H
 #define SCNET_H5AD_H
@@ -67,6 +67,7 @@ typedef struct {
     int ordered;  /* categorical: the ordered flag */
 } sn_h5ad_elem;
 
+/* Describe the element at path without reading its values. */
 int sn_h5ad_stat(hid_t loc, const char *path, sn_h5ad_elem *e) SN_WUR;
 /* Names of the children of the group at path (NULL or "" = loc itself),
  * sorted by name; *keys malloc'd (sn_free_strings). */
@@ -137,14 +138,15 @@ int sn_h5ad_write_strings(hid_t loc, const char *name, char *const *s, int64_t n
  * "_index" nor the index name; a NULL index is written as "0", "1", ...
  * Duplicate index labels are written with a warning (anndata warns too). */
 int sn_h5ad_write_frame(hid_t loc, const char *name, const sn_frame *f, int comp) SN_WUR;
-/* Add or replace one column of an existing frame (keeps column-order). */
+/* Add or replace one column of an existing frame: a replaced column keeps
+ * its place in column-order, a new one is appended. */
 int sn_h5ad_write_col(hid_t loc, const char *frame, const sn_col *c, int comp) SN_WUR;
 int sn_h5ad_write_scalar(hid_t loc, const char *name, double v) SN_WUR;
 int sn_h5ad_write_int(hid_t loc, const char *name, int64_t v) SN_WUR;
 int sn_h5ad_write_bool(hid_t loc, const char *name, int v) SN_WUR;
 int sn_h5ad_write_str(hid_t loc, const char *name, const char *s) SN_WUR;
-/* Open or create the dict group at path (parents too, like mkdir -p);
- * *g must be closed with H5Gclose. */
+/* Open or create the dict group at path (parents too, like mkdir -p; an
+ * existing group is opened as it is); *g must be closed with H5Gclose. */
 int sn_h5ad_dict(hid_t loc, const char *path, hid_t *g) SN_WUR;
 /* Remove an element if present (1 removed, 0 absent). */
 int sn_h5ad_remove(hid_t loc, const char *path) SN_WUR;
