@@ -110,9 +110,10 @@ static void elem_note(hid_t fid, const char *path, const sn_h5ad_elem *e, char *
         snprintf(buf, len, "nnz %lld (%.2f%%)", (long long)e->nnz, cells > 0 ? 100.0 * (double)e->nnz / cells : 0.0);
     } else if (is(enc, "categorical")) {
         if (e->ncat >= 0)
-            snprintf(buf, len, "%lld categories%s", (long long)e->ncat, e->ordered ? ", ordered" : "");
+            snprintf(buf, len, "%lld categor%s%s", (long long)e->ncat, e->ncat == 1 ? "y" : "ies",
+                     e->ordered ? ", ordered" : "");
     } else if (is(enc, "dataframe")) {
-        snprintf(buf, len, "%lld columns", (long long)e->shape[1]);
+        snprintf(buf, len, "%lld column%s", (long long)e->shape[1], e->shape[1] == 1 ? "" : "s");
     } else if (e->ndim == 0 && !e->group) {
         scalar_note(fid, path, e, buf, len);
     }
@@ -341,10 +342,25 @@ static int dump_frame(FILE *fp, hid_t fid, const char *path)
     return SN_OK;
 }
 
+static int dump_scalar(FILE *fp, hid_t fid, const char *path, const char *dtype)
+{
+    char v[64], *s;
+    double x;
+    if (is(dtype, "str")) {
+        SN_TRY(sn_h5ad_read_str(fid, path, &s));
+        put_str(fp, s);
+        fputc('\n', fp);
+        free(s);
+        return SN_OK;
+    }
+    SN_TRY(sn_h5ad_read_scalar(fid, path, &x));
+    fprintf(fp, "%s\n", fmt_value(x, dtype, v, sizeof v));
+    return SN_OK;
+}
+
 static int dump_field(FILE *fp, hid_t fid, const char *path)
 {
     sn_h5ad_elem e;
-    char note[256];
     SN_TRY(sn_h5ad_stat(fid, path, &e));
     const char *enc = e.encoding;
     if (e.nnz >= 0)
@@ -361,18 +377,8 @@ static int dump_field(FILE *fp, hid_t fid, const char *path)
         return dump_dense(fp, fid, path, e.dtype);
     if (!e.group && e.ndim == 1)
         return dump_vector(fp, fid, path, e.dtype);
-    if (!e.group && e.ndim == 0) {
-        scalar_note(fid, path, &e, note, sizeof note);
-        if (is(e.dtype, "str")) {
-            char *s;
-            SN_TRY(sn_h5ad_read_str(fid, path, &s));
-            fprintf(fp, "%s\n", s);
-            free(s);
-            return SN_OK;
-        }
-        fprintf(fp, "%s\n", note[0] ? note + 2 : "");
-        return SN_OK;
-    }
+    if (!e.group && e.ndim == 0)
+        return dump_scalar(fp, fid, path, e.dtype);
     return sn_err(SN_EFMT, "%s: cannot print a %s element", path, enc[0] ? enc : "unknown");
 }
 
