@@ -366,15 +366,35 @@ static int keep_genome(sn_adata *a, const char *want)
     return rc;
 }
 
-int sn_read_10x_h5(const char *path, const sn_read_opts *o, sn_adata *a)
+static herr_t find_barcodes(hid_t g, const char *name, const H5L_info_t *info, void *op)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/barcodes", name);
+    (void)info;
+    if (exists(g, path)) {
+        *(int *)op = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int sn_is_10x_h5(hid_t fid)
+{
+    if (exists(fid, "obs"))
+        return 0;
+    if (exists(fid, "matrix/barcodes"))
+        return 1;
+    int found = 0;
+    hsize_t idx = 0;
+    H5Literate(fid, H5_INDEX_NAME, H5_ITER_INC, &idx, find_barcodes, &found);
+    return found;
+}
+
+int sn_read_10x_fid(hid_t fid, const char *name, const sn_read_opts *o, sn_adata *a)
 {
     static const sn_read_opts defaults = {0};
-    sn_h5 *f;
     memset(a, 0, sizeof *a);
     o = o ? o : &defaults;
-    SN_TRY(sn_h5_open(path, &f));
-    hid_t fid = sn_h5_id(f);
-    const char *name = sn_h5_name(f);
     int rc = exists(fid, "matrix") ? read_v3(fid, a) : read_v2(fid, o->genome, a);
     if (rc == SN_OK && o->genome && exists(fid, "matrix"))
         rc = keep_genome(a, o->genome);
@@ -388,6 +408,15 @@ int sn_read_10x_h5(const char *path, const sn_read_opts *o, sn_adata *a)
         rc = sn_rd_make_unique(a->obs.index, a->obs.n, name, "cell barcodes");
     if (rc < 0)
         sn_rd_adata_clear(a);
+    return rc;
+}
+
+int sn_read_10x_h5(const char *path, const sn_read_opts *o, sn_adata *a)
+{
+    sn_h5 *f;
+    memset(a, 0, sizeof *a);
+    SN_TRY(sn_h5_open(path, &f));
+    int rc = sn_read_10x_fid(sn_h5_id(f), sn_h5_name(f), o, a);
     sn_h5_close(f);
     return rc;
 }

@@ -48,6 +48,10 @@ int sn_read_mtx(const char *mtx, const char *genes, const char *cells, sn_adata 
  * var columns gene_ids, feature_types and genome as present; only "Gene
  * Expression" features unless o->all_features.  o may be NULL. */
 int sn_read_10x_h5(const char *path, const sn_read_opts *o, sn_adata *a) SN_WUR;
+/* The same from an open file (name for messages); and the test whether an
+ * open HDF5 file is a 10x matrix (v3 /matrix or v2 genome groups). */
+int sn_read_10x_fid(hid_t fid, const char *name, const sn_read_opts *o, sn_adata *a) SN_WUR;
+int sn_is_10x_h5(hid_t fid);
 /* A dense matrix in delimited text (tab, comma or blanks, guessed from the
  * header; R/CSV quoting), streamed into the non-zeros.  The header holds the
  * column names, with or without a leading field for the row names (R's
