@@ -26,12 +26,17 @@ import torch
 from torch import nn
 from torch_geometric.nn import TransformerConv
 
-import scNET  # noqa: F401  (the package as users import it)
+import scNET  # the package as users import it
 from scNET import MultyGraphModel as ref
 
 TOL = 1e-5
+# The reference's settings (main.py: INTER_DIM, EMBEDDING_DIM, NUM_LAYERS, Adam
+# lr and weight_decay; MultyGraphModel.py: EPS, scale_param 3, LeakyReLU's
+# default slope, drop_p), given to the C model as they are.
 HP = dict(layers=3, hidden=250, embed=75, lr=1e-4, wd=1e-5, beta1=0.9, beta2=0.999, adam_eps=1e-8,
-          slope=0.01, temp=3.0, log_eps=1e-15, out_eps=1e-15, dropout=0.25, att_dropout=0.25)
+          slope=0.01, temp=3.0, log_eps=ref.EPS, out_eps=ref.EPS, dropout=0.25, att_dropout=0.25)
+assert (HP["hidden"], HP["embed"], HP["layers"]) == (scNET.main.INTER_DIM, scNET.main.EMBEDDING_DIM,
+                                                     scNET.main.NUM_LAYERS)
 
 
 # --------------------------------------------------------------- problem
