@@ -170,7 +170,7 @@ fuzz: all
 check-cuda: all unit
 	@BUILD=$(BUILD) SHARED=$(SHARED) bash tests/cuda/run.sh
 
-bench-cuda: all
+bench-cuda: all unit
 	@BUILD=$(BUILD) SHARED=$(SHARED) bash bench/cuda.sh
 
 check-reference: all

@@ -1,6 +1,6 @@
 /* The plugin's entry points (cuda_plugin.h), memory movement, error
  * reporting and the op table of the CUDA backend.  Everything is queued on
- * one stream; only download() and sync() wait for it. */
+ * one stream; upload(), download() and sync() wait for it. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +76,9 @@ static void cu_upload(sn_ops *o, void *dst, const void *src, size_t bytes)
         return;
     sn_cu_pairs_forget(c, dst, bytes);
     sn_cu_note(c, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, c->stream), "upload");
+    /* the caller may reuse src at once; uploads come between steps, when
+     * the stream is idle anyway */
+    sn_cu_note(c, cudaStreamSynchronize(c->stream), "upload");
 }
 
 static void cu_download(sn_ops *o, void *dst, const void *src, size_t bytes)

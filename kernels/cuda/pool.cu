@@ -1,15 +1,16 @@
 /* Device memory pool: a few large cudaMalloc chunks, each twice the size
- * of the one before, cut into blocks first-fit and merged again on free,
- * so the model's buffers and the per-op workspace never cost a cudaMalloc
- * once the pool has grown.  Blocks are reused in stream order: a freed
- * block handed out again is only written by work queued after the work
- * that last read it. */
+ * of the one before (up to 2 GiB, or the request), cut into blocks
+ * first-fit and merged again on free, so the model's buffers and the
+ * per-op workspace never cost a cudaMalloc once the pool has grown.
+ * Blocks are reused in stream order: a freed block handed out again is
+ * only written by work queued after the work that last read it. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cu.h"
 
 #define FIRST_CHUNK ((size_t)64 << 20)
+#define MAX_GROWTH ((size_t)2 << 30) /* leave room for cuBLAS and others */
 
 static int blk_insert(sn_cu_chunk *ch, int at, sn_cu_blk b)
 {
@@ -79,7 +80,7 @@ static sn_cu_chunk *chunk_new(sn_cuda *c, size_t sz)
         return NULL;
     }
     c->nchunks++;
-    c->next_chunk = 2 * (want > next ? want : next);
+    c->next_chunk = 2 * next > MAX_GROWTH ? MAX_GROWTH : 2 * next;
     return ch;
 }
 

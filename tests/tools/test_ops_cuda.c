@@ -6,7 +6,8 @@
  *
  * Run by tests/cuda/run.sh on a GPU (make check-cuda) and by
  * tests/e2e/cuda_emu.sh against the plugin built on the CPU emulation.
- * usage: test_ops_cuda [--device cuda[:N]] [--small] */
+ * usage: test_ops_cuda [--device cuda[:N]] [--small]
+ *        test_ops_cuda --devices   (exit 0 when a CUDA device is usable) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -824,6 +825,12 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--small"))
             t.small = 1;
+        else if (!strcmp(argv[i], "--devices")) { /* exit 0 when a device is usable */
+            char d[1024];
+            int n = sn_backend_cuda_devices(d, sizeof d);
+            printf("%s\n", d);
+            return n > 0 ? 0 : 3;
+        }
         else if (!strcmp(argv[i], "--device") && i + 1 < argc)
             device = argv[++i];
         else {
