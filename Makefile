@@ -22,11 +22,16 @@ endif
 
 # Library flags come from pkg-config, evaluated lazily so that `make deps`
 # can run before the packages it installs are known to pkg-config.
-PKGS       = hdf5 igraph gsl zlib openblas
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS       = hdf5 igraph gsl zlib
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(BLAS_INC)
+# OpenBLAS built on OpenMP: the model mixes BLAS calls with OpenMP loops,
+# and one shared thread pool avoids two pools spinning against each other.
+BLAS_DIR   = /usr/lib/x86_64-linux-gnu/openblas-openmp
+BLAS_INC   = /usr/include/x86_64-linux-gnu/openblas-openmp
 HDF5_LIBS_L = $(shell pkg-config --libs-only-L hdf5 2>/dev/null)
 # gsl's own CBLAS is left out on purpose: OpenBLAS provides cblas_* symbols.
-LDLIBS     = $(HDF5_LIBS_L) -lhdf5_hl -lhdf5 -ligraph -lgsl -lopenblas -llzf -lz -lm -lpthread
+LDLIBS     = $(HDF5_LIBS_L) -lhdf5_hl -lhdf5 -ligraph -lgsl -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas \
+             -llzf -lz -lm -lpthread
 
 WARN      = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS  = -Ilibcore/include -Ikernels/include -D_GNU_SOURCE -DSN_VERSION=\"$(VERSION)\"
@@ -133,7 +138,7 @@ unit: $(UNITS) $(TTOOLS)
 # Set-up: Debian packages and the Python test environment.
 
 DEB_PKGS = build-essential pkg-config libhdf5-dev libigraph-dev libgsl-dev libcmocka-dev \
-           libopenblas-dev zlib1g-dev liblzf-dev hdf5-plugin-lzf hdf5-tools python3-venv \
+           libopenblas-dev libopenblas-openmp-dev zlib1g-dev liblzf-dev hdf5-plugin-lzf hdf5-tools python3-venv \
            mandoc groff-base man-db clang libclang-rt-14-dev valgrind
 deps:
 	@sh tools/deps.sh $(DEB_PKGS)

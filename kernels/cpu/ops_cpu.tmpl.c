@@ -197,27 +197,29 @@ static void cpu_gather(sn_ops *o, const real *src, const int32_t *idx, int64_t n
         dst[i] = src[idx[i]];
 }
 
+/* Apply f to every element with its dropout multiplier, four elements per
+ * Philox call; the logical index r·cols + c does not depend on ld. */
+#define DROP_LOOP(body)                                                                      \
+    int64_t n = (int64_t)rows * cols, nq = (n + 3) / 4;                                       \
+    _Pragma("omp parallel for schedule(static) PAR(n)")                                       \
+    for (int64_t q = 0; q < nq; q++) {                                                        \
+        real mul[4];                                                                          \
+        sn_k_dropmul4(d->p, d->key, d->stream, (uint64_t)q, mul);                             \
+        for (int t = 0; t < 4 && 4 * q + t < n; t++) {                                        \
+            int64_t i = 4 * q + t, k = (i / cols) * ld + i % cols;                            \
+            body;                                                                             \
+        }                                                                                     \
+    }
+
 static void cpu_act(sn_ops *o, real *X, int rows, int cols, int ld, real slope, const sn_drop *d)
 {
-#pragma omp parallel for schedule(static) PAR((double)rows * cols)
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < cols; c++) {
-            uint64_t idx = (uint64_t)r * (uint64_t)cols + (uint64_t)c;
-            real *x = &X[(int64_t)r * ld + c];
-            *x = sn_k_act(*x, slope, sn_k_dropmul(d->p, d->key, d->stream, idx));
-        }
+    DROP_LOOP(X[k] = sn_k_act(X[k], slope, mul[t]))
 }
 
 static void cpu_act_bwd(sn_ops *o, const real *Y, real *dX, int rows, int cols, int ld, real slope,
                         const sn_drop *d)
 {
-#pragma omp parallel for schedule(static) PAR((double)rows * cols)
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < cols; c++) {
-            uint64_t idx = (uint64_t)r * (uint64_t)cols + (uint64_t)c;
-            int64_t k = (int64_t)r * ld + c;
-            dX[k] = sn_k_act_bwd(Y[k], dX[k], slope, sn_k_dropmul(d->p, d->key, d->stream, idx));
-        }
+    DROP_LOOP(dX[k] = sn_k_act_bwd(Y[k], dX[k], slope, mul[t]))
 }
 
 static void cpu_add_bias(sn_ops *o, real *X, int rows, int cols, int ld, const real *b, int axis)

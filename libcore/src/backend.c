@@ -5,6 +5,7 @@
 #include "scnet/backend.h"
 
 #include <dlfcn.h>
+#include <omp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "scnet/cuda_plugin.h"
+#include "scnet/log.h"
 
 #define PLUGIN_NAME "libscnet-cuda.so"
 #define MAX_PLUGINS 4
@@ -148,37 +150,52 @@ static int parse_device(const char *device, int *dev)
     return sn_err(SN_EUSAGE, "invalid device '%s' (expected auto, cpu, cuda or cuda:N)", device);
 }
 
-static int open_cpu(sn_ops **ops, char *desc, size_t len, const char *why)
+static int open_cpu(int tf32, sn_ops **ops, char *desc, size_t len)
 {
+    if (tf32)
+        sn_warn("--precision tf32 needs a CUDA device; computing in fp32 on the CPU");
     if (!(*ops = sn_ops_cpu_new_f32()))
         return SN_ENOMEM;
-    if (why)
-        say(desc, len, "cpu (no usable CUDA device: %s)", why);
-    else
-        say(desc, len, "cpu");
+    say(desc, len, "cpu (%d thread%s)", omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s");
     return SN_OK;
 }
 
-int sn_backend_open(const char *device, sn_ops **ops, char *desc, size_t len)
+/* The plugin's own table, or -1 with the reason in why. */
+static int open_cuda(int dev, int tf32, sn_ops **ops, char *why, size_t wlen)
+{
+    plugin *p = plugin_load(why, wlen);
+    if (!p)
+        return -1;
+    sn_cuda_host host = {SN_CUDA_ABI, sizeof(sn_ops), sn_err};
+    if (p->open(&host, dev, ops, why, wlen) < 0) {
+        *ops = NULL;
+        return -1;
+    }
+    if (tf32 && p->set_tf32(*ops, 1) != 0) {
+        snprintf(why, wlen, "%s", sn_errmsg());
+        (*ops)->destroy(*ops);
+        *ops = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int sn_backend_open(const char *device, int tf32, sn_ops **ops, char *desc, size_t len)
 {
     *ops = NULL;
     if (!device || !strcmp(device, "cpu"))
-        return open_cpu(ops, desc, len, NULL);
+        return open_cpu(tf32, ops, desc, len);
     int dev;
     SN_TRY(parse_device(device, &dev));
     char why[1024];
-    plugin *p = plugin_load(why, sizeof why);
-    if (p) {
-        sn_cuda_host host = {SN_CUDA_ABI, sizeof(sn_ops), sn_err};
-        if (p->open(&host, dev < 0 ? 0 : dev, ops, why, sizeof why) == 0) {
-            say(desc, len, "%s", why);
-            return SN_OK;
-        }
-        *ops = NULL;
+    if (open_cuda(dev < 0 ? 0 : dev, tf32, ops, why, sizeof why) == 0) {
+        say(desc, len, "%s%s", why, tf32 ? ", tf32" : "");
+        return SN_OK;
     }
-    if (dev < 0)
-        return open_cpu(ops, desc, len, why);
-    return sn_err(SN_EINVAL, "no usable CUDA device: %s", why);
+    if (dev >= 0)
+        return sn_err(SN_EINVAL, "no usable CUDA device: %s", why);
+    sn_note("no usable CUDA device (%s); computing on the CPU", why);
+    return open_cpu(tf32, ops, desc, len);
 }
 
 void sn_backend_close(sn_ops *ops)
@@ -196,14 +213,4 @@ int sn_backend_cuda_devices(char *desc, size_t len)
         return -1;
     }
     return p->devices(desc, len);
-}
-
-int sn_backend_set_tf32(sn_ops *ops, int on)
-{
-    for (int i = 0; ops && strcmp(ops->name, "cpu") && i < nloaded; i++) {
-        int rc = loaded[i].set_tf32(ops, on);
-        if (rc <= 0)
-            return rc;
-    }
-    return sn_err(SN_EINVAL, "TF32 precision needs the CUDA backend (the device is %s)", ops ? ops->name : "none");
 }

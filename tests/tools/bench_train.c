@@ -83,7 +83,7 @@ int main(int argc, char **argv)
         return 2;
     }
     sn_ops *ops;
-    if (sn_backend_open(device, &ops, desc, sizeof desc) < 0) {
+    if (sn_backend_open(device, 0, &ops, desc, sizeof desc) < 0) {
         fprintf(stderr, "bench_train: %s\n", sn_errmsg());
         return 1;
     }

@@ -584,19 +584,23 @@ static void test_sigatt(tc *t)
     }
 }
 
-/* TF32 products carry ~10 mantissa bits: close to, not equal to, FP32. */
-static void test_tf32(tc *t)
+/* TF32 products carry ~10 mantissa bits: close to, not equal to, FP32.
+ * A second context on the same device, opened with tf32. */
+static void test_tf32(tc *t, const char *device)
 {
     int n = t->small ? 64 : 512;
-    int ok = sn_backend_set_tf32(t->c, 1) == SN_EINVAL && sn_backend_set_tf32(t->g, 1) == 0;
-    report(t, "tf32 switch (cuda only)", ok, 0, 1);
+    char desc[512];
+    sn_ops *fp32 = t->g;
+    if (sn_backend_open(device, 1, &t->g, desc, sizeof desc) < 0)
+        die("opening the CUDA backend with tf32");
+    report(t, "tf32 context opens", strstr(desc, ", tf32") != NULL, 0, 1);
     pbuf A = pb_rand(t, (int64_t)n * n, -1, 1), Bm = pb_rand(t, (int64_t)n * n, -1, 1), C = pb_alloc(t, (size_t)n * n * 4);
     BOTH(o->gemm(o, 0, 0, n, n, n, 1, BF(A), n, BF(Bm), n, 0, BF(C), n));
     expect(t, "gemm in tf32 (tolerance 1e-2)", &C, (int64_t)n * n, 1e-2);
-    ok = sn_backend_set_tf32(t->g, 0) == 0;
-    BOTH(o->gemm(o, 0, 0, n, n, n, 1, BF(A), n, BF(Bm), n, 0, BF(C), n));
-    expect(t, "gemm back in fp32", &C, (int64_t)n * n, TOL);
+    report(t, "tf32 context: sync", t->g->sync(t->g) == 0, 0, 1);
     pb_free(t, &A), pb_free(t, &Bm), pb_free(t, &C);
+    sn_backend_close(t->g);
+    t->g = fp32;
 }
 
 /* ------------------------------------------------------------- model */
@@ -839,7 +843,7 @@ int main(int argc, char **argv)
         }
     }
     char desc[512];
-    if (sn_backend_open(device, &t.g, desc, sizeof desc) < 0)
+    if (sn_backend_open(device, 0, &t.g, desc, sizeof desc) < 0)
         die("opening the CUDA backend");
     if (strcmp(t.g->name, "cuda"))
         die("the backend opened is not CUDA");
@@ -863,7 +867,7 @@ int main(int argc, char **argv)
     test_pairs(&t);
     test_softmax(&t);
     test_sigatt(&t);
-    test_tf32(&t);
+    test_tf32(&t, device);
     test_model(&t);
     test_train(&t);
     int rc = t.g->sync(t.g);

@@ -13,27 +13,60 @@
 #include <cmocka.h>
 
 #include "scnet/backend.h"
+#include "scnet/log.h"
 
 static char desc[1024];
+
+/* stderr of one call, for the notes and warnings the library prints */
+static FILE *cap;
+static int saved_fd = -1;
+
+static void capture_start(void)
+{
+    fflush(stderr);
+    cap = tmpfile();
+    assert_non_null(cap);
+    saved_fd = dup(2);
+    dup2(fileno(cap), 2);
+}
+
+static const char *capture_end(void)
+{
+    static char buf[4096];
+    fflush(stderr);
+    dup2(saved_fd, 2);
+    close(saved_fd);
+    rewind(cap);
+    size_t n = fread(buf, 1, sizeof buf - 1, cap);
+    buf[n] = 0;
+    fclose(cap);
+    fputs(buf, stderr);
+    return buf;
+}
 
 static void test_cpu(void **st)
 {
     (void)st;
+    sn_log_setup("test_backend", SN_LOG_WARN);
     sn_ops *o = NULL;
-    assert_int_equal(sn_backend_open("cpu", &o, desc, sizeof desc), 0);
+    assert_int_equal(sn_backend_open("cpu", 0, &o, desc, sizeof desc), 0);
     assert_non_null(o);
     assert_string_equal(o->name, "cpu");
-    assert_string_equal(desc, "cpu");
+    assert_true(!strncmp(desc, "cpu (", 5) && strstr(desc, " thread"));
     /* the table works: allocation is zeroed */
     float *x = o->alloc(o, 16 * sizeof *x), y[16];
     o->download(o, y, x, sizeof y);
     for (int i = 0; i < 16; i++)
         assert_true(y[i] == 0);
     o->free(o, x);
-    assert_int_equal(sn_backend_set_tf32(o, 1), SN_EINVAL);
-    assert_non_null(strstr(sn_errmsg(), "needs the CUDA backend"));
     sn_backend_close(o);
     sn_backend_close(NULL);
+    /* tf32 on the CPU: a warning, then fp32 */
+    capture_start();
+    assert_int_equal(sn_backend_open("cpu", 1, &o, desc, sizeof desc), 0);
+    assert_non_null(strstr(capture_end(), "warning: --precision tf32 needs a CUDA device"));
+    assert_string_equal(o->name, "cpu");
+    sn_backend_close(o);
 }
 
 static void test_bad_device_names(void **st)
@@ -42,7 +75,7 @@ static void test_bad_device_names(void **st)
     const char *bad[] = {"gpu", "cuda:", "cuda:x", "cuda:-1", "cuda:1x", "cuda:12345", "CPU", ""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         sn_ops *o = (sn_ops *)&desc;
-        assert_int_equal(sn_backend_open(bad[i], &o, desc, sizeof desc), SN_EUSAGE);
+        assert_int_equal(sn_backend_open(bad[i], 0, &o, desc, sizeof desc), SN_EUSAGE);
         assert_null(o);
         assert_non_null(strstr(sn_errmsg(), "expected auto, cpu, cuda or cuda:N"));
     }
@@ -54,19 +87,30 @@ static void test_missing_plugin(void **st)
     (void)st;
     sn_ops *o = NULL;
     setenv("SCNET_CUDA_PLUGIN", "/nonexistent/libscnet-cuda.so", 1);
-    assert_int_equal(sn_backend_open("cuda", &o, desc, sizeof desc), SN_EINVAL);
+    assert_int_equal(sn_backend_open("cuda", 0, &o, desc, sizeof desc), SN_EINVAL);
     assert_null(o);
     assert_non_null(strstr(sn_errmsg(), "no usable CUDA device: cannot load the CUDA plugin"));
     assert_non_null(strstr(sn_errmsg(), "/nonexistent/libscnet-cuda.so"));
-    assert_int_equal(sn_backend_open("auto", &o, desc, sizeof desc), 0);
+    capture_start();
+    assert_int_equal(sn_backend_open("auto", 0, &o, desc, sizeof desc), 0);
+    const char *note = capture_end();
     assert_string_equal(o->name, "cpu");
-    assert_true(!strncmp(desc, "cpu (no usable CUDA device: cannot load the CUDA plugin", 55));
+    assert_true(!strncmp(desc, "cpu (", 5));
+    assert_non_null(strstr(note, "test_backend: no usable CUDA device (cannot load the CUDA plugin"));
+    assert_non_null(strstr(note, "computing on the CPU"));
     sn_backend_close(o);
+    /* -q silences the note */
+    sn_log_setup("test_backend", SN_LOG_QUIET);
+    capture_start();
+    assert_int_equal(sn_backend_open("auto", 0, &o, desc, sizeof desc), 0);
+    assert_string_equal(capture_end(), "");
+    sn_backend_close(o);
+    sn_log_setup("test_backend", SN_LOG_WARN);
     assert_true(sn_backend_cuda_devices(desc, sizeof desc) < 0);
     assert_non_null(strstr(desc, "/nonexistent/libscnet-cuda.so"));
     /* a shared library without the entry points */
     setenv("SCNET_CUDA_PLUGIN", "libz.so.1", 1);
-    assert_int_equal(sn_backend_open("cuda:0", &o, desc, sizeof desc), SN_EINVAL);
+    assert_int_equal(sn_backend_open("cuda:0", 0, &o, desc, sizeof desc), SN_EINVAL);
     assert_string_equal(sn_errmsg(), "no usable CUDA device: libz.so.1 is not a scnet CUDA plugin");
     unsetenv("SCNET_CUDA_PLUGIN");
 }
@@ -87,23 +131,29 @@ static void test_build_plugin(void **st)
         return;
     }
     setenv("SCNET_CUDA_PLUGIN", path, 1);
-    int ndev = sn_backend_cuda_devices(desc, sizeof desc);
-    fprintf(stderr, "CUDA devices: %d (%s)\n", ndev, desc);
+    char why[1024];
+    int ndev = sn_backend_cuda_devices(why, sizeof why);
+    fprintf(stderr, "CUDA devices: %d (%s)\n", ndev, why);
     sn_ops *o = NULL;
-    int rc = sn_backend_open("cuda", &o, desc, sizeof desc);
+    int rc = sn_backend_open("cuda", 0, &o, desc, sizeof desc);
     if (ndev > 0) {
         assert_int_equal(rc, 0);
         assert_string_equal(o->name, "cuda");
         assert_true(!strncmp(desc, "cuda:0 (", 8));
-        assert_int_equal(sn_backend_set_tf32(o, 1), 0);
+        sn_backend_close(o);
+        assert_int_equal(sn_backend_open("cuda:0", 1, &o, desc, sizeof desc), 0);
+        assert_non_null(strstr(desc, ", tf32"));
         sn_backend_close(o);
     } else {
-        char reason[1100];
-        snprintf(reason, sizeof reason, "no usable CUDA device: %s", desc);
+        char reason[1200];
+        snprintf(reason, sizeof reason, "no usable CUDA device: %s", why);
         assert_int_equal(rc, SN_EINVAL);
         assert_null(o);
         assert_string_equal(sn_errmsg(), reason);
-        assert_int_equal(sn_backend_open("auto", &o, desc, sizeof desc), 0);
+        capture_start();
+        assert_int_equal(sn_backend_open("auto", 0, &o, desc, sizeof desc), 0);
+        snprintf(reason, sizeof reason, "no usable CUDA device (%s); computing on the CPU", why);
+        assert_non_null(strstr(capture_end(), reason));
         assert_string_equal(o->name, "cpu");
         sn_backend_close(o);
     }
@@ -117,16 +167,22 @@ static void test_default_search(void **st)
     (void)st;
     unsetenv("SCNET_CUDA_PLUGIN");
     sn_ops *o = NULL;
-    char why[1024], want[1100];
+    char why[1024], want[1200];
     int ndev = sn_backend_cuda_devices(why, sizeof why);
-    assert_int_equal(sn_backend_open("auto", &o, desc, sizeof desc), 0);
-    fprintf(stderr, "auto: %s\n", desc);
+    capture_start();
+    assert_int_equal(sn_backend_open("auto", 0, &o, desc, sizeof desc), 0);
+    const char *note = capture_end();
     if (ndev > 0) {
         assert_string_equal(o->name, "cuda");
+        assert_string_equal(note, "");
     } else {
-        snprintf(want, sizeof want, "cpu (no usable CUDA device: %s)", why);
+        snprintf(want, sizeof want, "no usable CUDA device (%s); computing on the CPU", why);
         assert_string_equal(o->name, "cpu");
-        assert_string_equal(desc, want);
+        assert_non_null(strstr(note, want));
+        sn_backend_close(o);
+        assert_int_equal(sn_backend_open("cuda", 0, &o, desc, sizeof desc), SN_EINVAL);
+        snprintf(want, sizeof want, "no usable CUDA device: %s", why);
+        assert_string_equal(sn_errmsg(), want);
     }
     sn_backend_close(o);
 }

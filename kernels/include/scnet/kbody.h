@@ -29,6 +29,16 @@ SN_HD real sn_k_dropmul(double p, uint64_t key, uint64_t stream, uint64_t idx)
     return sn_philox_u01(key, stream, idx) < (float)p ? (real)0 : (real)(1.0 / (1.0 - p));
 }
 
+/* Multipliers of elements 4q .. 4q+3 from one Philox call (the same values
+ * as sn_k_dropmul of each index). */
+SN_HD void sn_k_dropmul4(double p, uint64_t key, uint64_t stream, uint64_t q, real *mul)
+{
+    sn_u32x4 r = sn_philox(key, stream, q);
+    for (int k = 0; k < 4; k++)
+        mul[k] = p <= 0 ? (real)1
+                        : (float)(r.v[k] >> 8) * (1.0f / 16777216.0f) < (float)p ? (real)0 : (real)(1.0 / (1.0 - p));
+}
+
 /* y = mask·φ(x)/(1−p). */
 SN_HD real sn_k_act(real x, real slope, real mul)
 {
