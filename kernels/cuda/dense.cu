@@ -150,13 +150,20 @@ static void cu_axpy(sn_ops *o, int64_t n, real alpha, const real *X, real *Y)
     SN_CU_LAUNCHED(c, "axpy");
 }
 
-/* Element i = r·cols + c of the logical matrix: its dropout index. */
+/* Element i = r·cols + c of the logical matrix has dropout index i; a
+ * thread takes four consecutive elements, one Philox call (as the CPU). */
 __global__ void k_act(real *X, int rows, int cols, int ld, real slope, double p, uint64_t key, uint64_t stream)
 {
-    SN_CU_FOR(i, (int64_t)rows * cols)
+    int64_t n = (int64_t)rows * cols;
+    SN_CU_FOR(q, (n + 3) / 4)
     {
-        real *x = &X[i / cols * ld + i % cols];
-        *x = sn_k_act(*x, slope, sn_k_dropmul(p, key, stream, (uint64_t)i));
+        real mul[4];
+        sn_k_dropmul4(p, key, stream, (uint64_t)q, mul);
+        for (int t = 0; t < 4 && 4 * q + t < n; t++) {
+            int64_t i = 4 * q + t;
+            real *x = &X[i / cols * ld + i % cols];
+            *x = sn_k_act(*x, slope, mul[t]);
+        }
     }
 }
 
@@ -165,17 +172,23 @@ static void cu_act(sn_ops *o, real *X, int rows, int cols, int ld, real slope, c
     sn_cuda *c = sn_cu(o);
     if (rows <= 0 || cols <= 0)
         return;
-    SN_LAUNCH(k_act, GRID((int64_t)rows * cols), T, c->stream, X, rows, cols, ld, slope, d->p, d->key, d->stream);
+    SN_LAUNCH(k_act, GRID(((int64_t)rows * cols + 3) / 4), T, c->stream, X, rows, cols, ld, slope, d->p, d->key,
+              d->stream);
     SN_CU_LAUNCHED(c, "act");
 }
 
 __global__ void k_act_bwd(const real *Y, real *dX, int rows, int cols, int ld, real slope, double p, uint64_t key,
                           uint64_t stream)
 {
-    SN_CU_FOR(i, (int64_t)rows * cols)
+    int64_t n = (int64_t)rows * cols;
+    SN_CU_FOR(q, (n + 3) / 4)
     {
-        int64_t k = i / cols * ld + i % cols;
-        dX[k] = sn_k_act_bwd(Y[k], dX[k], slope, sn_k_dropmul(p, key, stream, (uint64_t)i));
+        real mul[4];
+        sn_k_dropmul4(p, key, stream, (uint64_t)q, mul);
+        for (int t = 0; t < 4 && 4 * q + t < n; t++) {
+            int64_t i = 4 * q + t, k = i / cols * ld + i % cols;
+            dX[k] = sn_k_act_bwd(Y[k], dX[k], slope, mul[t]);
+        }
     }
 }
 
@@ -184,8 +197,8 @@ static void cu_act_bwd(sn_ops *o, const real *Y, real *dX, int rows, int cols, i
     sn_cuda *c = sn_cu(o);
     if (rows <= 0 || cols <= 0)
         return;
-    SN_LAUNCH(k_act_bwd, GRID((int64_t)rows * cols), T, c->stream, Y, dX, rows, cols, ld, slope, d->p, d->key,
-              d->stream);
+    SN_LAUNCH(k_act_bwd, GRID(((int64_t)rows * cols + 3) / 4), T, c->stream, Y, dX, rows, cols, ld, slope, d->p,
+              d->key, d->stream);
     SN_CU_LAUNCHED(c, "act_bwd");
 }
 

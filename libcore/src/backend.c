@@ -90,7 +90,7 @@ static int driver_present(char *why, size_t wlen)
         return 1;
     void *h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
     if (!h) {
-        say(why, wlen, "no NVIDIA driver is installed (libcuda.so.1 cannot be loaded)");
+        say(why, wlen, "no NVIDIA driver is installed: libcuda.so.1 not found");
         return 0;
     }
     dlclose(h);

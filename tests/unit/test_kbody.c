@@ -72,6 +72,13 @@ static void test_dropmul(void **st)
     assert_true(same > 4500 && same < 5500);
     for (int i = 0; i < 1000; i++)
         assert_true(sn_k_dropmul(0, 42, 1, (uint64_t)i) == 1);
+    /* four per Philox call: the same multipliers, index by index */
+    for (uint64_t q = 0; q < 5000; q++) {
+        float mul[4];
+        sn_k_dropmul4(0.3, 42, 9, q, mul);
+        for (int k = 0; k < 4; k++)
+            assert_true(mul[k] == sn_k_dropmul(0.3, 42, 9, 4 * q + (uint64_t)k));
+    }
 }
 
 static double bce_ref(double x, int positive, double eps)
