@@ -9,6 +9,20 @@
 
 #include "cu.h"
 
+/* In the CPU emulation under AddressSanitizer, blocks are poisoned except
+ * for the bytes asked for, with a red zone after each, so a kernel that
+ * strays out of its buffer is caught. */
+#if defined(SN_CUDA_EMU) && defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#define REDZONE 256
+#else
+#define POISON(p, n) ((void)0)
+#define UNPOISON(p, n) ((void)0)
+#define REDZONE 0
+#endif
+
 #define FIRST_CHUNK ((size_t)64 << 20)
 #define MAX_GROWTH ((size_t)2 << 30) /* leave room for cuBLAS and others */
 
@@ -74,6 +88,7 @@ static sn_cu_chunk *chunk_new(sn_cuda *c, size_t sz)
     memset(ch, 0, sizeof *ch);
     ch->base = (char *)p;
     ch->size = want;
+    POISON(p, want);
     sn_cu_blk all = {0, want, 0};
     if (blk_insert(ch, 0, all) < 0) {
         cudaFree(p);
@@ -86,7 +101,7 @@ static sn_cu_chunk *chunk_new(sn_cuda *c, size_t sz)
 
 void *sn_cu_pool_alloc(sn_cuda *c, size_t bytes, int zero)
 {
-    size_t sz = sn_cu_round(bytes ? bytes : 1);
+    size_t sz = sn_cu_round((bytes ? bytes : 1) + REDZONE);
     void *p = NULL;
     for (int i = 0; i < c->nchunks && !p; i++)
         p = chunk_take(&c->chunks[i], sz);
@@ -96,6 +111,7 @@ void *sn_cu_pool_alloc(sn_cuda *c, size_t bytes, int zero)
     }
     if (!p)
         return NULL;
+    UNPOISON(p, bytes);
     c->used += sz;
     if (c->used > c->peak)
         c->peak = c->used;
@@ -119,6 +135,7 @@ size_t sn_cu_pool_free(sn_cuda *c, void *p)
             if (ch->b[k].off != (size_t)(q - ch->base) || !ch->b[k].used)
                 continue;
             size_t sz = ch->b[k].size;
+            POISON(q, sz);
             ch->b[k].used = 0;
             c->used -= sz;
             c->ops.bytes_in_use = c->used;
@@ -140,6 +157,7 @@ size_t sn_cu_pool_free(sn_cuda *c, void *p)
 void sn_cu_pool_release(sn_cuda *c)
 {
     for (int i = 0; i < c->nchunks; i++) {
+        UNPOISON(c->chunks[i].base, c->chunks[i].size);
         cudaFree(c->chunks[i].base);
         free(c->chunks[i].b);
     }

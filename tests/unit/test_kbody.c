@@ -173,7 +173,7 @@ static void softmax_ref(const double *s, int n, double *a)
 static void check_softmax_segment(sn_rng *r, int64_t b, int n, double p, double shift)
 {
     enum { MAXN = 64 };
-    float s[MAXN + 8], a[MAXN + 8], ad[MAXN + 8], dad[MAXN + 8], ds[MAXN + 8];
+    float s[MAXN + 8] = {0}, a[MAXN + 8] = {0}, ad[MAXN + 8] = {0}, dad[MAXN + 8] = {0}, ds[MAXN + 8] = {0};
     double sd[MAXN] = {0}, ar[MAXN], mask[MAXN] = {0};
     const uint64_t key = 9, stream = 77;
     for (int k = 0; k < n; k++) {

@@ -17,7 +17,8 @@
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
 #define EMU_ASAN 1
-#define STACK_BYTES (512u << 10)
+/* ASan clears the shadow of the whole target stack at every switch */
+#define STACK_BYTES (64u << 10)
 #else
 #define EMU_ASAN 0
 #define STACK_BYTES (128u << 10)
@@ -262,7 +263,16 @@ struct fiber {
     void *fake; /* ASan's fake stack of this fiber while it is switched out */
 };
 
-static std::vector<fiber> fibers;
+/* Stacks are kept for the next launch and freed at exit. */
+static struct fiber_set {
+    std::vector<fiber> v;
+    ~fiber_set()
+    {
+        for (fiber &f : v)
+            free(f.stack);
+    }
+} fiber_set;
+#define fibers fiber_set.v
 static ucontext_t sched_ctx;
 static const std::function<void()> *cur_body;
 static unsigned cur, nthreads;
@@ -353,32 +363,41 @@ static int release(void)
     return 1;
 }
 
+/* Run fiber t until it waits or ends (a function of its own: nothing of
+ * the caller's lives across the switch). */
+__attribute__((noinline)) static void resume(unsigned t)
+{
+    cur = t;
+    threadIdx = fibers[t].idx;
+    TO_FIBER(&fibers[t]);
+    swapcontext(&sched_ctx, &fibers[t].ctx);
+    IN_SCHED();
+}
+
+__attribute__((noinline)) static void start(unsigned t)
+{
+    fiber *f = &fibers[t];
+    if (!f->stack && !(f->stack = (char *)malloc(STACK_BYTES))) {
+        fprintf(stderr, "cuda emulation: out of memory\n");
+        abort();
+    }
+    getcontext(&f->ctx);
+    f->ctx.uc_stack.ss_sp = f->stack;
+    f->ctx.uc_stack.ss_size = STACK_BYTES;
+    f->ctx.uc_link = &sched_ctx;
+    makecontext(&f->ctx, fiber_main, 0);
+    f->state = F_READY;
+    f->idx = dim3(t % blockDim.x, t / blockDim.x % blockDim.y, t / (blockDim.x * blockDim.y));
+}
+
 static void run_block(void)
 {
-    for (unsigned t = 0; t < nthreads; t++) {
-        fiber *f = &fibers[t];
-        if (!f->stack && !(f->stack = (char *)malloc(STACK_BYTES))) {
-            fprintf(stderr, "cuda emulation: out of memory\n");
-            abort();
-        }
-        getcontext(&f->ctx);
-        f->ctx.uc_stack.ss_sp = f->stack;
-        f->ctx.uc_stack.ss_size = STACK_BYTES;
-        f->ctx.uc_link = &sched_ctx;
-        makecontext(&f->ctx, fiber_main, 0);
-        f->state = F_READY;
-        f->idx = dim3(t % blockDim.x, t / blockDim.x % blockDim.y, t / (blockDim.x * blockDim.y));
-    }
+    for (unsigned t = 0; t < nthreads; t++)
+        start(t);
     do {
-        for (unsigned t = 0; t < nthreads; t++) {
-            if (fibers[t].state != F_READY)
-                continue;
-            cur = t;
-            threadIdx = fibers[t].idx;
-            TO_FIBER(&fibers[t]);
-            swapcontext(&sched_ctx, &fibers[t].ctx);
-            IN_SCHED();
-        }
+        for (unsigned t = 0; t < nthreads; t++)
+            if (fibers[t].state == F_READY)
+                resume(t);
     } while (release());
 }
 
