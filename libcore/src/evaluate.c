@@ -84,7 +84,7 @@ static int64_t above(const pos_levels *L, double v)
     return lo;
 }
 
-int sn_auc(const double *pos, int64_t np, const double *neg, int64_t nn, double *auroc, double *aupr)
+int sn_prop_auc(const double *pos, int64_t np, const double *neg, int64_t nn, double *auroc, double *aupr)
 {
     pos_levels L = {0};
     *auroc = *aupr = NAN;
@@ -255,7 +255,7 @@ static int eval_result(void *ctx, int tid, int64_t col, const double *f)
         for (int64_t k = 0; k < g->n; k++)
             mark[g->idx[k]] = 0;
     }
-    return sn_auc(ps, s->npos, ns, nn, &e->auroc[col], &e->aupr[col]);
+    return sn_prop_auc(ps, s->npos, ns, nn, &e->auroc[col], &e->aupr[col]);
 }
 
 static int check_set(const sn_geneset *g, int64_t n, uint8_t *mark)

@@ -14,6 +14,7 @@
 #include <gsl/gsl_linalg.h>
 
 #include "scnet/graph.h"
+#include "scnet/metrics.h"
 #include "scnet/philox.h"
 #include "scnet/propagate.h"
 
@@ -279,20 +280,20 @@ static void test_auc_by_hand(void **st)
      * AUROC = (3 + 1.5 + 1.5) / 9; thresholds 0.9 (P 1, R 1/3), 0.8 (no
      * new positive), 0.5 (TP 3, FP 2: P 3/5, R 1): AP = 1/3 + 2/3 · 3/5 */
     const double p1[] = {0.9, 0.5, 0.5}, n1[] = {0.8, 0.5, 0.1};
-    assert_int_equal(sn_auc(p1, 3, n1, 3, &roc, &ap), 0);
+    assert_int_equal(sn_prop_auc(p1, 3, n1, 3, &roc, &ap), 0);
     assert_true(fabs(roc - 6.0 / 9.0) < 1e-15);
     assert_true(fabs(ap - (1.0 / 3.0 + 2.0 / 3.0 * 0.6)) < 1e-15);
     /* everything tied: AUROC 1/2, precision 2/5 at the only threshold */
     const double p2[] = {1, 1}, n2[] = {1, 1, 1};
-    assert_int_equal(sn_auc(p2, 2, n2, 3, &roc, &ap), 0);
+    assert_int_equal(sn_prop_auc(p2, 2, n2, 3, &roc, &ap), 0);
     assert_true(roc == 0.5 && fabs(ap - 0.4) < 1e-15);
     /* perfect and reversed rankings */
     const double p3[] = {3, 4}, n3[] = {1, 2};
-    assert_int_equal(sn_auc(p3, 2, n3, 2, &roc, &ap), 0);
+    assert_int_equal(sn_prop_auc(p3, 2, n3, 2, &roc, &ap), 0);
     assert_true(roc == 1 && ap == 1);
-    assert_int_equal(sn_auc(n3, 2, p3, 2, &roc, &ap), 0);
+    assert_int_equal(sn_prop_auc(n3, 2, p3, 2, &roc, &ap), 0);
     assert_true(roc == 0 && fabs(ap - (0.5 * 1.0 / 3.0 + 0.5 * 0.5)) < 1e-15);
-    assert_int_equal(sn_auc(p3, 0, n3, 2, &roc, &ap), 0);
+    assert_int_equal(sn_prop_auc(p3, 0, n3, 2, &roc, &ap), 0);
     assert_true(isnan(roc) && isnan(ap));
 }
 
@@ -309,7 +310,7 @@ static void test_auc_brute_force(void **st)
         for (int i = 0; i < nn; i++)
             neg[i] = (double)sn_rng_below(&r, 8) / 8;
         double roc, ap, want = 0, wap = 0;
-        assert_int_equal(sn_auc(pos, np, neg, nn, &roc, &ap), 0);
+        assert_int_equal(sn_prop_auc(pos, np, neg, nn, &roc, &ap), 0);
         for (int i = 0; i < np; i++)
             for (int j = 0; j < nn; j++)
                 want += pos[i] > neg[j] ? 1 : pos[i] == neg[j] ? 0.5 : 0;
@@ -330,6 +331,15 @@ static void test_auc_brute_force(void **st)
         }
         assert_true(fabs(roc - want) < 1e-12);
         assert_true(fabs(ap - wap) < 1e-12);
+        /* and the sorting implementation in metrics.h */
+        double all[80];
+        uint8_t lab[80];
+        for (int i = 0; i < np + nn; i++) {
+            all[i] = i < np ? pos[i] : neg[i - np];
+            lab[i] = i < np;
+        }
+        assert_true(fabs(roc - sn_auroc(all, lab, np + nn)) < 1e-12);
+        assert_true(fabs(ap - sn_average_precision(all, lab, np + nn)) < 1e-12);
     }
 }
 

@@ -61,9 +61,12 @@ int sn_prop_run(const sn_propnet *p, const double *F0, int64_t s, const sn_prop_
  * scores of positives against negatives.  Average precision is the
  * step-wise sum Σ_k (R_k − R_{k−1}) P_k over the distinct score values in
  * decreasing order, all items tied at a value entering together (no
- * interpolation; equal to scikit-learn's average_precision_score).  NaN
- * when either side is empty. */
-int sn_auc(const double *pos, int64_t np, const double *neg, int64_t nn, double *auroc,
+ * interpolation; equal to scikit-learn's average_precision_score and to
+ * metrics.h).  Only the positives are sorted and each negative is placed
+ * among them by bisection, O(n log P): the evaluation scores thousands of
+ * splits with a handful of positives against every other gene.  NaN when
+ * either side is empty. */
+int sn_prop_auc(const double *pos, int64_t np, const double *neg, int64_t nn, double *auroc,
            double *aupr) SN_WUR;
 
 typedef enum {
