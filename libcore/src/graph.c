@@ -260,6 +260,7 @@ static void diff_push(sn_netdiff *d, int32_t u, int32_t v, int side, double w)
     d->u[d->n] = u;
     d->v[d->n] = v;
     d->side[d->n] = (int8_t)side;
+    *(side == 1 ? &d->n_only1 : &d->n_only2) += 1;
     d->w[d->n++] = w;
 }
 

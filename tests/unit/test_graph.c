@@ -198,6 +198,8 @@ static void test_diff(void **st)
     assert_int_equal(d.n_common, 2); /* A-B, C-D */
     /* only-in-1: B-C (D-E has E unshared); only-in-2: A-C, B-D */
     assert_int_equal(d.n, 3);
+    assert_int_equal(d.n_only1, 1);
+    assert_int_equal(d.n_only2, 2);
     assert_int_equal(d.u[0], 0);
     assert_int_equal(d.v[0], 2);
     assert_int_equal(d.side[0], 2);

@@ -79,8 +79,9 @@ typedef struct {
     int64_t *u, *v;   /* node indices of the first network, u < v */
     int8_t *side;     /* 1: only in the first network, 2: only in the second */
     double *w;        /* weight in the network the edge comes from */
-    int64_t n_shared; /* nodes named in both networks */
-    int64_t n_common; /* edges among shared nodes present in both */
+    int64_t n_only1, n_only2; /* of the n edges, those from each side */
+    int64_t n_shared;         /* nodes named in both networks */
+    int64_t n_common;         /* edges among shared nodes present in both */
 } sn_netdiff;
 
 /* Edges among the nodes the two networks share (matched by name) that
