@@ -221,7 +221,7 @@ int main(int argc, char **argv)
     sn_cli_init(&cli, "scnet-train", usage, argc, argv);
     int rc = parse(&cli, &o, argc, argv);
     if (rc == SN_CLI_EXIT)
-        return sn_cli_finish(&cli, 0) ? 1 : 0;
+        return sn_cli_exit_early();
     if (rc == SN_OK) {
         sn_cli_start(&cli);
         rc = run(&cli, &o);
