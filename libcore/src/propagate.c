@@ -241,25 +241,35 @@ static void chunk_load(chunk *ch, const prop_job *job, int64_t n, int64_t c0, in
     memset(ch->iters, 0, sizeof ch->iters);
 }
 
-/* acc = Σ_q w_q F[j_q, :] over row i's neighbours, the PW columns held in
- * registers.  Later neighbours' rows are prefetched: F does not fit in
- * cache and the neighbours are scattered. */
-static void row_gather(const sn_propnet *p, const double *F, int64_t i, double *acc)
+/* Σ_q w_q F[j_q, :] over row i's neighbours: the PW = 16 columns in four
+ * registers.  Rows some neighbours ahead (across row ends too) are
+ * prefetched, since F does not fit in L2 and the neighbours are
+ * scattered. */
+_Static_assert(PW == 16, "row_gather holds exactly 16 columns");
+
+#define AHEAD 24
+
+static void row_gather(const sn_propnet *p, const double *F, int64_t i, v4d a[4])
 {
-    v4d a[PW / 4];
-    for (int v = 0; v < PW / 4; v++)
-        a[v] = (v4d){0, 0, 0, 0};
-    int64_t q1 = p->indptr[i + 1];
+    int64_t q1 = p->indptr[i + 1], nnz = p->indptr[p->n];
+    v4d a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0;
     for (int64_t q = p->indptr[i]; q < q1; q++) {
-        if (q + 8 < q1)
-            for (int v = 0; v < PW; v += 8)
-                __builtin_prefetch(F + (int64_t)p->indices[q + 8] * PW + v);
+        if (q + AHEAD < nnz) {
+            const double *nx = F + (int64_t)p->indices[q + AHEAD] * PW;
+            __builtin_prefetch(nx);
+            __builtin_prefetch(nx + 8);
+        }
         const double wq = p->w[q], *f = F + (int64_t)p->indices[q] * PW;
         const v4d w = {wq, wq, wq, wq};
-        for (int v = 0; v < PW / 4; v++)
-            a[v] += w * ld4(f + 4 * v);
+        a0 += w * ld4(f);
+        a1 += w * ld4(f + 4);
+        a2 += w * ld4(f + 8);
+        a3 += w * ld4(f + 12);
     }
-    memcpy(acc, a, sizeof a);
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
 }
 
 /* Fn = α W' F + (1 − α) Y for rows of block rb, and the block's partial
@@ -267,18 +277,18 @@ static void row_gather(const sn_propnet *p, const double *F, int64_t i, double *
 static void chunk_rows(const sn_propnet *p, double alpha, chunk *ch, int64_t rb)
 {
     int64_t r0 = rb * RB, r1 = r0 + RB < p->n ? r0 + RB : p->n;
-    double part[PW] = {0}, acc[PW];
+    const v4d al = {alpha, alpha, alpha, alpha}, be = (v4d){1, 1, 1, 1} - al;
+    v4d s[4] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}}, a[4];
     for (int64_t i = r0; i < r1; i++) {
-        row_gather(p, ch->F, i, acc);
+        row_gather(p, ch->F, i, a);
         const double *f = ch->F + i * PW, *y = ch->Y + i * PW;
-        double *fn = ch->Fn + i * PW;
-        for (int c = 0; c < PW; c++) {
-            double v = alpha * acc[c] + (1.0 - alpha) * y[c], dlt = v - f[c];
-            fn[c] = v;
-            part[c] += dlt * dlt;
+        for (int k = 0; k < 4; k++) {
+            v4d v = al * a[k] + be * ld4(y + 4 * k), d = v - ld4(f + 4 * k);
+            memcpy(ch->Fn + i * PW + 4 * k, &v, sizeof v);
+            s[k] += d * d;
         }
     }
-    memcpy(ch->part + rb * PW, part, sizeof part);
+    memcpy(ch->part + rb * PW, s, sizeof s);
 }
 
 /* One update; norm[c] = ‖Fn[:, c] − F[:, c]‖. */

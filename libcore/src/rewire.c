@@ -27,7 +27,7 @@ static uint64_t mix(uint64_t k)
 static int set_init(edge_set *s, int64_t m)
 {
     uint64_t cap = 16;
-    while (cap < (uint64_t)m * 3)
+    while (cap < (uint64_t)m * 2)
         cap <<= 1;
     s->mask = cap - 1;
     s->slot = sn_malloc(sn_mul_size(cap, sizeof *s->slot), "edge hash set");
@@ -104,33 +104,85 @@ static uint32_t below(word_rng *r, uint32_t n)
     }
 }
 
-/* One attempted swap of edges e1, e2; returns 1 when it was made. */
-static int try_swap(sn_graph *g, edge_set *s, word_rng *r)
+/* One attempt: which edges, and which way round the second. */
+typedef struct {
+    uint32_t e1, e2, flip;
+} draw;
+
+static draw next_draw(word_rng *r, uint32_t m)
 {
-    uint32_t e1 = below(r, (uint32_t)g->m), e2 = below(r, (uint32_t)g->m);
-    uint32_t flip = next32(r) & 1;
-    if (e1 == e2)
-        return 0;
-    int32_t a = g->a[e1], b = g->b[e1], c = g->a[e2], d = g->b[e2];
-    if (flip) {
+    draw d;
+    d.e1 = below(r, m);
+    d.e2 = below(r, m);
+    d.flip = next32(r) & 1;
+    return d;
+}
+
+/* The new pair of edges an attempt would make. */
+static void new_keys(const sn_graph *g, draw d, uint64_t *k1, uint64_t *k2)
+{
+    int32_t a = g->a[d.e1], b = g->b[d.e1], c = g->a[d.e2], e = g->b[d.e2];
+    if (d.flip) {
         int32_t t = c;
-        c = d;
-        d = t;
+        c = e;
+        e = t;
     }
-    if (a == d || c == b)
+    *k1 = key_of(a, e);
+    *k2 = key_of(c, b);
+}
+
+/* Attempt d; returns 1 when the swap was made. */
+static int try_swap(sn_graph *g, edge_set *s, draw d)
+{
+    if (d.e1 == d.e2)
         return 0;
-    uint64_t k1 = key_of(a, d), k2 = key_of(c, b);
+    int32_t a = g->a[d.e1], b = g->b[d.e1], c = g->a[d.e2], e = g->b[d.e2];
+    if (d.flip) {
+        int32_t t = c;
+        c = e;
+        e = t;
+    }
+    if (a == e || c == b)
+        return 0;
+    uint64_t k1 = key_of(a, e), k2 = key_of(c, b);
     if (k1 == k2 || set_has(s, k1) || set_has(s, k2))
         return 0;
     set_del(s, key_of(a, b));
-    set_del(s, key_of(c, d));
+    set_del(s, key_of(c, e));
     set_add(s, k1);
     set_add(s, k2);
-    g->a[e1] = a < d ? a : d;
-    g->b[e1] = a < d ? d : a;
-    g->a[e2] = c < b ? c : b;
-    g->b[e2] = c < b ? b : c;
+    g->a[d.e1] = a < e ? a : e;
+    g->b[d.e1] = a < e ? e : a;
+    g->a[d.e2] = c < b ? c : b;
+    g->b[d.e2] = c < b ? b : c;
     return 1;
+}
+
+/* The attempts in order, with the memory of the next two fetched early:
+ * edges two attempts ahead, hash slots one ahead.  Prefetches are only
+ * hints, each attempt reads the current state, so the result is that of
+ * plain sequential attempts. */
+static int64_t swap_loop(sn_graph *g, edge_set *s, word_rng *r, int64_t target)
+{
+    draw ring[4];
+    int64_t done = 0;
+    uint32_t m = (uint32_t)g->m;
+    for (int k = 0; k < 3; k++)
+        ring[k] = next_draw(r, m);
+    for (int64_t t = 0; done < target && t < 20 * target; t++) {
+        draw d = ring[t & 3], d1 = ring[(t + 1) & 3], d2 = ring[(t + 2) & 3];
+        ring[(t + 3) & 3] = next_draw(r, m);
+        __builtin_prefetch(g->a + d2.e1);
+        __builtin_prefetch(g->b + d2.e1);
+        __builtin_prefetch(g->a + d2.e2);
+        __builtin_prefetch(g->b + d2.e2);
+        uint64_t k1, k2;
+        new_keys(g, d1, &k1, &k2);
+        __builtin_prefetch(s->slot + (mix(k1) & s->mask));
+        __builtin_prefetch(s->slot + (mix(k2) & s->mask));
+        done += try_swap(g, s, d);
+    }
+    return done;
 }
 
 int sn_graph_rewire(const sn_graph *g, double swaps_per_edge, uint64_t seed, uint64_t stream,
@@ -152,9 +204,7 @@ int sn_graph_rewire(const sn_graph *g, double swaps_per_edge, uint64_t seed, uin
         for (int64_t e = 0; e < g->m; e++)
             set_add(&s, key_of(g->a[e], g->b[e]));
         word_rng r = {seed, stream, 0, {{0}}, 4};
-        int64_t target = (int64_t)ceil(swaps_per_edge * (double)g->m);
-        for (int64_t tries = 0; done < target && tries < 20 * target; tries++)
-            done += try_swap(out, &s, &r);
+        done = swap_loop(out, &s, &r, (int64_t)ceil(swaps_per_edge * (double)g->m));
     }
     rc = sn_graph_canon(out);
 out:
