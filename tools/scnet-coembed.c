@@ -347,35 +347,56 @@ out:
     return rc;
 }
 
-static int diff_run(const input *a, const opts *o, diff_result *r)
+/* b: the second file, opened before anything is computed. */
+static int diff_run(const input *a, const input *b, const opts *o, diff_result *r)
 {
-    input b;
     int64_t *ia = NULL, *ib = NULL;
     memset(r, 0, sizeof *r);
-    int rc = input_open(o->diff, o->embedding, &b);
-    if (rc == SN_OK && b.emb.ncol != a->emb.ncol)
-        rc = sn_err(SN_EFMT, "%s: embedding has %lld dimensions, %s has %lld", o->diff,
-                    (long long)b.emb.ncol, o->input, (long long)a->emb.ncol);
-    if (rc == SN_OK) {
-        ia = sn_malloc(sn_mul_size((size_t)a->n + 1, sizeof *ia), "shared genes");
-        ib = sn_malloc(sn_mul_size((size_t)a->n + 1, sizeof *ib), "shared genes");
-        r->names = sn_malloc(sn_mul_size((size_t)a->n + 1, sizeof *r->names), "shared genes");
-        rc = ia && ib && r->names ? shared_rows(a, &b, ia, ib, &r->n) : SN_ENOMEM;
-    }
-    if (rc == SN_OK && r->n < 2)
-        rc = sn_err(SN_EFMT, "%s shares %lld genes with %s: nothing to compare", o->diff, (long long)r->n, o->input);
+    ia = sn_malloc(sn_mul_size((size_t)a->n + 1, sizeof *ia), "shared genes");
+    ib = sn_malloc(sn_mul_size((size_t)a->n + 1, sizeof *ib), "shared genes");
+    r->names = sn_malloc(sn_mul_size((size_t)a->n + 1, sizeof *r->names), "shared genes");
+    int rc = ia && ib && r->names ? shared_rows(a, b, ia, ib, &r->n) : SN_ENOMEM;
     for (int64_t k = 0; rc == SN_OK && k < r->n; k++)
         r->names[k] = a->genes[ia[k]];
     if (rc == SN_OK)
-        rc = diff_build(a, &b, o, ia, ib, r);
+        rc = diff_build(a, b, o, ia, ib, r);
     if (rc == SN_OK)
         sn_note("differential: %lld shared genes; %lld edges only in %s, %lld only in %s, %lld in both",
-                (long long)r->n, (long long)r->d.n_only1, o->input, (long long)r->d.n_only2,
-                o->diff, (long long)r->d.n_common);
+                (long long)r->n, (long long)r->d.n_only1, o->input, (long long)r->d.n_only2, o->diff,
+                (long long)r->d.n_common);
     free(ia);
     free(ib);
-    input_close(&b);
     return rc;
+}
+
+/* Everything the run will need, checked before the long computations. */
+static int inputs_open(const opts *o, input *in, input *other)
+{
+    SN_TRY(input_open(o->input, o->embedding, in));
+    hid_t fid = sn_h5_id(in->f);
+    const char *name = sn_h5_name(in->f);
+    if (o->base_expr && !sn_h5ad_exists(fid, "X"))
+        return sn_err(SN_EFMT, "%s: X is missing (needed by --baseline expression)", name);
+    if (o->base_ppi && !sn_h5ad_exists(fid, "varp/scnet_ppi"))
+        return sn_err(SN_EFMT, "%s: varp/scnet_ppi is missing (needed by --baseline ppi; run scnet-prep with --ppi)", name);
+    if (!o->diff)
+        return SN_OK;
+    SN_TRY(input_open(o->diff, o->embedding, other));
+    if (other->emb.ncol != in->emb.ncol)
+        return sn_err(SN_EFMT, "%s: the embedding has %lld dimensions, %s has %lld", o->diff,
+                      (long long)other->emb.ncol, name, (long long)in->emb.ncol);
+    int64_t shared = 0;
+    sn_strmap m;
+    SN_TRY(sn_strmap_init(&m, in->n + 16));
+    int rc = SN_OK;
+    for (int64_t i = 0; i < in->n && rc >= 0; i++)
+        rc = sn_strmap_put(&m, in->genes[i], i, NULL);
+    for (int64_t i = 0; i < other->n && rc >= 0; i++)
+        shared += sn_strmap_get(&m, other->genes[i]) >= 0;
+    sn_strmap_free(&m);
+    if (rc >= 0 && shared < 2)
+        rc = sn_err(SN_EFMT, "%s shares %lld genes with %s: nothing to compare", o->diff, (long long)shared, name);
+    return rc < 0 ? rc : SN_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -535,7 +556,7 @@ static int baselines(const opts *o, const input *in, results *r)
     return rc;
 }
 
-static int compute(const opts *o, const input *in, results *r)
+static int compute(const opts *o, const input *in, const input *other, results *r)
 {
     double t0 = sn_time();
     SN_TRY(coembed(&in->emb, o, &r->main));
@@ -544,7 +565,7 @@ static int compute(const opts *o, const input *in, results *r)
     SN_TRY(baselines(o, in, r));
     if (o->diff) {
         r->has_diff = 1;
-        SN_TRY(diff_run(in, o, &r->diff));
+        SN_TRY(diff_run(in, other, o, &r->diff));
     }
     return SN_OK;
 }
@@ -560,15 +581,16 @@ static void results_free(results *r)
 
 static int run(const opts *o, const sn_cli *cli)
 {
-    input in;
+    input in, other;
     results r;
     sn_h5 *out = NULL;
     memset(&r, 0, sizeof r);
-    int rc = input_open(o->input, o->embedding, &in);
-    if (rc == SN_OK)
-        rc = compute(o, &in, &r);
-    if (rc == SN_OK)
+    memset(&other, 0, sizeof other);
+    int rc = inputs_open(o, &in, &other);
+    if (rc == SN_OK) /* an unwritable output fails before the work, not after */
         rc = sn_h5_create(cli->output, &out);
+    if (rc == SN_OK)
+        rc = compute(o, &in, &other, &r);
     if (rc == SN_OK && (rc = write_h5ad(sn_h5_id(in.f), sn_h5_id(out), o, &r, cli)) < 0)
         sn_err_prefix(rc, "%s: ", sn_h5_name(out));
     if (rc == SN_OK) {
@@ -580,6 +602,7 @@ static int run(const opts *o, const sn_cli *cli)
     sn_h5_close(out);
     results_free(&r);
     input_close(&in);
+    input_close(&other);
     return rc;
 }
 

@@ -20,37 +20,62 @@ void sn_prop_opts_default(sn_prop_opts *o)
     o->joint = 0;
 }
 
+/* Both directions of every edge, rows sorted, weights kept in double (the
+ * float CSR of mat.h would round an edge list's weights). */
+static int propnet_alloc(const sn_graph *g, int use_weights, sn_propnet *p)
+{
+    int64_t n = g->n, nnz = 2 * g->m;
+    p->n = n;
+    p->indptr = sn_calloc((size_t)n + 1, sizeof *p->indptr, "propagation rows");
+    p->indices = sn_malloc(sn_mul_size((size_t)nnz + 1, sizeof *p->indices), "propagation columns");
+    p->w = sn_malloc(sn_mul_size((size_t)nnz + 1, sizeof *p->w), "propagation weights");
+    int64_t *pos = sn_malloc(sn_mul_size((size_t)n + 1, sizeof *pos), "propagation rows");
+    if (!p->indptr || !p->indices || !p->w || !pos) {
+        free(pos);
+        return SN_ENOMEM;
+    }
+    for (int64_t e = 0; e < g->m; e++) {
+        p->indptr[g->a[e] + 1]++;
+        p->indptr[g->b[e] + 1]++;
+    }
+    for (int64_t i = 0; i < n; i++)
+        p->indptr[i + 1] += p->indptr[i];
+    memcpy(pos, p->indptr, (size_t)n * sizeof *pos);
+    /* Edges are sorted by (a, b): lower neighbours first, then upper. */
+    for (int side = 0; side < 2; side++)
+        for (int64_t e = 0; e < g->m; e++) {
+            int32_t row = side ? g->a[e] : g->b[e], col = side ? g->b[e] : g->a[e];
+            int64_t q = pos[row]++;
+            p->indices[q] = col;
+            p->w[q] = use_weights && g->w ? g->w[e] : 1.0;
+        }
+    free(pos);
+    return SN_OK;
+}
+
 int sn_propnet_build(const sn_graph *g, int use_weights, sn_propnet *p)
 {
-    sn_csr adj;
     memset(p, 0, sizeof *p);
-    SN_TRY(sn_graph_to_csr(g, &adj));
-    int64_t n = g->n, nnz = sn_csr_nnz(&adj);
-    double *d = sn_malloc(sn_mul_size((size_t)n + 1, sizeof *d), "node degrees");
-    p->w = sn_malloc(sn_mul_size((size_t)nnz + 1, sizeof *p->w), "propagation weights");
-    if (!d || !p->w) {
-        free(d);
-        free(p->w);
-        sn_csr_free(&adj);
-        p->w = NULL;
-        return SN_ENOMEM;
+    int rc = propnet_alloc(g, use_weights, p);
+    double *d = rc == SN_OK ? sn_malloc(sn_mul_size((size_t)g->n + 1, sizeof *d), "node degrees") : NULL;
+    if (rc == SN_OK && !d)
+        rc = SN_ENOMEM;
+    if (rc < 0) {
+        sn_propnet_free(p);
+        return rc;
     }
     /* The reference adds 1e-4 to every degree, so isolated nodes keep
      * their prior instead of dividing by zero. */
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < p->n; i++) {
         double s = 0;
-        for (int64_t q = adj.indptr[i]; q < adj.indptr[i + 1]; q++)
-            s += use_weights ? adj.data[q] : 1.0;
+        for (int64_t q = p->indptr[i]; q < p->indptr[i + 1]; q++)
+            s += p->w[q];
         d[i] = s + 1e-4;
     }
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t q = adj.indptr[i]; q < adj.indptr[i + 1]; q++)
-            p->w[q] = (use_weights ? adj.data[q] : 1.0) / sqrt(d[i] * d[adj.indices[q]]);
+    for (int64_t i = 0; i < p->n; i++)
+        for (int64_t q = p->indptr[i]; q < p->indptr[i + 1]; q++)
+            p->w[q] /= sqrt(d[i] * d[p->indices[q]]);
     free(d);
-    free(adj.data);
-    p->n = n;
-    p->indptr = adj.indptr;
-    p->indices = adj.indices;
     return SN_OK;
 }
 
