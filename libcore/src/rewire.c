@@ -118,8 +118,9 @@ static draw next_draw(word_rng *r, uint32_t m)
     return d;
 }
 
-/* The new pair of edges an attempt would make. */
-static void new_keys(const sn_graph *g, draw d, uint64_t *k1, uint64_t *k2)
+/* Fetch the hash slots an attempt will probe: the two edges it would make
+ * and the two it would remove. */
+static void prefetch_slots(const sn_graph *g, const edge_set *s, draw d)
 {
     int32_t a = g->a[d.e1], b = g->b[d.e1], c = g->a[d.e2], e = g->b[d.e2];
     if (d.flip) {
@@ -127,8 +128,10 @@ static void new_keys(const sn_graph *g, draw d, uint64_t *k1, uint64_t *k2)
         c = e;
         e = t;
     }
-    *k1 = key_of(a, e);
-    *k2 = key_of(c, b);
+    __builtin_prefetch(s->slot + (mix(key_of(a, e)) & s->mask));
+    __builtin_prefetch(s->slot + (mix(key_of(c, b)) & s->mask));
+    __builtin_prefetch(s->slot + (mix(key_of(a, b)) & s->mask));
+    __builtin_prefetch(s->slot + (mix(key_of(c, e)) & s->mask));
 }
 
 /* Attempt d; returns 1 when the swap was made. */
@@ -158,10 +161,10 @@ static int try_swap(sn_graph *g, edge_set *s, draw d)
     return 1;
 }
 
-/* The attempts in order, with the memory of the next two fetched early:
- * edges two attempts ahead, hash slots one ahead.  Prefetches are only
- * hints, each attempt reads the current state, so the result is that of
- * plain sequential attempts. */
+/* The attempts in order, with their memory fetched early: edges two
+ * attempts ahead, hash slots one ahead.  Prefetches are only hints, each
+ * attempt reads the current state, so the result is that of plain
+ * sequential attempts. */
 static int64_t swap_loop(sn_graph *g, edge_set *s, word_rng *r, int64_t target)
 {
     draw ring[4];
@@ -176,10 +179,7 @@ static int64_t swap_loop(sn_graph *g, edge_set *s, word_rng *r, int64_t target)
         __builtin_prefetch(g->b + d2.e1);
         __builtin_prefetch(g->a + d2.e2);
         __builtin_prefetch(g->b + d2.e2);
-        uint64_t k1, k2;
-        new_keys(g, d1, &k1, &k2);
-        __builtin_prefetch(s->slot + (mix(k1) & s->mask));
-        __builtin_prefetch(s->slot + (mix(k2) & s->mask));
+        prefetch_slots(g, s, d1);
         done += try_swap(g, s, d);
     }
     return done;
