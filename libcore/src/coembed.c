@@ -241,7 +241,6 @@ typedef struct {
     double lo[MAXLEV + 1], scale[MAXLEV + 1];
     int64_t bin[MAXLEV];
     int64_t below, count;       /* entries under the candidate set, in it */
-    double vmin, vmax;          /* of the candidate set */
     int state;
     double value;
 } target;
@@ -299,6 +298,7 @@ static void collect_add(select_ctx *c, int tid, int k, double v)
         int64_t nc = c->capcol[s] ? 2 * c->capcol[s] : 1024;
         double *p = sn_realloc(c->col[s], sn_mul_size((size_t)nc, sizeof *p), "percentile values");
         if (!p) {
+#pragma omp atomic write
             c->oom = 1;
             return;
         }
@@ -582,8 +582,10 @@ static void emit_visit(void *ctx, int tid, int64_t blk, int64_t i0, int64_t i1, 
     for (int64_t i = i0; i < i1; i++)
         for (int64_t j = i + 1; j < n; j++) {
             double v = out[(i - i0) * ld + (j - i0)];
-            if (v > c->tau && edge_push(e, (int32_t)i, (int32_t)j, v, c->weighted) < 0)
+            if (v > c->tau && edge_push(e, (int32_t)i, (int32_t)j, v, c->weighted) < 0) {
+#pragma omp atomic write
                 c->oom = 1;
+            }
         }
 }
 
