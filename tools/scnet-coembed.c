@@ -283,8 +283,6 @@ static int baseline_ppi(hid_t fid, const opts *o, network *w)
 {
     sn_csr a;
     memset(w, 0, sizeof *w);
-    if (!sn_h5ad_exists(fid, "varp/scnet_ppi"))
-        return sn_err(SN_EFMT, "varp/scnet_ppi is missing (run scnet-prep with --ppi)");
     SN_TRY(sn_h5ad_read_csr(fid, "varp/scnet_ppi", &a));
     int rc = sn_graph_from_csr(&a, o->net.weighted, &w->g);
     sn_csr_free(&a);
@@ -369,6 +367,29 @@ static int diff_run(const input *a, const input *b, const opts *o, diff_result *
     return rc;
 }
 
+/* The second file of --diff: same embedding width, some genes shared. */
+static int diff_open(const opts *o, const input *in, input *other)
+{
+    const char *name = sn_h5_name(in->f);
+    SN_TRY(input_open(o->diff, o->embedding, other));
+    if (other->emb.ncol != in->emb.ncol)
+        return sn_err(SN_EFMT, "%s: the embedding has %lld dimensions, %s has %lld", o->diff,
+                      (long long)other->emb.ncol, name, (long long)in->emb.ncol);
+    sn_strmap m;
+    int64_t shared = 0;
+    SN_TRY(sn_strmap_init(&m, in->n + 16));
+    int rc = SN_OK;
+    for (int64_t i = 0; i < in->n && rc >= 0; i++)
+        rc = sn_strmap_put(&m, in->genes[i], i, NULL);
+    for (int64_t i = 0; i < other->n && rc >= 0; i++)
+        shared += sn_strmap_get(&m, other->genes[i]) >= 0;
+    sn_strmap_free(&m);
+    if (rc >= 0 && shared < 2)
+        rc = sn_err(SN_EFMT, "%s shares %lld genes with %s: nothing to compare", o->diff,
+                    (long long)shared, name);
+    return rc < 0 ? rc : SN_OK;
+}
+
 /* Everything the run will need, checked before the long computations. */
 static int inputs_open(const opts *o, input *in, input *other)
 {
@@ -378,25 +399,9 @@ static int inputs_open(const opts *o, input *in, input *other)
     if (o->base_expr && !sn_h5ad_exists(fid, "X"))
         return sn_err(SN_EFMT, "%s: X is missing (needed by --baseline expression)", name);
     if (o->base_ppi && !sn_h5ad_exists(fid, "varp/scnet_ppi"))
-        return sn_err(SN_EFMT, "%s: varp/scnet_ppi is missing (needed by --baseline ppi; run scnet-prep with --ppi)", name);
-    if (!o->diff)
-        return SN_OK;
-    SN_TRY(input_open(o->diff, o->embedding, other));
-    if (other->emb.ncol != in->emb.ncol)
-        return sn_err(SN_EFMT, "%s: the embedding has %lld dimensions, %s has %lld", o->diff,
-                      (long long)other->emb.ncol, name, (long long)in->emb.ncol);
-    int64_t shared = 0;
-    sn_strmap m;
-    SN_TRY(sn_strmap_init(&m, in->n + 16));
-    int rc = SN_OK;
-    for (int64_t i = 0; i < in->n && rc >= 0; i++)
-        rc = sn_strmap_put(&m, in->genes[i], i, NULL);
-    for (int64_t i = 0; i < other->n && rc >= 0; i++)
-        shared += sn_strmap_get(&m, other->genes[i]) >= 0;
-    sn_strmap_free(&m);
-    if (rc >= 0 && shared < 2)
-        rc = sn_err(SN_EFMT, "%s shares %lld genes with %s: nothing to compare", o->diff, (long long)shared, name);
-    return rc < 0 ? rc : SN_OK;
+        return sn_err(SN_EFMT, "%s: varp/scnet_ppi is missing (needed by --baseline ppi; run scnet-prep "
+                               "with --ppi)", name);
+    return o->diff ? diff_open(o, in, other) : SN_OK;
 }
 
 /* ------------------------------------------------------------------ */

@@ -107,24 +107,38 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static int parse_num(opts *o, int c, const char *arg)
+static int int_opt(const char *opt, const char *arg, long long lo, long long hi, int64_t *dst)
 {
     long long v;
+    SN_TRY(sn_cli_int(opt, arg, lo, hi, &v));
+    *dst = v;
+    return SN_OK;
+}
+
+static int parse_num(opts *o, int c, const char *arg)
+{
+    int64_t v;
     sn_prop_opts *p = &o->ev.prop;
     switch (c) {
-    case OPT_MIN_SIZE: SN_TRY(sn_cli_int("--min-size", arg, 2, INT32_MAX, &v)); o->min_size = v; return SN_OK;
-    case OPT_MAX_SIZE: SN_TRY(sn_cli_int("--max-size", arg, 2, INT32_MAX, &v)); o->max_size = v; return SN_OK;
+    case OPT_MIN_SIZE: return int_opt("--min-size", arg, 2, INT32_MAX, &o->min_size);
+    case OPT_MAX_SIZE: return int_opt("--max-size", arg, 2, INT32_MAX, &o->max_size);
     case OPT_ALPHA: return sn_cli_double("--alpha", arg, 0, 0.999999, &p->alpha);
     case OPT_TOL: return sn_cli_double("--tol", arg, 1e-300, 1e300, &p->tol);
     case OPT_HOLDOUT: return sn_cli_double("--holdout", arg, 1e-6, 1 - 1e-6, &o->ev.holdout);
     case OPT_SWAPS: return sn_cli_double("--swaps", arg, 0, 1e6, &o->swaps);
-    case OPT_MAX_ITER: SN_TRY(sn_cli_int("--max-iter", arg, 0, 100000000, &v)); p->max_iter = (int)v; return SN_OK;
+    case OPT_MAX_ITER:
+        SN_TRY(int_opt("--max-iter", arg, 0, 100000000, &v));
+        p->max_iter = (int)v;
+        return SN_OK;
     case OPT_SPLITS:
-        SN_TRY(sn_cli_int("--splits", arg, 1, 1000000, &v));
+        SN_TRY(int_opt("--splits", arg, 1, 1000000, &v));
         o->ev.splits = (int)v;
         o->splits_set = 1;
         return SN_OK;
-    case OPT_N_RANDOM: SN_TRY(sn_cli_int("--n-random", arg, 0, 100000, &v)); o->n_random = (int)v; return SN_OK;
+    case OPT_N_RANDOM:
+        SN_TRY(int_opt("--n-random", arg, 0, 100000, &v));
+        o->n_random = (int)v;
+        return SN_OK;
     }
     return sn_cli_bad("unknown option");
 }

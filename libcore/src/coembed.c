@@ -752,8 +752,8 @@ int sn_coembed_corr_full(const sn_mat *x, double *out)
     src s;
     int64_t n = x->nrow;
     int rc = dense_src(x, &s);
-    double *pack = rc == SN_OK ? sn_malloc(sn_mul_size((size_t)s.work, sizeof *pack), "packed columns") : NULL;
-    if (rc == SN_OK && !pack)
+    double *pack = NULL;
+    if (rc == SN_OK && !(pack = sn_malloc(sn_mul_size((size_t)s.work, sizeof *pack), "packed columns")))
         rc = SN_ENOMEM;
     if (rc == SN_OK && n > 0) {
         s.rows(&s, 0, n, out, pack);

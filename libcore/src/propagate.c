@@ -183,29 +183,36 @@ static int g_init(const sn_propnet *p, const sn_prop_opts *o, g_hist *h)
     return SN_OK;
 }
 
-/* g_t for t ≥ tg; extends the history when needed (callers from several
- * threads are serialised). */
+/* One more iterate at the end of the history. */
+static int g_extend(const sn_propnet *p, const sn_prop_opts *o, g_hist *h)
+{
+    int k = h->last - h->tg + 1;
+    if (k == h->cap) {
+        double **ng = sn_realloc(h->g, sn_mul_size((size_t)h->cap * 2, sizeof *ng), "ones propagation");
+        if (!ng)
+            return SN_ENOMEM;
+        memset(ng + h->cap, 0, (size_t)h->cap * sizeof *ng);
+        h->g = ng;
+        h->cap *= 2;
+    }
+    if (!(h->g[k] = sn_malloc(sn_mul_size((size_t)h->n, sizeof **h->g), "ones propagation")))
+        return SN_ENOMEM;
+    g_step(p, o->alpha, h->g[k - 1], h->g[k], h->part);
+    h->last++;
+    return SN_OK;
+}
+
+/* g_t for t ≥ tg, extending the history when needed (callers from several
+ * threads are serialised); NULL when out of memory. */
 static const double *g_at(const sn_propnet *p, const sn_prop_opts *o, g_hist *h, int t)
 {
     const double *r = NULL;
 #pragma omp critical(sn_prop_g)
     {
-        while (h->last < t) {
-            int k = h->last - h->tg + 1;
-            if (k == h->cap) {
-                double **ng = sn_realloc(h->g, sn_mul_size((size_t)h->cap * 2, sizeof *ng), "ones propagation");
-                if (!ng)
-                    break;
-                memset(ng + h->cap, 0, (size_t)h->cap * sizeof *ng);
-                h->g = ng;
-                h->cap *= 2;
-            }
-            if (!(h->g[k] = sn_malloc(sn_mul_size((size_t)h->n, sizeof **h->g), "ones propagation")))
-                break;
-            g_step(p, o->alpha, h->g[k - 1], h->g[k], h->part);
-            h->last++;
-        }
-        if (h->last >= t)
+        int rc = SN_OK;
+        while (rc == SN_OK && h->last < t)
+            rc = g_extend(p, o, h);
+        if (rc == SN_OK)
             r = h->g[t - h->tg];
     }
     return r;
