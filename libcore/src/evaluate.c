@@ -20,6 +20,7 @@ void sn_eval_opts_default(sn_eval_opts *o)
     o->train = 0.7;
     o->min_genes = 5;
     o->seed = 42;
+    o->single = 1;
 }
 
 /* ---- AUROC and average precision ---- */
@@ -406,7 +407,7 @@ int sn_prop_evaluate(const sn_propnet *p, const sn_geneset *sets, int64_t nsets,
     sn_prop_opts po = o->prop;
     po.joint = 0;
     prop_job job = {c.nsp, &c, eval_prior, eval_result};
-    SN_CHECK(sn_prop_engine(p, &po, &job, &e->stats));
+    SN_CHECK(sn_prop_engine(p, &po, &job, o->single, &e->stats));
     SN_CHECK(per_set(&c, e));
     double med;
     SN_CHECK(summarise(e->auroc, nsets, &e->mean_auroc, &e->median_auroc, &e->n_evaluated));

@@ -383,6 +383,14 @@ static void test_evaluate(void **st)
         assert_int_equal(sn_prop_evaluate(&p, sets + 2, 1, &o, &e1), 0);
         assert_true(e1.auroc[0] == e.auroc[2] && e1.aupr[0] == e.aupr[2]);
         sn_eval_free(&e1);
+        /* float iterates rank the genes as double ones do */
+        o.single = 0;
+        assert_int_equal(sn_prop_evaluate(&p, sets, 7, &o, &e1), 0);
+        o.single = 1;
+        for (int k = 0; k < 6; k++)
+            assert_true(fabs(e1.auroc[k] - e.auroc[k]) < 1e-3 && fabs(e1.aupr[k] - e.aupr[k]) < 1e-3);
+        assert_int_equal(e1.stats.max_iters, e.stats.max_iters);
+        sn_eval_free(&e1);
         sn_eval_free(&e);
     }
     /* a random set does no better than chance */
