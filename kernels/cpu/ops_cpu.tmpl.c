@@ -6,6 +6,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,12 +62,14 @@ static void cpu_gemm(sn_ops *o, int ta, int tb, int m, int n, int k, real alpha,
          ldb, beta, C, ldc);
 }
 
-static void adam_block(real *W, const real *G, real *M, real *V, int64_t n, const sn_adam_hp *h)
+static void adam_block(real *restrict W, const real *restrict G, real *restrict M, real *restrict V, int64_t n,
+                       const sn_adam_hp *h)
 {
     double bc1 = 1 - pow(h->beta1, (double)h->t), bc2s = sqrt(1 - pow(h->beta2, (double)h->t));
-#pragma omp parallel for schedule(static) PAR(n)
+    const sn_k_adam_c c = sn_k_adam_consts(h->lr, h->beta1, h->beta2, h->eps, h->wd, bc1, bc2s);
+#pragma omp parallel for simd schedule(static) PAR(n)
     for (int64_t i = 0; i < n; i++)
-        sn_k_adam(&W[i], G[i], &M[i], &V[i], h->lr, h->beta1, h->beta2, h->eps, h->wd, bc1, bc2s);
+        sn_k_adam(&W[i], G[i], &M[i], &V[i], &c);
 }
 
 static void cpu_adam(sn_ops *o, real *W, const real *G, real *M, real *V, int64_t n, const sn_adam_hp *h)
@@ -166,7 +169,9 @@ static void cpu_sddmm(sn_ops *o, const int32_t *ri, const int32_t *ci, int64_t n
 static void cpu_pair_scatter(sn_ops *o, const int32_t *ri, const int32_t *ci, const real *g, int64_t ne,
                              const real *Z, int ldz, int d, real *dZ, int lddz)
 {
-    const int W = 16;
+    /* one column range per thread: each range is one pass over the pairs
+     * (the sums do not depend on the ranges) */
+    int nt = omp_get_max_threads(), W = ((d + nt - 1) / nt + 15) / 16 * 16;
 #pragma omp parallel for schedule(static) PAR((double)ne * d)
     for (int c0 = 0; c0 < d; c0 += W) {
         int c1 = c0 + W < d ? c0 + W : d;

@@ -54,17 +54,17 @@ static void cu_gemm(sn_ops *o, int ta, int tb, int m, int n, int k, real alpha, 
     blas_gemm(c, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc, "gemm");
 }
 
-__global__ void k_adam(real *W, const real *G, real *M, real *V, int64_t n, double lr, double b1, double b2,
-                       double eps, double wd, double bc1, double bc2s)
+__global__ void k_adam(real *W, const real *G, real *M, real *V, int64_t n, sn_k_adam_c k)
 {
     SN_CU_FOR(i, n)
-    sn_k_adam(&W[i], G[i], &M[i], &V[i], lr, b1, b2, eps, wd, bc1, bc2s);
+    sn_k_adam(&W[i], G[i], &M[i], &V[i], &k);
 }
 
 static void adam_launch(sn_cuda *c, real *W, const real *G, real *M, real *V, int64_t n, const sn_adam_hp *h)
 {
     double bc1 = 1 - pow(h->beta1, (double)h->t), bc2s = sqrt(1 - pow(h->beta2, (double)h->t));
-    SN_LAUNCH(k_adam, GRID(n), T, c->stream, W, G, M, V, n, h->lr, h->beta1, h->beta2, h->eps, h->wd, bc1, bc2s);
+    sn_k_adam_c k = sn_k_adam_consts(h->lr, h->beta1, h->beta2, h->eps, h->wd, bc1, bc2s);
+    SN_LAUNCH(k_adam, GRID(n), T, c->stream, W, G, M, V, n, k);
     SN_CU_LAUNCHED(c, "adam");
 }
 

@@ -148,7 +148,8 @@ static void test_adam(void **st)
             v = b2 * v + (1 - b2) * gg * gg;
             double mh = m / (1 - pow(b1, t)), vh = v / (1 - pow(b2, t));
             w -= lr * mh / (sqrt(vh) + eps);
-            sn_k_adam(&wf, (float)g, &mf, &vf, lr, b1, b2, eps, wd, 1 - pow(b1, t), sqrt(1 - pow(b2, t)));
+            sn_k_adam_c kc = sn_k_adam_consts(lr, b1, b2, eps, wd, 1 - pow(b1, t), sqrt(1 - pow(b2, t)));
+            sn_k_adam(&wf, (float)g, &mf, &vf, &kc);
             assert_true(rel(mf, m) < 1e-4 || fabs(mf - m) < 1e-7);
             assert_true(rel(vf, v) < 1e-4);
         }

@@ -73,14 +73,27 @@ SN_HD real sn_k_bce(real x, int positive, real eps, real *dx)
 /* One Adam step on one parameter (PyTorch's arithmetic order).  The
  * coefficients 1 − β are formed in double before rounding, as PyTorch
  * forms them from Python floats: 1 − (float)0.999 would be 1.3e-5 off. */
-SN_HD void sn_k_adam(real *w, real g, real *m, real *v, double lr, double b1, double b2, double eps, double wd,
-                     double bc1, double bc2sqrt)
+/* Adam's per-run constants, in the parameter's type (1 − β formed in
+ * double, as PyTorch does). */
+typedef struct {
+    real wd, omb1, b2, omb2, bc2s, eps, step;
+} sn_k_adam_c;
+
+SN_HD sn_k_adam_c sn_k_adam_consts(double lr, double b1, double b2, double eps, double wd, double bc1, double bc2sqrt)
 {
-    g += (real)wd * *w;
-    *m += (real)(1 - b1) * (g - *m);
-    *v = (real)b2 * *v + (real)(1 - b2) * g * g;
-    real denom = SN_SQRT(*v) / (real)bc2sqrt + (real)eps;
-    *w -= (real)(lr / bc1) * *m / denom;
+    sn_k_adam_c c = {(real)wd, (real)(1 - b1), (real)b2, (real)(1 - b2), (real)bc2sqrt, (real)eps,
+                     (real)(lr / bc1)};
+    return c;
+}
+
+/* One Adam step on one parameter (PyTorch's arithmetic order). */
+SN_HD void sn_k_adam(real *w, real g, real *m, real *v, const sn_k_adam_c *c)
+{
+    g += c->wd * *w;
+    *m += c->omb1 * (g - *m);
+    *v = c->b2 * *v + c->omb2 * g * g;
+    real denom = SN_SQRT(*v) / c->bc2s + c->eps;
+    *w -= c->step * *m / denom;
 }
 
 /* Softmax over one segment [b, e) of scores s into a (max-shifted; the
