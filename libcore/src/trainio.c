@@ -347,16 +347,7 @@ static int write_uns(hid_t out, const sn_train_result *r, const sn_train_meta *m
     if (rc == SN_OK)
         rc = write_params(g, r, m);
     H5Gclose(g);
-    if (rc == SN_OK) {
-        char *cmd = sn_cli_cmdline(m->cli), *entry = NULL;
-        size_t n = (cmd ? strlen(cmd) : 0) + 64;
-        if (cmd && (entry = sn_malloc(n, "history")))
-            snprintf(entry, n, "scnet-train %s: %s", SN_VERSION, cmd);
-        rc = entry ? sn_h5ad_history_append(out, entry) : SN_ENOMEM;
-        free(cmd);
-        free(entry);
-    }
-    return rc;
+    return rc == SN_OK ? sn_h5ad_record_run(out, m->cli) : rc;
 }
 
 int sn_train_output_write(hid_t in, hid_t out, const sn_train_input *ti, const sn_train_result *r,

@@ -11,7 +11,7 @@
 
 #include "scnet/err.h"
 
-typedef struct {
+typedef struct sn_cli_s {
     const char *prog;
     void (*usage)(FILE *fp);
     const char *output; /* -o [-] */
