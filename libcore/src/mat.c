@@ -137,8 +137,9 @@ int sn_csr_sort_rows(sn_csr *m)
         qsort(buf, (size_t)n, sizeof *buf, cmp_entry);
         for (int64_t k = 0; k < n; k++) {
             if (k && buf[k].j == buf[k - 1].j) {
+                int32_t j = buf[k].j;
                 free(buf);
-                return sn_err(SN_EFMT, "entry (%lld, %d) appears twice", (long long)i, buf[k].j);
+                return sn_err(SN_EFMT, "entry (%lld, %d) appears twice", (long long)i, j);
             }
             m->indices[b + k] = buf[k].j;
             m->data[b + k] = buf[k].v;
