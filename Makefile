@@ -22,11 +22,16 @@ endif
 
 # Library flags come from pkg-config, evaluated lazily so that `make deps`
 # can run before the packages it installs are known to pkg-config.
-PKGS       = hdf5 igraph gsl zlib openblas
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS       = hdf5 igraph gsl zlib
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I$(BLAS_INC)
+# OpenBLAS built on OpenMP: the model mixes BLAS calls with OpenMP loops,
+# and one shared thread pool avoids two pools spinning against each other.
+BLAS_DIR   = /usr/lib/x86_64-linux-gnu/openblas-openmp
+BLAS_INC   = /usr/include/x86_64-linux-gnu/openblas-openmp
 HDF5_LIBS_L = $(shell pkg-config --libs-only-L hdf5 2>/dev/null)
 # gsl's own CBLAS is left out on purpose: OpenBLAS provides cblas_* symbols.
-LDLIBS     = $(HDF5_LIBS_L) -lhdf5_hl -lhdf5 -ligraph -lgsl -lopenblas -llzf -lz -lm -lpthread
+LDLIBS     = $(HDF5_LIBS_L) -lhdf5_hl -lhdf5 -ligraph -lgsl -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas \
+             -llzf -lz -lm -lpthread
 
 WARN      = -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CPPFLAGS  = -Ilibcore/include -Ikernels/include -D_GNU_SOURCE -DSN_VERSION=\"$(VERSION)\"
@@ -43,10 +48,14 @@ NVCC      ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
 
-LIB_SRC    = $(wildcard libcore/src/*.c)
-KERN_SRC   = $(wildcard kernels/cpu/*.c)
+# *.tmpl.c sources are compiled twice: float32 (the programs) and float64
+# (gradient checks), selected by SN_REAL_F64.
+LIB_SRC    = $(filter-out %.tmpl.c,$(wildcard libcore/src/*.c))
+KERN_SRC   = $(filter-out %.tmpl.c,$(wildcard kernels/cpu/*.c))
+TMPL_SRC   = $(wildcard libcore/src/*.tmpl.c kernels/cpu/*.tmpl.c)
 TOOL_SRC   = $(wildcard tools/scnet-*.c)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+TTOOL_SRC  = $(wildcard tests/tools/*.c)
 CUDA_SRC   = $(wildcard kernels/cuda/*.cu)
 
 LIB        = $(BUILD)/lib/libscnet.a
@@ -54,8 +63,10 @@ KLIB       = $(BUILD)/lib/libscnet-kernels.a
 CUDA_LIB   = $(BUILD)/lib/libscnet-cuda.so
 TOOLS      = $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
 UNITS      = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-LIB_OBJ    = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
-KERN_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(KERN_SRC))
+TTOOLS     = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TTOOL_SRC))
+TMPL_OBJ   = $(foreach r,f32 f64,$(patsubst %.tmpl.c,$(BUILD)/obj/%.$(r).o,$(TMPL_SRC)))
+LIB_OBJ    = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(filter $(BUILD)/obj/libcore/%,$(TMPL_OBJ))
+KERN_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(KERN_SRC)) $(filter $(BUILD)/obj/kernels/%,$(TMPL_OBJ))
 TOOL_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOL_SRC))
 
 ALL_TARGETS = $(TOOLS)
@@ -76,6 +87,16 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+$(BUILD)/obj/%.f32.o: %.tmpl.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (f32)")
+	$(Q)$(CC) $(CPPFLAGS) -DSN_REAL_F64=0 $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.f64.o: %.tmpl.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (f64)")
+	$(Q)$(CC) $(CPPFLAGS) -DSN_REAL_F64=1 $(CFLAGS) -c $< -o $@
+
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -87,12 +108,12 @@ $(KLIB): $(KERN_OBJ)
 $(BUILD)/bin/%: $(BUILD)/obj/tools/%.o $(LIB) $(KLIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(KLIB) $(LDLIBS) -ldl
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(KLIB) -Wl,--end-group $(LDLIBS) -ldl
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB) $(KLIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(LIB) $(KLIB) $(LDLIBS) -lcmocka -ldl
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(KLIB) -Wl,--end-group $(LDLIBS) -lcmocka -ldl
 
 # The CUDA backend is a plugin loaded with dlopen, so the programs start on
 # machines without an NVIDIA driver.
@@ -102,7 +123,13 @@ $(CUDA_LIB): $(CUDA_SRC) $(wildcard kernels/include/scnet/*.h kernels/cuda/*.h)
 	$(Q)$(NVCC) -O3 -std=c++17 $(CUDA_ARCH) -Xcompiler -fPIC,-Wall,-Wextra,-Werror -Werror all-warnings \
 	  -Ilibcore/include -Ikernels/include -shared -o $@ $(CUDA_SRC) -lcublas -lcusparse
 
-unit: $(UNITS)
+# Test-only programs (tests/tools/*.c): helpers the test scripts call.
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB) $(KLIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(KLIB) -Wl,--end-group $(LDLIBS) -ldl
+
+unit: $(UNITS) $(TTOOLS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -110,7 +137,7 @@ unit: $(UNITS)
 # Set-up: Debian packages and the Python test environment.
 
 DEB_PKGS = build-essential pkg-config libhdf5-dev libigraph-dev libgsl-dev libcmocka-dev \
-           libopenblas-dev zlib1g-dev liblzf-dev hdf5-plugin-lzf hdf5-tools python3-venv \
+           libopenblas-dev libopenblas-openmp-dev zlib1g-dev liblzf-dev hdf5-plugin-lzf hdf5-tools python3-venv \
            mandoc groff-base man-db clang libclang-rt-14-dev valgrind
 deps:
 	@sh tools/deps.sh $(DEB_PKGS)

@@ -188,3 +188,12 @@ int sn_cli_finish(sn_cli *c, int rc)
     }
     return 0;
 }
+
+int sn_cli_exit_early(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+        fprintf(stderr, "stdout: write failed: %s\n", strerror(errno ? errno : EIO));
+        return 1;
+    }
+    return 0;
+}

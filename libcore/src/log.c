@@ -36,6 +36,7 @@ static void vlog(int level, const char *tag, const char *fmt, va_list ap)
         va_end(ap);                           \
     }
 LOG_FN(sn_warn, SN_LOG_WARN, "warning: ")
+LOG_FN(sn_note, SN_LOG_WARN, "")
 LOG_FN(sn_info, SN_LOG_INFO, "")
 LOG_FN(sn_debug, SN_LOG_DEBUG, "debug: ")
 
@@ -94,4 +95,25 @@ void sn_progress_end(sn_progress *p)
     sn_progress_update(p, p->total);
     fputc('\n', stderr);
     p->on = 0;
+}
+
+double sn_mem_available(void)
+{
+    double avail = 0;
+    FILE *fp = fopen("/proc/meminfo", "r");
+    char line[256];
+    while (fp && fgets(line, sizeof line, fp)) {
+        unsigned long long kb;
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            avail = (double)kb * 1024.0;
+    }
+    if (fp)
+        fclose(fp);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        double lim = (double)rl.rlim_cur - sn_peak_rss();
+        if (avail == 0 || lim < avail)
+            avail = lim > 0 ? lim : 1;
+    }
+    return avail;
 }

@@ -57,6 +57,8 @@ int sn_cli_bad(const char *fmt, ...) SN_PRINTF(1, 2);
  * usage errors) and returns 1 or 2; rc == 0 closes stdout, checks for
  * write errors and prints the closing line.  Returns the exit status. */
 int sn_cli_finish(sn_cli *c, int rc);
+/* Exit status after --help/--version: 0, or 1 if stdout failed. */
+int sn_cli_exit_early(void);
 /* The full command line, shell-quoted; malloc'd. */
 char *sn_cli_cmdline(const sn_cli *c);
 

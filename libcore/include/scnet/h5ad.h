@@ -5,8 +5,8 @@
  * accept what anndata 0.8–0.12 writes (dense, CSR, CSC; any integer index
  * width; float32/64 or integer values; gzip or LZF compression; string,
  * categorical, numeric, boolean and nullable columns).  Writers produce
- * files that anndata reads without warnings.  comp: 0 = uncompressed,
- * 1–9 = gzip level.  Errors name the element ("obsm/X_pca: ..."); callers
+ * files that anndata reads without warnings (strings must be UTF-8).
+ * comp: 0 = uncompressed, 1–9 = gzip level (in chunks).  Errors name the element ("obsm/X_pca: ..."); callers
  * prefix the file name. */
 #ifndef SCNET_H5AD_H
 #define SCNET_H5AD_H
@@ -29,10 +29,13 @@ void sn_adata_free(sn_adata *a);
 /* ---- whole files ---- */
 
 /* Check that fid is an AnnData file (root attributes or at least obs/var
- * groups) and give its shape.  Pre-0.7 files (compound obs/var datasets)
- * get "unsupported old .h5ad layout; re-save with anndata >= 0.8". */
+ * groups) and give its shape (the lengths of the obs and var indexes); X,
+ * when present, must have that shape.  Pre-0.7 files (compound obs/var
+ * datasets) get "unsupported old .h5ad layout (obs is a compound dataset);
+ * re-save it with anndata >= 0.8". */
 int sn_h5ad_check(hid_t fid, int64_t *n_obs, int64_t *n_var) SN_WUR;
-/* Read X (or layer when non-NULL, e.g. "counts") as CSR and obs/var. */
+/* Read X (or layer when non-NULL, e.g. "counts") as CSR and obs/var.
+ * A missing X (or layer) is an error. */
 int sn_h5ad_read(hid_t fid, const char *layer, sn_adata *a) SN_WUR;
 /* Initialise an empty file: root attributes and empty obsm, varm, obsp,
  * varp, layers and uns groups. */
@@ -40,14 +43,35 @@ int sn_h5ad_init(hid_t fid) SN_WUR;
 /* Write X, obs and var of a (with sn_h5ad_init first). */
 int sn_h5ad_write(hid_t fid, const sn_adata *a, int comp) SN_WUR;
 /* Copy every root element of src into dst (root attributes included),
- * except the paths listed in skip (NULL-terminated; "obsm/X_scnet" skips
- * one child of a group).  Lets a stage write "the input plus its fields"
- * while preserving everything it does not understand. */
+ * except the paths listed in skip (NULL-terminated, may be NULL;
+ * "obsm/X_scnet" skips one child of a group).  Lets a stage write "the
+ * input plus its fields" while preserving everything it does not
+ * understand.  Elements of dst with the same name are replaced. */
 int sn_h5ad_copy(hid_t src, hid_t dst, const char *const *skip) SN_WUR;
 /* Append entry to the string array uns/scnet/history (created if absent). */
 int sn_h5ad_history_append(hid_t fid, const char *entry) SN_WUR;
 
 /* ---- elements: query ---- */
+
+/* What an element is, for listings (scnet-info) and for dispatch. */
+typedef struct {
+    char encoding[32]; /* encoding-type; guessed for attribute-less (0.7) elements */
+    char dtype[16];    /* value type: "float32", "int64", "uint16", "bool", "str" (for
+                        * categoricals: the categories' type); "" for groups */
+    int group;         /* 1 for HDF5 groups (sparse, dataframe, dict, categorical...) */
+    int legacy;        /* 1 when encoding-type was absent and guessed */
+    int ndim;          /* 0 for scalars; sparse 2; dataframe 2 (rows, columns) */
+    int64_t shape[8];
+    int64_t nnz;  /* sparse: stored values; otherwise -1 */
+    int64_t ncat; /* categorical: categories; otherwise -1 */
+    int ordered;  /* categorical: the ordered flag */
+} sn_h5ad_elem;
+
+/* Describe the element at path without reading its values. */
+int sn_h5ad_stat(hid_t loc, const char *path, sn_h5ad_elem *e) SN_WUR;
+/* Names of the children of the group at path (NULL or "" = loc itself),
+ * sorted by name; *keys malloc'd (sn_free_strings). */
+int sn_h5ad_keys(hid_t loc, const char *path, char ***keys, int64_t *n) SN_WUR;
 
 /* 1 if the path exists, else 0. */
 int sn_h5ad_exists(hid_t loc, const char *path);
@@ -59,36 +83,70 @@ int sn_h5ad_shape(hid_t loc, const char *path, int64_t *nrow, int64_t *ncol) SN_
 
 /* ---- elements: read ---- */
 
+/* csr_matrix, csc_matrix (converted) or a dense 2-D array (zeros dropped)
+ * as CSR float32.  Checks the structure: indptr length and bounds, nnz,
+ * indices in range; unsorted rows are sorted, repeated indices refused. */
 int sn_h5ad_read_csr(hid_t loc, const char *path, sn_csr *m) SN_WUR;
 /* Dense float32 (a sparse element is densified). */
 int sn_h5ad_read_mat(hid_t loc, const char *path, sn_mat *m) SN_WUR;
-/* 1-D numeric array as doubles. */
+/* Dense float64: a dense array keeps full precision (integers up to 2^53
+ * exactly); a sparse element is densified from its float32 values. */
+int sn_h5ad_read_matd(hid_t loc, const char *path, sn_matd *m) SN_WUR;
+/* 1-D numeric or bool array as doubles; a nullable-integer/boolean
+ * element gives NaN where masked. */
 int sn_h5ad_read_vec(hid_t loc, const char *path, double **v, int64_t *n) SN_WUR;
+/* 1-D integer or bool array as int64 (floats are refused). */
+int sn_h5ad_read_ivec(hid_t loc, const char *path, int64_t **v, int64_t *n) SN_WUR;
+/* Labels: a string array (vlen or fixed-length, any rank, flattened), a
+ * categorical (its values; "" where missing), a nullable-string-array ("" where
+ * masked) or a numeric array (numbers as text). */
 int sn_h5ad_read_strings(hid_t loc, const char *path, char ***s, int64_t *n) SN_WUR;
+/* A dataframe: index from the dataset named by _index, columns in
+ * column-order.  Column types: numeric arrays (float64/float32 kept, int64
+ * and uint32/uint64 → SN_COL_I64, narrower integers → SN_COL_I32), bool,
+ * string arrays, categoricals (numeric categories become text, code -1 =
+ * missing), nullable-integer (→ SN_COL_F64, NaN where masked),
+ * nullable-boolean (→ SN_COL_BOOL: masked values read as false, with a
+ * warning, since the table has no missing booleans), nullable-string-array
+ * ("" where masked).  Columns of other element types are skipped with a
+ * warning naming them. */
 int sn_h5ad_read_frame(hid_t loc, const char *path, sn_frame *f) SN_WUR;
+/* The index dataset name and the column names (column-order) of a
+ * dataframe, without reading its values; malloc'd. */
+int sn_h5ad_frame_names(hid_t loc, const char *path, char **index, char ***cols, int64_t *ncol) SN_WUR;
 /* One column of a frame (path = "var/highly_variable"). */
 int sn_h5ad_read_col(hid_t loc, const char *path, sn_col *c) SN_WUR;
+/* numeric-scalar (bool → 0/1) or a one-element numeric array. */
 int sn_h5ad_read_scalar(hid_t loc, const char *path, double *v) SN_WUR;
 /* A string scalar; *s malloc'd. */
 int sn_h5ad_read_str(hid_t loc, const char *path, char **s) SN_WUR;
 
-/* ---- elements: write (an existing element of the same name is replaced) ---- */
+/* ---- elements: write (an existing element of the same name is replaced;
+ * missing parent groups are created as dicts) ---- */
 
+/* CSR with int32 indptr/indices when they fit, else int64; rows with
+ * unsorted indices are written sorted. */
 int sn_h5ad_write_csr(hid_t loc, const char *name, const sn_csr *m, int comp) SN_WUR;
 int sn_h5ad_write_mat(hid_t loc, const char *name, const sn_mat *m, int comp) SN_WUR;
 int sn_h5ad_write_matd(hid_t loc, const char *name, const sn_matd *m, int comp) SN_WUR;
 int sn_h5ad_write_vec(hid_t loc, const char *name, const double *v, int64_t n, int comp) SN_WUR;
 int sn_h5ad_write_ivec(hid_t loc, const char *name, const int64_t *v, int64_t n, int comp) SN_WUR;
+/* Bool array (h5py's bool enum); nonzero = true. */
+int sn_h5ad_write_bvec(hid_t loc, const char *name, const uint8_t *v, int64_t n, int comp) SN_WUR;
 int sn_h5ad_write_strings(hid_t loc, const char *name, char *const *s, int64_t n, int comp) SN_WUR;
+/* Column names must be unique, non-empty, without '/', and neither
+ * "_index" nor the index name; a NULL index is written as "0", "1", ...
+ * Duplicate index labels are written with a warning (anndata warns too). */
 int sn_h5ad_write_frame(hid_t loc, const char *name, const sn_frame *f, int comp) SN_WUR;
-/* Add or replace one column of an existing frame (keeps column-order). */
+/* Add or replace one column of an existing frame: a replaced column keeps
+ * its place in column-order, a new one is appended. */
 int sn_h5ad_write_col(hid_t loc, const char *frame, const sn_col *c, int comp) SN_WUR;
 int sn_h5ad_write_scalar(hid_t loc, const char *name, double v) SN_WUR;
 int sn_h5ad_write_int(hid_t loc, const char *name, int64_t v) SN_WUR;
 int sn_h5ad_write_bool(hid_t loc, const char *name, int v) SN_WUR;
 int sn_h5ad_write_str(hid_t loc, const char *name, const char *s) SN_WUR;
-/* Open or create the dict group at path (parents too, like mkdir -p);
- * *g must be closed with H5Gclose. */
+/* Open or create the dict group at path (parents too, like mkdir -p; an
+ * existing group is opened as it is); *g must be closed with H5Gclose. */
 int sn_h5ad_dict(hid_t loc, const char *path, hid_t *g) SN_WUR;
 /* Remove an element if present (1 removed, 0 absent). */
 int sn_h5ad_remove(hid_t loc, const char *path) SN_WUR;

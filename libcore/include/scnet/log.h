@@ -14,6 +14,8 @@ void sn_log_setup(const char *prog, int level);
 int sn_log_level(void);
 const char *sn_log_prog(void);
 void sn_warn(const char *fmt, ...) SN_PRINTF(1, 2);
+/* A note shown unless -q ("prog: text", no "warning:" tag). */
+void sn_note(const char *fmt, ...) SN_PRINTF(1, 2);
 void sn_info(const char *fmt, ...) SN_PRINTF(1, 2);
 void sn_debug(const char *fmt, ...) SN_PRINTF(1, 2);
 
@@ -34,5 +36,8 @@ double sn_time(void);
 /* CPU seconds used by the process, and its peak resident set in bytes. */
 double sn_cputime(void);
 double sn_peak_rss(void);
+/* Memory this process may still use: MemAvailable, or the address-space
+ * limit (ulimit -v) when that is lower; 0 when unknown. */
+double sn_mem_available(void);
 
 #endif

@@ -30,21 +30,50 @@ typedef struct {
  * unique like anndata's var_names_make_unique, with a warning), and where
  * the input has them var columns "gene_ids" and "feature_types". */
 int sn_read_counts(const char *path, const sn_read_opts *o, sn_adata *a) SN_WUR;
+/* A 10x MatrixMarket folder: matrix.mtx[.gz] (genes × cells) with
+ * features.tsv[.gz] (id, symbol, type), genes.tsv[.gz] (id, symbol) or
+ * genes.txt[.gz] (symbols), and barcodes.tsv[.gz].  Like scanpy's
+ * read_10x_mtx, only "Gene Expression" features are kept unless
+ * o->all_features (o may be NULL: the defaults). */
 int sn_read_mtx_dir(const char *dir, sn_adata *a) SN_WUR;
-/* A single MatrixMarket file (genes × cells), with optional row/column
- * label files (NULL = numbered). */
+int sn_read_mtx_dir_opts(const char *dir, const sn_read_opts *o, sn_adata *a) SN_WUR;
+/* A single MatrixMarket file (genes × cells, "coordinate integer|real
+ * general"), with optional row/column label files (NULL = numbered from 0);
+ * all features are kept.  Entries may come in any order; repeated ones,
+ * negative or non-finite values and a count that differs from the size
+ * line are errors. */
 int sn_read_mtx(const char *mtx, const char *genes, const char *cells, sn_adata *a) SN_WUR;
+/* Cell Ranger HDF5: v3+ (/matrix, features/{id,name,feature_type,genome})
+ * or v2 (one group per genome; o->genome picks one when there are several).
+ * var columns gene_ids, feature_types and genome as present; only "Gene
+ * Expression" features unless o->all_features.  o may be NULL. */
 int sn_read_10x_h5(const char *path, const sn_read_opts *o, sn_adata *a) SN_WUR;
+/* The same from an open file (name for messages); and the test whether an
+ * open HDF5 file is a 10x matrix (v3 /matrix or v2 genome groups). */
+int sn_read_10x_fid(hid_t fid, const char *name, const sn_read_opts *o, sn_adata *a) SN_WUR;
+int sn_is_10x_h5(hid_t fid);
+/* A dense matrix in delimited text (tab, comma or blanks, guessed from the
+ * header; R/CSV quoting), streamed into the non-zeros.  The header holds the
+ * column names, with or without a leading field for the row names (R's
+ * write.csv leaves it out).  SN_ORIENT_AUTO reads genes × cells unless that
+ * leading field is named "cell", "barcode", "cell_id" or similar.  Values
+ * must be finite, non-negative numbers. */
 int sn_read_text_matrix(const char *path, sn_orient orient, sn_adata *a) SN_WUR;
 
 /* Join a CSV/TSV table of cell metadata onto a->obs by cell id (first
- * column, or the column named id_col).  Columns whose values all parse as
- * numbers become float64, others categorical.  Cells absent from the table
- * get NaN / missing; ids absent from the data are counted and warned about. */
+ * column, or the column named id_col; the header may leave out the name of
+ * the first column, as R's write.csv does).  Columns whose values all parse
+ * as numbers become float64, others categorical; "", "NA", "N/A", "NaN" are
+ * missing values.  Cells absent from the table get NaN / missing; ids
+ * absent from the data are counted and warned about.  No id in common, or
+ * an id listed twice, is an error; obs is left unchanged on error. */
 int sn_read_obs_table(const char *path, const char *id_col, sn_adata *a) SN_WUR;
 
-/* An edge list: "A B", "A\tB\tw", "A,B,w", optional header, gzip.  Columns
- * a, b (0-based) hold the node names; wcol is the weight column or -1. */
+/* An edge list: "A B", "A\tB\tw", "A,B,w" (delimiter from the first line),
+ * gzip or plain, '#' comment lines.  A first line whose third field is not
+ * a number, or whose first fields are names like "protein1", "gene1",
+ * "g1_symbol", "source", is a header.  The file is weighted when its first
+ * edge has a third field; weights must be finite and >= 0. */
 typedef struct {
     int64_t n;       /* edges */
     char **a, **b;   /* node names, n each */
@@ -56,10 +85,11 @@ int sn_read_edges(const char *path, sn_edges *e) SN_WUR;
 void sn_edges_free(sn_edges *e);
 
 /* Gene list: one name per line (or whitespace/comma separated); '#' starts
- * a comment. */
+ * a comment.  *genes: n malloc'd strings (free with sn_free_strings). */
 int sn_read_genes(const char *path, char ***genes, int64_t *n) SN_WUR;
 
-/* GMT gene sets: NAME <tab> DESCRIPTION <tab> GENE ... */
+/* GMT gene sets: NAME <tab> DESCRIPTION <tab> GENE ... (empty gene fields
+ * are skipped; a line with fewer than three fields is an error). */
 typedef struct {
     int64_t n;
     char **name, **desc;
@@ -71,7 +101,8 @@ int sn_read_gmt(const char *path, sn_gmt *g) SN_WUR;
 void sn_gmt_free(sn_gmt *g);
 
 /* Two-column mapping table (e.g. Ensembl id → symbol: a 10x features.tsv,
- * columns 1 and 2).  keys/values malloc'd arrays of n strings. */
+ * columns 1 and 2; tab, comma or blanks; '#' comment lines).  keys/values
+ * malloc'd arrays of n strings (free with sn_free_strings). */
 int sn_read_mapping(const char *path, char ***keys, char ***values, int64_t *n) SN_WUR;
 
 #endif

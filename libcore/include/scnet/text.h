@@ -35,5 +35,9 @@ char sn_guess_delim(const char *line);
 /* Number parsing: whole string must be a finite number / integer. */
 int sn_parse_double(const char *s, double *out);
 int sn_parse_long(const char *s, long long *out);
+/* Number printing: the shortest text that reads back as the same value
+ * ("0.1", "3", "1e-05", "nan", "inf"); returns buf (32 bytes suffice). */
+char *sn_fmt_double(double v, char *buf, size_t len);
+char *sn_fmt_float(float v, char *buf, size_t len);
 
 #endif

@@ -1,0 +1,366 @@
+/* .h5ad matrices: csr_matrix / csc_matrix groups and dense arrays. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5x.h"
+#include "scnet/h5ad.h"
+#include "scnet/mem.h"
+
+static int is_sparse(const char *enc)
+{
+    return strcmp(enc, "csr_matrix") == 0 || strcmp(enc, "csc_matrix") == 0;
+}
+
+/* Child dataset of a sparse group: 1-D, integer when want_int. */
+static int sparse_child(hid_t g, const char *child, const char *name, int want_int, hid_t *ds, int64_t *len)
+{
+    int rank = 0;
+    int64_t d[H5S_MAX_RANK];
+    *ds = H5I_INVALID_HID;
+    if (sn_h5x_kind(g, child) != H5O_TYPE_DATASET)
+        return sn_err(SN_EFMT, "%s: sparse matrix without a '%s' dataset", name, child);
+    if ((*ds = H5Dopen2(g, child, H5P_DEFAULT)) < 0)
+        return sn_h5x_fail(SN_EFMT, name, "cannot open the sparse matrix");
+    SN_TRY(sn_h5x_dims(*ds, name, &rank, d, H5S_MAX_RANK));
+    if (rank != 1)
+        return sn_err(SN_EFMT, "%s: '%s' should be 1-D, has %d dimensions", name, child, rank);
+    *len = d[0];
+    hid_t t = H5Dget_type(*ds);
+    char dt[32];
+    int ok = !want_int || H5Tget_class(t) == H5T_INTEGER;
+    sn_h5x_dtype(t, dt, sizeof dt);
+    H5Tclose(t);
+    if (!ok)
+        return sn_err(SN_EFMT, "%s: '%s' should hold integers, found %s", name, child, dt);
+    return SN_OK;
+}
+
+static int check_indptr(const int64_t *p, int64_t major, int64_t nnz, const char *name, const char *unit)
+{
+    if (p[0] != 0)
+        return sn_err(SN_EFMT, "%s: indptr starts at %lld, expected 0", name, (long long)p[0]);
+    for (int64_t i = 0; i < major; i++)
+        if (p[i + 1] < p[i] || p[i + 1] > nnz)
+            return sn_err(SN_EFMT, "%s: indptr is not increasing within [0, %lld] at %s %lld", name,
+                          (long long)nnz, unit, (long long)i);
+    if (p[major] != nnz)
+        return sn_err(SN_EFMT, "%s: indptr ends at %lld but there are %lld stored values", name,
+                      (long long)p[major], (long long)nnz);
+    return SN_OK;
+}
+
+/* The major-axis position (row of a CSR) holding stored value k. */
+static int64_t major_of(const int64_t *p, int64_t major, int64_t k)
+{
+    int64_t lo = 0, hi = major;
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (p[mid] <= k)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Indices of any integer type, read in blocks through int64 so that values
+ * outside int32 are reported as they are, not clamped. */
+static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc)
+{
+    enum { BLOCK = 1 << 20 };
+    int64_t nnz = sn_csr_nnz(m), nb = nnz < BLOCK ? nnz : BLOCK;
+    int64_t *buf = sn_malloc(sn_mul_size((size_t)nb, sizeof *buf), "sparse indices");
+    hid_t fsp = H5Dget_space(ds);
+    int rc = buf ? SN_OK : SN_ENOMEM;
+    for (int64_t off = 0; rc == SN_OK && off < nnz; off += BLOCK) {
+        hsize_t o = (hsize_t)off, c = (hsize_t)(nnz - off < BLOCK ? nnz - off : BLOCK);
+        hid_t msp = H5Screate_simple(1, &c, NULL);
+        if (H5Sselect_hyperslab(fsp, H5S_SELECT_SET, &o, NULL, &c, NULL) < 0 ||
+            H5Dread(ds, H5T_NATIVE_INT64, msp, fsp, H5P_DEFAULT, buf) < 0)
+            rc = sn_h5x_fail(SN_EFMT, name, "cannot read 'indices'");
+        H5Sclose(msp);
+        for (int64_t k = 0; rc == SN_OK && k < (int64_t)c; k++) {
+            if (buf[k] < 0 || buf[k] >= m->ncol)
+                rc = sn_err(SN_EFMT, "%s: %s index %lld out of range [0, %lld) in %s %lld", name,
+                            csc ? "row" : "column", (long long)buf[k], (long long)m->ncol, csc ? "column" : "row",
+                            (long long)major_of(m->indptr, m->nrow, off + k));
+            m->indices[off + k] = (int32_t)buf[k];
+        }
+    }
+    sn_h5x_close(fsp);
+    free(buf);
+    return rc;
+}
+
+/* Read the three arrays as a CSR of the major axis (rows of a CSR, columns
+ * of a CSC) after checking that their lengths agree with the shape. */
+static int read_compressed(hid_t g, const char *name, int64_t major, int64_t minor, int csc, sn_csr *m)
+{
+    hid_t ip = H5I_INVALID_HID, ix = H5I_INVALID_HID, dt = H5I_INVALID_HID;
+    int64_t nip = 0, nix = 0, ndt = 0;
+    int rc = SN_OK;
+    const char *unit = csc ? "column" : "row";
+    SN_CHECK(sparse_child(g, "indptr", name, 1, &ip, &nip));
+    SN_CHECK(sparse_child(g, "indices", name, 1, &ix, &nix));
+    SN_CHECK(sparse_child(g, "data", name, 0, &dt, &ndt));
+    if (nip != major + 1)
+        SN_CHECK(sn_err(SN_EFMT, "%s: indptr has %lld entries, expected %lld (%ss + 1 for shape %lld x %lld)", name,
+                        (long long)nip, (long long)(major + 1), unit, (long long)(csc ? minor : major),
+                        (long long)(csc ? major : minor)));
+    if (ndt != nix)
+        SN_CHECK(sn_err(SN_EFMT, "%s: data has %lld values but indices has %lld", name, (long long)ndt,
+                        (long long)nix));
+    if (minor > INT32_MAX)
+        SN_CHECK(sn_err(SN_EFMT, "%s: %lld %ss is more than this program supports (2^31 - 1)", name,
+                        (long long)minor, csc ? "row" : "column"));
+    SN_CHECK(sn_csr_alloc(m, major, minor, nix));
+    SN_CHECK(sn_h5x_read_num(ip, name, SN_H5X_I64, m->indptr));
+    SN_CHECK(check_indptr(m->indptr, major, nix, name, unit));
+    SN_CHECK(read_indices(ix, name, m, csc));
+    SN_CHECK(sn_h5x_read_num(dt, name, SN_H5X_F32, m->data));
+out:
+    sn_h5x_close(ip);
+    sn_h5x_close(ix);
+    sn_h5x_close(dt);
+    if (rc < 0)
+        sn_csr_free(m);
+    return rc;
+}
+
+static int read_sparse(hid_t g, const char *name, int csc, sn_csr *m)
+{
+    int64_t nrow, ncol;
+    sn_csr c = {0};
+    SN_TRY(sn_h5x_sparse_shape(g, name, &nrow, &ncol));
+    SN_TRY(read_compressed(g, name, csc ? ncol : nrow, csc ? nrow : ncol, csc, csc ? &c : m));
+    int rc = SN_OK;
+    if (csc) {
+        rc = sn_csr_transpose(&c, m);
+        sn_csr_free(&c);
+        SN_TRY(rc);
+    }
+    /* Transposing sorts rows; sorting also finds repeated entries. */
+    if ((rc = sn_csr_sort_rows(m)) < 0) {
+        sn_csr_free(m);
+        return sn_err_prefix(rc, "%s: ", name);
+    }
+    return SN_OK;
+}
+
+/* A 2-D dataset, converted to want, into a new buffer. */
+static int read_dense(hid_t ds, const char *name, sn_h5x_num want, int64_t *nrow, int64_t *ncol, void **buf)
+{
+    int rank = 0;
+    int64_t d[H5S_MAX_RANK];
+    *buf = NULL;
+    SN_TRY(sn_h5x_dims(ds, name, &rank, d, H5S_MAX_RANK));
+    if (rank != 2)
+        return sn_err(SN_EFMT, "%s: expected a 2-D matrix, found a %d-D array", name, rank);
+    *buf = sn_malloc(sn_mul_size(sn_mul_size((size_t)d[0], (size_t)d[1]), sn_h5x_num_size(want)), "a dense matrix");
+    if (!*buf)
+        return SN_ENOMEM;
+    int rc = sn_h5x_read_num(ds, name, want, *buf);
+    if (rc < 0) {
+        free(*buf);
+        *buf = NULL;
+        return rc;
+    }
+    *nrow = d[0];
+    *ncol = d[1];
+    return SN_OK;
+}
+
+static int dense_to_csr(const float *d, int64_t nrow, int64_t ncol, sn_csr *m)
+{
+    int64_t nnz = 0, n = nrow * ncol;
+    for (int64_t k = 0; k < n; k++)
+        nnz += d[k] != 0;
+    SN_TRY(sn_csr_alloc(m, nrow, ncol, nnz));
+    int64_t p = 0;
+    for (int64_t i = 0; i < nrow; i++) {
+        for (int64_t j = 0; j < ncol; j++)
+            if (d[i * ncol + j] != 0) {
+                m->indices[p] = (int32_t)j;
+                m->data[p++] = d[i * ncol + j];
+            }
+        m->indptr[i + 1] = p;
+    }
+    return SN_OK;
+}
+
+static int not_matrix(const char *name, const char *enc)
+{
+    return sn_err(SN_EFMT, "%s: expected a matrix, found %s", name, *enc ? enc : "an element of unknown type");
+}
+
+int sn_h5ad_read_csr(hid_t loc, const char *path, sn_csr *m)
+{
+    char name[SN_H5X_NAME], enc[32];
+    hid_t o;
+    memset(m, 0, sizeof *m);
+    int rc = sn_h5x_open(loc, path, name, &o, enc, sizeof enc);
+    if (rc < 0)
+        return rc;
+    int grp = H5Iget_type(o) == H5I_GROUP;
+    if (grp && is_sparse(enc)) {
+        rc = read_sparse(o, name, enc[2] == 'c', m);
+    } else if (!grp && strcmp(enc, "array") == 0) {
+        float *d = NULL;
+        int64_t nr = 0, nc = 0;
+        rc = read_dense(o, name, SN_H5X_F32, &nr, &nc, (void **)&d);
+        if (rc == SN_OK && nc > INT32_MAX)
+            rc = sn_err(SN_EFMT, "%s: too many columns (%lld)", name, (long long)nc);
+        if (rc == SN_OK)
+            rc = dense_to_csr(d, nr, nc, m);
+        free(d);
+    } else {
+        rc = not_matrix(name, enc);
+    }
+    sn_h5x_close(o);
+    return rc;
+}
+
+/* Dense matrix of want (F32 or F64) from a dense or sparse element. */
+static int read_densed(hid_t loc, const char *path, sn_h5x_num want, int64_t *nrow, int64_t *ncol, void **buf)
+{
+    char name[SN_H5X_NAME], enc[32];
+    hid_t o;
+    int rc = sn_h5x_open(loc, path, name, &o, enc, sizeof enc);
+    if (rc < 0)
+        return rc;
+    int grp = H5Iget_type(o) == H5I_GROUP;
+    sn_h5x_close(o);
+    if (!grp && strcmp(enc, "array") == 0) {
+        o = H5Dopen2(loc, path, H5P_DEFAULT);
+        rc = read_dense(o, name, want, nrow, ncol, buf);
+        sn_h5x_close(o);
+        return rc;
+    }
+    if (!grp || !is_sparse(enc))
+        return not_matrix(name, enc);
+    sn_csr c;
+    SN_TRY(sn_h5ad_read_csr(loc, path, &c));
+    size_t es = sn_h5x_num_size(want);
+    *buf = sn_calloc(sn_mul_size((size_t)c.nrow, (size_t)c.ncol), es, "a dense matrix");
+    for (int64_t i = 0; *buf && i < c.nrow; i++)
+        for (int64_t k = c.indptr[i]; k < c.indptr[i + 1]; k++) {
+            int64_t at = i * c.ncol + c.indices[k];
+            if (want == SN_H5X_F64)
+                ((double *)*buf)[at] = c.data[k];
+            else
+                ((float *)*buf)[at] = c.data[k];
+        }
+    *nrow = c.nrow;
+    *ncol = c.ncol;
+    sn_csr_free(&c);
+    return *buf ? SN_OK : SN_ENOMEM;
+}
+
+int sn_h5ad_read_mat(hid_t loc, const char *path, sn_mat *m)
+{
+    memset(m, 0, sizeof *m);
+    return read_densed(loc, path, SN_H5X_F32, &m->nrow, &m->ncol, (void **)&m->data);
+}
+
+int sn_h5ad_read_matd(hid_t loc, const char *path, sn_matd *m)
+{
+    memset(m, 0, sizeof *m);
+    return read_densed(loc, path, SN_H5X_F64, &m->nrow, &m->ncol, (void **)&m->data);
+}
+
+/* ---- writing ---- */
+
+/* Structure check before writing; *sorted = 0 when some row is unsorted. */
+static int check_csr(const sn_csr *m, const char *name, int *sorted)
+{
+    *sorted = 1;
+    if (!m->indptr || m->indptr[0] != 0)
+        return sn_err(SN_EINVAL, "%s: cannot write a sparse matrix whose indptr does not start at 0", name);
+    for (int64_t i = 0; i < m->nrow; i++) {
+        int64_t b = m->indptr[i], e = m->indptr[i + 1];
+        if (e < b)
+            return sn_err(SN_EINVAL, "%s: cannot write: indptr decreases at row %lld", name, (long long)i);
+        for (int64_t k = b; k < e; k++) {
+            if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
+                return sn_err(SN_EINVAL, "%s: cannot write: column index %d out of range [0, %lld) in row %lld",
+                              name, m->indices[k], (long long)m->ncol, (long long)i);
+            if (k > b && m->indices[k] <= m->indices[k - 1])
+                *sorted = 0;
+        }
+    }
+    return SN_OK;
+}
+
+static int sorted_copy(const sn_csr *m, const char *name, sn_csr *c)
+{
+    int64_t nnz = sn_csr_nnz(m);
+    SN_TRY(sn_csr_alloc(c, m->nrow, m->ncol, nnz));
+    memcpy(c->indptr, m->indptr, ((size_t)m->nrow + 1) * sizeof *c->indptr);
+    memcpy(c->indices, m->indices, (size_t)nnz * sizeof *c->indices);
+    memcpy(c->data, m->data, (size_t)nnz * sizeof *c->data);
+    int rc = sn_csr_sort_rows(c);
+    if (rc < 0) {
+        sn_csr_free(c);
+        return sn_err_prefix(rc, "%s: cannot write: ", name);
+    }
+    return SN_OK;
+}
+
+static int write_csr_group(hid_t g, const sn_csr *m, int comp)
+{
+    int64_t nnz = sn_csr_nnz(m), shape[2] = {m->nrow, m->ncol}, np = m->nrow + 1;
+    /* scipy's rule: int32 unless a count or dimension needs more. */
+    int wide = nnz > INT32_MAX || m->nrow > INT32_MAX || m->ncol > INT32_MAX;
+    hid_t it = wide ? H5T_STD_I64LE : H5T_STD_I32LE;
+    SN_TRY(sn_h5x_set_enc(g, "csr_matrix", "0.1.0"));
+    SN_TRY(sn_h5x_set_attr_i64s(g, "shape", shape, 2));
+    SN_TRY(sn_h5x_write(g, "data", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &nnz, m->data, comp, NULL, NULL));
+    SN_TRY(sn_h5x_write(g, "indices", it, H5T_NATIVE_INT32, 1, &nnz, m->indices, comp, NULL, NULL));
+    return sn_h5x_write(g, "indptr", it, H5T_NATIVE_INT64, 1, &np, m->indptr, comp, NULL, NULL);
+}
+
+int sn_h5ad_write_csr(hid_t loc, const char *name, const sn_csr *m, int comp)
+{
+    char nm[SN_H5X_NAME];
+    const char *leaf;
+    hid_t p = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    sn_csr sorted = {0};
+    int ok, rc;
+    sn_h5x_name(loc, name, nm, sizeof nm);
+    SN_CHECK(check_csr(m, nm, &ok));
+    if (!ok)
+        SN_CHECK(sorted_copy(m, nm, &sorted));
+    SN_CHECK(sn_h5x_parent(loc, name, &p, &leaf));
+    SN_CHECK(sn_h5x_group(p, leaf, NULL, NULL, &g));
+    SN_CHECK(write_csr_group(g, ok ? m : &sorted, comp));
+out:
+    sn_h5x_close(g);
+    sn_h5x_close(p);
+    sn_csr_free(&sorted);
+    return rc < 0 ? rc : SN_OK;
+}
+
+/* Any array element: parent groups made, replaced if present. */
+int sn_h5x_put(hid_t loc, const char *name, hid_t ft, hid_t mt, int rank, const int64_t *dims, const void *buf,
+               int comp, const char *enc)
+{
+    const char *leaf;
+    hid_t p;
+    SN_TRY(sn_h5x_parent(loc, name, &p, &leaf));
+    int rc = sn_h5x_write(p, leaf, ft, mt, rank, dims, buf, comp, enc, "0.2.0");
+    H5Gclose(p);
+    return rc;
+}
+
+int sn_h5ad_write_mat(hid_t loc, const char *name, const sn_mat *m, int comp)
+{
+    int64_t d[2] = {m->nrow, m->ncol};
+    return sn_h5x_put(loc, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, d, m->data, comp, "array");
+}
+
+int sn_h5ad_write_matd(hid_t loc, const char *name, const sn_matd *m, int comp)
+{
+    int64_t d[2] = {m->nrow, m->ncol};
+    return sn_h5x_put(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 2, d, m->data, comp, "array");
+}

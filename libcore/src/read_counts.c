@@ -1,0 +1,40 @@
+/* Count matrices in any supported format, detected from the path and the
+ * content rather than the file name where possible. */
+#include <string.h>
+
+#include "scnet/file.h"
+#include "scnet/h5.h"
+#include "scnet/read.h"
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int sn_read_counts(const char *path, const sn_read_opts *o, sn_adata *a)
+{
+    static const sn_read_opts defaults = {0};
+    o = o ? o : &defaults;
+    memset(a, 0, sizeof *a);
+    if (sn_is_dir(path))
+        return sn_read_mtx_dir_opts(path, o, a);
+    /* standard input can only carry HDF5 (.h5ad or 10x .h5): sn_h5_open
+     * says so when it is something else */
+    if (strcmp(path, "-") == 0 || sn_h5_probe(path) > 0) {
+        sn_h5 *f;
+        SN_TRY(sn_h5_open(path, &f));
+        hid_t fid = sn_h5_id(f);
+        int rc;
+        if (sn_is_10x_h5(fid)) {
+            rc = sn_read_10x_fid(fid, sn_h5_name(f), o, a);
+        } else if ((rc = sn_h5ad_read(fid, o->layer, a)) < 0) {
+            sn_err_prefix(rc, "%s: ", sn_h5_name(f));
+        }
+        sn_h5_close(f);
+        return rc;
+    }
+    if (ends_with(path, ".mtx") || ends_with(path, ".mtx.gz"))
+        return sn_read_mtx(path, NULL, NULL, a);
+    return sn_read_text_matrix(path, o->orient, a);
+}

@@ -1,0 +1,288 @@
+/* Edge lists, gene lists, GMT gene sets and two-column mapping tables. */
+#include "read_int.h"
+
+#include "scnet/mem.h"
+#include "scnet/read.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Next line with content (not blank, not a '#' comment); 0 at the end. */
+static int content_line(sn_text *t, char **line)
+{
+    int r;
+    while ((r = sn_text_getline(t, line, NULL)) == 1) {
+        *line = sn_rd_nobom(t, *line);
+        const char *p = *line + strspn(*line, " \t");
+        if (*p && *p != '#')
+            break;
+    }
+    return r;
+}
+
+static char line_delim(const char *line)
+{
+    return strchr(line, '\t') ? '\t' : strchr(line, ',') ? ',' : ' ';
+}
+
+/* ---- edge lists ---- */
+
+void sn_edges_free(sn_edges *e)
+{
+    sn_free_strings(e->a, e->n);
+    sn_free_strings(e->b, e->n);
+    free(e->w);
+    memset(e, 0, sizeof *e);
+}
+
+static int header_word(const char *s)
+{
+    static const char *const w[] = {"protein1", "protein2", "protein_a", "protein_b", "gene1", "gene2",
+                                    "gene_a", "gene_b", "g1_symbol", "g2_symbol", "symbol1", "symbol2",
+                                    "symbol_a", "symbol_b", "node1", "node2", "source", "target", "from",
+                                    "to", "interactor_a", "interactor_b", NULL};
+    for (int i = 0; w[i]; i++)
+        if (strcasecmp(s, w[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int is_header(char **f, int64_t nf)
+{
+    double v;
+    if (nf >= 3 && sn_rd_number(f[2], &v) == 1)
+        return 1;
+    return nf >= 2 && (header_word(f[0]) || header_word(f[1]));
+}
+
+static int push_edge(sn_edges *e, int64_t *cap, const char *a, const char *b, double w)
+{
+    int64_t c1 = *cap, c2 = *cap, c3 = *cap;
+    SN_TRY(sn_rd_grow((void **)&e->a, &c1, e->n + 1, sizeof *e->a, "the edge list"));
+    SN_TRY(sn_rd_grow((void **)&e->b, &c2, e->n + 1, sizeof *e->b, "the edge list"));
+    SN_TRY(sn_rd_grow((void **)&e->w, &c3, e->n + 1, sizeof *e->w, "the edge list"));
+    *cap = c1;
+    e->a[e->n] = sn_strdup(a);
+    e->b[e->n] = sn_strdup(b);
+    e->w[e->n++] = w;
+    return e->a[e->n - 1] && e->b[e->n - 1] ? SN_OK : SN_ENOMEM;
+}
+
+static int edge_line(sn_text *t, char **f, int64_t nf, int weighted, sn_edges *e, int64_t *cap)
+{
+    char q[48];
+    if (nf < 2)
+        return sn_text_err(t, SN_EFMT, "one field; an edge needs two node names ('A B' or 'A B weight')");
+    if (!*f[0] || !*f[1])
+        return sn_text_err(t, SN_EFMT, "empty node name");
+    double w = 1;
+    if (weighted) {
+        if (nf < 3)
+            return sn_text_err(t, SN_EFMT, "no weight (the first edge of the file has one)");
+        int bad = sn_rd_number(f[2], &w);
+        if (bad || w < 0)
+            return sn_text_err(t, SN_EFMT, "weight '%s' is %s", sn_rd_quote(f[2], q, sizeof q),
+                               bad == 1 ? "not a number" : bad ? "not finite" : "negative");
+    }
+    return push_edge(e, cap, f[0], f[1], w);
+}
+
+int sn_read_edges(const char *path, sn_edges *e)
+{
+    sn_text *t;
+    char *line, *f[4], delim = 0;
+    int64_t cap = 0;
+    int r, first = 1;
+    memset(e, 0, sizeof *e);
+    SN_TRY(sn_text_open(path, &t));
+    while ((r = content_line(t, &line)) == 1) {
+        delim = delim ? delim : line_delim(line);
+        int64_t nf = sn_split(line, delim, f, 4);
+        if (nf < 0) {
+            r = sn_text_err(t, SN_EFMT, "unterminated quote");
+            break;
+        }
+        if (first && is_header(f, nf))
+            continue;
+        if (first)
+            e->weighted = nf >= 3;
+        first = 0;
+        if ((r = edge_line(t, f, nf, e->weighted, e, &cap)) < 0)
+            break;
+    }
+    if (r == 0 && e->n == 0)
+        r = sn_err(SN_EFMT, "%s: no edges (expected lines 'A B' or 'A B weight')", path);
+    sn_text_close(t);
+    if (r < 0)
+        sn_edges_free(e);
+    return r < 0 ? r : SN_OK;
+}
+
+/* ---- gene lists ---- */
+
+static int gene_tokens(char *line, sn_rd_strs *g)
+{
+    char *hash = strchr(line, '#');
+    if (hash)
+        *hash = 0;
+    for (char *p = line;;) {
+        p += strspn(p, ", \t;");
+        if (!*p)
+            return SN_OK;
+        size_t n = strcspn(p, ", \t;");
+        char *tok = p;
+        p += n;
+        if (*p)
+            *p++ = 0;
+        if (n >= 2 && tok[0] == '"' && tok[n - 1] == '"') {
+            tok[n - 1] = 0;
+            tok++;
+        }
+        if (*tok)
+            SN_TRY(sn_rd_strs_push(g, tok));
+    }
+}
+
+int sn_read_genes(const char *path, char ***genes, int64_t *n)
+{
+    sn_text *t;
+    sn_rd_strs g = {0};
+    char *line;
+    int r;
+    *genes = NULL;
+    *n = 0;
+    SN_TRY(sn_text_open(path, &t));
+    while ((r = sn_text_getline(t, &line, NULL)) == 1 && (r = gene_tokens(sn_rd_nobom(t, line), &g)) == SN_OK)
+        ;
+    sn_text_close(t);
+    if (r == 0 && g.n == 0)
+        r = sn_err(SN_EFMT, "%s: no gene names (expected one per line, or separated by commas or blanks)", path);
+    if (r < 0) {
+        sn_rd_strs_free(&g);
+        return r;
+    }
+    *n = g.n;
+    *genes = sn_rd_strs_take(&g);
+    return SN_OK;
+}
+
+/* ---- GMT ---- */
+
+void sn_gmt_free(sn_gmt *g)
+{
+    for (int64_t i = 0; i < g->n; i++)
+        sn_free_strings(g->genes[i], g->size[i]);
+    sn_free_strings(g->name, g->n);
+    sn_free_strings(g->desc, g->n);
+    free(g->size);
+    free(g->genes);
+    memset(g, 0, sizeof *g);
+}
+
+static int gmt_grow(sn_gmt *g, int64_t *cap)
+{
+    int64_t c1 = *cap, c2 = *cap, c3 = *cap, c4 = *cap;
+    SN_TRY(sn_rd_grow((void **)&g->name, &c1, g->n + 1, sizeof *g->name, "gene sets"));
+    SN_TRY(sn_rd_grow((void **)&g->desc, &c2, g->n + 1, sizeof *g->desc, "gene sets"));
+    SN_TRY(sn_rd_grow((void **)&g->size, &c3, g->n + 1, sizeof *g->size, "gene sets"));
+    SN_TRY(sn_rd_grow((void **)&g->genes, &c4, g->n + 1, sizeof *g->genes, "gene sets"));
+    *cap = c1;
+    return SN_OK;
+}
+
+static int gmt_set(sn_gmt *g, char **f, int64_t nf)
+{
+    sn_rd_strs s = {0};
+    int64_t i = g->n;
+    g->name[i] = sn_strdup(f[0]);
+    g->desc[i] = sn_strdup(f[1]);
+    g->genes[i] = NULL;
+    g->size[i] = 0;
+    g->n++; /* counted now so that sn_gmt_free releases a half-built set */
+    if (!g->name[i] || !g->desc[i])
+        return SN_ENOMEM;
+    for (int64_t k = 2; k < nf; k++)
+        if (f[k][strspn(f[k], " ")] && sn_rd_strs_push(&s, f[k]) < 0) {
+            sn_rd_strs_free(&s);
+            return SN_ENOMEM;
+        }
+    g->size[i] = s.n;
+    g->genes[i] = sn_rd_strs_take(&s);
+    return g->genes[i] ? SN_OK : SN_ENOMEM;
+}
+
+static int gmt_line(sn_text *t, char *line, sn_gmt *g, int64_t *cap, char ***f, int64_t *fcap)
+{
+    int64_t nf = 1;
+    for (const char *p = line; *p; p++)
+        nf += *p == '\t';
+    SN_TRY(sn_rd_grow((void **)f, fcap, nf, sizeof **f, "a line of fields"));
+    sn_rd_split_plain(line, '\t', *f, nf);
+    if (nf < 3)
+        return sn_text_err(t, SN_EFMT, "%lld tab-separated field%s; a gene set needs NAME, DESCRIPTION and its "
+                                       "genes", (long long)nf, nf == 1 ? "" : "s");
+    if (!(*f)[0][0])
+        return sn_text_err(t, SN_EFMT, "the gene set name (first field) is empty");
+    SN_TRY(gmt_grow(g, cap));
+    return gmt_set(g, *f, nf);
+}
+
+int sn_read_gmt(const char *path, sn_gmt *g)
+{
+    sn_text *t;
+    char *line, **f = NULL;
+    int64_t cap = 0, fcap = 0;
+    int r;
+    memset(g, 0, sizeof *g);
+    SN_TRY(sn_text_open(path, &t));
+    while ((r = sn_text_getline(t, &line, NULL)) == 1) {
+        line = sn_rd_nobom(t, line);
+        if (line[strspn(line, " \t")] && (r = gmt_line(t, line, g, &cap, &f, &fcap)) < 0)
+            break;
+    }
+    if (r == 0 && g->n == 0)
+        r = sn_err(SN_EFMT, "%s: no gene sets (expected lines NAME<tab>DESCRIPTION<tab>GENE...)", path);
+    free(f);
+    sn_text_close(t);
+    if (r < 0)
+        sn_gmt_free(g);
+    return r < 0 ? r : SN_OK;
+}
+
+/* ---- mapping tables ---- */
+
+int sn_read_mapping(const char *path, char ***keys, char ***values, int64_t *n)
+{
+    sn_text *t;
+    sn_rd_strs k = {0}, v = {0};
+    char *line, *f[3], delim = 0;
+    int r;
+    *keys = *values = NULL;
+    *n = 0;
+    SN_TRY(sn_text_open(path, &t));
+    while ((r = content_line(t, &line)) == 1) {
+        delim = delim ? delim : line_delim(line);
+        int64_t nf = sn_split(line, delim, f, 3);
+        if (nf < 2) {
+            r = sn_text_err(t, SN_EFMT, nf < 0 ? "unterminated quote" : "one field; a mapping needs two columns "
+                                                                      "(key and value)");
+            break;
+        }
+        if ((r = sn_rd_strs_push(&k, f[0])) < 0 || (r = sn_rd_strs_push(&v, f[1])) < 0)
+            break;
+    }
+    sn_text_close(t);
+    if (r == 0 && k.n == 0)
+        r = sn_err(SN_EFMT, "%s: no rows (expected two columns: key and value)", path);
+    if (r < 0 || k.n != v.n) {
+        sn_rd_strs_free(&k);
+        sn_rd_strs_free(&v);
+        return r < 0 ? r : SN_ENOMEM;
+    }
+    *n = k.n;
+    *keys = sn_rd_strs_take(&k);
+    *values = sn_rd_strs_take(&v);
+    return SN_OK;
+}

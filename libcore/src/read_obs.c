@@ -1,0 +1,305 @@
+/* Cell metadata tables (CSV/TSV, gzip or plain) joined onto obs by cell id. */
+#include "read_int.h"
+
+#include "scnet/log.h"
+#include "scnet/mem.h"
+#include "scnet/read.h"
+#include "scnet/strmap.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    sn_text *t;
+    const char *path;
+    char delim;
+    char *header;
+    char **hf;
+    int64_t nh, nf; /* header fields, fields per row */
+    int lead;       /* header names the id field too */
+    char **lines;   /* row copies the fields point into */
+    char **cell;    /* nrow × nf fields */
+    int64_t *lineno;
+    int64_t nrow, lcap, ccap, ncap;
+} otab;
+
+static void otab_free(otab *o)
+{
+    sn_text_close(o->t);
+    free(o->header);
+    free(o->hf);
+    sn_free_strings(o->lines, o->nrow);
+    free(o->cell);
+    free(o->lineno);
+}
+
+static int next_line(otab *o, char **line)
+{
+    int r;
+    while ((r = sn_text_getline(o->t, line, NULL)) == 1 && (*line)[strspn(*line, " \t")] == 0)
+        ;
+    return r;
+}
+
+static int split_header(otab *o, const char *first)
+{
+    o->delim = strpbrk(o->header, "\t,") ? sn_guess_delim(o->header) : sn_guess_delim(first);
+    int64_t max = 1;
+    for (const char *s = o->header; *s; s++)
+        max += *s == o->delim || *s == '\t';
+    if (!(o->hf = sn_malloc(sn_mul_size((size_t)max, sizeof *o->hf), "the header fields")))
+        return SN_ENOMEM;
+    o->nh = sn_split(o->header, o->delim, o->hf, max);
+    if (o->nh < 0)
+        return sn_err(SN_EFMT, "%s:1: unterminated quote in the header", o->path);
+    return SN_OK;
+}
+
+static int add_row(otab *o, const char *line)
+{
+    int64_t nrow = o->nrow, need = (nrow + 1) * o->nf;
+    SN_TRY(sn_rd_grow((void **)&o->lines, &o->lcap, nrow + 1, sizeof *o->lines, "a table"));
+    SN_TRY(sn_rd_grow((void **)&o->lineno, &o->ncap, nrow + 1, sizeof *o->lineno, "a table"));
+    SN_TRY(sn_rd_grow((void **)&o->cell, &o->ccap, need + 1, sizeof *o->cell, "a table"));
+    if (!(o->lines[nrow] = sn_strdup(line)))
+        return SN_ENOMEM;
+    o->nrow++;
+    o->lineno[nrow] = sn_text_lineno(o->t);
+    int64_t nf = sn_split(o->lines[nrow], o->delim, o->cell + nrow * o->nf, o->nf + 1);
+    if (nf < 0)
+        return sn_text_err(o->t, SN_EFMT, "unterminated quote");
+    if (nf != o->nf)
+        return sn_text_err(o->t, SN_EFMT, "%lld fields, expected %lld as on the first data row", (long long)nf,
+                           (long long)o->nf);
+    return SN_OK;
+}
+
+/* Layout from the first row: the tian2019 tables (R write.csv) leave the
+ * row-name field out of the header. */
+static int first_row(otab *o, const char *line)
+{
+    char *copy = sn_strdup(line);
+    char **f = sn_malloc(sn_mul_size((size_t)o->nh + 2, sizeof *f), "a row of fields");
+    int64_t nf = copy && f ? sn_split(copy, o->delim, f, o->nh + 2) : SN_ENOMEM;
+    free(copy);
+    free(f);
+    if (nf == SN_ENOMEM)
+        return SN_ENOMEM;
+    if (nf < 0)
+        return sn_text_err(o->t, SN_EFMT, "unterminated quote");
+    if (nf != o->nh && nf != o->nh + 1)
+        return sn_text_err(o->t, SN_EFMT, "%lld fields, but the header has %lld (expected as many, or one more "
+                                          "for the row names)", (long long)nf, (long long)o->nh);
+    o->lead = nf == o->nh;
+    o->nf = nf;
+    return SN_OK;
+}
+
+static int load(otab *o)
+{
+    char *line;
+    int r = next_line(o, &line);
+    if (r <= 0)
+        return r < 0 ? r : sn_err(SN_EFMT, "%s: empty file (expected a header line)", o->path);
+    if (!(o->header = sn_strdup(sn_rd_nobom(o->t, line))))
+        return SN_ENOMEM;
+    if ((r = next_line(o, &line)) <= 0)
+        return r < 0 ? r : sn_err(SN_EFMT, "%s: no rows after the header", o->path);
+    SN_TRY(split_header(o, line));
+    SN_TRY(first_row(o, line));
+    do
+        SN_TRY(add_row(o, line));
+    while ((r = next_line(o, &line)) == 1);
+    return r;
+}
+
+/* Name of field k ("" for the unnamed row-name field). */
+static const char *field_name(const otab *o, int64_t k)
+{
+    return o->lead ? o->hf[k] : k == 0 ? "" : o->hf[k - 1];
+}
+
+static int find_id(const otab *o, const char *id_col, int64_t *idf)
+{
+    *idf = 0;
+    if (!id_col)
+        return SN_OK;
+    for (int64_t k = 0; k < o->nf; k++)
+        if (strcmp(field_name(o, k), id_col) == 0) {
+            *idf = k;
+            return SN_OK;
+        }
+    char list[256] = "";
+    size_t used = 0;
+    for (int64_t k = 0; k < o->nf && used + 1 < sizeof list; k++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", field_name(o, k));
+        used += w > 0 ? (size_t)w : 0;
+    }
+    return sn_err(SN_EINVAL, "%s: no column '%s' (columns: %s)", o->path, id_col, list);
+}
+
+static int na_like(const char *s)
+{
+    return !*s || !strcmp(s, "NA") || !strcmp(s, "N/A") || !strcmp(s, "NaN") || !strcmp(s, "nan");
+}
+
+/* row[r] = obs row of table row r, or -1. */
+static int match(const otab *o, int64_t idf, const sn_adata *a, int64_t *row, int64_t *nmatch)
+{
+    sn_strmap cells, seen;
+    int rc = SN_OK;
+    SN_TRY(sn_strmap_init(&cells, a->obs.n));
+    if ((rc = sn_strmap_init(&seen, o->nrow)) < 0) {
+        sn_strmap_free(&cells);
+        return rc;
+    }
+    for (int64_t i = 0; i < a->obs.n; i++)
+        SN_CHECK(sn_strmap_put(&cells, a->obs.index[i], i, NULL));
+    *nmatch = 0;
+    for (int64_t r = 0; r < o->nrow; r++) {
+        const char *id = o->cell[r * o->nf + idf];
+        int64_t first = -1;
+        SN_CHECK(sn_strmap_put(&seen, id, r, &first));
+        if (rc == 0)
+            SN_CHECK(sn_err(SN_EFMT, "%s:%lld: id '%s' appears twice (first on line %lld)", o->path,
+                            (long long)o->lineno[r], id, (long long)o->lineno[first]));
+        row[r] = sn_strmap_get(&cells, id);
+        *nmatch += row[r] >= 0;
+    }
+    rc = SN_OK;
+out:
+    sn_strmap_free(&cells);
+    sn_strmap_free(&seen);
+    return rc;
+}
+
+static void report(const otab *o, int64_t idf, const sn_adata *a, const int64_t *row, int64_t nmatch)
+{
+    char q1[48], q2[48];
+    int64_t unknown = o->nrow - nmatch, missing = a->obs.n - nmatch;
+    if (unknown > 0) {
+        int64_t r = 0;
+        while (row[r] >= 0)
+            r++;
+        sn_warn("%s: %lld of %lld ids are not cells of the data (e.g. '%s'); their rows are ignored", o->path,
+                (long long)unknown, (long long)o->nrow, sn_rd_quote(o->cell[r * o->nf + idf], q1, sizeof q1));
+    }
+    if (missing > 0) {
+        uint8_t *hit = calloc((size_t)a->obs.n + 1, 1);
+        int64_t i = 0;
+        for (int64_t r = 0; hit && r < o->nrow; r++)
+            if (row[r] >= 0)
+                hit[row[r]] = 1;
+        while (hit && hit[i])
+            i++;
+        sn_warn("%s: %lld of %lld cells are missing from the table (e.g. '%s'); their values are missing",
+                o->path, (long long)missing, (long long)a->obs.n, sn_rd_quote(a->obs.index[i], q2, sizeof q2));
+        free(hit);
+    }
+}
+
+static int is_numeric(const otab *o, int64_t k)
+{
+    int any = 0;
+    for (int64_t r = 0; r < o->nrow; r++) {
+        const char *s = o->cell[r * o->nf + k];
+        if (na_like(s))
+            continue;
+        double v;
+        if (sn_rd_number(s, &v) == 1)
+            return 0;
+        any = 1;
+    }
+    return any;
+}
+
+static int num_col(sn_frame *f, const otab *o, int64_t k, const int64_t *row, const char *name)
+{
+    sn_col c;
+    SN_TRY(sn_col_new(&c, name, SN_COL_F64, f->n));
+    for (int64_t i = 0; i < f->n; i++)
+        c.v.f64[i] = NAN;
+    for (int64_t r = 0; r < o->nrow; r++) {
+        const char *s = o->cell[r * o->nf + k];
+        if (row[r] >= 0 && !na_like(s))
+            c.v.f64[row[r]] = strtod(s, NULL); /* checked by is_numeric; keeps Inf */
+    }
+    int rc = sn_frame_put(f, &c);
+    if (rc < 0)
+        sn_col_free(&c);
+    return rc;
+}
+
+static int cat_col(sn_frame *f, const otab *o, int64_t k, const int64_t *row, const char *name)
+{
+    char **v = sn_calloc((size_t)f->n + 1, sizeof *v, "a table column");
+    if (!v)
+        return SN_ENOMEM;
+    for (int64_t r = 0; r < o->nrow; r++) {
+        char *s = o->cell[r * o->nf + k];
+        if (row[r] >= 0 && !na_like(s))
+            v[row[r]] = s;
+    }
+    int rc = sn_rd_cat_col(f, name, v);
+    free(v);
+    return rc;
+}
+
+static int build_columns(sn_frame *f, const otab *o, int64_t idf, const int64_t *row)
+{
+    for (int64_t k = 0; k < o->nf; k++) {
+        if (k == idf)
+            continue;
+        char name[32];
+        const char *nm = field_name(o, k);
+        if (!*nm) {
+            snprintf(name, sizeof name, "column_%lld", (long long)k + 1);
+            nm = name;
+        }
+        SN_TRY(is_numeric(o, k) ? num_col(f, o, k, row, nm) : cat_col(f, o, k, row, nm));
+    }
+    return SN_OK;
+}
+
+/* Columns are built aside first, so a failure leaves obs as it was. */
+static int add_columns(sn_adata *a, const otab *o, int64_t idf, const int64_t *row)
+{
+    sn_frame tmp;
+    sn_frame_init(&tmp, a->obs.n);
+    int rc = build_columns(&tmp, o, idf, row);
+    for (int i = 0; rc == SN_OK && i < tmp.ncol; i++)
+        if ((rc = sn_frame_put(&a->obs, &tmp.cols[i])) == SN_OK)
+            memset(&tmp.cols[i], 0, sizeof tmp.cols[i]);
+    sn_frame_free(&tmp);
+    return rc;
+}
+
+int sn_read_obs_table(const char *path, const char *id_col, sn_adata *a)
+{
+    otab o = {0};
+    int64_t *row = NULL, idf = 0, nmatch = 0;
+    char q1[48], q2[48];
+    int rc = SN_OK;
+    o.path = path;
+    if (!a->obs.index)
+        return sn_err(SN_EINVAL, "%s: the data have no cell ids to join the table on", path);
+    SN_CHECK(sn_text_open(path, &o.t));
+    SN_CHECK(load(&o));
+    SN_CHECK(find_id(&o, id_col, &idf));
+    if (!(row = sn_malloc(sn_mul_size((size_t)o.nrow, sizeof *row), "a row map")))
+        SN_CHECK(SN_ENOMEM);
+    SN_CHECK(match(&o, idf, a, row, &nmatch));
+    if (nmatch == 0)
+        SN_CHECK(sn_err(SN_EFMT, "%s: no id of the table matches a cell of the data (table: '%s', data: '%s'); "
+                                 "wrong table or id column?", path,
+                        sn_rd_quote(o.cell[idf], q1, sizeof q1),
+                        a->obs.n ? sn_rd_quote(a->obs.index[0], q2, sizeof q2) : "no cells"));
+    report(&o, idf, a, row, nmatch);
+    SN_CHECK(add_columns(a, &o, idf, row));
+out:
+    free(row);
+    otab_free(&o);
+    return rc;
+}

@@ -1,0 +1,273 @@
+/* The training schedule (MODEL.md §5) around the float32 model. */
+#include "scnet/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scnet/file.h"
+#include "scnet/gstruct.h"
+#include "scnet/log.h"
+#include "scnet/mem.h"
+#include "scnet/metrics.h"
+#include "scnet/schedule.h"
+#include "train_int.h"
+
+void sn_train_opts_default(sn_train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    sn_model_cfg_default(&o->model);
+    o->epochs = 150;
+    o->batches = 5;
+    o->eval_every = 10;
+    o->prune_every = 30;
+    o->protect = 10;
+    o->prune_cap = 0.2;
+    o->prune_pct = 10;
+    o->test_frac = 0.2;
+    o->cell_mode = -1;
+    o->cell_threshold = 10000;
+    o->block_max = 4000;
+}
+
+void sn_train_result_free(sn_train_result *r)
+{
+    free(r->zg), free(r->zc), free(r->y);
+    free(r->att_src), free(r->att_dst), free(r->att);
+    free(r->pr_src), free(r->pr_dst);
+    free(r->eval_epoch), free(r->auroc), free(r->ap);
+    free(r->loss_ppi), free(r->loss_mse), free(r->loss_corr), free(r->epoch_sec);
+    memset(r, 0, sizeof *r);
+}
+
+double sn_model_flops(const sn_model_cfg *c, int G, int N, int64_t cell_edges, int64_t ppi_edges)
+{
+    double g = G, n = N, h = c->hidden, e = c->embed, L = c->layers;
+    double mutual = L * (4 * n * g * g + 4 * n * n * g) /* forward */
+                    + L * (8 * n * n * g + 4 * n * g * g) + (L - 1) * 4 * n * g * g; /* backward */
+    double enc = 3 * (2 * g * n * h + 2 * g * 4 * e * h) + 3 * (2 * n * g * h + 2 * n * 4 * e * h);
+    double dec = 3 * (2 * n * h * e + 2 * n * h * h + 2 * n * g * h);
+    double pairs = 2.0 * ppi_edges * (2 * n + 4 * n) + 6.0 * (double)cell_edges * e;
+    return mutual + enc + dec + pairs;
+}
+
+/* ------------------------------------------------------------ data prep */
+
+/* Per-gene z-score over rows [r0, r0+n) with the unbiased std + 1e-5
+ * (MODEL.md §1.6). */
+void sn_train_standardise(const float *X, int G, int64_t r0, int n, float *out)
+{
+#pragma omp parallel for schedule(static)
+    for (int g = 0; g < G; g++) {
+        double s = 0, ss = 0;
+        for (int i = 0; i < n; i++)
+            s += X[(r0 + i) * G + g];
+        double m = s / n;
+        for (int i = 0; i < n; i++) {
+            double d = X[(r0 + i) * G + g] - m;
+            ss += d * d;
+        }
+        double sd = n > 1 ? sqrt(ss / (n - 1)) : 0;
+        for (int i = 0; i < n; i++)
+            out[(int64_t)i * G + g] = (float)((X[(r0 + i) * G + g] - m) / (sd + 1e-5));
+    }
+}
+
+static int grow_log(sn_train_result *r, int epochs, int evals)
+{
+    r->loss_ppi = sn_calloc((size_t)epochs + 1, sizeof(double), "the training log");
+    r->loss_mse = sn_calloc((size_t)epochs + 1, sizeof(double), "the training log");
+    r->loss_corr = sn_calloc((size_t)epochs + 1, sizeof(double), "the training log");
+    r->epoch_sec = sn_calloc((size_t)epochs + 1, sizeof(double), "the training log");
+    r->eval_epoch = sn_calloc((size_t)evals + 1, sizeof(int), "the training log");
+    r->auroc = sn_calloc((size_t)evals + 1, sizeof(double), "the training log");
+    r->ap = sn_calloc((size_t)evals + 1, sizeof(double), "the training log");
+    if (!r->loss_ppi || !r->loss_mse || !r->loss_corr || !r->epoch_sec || !r->eval_epoch || !r->auroc || !r->ap)
+        return SN_ENOMEM;
+    return SN_OK;
+}
+
+/* ------------------------------------------------------------ evaluation */
+
+/* AUROC and AP of σ(z_i·z_j) for test positives vs negatives. */
+static void score_test(const sn_run *s, const float *zg, int ld, double *auroc, double *ap)
+{
+    int64_t np = s->test_pos.n, nn = s->test_neg.n, n = np + nn;
+    double *score = malloc((size_t)(n ? n : 1) * sizeof *score);
+    uint8_t *lab = malloc((size_t)(n ? n : 1));
+    if (!score || !lab) {
+        *auroc = *ap = NAN;
+        free(score), free(lab);
+        return;
+    }
+    for (int64_t t = 0; t < n; t++) {
+        const sn_edges32 *e = t < np ? &s->test_pos : &s->test_neg;
+        int64_t k = t < np ? t : t - np;
+        const float *a = zg + (int64_t)e->src[k] * ld, *b = zg + (int64_t)e->dst[k] * ld;
+        double d = 0;
+        for (int c = 0; c < s->m.cfg.embed; c++)
+            d += (double)a[c] * b[c];
+        score[t] = 1 / (1 + exp(-d));
+        lab[t] = t < np;
+    }
+    *auroc = sn_auroc(score, lab, n);
+    *ap = sn_average_precision(score, lab, n);
+    free(score);
+    free(lab);
+}
+
+/* Download Z_g (and Z_c, Y when asked) of the last forward. */
+void sn_train_fetch(sn_run *s, float *zg, float *zc, float *y, int64_t row0)
+{
+    sn_model *m = &s->m;
+    sn_ops *o = m->o;
+    int e = m->cfg.embed, ld;
+    const float *src = sn_model_zg(m, &ld);
+    for (int g = 0; zg && g < m->G; g++)
+        o->download(o, zg + (int64_t)g * e, src + (int64_t)g * ld, (size_t)e * sizeof(float));
+    src = sn_model_zc(m, &ld);
+    for (int i = 0; zc && i < m->N; i++)
+        o->download(o, zc + (row0 + i) * e, src + (int64_t)i * ld, (size_t)e * sizeof(float));
+    if (y)
+        o->download(o, y + row0 * m->G, sn_model_y(m), (size_t)m->N * m->G * sizeof(float));
+}
+
+/* One training step on the current cell graph. */
+int sn_train_step(sn_run *s, const sn_gstruct *cells, sn_losses *l)
+{
+    sn_model *m = &s->m;
+    SN_TRY(sn_model_set_cells_f32(m, cells));
+    uint64_t step = ++s->step;
+    int64_t nP = m->nP;
+    sn_negatives(m->G, s->keys, s->train.n, nP, s->opt->model.seed, 2 * step + 100, s->neg, s->neg + nP);
+    sn_negatives(m->G, s->keys, s->train.n, nP, s->opt->model.seed, 2 * step + 101, s->neg + 2 * nP,
+                 s->neg + 3 * nP);
+    sn_model_set_negatives_f32(m, s->neg, s->neg + nP, s->neg + 2 * nP, s->neg + 3 * nP);
+    sn_model_step_f32(m, step, l);
+    int rc = m->o->sync(m->o);
+    if (rc == SN_OK && (!isfinite(l->total)))
+        rc = sn_err(SN_EINVAL, "training diverged at step %llu (loss is %g); try a lower --lr",
+                    (unsigned long long)step, l->total);
+    if (rc == SN_OK && sn_file_interrupted())
+        rc = sn_err(SN_EINTR, "interrupted");
+    return rc;
+}
+
+int sn_train_eval_forward(sn_run *s, const sn_gstruct *cells, double *auroc, double *ap)
+{
+    SN_TRY(sn_model_set_cells_f32(&s->m, cells));
+    sn_model_forward_f32(&s->m, 0, 0);
+    sn_train_fetch(s, s->zg_tmp, NULL, NULL, 0);
+    score_test(s, s->zg_tmp, s->m.cfg.embed, auroc, ap);
+    return s->m.o->sync(s->m.o);
+}
+
+/* Record an evaluation; returns 1 when it is the best so far. */
+int sn_train_record_eval(sn_run *s, int epoch, double auroc, double ap)
+{
+    sn_train_result *r = s->res;
+    r->eval_epoch[r->n_eval] = epoch;
+    r->auroc[r->n_eval] = auroc;
+    r->ap[r->n_eval++] = ap;
+    sn_info("epoch %d: held-out PPI AUROC %.4f, AP %.4f", epoch, auroc, ap);
+    if (r->best_epoch >= 0 && !(auroc > r->best_auroc))
+        return 0;
+    r->best_epoch = epoch;
+    r->best_auroc = auroc;
+    return 1;
+}
+
+/* --------------------------------------------------------------- set-up */
+
+static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn_ops *ops, sn_train_result *r)
+{
+    memset(s, 0, sizeof *s);
+    s->d = d;
+    s->opt = opt;
+    s->ops = ops;
+    s->res = r;
+    memset(r, 0, sizeof *r);
+    r->best_epoch = -1;
+    r->G = d->G;
+    r->N = d->N;
+    r->embed = opt->model.embed;
+    if (d->n_ppi < 10)
+        return sn_err(SN_EINVAL, "the PPI has only %lld edges among the genes; nothing to learn from",
+                      (long long)d->n_ppi);
+    SN_TRY(sn_ppi_split(d->G, d->n_ppi, d->ppi_a, d->ppi_b, opt->test_frac, opt->model.seed, &s->train,
+                        &s->test_pos, &s->test_neg));
+    if (!(s->keys = sn_edge_keys(&s->train, d->G)))
+        return SN_ENOMEM;
+    r->test_edges = s->test_pos.n;
+    r->train_edges = s->train.n / 2;
+    int evals = opt->epochs / (opt->eval_every > 0 ? opt->eval_every : 1) + 2;
+    SN_TRY(grow_log(r, opt->epochs, evals));
+    size_t e = (size_t)opt->model.embed;
+    s->neg = sn_malloc(sn_mul_size(4 * (size_t)s->train.n + 4, sizeof(int32_t)), "negative pairs");
+    s->zg_tmp = sn_malloc(sn_mul_size((size_t)d->G, e * sizeof(float)), "gene embeddings");
+    r->zg = sn_calloc((size_t)d->G, e * sizeof(float), "gene embeddings");
+    r->zc = sn_calloc((size_t)d->N, e * sizeof(float), "cell embeddings");
+    r->y = sn_malloc(sn_mul_size((size_t)d->N, (size_t)d->G * sizeof(float)), "the reconstruction");
+    if (!s->neg || !s->zg_tmp || !r->zg || !r->zc || !r->y)
+        return SN_ENOMEM;
+    return sn_gstruct_build(d->G, s->train.n, s->train.src, s->train.dst, &s->ppi);
+}
+
+static void teardown(sn_run *s)
+{
+    if (s->model_ready)
+        sn_model_free_f32(&s->m);
+    sn_gstruct_free(&s->ppi);
+    sn_edges32_free(&s->train);
+    sn_edges32_free(&s->test_pos);
+    sn_edges32_free(&s->test_neg);
+    sn_edges32_free(&s->K);
+    free(s->keys);
+    free(s->neg);
+    free(s->zg_tmp);
+    free(s->xs);
+}
+
+int sn_train_model_init(sn_run *s, int N, int64_t max_edges)
+{
+    SN_TRY(sn_model_init_f32(&s->m, s->ops, &s->opt->model, s->d->G, N, max_edges, &s->ppi, s->d->hvg));
+    s->model_ready = 1;
+    s->res->model_bytes = (double)s->ops->bytes_peak;
+    return SN_OK;
+}
+
+int sn_train_run(const sn_train_data *d, const sn_train_opts *opt, sn_ops *ops, sn_train_result *r)
+{
+    sn_run s;
+    int cell_mode, block;
+    sn_train_plan(d, opt, &cell_mode, &block);
+    int rc = setup(&s, d, opt, ops, r);
+    if (rc == SN_OK)
+        rc = cell_mode ? sn_train_cells(&s, block) : sn_train_edges(&s);
+    teardown(&s);
+    if (rc < 0)
+        sn_train_result_free(r);
+    return rc;
+}
+
+double sn_train_plan(const sn_train_data *d, const sn_train_opts *o, int *cell_mode, int *block_size)
+{
+    int cm = o->cell_mode < 0 ? d->N > o->cell_threshold : o->cell_mode;
+    int N = d->N, B = o->batches > 0 ? o->batches : 1;
+    if (cm) {
+        int bc = N / B;
+        if (bc > o->block_max) {
+            B = N / o->block_max;
+            bc = N / B;
+        }
+        N = bc;
+    }
+    *cell_mode = cm;
+    *block_size = N;
+    int64_t ppi = 2 * (d->n_ppi - (int64_t)floor(o->test_frac * (double)d->n_ppi));
+    int64_t cells = 2 * (int64_t)N * d->k + 1;
+    double model = sn_model_bytes_f32(&o->model, d->G, N, cells, ppi);
+    double host = (double)d->N * d->G * 4 * 2 + (double)N * d->G * 4 + 64.0 * (ppi + cells);
+    return model + host;
+}

@@ -1,0 +1,292 @@
+/* Checkpoints and saved weights (HDF5).  A checkpoint holds everything a
+ * run depends on: weights, Adam moments and step count, the current cell
+ * graph, the log and the best outputs so far.  Randomness is keyed by
+ * step and epoch, so a resumed run ends exactly as an uninterrupted one. */
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scnet/h5.h"
+#include "scnet/log.h"
+#include "scnet/mem.h"
+#include "train_int.h"
+
+#define CKPT_FORMAT "scnet-checkpoint-1"
+
+static int put(hid_t loc, const char *name, hid_t type, int64_t n, const void *data)
+{
+    hsize_t dim = (hsize_t)n;
+    hid_t sp = H5Screate_simple(1, &dim, NULL);
+    hid_t ds = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = ds >= 0 && (n == 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0) ? 0 : -1;
+    if (ds >= 0)
+        H5Dclose(ds);
+    H5Sclose(sp);
+    return e < 0 ? sn_err(SN_EIO, "cannot write '%s' (disk full?)", name) : SN_OK;
+}
+
+/* Read exactly n elements (n < 0: any length, returned in *got). */
+static int get(hid_t loc, const char *name, hid_t type, int64_t n, void *data)
+{
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0)
+        return sn_err(SN_EFMT, "'%s' is missing", name);
+    hid_t sp = H5Dget_space(ds);
+    hssize_t len = H5Sget_simple_extent_npoints(sp);
+    int rc = len == n ? SN_OK : sn_err(SN_EFMT, "'%s' has %lld values, expected %lld", name, (long long)len, (long long)n);
+    if (rc == SN_OK && n > 0 && H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        rc = sn_err(SN_EFMT, "cannot read '%s'", name);
+    H5Sclose(sp);
+    H5Dclose(ds);
+    return rc;
+}
+
+static int64_t length(hid_t loc, const char *name)
+{
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (ds < 0)
+        return -1;
+    hid_t sp = H5Dget_space(ds);
+    int64_t n = H5Sget_simple_extent_npoints(sp);
+    H5Sclose(sp);
+    H5Dclose(ds);
+    return n;
+}
+
+static int put_attr(hid_t loc, const char *name, hid_t type, const void *v)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a >= 0 && H5Awrite(a, type, v) >= 0 ? SN_OK : sn_err(SN_EIO, "cannot write attribute '%s'", name);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(sp);
+    return rc;
+}
+
+static int get_attr(hid_t loc, const char *name, hid_t type, void *v)
+{
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    int rc = a >= 0 && H5Aread(a, type, v) >= 0 ? SN_OK : sn_err(SN_EFMT, "attribute '%s' is missing", name);
+    if (a >= 0)
+        H5Aclose(a);
+    return rc;
+}
+
+/* Parameters: weights only, or with Adam moments. */
+static int put_params(sn_model *m, hid_t f, int moments)
+{
+    hid_t g = H5Gcreate2(f, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = g >= 0 ? SN_OK : sn_err(SN_EIO, "cannot create group 'params'");
+    for (int k = 0; rc == SN_OK && k < m->nparam; k++) {
+        sn_param *p = &m->p[k];
+        int64_t n = (int64_t)p->rows * p->cols;
+        float *buf = sn_malloc((size_t)n * sizeof *buf + 1, "saving the model");
+        if (!buf) {
+            rc = SN_ENOMEM;
+            break;
+        }
+        real *src[3] = {p->w, p->m, p->v};
+        const char *suffix[3] = {"", ".adam_m", ".adam_v"};
+        for (int t = 0; rc == SN_OK && t < (moments ? 3 : 1); t++) {
+            char name[80];
+            snprintf(name, sizeof name, "%s%s", p->name, suffix[t]);
+            m->o->download(m->o, buf, src[t], (size_t)n * sizeof *buf);
+            rc = put(g, name, H5T_NATIVE_FLOAT, n, buf);
+        }
+        free(buf);
+    }
+    if (g >= 0)
+        H5Gclose(g);
+    return rc;
+}
+
+static int get_params(sn_model *m, hid_t f)
+{
+    hid_t g = H5Gopen2(f, "params", H5P_DEFAULT);
+    if (g < 0)
+        return sn_err(SN_EFMT, "group 'params' is missing");
+    int rc = SN_OK;
+    for (int k = 0; rc == SN_OK && k < m->nparam; k++) {
+        sn_param *p = &m->p[k];
+        int64_t n = (int64_t)p->rows * p->cols;
+        float *buf = sn_malloc((size_t)n * sizeof *buf + 1, "loading the checkpoint");
+        if (!buf) {
+            rc = SN_ENOMEM;
+            break;
+        }
+        real *dst[3] = {p->w, p->m, p->v};
+        const char *suffix[3] = {"", ".adam_m", ".adam_v"};
+        for (int t = 0; rc == SN_OK && t < 3; t++) {
+            char name[80];
+            snprintf(name, sizeof name, "%s%s", p->name, suffix[t]);
+            if ((rc = get(g, name, H5T_NATIVE_FLOAT, n, buf)) == SN_OK)
+                m->o->upload(m->o, dst[t], buf, (size_t)n * sizeof *buf);
+        }
+        free(buf);
+    }
+    H5Gclose(g);
+    return rc;
+}
+
+static int put_config(sn_run *s, hid_t f, int epochs_done)
+{
+    const sn_train_result *r = s->res;
+    int64_t v[] = {s->d->G, s->d->N, s->m.cfg.layers, s->m.cfg.hidden, s->m.cfg.embed, (int64_t)s->m.cfg.seed,
+                   epochs_done, (int64_t)s->step, s->m.adam_t, r->best_epoch, r->n_eval, s->opt->batches};
+    const char *names[] = {"genes", "cells", "layers", "hidden", "embed", "seed", "epochs_done", "step",
+                           "adam_t", "best_epoch", "n_eval", "batches"};
+    hid_t str = H5Tcopy(H5T_C_S1);
+    H5Tset_size(str, sizeof CKPT_FORMAT);
+    int rc = put_attr(f, "format", str, CKPT_FORMAT);
+    H5Tclose(str);
+    for (size_t i = 0; rc == SN_OK && i < sizeof v / sizeof *v; i++)
+        rc = put_attr(f, names[i], H5T_NATIVE_INT64, &v[i]);
+    if (rc == SN_OK)
+        rc = put_attr(f, "best_auroc", H5T_NATIVE_DOUBLE, &r->best_auroc);
+    return rc;
+}
+
+static int put_state(sn_run *s, hid_t f, int epochs_done)
+{
+    sn_train_result *r = s->res;
+    int64_t G = s->d->G, N = s->d->N, e = s->m.cfg.embed;
+    SN_TRY(put_config(s, f, epochs_done));
+    SN_TRY(put_params(&s->m, f, 1));
+    SN_TRY(put(f, "K_src", H5T_NATIVE_INT32, s->K.n, s->K.src));
+    SN_TRY(put(f, "K_dst", H5T_NATIVE_INT32, s->K.n, s->K.dst));
+    double *logs[] = {r->loss_ppi, r->loss_mse, r->loss_corr, r->epoch_sec};
+    const char *ln[] = {"loss_ppi", "loss_mse", "loss_corr", "epoch_sec"};
+    for (int i = 0; i < 4; i++)
+        SN_TRY(put(f, ln[i], H5T_NATIVE_DOUBLE, epochs_done, logs[i]));
+    SN_TRY(put(f, "eval_epoch", H5T_NATIVE_INT, r->n_eval, r->eval_epoch));
+    SN_TRY(put(f, "auroc", H5T_NATIVE_DOUBLE, r->n_eval, r->auroc));
+    SN_TRY(put(f, "ap", H5T_NATIVE_DOUBLE, r->n_eval, r->ap));
+    SN_TRY(put(f, "zg", H5T_NATIVE_FLOAT, G * e, r->zg));
+    SN_TRY(put(f, "zc", H5T_NATIVE_FLOAT, N * e, r->zc));
+    SN_TRY(put(f, "y", H5T_NATIVE_FLOAT, N * G, r->y));
+    SN_TRY(put(f, "att_src", H5T_NATIVE_INT32, r->n_att, r->att_src));
+    SN_TRY(put(f, "att_dst", H5T_NATIVE_INT32, r->n_att, r->att_dst));
+    SN_TRY(put(f, "att", H5T_NATIVE_FLOAT, r->n_att, r->att));
+    SN_TRY(put(f, "pr_src", H5T_NATIVE_INT32, r->n_pruned, r->pr_src));
+    return put(f, "pr_dst", H5T_NATIVE_INT32, r->n_pruned, r->pr_dst);
+}
+
+int sn_train_ckpt_save(sn_run *s, int epochs_done)
+{
+    sn_h5 *h;
+    SN_TRY(sn_h5_create(s->opt->checkpoint, &h));
+    int rc = put_state(s, sn_h5_id(h), epochs_done);
+    if (rc < 0) {
+        sn_h5_close(h);
+        return sn_err_prefix(rc, "%s: ", s->opt->checkpoint);
+    }
+    sn_info("checkpoint after %d epochs written to %s", epochs_done, s->opt->checkpoint);
+    return sn_h5_commit(h);
+}
+
+/* Fill *arr with a freshly allocated copy of a dataset of any length. */
+static int get_any(hid_t f, const char *name, hid_t type, size_t size, void **arr, int64_t *n)
+{
+    int64_t len = length(f, name);
+    if (len < 0)
+        return sn_err(SN_EFMT, "'%s' is missing", name);
+    free(*arr);
+    if (!(*arr = sn_malloc((size_t)len * size + 1, "the checkpoint")))
+        return SN_ENOMEM;
+    *n = len;
+    return get(f, name, type, len, *arr);
+}
+
+static int check_config(sn_run *s, hid_t f, int64_t *v)
+{
+    char fmt[64] = "";
+    hid_t str = H5Tcopy(H5T_C_S1);
+    H5Tset_size(str, sizeof fmt - 1);
+    int rc = get_attr(f, "format", str, fmt);
+    H5Tclose(str);
+    if (rc < 0 || strcmp(fmt, CKPT_FORMAT) != 0)
+        return sn_err(SN_EFMT, "not a scnet checkpoint");
+    const char *names[] = {"genes", "cells", "layers", "hidden", "embed", "seed", "epochs_done", "step",
+                           "adam_t", "best_epoch", "n_eval", "batches"};
+    for (int i = 0; i < 12; i++)
+        SN_TRY(get_attr(f, names[i], H5T_NATIVE_INT64, &v[i]));
+    int64_t want[] = {s->d->G, s->d->N, s->m.cfg.layers, s->m.cfg.hidden, s->m.cfg.embed, (int64_t)s->m.cfg.seed};
+    for (int i = 0; i < 6; i++)
+        if (v[i] != want[i])
+            return sn_err(SN_EINVAL, "checkpoint was made with %s = %lld, this run has %lld (same input and "
+                                     "options are needed to resume)", names[i], (long long)v[i], (long long)want[i]);
+    if (v[11] != s->opt->batches)
+        return sn_err(SN_EINVAL, "checkpoint was made with %lld batches, this run has %d", (long long)v[11],
+                      s->opt->batches);
+    if (v[6] > s->opt->epochs)
+        return sn_err(SN_EINVAL, "checkpoint is after %lld epochs, more than the %d asked for", (long long)v[6],
+                      s->opt->epochs);
+    return SN_OK;
+}
+
+static int get_state(sn_run *s, hid_t f)
+{
+    sn_train_result *r = s->res;
+    int64_t v[12], n, G = s->d->G, N = s->d->N, e = s->m.cfg.embed;
+    SN_TRY(check_config(s, f, v));
+    SN_TRY(get_params(&s->m, f));
+    s->start_epoch = (int)v[6];
+    s->step = (uint64_t)v[7];
+    s->m.adam_t = v[8];
+    r->best_epoch = (int)v[9];
+    r->n_eval = (int)v[10];
+    r->n_epochs = s->start_epoch;
+    SN_TRY(get_attr(f, "best_auroc", H5T_NATIVE_DOUBLE, &r->best_auroc));
+    if (!s->res->cell_mode) {
+        sn_edges32_free(&s->K);
+        SN_TRY(get_any(f, "K_src", H5T_NATIVE_INT32, 4, (void **)&s->K.src, &s->K.n));
+        SN_TRY(get_any(f, "K_dst", H5T_NATIVE_INT32, 4, (void **)&s->K.dst, &n));
+    }
+    double *logs[] = {r->loss_ppi, r->loss_mse, r->loss_corr, r->epoch_sec};
+    const char *ln[] = {"loss_ppi", "loss_mse", "loss_corr", "epoch_sec"};
+    for (int i = 0; i < 4; i++)
+        SN_TRY(get(f, ln[i], H5T_NATIVE_DOUBLE, s->start_epoch, logs[i]));
+    SN_TRY(get(f, "eval_epoch", H5T_NATIVE_INT, r->n_eval, r->eval_epoch));
+    SN_TRY(get(f, "auroc", H5T_NATIVE_DOUBLE, r->n_eval, r->auroc));
+    SN_TRY(get(f, "ap", H5T_NATIVE_DOUBLE, r->n_eval, r->ap));
+    SN_TRY(get(f, "zg", H5T_NATIVE_FLOAT, G * e, r->zg));
+    SN_TRY(get(f, "zc", H5T_NATIVE_FLOAT, N * e, r->zc));
+    SN_TRY(get(f, "y", H5T_NATIVE_FLOAT, N * G, r->y));
+    SN_TRY(get_any(f, "att_src", H5T_NATIVE_INT32, 4, (void **)&r->att_src, &r->n_att));
+    SN_TRY(get_any(f, "att_dst", H5T_NATIVE_INT32, 4, (void **)&r->att_dst, &n));
+    SN_TRY(get_any(f, "att", H5T_NATIVE_FLOAT, 4, (void **)&r->att, &n));
+    SN_TRY(get_any(f, "pr_src", H5T_NATIVE_INT32, 4, (void **)&r->pr_src, &r->n_pruned));
+    return get_any(f, "pr_dst", H5T_NATIVE_INT32, 4, (void **)&r->pr_dst, &n);
+}
+
+int sn_train_ckpt_load(sn_run *s)
+{
+    sn_h5 *h;
+    SN_TRY(sn_h5_open(s->opt->resume, &h));
+    int rc = get_state(s, sn_h5_id(h));
+    sn_h5_close(h);
+    if (rc < 0)
+        return sn_err_prefix(rc, "%s: ", s->opt->resume);
+    sn_info("resuming after %d epochs from %s", s->start_epoch, s->opt->resume);
+    return SN_OK;
+}
+
+int sn_train_save_model(sn_run *s, const char *path)
+{
+    sn_h5 *h;
+    SN_TRY(sn_h5_create(path, &h));
+    hid_t f = sn_h5_id(h);
+    int rc = put_params(&s->m, f, 0);
+    int64_t v[] = {s->d->G, s->m.N, s->m.cfg.layers, s->m.cfg.hidden, s->m.cfg.embed, s->res->best_epoch};
+    const char *names[] = {"genes", "cells", "layers", "hidden", "embed", "epoch"};
+    for (int i = 0; rc == SN_OK && i < 6; i++)
+        rc = put_attr(f, names[i], H5T_NATIVE_INT64, &v[i]);
+    if (rc < 0) {
+        sn_h5_close(h);
+        return sn_err_prefix(rc, "%s: ", path);
+    }
+    return sn_h5_commit(h);
+}

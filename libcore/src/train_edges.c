@@ -1,0 +1,242 @@
+/* Edge mini-batch training (MODEL.md §5.2–5.5): every step sees all cells
+ * and genes but one chunk of the shuffled cell-graph edges. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scnet/log.h"
+#include "scnet/mem.h"
+#include "train_int.h"
+
+/* Edges perm[b0..b0+n) of K as a new list. */
+static int take(const sn_edges32 *K, const int64_t *perm, int64_t b0, int64_t n, sn_edges32 *out)
+{
+    SN_TRY(sn_edges32_alloc(out, n));
+    for (int64_t i = 0; i < n; i++) {
+        out->src[i] = K->src[perm[b0 + i]];
+        out->dst[i] = K->dst[perm[b0 + i]];
+    }
+    return SN_OK;
+}
+
+/* Attention of the last forward, mapped back to the edge list order. */
+static void fetch_alpha(sn_run *s, const sn_gstruct *g, float *alpha)
+{
+    float *a = malloc((size_t)(g->ne ? g->ne : 1) * sizeof *a);
+    if (!a)
+        return;
+    s->m.o->download(s->m.o, a, s->m.ac, (size_t)g->ne * sizeof *a);
+    for (int32_t k = 0; k < g->ne; k++)
+        alpha[g->att_eid[k]] = a[k];
+    free(a);
+}
+
+static int keep_edges(int64_t n, const int32_t *src, const int32_t *dst, int64_t *nout, int32_t **os, int32_t **od)
+{
+    free(*os);
+    free(*od);
+    *os = sn_malloc((size_t)(n + 1) * sizeof **os, "the output graph");
+    *od = sn_malloc((size_t)(n + 1) * sizeof **od, "the output graph");
+    if (!*os || !*od)
+        return SN_ENOMEM;
+    memcpy(*os, src, (size_t)n * sizeof **os);
+    memcpy(*od, dst, (size_t)n * sizeof **od);
+    *nout = n;
+    return SN_OK;
+}
+
+/* Outputs (MODEL.md §9 item 3): an evaluation-mode forward over the
+ * whole current cell graph. */
+static int outputs_full_graph(sn_run *s, const sn_edges32 *cand)
+{
+    sn_train_result *r = s->res;
+    sn_gstruct g;
+    SN_TRY(sn_gstruct_build(s->d->N, s->K.n, s->K.src, s->K.dst, &g));
+    int rc = sn_model_set_cells_f32(&s->m, &g);
+    if (rc == SN_OK) {
+        sn_model_forward_f32(&s->m, 0, 0);
+        sn_train_fetch(s, r->zg, r->zc, r->y, 0);
+        rc = keep_edges(s->K.n, s->K.src, s->K.dst, &r->n_att, &r->att_src, &r->att_dst);
+    }
+    if (rc == SN_OK) {
+        free(r->att);
+        if (!(r->att = sn_malloc((size_t)(s->K.n + 1) * sizeof *r->att, "attention")))
+            rc = SN_ENOMEM;
+        else
+            fetch_alpha(s, &g, r->att);
+    }
+    if (rc == SN_OK)
+        rc = keep_edges(cand->n, cand->src, cand->dst, &r->n_pruned, &r->pr_src, &r->pr_dst);
+    sn_gstruct_free(&g);
+    return rc;
+}
+
+/* The reference's outputs: a training-mode forward on the epoch's last
+ * chunk, whatever the AUROC. */
+static int outputs_reference(sn_run *s, const sn_gstruct *last, const sn_edges32 *chunk, const sn_edges32 *cand)
+{
+    sn_train_result *r = s->res;
+    SN_TRY(sn_model_set_cells_f32(&s->m, last));
+    sn_model_forward_f32(&s->m, 1, s->step);
+    sn_train_fetch(s, r->zg, r->zc, r->y, 0);
+    SN_TRY(keep_edges(chunk->n, chunk->src, chunk->dst, &r->n_att, &r->att_src, &r->att_dst));
+    free(r->att);
+    if (!(r->att = sn_malloc((size_t)(chunk->n + 1) * sizeof *r->att, "attention")))
+        return SN_ENOMEM;
+    fetch_alpha(s, last, r->att);
+    return keep_edges(cand->n, cand->src, cand->dst, &r->n_pruned, &r->pr_src, &r->pr_dst);
+}
+
+typedef struct {
+    sn_edges32 col;      /* edges trained this epoch, in order */
+    float *alpha;        /* their attention */
+    sn_edges32 rem;      /* remainder chunk, untrained */
+    sn_gstruct last;     /* last chunk's operators (reference outputs) */
+    sn_edges32 last_e;
+} epoch_state;
+
+static void epoch_free(epoch_state *e)
+{
+    sn_edges32_free(&e->col);
+    sn_edges32_free(&e->rem);
+    sn_edges32_free(&e->last_e);
+    sn_gstruct_free(&e->last);
+    free(e->alpha);
+}
+
+static int train_chunks(sn_run *s, int epoch, epoch_state *es, sn_progress *pg)
+{
+    const sn_train_opts *o = s->opt;
+    int B = o->batches;
+    int64_t E = s->K.n, b = E / B;
+    int64_t *perm = sn_malloc((size_t)(E + 1) * sizeof *perm, "the edge shuffle");
+    if (!perm)
+        return SN_ENOMEM;
+    sn_shuffle(perm, E, o->model.seed, 1000 + (uint64_t)epoch);
+    int rc = take(&s->K, perm, 0, B * b, &es->col);
+    if (rc == SN_OK)
+        rc = take(&s->K, perm, B * b, E - B * b, &es->rem);
+    if (rc == SN_OK && !(es->alpha = sn_malloc((size_t)(B * b + 1) * sizeof(float), "attention")))
+        rc = SN_ENOMEM;
+    sn_train_result *r = s->res;
+    for (int c = 0; rc == SN_OK && c < B; c++) {
+        sn_edges32 ch;
+        sn_gstruct g;
+        sn_losses l;
+        if ((rc = take(&s->K, perm, c * b, b, &ch)) < 0)
+            break;
+        rc = sn_gstruct_build(s->d->N, ch.n, ch.src, ch.dst, &g);
+        if (rc == SN_OK)
+            rc = sn_train_step(s, &g, &l);
+        if (rc == SN_OK) {
+            fetch_alpha(s, &g, es->alpha + c * b);
+            r->loss_ppi[epoch] += l.ppi / B;
+            r->loss_mse[epoch] += l.mse / B;
+            r->loss_corr[epoch] += l.corr / B;
+            sn_progress_update(pg, (int64_t)epoch * B + c + 1);
+        }
+        if (c == B - 1 && rc == SN_OK) {
+            es->last = g;
+            es->last_e = ch;
+        } else {
+            sn_gstruct_free(&g);
+            sn_edges32_free(&ch);
+        }
+    }
+    free(perm);
+    return rc;
+}
+
+static int evaluate(sn_run *s, int epoch, double *auroc, double *ap)
+{
+    const sn_train_opts *o = s->opt;
+    int64_t E = s->K.n, b = E / o->batches;
+    int64_t *perm = sn_malloc((size_t)(E + 1) * sizeof *perm, "the edge shuffle");
+    if (!perm)
+        return SN_ENOMEM;
+    sn_shuffle(perm, E, o->model.seed, 500000 + (uint64_t)epoch);
+    sn_edges32 ch;
+    sn_gstruct g;
+    int rc = take(&s->K, perm, 0, b, &ch);
+    free(perm);
+    SN_TRY(rc);
+    rc = sn_gstruct_build(s->d->N, ch.n, ch.src, ch.dst, &g);
+    if (rc == SN_OK)
+        rc = sn_train_eval_forward(s, &g, auroc, ap);
+    sn_gstruct_free(&g);
+    sn_edges32_free(&ch);
+    return rc;
+}
+
+static int end_epoch(sn_run *s, int epoch, epoch_state *es)
+{
+    const sn_train_opts *o = s->opt;
+    sn_edges32 cand;
+    double thr;
+    SN_TRY(sn_prune_candidate(&es->col, es->alpha, &es->rem, o->prune_cap, o->prune_pct, o->protect, &cand, &thr));
+    int rc = SN_OK, last = epoch == o->epochs - 1;
+    if (o->eval_every > 0 && (epoch % o->eval_every == 0 || last)) {
+        double auroc, ap;
+        rc = evaluate(s, epoch, &auroc, &ap);
+        int best = rc == SN_OK && sn_train_record_eval(s, epoch, auroc, ap);
+        if (rc == SN_OK && o->reference_outputs && epoch % o->eval_every == 0)
+            rc = outputs_reference(s, &es->last, &es->last_e, &cand);
+        else if (rc == SN_OK && best && !o->reference_outputs) {
+            rc = outputs_full_graph(s, &cand);
+            if (rc == SN_OK && o->save_model)
+                rc = sn_train_save_model(s, o->save_model);
+        }
+    }
+    if (rc == SN_OK && o->prune_every > 0 && (epoch + 1) % o->prune_every == 0) {
+        sn_info("epoch %d: pruned cell graph installed: %lld -> %lld edges (threshold %.4g)", epoch,
+                (long long)s->K.n, (long long)cand.n, thr);
+        sn_edges32_free(&s->K);
+        s->K = cand;
+    } else {
+        sn_edges32_free(&cand);
+    }
+    return rc;
+}
+
+int sn_train_edges(sn_run *s)
+{
+    const sn_train_opts *o = s->opt;
+    const sn_train_data *d = s->d;
+    sn_train_result *r = s->res;
+    SN_TRY(sn_knn_union(d->N, d->k, d->knn, &s->K));
+    r->knn_edges = s->K.n;
+    if (s->K.n < 2 * o->batches)
+        return sn_err(SN_EINVAL, "the cell graph has %lld edges, too few for %d batches", (long long)s->K.n,
+                      o->batches);
+    SN_TRY(sn_train_model_init(s, d->N, s->K.n));
+    if (!(s->xs = sn_malloc(sn_mul_size((size_t)d->N, (size_t)d->G * sizeof(float)), "the standardised input")))
+        return SN_ENOMEM;
+    sn_train_standardise(d->X, d->G, 0, d->N, s->xs);
+    sn_model_set_input_f32(&s->m, s->xs);
+    r->gflop_per_epoch = o->batches * sn_model_flops(&o->model, d->G, d->N, s->K.n / o->batches, s->train.n) / 1e9;
+    if (o->resume)
+        SN_TRY(sn_train_ckpt_load(s));
+    sn_progress pg;
+    sn_progress_start(&pg, "training", (int64_t)o->epochs * o->batches);
+    int rc = SN_OK;
+    for (int epoch = s->start_epoch; rc == SN_OK && epoch < o->epochs; epoch++) {
+        if (o->stop_after > 0 && epoch - s->start_epoch >= o->stop_after)
+            break;
+        double t0 = sn_time();
+        epoch_state es;
+        memset(&es, 0, sizeof es);
+        rc = train_chunks(s, epoch, &es, &pg);
+        if (rc == SN_OK)
+            rc = end_epoch(s, epoch, &es);
+        epoch_free(&es);
+        r->epoch_sec[epoch] = sn_time() - t0;
+        r->n_epochs = epoch + 1;
+        sn_info("epoch %d: loss %.5f (ppi %.5f, mse %.5f, corr %.5f), %.2f s", epoch,
+                 r->loss_ppi[epoch] + r->loss_mse[epoch] + r->loss_corr[epoch], r->loss_ppi[epoch],
+                 r->loss_mse[epoch], r->loss_corr[epoch], r->epoch_sec[epoch]);
+        if (rc == SN_OK && o->checkpoint && o->checkpoint_every > 0 && (epoch + 1) % o->checkpoint_every == 0)
+            rc = sn_train_ckpt_save(s, epoch + 1);
+    }
+    sn_progress_end(&pg);
+    return rc;
+}

@@ -1,0 +1,395 @@
+/* scnet-train's inputs and outputs in the .h5ad file. */
+#include "scnet/trainio.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scnet/h5ad.h"
+#include "scnet/log.h"
+#include "scnet/mem.h"
+#include "scnet/subset.h"
+
+void sn_train_input_free(sn_train_input *ti)
+{
+    free(ti->genes), free(ti->X), free(ti->hvg), free(ti->ppi_a), free(ti->ppi_b), free(ti->knn);
+    memset(ti, 0, sizeof *ti);
+}
+
+static int need(hid_t f, const char *path, const char *what)
+{
+    if (sn_h5ad_exists(f, path))
+        return SN_OK;
+    return sn_err(SN_EFMT, "%s (%s) is missing; make the file with scnet-prep%s", path, what,
+                  strstr(path, "ppi") ? " --ppi" : "");
+}
+
+/* Per-gene score for --max-genes: the HVG normalised dispersion, else the
+ * variance of the expression. */
+static int gene_scores(hid_t f, const sn_csr *X, double *score)
+{
+    sn_col c;
+    if (sn_h5ad_exists(f, "var/dispersions_norm") && sn_h5ad_read_col(f, "var/dispersions_norm", &c) == SN_OK) {
+        for (int64_t g = 0; g < X->ncol; g++) {
+            double v = c.type == SN_COL_F64 ? c.v.f64[g] : c.type == SN_COL_F32 ? c.v.f32[g] : NAN;
+            score[g] = isnan(v) ? -INFINITY : v;
+        }
+        sn_col_free(&c);
+        return SN_OK;
+    }
+    double *s1 = sn_calloc((size_t)X->ncol, sizeof *s1, "gene scores");
+    if (!s1)
+        return SN_ENOMEM;
+    memset(score, 0, (size_t)X->ncol * sizeof *score);
+    for (int64_t i = 0; i < X->nrow; i++)
+        for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++) {
+            s1[X->indices[k]] += X->data[k];
+            score[X->indices[k]] += (double)X->data[k] * X->data[k];
+        }
+    for (int64_t g = 0; g < X->ncol; g++)
+        score[g] = score[g] / X->nrow - (s1[g] / X->nrow) * (s1[g] / X->nrow);
+    free(s1);
+    return SN_OK;
+}
+
+typedef struct {
+    double s;
+    int64_t g;
+} ranked;
+
+static int by_score(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->s != y->s)
+        return (x->s < y->s) - (x->s > y->s);
+    return (x->g > y->g) - (x->g < y->g);
+}
+
+/* sel[g] = 1 for the max_genes best-scoring genes (all when max_genes <= 0). */
+static int select_genes(hid_t f, const sn_csr *X, int max_genes, uint8_t *sel)
+{
+    int64_t G = X->ncol;
+    memset(sel, 1, (size_t)G);
+    if (max_genes <= 0 || max_genes >= G)
+        return SN_OK;
+    double *score = sn_malloc((size_t)G * sizeof *score, "gene scores");
+    ranked *r = sn_malloc((size_t)G * sizeof *r, "gene scores");
+    int rc = score && r ? gene_scores(f, X, score) : SN_ENOMEM;
+    if (rc == SN_OK) {
+        for (int64_t g = 0; g < G; g++)
+            r[g] = (ranked){score[g], g};
+        qsort(r, (size_t)G, sizeof *r, by_score);
+        memset(sel, 0, (size_t)G);
+        for (int64_t i = 0; i < max_genes; i++)
+            sel[r[i].g] = 1;
+    }
+    free(score);
+    free(r);
+    return rc;
+}
+
+/* Keep selected genes with an edge to another selected gene; fill the
+ * model's gene list and undirected PPI edges (a < b). */
+static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
+{
+    int64_t G = P->ncol, *map = sn_malloc((size_t)G * sizeof *map, "gene map");
+    if (!map)
+        return SN_ENOMEM;
+    int64_t ng = 0, ne = 0;
+    for (int64_t g = 0; g < G; g++) {
+        int deg = 0;
+        for (int64_t k = P->indptr[g]; sel[g] && k < P->indptr[g + 1]; k++)
+            deg += P->indices[k] != g && sel[P->indices[k]] && P->data[k] != 0;
+        map[g] = deg ? ng++ : -1;
+    }
+    ti->genes = sn_malloc((size_t)(ng + 1) * sizeof *ti->genes, "gene map");
+    ti->ppi_a = sn_malloc((size_t)(sn_csr_nnz(P) / 2 + 1) * sizeof(int32_t), "the PPI");
+    ti->ppi_b = sn_malloc((size_t)(sn_csr_nnz(P) / 2 + 1) * sizeof(int32_t), "the PPI");
+    if (!ti->genes || !ti->ppi_a || !ti->ppi_b) {
+        free(map);
+        return SN_ENOMEM;
+    }
+    for (int64_t g = 0; g < G; g++) {
+        if (map[g] < 0)
+            continue;
+        ti->genes[map[g]] = g;
+        for (int64_t k = P->indptr[g]; k < P->indptr[g + 1]; k++) {
+            int64_t h = P->indices[k];
+            if (h > g && map[h] >= 0 && P->data[k] != 0 && ne < sn_csr_nnz(P) / 2 + 1) {
+                ti->ppi_a[ne] = (int32_t)map[g];
+                ti->ppi_b[ne++] = (int32_t)map[h];
+            }
+        }
+    }
+    free(map);
+    ti->data.G = (int)ng;
+    ti->data.n_ppi = ne;
+    if (ng < 10)
+        return sn_err(SN_EINVAL, "only %lld genes have a PPI edge among the selected genes", (long long)ng);
+    return SN_OK;
+}
+
+static int dense_x(const sn_csr *X, sn_train_input *ti)
+{
+    int G = ti->data.G;
+    int64_t *col = sn_malloc((size_t)X->ncol * sizeof *col, "gene map");
+    ti->X = sn_calloc((size_t)X->nrow, (size_t)G * sizeof(float), "the expression matrix");
+    if (!col || !ti->X) {
+        free(col);
+        return SN_ENOMEM;
+    }
+    for (int64_t g = 0; g < X->ncol; g++)
+        col[g] = -1;
+    for (int g = 0; g < G; g++)
+        col[ti->genes[g]] = g;
+    for (int64_t i = 0; i < X->nrow; i++)
+        for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++)
+            if (col[X->indices[k]] >= 0)
+                ti->X[i * G + col[X->indices[k]]] = X->data[k];
+    free(col);
+    return SN_OK;
+}
+
+/* Neighbours at distance > 0 (MODEL.md §1.2: a duplicate cell gives no edge). */
+static int read_knn(hid_t f, int64_t N, sn_train_input *ti)
+{
+    sn_csr D;
+    SN_TRY(sn_h5ad_read_csr(f, "obsp/distances", &D));
+    int rc = SN_OK;
+    if (D.nrow != N || D.ncol != N)
+        rc = sn_err(SN_EFMT, "obsp/distances is %lld x %lld, expected %lld x %lld", (long long)D.nrow,
+                    (long long)D.ncol, (long long)N, (long long)N);
+    int k = 0;
+    for (int64_t i = 0; rc == SN_OK && i < N; i++)
+        if (D.indptr[i + 1] - D.indptr[i] > k)
+            k = (int)(D.indptr[i + 1] - D.indptr[i]);
+    if (rc == SN_OK && k == 0)
+        rc = sn_err(SN_EFMT, "obsp/distances has no edges");
+    if (rc == SN_OK && !(ti->knn = sn_malloc((size_t)N * k * sizeof(int32_t), "the KNN graph")))
+        rc = SN_ENOMEM;
+    for (int64_t i = 0; rc == SN_OK && i < N; i++) {
+        int t = 0;
+        for (int64_t p = D.indptr[i]; p < D.indptr[i + 1]; p++)
+            if (D.data[p] > 0 && D.indices[p] != i)
+                ti->knn[i * k + t++] = D.indices[p];
+        while (t < k)
+            ti->knn[i * k + t++] = -1;
+    }
+    ti->data.k = k;
+    sn_csr_free(&D);
+    return rc;
+}
+
+static int read_hvg(hid_t f, sn_train_input *ti)
+{
+    sn_col c;
+    SN_TRY(sn_h5ad_read_col(f, "var/highly_variable", &c));
+    int rc = SN_OK, G = ti->data.G, n = 0;
+    if (c.type != SN_COL_BOOL)
+        rc = sn_err(SN_EFMT, "var/highly_variable is not a boolean column");
+    else if (!(ti->hvg = sn_malloc((size_t)G, "gene flags")))
+        rc = SN_ENOMEM;
+    for (int g = 0; rc == SN_OK && g < G; g++)
+        n += (ti->hvg[g] = c.v.b[ti->genes[g]] != 0);
+    if (rc == SN_OK && n == 0)
+        sn_warn("no highly variable gene among the model's genes: the expression loss is off");
+    sn_col_free(&c);
+    return rc;
+}
+
+int sn_train_input_read(hid_t f, int max_genes, sn_train_input *ti)
+{
+    int64_t n_obs, n_var;
+    sn_csr X = {0}, P = {0};
+    uint8_t *sel = NULL;
+    memset(ti, 0, sizeof *ti);
+    int rc;
+    SN_CHECK(sn_h5ad_check(f, &n_obs, &n_var));
+    SN_CHECK(need(f, "varp/scnet_ppi", "the aligned PPI"));
+    SN_CHECK(need(f, "obsp/distances", "the KNN graph"));
+    SN_CHECK(need(f, "var/highly_variable", "highly variable genes"));
+    if (n_obs < 3 || n_var < 10) {
+        rc = sn_err(SN_EINVAL, "%lld cells x %lld genes is too small to train on", (long long)n_obs, (long long)n_var);
+        goto out;
+    }
+    SN_CHECK(sn_h5ad_read_csr(f, "X", &X));
+    SN_CHECK(sn_h5ad_read_csr(f, "varp/scnet_ppi", &P));
+    if (P.nrow != n_var || P.ncol != n_var) {
+        rc = sn_err(SN_EFMT, "varp/scnet_ppi is %lld x %lld, expected %lld x %lld", (long long)P.nrow,
+                    (long long)P.ncol, (long long)n_var, (long long)n_var);
+        goto out;
+    }
+    if (!(sel = sn_malloc((size_t)n_var, "gene selection"))) {
+        rc = SN_ENOMEM;
+        goto out;
+    }
+    SN_CHECK(select_genes(f, &X, max_genes, sel));
+    SN_CHECK(restrict_ppi(&P, sel, ti));
+    ti->G_all = (int)n_var;
+    ti->data.N = (int)n_obs;
+    SN_CHECK(dense_x(&X, ti));
+    SN_CHECK(read_hvg(f, ti));
+    SN_CHECK(read_knn(f, n_obs, ti));
+    ti->data.X = ti->X;
+    ti->data.hvg = ti->hvg;
+    ti->data.ppi_a = ti->ppi_a;
+    ti->data.ppi_b = ti->ppi_b;
+    ti->data.knn = ti->knn;
+    if (ti->data.G < n_var)
+        sn_note("modelling %d of %lld genes (%s)", ti->data.G, (long long)n_var,
+                max_genes > 0 ? "--max-genes, with a PPI edge among them" : "those with a PPI edge");
+out:
+    free(sel);
+    sn_csr_free(&X);
+    sn_csr_free(&P);
+    if (rc < 0)
+        sn_train_input_free(ti);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- output */
+
+/* CSR (rows = receiving cell, columns = sending cell) from directed edges. */
+static int edges_csr(int64_t N, int64_t n, const int32_t *src, const int32_t *dst, const float *val, sn_csr *m)
+{
+    SN_TRY(sn_csr_alloc(m, N, N, n));
+    for (int64_t e = 0; e < n; e++)
+        m->indptr[dst[e] + 1]++;
+    for (int64_t i = 0; i < N; i++)
+        m->indptr[i + 1] += m->indptr[i];
+    int64_t *pos = sn_malloc((size_t)(N + 1) * sizeof *pos, "a cell graph");
+    if (!pos) {
+        sn_csr_free(m);
+        return SN_ENOMEM;
+    }
+    memcpy(pos, m->indptr, (size_t)(N + 1) * sizeof *pos);
+    for (int64_t e = 0; e < n; e++) {
+        int64_t p = pos[dst[e]]++;
+        m->indices[p] = src[e];
+        m->data[p] = val ? val[e] : 1.0f;
+    }
+    free(pos);
+    int rc = sn_csr_sort_rows(m);
+    if (rc < 0)
+        sn_csr_free(m);
+    return rc;
+}
+
+static int write_graph(hid_t g, const char *name, int64_t N, int64_t n, const int32_t *src, const int32_t *dst,
+                       const float *val, int comp)
+{
+    sn_csr m;
+    SN_TRY(edges_csr(N, n, src, dst, val, &m));
+    int rc = sn_h5ad_write_csr(g, name, &m, comp);
+    sn_csr_free(&m);
+    return rc;
+}
+
+static int write_in(hid_t f, const char *group, const char *name, int64_t rows, int64_t cols, float *data, int comp)
+{
+    hid_t g;
+    SN_TRY(sn_h5ad_dict(f, group, &g));
+    sn_mat m = {rows, cols, data};
+    int rc = sn_h5ad_write_mat(g, name, &m, comp);
+    H5Gclose(g);
+    return rc;
+}
+
+static int write_log(hid_t g, const sn_train_result *r)
+{
+    int64_t ee[4096];
+    int ne = r->n_eval < 4096 ? r->n_eval : 4096;
+    for (int i = 0; i < ne; i++)
+        ee[i] = r->eval_epoch[i];
+    SN_TRY(sn_h5ad_write_vec(g, "loss_ppi", r->loss_ppi, r->n_epochs, 0));
+    SN_TRY(sn_h5ad_write_vec(g, "loss_mse", r->loss_mse, r->n_epochs, 0));
+    SN_TRY(sn_h5ad_write_vec(g, "loss_corr", r->loss_corr, r->n_epochs, 0));
+    SN_TRY(sn_h5ad_write_vec(g, "epoch_seconds", r->epoch_sec, r->n_epochs, 0));
+    SN_TRY(sn_h5ad_write_ivec(g, "eval_epoch", ee, ne, 0));
+    SN_TRY(sn_h5ad_write_vec(g, "auroc", r->auroc, ne, 0));
+    SN_TRY(sn_h5ad_write_vec(g, "ap", r->ap, ne, 0));
+    SN_TRY(sn_h5ad_write_int(g, "best_epoch", r->best_epoch));
+    return sn_h5ad_write_scalar(g, "best_auroc", r->best_auroc);
+}
+
+static int write_params(hid_t g, const sn_train_result *r, const sn_train_meta *m)
+{
+    const sn_train_opts *o = m->opt;
+    const sn_model_cfg *c = &o->model;
+    struct {
+        const char *k;
+        double v;
+    } p[] = {{"epochs", o->epochs},          {"batches", o->batches},       {"layers", c->layers},
+             {"hidden", c->hidden},          {"embed", c->embed},           {"dropout", c->dropout},
+             {"lr", c->lr},                  {"weight_decay", c->wd},       {"eval_every", o->eval_every},
+             {"test_frac", o->test_frac},    {"prune_every", o->prune_every}, {"prune_protect", o->protect},
+             {"prune_cap", o->prune_cap},    {"prune_pct", o->prune_pct},   {"seed", (double)c->seed},
+             {"max_genes", m->max_genes},    {"threads", m->cli->threads},  {"seconds", m->seconds},
+             {"gflop_per_epoch", r->gflop_per_epoch}, {"knn_edges", (double)r->knn_edges},
+             {"ppi_train_edges", (double)r->train_edges}, {"ppi_test_edges", (double)r->test_edges},
+             {"blocks", r->blocks},          {"block_size", r->block_size}};
+    for (size_t i = 0; i < sizeof p / sizeof *p; i++) {
+        double v = p[i].v;
+        SN_TRY(v == floor(v) && fabs(v) < 9e15 ? sn_h5ad_write_int(g, p[i].k, (int64_t)v)
+                                              : sn_h5ad_write_scalar(g, p[i].k, v));
+    }
+    SN_TRY(sn_h5ad_write_str(g, "device", m->device));
+    SN_TRY(sn_h5ad_write_str(g, "mode", r->cell_mode ? "cell blocks" : "edge batches"));
+    return sn_h5ad_write_str(g, "outputs", o->reference_outputs ? "reference" : "best AUROC, evaluation mode");
+}
+
+static int write_uns(hid_t out, const sn_train_result *r, const sn_train_meta *m)
+{
+    hid_t g;
+    SN_TRY(sn_h5ad_dict(out, "uns/scnet/train", &g));
+    int rc = write_log(g, r);
+    if (rc == SN_OK)
+        rc = write_params(g, r, m);
+    H5Gclose(g);
+    if (rc == SN_OK) {
+        char *cmd = sn_cli_cmdline(m->cli), *entry = NULL;
+        size_t n = (cmd ? strlen(cmd) : 0) + 64;
+        if (cmd && (entry = sn_malloc(n, "history")))
+            snprintf(entry, n, "scnet-train %s: %s", SN_VERSION, cmd);
+        rc = entry ? sn_h5ad_history_append(out, entry) : SN_ENOMEM;
+        free(cmd);
+        free(entry);
+    }
+    return rc;
+}
+
+int sn_train_output_write(hid_t in, hid_t out, const sn_train_input *ti, const sn_train_result *r,
+                          const sn_train_meta *m)
+{
+    int subset = ti->data.G < ti->G_all, comp = m->compress;
+    const char *skip[] = {"obsm/X_scnet", "varm/scnet", "layers/scnet_reconstructed", "obsp/scnet_attention",
+                          "obsp/scnet_knn_pruned", "uns/scnet/train", NULL, NULL, NULL, NULL, NULL, NULL};
+    if (subset) {
+        const char *more[] = {"X", "layers", "var", "varm", "varp"};
+        memcpy(skip + 6, more, sizeof more);
+    }
+    SN_TRY(sn_h5ad_copy(in, out, skip));
+    if (subset)
+        SN_TRY(sn_subset_var(in, out, ti->genes, ti->data.G, comp));
+    int64_t N = ti->data.N, G = ti->data.G, e = r->embed;
+    SN_TRY(write_in(out, "obsm", "X_scnet", N, e, r->zc, comp));
+    SN_TRY(write_in(out, "varm", "scnet", G, e, r->zg, comp));
+    SN_TRY(write_in(out, "layers", "scnet_reconstructed", N, G, r->y, comp));
+    hid_t g;
+    SN_TRY(sn_h5ad_dict(out, "obsp", &g));
+    int rc = write_graph(g, "scnet_attention", N, r->n_att, r->att_src, r->att_dst, r->att, comp);
+    if (rc == SN_OK)
+        rc = write_graph(g, "scnet_knn_pruned", N, r->n_pruned, r->pr_src, r->pr_dst, NULL, comp);
+    H5Gclose(g);
+    return rc < 0 ? rc : write_uns(out, r, m);
+}
+
+void sn_train_report(const sn_train_result *r, const sn_train_opts *o, double seconds, const char *device)
+{
+    double per = r->n_epochs ? seconds / r->n_epochs : 0;
+    double rate = per > 0 ? r->gflop_per_epoch / per : 0;
+    sn_note("trained %d epochs in %.1f s on %s (%.2f s/epoch, %.1f GFLOP/s); held-out PPI AUROC %.4f at epoch %d%s",
+            r->n_epochs, seconds, device, per, rate, r->best_auroc, r->best_epoch,
+            o->reference_outputs ? " (outputs: reference schedule)" : "");
+}

@@ -1,0 +1,230 @@
+/* scnet-train: learn scNET gene and cell embeddings from a prepared .h5ad. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scnet/backend.h"
+#include "scnet/cli.h"
+#include "scnet/h5.h"
+#include "scnet/h5ad.h"
+#include "scnet/log.h"
+#include "scnet/mem.h"
+#include "scnet/train.h"
+#include "scnet/trainio.h"
+
+enum {
+    O_LAYERS = SN_OPT_PROG, O_HIDDEN, O_EMBED, O_DROPOUT, O_LR, O_WD, O_EVAL, O_PRUNE_EVERY, O_PROTECT,
+    O_PRUNE_CAP, O_PRUNE_PCT, O_TEST_FRAC, O_MAX_GENES, O_CELL_BATCH, O_NO_CELL_BATCH, O_BLOCK, O_CELL_THR,
+    O_REFOUT, O_SAVE_MODEL, O_CKPT, O_CKPT_EVERY, O_RESUME, O_STOP_AFTER, O_PRECISION, O_COMPRESS
+};
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "Usage: scnet-train [options] [IN.h5ad]\n"
+            "Learn scNET gene and cell embeddings from a file made by scnet-prep (- or no\n"
+            "argument: standard input) and write it back with the model's outputs added.\n"
+            "\nModel:\n"
+            "      --layers INT        mutual graph layers [3]\n"
+            "      --hidden INT        intermediate width [250]\n"
+            "      --embed INT         embedding width [75]\n"
+            "      --dropout FLOAT     dropout rate [0.25]\n"
+            "\nTraining:\n"
+            "  -e, --epochs INT        epochs [150]\n"
+            "  -b, --batches INT       edge mini-batches per epoch (cell blocks in block mode) [5]\n"
+            "      --lr FLOAT          Adam learning rate [1e-4]\n"
+            "      --weight-decay F    L2 coupled to the gradient, as PyTorch's Adam [1e-5]\n"
+            "      --eval-every INT    evaluate held-out PPI edges every INT epochs [10]\n"
+            "      --test-frac FLOAT   fraction of PPI edges held out [0.2]\n"
+            "      --prune-every INT   install the attention-pruned cell graph every INT epochs [30]\n"
+            "      --prune-protect INT keep each cell's INT strongest outgoing edges [10]\n"
+            "      --prune-cap FLOAT   pruning threshold at most FLOAT [0.2]\n"
+            "      --prune-pct FLOAT   pruning threshold percentile of attention [10]\n"
+            "\nData size:\n"
+            "      --max-genes INT     model only the INT most variable genes (output has those) [all]\n"
+            "      --cell-batch        train on blocks of cells (default above --cell-threshold)\n"
+            "      --no-cell-batch     never use cell blocks\n"
+            "      --block-size INT    most cells per block [4000]\n"
+            "      --cell-threshold INT  cells above which blocks are used [10000]\n"
+            "\nOutputs and checkpoints:\n"
+            "      --reference-outputs outputs as the reference writes them (see the man page)\n"
+            "      --save-model FILE   write the best model's weights (HDF5)\n"
+            "      --checkpoint FILE   write a checkpoint every --checkpoint-every epochs\n"
+            "      --checkpoint-every INT  [10]\n"
+            "      --resume FILE       continue from a checkpoint (same input and options)\n"
+            "      --stop-after INT    end after INT epochs of this run (resume later)\n"
+            "      --precision P       fp32 or tf32 (tensor cores, CUDA only) [fp32]\n"
+            "      --compress INT      gzip level of the written datasets, 0 = none [0]\n");
+    sn_cli_usage_common(fp, 1);
+}
+
+typedef struct {
+    sn_train_opts t;
+    int max_genes, compress, tf32;
+    const char *in;
+} opts;
+
+static int parse_train(opts *o, int c, const char *a)
+{
+    long long v;
+    double d;
+    sn_train_opts *t = &o->t;
+    switch (c) {
+    case O_LAYERS: SN_TRY(sn_cli_int("--layers", a, 1, 7, &v)); t->model.layers = (int)v; return 1;
+    case O_HIDDEN: SN_TRY(sn_cli_int("--hidden", a, 1, 100000, &v)); t->model.hidden = (int)v; return 1;
+    case O_EMBED: SN_TRY(sn_cli_int("--embed", a, 1, 10000, &v)); t->model.embed = (int)v; return 1;
+    case O_DROPOUT: SN_TRY(sn_cli_double("--dropout", a, 0, 0.95, &d)); t->model.dropout = t->model.att_dropout = d; return 1;
+    case O_LR: SN_TRY(sn_cli_double("--lr", a, 1e-12, 10, &t->model.lr)); return 1;
+    case O_WD: SN_TRY(sn_cli_double("--weight-decay", a, 0, 10, &t->model.wd)); return 1;
+    case 'e': SN_TRY(sn_cli_int("-e/--epochs", a, 1, 1000000, &v)); t->epochs = (int)v; return 1;
+    case 'b': SN_TRY(sn_cli_int("-b/--batches", a, 1, 100000, &v)); t->batches = (int)v; return 1;
+    case O_EVAL: SN_TRY(sn_cli_int("--eval-every", a, 1, 1000000, &v)); t->eval_every = (int)v; return 1;
+    case O_TEST_FRAC: SN_TRY(sn_cli_double("--test-frac", a, 0.01, 0.9, &t->test_frac)); return 1;
+    case O_PRUNE_EVERY: SN_TRY(sn_cli_int("--prune-every", a, 0, 1000000, &v)); t->prune_every = (int)v; return 1;
+    case O_PROTECT: SN_TRY(sn_cli_int("--prune-protect", a, 0, 100000, &v)); t->protect = (int)v; return 1;
+    case O_PRUNE_CAP: SN_TRY(sn_cli_double("--prune-cap", a, 0, 1, &t->prune_cap)); return 1;
+    case O_PRUNE_PCT: SN_TRY(sn_cli_double("--prune-pct", a, 0, 100, &t->prune_pct)); return 1;
+    }
+    return 0;
+}
+
+static int parse_rest(opts *o, int c, const char *a)
+{
+    long long v;
+    sn_train_opts *t = &o->t;
+    static const char *const prec[] = {"fp32", "tf32", NULL};
+    int k;
+    switch (c) {
+    case O_MAX_GENES: SN_TRY(sn_cli_int("--max-genes", a, 10, 10000000, &v)); o->max_genes = (int)v; return 1;
+    case O_CELL_BATCH: t->cell_mode = 1; return 1;
+    case O_NO_CELL_BATCH: t->cell_mode = 0; return 1;
+    case O_BLOCK: SN_TRY(sn_cli_int("--block-size", a, 8, 1000000, &v)); t->block_max = (int)v; return 1;
+    case O_CELL_THR: SN_TRY(sn_cli_int("--cell-threshold", a, 1, 100000000, &v)); t->cell_threshold = (int)v; return 1;
+    case O_REFOUT: t->reference_outputs = 1; return 1;
+    case O_SAVE_MODEL: t->save_model = a; return 1;
+    case O_CKPT: t->checkpoint = a; return 1;
+    case O_CKPT_EVERY: SN_TRY(sn_cli_int("--checkpoint-every", a, 1, 1000000, &v)); t->checkpoint_every = (int)v; return 1;
+    case O_RESUME: t->resume = a; return 1;
+    case O_STOP_AFTER: SN_TRY(sn_cli_int("--stop-after", a, 1, 1000000, &v)); t->stop_after = (int)v; return 1;
+    case O_PRECISION: SN_TRY(sn_cli_choice("--precision", a, prec, &k)); o->tf32 = k == 1; return 1;
+    case O_COMPRESS: SN_TRY(sn_cli_int("--compress", a, 0, 9, &v)); o->compress = (int)v; return 1;
+    }
+    return 0;
+}
+
+static int parse(sn_cli *cli, opts *o, int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"layers", required_argument, NULL, O_LAYERS}, {"hidden", required_argument, NULL, O_HIDDEN},
+        {"embed", required_argument, NULL, O_EMBED}, {"dropout", required_argument, NULL, O_DROPOUT},
+        {"epochs", required_argument, NULL, 'e'}, {"batches", required_argument, NULL, 'b'},
+        {"lr", required_argument, NULL, O_LR}, {"weight-decay", required_argument, NULL, O_WD},
+        {"eval-every", required_argument, NULL, O_EVAL}, {"test-frac", required_argument, NULL, O_TEST_FRAC},
+        {"prune-every", required_argument, NULL, O_PRUNE_EVERY}, {"prune-protect", required_argument, NULL, O_PROTECT},
+        {"prune-cap", required_argument, NULL, O_PRUNE_CAP}, {"prune-pct", required_argument, NULL, O_PRUNE_PCT},
+        {"max-genes", required_argument, NULL, O_MAX_GENES}, {"cell-batch", no_argument, NULL, O_CELL_BATCH},
+        {"no-cell-batch", no_argument, NULL, O_NO_CELL_BATCH}, {"block-size", required_argument, NULL, O_BLOCK},
+        {"cell-threshold", required_argument, NULL, O_CELL_THR},
+        {"reference-outputs", no_argument, NULL, O_REFOUT}, {"save-model", required_argument, NULL, O_SAVE_MODEL},
+        {"checkpoint", required_argument, NULL, O_CKPT}, {"checkpoint-every", required_argument, NULL, O_CKPT_EVERY},
+        {"resume", required_argument, NULL, O_RESUME}, {"stop-after", required_argument, NULL, O_STOP_AFTER},
+        {"precision", required_argument, NULL, O_PRECISION}, {"compress", required_argument, NULL, O_COMPRESS},
+        SN_CLI_DEVICEOPT, SN_CLI_LONGOPTS, {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS "e:b:", lo, NULL)) != -1) {
+        int r = sn_cli_common(cli, c, optarg);
+        if (r == 0 && (r = parse_train(o, c, optarg)) == 0)
+            r = parse_rest(o, c, optarg);
+        if (r == 0)
+            r = sn_cli_bad("unexpected option");
+        if (r < 0 || r == SN_CLI_EXIT)
+            return r;
+    }
+    if (argc - optind > 1)
+        return sn_cli_bad("one input file expected, got %d", argc - optind);
+    o->in = optind < argc ? argv[optind] : "-";
+    if (o->t.checkpoint && !o->t.checkpoint_every)
+        o->t.checkpoint_every = 10;
+    if (o->t.stop_after && !o->t.checkpoint)
+        return sn_cli_bad("--stop-after needs --checkpoint (otherwise the work is lost)");
+    o->t.model.seed = cli->seed;
+    return SN_OK;
+}
+
+/* Refuse a run that cannot fit, naming what to change. */
+static int check_memory(const sn_train_data *d, const sn_train_opts *t, const char *dev)
+{
+    int cell, block;
+    double need = sn_train_plan(d, t, &cell, &block);
+    double avail = sn_mem_available();
+    char a[32], b[32];
+    sn_note("planned memory %s on %s (%d genes, %d cells%s%d); available %s", sn_fmt_bytes(need, a, sizeof a),
+                  dev, d->G, d->N, cell ? ", cell blocks of " : ", edge batches: ", cell ? block : t->batches,
+                  sn_fmt_bytes(avail, b, sizeof b));
+    if (avail > 0 && need > avail)
+        return sn_err(SN_ENOMEM, "needs %s but only %s is available; use --max-genes N (fewer genes) or "
+                                 "--cell-batch --block-size N (smaller blocks)",
+                      sn_fmt_bytes(need, a, sizeof a), sn_fmt_bytes(avail, b, sizeof b));
+    return SN_OK;
+}
+
+static int run(sn_cli *cli, opts *o)
+{
+    sn_h5 *in = NULL, *out = NULL;
+    sn_train_input ti;
+    sn_train_result r;
+    sn_ops *ops = NULL;
+    char dev[256];
+    int rc;
+    memset(&ti, 0, sizeof ti);
+    memset(&r, 0, sizeof r);
+    SN_CHECK(sn_h5_open(o->in, &in));
+    if ((rc = sn_train_input_read(sn_h5_id(in), o->max_genes, &ti)) < 0) {
+        rc = sn_err_prefix(rc, "%s: ", sn_h5_name(in));
+        goto out;
+    }
+    SN_CHECK(sn_backend_open(cli->device, o->tf32, &ops, dev, sizeof dev));
+    SN_CHECK(check_memory(&ti.data, &o->t, dev));
+    double t0 = sn_time();
+    SN_CHECK(sn_train_run(&ti.data, &o->t, ops, &r));
+    double secs = sn_time() - t0;
+    if (r.n_epochs < o->t.epochs) {
+        sn_note("stopped after %d of %d epochs; checkpoint in %s (continue with --resume)", r.n_epochs,
+                      o->t.epochs, o->t.checkpoint);
+    }
+    sn_train_report(&r, &o->t, secs, dev);
+    SN_CHECK(sn_h5_create(cli->output, &out));
+    sn_train_meta meta = {cli, &o->t, dev, secs, o->compress, o->max_genes};
+    if ((rc = sn_train_output_write(sn_h5_id(in), sn_h5_id(out), &ti, &r, &meta)) < 0) {
+        rc = sn_err_prefix(rc, "%s: ", sn_h5_name(out));
+        goto out;
+    }
+    rc = sn_h5_commit(out);
+    out = NULL;
+out:
+    sn_h5_close(out);
+    sn_h5_close(in);
+    sn_train_result_free(&r);
+    sn_train_input_free(&ti);
+    sn_backend_close(ops);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    sn_cli cli;
+    opts o;
+    memset(&o, 0, sizeof o);
+    sn_train_opts_default(&o.t);
+    sn_cli_init(&cli, "scnet-train", usage, argc, argv);
+    int rc = parse(&cli, &o, argc, argv);
+    if (rc == SN_CLI_EXIT)
+        return sn_cli_exit_early();
+    if (rc == SN_OK) {
+        sn_cli_start(&cli);
+        rc = run(&cli, &o);
+    }
+    return sn_cli_finish(&cli, rc);
+}
