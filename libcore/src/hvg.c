@@ -187,37 +187,50 @@ static int seurat_from_sums(sn_hvg *h, double N, int64_t n_top, int n_bins, int 
     return select_top(h, n_top > g ? g : n_top);
 }
 
-int sn_hvg_seurat(const sn_csr *x, int64_t n_top, int n_bins, sn_hvg *h)
+int sn_hvg_seurat(const sn_csr *x, const int64_t *cols, int64_t ncols, int64_t n_top, int n_bins, sn_hvg *h)
 {
-    if (n_bins < 1 || n_bins > 1000 || n_top < 1 || x->nrow < 1 || x->ncol < 1)
+    if (!cols)
+        ncols = x->ncol;
+    if (n_bins < 1 || n_bins > 1000 || n_top < 1 || x->nrow < 1 || ncols < 1)
         return sn_err(SN_EINVAL, "highly variable genes: need cells, genes, 1-1000 bins and n_top >= 1");
-    SN_TRY(hvg_alloc(h, x->ncol));
-    int *bin = sn_malloc(((size_t)x->ncol + 1) * sizeof *bin, "gene bins");
-    int rc = bin ? expm1_sums(x, h->means, h->dispersions) : SN_ENOMEM;
+    SN_TRY(hvg_alloc(h, ncols));
+    size_t g = (size_t)x->ncol + 1;
+    int *bin = sn_malloc(((size_t)ncols + 1) * sizeof *bin, "gene bins");
+    double *sum = sn_malloc(2 * g * sizeof *sum, "per-gene sums");
+    int rc = bin && sum ? expm1_sums(x, sum, sum + g) : SN_ENOMEM;
+    for (int64_t c = 0; rc == SN_OK && c < ncols; c++) {
+        int64_t j = cols ? cols[c] : c;
+        if (j < 0 || j >= x->ncol)
+            rc = sn_err(SN_EINVAL, "highly variable genes: column %lld out of range", (long long)j);
+        else
+            h->means[c] = sum[j], h->dispersions[c] = sum[g + j];
+    }
     if (rc == SN_OK)
         rc = seurat_from_sums(h, (double)x->nrow, n_top, n_bins, bin);
     free(bin);
+    free(sum);
     if (rc < 0)
         sn_hvg_free(h);
     return rc;
 }
 
-int sn_hvg_fallback(const sn_csr *x, int64_t lo, int64_t hi, int64_t rank, sn_hvg *h)
+int sn_hvg_fallback(const sn_csr *x, const int64_t *cols, int64_t lo, int64_t hi, int64_t rank, sn_hvg *h)
 {
     if (h->n_selected >= lo && h->n_selected <= hi)
         return 0;
-    int64_t g = x->ncol;
+    int64_t g = h->n;
+    double *var = sn_malloc(((size_t)x->ncol + 1) * sizeof *var, "gene deviations");
     double *sd = sn_malloc(((size_t)g + 1) * 2 * sizeof *sd, "gene deviations");
-    if (!sd)
-        return SN_ENOMEM;
-    double *sorted = sd + g + 1;
-    int rc = sn_prep_gene_moments(x, NULL, sd);
+    int rc = var && sd ? sn_prep_gene_moments(x, NULL, var) : SN_ENOMEM;
     if (rc < 0) {
+        free(var);
         free(sd);
         return rc;
     }
+    double *sorted = sd + g + 1;
     for (int64_t j = 0; j < g; j++)
-        sorted[j] = sd[j] = sqrt(sd[j]);
+        sorted[j] = sd[j] = sqrt(var[cols ? cols[j] : j]);
+    free(var);
     qsort(sorted, (size_t)g, sizeof *sorted, cmp_desc);
     double cut = g ? sorted[(rank < g ? rank : g) - 1] : 0;
     h->n_selected = 0;

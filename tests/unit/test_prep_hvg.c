@@ -83,7 +83,7 @@ static void test_matches_direct(void **st)
     sn_hvg h;
     uint8_t sel[400];
     double norm[400];
-    assert_int_equal(sn_hvg_seurat(&m, top, 20, &h), 0);
+    assert_int_equal(sn_hvg_seurat(&m, NULL, 0, top, 20, &h), 0);
     naive_hvg(a, n, g, top, sel, norm);
     int64_t nsel = 0;
     for (int64_t j = 0; j < g; j++) {
@@ -97,6 +97,25 @@ static void test_matches_direct(void **st)
     assert_int_equal(h.n_selected, top);
     assert_int_equal(nsel, top);
     sn_hvg_free(&h);
+    /* a column subset gives what the subset matrix gives */
+    int64_t cols[200], rows[300], cmap[400];
+    for (int64_t j = 0; j < g; j++)
+        cmap[j] = j % 2 ? (j - 1) / 2 : -1;
+    for (int64_t c = 0; c < 200; c++)
+        cols[c] = 2 * c + 1;
+    for (int64_t i = 0; i < n; i++)
+        rows[i] = i;
+    sn_csr sub;
+    sn_hvg hs;
+    assert_int_equal(sn_csr_subset(&m, rows, n, cmap, 200, &sub), 0);
+    assert_int_equal(sn_hvg_seurat(&m, cols, 200, 25, 20, &h), 0);
+    assert_int_equal(sn_hvg_seurat(&sub, NULL, 0, 25, 20, &hs), 0);
+    assert_int_equal(h.n, 200);
+    assert_memory_equal(h.highly_variable, hs.highly_variable, 200);
+    assert_memory_equal(h.means, hs.means, 200 * sizeof(double));
+    sn_hvg_free(&h);
+    sn_hvg_free(&hs);
+    sn_csr_free(&sub);
     sn_csr_free(&m);
     free(a);
 }
@@ -118,7 +137,7 @@ static void test_corner_cases(void **st)
     }
     sn_csr m = logged(a, n, g);
     sn_hvg h;
-    assert_int_equal(sn_hvg_seurat(&m, 2, 20, &h), 0);
+    assert_int_equal(sn_hvg_seurat(&m, NULL, 0, 2, 20, &h), 0);
     assert_true(isnan(h.dispersions[0]) && isnan(h.dispersions_norm[0]));
     assert_true(isnan(h.dispersions[1]) && !h.highly_variable[1]);
     assert_true(h.means[1] == log1p(1e-12));
@@ -130,12 +149,12 @@ static void test_corner_cases(void **st)
     assert_int_equal(h.n_selected, 3);
     sn_hvg_free(&h);
     /* asking for more genes than have a dispersion: every non-NaN gene */
-    assert_int_equal(sn_hvg_seurat(&m, 100, 20, &h), 0);
+    assert_int_equal(sn_hvg_seurat(&m, NULL, 0, 100, 20, &h), 0);
     assert_int_equal(h.n_selected, 4);
     assert_false(h.highly_variable[0] || h.highly_variable[1]);
     /* fallback: selection outside [lo, hi] -> the top-std genes */
-    assert_int_equal(sn_hvg_fallback(&m, 1, 10, 3, &h), 0);
-    assert_int_equal(sn_hvg_fallback(&m, 5, 10, 2, &h), 1);
+    assert_int_equal(sn_hvg_fallback(&m, NULL, 1, 10, 3, &h), 0);
+    assert_int_equal(sn_hvg_fallback(&m, NULL, 5, 10, 2, &h), 1);
     assert_int_equal(h.n_selected, 2);
     assert_true(h.highly_variable[2] && h.highly_variable[3]); /* the widest spread in log space */
     sn_hvg_free(&h);
@@ -153,7 +172,7 @@ static void test_equal_means(void **st)
         assert_true(expm1f(log1pf((float)v)) == (float)v);
     sn_csr m = logged(a, n, g);
     sn_hvg h;
-    assert_int_equal(sn_hvg_seurat(&m, 1, 20, &h), 0);
+    assert_int_equal(sn_hvg_seurat(&m, NULL, 0, 1, 20, &h), 0);
     assert_true(h.means[1] == h.means[2]);
     double s = 0;
     int c = 0;

@@ -28,15 +28,22 @@ typedef struct {
     int64_t n_selected;
 } sn_hvg;
 
-int sn_hvg_seurat(const sn_csr *x, int64_t n_top, int n_bins, sn_hvg *h) SN_WUR;
+/* Over the columns cols[0..ncols) of x (NULL: all columns, ncols ignored);
+ * h->n = the number of columns used, in that order.  The statistics of a
+ * gene do not depend on the other columns, so this equals running scanpy on
+ * the column subset. */
+int sn_hvg_seurat(const sn_csr *x, const int64_t *cols, int64_t ncols, int64_t n_top, int n_bins,
+                  sn_hvg *h) SN_WUR;
 void sn_hvg_free(sn_hvg *h);
 
 /* The reference's fallback for cell-mini-batch training (MODEL.md §1.5, last
  * paragraph): when the selection has fewer than lo or more than hi genes,
- * select instead every gene whose unbiased std over the cells of x is >= the
+ * select instead every gene (of the columns h was computed on) whose
+ * unbiased std over the cells of x is >= the
  * rank-th largest std (lo 1000, hi 12000, rank 3501 in the reference; all
  * genes when there are fewer than rank).  Returns 1 when the fallback
  * replaced the selection, 0 when it was kept, or an error. */
-int sn_hvg_fallback(const sn_csr *x, int64_t lo, int64_t hi, int64_t rank, sn_hvg *h) SN_WUR;
+int sn_hvg_fallback(const sn_csr *x, const int64_t *cols, int64_t lo, int64_t hi, int64_t rank,
+                    sn_hvg *h) SN_WUR;
 
 #endif
