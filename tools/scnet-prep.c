@@ -663,7 +663,7 @@ static int write_uns(prep *p, hid_t f)
         {"knn_method", 0, p->knn.method == SN_KNN_IVF ? "ivf" : "exact"}, {"n_top_genes", (double)o->n_top, NULL},
         {"ppi_min_score", o->po.min_score, NULL}, {"min_expressed_frac", o->po.min_expr_frac, NULL},
         {"min_ppi_genes", (double)o->po.min_genes, NULL}, {"seed", (double)p->cli->seed, NULL},
-        {"threads", p->cli->threads, NULL}, {"cells_in", (double)p->cells_in, NULL},
+        {"cells_in", (double)p->cells_in, NULL},
         {"genes_in", (double)p->genes_in, NULL}, {"cells", (double)p->a.X.nrow, NULL},
         {"genes", (double)p->a.X.ncol, NULL}, {"hvg", (double)p->hvg.n_selected, NULL},
         {"ppi_edges_read", (double)q->edges_read, NULL}, {"ppi_edges_below_score", (double)q->edges_below, NULL},
@@ -672,11 +672,8 @@ static int write_uns(prep *p, hid_t f)
         {"ppi_genes_unexpressed", (double)q->genes_unexpressed, NULL},
         {"ppi_genes_isolated", (double)q->genes_isolated, NULL}, {"ppi_edges", (double)q->edges_kept, NULL},
         {"knn_recall", isnan(p->recall) ? 1 : p->recall, NULL}};
+    /* no timings or thread count: equal inputs give equal files */
     SN_TRY(sn_prepio_write_items(f, "uns/scnet/prep", it, (int)(sizeof it / sizeof *it)));
-    sn_prepio_item ts[T_STEPS];
-    for (int s = 0; s < T_STEPS; s++)
-        ts[s] = (sn_prepio_item){step_name[s], p->t[s], NULL};
-    SN_TRY(sn_prepio_write_items(f, "uns/scnet/prep/seconds", ts, T_STEPS - 1));
     char *cmd = sn_cli_cmdline(p->cli), *entry = NULL;
     size_t n = (cmd ? strlen(cmd) : 0) + 64;
     if (cmd && (entry = sn_malloc(n, "history")))
