@@ -4,13 +4,14 @@
 #include "scnet/prep.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "blas.h"
 
-#define ROWS_PER_BLOCK 1024
 #define MAX_BLOCKS 16
+#define RANGE_COLS 2048 /* data columns per cache-sized range of Aᵀ products */
 #define PANEL 512 /* columns of a dense panel in the exact Gram */
 #define TILE 256  /* output tile of the Gram, one BLAS call per tile */
 
@@ -42,11 +43,12 @@ typedef struct {
     int64_t n, p;
     double *mu, *s;
     double total;  /* sum of the operator columns' variances (ddof 1) */
-    int nb;        /* fixed row blocks of Aᵀ products */
+    int64_t *colptr; /* entries in data columns before j (ncol + 1), to share out Aᵀ products */
 } op_t;
 
 static void op_free(op_t *op)
 {
+    free(op->colptr);
     free(op->col);
     free(op->inv);
     free(op->mu);
@@ -78,11 +80,31 @@ static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
         op->s[t] = o->scale && var[j] > 0 ? 1 / sqrt(var[j]) : 1;
         op->total += op->s[t] * op->s[t] * var[j];
     }
-    op->nb = sn_fixed_blocks(op->n, ROWS_PER_BLOCK, MAX_BLOCKS);
+    op->colptr = rc == SN_OK ? sn_calloc(g + 1, sizeof *op->colptr, "column entry counts") : NULL;
+    if (rc == SN_OK && !op->colptr)
+        rc = SN_ENOMEM;
+    for (int64_t k = 0; rc == SN_OK && k < sn_csr_nnz(x); k++)
+        op->colptr[x->indices[k] + 1]++;
+    for (int64_t j = 0; rc == SN_OK && j < x->ncol; j++)
+        op->colptr[j + 1] += op->colptr[j];
     free(mean);
     if (rc < 0)
         op_free(op);
     return rc;
+}
+
+/* The first data column j with at least e entries before it. */
+static int64_t upper_col(const op_t *op, int64_t e)
+{
+    int64_t lo = 0, hi = op->x->ncol;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (op->colptr[mid] < e)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /* Chunks of 8 columns keep the accumulators in registers; the compiler
@@ -138,71 +160,90 @@ static void op_apply(const op_t *op, const double *Q, int l, double *Y, double *
     }
 }
 
-/* z[col][c0 .. c0 + w) += v * y[c0 .. c0 + w) over the row's entries. */
-static inline void row_scatter(const op_t *op, int64_t i, const double *y, int l, int c0, int w, double *z)
+/* First k in [lo, hi) with a[k] >= v. */
+static int64_t lower_bound32(const int32_t *a, int64_t lo, int64_t hi, int32_t v)
+{
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* z[t][0..l) += v * y[0..l) for the row's entries in data columns [c0, c1),
+ * starting at entry k; returns the entry after the last one used. */
+static inline int64_t scatter_cols(const op_t *op, int64_t i, int64_t k, int32_t c1, const double *restrict y,
+                                   int l, double *restrict Z)
 {
     const sn_csr *x = op->x;
-    double b[CH] = {0};
-    memcpy(b, y + c0, (size_t)w * sizeof *b);
-    int64_t k0 = x->indptr[i], k1 = x->indptr[i + 1];
-    if (w == CH) {
-        for (int64_t k = k0; k < k1; k++) {
-            int32_t t = op->col[x->indices[k]];
-            if (t < 0)
-                continue;
-            double v = x->data[k], *r = z + (int64_t)t * l + c0;
+    int64_t end = x->indptr[i + 1];
+    for (; k < end && x->indices[k] < c1; k++) {
+        int32_t t = op->col[x->indices[k]];
+        if (t < 0)
+            continue;
+        double v = x->data[k], *restrict z = Z + (int64_t)t * l;
+        int a = 0;
+        for (; a + CH <= l; a += CH)
             for (int u = 0; u < CH; u++)
-                r[u] = fma(v, b[u], r[u]);
-        }
-    } else {
-        for (int64_t k = k0; k < k1; k++) {
-            int32_t t = op->col[x->indices[k]];
-            if (t < 0)
-                continue;
-            double v = x->data[k], *r = z + (int64_t)t * l + c0;
-            for (int u = 0; u < w; u++)
-                r[u] = fma(v, b[u], r[u]);
+                z[a + u] = fma(v, y[a + u], z[a + u]);
+        for (; a < l; a++)
+            z[a] = fma(v, y[a], z[a]);
+    }
+    return k;
+}
+
+/* One thread's share of Aᵀ Y: the data columns [c0, c1), in ranges small
+ * enough for their rows of Z to stay in cache, each summed over the cells
+ * in order.  Every row of Z is owned by one thread, so the result does not
+ * depend on how the columns are shared out. */
+static void apply_t_cols(const op_t *op, const double *Y, int l, double *Z, int32_t c0, int32_t c1, int64_t *cur)
+{
+    const sn_csr *x = op->x;
+    for (int32_t r0 = c0; r0 < c1; r0 += RANGE_COLS) {
+        int32_t r1 = c1 - r0 < RANGE_COLS ? c1 : r0 + RANGE_COLS;
+        for (int64_t i = 0; i < op->n; i++) {
+            int64_t k = r0 == c0 ? lower_bound32(x->indices, x->indptr[i], x->indptr[i + 1], c0) : cur[i];
+            cur[i] = scatter_cols(op, i, k, r1, Y + i * l, l, Z);
         }
     }
 }
 
-/* Z (p × l) = Aᵀ Y.  Fixed row blocks each fill a partial (p + 1 rows, the
- * last holding the block's column sums of Y), summed in block order. */
+/* Z (p × l) = Aᵀ Y.  Threads take contiguous data columns holding about
+ * equal numbers of entries. */
 static int op_apply_t(const op_t *op, const double *Y, int l, double *Z)
 {
-    size_t stride = (size_t)(op->p + 1) * (size_t)l;
-    double *part = sn_malloc(sn_mul_size((size_t)op->nb, stride * sizeof *part), "PCA partial sums");
-    if (!part)
-        return SN_ENOMEM;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int b = 0; b < op->nb; b++) {
-        double *pb = part + (size_t)b * stride, *rs = pb + (size_t)op->p * l;
-        memset(pb, 0, stride * sizeof *pb);
-        int64_t r0 = op->n * b / op->nb, r1 = op->n * (b + 1) / op->nb;
-        for (int64_t i = r0; i < r1; i++) {
-            const double *y = Y + i * l;
-            for (int a = 0; a < l; a++)
-                rs[a] += y[a];
-            for (int c0 = 0; c0 < l; c0 += CH)
-                row_scatter(op, i, y, l, c0, l - c0 < CH ? l - c0 : CH, pb);
-        }
-    }
     double rs[l];
     memset(rs, 0, sizeof rs);
-    for (int b = 0; b < op->nb; b++)
+    for (int64_t i = 0; i < op->n; i++)
         for (int a = 0; a < l; a++)
-            rs[a] += part[(size_t)b * stride + (size_t)op->p * l + a];
-#pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < op->p; t++) {
-        double z[l];
-        memset(z, 0, sizeof z);
-        for (int b = 0; b < op->nb; b++)
-            for (int a = 0; a < l; a++)
-                z[a] += part[(size_t)b * stride + (size_t)t * l + a];
-        for (int a = 0; a < l; a++)
-            Z[t * l + a] = op->s[t] * (z[a] - op->mu[t] * rs[a]);
+            rs[a] += Y[i * l + a];
+    memset(Z, 0, sn_mul_size((size_t)op->p, (size_t)l * sizeof *Z));
+    int fail = 0;
+#pragma omp parallel
+    {
+        int nt = omp_get_num_threads(), me = omp_get_thread_num();
+        int64_t total = op->colptr[op->x->ncol];
+        int32_t c0 = (int32_t)upper_col(op, total * me / nt), c1 = (int32_t)upper_col(op, total * (me + 1) / nt);
+        if (me == nt - 1)
+            c1 = (int32_t)op->x->ncol;
+        int64_t *cur = c1 > c0 ? malloc(((size_t)op->n + 1) * sizeof *cur) : NULL;
+        if (c1 > c0 && !cur) {
+#pragma omp atomic write
+            fail = 1;
+        } else if (c1 > c0) {
+            apply_t_cols(op, Y, l, Z, c0, c1, cur);
+        }
+        free(cur);
     }
-    free(part);
+    if (fail)
+        return sn_err(SN_ENOMEM, "out of memory: PCA row cursors");
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < op->p; t++)
+        for (int a = 0; a < l; a++)
+            Z[t * l + a] = op->s[t] * (Z[t * l + a] - op->mu[t] * rs[a]);
     return SN_OK;
 }
 
@@ -458,16 +499,18 @@ static void proj_add(const double *Q, int64_t p, int ld, int m, const double *C,
 }
 
 typedef struct {
-    int b, cap;          /* block width, most basis columns */
-    double *Q;           /* p × cap orthonormal Krylov basis */
-    double *M;           /* cap × cap: Qᵀ AᵀA Q */
-    double *Mt, *C;      /* eigensolver copy of M; cap × b coefficients */
+    int b, depth, nq;    /* block width, most blocks, blocks so far */
+    double **Q;          /* the orthonormal Krylov basis: blocks of p × b */
+    double *M;           /* (depth b)²: Qᵀ AᵀA Q */
+    double *Mt, *C;      /* eigensolver copy of M; (depth b) × max(b, k) coefficients */
     double *blk, *qs, *Y;
     double *theta, *prev, *vec;
 } kry_t;
 
 static void kry_free(kry_t *s)
 {
+    for (int i = 0; s->Q && i < s->nq; i++)
+        free(s->Q[i]);
     free(s->Q);
     free(s->M);
     free(s->Mt);
@@ -482,8 +525,8 @@ static void kry_free(kry_t *s)
 
 static int kry_alloc(kry_t *s, int64_t n, int64_t p, int k)
 {
-    size_t cap = (size_t)s->cap, w = (size_t)(s->b > k ? s->b : k);
-    s->Q = sn_malloc(sn_mul_size((size_t)p, cap * sizeof(double)), "the PCA Krylov basis");
+    size_t cap = (size_t)s->depth * s->b, w = (size_t)(s->b > k ? s->b : k);
+    s->Q = sn_calloc((size_t)s->depth, sizeof *s->Q, "the PCA Krylov basis");
     s->M = sn_calloc(cap * cap, sizeof(double), "the PCA projection");
     s->Mt = sn_malloc(cap * cap * sizeof(double), "the PCA projection");
     s->C = sn_malloc(cap * w * sizeof(double), "PCA coefficients");
@@ -500,6 +543,31 @@ static int kry_alloc(kry_t *s, int64_t n, int64_t p, int k)
     return SN_OK;
 }
 
+/* Append s->blk to the basis (the basis grows as the iterations need it). */
+static int kry_push(kry_t *s, int64_t p)
+{
+    size_t bytes = sn_mul_size((size_t)p, (size_t)s->b * sizeof(double));
+    if (!(s->Q[s->nq] = sn_malloc(bytes, "the PCA Krylov basis")))
+        return SN_ENOMEM;
+    memcpy(s->Q[s->nq++], s->blk, bytes);
+    return SN_OK;
+}
+
+/* C (nq b × b) = Qᵀ Z, block by block. */
+static int kry_coef(const kry_t *s, int64_t p, const double *Z)
+{
+    for (int i = 0; i < s->nq; i++)
+        SN_TRY(proj_coef(s->Q[i], p, s->b, s->b, Z, s->b, s->C + (size_t)i * s->b * s->b));
+    return SN_OK;
+}
+
+/* Z (p × w) += alpha Q C for C (nq b × w). */
+static void kry_add(const kry_t *s, int64_t p, int w, double alpha, double *Z)
+{
+    for (int i = 0; i < s->nq; i++)
+        proj_add(s->Q[i], p, s->b, s->b, s->C + (size_t)i * s->b * w, w, alpha, Z);
+}
+
 static int converged(const double *theta, const double *prev, int k, double tol)
 {
     for (int t = 0; t < k; t++)
@@ -508,16 +576,15 @@ static int converged(const double *theta, const double *prev, int k, double tol)
     return 1;
 }
 
-/* Block j of the basis is in place: apply AᵀA to it, add its column of M
- * and the top-k Ritz values of the basis so far. */
-static int kry_step(const op_t *op, kry_t *s, int j, int k)
+/* The newest block of the basis: apply AᵀA to it, add its column of M and
+ * take the top-k Ritz values of the basis so far. */
+static int kry_step(const op_t *op, kry_t *s, int k)
 {
-    int b = s->b, m = (j + 1) * b, cap = s->cap;
-    for (int64_t r = 0; r < op->p; r++)
-        memcpy(s->blk + r * b, s->Q + r * cap + (int64_t)j * b, (size_t)b * sizeof(double));
+    int b = s->b, j = s->nq - 1, m = s->nq * b, cap = s->depth * b;
+    memcpy(s->blk, s->Q[j], sn_mul_size((size_t)op->p, (size_t)b * sizeof(double)));
     op_apply(op, s->blk, b, s->Y, s->qs);
     SN_TRY(op_apply_t(op, s->Y, b, s->blk));
-    SN_TRY(proj_coef(s->Q, op->p, cap, m, s->blk, b, s->C));
+    SN_TRY(kry_coef(s, op->p, s->blk));
     for (int i = 0; i < m; i++)
         for (int c = 0; c < b; c++) {
             int col = j * b + c;
@@ -531,18 +598,16 @@ static int kry_step(const op_t *op, kry_t *s, int j, int k)
     return eig_top(s->Mt, m, k, s->theta, s->vec);
 }
 
-/* Next block: AᵀA applied to block j (in s->blk), orthogonalised against
- * the basis twice ("twice is enough"), then QR. */
-static int kry_extend(const op_t *op, kry_t *s, int j)
+/* Next block: AᵀA applied to the newest block (in s->blk, its coefficients
+ * in s->C), orthogonalised against the basis twice ("twice is enough"),
+ * then QR. */
+static int kry_extend(const op_t *op, kry_t *s)
 {
-    int b = s->b, m = (j + 1) * b, cap = s->cap;
-    proj_add(s->Q, op->p, cap, m, s->C, b, -1.0, s->blk);
-    SN_TRY(proj_coef(s->Q, op->p, cap, m, s->blk, b, s->C));
-    proj_add(s->Q, op->p, cap, m, s->C, b, -1.0, s->blk);
-    SN_TRY(orthonormalise(s->blk, op->p, b));
-    for (int64_t r = 0; r < op->p; r++)
-        memcpy(s->Q + r * cap + m, s->blk + r * b, (size_t)b * sizeof(double));
-    return SN_OK;
+    kry_add(s, op->p, s->b, -1.0, s->blk);
+    SN_TRY(kry_coef(s, op->p, s->blk));
+    kry_add(s, op->p, s->b, -1.0, s->blk);
+    SN_TRY(orthonormalise(s->blk, op->p, s->b));
+    return kry_push(s, op->p);
 }
 
 static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double *lam, double *scores,
@@ -552,35 +617,34 @@ static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double 
     kry_t s = {0};
     s.b = (k + (o->oversample > 0 ? o->oversample : 0) + 3) / 4 * 4;
     s.b = s.b > mn ? (int)mn : s.b;
-    int depth = o->max_iter > 0 ? o->max_iter : 1;
-    while (depth > 1 && (int64_t)depth * s.b > mn)
-        depth--;
-    s.cap = depth * s.b;
+    s.depth = o->max_iter > 0 ? o->max_iter : 1;
+    while (s.depth > 1 && (int64_t)s.depth * s.b > mn)
+        s.depth--;
     SN_TRY(kry_alloc(&s, op->n, op->p, k));
     gaussian_start(s.blk, op->p, s.b, o->seed);
-    int rc = orthonormalise(s.blk, op->p, s.b), j = 0;
-    for (int64_t r = 0; rc == SN_OK && r < op->p; r++)
-        memcpy(s.Q + r * s.cap, s.blk + r * s.b, (size_t)s.b * sizeof(double));
-    for (j = 0; rc == SN_OK; j++) {
-        if ((rc = kry_step(op, &s, j, k)) < 0)
+    int rc = orthonormalise(s.blk, op->p, s.b);
+    if (rc == SN_OK)
+        rc = kry_push(&s, op->p);
+    while (rc == SN_OK) {
+        if ((rc = kry_step(op, &s, k)) < 0)
             break;
-        if ((j > 0 && converged(s.theta, s.prev, k, o->tol)) || j + 1 >= depth)
+        if ((s.nq > 1 && converged(s.theta, s.prev, k, o->tol)) || s.nq >= s.depth)
             break;
         memcpy(s.prev, s.theta, (size_t)k * sizeof *s.prev);
-        rc = kry_extend(op, &s, j);
+        rc = kry_extend(op, &s);
     }
     if (rc == SN_OK) {
         /* Rayleigh-Ritz: V = Q w for the top-k eigenvectors w of M */
-        int m = (j + 1) * s.b;
+        int m = s.nq * s.b;
         memset(V, 0, sn_mul_size((size_t)op->p, (size_t)k * sizeof *V));
         for (int t = 0; t < k; t++) {
             lam[t] = s.theta[t] > 0 ? s.theta[t] : 0;
             for (int i = 0; i < m; i++)
                 s.C[(size_t)i * k + t] = s.vec[(size_t)t * m + i];
         }
-        proj_add(s.Q, op->p, s.cap, m, s.C, k, 1.0, V);
+        kry_add(&s, op->p, k, 1.0, V);
         op_apply(op, V, k, scores, s.qs);
-        *iters = j + 1;
+        *iters = s.nq;
     }
     kry_free(&s);
     return rc;
