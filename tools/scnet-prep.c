@@ -215,7 +215,8 @@ typedef struct {
     sn_adata a;        /* X: counts, then log-normalised */
     sn_csr counts;     /* log-normalised .h5ad input: its layers/counts, if any */
     sn_mat reused;     /* --reuse-pca: the input's X_pca */
-    char **names;      /* symbols used for the PPI (NULL = unmapped); var.n */
+    char **names;      /* symbols used for the PPI (NULL = unmapped), one per gene after the filters */
+    int64_t nnames;
     int mapped;        /* names differ from the var index */
     int64_t *genes, ng; /* the kept genes (aligned, or all) */
     sn_ppi ppi;
@@ -234,7 +235,7 @@ static void prep_free(prep *p)
     sn_adata_free(&p->a);
     sn_csr_free(&p->counts);
     sn_mat_free(&p->reused);
-    sn_free_strings(p->names, p->a.var.n);
+    sn_free_strings(p->names, p->nnames);
     free(p->genes);
     sn_ppi_free(&p->ppi);
     sn_hvg_free(&p->hvg);
@@ -404,6 +405,7 @@ static int gene_names(prep *p)
         int64_t nmap;
         SN_TRY(sn_read_mapping(p->o->gene_map, &keys, &vals, &nmap));
         int rc = sn_ppi_map_ids(p->a.var.index, n, keys, vals, nmap, &p->names, &mapped);
+        p->nnames = rc == SN_OK ? n : 0;
         sn_free_strings(keys, nmap);
         sn_free_strings(vals, nmap);
         SN_TRY(rc);
@@ -417,6 +419,7 @@ static int gene_names(prep *p)
     p->names = sn_calloc((size_t)n + 1, sizeof *p->names, "gene names");
     if (!p->names)
         return SN_ENOMEM;
+    p->nnames = n;
     char buf[64];
     for (int64_t j = 0; j < n; j++) {
         const char *s = c ? sn_col_str(c, j, buf, sizeof buf) : p->a.var.index[j];
@@ -729,7 +732,10 @@ static int run(sn_cli *cli, const opts *o)
         rc = sn_h5_commit(p.out);
         p.out = NULL;
     }
-    if (rc == SN_OK)
+    if (rc == SN_OK && o->no_ppi)
+        sn_note("%lld cells x %lld genes, %lld highly variable; no PPI network", (long long)p.a.X.nrow,
+                (long long)p.a.X.ncol, (long long)p.hvg.n_selected);
+    else if (rc == SN_OK)
         sn_note("%lld cells x %lld genes, %lld highly variable; %lld PPI edges", (long long)p.a.X.nrow,
                 (long long)p.a.X.ncol, (long long)p.hvg.n_selected, (long long)p.ppi.edges_kept);
     prep_free(&p);
