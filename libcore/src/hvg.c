@@ -34,8 +34,9 @@ static int hvg_alloc(sn_hvg *h, int64_t n)
 }
 
 /* Per-gene sums of expm1(x) and of its float32 square, as scanpy's numba
- * kernel forms them (value * value in float32, accumulated in double). */
-static int expm1_sums(const sn_csr *x, double *sum, double *sq)
+ * kernel forms them (value * value in float32, accumulated in double), for
+ * the columns with need[j] (all when need is NULL). */
+static int expm1_sums(const sn_csr *x, const uint8_t *need, double *sum, double *sq)
 {
     int nb = sn_fixed_blocks(x->nrow, 4096, 32);
     size_t g = (size_t)x->ncol;
@@ -47,6 +48,8 @@ static int expm1_sums(const sn_csr *x, double *sum, double *sq)
         double *s = part + (size_t)b * 2 * g, *q = s + g;
         int64_t r0 = x->nrow * b / nb, r1 = x->nrow * (b + 1) / nb;
         for (int64_t k = x->indptr[r0]; k < x->indptr[r1]; k++) {
+            if (need && !need[x->indices[k]])
+                continue;
             float v = expm1f(x->data[k]);
             float v2 = v * v;
             s[x->indices[k]] += v;
@@ -197,7 +200,14 @@ int sn_hvg_seurat(const sn_csr *x, const int64_t *cols, int64_t ncols, int64_t n
     size_t g = (size_t)x->ncol + 1;
     int *bin = sn_malloc(((size_t)ncols + 1) * sizeof *bin, "gene bins");
     double *sum = sn_malloc(2 * g * sizeof *sum, "per-gene sums");
-    int rc = bin && sum ? expm1_sums(x, sum, sum + g) : SN_ENOMEM;
+    uint8_t *need = cols ? sn_calloc(g, 1, "the gene selection") : NULL;
+    int rc = bin && sum && (need || !cols) ? SN_OK : SN_ENOMEM;
+    for (int64_t c = 0; rc == SN_OK && cols && c < ncols; c++)
+        if (cols[c] >= 0 && cols[c] < x->ncol)
+            need[cols[c]] = 1;
+    if (rc == SN_OK)
+        rc = expm1_sums(x, need, sum, sum + g);
+    free(need);
     for (int64_t c = 0; rc == SN_OK && c < ncols; c++) {
         int64_t j = cols ? cols[c] : c;
         if (j < 0 || j >= x->ncol)

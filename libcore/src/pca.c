@@ -12,6 +12,8 @@
 
 #define MAX_BLOCKS 16
 #define RANGE_COLS 2048 /* data columns per cache-sized range of Aᵀ products */
+#define APPLY_COLS 1024 /* data columns per cache-sized range of A products */
+#define ROW_BLOCK 256   /* rows per task of A products */
 #define PANEL 512 /* columns of a dense panel in the exact Gram */
 #define TILE 256  /* output tile of the Gram, one BLAS call per tile */
 
@@ -111,14 +113,17 @@ static int64_t upper_col(const op_t *op, int64_t e)
  * turns the fixed-width loops into vector FMAs. */
 #define CH 8
 
-/* acc[0..w) = sum over the row's entries of v * q[col][c0 .. c0 + w). */
-static inline void row_times_panel(const op_t *op, int64_t i, const double *q, int l, int c0, int w, double *acc)
+/* acc[0..w) += v * q[col][c0 .. c0 + w) over the row's entries from k on
+ * in data columns below c1; returns the entry after the last one used. */
+static inline int64_t row_times_panel(const op_t *op, int64_t i, int64_t k, int32_t c1, const double *q, int l,
+                                      int c0, int w, double *acc)
 {
     const sn_csr *x = op->x;
     double a[CH] = {0};
-    int64_t k0 = x->indptr[i], k1 = x->indptr[i + 1];
+    memcpy(a, acc, (size_t)w * sizeof *a);
+    int64_t end = x->indptr[i + 1];
     if (w == CH) {
-        for (int64_t k = k0; k < k1; k++) {
+        for (; k < end && x->indices[k] < c1; k++) {
             int32_t t = op->col[x->indices[k]];
             double v = x->data[k];
             const double *r = q + (int64_t)(t < 0 ? 0 : t) * l + c0;
@@ -127,7 +132,7 @@ static inline void row_times_panel(const op_t *op, int64_t i, const double *q, i
                 a[u] = fma(v, r[u], a[u]);
         }
     } else {
-        for (int64_t k = k0; k < k1; k++) {
+        for (; k < end && x->indices[k] < c1; k++) {
             int32_t t = op->col[x->indices[k]];
             if (t < 0)
                 continue;
@@ -138,6 +143,103 @@ static inline void row_times_panel(const op_t *op, int64_t i, const double *q, i
         }
     }
     memcpy(acc, a, (size_t)w * sizeof *acc);
+    return k;
+}
+
+/* Fixed-width versions for the usual block widths: all W accumulators stay
+ * in vector registers over one sweep of the row (GCC/clang vector types). */
+typedef double v4d __attribute__((vector_size(32)));
+
+static inline v4d load4(const double *p)
+{
+    v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Accumulator u exists when the width W (WIDTH) has it; it is a constant in each
+ * instance, so the tests fold away and a0..a7 live in registers. */
+#define GATHER_LOAD(u) v4d a##u = WIDTH > 4 * (u) ? load4(acc + 4 * (u)) : (v4d){0, 0, 0, 0}
+#define GATHER_STEP(u)                                                                                       \
+    if (WIDTH > 4 * (u))                                                                                      \
+    a##u += vv * load4(r + 4 * (u))
+#define GATHER_STORE(u)                                                                                      \
+    if (WIDTH > 4 * (u))                                                                                      \
+    memcpy(acc + 4 * (u), &a##u, sizeof a##u)
+
+#define GATHER_FIXED(W)                                                                                      \
+    static int64_t gather_##W(const op_t *op, int64_t i, int64_t k, int32_t c1, const double *q, double *acc) \
+    {                                                                                                         \
+        const sn_csr *x = op->x;                                                                              \
+        enum { WIDTH = W };                                                                                   \
+        GATHER_LOAD(0);                                                                                       \
+        GATHER_LOAD(1);                                                                                       \
+        GATHER_LOAD(2);                                                                                       \
+        GATHER_LOAD(3);                                                                                       \
+        GATHER_LOAD(4);                                                                                       \
+        GATHER_LOAD(5);                                                                                       \
+        GATHER_LOAD(6);                                                                                       \
+        GATHER_LOAD(7);                                                                                       \
+        for (int64_t end = x->indptr[i + 1]; k < end && x->indices[k] < c1; k++) {                           \
+            int32_t t = op->col[x->indices[k]];                                                               \
+            double v = t < 0 ? 0 : x->data[k];                                                                \
+            const double *r = q + (int64_t)(t < 0 ? 0 : t) * W;                                               \
+            v4d vv = {v, v, v, v};                                                                            \
+            GATHER_STEP(0);                                                                                   \
+            GATHER_STEP(1);                                                                                   \
+            GATHER_STEP(2);                                                                                   \
+            GATHER_STEP(3);                                                                                   \
+            GATHER_STEP(4);                                                                                   \
+            GATHER_STEP(5);                                                                                   \
+            GATHER_STEP(6);                                                                                   \
+            GATHER_STEP(7);                                                                                   \
+        }                                                                                                     \
+        GATHER_STORE(0);                                                                                      \
+        GATHER_STORE(1);                                                                                      \
+        GATHER_STORE(2);                                                                                      \
+        GATHER_STORE(3);                                                                                      \
+        GATHER_STORE(4);                                                                                      \
+        GATHER_STORE(5);                                                                                      \
+        GATHER_STORE(6);                                                                                      \
+        GATHER_STORE(7);                                                                                      \
+        return k;                                                                                             \
+    }
+GATHER_FIXED(8)
+GATHER_FIXED(16)
+GATHER_FIXED(24)
+GATHER_FIXED(32)
+
+/* The row's entries from k on below data column c1, into acc (l wide). */
+static int64_t gather_row(const op_t *op, int64_t i, int64_t k, int32_t c1, const double *q, int l, double *acc)
+{
+    switch (l) {
+    case 8: return gather_8(op, i, k, c1, q, acc);
+    case 16: return gather_16(op, i, k, c1, q, acc);
+    case 24: return gather_24(op, i, k, c1, q, acc);
+    case 32: return gather_32(op, i, k, c1, q, acc);
+    }
+    int64_t e = k;
+    for (int c0 = 0; c0 < l; c0 += CH)
+        e = row_times_panel(op, i, k, c1, q, l, c0, l - c0 < CH ? l - c0 : CH, acc + c0);
+    return e;
+}
+
+/* Rows [i0, i1) of A Q: the data columns go by cache-sized ranges, so the
+ * rows of Q in use stay in cache; each row still sums its entries in
+ * column order, so the result is the same as in one sweep. */
+static void apply_rows(const op_t *op, const double *qs, int l, double *Y, int64_t i0, int64_t i1)
+{
+    int64_t cur[ROW_BLOCK];
+    const sn_csr *x = op->x;
+    for (int64_t i = i0; i < i1; i++) {
+        cur[i - i0] = x->indptr[i];
+        memset(Y + i * l, 0, (size_t)l * sizeof *Y);
+    }
+    for (int64_t r0 = 0; r0 < x->ncol; r0 += APPLY_COLS) {
+        int32_t r1 = (int32_t)(x->ncol - r0 < APPLY_COLS ? x->ncol : r0 + APPLY_COLS);
+        for (int64_t i = i0; i < i1; i++)
+            cur[i - i0] = gather_row(op, i, cur[i - i0], r1, qs, l, Y + i * l);
+    }
 }
 
 /* Y (n × l) = A Q, Q p × l; qs is p × l scratch. */
@@ -150,13 +252,14 @@ static void op_apply(const op_t *op, const double *Q, int l, double *Y, double *
             qs[t * l + a] = op->s[t] * Q[t * l + a];
             c[a] += op->mu[t] * qs[t * l + a];
         }
-#pragma omp parallel for schedule(dynamic, 64)
-    for (int64_t i = 0; i < op->n; i++) {
-        double *y = Y + i * l;
-        for (int c0 = 0; c0 < l; c0 += CH)
-            row_times_panel(op, i, qs, l, c0, l - c0 < CH ? l - c0 : CH, y + c0);
-        for (int a = 0; a < l; a++)
-            y[a] -= c[a];
+    int64_t nb = (op->n + ROW_BLOCK - 1) / ROW_BLOCK;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t i0 = b * ROW_BLOCK, i1 = op->n - i0 < ROW_BLOCK ? op->n : i0 + ROW_BLOCK;
+        apply_rows(op, qs, l, Y, i0, i1);
+        for (int64_t i = i0; i < i1; i++)
+            for (int a = 0; a < l; a++)
+                Y[i * l + a] -= c[a];
     }
 }
 
@@ -195,6 +298,61 @@ static inline int64_t scatter_cols(const op_t *op, int64_t i, int64_t k, int32_t
     return k;
 }
 
+#define SCATTER_LOAD(u) v4d y##u = WIDTH > 4 * (u) ? load4(y + 4 * (u)) : (v4d){0, 0, 0, 0}
+#define SCATTER_STEP(u)                                                                                      \
+    if (WIDTH > 4 * (u))                                                                                      \
+        do {                                                                                                  \
+            v4d z_ = load4(z + 4 * (u)) + vv * y##u;                                                          \
+            memcpy(z + 4 * (u), &z_, sizeof z_);                                                              \
+    } while (0)
+
+/* scatter_cols for the usual widths, the row of Y held in registers. */
+#define SCATTER_FIXED(W)                                                                                     \
+    static int64_t scatter_##W(const op_t *op, int64_t i, int64_t k, int32_t c1, const double *y, double *Z) \
+    {                                                                                                         \
+        const sn_csr *x = op->x;                                                                              \
+        enum { WIDTH = W };                                                                                   \
+        SCATTER_LOAD(0);                                                                                      \
+        SCATTER_LOAD(1);                                                                                      \
+        SCATTER_LOAD(2);                                                                                      \
+        SCATTER_LOAD(3);                                                                                      \
+        SCATTER_LOAD(4);                                                                                      \
+        SCATTER_LOAD(5);                                                                                      \
+        SCATTER_LOAD(6);                                                                                      \
+        SCATTER_LOAD(7);                                                                                      \
+        for (int64_t end = x->indptr[i + 1]; k < end && x->indices[k] < c1; k++) {                           \
+            int32_t t = op->col[x->indices[k]];                                                               \
+            if (t < 0)                                                                                        \
+                continue;                                                                                     \
+            double v = x->data[k], *z = Z + (int64_t)t * W;                                                   \
+            v4d vv = {v, v, v, v};                                                                            \
+            SCATTER_STEP(0);                                                                                  \
+            SCATTER_STEP(1);                                                                                  \
+            SCATTER_STEP(2);                                                                                  \
+            SCATTER_STEP(3);                                                                                  \
+            SCATTER_STEP(4);                                                                                  \
+            SCATTER_STEP(5);                                                                                  \
+            SCATTER_STEP(6);                                                                                  \
+            SCATTER_STEP(7);                                                                                  \
+        }                                                                                                     \
+        return k;                                                                                             \
+    }
+SCATTER_FIXED(8)
+SCATTER_FIXED(16)
+SCATTER_FIXED(24)
+SCATTER_FIXED(32)
+
+static int64_t scatter_row(const op_t *op, int64_t i, int64_t k, int32_t c1, const double *y, int l, double *Z)
+{
+    switch (l) {
+    case 8: return scatter_8(op, i, k, c1, y, Z);
+    case 16: return scatter_16(op, i, k, c1, y, Z);
+    case 24: return scatter_24(op, i, k, c1, y, Z);
+    case 32: return scatter_32(op, i, k, c1, y, Z);
+    }
+    return scatter_cols(op, i, k, c1, y, l, Z);
+}
+
 /* One thread's share of Aᵀ Y: the data columns [c0, c1), in ranges small
  * enough for their rows of Z to stay in cache, each summed over the cells
  * in order.  Every row of Z is owned by one thread, so the result does not
@@ -206,7 +364,7 @@ static void apply_t_cols(const op_t *op, const double *Y, int l, double *Z, int3
         int32_t r1 = c1 - r0 < RANGE_COLS ? c1 : r0 + RANGE_COLS;
         for (int64_t i = 0; i < op->n; i++) {
             int64_t k = r0 == c0 ? lower_bound32(x->indices, x->indptr[i], x->indptr[i + 1], c0) : cur[i];
-            cur[i] = scatter_cols(op, i, k, r1, Y + i * l, l, Z);
+            cur[i] = scatter_row(op, i, k, r1, Y + i * l, l, Z);
         }
     }
 }
