@@ -223,6 +223,7 @@ typedef struct {
     sn_hvg hvg;
     sn_pca pca;
     sn_knn knn;
+    sn_knn_method knn_used;
     sn_h5 *out;
     int normalised;
     sn_values kind;
@@ -589,6 +590,7 @@ static int step_knn(prep *p)
         return sn_err_prefix(rc, "%s: ", sn_h5_name(p->out));
     sn_info("neighbours: %d per cell (itself included), %s search", p->knn.k,
             p->knn.method == SN_KNN_EXACT ? "exact" : "approximate");
+    p->knn_used = p->knn.method;
     sn_knn_free(&p->knn);
     return SN_OK;
 }
@@ -648,6 +650,10 @@ static int write_scaled(prep *p, hid_t f, const double *mean, const double *sd)
     return sn_prepio_write_scaled(f, "scaled", &p->a.X, mean, sd, 1e-5, p->o->compress);
 }
 
+#define NUM_(k, v) {k, v, NULL, 0}
+#define STR_(k, v) {k, 0, v, 0}
+#define REAL_(k, v) {k, v, NULL, 1}
+
 static int write_uns(prep *p, hid_t f)
 {
     const opts *o = p->o;
@@ -657,26 +663,28 @@ static int write_uns(prep *p, hid_t f)
     SN_TRY(sn_h5ad_write_str(f, "uns/hvg/flavor", "seurat"));
     const sn_ppi *q = &p->ppi;
     sn_prepio_item it[] = {
-        {"input", 0, o->in}, {"ppi", 0, o->ppi ? o->ppi : "none"}, {"species", 0, o->po.mouse ? "mouse" : "human"},
-        {"gene_map", 0, o->gene_map ? o->gene_map : "none"}, {"normalized", p->normalised, NULL},
-        {"target_sum", p->normalised ? p->target : 0, NULL}, {"min_genes", (double)o->min_genes, NULL},
-        {"min_cells", (double)o->min_cells, NULL}, {"n_pcs", p->pca.k, NULL},
-        {"pca_genes", 0, o->pca_hvg ? "hvg" : "all"}, {"scale_before_pca", o->pca.scale, NULL},
-        {"reuse_pca", o->reuse_pca, NULL}, {"n_neighbors", o->knn.k, NULL},
-        {"knn_method", 0, p->knn.method == SN_KNN_IVF ? "ivf" : "exact"}, {"n_top_genes", (double)o->n_top, NULL},
-        {"ppi_min_score", o->po.min_score, NULL}, {"min_expressed_frac", o->po.min_expr_frac, NULL},
-        {"min_ppi_genes", (double)o->po.min_genes, NULL}, {"seed", (double)p->cli->seed, NULL},
-        {"cells_in", (double)p->cells_in, NULL},
-        {"genes_in", (double)p->genes_in, NULL}, {"cells", (double)p->a.X.nrow, NULL},
-        {"genes", (double)p->a.X.ncol, NULL}, {"hvg", (double)p->hvg.n_selected, NULL},
-        {"ppi_edges_read", (double)q->edges_read, NULL}, {"ppi_edges_below_score", (double)q->edges_below, NULL},
-        {"ppi_edges_duplicate", (double)q->edges_duplicate, NULL}, {"ppi_self_loops", (double)q->edges_self, NULL},
-        {"ppi_nodes", (double)q->ppi_nodes, NULL}, {"ppi_genes_matched", (double)q->genes_matched, NULL},
-        {"ppi_genes_unexpressed", (double)q->genes_unexpressed, NULL},
-        {"ppi_genes_isolated", (double)q->genes_isolated, NULL}, {"ppi_edges", (double)q->edges_kept, NULL},
-        {"knn_recall", isnan(p->recall) ? 1 : p->recall, NULL}};
-    /* no timings or thread count: equal inputs give equal files */
-    SN_TRY(sn_prepio_write_items(f, "uns/scnet/prep", it, (int)(sizeof it / sizeof *it)));
+        STR_("input", o->in), STR_("ppi", o->ppi ? o->ppi : "none"),
+        STR_("species", o->po.mouse ? "mouse" : "human"), STR_("gene_map", o->gene_map ? o->gene_map : "none"),
+        NUM_("normalized", p->normalised), NUM_("target_sum", p->normalised ? p->target : 0),
+        NUM_("min_genes", (double)o->min_genes), NUM_("min_cells", (double)o->min_cells), NUM_("n_pcs", p->pca.k),
+        STR_("pca_genes", o->pca_hvg ? "hvg" : "all"), NUM_("scale_before_pca", o->pca.scale),
+        NUM_("reuse_pca", o->reuse_pca), NUM_("n_neighbors", o->knn.k),
+        STR_("knn_method", p->knn_used == SN_KNN_IVF ? "ivf" : "exact"), NUM_("n_top_genes", (double)o->n_top),
+        NUM_("ppi_min_score", o->po.min_score), NUM_("min_expressed_frac", o->po.min_expr_frac),
+        NUM_("min_ppi_genes", (double)o->po.min_genes), NUM_("seed", (double)p->cli->seed),
+        NUM_("cells_in", (double)p->cells_in), NUM_("genes_in", (double)p->genes_in),
+        NUM_("cells", (double)p->a.X.nrow), NUM_("genes", (double)p->a.X.ncol),
+        NUM_("hvg", (double)p->hvg.n_selected), NUM_("ppi_edges_read", (double)q->edges_read),
+        NUM_("ppi_edges_below_score", (double)q->edges_below),
+        NUM_("ppi_edges_duplicate", (double)q->edges_duplicate), NUM_("ppi_self_loops", (double)q->edges_self),
+        NUM_("ppi_nodes", (double)q->ppi_nodes), NUM_("ppi_genes_matched", (double)q->genes_matched),
+        NUM_("ppi_genes_unexpressed", (double)q->genes_unexpressed),
+        NUM_("ppi_genes_isolated", (double)q->genes_isolated), NUM_("ppi_edges", (double)q->edges_kept),
+        REAL_("knn_recall", p->recall)};
+    /* no timings or thread count: equal inputs give equal files; the
+     * recall is measured only for the approximate search */
+    int nit = (int)(sizeof it / sizeof *it) - (isnan(p->recall) ? 1 : 0);
+    SN_TRY(sn_prepio_write_items(f, "uns/scnet/prep", it, nit));
     char *cmd = sn_cli_cmdline(p->cli), *entry = NULL;
     size_t n = (cmd ? strlen(cmd) : 0) + 64;
     if (cmd && (entry = sn_malloc(n, "history")))

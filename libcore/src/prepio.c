@@ -133,7 +133,7 @@ int sn_prepio_write_items(hid_t f, const char *group, const sn_prepio_item *item
         double v = items[i].num;
         if (items[i].str)
             rc = sn_h5ad_write_str(g, items[i].key, items[i].str);
-        else if (v == floor(v) && fabs(v) < 9e15)
+        else if (!items[i].real && v == floor(v) && fabs(v) < 9e15)
             rc = sn_h5ad_write_int(g, items[i].key, (int64_t)v);
         else
             rc = sn_h5ad_write_scalar(g, items[i].key, v);

@@ -49,6 +49,14 @@ print("log-normalised input kept")
 PY
 expect_exit 0 "$prep" "$T/a.h5ad" --no-ppi --normalize --min-genes 0 --min-cells 0 -q -o "$T/twice.h5ad"
 
+# ---- the approximate search records its method and measured recall ----
+expect_exit 0 "$prep" "$T/a.h5ad" --no-ppi --knn ivf --min-genes 0 --min-cells 0 -q -o "$T/ivf.h5ad"
+"$info" -q "$T/ivf.h5ad" >"$T/ivf.txt"
+expect_line "$T/ivf.txt" "uns/scnet/prep/knn_method${TAB}string${TAB}str${TAB}scalar${TAB}= \"ivf\""
+grep -Eq "^uns/scnet/prep/knn_recall${TAB}numeric-scalar${TAB}float64${TAB}scalar${TAB}= (1|0\.9[89][0-9]*)$" "$T/ivf.txt" ||
+    die "no recall >= 0.98 recorded: $(grep recall "$T/ivf.txt")"
+grep -q "knn_recall" "$L" && die "an exact search should record no recall"
+
 # ---- bad inputs: exit status, one clear line, no output ----
 mkdir -p "$T/out"
 echo keep >"$T/out/res.h5ad"

@@ -31,11 +31,12 @@ int sn_prepio_write_pca(hid_t f, const sn_pca *p, const int64_t *genes, int64_t 
 int sn_prepio_write_neighbors(hid_t f, const sn_knn *g, int n_pcs, int comp) SN_WUR;
 
 /* Named numbers and strings under one dict group (uns/scnet/prep): a value
- * that is a whole number is written as an integer. */
+ * that is a whole number is written as an integer unless real is set. */
 typedef struct {
     const char *key;
     double num;
     const char *str; /* a string value when non-NULL */
+    int real;        /* always a float64 scalar */
 } sn_prepio_item;
 
 int sn_prepio_write_items(hid_t f, const char *group, const sn_prepio_item *items, int n) SN_WUR;
