@@ -120,8 +120,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB) $(KLIB)
 $(CUDA_LIB): $(CUDA_SRC) $(wildcard kernels/include/scnet/*.h kernels/cuda/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  NVCC    $@")
-	$(Q)$(NVCC) -O3 -std=c++17 $(CUDA_ARCH) -Xcompiler -fPIC,-Wall,-Wextra,-Werror -Werror all-warnings \
-	  -Ilibcore/include -Ikernels/include -shared -o $@ $(CUDA_SRC) -lcublas -lcusparse
+	$(Q)$(NVCC) -O3 -std=c++17 $(CUDA_ARCH) -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra,-Werror \
+	  -Werror all-warnings -Ilibcore/include -Ikernels/include -shared -o $@ $(CUDA_SRC) \
+	  -Xlinker --no-undefined,-rpath,$(CUDA_HOME)/lib64 -lcublas
 
 # Test-only programs (tests/tools/*.c): helpers the test scripts call.
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB) $(KLIB)
@@ -174,7 +175,7 @@ fuzz: all
 check-cuda: all unit
 	@BUILD=$(BUILD) SHARED=$(SHARED) bash tests/cuda/run.sh
 
-bench-cuda: all
+bench-cuda: all unit
 	@BUILD=$(BUILD) SHARED=$(SHARED) bash bench/cuda.sh
 
 check-reference: all

@@ -307,6 +307,26 @@ void SN_R(sn_model_reset)(sn_model *m)
     m->adam_t = 0;
 }
 
+int SN_R(sn_model_param_find)(const sn_model *m, const char *name)
+{
+    for (int k = 0; k < m->nparam; k++)
+        if (!strcmp(m->p[k].name, name))
+            return k;
+    return -1;
+}
+
+void SN_R(sn_model_param_set)(sn_model *m, int k, const real *host)
+{
+    const sn_param *p = &m->p[k];
+    m->o->upload(m->o, p->w, host, (size_t)p->rows * p->cols * sizeof(real));
+}
+
+void SN_R(sn_model_param_get)(const sn_model *m, int k, real *host)
+{
+    const sn_param *p = &m->p[k];
+    m->o->download(m->o, host, p->w, (size_t)p->rows * p->cols * sizeof(real));
+}
+
 void SN_R(sn_model_set_input)(sn_model *m, const real *Xt)
 {
     m->o->upload(m->o, m->H[0], Xt, (size_t)m->N * m->G * sizeof(real));
@@ -413,6 +433,7 @@ static void decoder(sn_model *m)
 
 void SN_R(sn_model_forward)(sn_model *m, int train, uint64_t step)
 {
+    m->train = train;
     mutual_forward(m, train, step);
     gene_encoder(m, train, step);
     cell_encoder(m, train, step);
@@ -541,7 +562,7 @@ static void cell_encoder_backward(sn_model *m, uint64_t step)
 {
     sn_ops *o = m->o;
     int G = m->G, N = m->N, h = m->cfg.hidden, e = m->cfg.embed, e4 = 4 * e;
-    sn_drop d = drop(m, 1, step, ST_CGCN, m->cfg.dropout);
+    sn_drop d = drop(m, m->train, step, ST_CGCN, m->cfg.dropout);
     o->sddmm(o, m->cells.ri, m->cells.ci, m->cells.ne, m->dQKVc + 3 * e, e4, m->QKVc + 2 * e, e4, e, 1, m->dac);
     o->sigatt_bwd(o, m->sc, m->ac, m->dac, m->cells.ne, (real)m->cfg.temp, m->cstats, m->dsc);
     attention_qkv_backward(m, &m->cells, m->QKVc, m->dQKVc, m->ac, m->dsc, m->ec);
@@ -555,8 +576,8 @@ static void gene_encoder_backward(sn_model *m, uint64_t step)
 {
     sn_ops *o = m->o;
     int G = m->G, N = m->N, h = m->cfg.hidden, e = m->cfg.embed, e4 = 4 * e, nP = m->nP;
-    sn_drop d = drop(m, 1, step, ST_GGCN, m->cfg.dropout);
-    sn_drop da = drop(m, 1, step, ST_GATT, m->cfg.att_dropout);
+    sn_drop d = drop(m, m->train, step, ST_GGCN, m->cfg.dropout);
+    sn_drop da = drop(m, m->train, step, ST_GATT, m->cfg.att_dropout);
     real *Zg = m->QKVg + 3 * e, *dZg = m->dQKVg + 3 * e;
     o->fill(o, m->dQKVg, (int64_t)G * e4, 0);
     o->pair_scatter(o, m->P_ri, m->P_ci, m->gP, nP, Zg, e4, e, dZg, e4);
@@ -576,8 +597,8 @@ static void mutual_backward(sn_model *m, uint64_t step)
     int N = m->N, G = m->G;
     real slope = (real)m->cfg.slope, *dH = m->dH, *A = m->S[0], *dP = m->S[1], *dU = m->S[2];
     for (int l = m->L; l >= 1; l--) {
-        sn_drop dc = drop(m, 1, step, ST_CELL + 2 * l, m->cfg.dropout);
-        sn_drop dg = drop(m, 1, step, ST_GENE + 2 * l, m->cfg.dropout);
+        sn_drop dc = drop(m, m->train, step, ST_CELL + 2 * l, m->cfg.dropout);
+        sn_drop dg = drop(m, m->train, step, ST_GENE + 2 * l, m->cfg.dropout);
         sn_param *w1g = lpar(m, l - 1, SN_P_GENE_W1), *w2g = lpar(m, l - 1, SN_P_GENE_W2);
         sn_param *w1c = lpar(m, l - 1, SN_P_CELL_W1), *w2c = lpar(m, l - 1, SN_P_CELL_W2);
         /* gene step; dH becomes dR */

@@ -220,6 +220,34 @@ static void test_dropout_keyed_by_step(void **st)
     free_problem(&p);
 }
 
+/* Backward replays the dropout of the forward it follows: after an
+ * evaluation forward the gradients are those of a model without dropout. */
+static void test_backward_after_eval_forward(void **st)
+{
+    (void)st;
+    problem a, b;
+    make_problem(&a, 7, 9, 3, 6, 4);
+    make_problem(&b, 7, 9, 3, 6, 4);
+    b.m.cfg.dropout = b.m.cfg.att_dropout = 0;
+    sn_losses la, lb;
+    sn_model_zero_grad_f64(&a.m);
+    sn_model_forward_f64(&a.m, 0, 5);
+    sn_model_loss_f64(&a.m, &la);
+    sn_model_backward_f64(&a.m, 5);
+    sn_model_zero_grad_f64(&b.m);
+    sn_model_forward_f64(&b.m, 1, 5);
+    sn_model_loss_f64(&b.m, &lb);
+    sn_model_backward_f64(&b.m, 5);
+    assert_true(la.total == lb.total);
+    for (int k = 0; k < a.m.nparam; k++) {
+        int64_t n = (int64_t)a.m.p[k].rows * a.m.p[k].cols;
+        for (int64_t i = 0; i < n; i++)
+            assert_true(a.m.p[k].g[i] == b.m.p[k].g[i]);
+    }
+    free_problem(&a);
+    free_problem(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -227,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_whole_model_gradients_two_layers),
         cmocka_unit_test(test_fused_step_matches_unfused),
         cmocka_unit_test(test_dropout_keyed_by_step),
+        cmocka_unit_test(test_backward_after_eval_forward),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,7 @@ static void test_deterministic_and_resumable(void **st)
     assert_memory_equal(a.zc, c.zc, sizeof(float) * 30 * 16);
     assert_memory_equal(a.y, c.y, sizeof(float) * 40 * 30);
     assert_memory_equal(a.loss_ppi, c.loss_ppi, sizeof(double) * 12);
+    sn_train_result_free(&c);
     /* a checkpoint from other options is refused with a reason */
     sn_train_opts o3 = o;
     o3.resume = ck;

@@ -70,13 +70,15 @@ SN_HD real sn_k_bce(real x, int positive, real eps, real *dx)
     return -SN_LOG((real)1 - p + eps);
 }
 
-/* One Adam step on one parameter (PyTorch's arithmetic order). */
+/* One Adam step on one parameter (PyTorch's arithmetic order).  The
+ * coefficients 1 − β are formed in double before rounding, as PyTorch
+ * forms them from Python floats: 1 − (float)0.999 would be 1.3e-5 off. */
 SN_HD void sn_k_adam(real *w, real g, real *m, real *v, double lr, double b1, double b2, double eps, double wd,
                      double bc1, double bc2sqrt)
 {
     g += (real)wd * *w;
-    *m += ((real)1 - (real)b1) * (g - *m);
-    *v = (real)b2 * *v + ((real)1 - (real)b2) * g * g;
+    *m += (real)(1 - b1) * (g - *m);
+    *v = (real)b2 * *v + (real)(1 - b2) * g * g;
     real denom = SN_SQRT(*v) / (real)bc2sqrt + (real)eps;
     *w -= (real)(lr / bc1) * *m / denom;
 }

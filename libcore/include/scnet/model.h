@@ -55,6 +55,7 @@ typedef struct {
     sn_ops *o;
     int G, N, L;
     int fused;   /* big weights updated inside backward (training); 0 keeps every gradient */
+    int train;   /* dropout flag of the last forward, which backward replays */
     int nparam;
     sn_param *p;
     sn_dgraph ppi, cells;
@@ -102,6 +103,11 @@ int SN_R(sn_model_unfuse)(sn_model *m) SN_WUR;
 /* Initialise the parameters as the reference does (uniform ±1/√fan_in for
  * linear maps, Glorot for GCN weights, zero GCN biases), from the seed. */
 void SN_R(sn_model_reset)(sn_model *m);
+/* Index of the parameter called name (sn_param.name), or -1. */
+int SN_R(sn_model_param_find)(const sn_model *m, const char *name);
+/* A parameter's values, rows × cols row-major, from or to host memory. */
+void SN_R(sn_model_param_set)(sn_model *m, int k, const real *host);
+void SN_R(sn_model_param_get)(const sn_model *m, int k, real *host);
 /* Standardised input, N × G row-major (host memory). */
 void SN_R(sn_model_set_input)(sn_model *m, const real *Xt);
 int SN_R(sn_model_set_cells)(sn_model *m, const sn_gstruct *cells) SN_WUR;
@@ -114,7 +120,8 @@ void SN_R(sn_model_forward)(sn_model *m, int train, uint64_t step);
 /* Losses of the last forward (needs negatives). */
 void SN_R(sn_model_loss)(sn_model *m, sn_losses *out);
 /* Backward pass after sn_model_loss: accumulates gradients (fused = 0) or
- * also updates the big weights (fused = 1; call sn_model_adam after). */
+ * also updates the big weights (fused = 1; call sn_model_adam after).
+ * Dropout is replayed as the last forward applied it (none after train = 0). */
 void SN_R(sn_model_backward)(sn_model *m, uint64_t step);
 void SN_R(sn_model_zero_grad)(sn_model *m);
 /* Adam step on the parameters whose gradients were accumulated. */

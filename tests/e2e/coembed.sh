@@ -1,0 +1,166 @@
+# scnet-coembed on real data (the 10x three-cell-line mixture with a PCA gene
+# embedding, the iRefIndex PPI): the network against numpy's percentile and
+# thresholding, baselines, exports, determinism, pipes, the differential
+# network, and bad inputs.
+source "$(dirname "$0")/lib.sh"
+co=$SCNET_BIN/scnet-coembed
+fix=$SCNET_ROOT/tests/py/embed_fixture.py
+T=$TEST_TMP
+A=$T/a.h5ad
+B=$T/b.h5ad
+"$PY" "$fix" "$A" || die "fixture"
+"$PY" "$fix" "$B" --cells odd --shuffle 3 --drop 40 || die "fixture b"
+
+expect_exit 0 "$co" --baseline expression,ppi --tsv "$T/net.tsv" --modules "$T/mod.tsv" \
+    --graphml "$T/net.graphml" -o "$T/out.h5ad" "$A"
+grep -Eq '^scnet-coembed: co-embedded network: 894 genes, 3996 edges at \|r\| > 0\.93' "$T/stderr" ||
+    die "summary line: $(cat "$T/stderr")"
+grep -q 'expression baseline: 894 genes, 3996 edges' "$T/stderr" || die "expression summary"
+grep -q 'PPI baseline: 894 genes, 188 edges' "$T/stderr" || die "PPI summary"
+
+# the network, baselines and exports against numpy and igraph
+"$PY" - "$T" <<'PY' || die "values differ from numpy/igraph"
+import sys, warnings
+from pathlib import Path
+import numpy as np, anndata as ad, igraph as ig
+warnings.simplefilter("error")
+t = sys.argv[1]
+a = ad.read_h5ad(f"{t}/out.h5ad")
+u = a.uns["scnet"]["coembed"]
+
+def network(rows):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.abs(np.corrcoef(rows))
+    c[np.isnan(c)] = 0          # constant rows correlate 0 (documented)
+    np.fill_diagonal(c, 0)
+    tau = np.percentile(c, u["percentile"])
+    return tau, np.triu(c > tau, 1)
+
+tau, want = network(a.varm["scnet"].astype(np.float64))
+assert abs(u["threshold"] - tau) < 1e-12, (u["threshold"], tau)
+got = np.triu(a.varp["scnet_coembed"].toarray() > 0, 1)
+assert (got == want).all() and u["n_edges"] == want.sum() == 3996, (got.sum(), want.sum())
+assert (a.varp["scnet_coembed"] != a.varp["scnet_coembed"].T).nnz == 0
+tau_x, want_x = network(a.X.toarray().T.astype(np.float64))
+b = u["baseline_expression"]
+assert abs(b["threshold"] - tau_x) < 1e-9 and b["n_edges"] == want_x.sum(), (b["threshold"], tau_x)
+assert u["baseline_ppi"]["n_edges"] == a.varp["scnet_ppi"].nnz // 2 == 188
+# modules: categorical, 0 the largest, modularity of that partition
+m = a.var["scnet_module"]
+assert str(m.dtype) == "category" and list(m.cat.categories[:3]) == ["0", "1", "2"]
+memb = m.astype(int).to_numpy()
+sizes = np.bincount(memb)
+assert sizes[0] == sizes.max() and len(sizes) == u["n_modules"] and (sizes >= 2).sum() == u["n_modules_multi"]
+e = np.argwhere(want)
+g = ig.Graph(n=a.n_vars, edges=e.tolist())
+assert abs(g.modularity(memb) - u["modularity"]) < 1e-9
+assert a.uns["scnet"]["history"][-1].startswith("scnet-coembed 0.1.0: ")
+# exports
+lines = Path(f"{t}/net.tsv").read_text().splitlines()
+assert lines[0] == "gene1\tgene2\tweight" and len(lines) == 3997
+names = a.var_names
+pairs = {tuple(sorted((names[i], names[j]))) for i, j in e}
+assert {tuple(sorted(l.split("\t")[:2])) for l in lines[1:]} == pairs
+assert all(l.endswith("\t1") for l in lines[1:])
+mods = [l.split("\t") for l in Path(f"{t}/mod.tsv").read_text().splitlines()]
+assert mods[0] == ["gene", "module"] and [int(x[1]) for x in mods[1:]] == memb.tolist()
+gm = ig.Graph.Read_GraphML(f"{t}/net.graphml")
+assert gm.vcount() == 894 and gm.ecount() == 3996 and gm.vs["name"] == list(names)
+assert [int(v) for v in gm.vs["module"]] == memb.tolist()
+print("numpy and igraph agree: tau", u["threshold"], "Q", u["modularity"])
+PY
+
+# the same output with one thread, and through a pipe
+expect_exit 0 "$co" -q -t 1 --tsv "$T/net1.tsv" --modules "$T/mod1.tsv" -o "$T/out1.h5ad" "$A"
+cmp -s "$T/net.tsv" "$T/net1.tsv" || die "edge list differs with -t 1"
+cmp -s "$T/mod.tsv" "$T/mod1.tsv" || die "modules differ with -t 1"
+cat "$A" | "$co" -q - >"$T/piped.h5ad" || die "pipe run failed"
+for f in varp/scnet_coembed var/scnet_module uns/scnet/coembed/threshold; do
+    "$SCNET_BIN/scnet-info" -q --field $f "$T/out1.h5ad" >"$T/f1" || die "info $f"
+    "$SCNET_BIN/scnet-info" -q --field $f "$T/piped.h5ad" >"$T/f2" || die "info $f"
+    cmp -s "$T/f1" "$T/f2" || die "$f differs through a pipe"
+done
+
+# other percentiles, weights, Louvain
+expect_exit 0 "$co" -q -p 95 --weighted --method louvain --tsv "$T/w.tsv" -o "$T/p95.h5ad" "$A"
+"$PY" - "$T" <<'PY' || die "-p 95 --weighted --method louvain"
+import sys, numpy as np, anndata as ad
+from pathlib import Path
+t = sys.argv[1]
+a = ad.read_h5ad(f"{t}/p95.h5ad")
+u = a.uns["scnet"]["coembed"]
+c = np.abs(np.corrcoef(a.varm["scnet"].astype(np.float64)))
+np.fill_diagonal(c, 0)
+tau = np.percentile(c, 95)
+assert abs(u["threshold"] - tau) < 1e-12 and u["n_edges"] == np.triu(c > tau, 1).sum()
+assert u["method"] == "louvain" and u["weighted"] and 0.1 < u["modularity"] < 1
+w = np.array([float(l.split("\t")[2]) for l in Path(f"{t}/w.tsv").read_text().splitlines()[1:]])
+assert len(w) == u["n_edges"] and (w > tau).all() and (w <= 1).all()
+PY
+
+# the differential network over the shared genes
+expect_exit 0 "$co" -q --diff "$B" --diff-out "$T/diff.tsv" -o "$T/d.h5ad" "$A"
+"$PY" - "$T" <<'PY' || die "differential network"
+import sys, numpy as np, anndata as ad
+from pathlib import Path
+t = sys.argv[1]
+a, b = ad.read_h5ad(f"{t}/a.h5ad"), ad.read_h5ad(f"{t}/b.h5ad")
+shared = [g for g in a.var_names if g in set(b.var_names)]
+assert len(shared) == 854
+def edges(ad_, p=99):
+    x = ad_[:, shared].varm["scnet"].astype(np.float64)
+    c = np.abs(np.corrcoef(x)); np.fill_diagonal(c, 0)
+    return {(shared[i], shared[j]) for i, j in np.argwhere(np.triu(c > np.percentile(c, p), 1))}
+ea, eb = edges(a), edges(b)
+rows = [l.split("\t") for l in Path(f"{t}/diff.tsv").read_text().splitlines()]
+assert rows[0] == ["gene1", "gene2", "network", "weight"]
+only_a = {(r[0], r[1]) for r in rows[1:] if r[2].endswith("a.h5ad")}
+only_b = {(r[0], r[1]) for r in rows[1:] if r[2].endswith("b.h5ad")}
+assert only_a == ea - eb and only_b == eb - ea, (len(only_a), len(ea - eb), len(only_b), len(eb - ea))
+d = ad.read_h5ad(f"{t}/d.h5ad").uns["scnet"]["coembed"]["diff"]
+assert d["n_shared_genes"] == 854 and d["n_only_this"] == len(only_a) and d["n_common"] == len(ea & eb)
+print("differential:", len(only_a), len(only_b), len(ea & eb))
+PY
+
+# bad inputs: one line on stderr, exit 1 (2 for usage), no output left behind
+"$PY" -c "
+import anndata as ad, sys
+a = ad.read_h5ad('$A'); del a.varm['scnet']; del a.varp['scnet_ppi']; a.write_h5ad('$T/noemb.h5ad')"
+bad() { # exit pattern args...
+    local want=$1 pat=$2
+    shift 2
+    rm -f "$T/bad.h5ad"
+    expect_exit "$want" "$co" -o "$T/bad.h5ad" "$@"
+    grep -Eq -- "$pat" "$T/stderr" || die "stderr of '$*' does not match /$pat/: $(cat "$T/stderr")"
+    [ "$want" = 2 ] || [ "$(wc -l <"$T/stderr")" -eq 1 ] || die "'$*' printed more than one line: $(cat "$T/stderr")"
+    [ ! -e "$T/bad.h5ad" ] || die "'$*' left an output file"
+    ls "$T" | grep -q '\.tmp' && die "'$*' left a temporary file"
+    return 0
+}
+bad 1 "^scnet-coembed: .*noemb.h5ad: varm/scnet is missing \(not a trained file" "$T/noemb.h5ad"
+bad 1 "^scnet-coembed: .*noemb.h5ad: .*varm/other" --embedding other "$T/noemb.h5ad"
+bad 1 "^scnet-coembed: .*nope.h5ad" "$T/nope.h5ad"
+bad 1 "^scnet-coembed: .*noemb.h5ad" --diff "$T/noemb.h5ad" --diff-out "$T/x.tsv" "$A"
+head -c 30000 "$A" >"$T/trunc.h5ad"
+bad 1 "^scnet-coembed: .*trunc.h5ad" "$T/trunc.h5ad"
+echo "gene1 gene2" >"$T/text.h5ad"
+bad 1 "^scnet-coembed: .*text.h5ad: not an HDF5 file" "$T/text.h5ad"
+bad 2 "percentile" -p 101 "$A"
+bad 2 "method" --method walktrap "$A"
+bad 2 "baseline" --baseline coexpression "$A"
+bad 2 "--diff and --diff-out" --diff "$B" "$A"
+expect_exit 1 "$co" -o "$T/no/such/dir/x.h5ad" "$A"
+expect_eq "$(wc -l <"$T/stderr")" 1 "lines for an unwritable output"
+[ ! -e "$T/x.tsv" ] || die "a failed diff left its table"
+
+# --help lists every option the man page documents, and the page is clean
+"$co" --help >"$T/help" || die "--help"
+man=$SCNET_ROOT/man/man1/scnet-coembed.1
+for o in $(grep -oE '^ +(-[a-z], )?--[a-z-]+' "$T/help" | grep -oE -- '--[a-z-]+'); do
+    grep -q -- "$(echo "$o" | sed 's/-/\\\\-/g')" "$man" || die "man page lacks $o"
+done
+if command -v mandoc >/dev/null; then
+    mandoc -Tlint -Wwarning "$man" || die "mandoc -Tlint complains about scnet-coembed.1"
+fi
+grep -q '^.SH EXAMPLES' "$man" || die "man page without EXAMPLES"
+echo "coembed.sh: all checks passed"

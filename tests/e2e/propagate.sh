@@ -1,0 +1,190 @@
+# scnet-propagate on real data: scores against a transcript of the
+# reference's propagation (scipy), KEGG pathways over the iRefIndex PPI
+# (evaluation, z-scores against random networks), .h5ad output, bad inputs.
+source "$(dirname "$0")/lib.sh"
+pr=$SCNET_BIN/scnet-propagate
+T=$TEST_TMP
+PPI=$SCNET_DATA/ppi/iref13_miscore_interactome.tsv.gz
+KEGG=$SCNET_DATA/genesets/msigdb_c2.cp.kegg.v7.0.symbols.cogena-renamed.gmt.gz
+A=$T/a.h5ad
+"$PY" "$SCNET_ROOT/tests/py/embed_fixture.py" "$A" || die "fixture"
+"$SCNET_BIN/scnet-coembed" -q -o "$T/net.h5ad" "$A" || die "scnet-coembed"
+
+# scores of two seed sets over the whole PPI, and over the co-embedded
+# network, against the reference's loop run by scipy
+zcat "$KEGG" | grep -E '^(p53_signaling_pathway|cell_cycle)\s' | sed 's/^p53_signaling_pathway/p53 set/' >"$T/two.gmt"
+expect_exit 0 "$pr" --edges "$PPI" --gmt "$T/two.gmt" -o "$T/ppi_scores.tsv"
+grep -q 'propagated 2 seed sets over 15404 genes' "$T/stderr" || die "summary: $(cat "$T/stderr")"
+expect_exit 0 "$pr" -g MECOM,ERP44,CENPV,TNNT1 -o "$T/net_scores.tsv" "$T/net.h5ad"
+expect_exit 0 "$pr" -q -g MECOM,ERP44,CENPV,TNNT1 --no-normalize -o "$T/net_raw.tsv" "$T/net.h5ad"
+"$PY" - "$T" "$PPI" <<'PY' || die "scores differ from the reference loop"
+import gzip, sys
+from pathlib import Path
+import numpy as np, scipy.sparse as sp, anndata as ad
+t, ppi = sys.argv[1], sys.argv[2]
+
+def reference(W, Y, normalize=True):
+    d = np.asarray(W.sum(1)).ravel() + 1e-4
+    s = sp.diags(1 / np.sqrt(d))
+    Wn = (s @ W @ s).tocsr()
+    f, f1 = Y.copy(), np.ones_like(Y)
+    while True:
+        nf = 0.9 * (Wn @ f) + 0.1 * Y
+        nf1 = 0.9 * (Wn @ f1) + 0.1
+        if np.linalg.norm(nf - f) <= 1e-4 and (not normalize or np.linalg.norm(nf1 - f1) <= 1e-4):
+            return f / f1 if normalize else f
+        f, f1 = nf, nf1
+
+def table(path):
+    rows = [l.split("\t") for l in Path(path).read_text().splitlines()]
+    return rows[0], [r[0] for r in rows[1:]], np.array([[float(x) for x in r[1:]] for r in rows[1:]])
+
+# the PPI, as the program reads it: undirected, no self-loops, largest weight
+head, genes, got = table(f"{t}/ppi_scores.tsv")
+assert head == ["gene", "cell_cycle", "p53 set"], head
+idx = {g: i for i, g in enumerate(genes)}
+w = {}
+for line in gzip.open(ppi, "rt"):
+    a, b, v = line.rstrip("\n").split("\t")[:3]
+    if a != b:
+        k = (min(idx[a], idx[b]), max(idx[a], idx[b]))
+        w[k] = max(w.get(k, 0), float(v))
+k = np.array(list(w)); v = np.array(list(w.values()))
+W = sp.coo_matrix((np.r_[v, v], (np.r_[k[:, 0], k[:, 1]], np.r_[k[:, 1], k[:, 0]])), shape=(len(genes),) * 2).tocsr()
+sets = {l.split("\t")[0]: l.rstrip("\n").split("\t")[2:] for l in Path(f"{t}/two.gmt").read_text().splitlines()}
+for c, name in enumerate(head[1:]):
+    y = np.zeros(len(genes)); y[[idx[g] for g in sets[name] if g in idx]] = 1
+    want = reference(W, y)
+    assert np.abs(got[:, c] - want).max() < 1e-9, np.abs(got[:, c] - want).max()
+rank = np.argsort(np.argsort(-got[:, 1]))
+seeds = [idx[g] for g in sets["p53 set"] if g in idx]
+assert np.median(rank[seeds]) < 0.05 * len(genes)   # seeds keep high scores
+# the co-embedded network of the fixture (0/1 weights)
+a = ad.read_h5ad(f"{t}/net.h5ad")
+W = a.varp["scnet_coembed"].astype(np.float64).tocsr()
+y = np.isin(a.var_names, ["MECOM", "ERP44", "CENPV", "TNNT1"]).astype(float)
+assert y.sum() >= 3
+for f, norm in (("net_scores", True), ("net_raw", False)):
+    _, g2, got = table(f"{t}/{f}.tsv")
+    assert g2 == list(a.var_names)
+    assert np.abs(got[:, 0] - reference(W, y, norm)).max() < 1e-9
+print("scores match the reference loop")
+PY
+
+# KEGG over the PPI: evaluation, reproducible, independent of the other sets
+expect_exit 0 "$pr" --edges "$PPI" --gmt "$KEGG" --evaluate --splits 2 -o "$T/eval.tsv"
+grep -Eq 'evaluated 186 sets \(2 splits each, held-out genes against all others\): AUROC mean 0\.[789]' \
+    "$T/stderr" || die "evaluation summary: $(cat "$T/stderr")"
+expect_exit 0 "$pr" -q -t 1 --edges "$PPI" --gmt "$KEGG" --evaluate --splits 2 -o "$T/eval1.tsv"
+cmp -s "$T/eval.tsv" "$T/eval1.tsv" || die "evaluation differs with -t 1"
+zcat "$KEGG" | sed -n '20p;90p;150p' >"$T/three.gmt"
+expect_exit 0 "$pr" -q --edges "$PPI" --gmt "$T/three.gmt" --evaluate --splits 2 -o "$T/eval3.tsv"
+"$PY" - "$T" "$PPI" "$KEGG" <<'PY' || die "evaluation table"
+import gzip, sys
+from pathlib import Path
+import numpy as np
+t, ppi, kegg = sys.argv[1:4]
+nodes = set()
+for line in gzip.open(ppi, "rt"):
+    a, b = line.split("\t")[:2]
+    nodes |= {a, b}
+want = {}
+for line in gzip.open(kegg, "rt"):
+    f = line.rstrip("\n").split("\t")
+    k = len(set(f[2:]) & nodes)
+    if 5 <= k <= 500:
+        want[f[0]] = k
+rows = [l.split("\t") for l in Path(f"{t}/eval.tsv").read_text().splitlines()]
+assert rows[0] == ["set", "n_genes", "auroc", "aupr"]
+got = {r[0]: (int(r[1]), float(r[2]), float(r[3])) for r in rows[1:]}
+assert {k: v[0] for k, v in got.items()} == want
+auroc = np.array([v[1] for v in got.values()]); aupr = np.array([v[2] for v in got.values()])
+assert (auroc > 0).all() and (auroc <= 1).all() and (aupr > 0).all() and (aupr <= 1).all()
+assert 0.75 < auroc.mean() < 0.95 and np.median(auroc) > auroc.mean() - 0.1 and aupr.mean() < 0.5
+for r in [l.split("\t") for l in Path(f"{t}/eval3.tsv").read_text().splitlines()[1:]]:
+    assert got[r[0]][1:] == (float(r[2]), float(r[3])), r     # the same splits alone
+print("evaluation: %d sets, mean AUROC %.4f, mean AUPR %.4f" % (len(got), auroc.mean(), aupr.mean()))
+PY
+
+# the reference's 70/30 rule, and z-scores against random networks
+expect_exit 0 "$pr" --edges "$PPI" --gmt "$T/three.gmt" --evaluate --reference-split -o "$T/ref.tsv"
+grep -q 'reference 70/30 split' "$T/stderr" || die "reference split summary"
+cmp -s "$T/ref.tsv" "$T/eval3.tsv" && die "--reference-split changed nothing"
+expect_exit 0 "$pr" --edges "$PPI" --gmt "$KEGG" --min-size 60 --max-size 80 --n-random 4 -o "$T/z.tsv"
+grep -Eq '4 degree-preserving random networks: mean AUROC 0\.[0-9]+, AUPR 0\.[0-9]+; z-score AUROC [0-9.]+' \
+    "$T/stderr" || die "z summary: $(cat "$T/stderr")"
+"$PY" - "$T" <<'PY' || die "z-scores"
+import sys
+from pathlib import Path
+import numpy as np
+rows = [l.split("\t") for l in Path(f"{sys.argv[1]}/z.tsv").read_text().splitlines()]
+assert rows[0][4:] == ["random_auroc_mean", "random_auroc_sd", "z_auroc", "random_aupr_mean", "random_aupr_sd", "z_aupr"]
+v = np.array([[float(x) for x in r[1:]] for r in rows[1:]])
+n, auroc, rmean, rsd, z = v[:, 0], v[:, 1], v[:, 3], v[:, 4], v[:, 5]
+assert len(v) >= 10 and ((n >= 60) & (n <= 80)).all()
+assert np.allclose(z, (auroc - rmean) / rsd) and (rsd > 0).all()
+assert (z > 0).mean() > 0.8 and auroc.mean() > rmean.mean() + 0.05
+print("z-scores: %d sets, median z %.2f" % (len(v), np.median(z)))
+PY
+
+# .h5ad output: the scores in uns, equal to the table's
+expect_exit 0 "$pr" -q -g MECOM,ERP44,CENPV,TNNT1 -o "$T/p.h5ad" "$T/net.h5ad"
+expect_exit 0 "$pr" -q --network scnet_ppi --unweighted --gmt "$T/two.gmt" --min-size 2 --evaluate \
+    --splits 3 -o "$T/pe.h5ad" "$A"
+"$PY" - "$T" <<'PY' || die ".h5ad output"
+import sys, warnings
+from pathlib import Path
+import numpy as np, anndata as ad
+warnings.simplefilter("error")
+t = sys.argv[1]
+u = ad.read_h5ad(f"{t}/p.h5ad").uns["scnet"]["propagate"]
+assert u["scores"].shape == (894, 1) and list(u["sets"]) == ["seeds"] and u["network"] == "scnet_coembed"
+tab = np.array([float(l.split("\t")[1]) for l in Path(f"{t}/net_scores.tsv").read_text().splitlines()[1:]])
+assert (u["scores"][:, 0] == tab).all()
+p = ad.read_h5ad(f"{t}/pe.h5ad")
+e = p.uns["scnet"]["propagate"]["evaluation"]
+assert e["splits"] == 3 and len(e["auroc"]) == 2 and not p.uns["scnet"]["propagate"]["weighted"]
+assert p.uns["scnet"]["history"][-1].startswith("scnet-propagate 0.1.0: ")
+print("h5ad output ok")
+PY
+
+# bad inputs: one line on stderr, exit 1 (2 for usage), no output left behind
+printf 'TP53\n' >"$T/onecol.tsv"
+printf 'only_name\tdesc\n' >"$T/short.gmt"
+printf 'set1\tdesc\tTP53\tMDM2\n' >"$T/tiny.gmt"
+bad() { # exit pattern args...
+    local want=$1 pat=$2
+    shift 2
+    rm -f "$T/bad.tsv"
+    expect_exit "$want" "$pr" -o "$T/bad.tsv" "$@"
+    grep -Eq -- "$pat" "$T/stderr" || die "stderr of '$*' does not match /$pat/: $(cat "$T/stderr")"
+    [ "$want" = 2 ] || [ "$(wc -l <"$T/stderr")" -eq 1 ] || die "'$*' printed more than one line: $(cat "$T/stderr")"
+    [ ! -e "$T/bad.tsv" ] || die "'$*' left an output file"
+    ls "$T" | grep -q '\.tmp' && die "'$*' left a temporary file"
+    return 0
+}
+bad 1 "^scnet-propagate: -g: none of the seed genes in the network" -g NOTAGENE,ALSONOT "$T/net.h5ad"
+bad 1 "^scnet-propagate: .*nope.tsv" --edges "$T/nope.tsv" -g TP53
+bad 1 "^scnet-propagate: .*onecol.tsv:1" --edges "$T/onecol.tsv" -g TP53
+bad 1 "^scnet-propagate: .*short.gmt:1" --edges "$PPI" --gmt "$T/short.gmt"
+bad 1 "^scnet-propagate: .*tiny.gmt: none of its 1 sets has 5 to 500 genes" --edges "$PPI" --gmt "$T/tiny.gmt"
+bad 1 "^scnet-propagate: .*a.h5ad: varp/scnet_coembed is missing" -g TP53 "$A"
+bad 1 "^scnet-propagate: .*a.h5ad: varp/other is missing" --network other -g TP53 "$A"
+bad 2 "one source of seeds" "$T/net.h5ad"
+bad 2 "one source of seeds" -g TP53 --gmt "$KEGG" "$T/net.h5ad"
+bad 2 "either an .h5ad FILE or --edges" --edges "$PPI" -g TP53 "$T/net.h5ad"
+bad 2 "needs an .h5ad input" --edges "$PPI" -g TP53 -o "$T/x.h5ad"
+bad 2 "at least 2 networks" --edges "$PPI" --gmt "$KEGG" --n-random 1
+bad 2 "alpha" --alpha 1 -g TP53 "$T/net.h5ad"
+bad 2 "holdout" --holdout 0 --evaluate -g TP53 "$T/net.h5ad"
+
+"$pr" --help >"$T/help" || die "--help"
+man=$SCNET_ROOT/man/man1/scnet-propagate.1
+for o in $(grep -oE '^ +(-[a-z], )?--[a-z-]+' "$T/help" | grep -oE -- '--[a-z-]+'); do
+    grep -q -- "$(echo "$o" | sed 's/-/\\\\-/g')" "$man" || die "man page lacks $o"
+done
+if command -v mandoc >/dev/null; then
+    mandoc -Tlint -Wwarning "$man" || die "mandoc -Tlint complains about scnet-propagate.1"
+fi
+grep -q '^.SH EXAMPLES' "$man" || die "man page without EXAMPLES"
+echo "propagate.sh: all checks passed"

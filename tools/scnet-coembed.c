@@ -1,0 +1,631 @@
+/* scnet-coembed: the co-embedded gene network of a trained .h5ad (genes
+ * joined when their embeddings correlate above a percentile), its modules,
+ * baselines and a differential network against a second file. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scnet/cli.h"
+#include "scnet/coembed.h"
+#include "scnet/graph.h"
+#include "scnet/h5.h"
+#include "scnet/h5ad.h"
+#include "scnet/log.h"
+#include "scnet/mem.h"
+#include "scnet/strmap.h"
+
+enum {
+    OPT_WEIGHTED = SN_OPT_PROG,
+    OPT_EMBEDDING,
+    OPT_METHOD,
+    OPT_RESOLUTION,
+    OPT_BETA,
+    OPT_ITERATIONS,
+    OPT_BASELINE,
+    OPT_DIFF,
+    OPT_DIFF_OUT,
+    OPT_TSV,
+    OPT_MODULES,
+    OPT_GRAPHML,
+    OPT_BLOCK
+};
+
+typedef struct {
+    const char *input, *embedding, *diff, *diff_out, *tsv, *modules, *graphml;
+    sn_coembed_opts net;
+    sn_comm_opts comm;
+    int base_expr, base_ppi;
+} opts;
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "Usage: scnet-coembed [options] [FILE]\n"
+            "\n"
+            "Build the co-embedded gene network of a trained AnnData file: genes i and j\n"
+            "are joined when |Pearson correlation| of their embeddings (varm['scnet'])\n"
+            "exceeds the given percentile of all G x G correlations (diagonal zeros\n"
+            "included), then find its modules.  Writes FILE with varp['scnet_coembed'],\n"
+            "var['scnet_module'] and uns['scnet']['coembed'] added.  FILE defaults to\n"
+            "standard input.\n"
+            "\n"
+            "Network:\n"
+            "  -p, --percentile FLOAT  correlation percentile for an edge (strictly above) [99]\n"
+            "      --weighted          weight edges by |correlation| (default: 0/1)\n"
+            "      --embedding KEY     varm key of the gene embedding [scnet]\n"
+            "      --block INT         genes per correlation block [auto]\n"
+            "\n"
+            "Modules:\n"
+            "      --method NAME       leiden or louvain [leiden]\n"
+            "      --resolution FLOAT  modularity resolution [1]\n"
+            "      --beta FLOAT        Leiden refinement randomness [0.01]\n"
+            "      --iterations INT    Leiden passes, negative: until stable [-1]\n"
+            "                          (--seed seeds igraph's generator)\n"
+            "\n"
+            "Comparisons:\n"
+            "      --baseline NAME     also report the modularity of expression (gene-gene\n"
+            "                          correlation over the cells of X, same percentile) or\n"
+            "                          ppi (varp['scnet_ppi']); repeat or use a comma list\n"
+            "      --diff FILE2        differential network against the embedding of FILE2\n"
+            "                          (both networks rebuilt over the shared genes)\n"
+            "      --diff-out FILE     where the differential edges go (TSV; needs --diff)\n"
+            "\n"
+            "Exports (TSV with a header line):\n"
+            "      --tsv FILE          edge list: gene1, gene2, weight\n"
+            "      --modules FILE      module table: gene, module (0 = largest)\n"
+            "      --graphml FILE      GraphML with vertex names and modules\n");
+    sn_cli_usage_common(fp, 0);
+    fprintf(fp, "\nExamples:\n"
+                "  scnet-coembed -p 99 --baseline expression,ppi sample.scnet.h5ad -o sample.net.h5ad\n"
+                "  scnet-coembed a.h5ad --diff b.h5ad --diff-out a_vs_b.tsv -o a.net.h5ad\n");
+}
+
+static int is(const char *a, const char *b) { return strcmp(a, b) == 0; }
+
+static int parse_baseline(opts *o, const char *arg)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", arg);
+    for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+        if (is(t, "expression"))
+            o->base_expr = 1;
+        else if (is(t, "ppi"))
+            o->base_ppi = 1;
+        else
+            return sn_cli_bad("--baseline: '%s' is not expression or ppi", t);
+    }
+    return SN_OK;
+}
+
+static int parse_opt(opts *o, int c, const char *arg)
+{
+    long long v;
+    int k;
+    static const char *const methods[] = {"leiden", "louvain", NULL};
+    switch (c) {
+    case 'p': return sn_cli_double("--percentile", arg, 0, 100, &o->net.percentile);
+    case OPT_WEIGHTED: o->net.weighted = 1; return SN_OK;
+    case OPT_EMBEDDING: o->embedding = arg; return SN_OK;
+    case OPT_BLOCK:
+        SN_TRY(sn_cli_int("--block", arg, 1, 1 << 20, &v));
+        o->net.block = v;
+        return SN_OK;
+    case OPT_METHOD:
+        SN_TRY(sn_cli_choice("--method", arg, methods, &k));
+        o->comm.method = k;
+        return SN_OK;
+    case OPT_RESOLUTION: return sn_cli_double("--resolution", arg, 0, 1e6, &o->comm.resolution);
+    case OPT_BETA: return sn_cli_double("--beta", arg, 1e-9, 1e3, &o->comm.beta);
+    case OPT_ITERATIONS:
+        SN_TRY(sn_cli_int("--iterations", arg, -1000000, 1000000, &v));
+        o->comm.iterations = (int)v;
+        return SN_OK;
+    case OPT_BASELINE: return parse_baseline(o, arg);
+    case OPT_DIFF: o->diff = arg; return SN_OK;
+    case OPT_DIFF_OUT: o->diff_out = arg; return SN_OK;
+    case OPT_TSV: o->tsv = arg; return SN_OK;
+    case OPT_MODULES: o->modules = arg; return SN_OK;
+    case OPT_GRAPHML: o->graphml = arg; return SN_OK;
+    }
+    return sn_cli_bad("unknown option");
+}
+
+static int parse(sn_cli *cli, opts *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        SN_CLI_LONGOPTS,
+        {"percentile", required_argument, NULL, 'p'},
+        {"weighted", no_argument, NULL, OPT_WEIGHTED},
+        {"embedding", required_argument, NULL, OPT_EMBEDDING},
+        {"block", required_argument, NULL, OPT_BLOCK},
+        {"method", required_argument, NULL, OPT_METHOD},
+        {"resolution", required_argument, NULL, OPT_RESOLUTION},
+        {"beta", required_argument, NULL, OPT_BETA},
+        {"iterations", required_argument, NULL, OPT_ITERATIONS},
+        {"baseline", required_argument, NULL, OPT_BASELINE},
+        {"diff", required_argument, NULL, OPT_DIFF},
+        {"diff-out", required_argument, NULL, OPT_DIFF_OUT},
+        {"tsv", required_argument, NULL, OPT_TSV},
+        {"modules", required_argument, NULL, OPT_MODULES},
+        {"graphml", required_argument, NULL, OPT_GRAPHML},
+        {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, ":p:" SN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+        int r = sn_cli_common(cli, c, optarg);
+        if (r == 0)
+            r = parse_opt(o, c, optarg);
+        else if (r > 0 && r != SN_CLI_EXIT)
+            continue;
+        if (r < 0 || r == SN_CLI_EXIT)
+            return r;
+    }
+    if (argc - optind > 1)
+        return sn_cli_bad("expected one input file, got %d", argc - optind);
+    o->input = optind < argc ? argv[optind] : "-";
+    if (is(o->input, "-") && isatty(STDIN_FILENO))
+        return sn_cli_bad("no input file (give FILE, or - to read standard input)");
+    if (!o->diff != !o->diff_out)
+        return sn_cli_bad("--diff and --diff-out go together");
+    o->comm.seed = cli->seed;
+    return SN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading */
+
+static int read_genes(hid_t fid, char ***genes, int64_t *n)
+{
+    char *index = NULL, **cols = NULL, path[512];
+    int64_t ncol = 0;
+    SN_TRY(sn_h5ad_frame_names(fid, "var", &index, &cols, &ncol));
+    snprintf(path, sizeof path, "var/%s", index);
+    int rc = sn_h5ad_read_strings(fid, path, genes, n);
+    free(index);
+    sn_free_strings(cols, ncol);
+    return rc;
+}
+
+static int read_embedding(hid_t fid, const char *key, int64_t n_var, sn_mat *m)
+{
+    char path[512];
+    snprintf(path, sizeof path, "varm/%s", key);
+    if (!sn_h5ad_exists(fid, path))
+        return sn_err(SN_EFMT, "%s is missing (not a trained file? run scnet-train first)", path);
+    SN_TRY(sn_h5ad_read_mat(fid, path, m));
+    if (m->nrow != n_var) {
+        sn_mat_free(m);
+        return sn_err(SN_EFMT, "%s has %lld rows for %lld genes", path, (long long)m->nrow, (long long)n_var);
+    }
+    return SN_OK;
+}
+
+/* An opened input: its genes and embedding. */
+typedef struct {
+    sn_h5 *f;
+    char **genes;
+    int64_t n;
+    sn_mat emb;
+} input;
+
+static void input_close(input *in)
+{
+    sn_h5_close(in->f);
+    sn_free_strings(in->genes, in->n);
+    sn_mat_free(&in->emb);
+    memset(in, 0, sizeof *in);
+}
+
+static int input_open(const char *path, const char *key, input *in)
+{
+    int64_t n_obs, n_var;
+    memset(in, 0, sizeof *in);
+    SN_TRY(sn_h5_open(path, &in->f));
+    hid_t fid = sn_h5_id(in->f);
+    int rc = sn_h5ad_check(fid, &n_obs, &n_var);
+    if (rc == SN_OK)
+        rc = read_genes(fid, &in->genes, &in->n);
+    if (rc == SN_OK)
+        rc = read_embedding(fid, key, n_var, &in->emb);
+    if (rc < 0)
+        sn_err_prefix(rc, "%s: ", sn_h5_name(in->f));
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Networks */
+
+typedef struct {
+    sn_graph g;
+    sn_coembed_info info;
+    sn_partition part;
+} network;
+
+static void network_free(network *w)
+{
+    sn_graph_free(&w->g);
+    sn_partition_free(&w->part);
+}
+
+static void report(const char *what, const network *w, int thresholded)
+{
+    char tau[64] = "";
+    if (thresholded)
+        snprintf(tau, sizeof tau, " at |r| > %.6g", w->info.threshold);
+    sn_note("%s: %lld genes, %lld edges%s; %lld modules (%lld of 2+ genes), modularity %.4f", what,
+            (long long)w->g.n, (long long)w->g.m, tau, (long long)w->part.n_modules,
+            (long long)w->part.n_multi, w->part.modularity);
+}
+
+static int coembed(const sn_mat *emb, const opts *o, network *w)
+{
+    memset(w, 0, sizeof *w);
+    SN_TRY(sn_coembed_dense(emb, &o->net, &w->g, &w->info));
+    return sn_graph_communities(&w->g, &o->comm, &w->part);
+}
+
+static int baseline_expression(hid_t fid, const opts *o, network *w)
+{
+    sn_csr x, xt;
+    memset(w, 0, sizeof *w);
+    SN_TRY(sn_h5ad_read_csr(fid, "X", &x));
+    int rc = sn_csr_transpose(&x, &xt);
+    sn_csr_free(&x);
+    if (rc < 0)
+        return rc;
+    rc = sn_coembed_sparse(&xt, &o->net, &w->g, &w->info);
+    sn_csr_free(&xt);
+    return rc < 0 ? rc : sn_graph_communities(&w->g, &o->comm, &w->part);
+}
+
+static int baseline_ppi(hid_t fid, const opts *o, network *w)
+{
+    sn_csr a;
+    memset(w, 0, sizeof *w);
+    SN_TRY(sn_h5ad_read_csr(fid, "varp/scnet_ppi", &a));
+    int rc = sn_graph_from_csr(&a, o->net.weighted, &w->g);
+    sn_csr_free(&a);
+    return rc < 0 ? sn_err_prefix(rc, "varp/scnet_ppi: ")
+                  : sn_graph_communities(&w->g, &o->comm, &w->part);
+}
+
+/* ------------------------------------------------------------------ */
+/* Differential network over the genes both files embed */
+
+typedef struct {
+    char **names; /* shared genes, in the first file's order (borrowed) */
+    int64_t n;
+    sn_netdiff d;
+} diff_result;
+
+static int shared_rows(const input *a, const input *b, int64_t *ia, int64_t *ib, int64_t *n)
+{
+    sn_strmap m;
+    SN_TRY(sn_strmap_init(&m, b->n + 16));
+    int rc = SN_OK;
+    for (int64_t i = 0; i < b->n && rc >= 0; i++)
+        rc = sn_strmap_put(&m, b->genes[i], i, NULL);
+    *n = 0;
+    for (int64_t i = 0; i < a->n && rc >= 0; i++) {
+        int64_t j = sn_strmap_get(&m, a->genes[i]);
+        if (j >= 0) {
+            ia[*n] = i;
+            ib[(*n)++] = j;
+        }
+    }
+    sn_strmap_free(&m);
+    return rc < 0 ? rc : SN_OK;
+}
+
+static int rows_of(const sn_mat *m, const int64_t *rows, int64_t n, sn_mat *out)
+{
+    SN_TRY(sn_mat_alloc(out, n, m->ncol));
+    for (int64_t r = 0; r < n; r++)
+        memcpy(out->data + r * m->ncol, m->data + rows[r] * m->ncol, (size_t)m->ncol * sizeof *m->data);
+    return SN_OK;
+}
+
+static int diff_build(const input *a, const input *b, const opts *o, const int64_t *ia,
+                      const int64_t *ib, diff_result *r)
+{
+    sn_mat ea = {0}, eb = {0};
+    sn_graph ga = {0}, gb = {0};
+    int rc;
+    SN_CHECK(rows_of(&a->emb, ia, r->n, &ea));
+    SN_CHECK(rows_of(&b->emb, ib, r->n, &eb));
+    SN_CHECK(sn_coembed_dense(&ea, &o->net, &ga, NULL));
+    SN_CHECK(sn_coembed_dense(&eb, &o->net, &gb, NULL));
+    SN_CHECK(sn_graph_diff(&ga, r->names, &gb, r->names, &r->d));
+out:
+    sn_mat_free(&ea);
+    sn_mat_free(&eb);
+    sn_graph_free(&ga);
+    sn_graph_free(&gb);
+    return rc;
+}
+
+/* b: the second file, opened before anything is computed. */
+static int diff_run(const input *a, const input *b, const opts *o, diff_result *r)
+{
+    int64_t *ia = NULL, *ib = NULL;
+    memset(r, 0, sizeof *r);
+    ia = sn_malloc(sn_mul_size((size_t)a->n + 1, sizeof *ia), "shared genes");
+    ib = sn_malloc(sn_mul_size((size_t)a->n + 1, sizeof *ib), "shared genes");
+    r->names = sn_malloc(sn_mul_size((size_t)a->n + 1, sizeof *r->names), "shared genes");
+    int rc = ia && ib && r->names ? shared_rows(a, b, ia, ib, &r->n) : SN_ENOMEM;
+    for (int64_t k = 0; rc == SN_OK && k < r->n; k++)
+        r->names[k] = a->genes[ia[k]];
+    if (rc == SN_OK)
+        rc = diff_build(a, b, o, ia, ib, r);
+    if (rc == SN_OK)
+        sn_note("differential: %lld shared genes; %lld edges only in %s, %lld only in %s, %lld in both",
+                (long long)r->n, (long long)r->d.n_only1, o->input, (long long)r->d.n_only2, o->diff,
+                (long long)r->d.n_common);
+    free(ia);
+    free(ib);
+    return rc;
+}
+
+/* The second file of --diff: same embedding width, some genes shared. */
+static int diff_open(const opts *o, const input *in, input *other)
+{
+    const char *name = sn_h5_name(in->f);
+    SN_TRY(input_open(o->diff, o->embedding, other));
+    if (other->emb.ncol != in->emb.ncol)
+        return sn_err(SN_EFMT, "%s: the embedding has %lld dimensions, %s has %lld", o->diff,
+                      (long long)other->emb.ncol, name, (long long)in->emb.ncol);
+    sn_strmap m;
+    int64_t shared = 0;
+    SN_TRY(sn_strmap_init(&m, in->n + 16));
+    int rc = SN_OK;
+    for (int64_t i = 0; i < in->n && rc >= 0; i++)
+        rc = sn_strmap_put(&m, in->genes[i], i, NULL);
+    for (int64_t i = 0; i < other->n && rc >= 0; i++)
+        shared += sn_strmap_get(&m, other->genes[i]) >= 0;
+    sn_strmap_free(&m);
+    if (rc >= 0 && shared < 2)
+        rc = sn_err(SN_EFMT, "%s shares %lld genes with %s: nothing to compare", o->diff,
+                    (long long)shared, name);
+    return rc < 0 ? rc : SN_OK;
+}
+
+/* Everything the run will need, checked before the long computations. */
+static int inputs_open(const opts *o, input *in, input *other)
+{
+    SN_TRY(input_open(o->input, o->embedding, in));
+    hid_t fid = sn_h5_id(in->f);
+    const char *name = sn_h5_name(in->f);
+    if (o->base_expr && !sn_h5ad_exists(fid, "X"))
+        return sn_err(SN_EFMT, "%s: X is missing (needed by --baseline expression)", name);
+    if (o->base_ppi && !sn_h5ad_exists(fid, "varp/scnet_ppi"))
+        return sn_err(SN_EFMT, "%s: varp/scnet_ppi is missing (needed by --baseline ppi; run scnet-prep "
+                               "with --ppi)", name);
+    return o->diff ? diff_open(o, in, other) : SN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing */
+
+/* var['scnet_module']: categorical "0", "1", ... in module order (0 is the
+ * largest), the form scanpy uses for clusters. */
+static int module_col(const sn_partition *p, sn_col *c)
+{
+    SN_TRY(sn_col_new(c, "scnet_module", SN_COL_CAT, p->n));
+    c->cats = sn_calloc((size_t)p->n_modules + 1, sizeof *c->cats, "module names");
+    if (!c->cats) {
+        sn_col_free(c);
+        return SN_ENOMEM;
+    }
+    c->ncat = p->n_modules;
+    for (int64_t k = 0; k < p->n_modules; k++) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)k);
+        if (!(c->cats[k] = sn_strdup(buf))) {
+            sn_col_free(c);
+            return SN_ENOMEM;
+        }
+    }
+    for (int64_t i = 0; i < p->n; i++)
+        c->v.codes[i] = (int32_t)p->membership[i];
+    return SN_OK;
+}
+
+static int write_summary(hid_t g, const network *w, int thresholded)
+{
+    if (thresholded)
+        SN_TRY(sn_h5ad_write_scalar(g, "threshold", w->info.threshold));
+    SN_TRY(sn_h5ad_write_int(g, "n_edges", w->g.m));
+    SN_TRY(sn_h5ad_write_scalar(g, "modularity", w->part.modularity));
+    SN_TRY(sn_h5ad_write_int(g, "n_modules", w->part.n_modules));
+    return sn_h5ad_write_int(g, "n_modules_multi", w->part.n_multi);
+}
+
+static int write_sub(hid_t parent, const char *name, const network *w, int thresholded)
+{
+    hid_t g;
+    SN_TRY(sn_h5ad_dict(parent, name, &g));
+    int rc = write_summary(g, w, thresholded);
+    H5Gclose(g);
+    return rc;
+}
+
+static int write_params(hid_t g, const opts *o)
+{
+    SN_TRY(sn_h5ad_write_scalar(g, "percentile", o->net.percentile));
+    SN_TRY(sn_h5ad_write_str(g, "method", o->comm.method == SN_COMM_LEIDEN ? "leiden" : "louvain"));
+    SN_TRY(sn_h5ad_write_scalar(g, "resolution", o->comm.resolution));
+    SN_TRY(sn_h5ad_write_scalar(g, "beta", o->comm.beta));
+    SN_TRY(sn_h5ad_write_int(g, "iterations", o->comm.iterations));
+    SN_TRY(sn_h5ad_write_int(g, "seed", (int64_t)o->comm.seed));
+    SN_TRY(sn_h5ad_write_bool(g, "weighted", o->net.weighted));
+    return sn_h5ad_write_str(g, "embedding", o->embedding);
+}
+
+typedef struct {
+    network main, expr, ppi;
+    diff_result diff;
+    int has_expr, has_ppi, has_diff;
+} results;
+
+static int write_diff_summary(hid_t parent, const opts *o, const diff_result *d)
+{
+    hid_t g;
+    SN_TRY(sn_h5ad_dict(parent, "diff", &g));
+    int rc = sn_h5ad_write_str(g, "other", o->diff);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_int(g, "n_shared_genes", d->n);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_int(g, "n_only_this", d->d.n_only1);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_int(g, "n_only_other", d->d.n_only2);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_int(g, "n_common", d->d.n_common);
+    H5Gclose(g);
+    return rc;
+}
+
+static int write_uns(hid_t out, const opts *o, const results *r, const sn_cli *cli)
+{
+    hid_t g;
+    SN_TRY(sn_h5ad_dict(out, "uns/scnet/coembed", &g));
+    int rc = write_summary(g, &r->main, 1);
+    if (rc == SN_OK)
+        rc = write_params(g, o);
+    if (rc == SN_OK && r->has_expr)
+        rc = write_sub(g, "baseline_expression", &r->expr, 1);
+    if (rc == SN_OK && r->has_ppi)
+        rc = write_sub(g, "baseline_ppi", &r->ppi, 0);
+    if (rc == SN_OK && r->has_diff)
+        rc = write_diff_summary(g, o, &r->diff);
+    H5Gclose(g);
+    char *cmd = rc == SN_OK ? sn_cli_cmdline(cli) : NULL, *entry = NULL;
+    size_t n = (cmd ? strlen(cmd) : 0) + 64;
+    if (cmd && (entry = sn_malloc(n, "history")))
+        snprintf(entry, n, "scnet-coembed %s: %s", SN_VERSION, cmd);
+    if (rc == SN_OK)
+        rc = entry ? sn_h5ad_history_append(out, entry) : SN_ENOMEM;
+    free(cmd);
+    free(entry);
+    return rc;
+}
+
+static int write_h5ad(hid_t in, hid_t out, const opts *o, const results *r, const sn_cli *cli)
+{
+    const char *skip[] = {"varp/scnet_coembed", "uns/scnet/coembed", NULL};
+    sn_csr adj;
+    sn_col col;
+    SN_TRY(sn_h5ad_copy(in, out, skip));
+    SN_TRY(sn_graph_to_csr(&r->main.g, &adj));
+    int rc = sn_h5ad_write_csr(out, "varp/scnet_coembed", &adj, 0);
+    sn_csr_free(&adj);
+    if (rc == SN_OK && (rc = module_col(&r->main.part, &col)) == SN_OK) {
+        rc = sn_h5ad_write_col(out, "var", &col, 0);
+        sn_col_free(&col);
+    }
+    return rc < 0 ? rc : write_uns(out, o, r, cli);
+}
+
+static int write_exports(const opts *o, const input *in, const results *r)
+{
+    const network *w = &r->main;
+    if (o->tsv)
+        SN_TRY(sn_graph_write_tsv(&w->g, in->genes, o->tsv));
+    if (o->modules)
+        SN_TRY(sn_modules_write_tsv(in->genes, w->part.membership, w->g.n, o->modules));
+    if (o->graphml)
+        SN_TRY(sn_graph_write_graphml(&w->g, in->genes, w->part.membership, o->graphml));
+    if (r->has_diff)
+        SN_TRY(sn_netdiff_write_tsv(&r->diff.d, r->diff.names, o->input, o->diff, o->diff_out));
+    return SN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+
+static int baselines(const opts *o, const input *in, results *r)
+{
+    hid_t fid = sn_h5_id(in->f);
+    int rc = SN_OK;
+    if (o->base_expr) {
+        r->has_expr = 1;
+        if ((rc = baseline_expression(fid, o, &r->expr)) < 0)
+            return sn_err_prefix(rc, "%s: ", sn_h5_name(in->f));
+        report("expression baseline", &r->expr, 1);
+    }
+    if (o->base_ppi) {
+        r->has_ppi = 1;
+        if ((rc = baseline_ppi(fid, o, &r->ppi)) < 0)
+            return sn_err_prefix(rc, "%s: ", sn_h5_name(in->f));
+        report("PPI baseline", &r->ppi, 0);
+    }
+    return rc;
+}
+
+static int compute(const opts *o, const input *in, const input *other, results *r)
+{
+    double t0 = sn_time();
+    SN_TRY(coembed(&in->emb, o, &r->main));
+    sn_info("network built in %.1f s (%d passes over the correlations)", sn_time() - t0, r->main.info.passes);
+    report("co-embedded network", &r->main, 1);
+    SN_TRY(baselines(o, in, r));
+    if (o->diff) {
+        r->has_diff = 1;
+        SN_TRY(diff_run(in, other, o, &r->diff));
+    }
+    return SN_OK;
+}
+
+static void results_free(results *r)
+{
+    network_free(&r->main);
+    network_free(&r->expr);
+    network_free(&r->ppi);
+    sn_netdiff_free(&r->diff.d);
+    free(r->diff.names);
+}
+
+static int run(const opts *o, const sn_cli *cli)
+{
+    input in, other;
+    results r;
+    sn_h5 *out = NULL;
+    memset(&r, 0, sizeof r);
+    memset(&other, 0, sizeof other);
+    int rc = inputs_open(o, &in, &other);
+    if (rc == SN_OK) /* an unwritable output fails before the work, not after */
+        rc = sn_h5_create(cli->output, &out);
+    if (rc == SN_OK)
+        rc = compute(o, &in, &other, &r);
+    if (rc == SN_OK && (rc = write_h5ad(sn_h5_id(in.f), sn_h5_id(out), o, &r, cli)) < 0)
+        sn_err_prefix(rc, "%s: ", sn_h5_name(out));
+    if (rc == SN_OK) {
+        rc = sn_h5_commit(out);
+        out = NULL;
+    }
+    if (rc == SN_OK)
+        rc = write_exports(o, &in, &r);
+    sn_h5_close(out);
+    results_free(&r);
+    input_close(&in);
+    input_close(&other);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    sn_cli cli;
+    opts o;
+    memset(&o, 0, sizeof o);
+    sn_coembed_opts_default(&o.net);
+    sn_comm_opts_default(&o.comm);
+    o.embedding = "scnet";
+    sn_cli_init(&cli, "scnet-coembed", usage, argc, argv);
+    int rc = parse(&cli, &o, argc, argv);
+    if (rc == SN_CLI_EXIT)
+        return 0;
+    if (rc == SN_OK) {
+        sn_cli_start(&cli);
+        rc = run(&o, &cli);
+    }
+    return sn_cli_finish(&cli, rc);
+}

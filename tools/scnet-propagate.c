@@ -1,0 +1,746 @@
+/* scnet-propagate: network propagation of seed genes (random walk with
+ * restart, degree-normalised), evaluation on gene sets by held-out genes,
+ * and z-scores against degree-preserving random networks. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scnet/cli.h"
+#include "scnet/file.h"
+#include "scnet/graph.h"
+#include "scnet/h5.h"
+#include "scnet/h5ad.h"
+#include "scnet/log.h"
+#include "scnet/mem.h"
+#include "scnet/propagate.h"
+#include "scnet/read.h"
+#include "scnet/strmap.h"
+#include "scnet/text.h"
+
+enum {
+    OPT_NETWORK = SN_OPT_PROG,
+    OPT_EDGES,
+    OPT_UNWEIGHTED,
+    OPT_GENES,
+    OPT_GMT,
+    OPT_MIN_SIZE,
+    OPT_MAX_SIZE,
+    OPT_ALPHA,
+    OPT_TOL,
+    OPT_MAX_ITER,
+    OPT_NO_NORMALIZE,
+    OPT_JOINT,
+    OPT_EVALUATE,
+    OPT_SPLITS,
+    OPT_HOLDOUT,
+    OPT_REFERENCE,
+    OPT_N_RANDOM,
+    OPT_SWAPS
+};
+
+typedef struct {
+    const char *input, *network, *edges, *gene_list, *genes_file, *gmt;
+    int unweighted, evaluate, n_random, splits_set;
+    int64_t min_size, max_size;
+    double swaps;
+    sn_eval_opts ev; /* ev.prop: the propagation options */
+} opts;
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "Usage: scnet-propagate [options] [FILE]\n"
+            "\n"
+            "Propagate seed genes over a gene network (random walk with restart,\n"
+            "normalised by the propagation of a uniform prior to remove the degree\n"
+            "bias) and print a score per gene and seed set; or evaluate how well\n"
+            "propagation recovers held-out members of gene sets (AUROC, AUPR), also\n"
+            "against degree-preserving random networks (z-scores).  The network is\n"
+            "varp[KEY] of the AnnData FILE (standard input by default) or --edges.\n"
+            "\n"
+            "Network:\n"
+            "      --network KEY       varp key of the network in FILE [scnet_coembed]\n"
+            "      --edges FILE        read the network from an edge list (TSV/CSV, gz)\n"
+            "      --unweighted        treat every edge as weight 1\n"
+            "\n"
+            "Seeds (one of):\n"
+            "  -g, --gene LIST         comma-separated seed genes (one set)\n"
+            "      --genes FILE        seed genes, one per line (one set)\n"
+            "      --gmt FILE          gene sets (GMT); one column or evaluation per set\n"
+            "      --min-size INT      skip GMT sets with fewer genes in the network [5]\n"
+            "      --max-size INT      skip GMT sets with more genes in the network [500]\n"
+            "\n"
+            "Propagation:\n"
+            "      --alpha FLOAT       weight of the walk against the restart [0.9]\n"
+            "      --tol FLOAT         stop when an update changes the scores by less [1e-4]\n"
+            "      --max-iter INT      at most this many updates [1000]\n"
+            "      --no-normalize      raw scores, not divided by the uniform prior's\n"
+            "      --joint             stop all sets together on the Frobenius norm (the\n"
+            "                          reference's matrix rule); default: each set alone\n"
+            "\n"
+            "Evaluation:\n"
+            "      --evaluate          per-set AUROC and AUPR of held-out genes instead\n"
+            "                          of scores\n"
+            "      --splits INT        random splits per set [5; 1 with --n-random]\n"
+            "      --holdout FLOAT     fraction of a set's genes held out [0.333]\n"
+            "      --reference-split   the reference's rule instead: 70%% of all genes\n"
+            "                          train, as many random negatives as positives\n"
+            "      --n-random INT      z-scores against INT randomised networks (implies\n"
+            "                          --evaluate) [0]\n"
+            "      --swaps FLOAT       accepted double-edge swaps per edge [10]\n"
+            "\n"
+            "Output (-o): TSV, or with -o NAME.h5ad and an .h5ad input, FILE with\n"
+            "uns['scnet']['propagate'] added.\n");
+    sn_cli_usage_common(fp, 0);
+    fprintf(fp, "\nExamples:\n"
+                "  scnet-propagate -g TP53,MDM2,CDKN1A sample.net.h5ad > scores.tsv\n"
+                "  scnet-propagate --edges ppi.tsv.gz --gmt kegg.gmt.gz --evaluate --n-random 30\n");
+}
+
+static int is(const char *a, const char *b) { return strcmp(a, b) == 0; }
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int int_opt(const char *opt, const char *arg, long long lo, long long hi, int64_t *dst)
+{
+    long long v;
+    SN_TRY(sn_cli_int(opt, arg, lo, hi, &v));
+    *dst = v;
+    return SN_OK;
+}
+
+static int parse_num(opts *o, int c, const char *arg)
+{
+    int64_t v;
+    sn_prop_opts *p = &o->ev.prop;
+    switch (c) {
+    case OPT_MIN_SIZE: return int_opt("--min-size", arg, 2, INT32_MAX, &o->min_size);
+    case OPT_MAX_SIZE: return int_opt("--max-size", arg, 2, INT32_MAX, &o->max_size);
+    case OPT_ALPHA: return sn_cli_double("--alpha", arg, 0, 0.999999, &p->alpha);
+    case OPT_TOL: return sn_cli_double("--tol", arg, 1e-300, 1e300, &p->tol);
+    case OPT_HOLDOUT: return sn_cli_double("--holdout", arg, 1e-6, 1 - 1e-6, &o->ev.holdout);
+    case OPT_SWAPS: return sn_cli_double("--swaps", arg, 0, 1e6, &o->swaps);
+    case OPT_MAX_ITER:
+        SN_TRY(int_opt("--max-iter", arg, 0, 100000000, &v));
+        p->max_iter = (int)v;
+        return SN_OK;
+    case OPT_SPLITS:
+        SN_TRY(int_opt("--splits", arg, 1, 1000000, &v));
+        o->ev.splits = (int)v;
+        o->splits_set = 1;
+        return SN_OK;
+    case OPT_N_RANDOM:
+        SN_TRY(int_opt("--n-random", arg, 0, 100000, &v));
+        o->n_random = (int)v;
+        return SN_OK;
+    }
+    return sn_cli_bad("unknown option");
+}
+
+static int parse_opt(opts *o, int c, const char *arg)
+{
+    switch (c) {
+    case OPT_NETWORK: o->network = arg; return SN_OK;
+    case OPT_EDGES: o->edges = arg; return SN_OK;
+    case OPT_UNWEIGHTED: o->unweighted = 1; return SN_OK;
+    case 'g': o->gene_list = arg; return SN_OK;
+    case OPT_GENES: o->genes_file = arg; return SN_OK;
+    case OPT_GMT: o->gmt = arg; return SN_OK;
+    case OPT_NO_NORMALIZE: o->ev.prop.normalize = 0; return SN_OK;
+    case OPT_JOINT: o->ev.prop.joint = 1; return SN_OK;
+    case OPT_EVALUATE: o->evaluate = 1; return SN_OK;
+    case OPT_REFERENCE: o->ev.mode = SN_SPLIT_REFERENCE; return SN_OK;
+    }
+    return parse_num(o, c, arg);
+}
+
+static int check_opts(opts *o, const sn_cli *cli, int npos, char **pos)
+{
+    if (npos > 1)
+        return sn_cli_bad("expected at most one input file, got %d", npos);
+    if (npos == 1 && o->edges)
+        return sn_cli_bad("give either an .h5ad FILE or --edges, not both");
+    o->input = npos ? pos[0] : o->edges ? NULL : "-";
+    if (o->input && is(o->input, "-") && isatty(STDIN_FILENO))
+        return sn_cli_bad("no input (give an .h5ad FILE, - for standard input, or --edges)");
+    if (!!o->gene_list + !!o->genes_file + !!o->gmt != 1)
+        return sn_cli_bad("give one source of seeds: -g, --genes or --gmt");
+    if (o->min_size > o->max_size)
+        return sn_cli_bad("--min-size is larger than --max-size");
+    if (o->n_random == 1)
+        return sn_cli_bad("--n-random needs at least 2 networks for a standard deviation");
+    o->evaluate |= o->n_random > 0;
+    if (!o->splits_set && o->n_random > 0)
+        o->ev.splits = 1;
+    if (ends_with(cli->output, ".h5ad") && !o->input)
+        return sn_cli_bad("-o %s: an .h5ad output needs an .h5ad input", cli->output);
+    o->ev.seed = cli->seed;
+    o->ev.min_genes = 2;
+    return SN_OK;
+}
+
+static int parse(sn_cli *cli, opts *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        SN_CLI_LONGOPTS,
+        {"network", required_argument, NULL, OPT_NETWORK},
+        {"edges", required_argument, NULL, OPT_EDGES},
+        {"unweighted", no_argument, NULL, OPT_UNWEIGHTED},
+        {"gene", required_argument, NULL, 'g'},
+        {"genes", required_argument, NULL, OPT_GENES},
+        {"gmt", required_argument, NULL, OPT_GMT},
+        {"min-size", required_argument, NULL, OPT_MIN_SIZE},
+        {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+        {"alpha", required_argument, NULL, OPT_ALPHA},
+        {"tol", required_argument, NULL, OPT_TOL},
+        {"max-iter", required_argument, NULL, OPT_MAX_ITER},
+        {"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
+        {"joint", no_argument, NULL, OPT_JOINT},
+        {"evaluate", no_argument, NULL, OPT_EVALUATE},
+        {"splits", required_argument, NULL, OPT_SPLITS},
+        {"holdout", required_argument, NULL, OPT_HOLDOUT},
+        {"reference-split", no_argument, NULL, OPT_REFERENCE},
+        {"n-random", required_argument, NULL, OPT_N_RANDOM},
+        {"swaps", required_argument, NULL, OPT_SWAPS},
+        {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, ":g:" SN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+        int r = sn_cli_common(cli, c, optarg);
+        if (r == 0)
+            r = parse_opt(o, c, optarg);
+        else if (r > 0 && r != SN_CLI_EXIT)
+            continue;
+        if (r < 0 || r == SN_CLI_EXIT)
+            return r;
+    }
+    return check_opts(o, cli, argc - optind, argv + optind);
+}
+
+/* ------------------------------------------------------------------ */
+/* The network */
+
+typedef struct {
+    sn_h5 *f; /* the .h5ad input, kept open for an .h5ad output */
+    sn_graph g;
+    char **names;
+    int64_t n;
+} network;
+
+static void network_free(network *w)
+{
+    sn_h5_close(w->f);
+    sn_graph_free(&w->g);
+    sn_free_strings(w->names, w->n);
+    memset(w, 0, sizeof *w);
+}
+
+static int read_varp(hid_t fid, const opts *o, network *w)
+{
+    int64_t n_obs, n_var;
+    sn_frame var;
+    sn_csr a;
+    char path[512];
+    SN_TRY(sn_h5ad_check(fid, &n_obs, &n_var));
+    SN_TRY(sn_h5ad_read_frame(fid, "var", &var));
+    w->names = var.index;
+    w->n = var.n;
+    var.index = NULL;
+    sn_frame_free(&var);
+    snprintf(path, sizeof path, "varp/%s", o->network);
+    if (!sn_h5ad_exists(fid, path))
+        return sn_err(SN_EFMT, "%s is missing (run scnet-coembed first, or choose --network)", path);
+    SN_TRY(sn_h5ad_read_csr(fid, path, &a));
+    int rc = a.nrow == w->n && a.ncol == w->n
+                 ? sn_graph_from_csr(&a, !o->unweighted, &w->g)
+                 : sn_err(SN_EFMT, "%s is %lld x %lld for %lld genes", path, (long long)a.nrow,
+                          (long long)a.ncol, (long long)w->n);
+    sn_csr_free(&a);
+    return rc;
+}
+
+static int read_edge_list(const opts *o, network *w)
+{
+    sn_edges e;
+    SN_TRY(sn_read_edges(o->edges, &e));
+    const double *wt = e.weighted && !o->unweighted ? e.w : NULL;
+    int rc = sn_graph_from_names(e.n, e.a, e.b, wt, &w->g, &w->names);
+    w->n = rc == SN_OK ? w->g.n : 0;
+    sn_edges_free(&e);
+    if (rc < 0)
+        return sn_err_prefix(rc, "%s: ", o->edges);
+    return w->g.m ? SN_OK : sn_err(SN_EFMT, "%s: no edges between two different genes", o->edges);
+}
+
+static int network_load(const opts *o, network *w)
+{
+    memset(w, 0, sizeof *w);
+    if (o->edges)
+        SN_TRY(read_edge_list(o, w));
+    else {
+        SN_TRY(sn_h5_open(o->input, &w->f));
+        int rc = read_varp(sn_h5_id(w->f), o, w);
+        if (rc < 0)
+            return sn_err_prefix(rc, "%s: ", sn_h5_name(w->f));
+    }
+    sn_info("network: %lld genes, %lld edges%s", (long long)w->g.n, (long long)w->g.m,
+            w->g.w ? ", weighted" : "");
+    return SN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Seed sets, as node indices */
+
+typedef struct {
+    int64_t n, cap;
+    sn_geneset *s; /* names and indices owned here */
+    int64_t skipped, missing;
+} sets;
+
+static void sets_free(sets *S)
+{
+    for (int64_t k = 0; k < S->n; k++) {
+        free((char *)S->s[k].name);
+        free((int32_t *)S->s[k].idx);
+    }
+    free(S->s);
+    memset(S, 0, sizeof *S);
+}
+
+/* Map names to distinct nodes; sets outside [lo, hi] genes are skipped. */
+static int sets_add(sets *S, const char *name, char *const *genes, int64_t ng, const sn_strmap *map,
+                    uint8_t *seen, int64_t lo, int64_t hi)
+{
+    int32_t *idx = sn_malloc(sn_mul_size((size_t)ng + 1, sizeof *idx), "gene set");
+    if (!idx)
+        return SN_ENOMEM;
+    int64_t k = 0;
+    for (int64_t i = 0; i < ng; i++) {
+        int64_t v = sn_strmap_get(map, genes[i]);
+        S->missing += v < 0;
+        if (v >= 0 && !seen[v]++)
+            idx[k++] = (int32_t)v;
+    }
+    for (int64_t i = 0; i < k; i++)
+        seen[idx[i]] = 0;
+    if (k < lo || k > hi) {
+        free(idx);
+        S->skipped++;
+        return SN_OK;
+    }
+    if (S->n == S->cap) {
+        int64_t nc = S->cap ? 2 * S->cap : 16;
+        sn_geneset *t = sn_realloc(S->s, sn_mul_size((size_t)nc, sizeof *t), "gene sets");
+        if (!t) {
+            free(idx);
+            return SN_ENOMEM;
+        }
+        S->s = t;
+        S->cap = nc;
+    }
+    char *nm = sn_strdup(name);
+    if (!nm) {
+        free(idx);
+        return SN_ENOMEM;
+    }
+    S->s[S->n++] = (sn_geneset){nm, k, idx};
+    return SN_OK;
+}
+
+static int seeds_inline(const opts *o, const sn_strmap *map, uint8_t *seen, sets *S, int64_t lo)
+{
+    char *buf = sn_strdup(o->gene_list);
+    int64_t max = (int64_t)strlen(o->gene_list) + 1;
+    char **f = sn_malloc(sn_mul_size((size_t)max, sizeof *f), "seed genes");
+    int rc = buf && f ? SN_OK : SN_ENOMEM;
+    int64_t nf = rc == SN_OK ? sn_split(buf, ',', f, max) : 0;
+    if (rc == SN_OK && nf < 0)
+        rc = sn_cli_bad("-g: unterminated quote");
+    if (rc == SN_OK)
+        rc = sets_add(S, "seeds", f, nf, map, seen, lo, INT64_MAX);
+    free(buf);
+    free(f);
+    return rc;
+}
+
+static int seeds_file(const opts *o, const sn_strmap *map, uint8_t *seen, sets *S, int64_t lo)
+{
+    char **genes;
+    int64_t ng;
+    SN_TRY(sn_read_genes(o->genes_file, &genes, &ng));
+    const char *base = strrchr(o->genes_file, '/');
+    int rc = sets_add(S, base ? base + 1 : o->genes_file, genes, ng, map, seen, lo, INT64_MAX);
+    sn_free_strings(genes, ng);
+    return rc;
+}
+
+static int seeds_gmt(const opts *o, const sn_strmap *map, uint8_t *seen, sets *S)
+{
+    sn_gmt gmt;
+    SN_TRY(sn_read_gmt(o->gmt, &gmt));
+    int rc = SN_OK;
+    for (int64_t k = 0; k < gmt.n && rc == SN_OK; k++)
+        rc = sets_add(S, gmt.name[k], gmt.genes[k], gmt.size[k], map, seen, o->min_size, o->max_size);
+    if (rc == SN_OK && S->n == 0)
+        rc = sn_err(SN_EFMT, "%s: none of its %lld sets has %lld to %lld genes in the network", o->gmt,
+                    (long long)gmt.n, (long long)o->min_size, (long long)o->max_size);
+    if (rc == SN_OK && S->skipped)
+        sn_note("%s: %lld of %lld sets kept (%lld to %lld genes in the network)", o->gmt, (long long)S->n,
+                (long long)gmt.n, (long long)o->min_size, (long long)o->max_size);
+    sn_gmt_free(&gmt);
+    return rc;
+}
+
+static int sets_load(const opts *o, const network *w, sets *S)
+{
+    sn_strmap map;
+    memset(S, 0, sizeof *S);
+    SN_TRY(sn_strmap_init(&map, w->n + 16));
+    uint8_t *seen = sn_calloc((size_t)w->n + 1, 1, "seed marks");
+    int rc = seen ? SN_OK : SN_ENOMEM;
+    for (int64_t i = 0; i < w->n && rc >= 0; i++)
+        rc = sn_strmap_put(&map, w->names[i], i, NULL);
+    int64_t lo = o->evaluate ? 2 : 1; /* a held-out gene and a seed */
+    if (rc >= 0)
+        rc = o->gmt ? seeds_gmt(o, &map, seen, S)
+                    : o->gene_list ? seeds_inline(o, &map, seen, S, lo) : seeds_file(o, &map, seen, S, lo);
+    if (rc >= 0 && !o->gmt && S->n == 0)
+        rc = sn_err(SN_EFMT, "%s: %s of the seed genes in the network%s",
+                    o->gene_list ? "-g" : o->genes_file, o->evaluate ? "fewer than two" : "none",
+                    o->evaluate ? " (evaluation holds some out)" : "");
+    if (rc >= 0 && !o->gmt && S->missing)
+        sn_note("%lld seed gene%s not in the network", (long long)S->missing, S->missing == 1 ? " is" : "s are");
+    free(seen);
+    sn_strmap_free(&map);
+    return rc < 0 ? rc : SN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scores */
+
+/* Set names go into a TSV header: tabs and line breaks become spaces. */
+static void put_name(FILE *fp, const char *s)
+{
+    for (; *s; s++)
+        fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, fp);
+}
+
+static int scores_tsv(const char *path, const network *w, const sets *S, const double *F)
+{
+    sn_out *out;
+    char buf[64];
+    SN_TRY(sn_out_open(path, 0, &out));
+    FILE *fp = sn_out_fp(out);
+    fputs("gene", fp);
+    for (int64_t k = 0; k < S->n; k++) {
+        fputc('\t', fp);
+        put_name(fp, S->s[k].name);
+    }
+    fputc('\n', fp);
+    for (int64_t i = 0; i < w->n; i++) {
+        put_name(fp, w->names[i]);
+        for (int64_t k = 0; k < S->n; k++)
+            fprintf(fp, "\t%s", sn_fmt_double(F[k * w->n + i], buf, sizeof buf));
+        fputc('\n', fp);
+    }
+    return sn_out_commit(out);
+}
+
+static int run_scores(const opts *o, const network *w, const sets *S, double **F)
+{
+    sn_propnet p;
+    sn_prop_stats st;
+    SN_TRY(sn_propnet_build(&w->g, !o->unweighted, &p));
+    double *y = sn_calloc(sn_mul_size((size_t)S->n, (size_t)w->n), sizeof *y, "priors");
+    *F = sn_malloc(sn_mul_size(sn_mul_size((size_t)S->n, (size_t)w->n), sizeof **F), "scores");
+    int rc = y && *F ? SN_OK : SN_ENOMEM;
+    for (int64_t k = 0; rc == SN_OK && k < S->n; k++)
+        for (int64_t i = 0; i < S->s[k].n; i++)
+            y[k * w->n + S->s[k].idx[i]] = 1.0;
+    if (rc == SN_OK)
+        rc = sn_prop_run(&p, y, S->n, &o->ev.prop, *F, &st);
+    if (rc == SN_OK)
+        sn_note("propagated %lld seed set%s over %lld genes (at most %d updates%s)", (long long)S->n,
+                S->n == 1 ? "" : "s", (long long)w->n, st.max_iters,
+                st.unconverged ? "; some stopped by --max-iter" : "");
+    free(y);
+    sn_propnet_free(&p);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Evaluation */
+
+typedef struct {
+    sn_eval *e;     /* the evaluation of the network */
+    sn_zscores *z;  /* with random networks, else NULL */
+} evaluation;
+
+static void summary(const opts *o, const evaluation *ev)
+{
+    const sn_eval *e = ev->e;
+    sn_note("evaluated %lld sets (%d split%s each, %s): AUROC mean %.4f median %.4f; AUPR mean %.4f "
+            "median %.4f",
+            (long long)e->n_evaluated, o->ev.splits, o->ev.splits == 1 ? "" : "s",
+            o->ev.mode == SN_SPLIT_HOLDOUT ? "held-out genes against all others" : "reference 70/30 split",
+            e->mean_auroc, e->median_auroc, e->mean_aupr, e->median_aupr);
+    if (!ev->z)
+        return;
+    double ra = 0, rp = 0;
+    for (int k = 0; k < ev->z->n_random; k++) {
+        ra += ev->z->rand_overall_auroc[k] / ev->z->n_random;
+        rp += ev->z->rand_overall_aupr[k] / ev->z->n_random;
+    }
+    sn_note("%d degree-preserving random networks: mean AUROC %.4f, AUPR %.4f; z-score AUROC %.2f, AUPR %.2f",
+            ev->z->n_random, ra, rp, ev->z->z_overall_auroc, ev->z->z_overall_aupr);
+}
+
+static int run_evaluate(const opts *o, const network *w, const sets *S, evaluation *ev)
+{
+    if (o->n_random > 0) {
+        ev->z = sn_calloc(1, sizeof *ev->z, "z-scores");
+        if (!ev->z)
+            return SN_ENOMEM;
+        SN_TRY(sn_prop_zscores(&w->g, !o->unweighted, S->s, S->n, &o->ev, o->n_random, o->swaps, ev->z));
+        ev->e = &ev->z->real;
+        if (ev->z->min_swaps < (int64_t)ceil(o->swaps * (double)w->g.m))
+            sn_warn("a random network accepted only %lld of %.0f swaps (few swappable edges)",
+                    (long long)ev->z->min_swaps, ceil(o->swaps * (double)w->g.m));
+    } else {
+        sn_propnet p;
+        ev->e = sn_calloc(1, sizeof *ev->e, "evaluation");
+        if (!ev->e)
+            return SN_ENOMEM;
+        SN_TRY(sn_propnet_build(&w->g, !o->unweighted, &p));
+        int rc = sn_prop_evaluate(&p, S->s, S->n, &o->ev, ev->e);
+        sn_propnet_free(&p);
+        SN_TRY(rc);
+    }
+    summary(o, ev);
+    return SN_OK;
+}
+
+static void evaluation_free(evaluation *ev)
+{
+    if (ev->z) {
+        sn_zscores_free(ev->z);
+        free(ev->z);
+    } else if (ev->e) {
+        sn_eval_free(ev->e);
+        free(ev->e);
+    }
+    memset(ev, 0, sizeof *ev);
+}
+
+static void put_num(FILE *fp, double v)
+{
+    char buf[64];
+    fprintf(fp, "\t%s", isnan(v) ? "nan" : sn_fmt_double(v, buf, sizeof buf));
+}
+
+static int evaluation_tsv(const char *path, const sets *S, const evaluation *ev)
+{
+    sn_out *out;
+    const sn_zscores *z = ev->z;
+    SN_TRY(sn_out_open(path, 0, &out));
+    FILE *fp = sn_out_fp(out);
+    fputs("set\tn_genes\tauroc\taupr", fp);
+    if (z)
+        fputs("\trandom_auroc_mean\trandom_auroc_sd\tz_auroc\trandom_aupr_mean\trandom_aupr_sd\tz_aupr", fp);
+    fputc('\n', fp);
+    for (int64_t k = 0; k < S->n; k++) {
+        put_name(fp, S->s[k].name);
+        fprintf(fp, "\t%lld", (long long)S->s[k].n);
+        put_num(fp, ev->e->auroc[k]);
+        put_num(fp, ev->e->aupr[k]);
+        if (z) {
+            const double v[] = {z->rand_mean_auroc[k], z->rand_sd_auroc[k], z->z_auroc[k],
+                                z->rand_mean_aupr[k],  z->rand_sd_aupr[k],  z->z_aupr[k]};
+            for (int i = 0; i < 6; i++)
+                put_num(fp, v[i]);
+        }
+        fputc('\n', fp);
+    }
+    return sn_out_commit(out);
+}
+
+/* ------------------------------------------------------------------ */
+/* .h5ad output: the input with uns['scnet']['propagate'] */
+
+static int write_params(hid_t g, const opts *o, const sets *S)
+{
+    const sn_prop_opts *p = &o->ev.prop;
+    char **names = sn_malloc(sn_mul_size((size_t)S->n + 1, sizeof *names), "set names");
+    int64_t *sizes = sn_malloc(sn_mul_size((size_t)S->n + 1, sizeof *sizes), "set sizes");
+    int rc = names && sizes ? SN_OK : SN_ENOMEM;
+    for (int64_t k = 0; rc == SN_OK && k < S->n; k++) {
+        names[k] = (char *)S->s[k].name;
+        sizes[k] = S->s[k].n;
+    }
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_strings(g, "sets", names, S->n, 0);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_ivec(g, "n_genes", sizes, S->n, 0);
+    free(names);
+    free(sizes);
+    SN_TRY(rc);
+    SN_TRY(sn_h5ad_write_str(g, "network", o->network));
+    SN_TRY(sn_h5ad_write_scalar(g, "alpha", p->alpha));
+    SN_TRY(sn_h5ad_write_scalar(g, "tol", p->tol));
+    SN_TRY(sn_h5ad_write_int(g, "max_iter", p->max_iter));
+    SN_TRY(sn_h5ad_write_bool(g, "normalize", p->normalize));
+    SN_TRY(sn_h5ad_write_bool(g, "joint", p->joint));
+    return sn_h5ad_write_bool(g, "weighted", !o->unweighted);
+}
+
+/* scores: genes × sets. */
+static int write_scores(hid_t g, const network *w, const sets *S, const double *F)
+{
+    sn_matd m;
+    SN_TRY(sn_matd_alloc(&m, w->n, S->n));
+    for (int64_t i = 0; i < w->n; i++)
+        for (int64_t k = 0; k < S->n; k++)
+            m.data[i * S->n + k] = F[k * w->n + i];
+    int rc = sn_h5ad_write_matd(g, "scores", &m, 0);
+    sn_matd_free(&m);
+    return rc;
+}
+
+static int write_zscores(hid_t g, const sn_zscores *z, int64_t ns)
+{
+    struct {
+        const char *k;
+        const double *v;
+        int64_t n;
+    } a[] = {{"random_auroc_mean", z->rand_mean_auroc, ns}, {"random_auroc_sd", z->rand_sd_auroc, ns},
+             {"z_auroc", z->z_auroc, ns},                    {"random_aupr_mean", z->rand_mean_aupr, ns},
+             {"random_aupr_sd", z->rand_sd_aupr, ns},        {"z_aupr", z->z_aupr, ns},
+             {"random_overall_auroc", z->rand_overall_auroc, z->n_random},
+             {"random_overall_aupr", z->rand_overall_aupr, z->n_random}};
+    for (size_t i = 0; i < sizeof a / sizeof *a; i++)
+        SN_TRY(sn_h5ad_write_vec(g, a[i].k, a[i].v, a[i].n, 0));
+    SN_TRY(sn_h5ad_write_scalar(g, "z_overall_auroc", z->z_overall_auroc));
+    return sn_h5ad_write_scalar(g, "z_overall_aupr", z->z_overall_aupr);
+}
+
+static int write_eval_fields(hid_t g, const opts *o, const sets *S, const evaluation *ev)
+{
+    const sn_eval *e = ev->e;
+    SN_TRY(sn_h5ad_write_vec(g, "auroc", e->auroc, S->n, 0));
+    SN_TRY(sn_h5ad_write_vec(g, "aupr", e->aupr, S->n, 0));
+    SN_TRY(sn_h5ad_write_scalar(g, "mean_auroc", e->mean_auroc));
+    SN_TRY(sn_h5ad_write_scalar(g, "median_auroc", e->median_auroc));
+    SN_TRY(sn_h5ad_write_scalar(g, "mean_aupr", e->mean_aupr));
+    SN_TRY(sn_h5ad_write_scalar(g, "median_aupr", e->median_aupr));
+    SN_TRY(sn_h5ad_write_int(g, "splits", o->ev.splits));
+    SN_TRY(sn_h5ad_write_str(g, "split", o->ev.mode == SN_SPLIT_HOLDOUT ? "holdout" : "reference"));
+    SN_TRY(sn_h5ad_write_scalar(g, "holdout", o->ev.holdout));
+    SN_TRY(sn_h5ad_write_int(g, "seed", (int64_t)o->ev.seed));
+    if (ev->z) {
+        SN_TRY(sn_h5ad_write_int(g, "n_random", ev->z->n_random));
+        SN_TRY(sn_h5ad_write_scalar(g, "swaps_per_edge", o->swaps));
+        SN_TRY(write_zscores(g, ev->z, S->n));
+    }
+    return SN_OK;
+}
+
+static int write_history(hid_t out, const sn_cli *cli)
+{
+    char *cmd = sn_cli_cmdline(cli), *entry = NULL;
+    size_t n = (cmd ? strlen(cmd) : 0) + 64;
+    if (cmd && (entry = sn_malloc(n, "history")))
+        snprintf(entry, n, "scnet-propagate %s: %s", SN_VERSION, cmd);
+    int rc = entry ? sn_h5ad_history_append(out, entry) : SN_ENOMEM;
+    free(cmd);
+    free(entry);
+    return rc;
+}
+
+typedef struct {
+    sets S;
+    double *F;     /* scores, column per set */
+    evaluation ev; /* with --evaluate */
+} results;
+
+static int write_uns(hid_t out, const opts *o, const network *w, const results *r)
+{
+    hid_t g, ge;
+    SN_TRY(sn_h5ad_dict(out, "uns/scnet/propagate", &g));
+    int rc = write_params(g, o, &r->S);
+    if (rc == SN_OK && r->F)
+        rc = write_scores(g, w, &r->S, r->F);
+    if (rc == SN_OK && r->ev.e && (rc = sn_h5ad_dict(g, "evaluation", &ge)) == SN_OK) {
+        rc = write_eval_fields(ge, o, &r->S, &r->ev);
+        H5Gclose(ge);
+    }
+    H5Gclose(g);
+    return rc;
+}
+
+static int write_h5ad(const opts *o, const sn_cli *cli, const network *w, const results *r)
+{
+    const char *skip[] = {"uns/scnet/propagate", NULL};
+    sn_h5 *out;
+    SN_TRY(sn_h5_create(cli->output, &out));
+    hid_t fid = sn_h5_id(out);
+    int rc = sn_h5ad_copy(sn_h5_id(w->f), fid, skip);
+    if (rc == SN_OK)
+        rc = write_uns(fid, o, w, r);
+    if (rc == SN_OK)
+        rc = write_history(fid, cli);
+    if (rc < 0) {
+        sn_err_prefix(rc, "%s: ", sn_h5_name(out));
+        sn_h5_close(out);
+        return rc;
+    }
+    return sn_h5_commit(out);
+}
+
+/* ------------------------------------------------------------------ */
+
+static int run(const opts *o, const sn_cli *cli)
+{
+    network w;
+    results r;
+    memset(&r, 0, sizeof r);
+    int rc = network_load(o, &w);
+    if (rc == SN_OK)
+        rc = sets_load(o, &w, &r.S);
+    if (rc == SN_OK)
+        rc = o->evaluate ? run_evaluate(o, &w, &r.S, &r.ev) : run_scores(o, &w, &r.S, &r.F);
+    if (rc == SN_OK && ends_with(cli->output, ".h5ad"))
+        rc = write_h5ad(o, cli, &w, &r);
+    else if (rc == SN_OK)
+        rc = o->evaluate ? evaluation_tsv(cli->output, &r.S, &r.ev) : scores_tsv(cli->output, &w, &r.S, r.F);
+    evaluation_free(&r.ev);
+    free(r.F);
+    sets_free(&r.S);
+    network_free(&w);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    sn_cli cli;
+    opts o;
+    memset(&o, 0, sizeof o);
+    sn_eval_opts_default(&o.ev);
+    o.network = "scnet_coembed";
+    o.min_size = 5;
+    o.max_size = 500;
+    o.swaps = 10;
+    sn_cli_init(&cli, "scnet-propagate", usage, argc, argv);
+    int rc = parse(&cli, &o, argc, argv);
+    if (rc == SN_CLI_EXIT)
+        return 0;
+    if (rc == SN_OK) {
+        sn_cli_start(&cli);
+        rc = run(&o, &cli);
+    }
+    return sn_cli_finish(&cli, rc);
+}
