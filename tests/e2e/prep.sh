@@ -35,6 +35,13 @@ h5diff --exclude-path /uns/scnet/history "$T/t1.h5ad" "$T/t2.h5ad" >/dev/null ||
     die "-t 1 and -t 2 differ: $(h5diff --exclude-path /uns/scnet/history "$T/t1.h5ad" "$T/t2.h5ad" | head -5)"
 h5diff "$T/t1.h5ad" "$T/t2.h5ad" >/dev/null && die "the history should record the different command lines"
 
+# ---- the output feeds scnet-train ----
+if [ -x "$SCNET_BIN/scnet-train" ]; then
+    "$SCNET_BIN/scnet-train" -e 2 -q "$T/a.h5ad" | "$info" -q - >"$T/trained.txt" ||
+        die "scnet-train did not accept scnet-prep's output"
+    expect_line "$T/trained.txt" "stages${TAB}scnet-prep scnet-train"
+fi
+
 # ---- standard input, log-normalised input used as it is ----
 expect_exit 0 sh -c "cat '$T/a.h5ad' | '$prep' - --no-ppi --min-genes 0 --min-cells 0 -o '$T/again.h5ad'"
 grep -q "look log-normalised" "$T/stderr" || die "no note about log-normalised input: $(cat "$T/stderr")"
