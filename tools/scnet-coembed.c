@@ -152,7 +152,7 @@ static int parse(sn_cli *cli, opts *o, int argc, char **argv)
         {"graphml", required_argument, NULL, OPT_GRAPHML},
         {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, ":p:" SN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS "p:", longopts, NULL)) != -1) {
         int r = sn_cli_common(cli, c, optarg);
         if (r == 0)
             r = parse_opt(o, c, optarg);

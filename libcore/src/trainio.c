@@ -89,8 +89,9 @@ static int select_genes(hid_t f, const sn_csr *X, int max_genes, uint8_t *sel)
     return rc;
 }
 
-/* Keep selected genes with an edge to another selected gene; fill the
- * model's gene list and undirected PPI edges (a < b). */
+/* Keep the selected genes (with --max-genes some may have no edge left:
+ * the model handles isolated genes, which still carry expression); fill
+ * the model's gene list and undirected PPI edges (a < b). */
 static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
 {
     int64_t G = P->ncol, *map = sn_malloc((size_t)G * sizeof *map, "gene map");
@@ -98,10 +99,7 @@ static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
         return SN_ENOMEM;
     int64_t ng = 0, ne = 0;
     for (int64_t g = 0; g < G; g++) {
-        int deg = 0;
-        for (int64_t k = P->indptr[g]; sel[g] && k < P->indptr[g + 1]; k++)
-            deg += P->indices[k] != g && sel[P->indices[k]] && P->data[k] != 0;
-        map[g] = deg ? ng++ : -1;
+        map[g] = sel[g] ? ng++ : -1;
     }
     ti->genes = sn_malloc((size_t)(ng + 1) * sizeof *ti->genes, "gene map");
     ti->ppi_a = sn_malloc((size_t)(sn_csr_nnz(P) / 2 + 1) * sizeof(int32_t), "the PPI");
@@ -126,7 +124,7 @@ static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
     ti->data.G = (int)ng;
     ti->data.n_ppi = ne;
     if (ng < 10)
-        return sn_err(SN_EINVAL, "only %lld genes have a PPI edge among the selected genes", (long long)ng);
+        return sn_err(SN_EINVAL, "only %lld genes selected; the model needs at least 10", (long long)ng);
     return SN_OK;
 }
 
@@ -237,8 +235,8 @@ int sn_train_input_read(hid_t f, int max_genes, sn_train_input *ti)
     ti->data.ppi_b = ti->ppi_b;
     ti->data.knn = ti->knn;
     if (ti->data.G < n_var)
-        sn_note("modelling %d of %lld genes (%s)", ti->data.G, (long long)n_var,
-                max_genes > 0 ? "--max-genes, with a PPI edge among them" : "those with a PPI edge");
+        sn_note("modelling the %d most variable of %lld genes (--max-genes); %lld PPI edges among them",
+                ti->data.G, (long long)n_var, (long long)ti->data.n_ppi);
 out:
     free(sel);
     sn_csr_free(&X);
