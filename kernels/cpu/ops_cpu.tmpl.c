@@ -47,6 +47,37 @@ static void cpu_fill(sn_ops *o, real *x, int64_t n, real v)
         x[i] = v;
 }
 
+/* Tiles of C for one product, a function of the shape only: about one
+ * tile per 2^26 multiply-adds, at most 32, made by halving the longer side
+ * (in multiples of 16), so a large product keeps every thread busy and a
+ * small one stays whole. */
+typedef struct {
+    int tm, tn, nm, nn;
+} tiling;
+
+static tiling gemm_tiles(int m, int n, int k)
+{
+    double want = (double)m * n * k / (double)(1 << 26);
+    tiling t = {m, n, 1, 1};
+    while (2.0 * t.nm * t.nn <= (want < 32 ? want : 32)) {
+        int *side = t.tn >= t.tm ? &t.tn : &t.tm;
+        int half = ((*side + 1) / 2 + 15) / 16 * 16;
+        if (half >= *side)
+            break;
+        *side = half;
+        t.nm = (m + t.tm - 1) / t.tm;
+        t.nn = (n + t.tn - 1) / t.tn;
+    }
+    return t;
+}
+
+/* One BLAS call per tile inside a parallel region, where OpenBLAS runs
+ * single-threaded: every element is computed by the same call whatever the
+ * number of threads (OpenBLAS's own threading does not give that), and
+ * threads never wait on each other inside BLAS.  The region has no if
+ * clause on purpose: a region that is not active would let OpenBLAS
+ * thread the call itself.  With one OpenMP thread the programs also set
+ * OpenBLAS to one (cli.c). */
 static void cpu_gemm(sn_ops *o, int ta, int tb, int m, int n, int k, real alpha, const real *A, int lda,
                      const real *B, int ldb, real beta, real *C, int ldc)
 {
@@ -58,8 +89,16 @@ static void cpu_gemm(sn_ops *o, int ta, int tb, int m, int n, int k, real alpha,
                 C[(int64_t)i * ldc + j] *= beta;
         return;
     }
-    GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda, B,
-         ldb, beta, C, ldc);
+    tiling t = gemm_tiles(m, n, k);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int q = 0; q < t.nm * t.nn; q++) {
+        int i0 = q / t.nn * t.tm, j0 = q % t.nn * t.tn;
+        int mi = m - i0 < t.tm ? m - i0 : t.tm, nj = n - j0 < t.tn ? n - j0 : t.tn;
+        const real *Ai = ta ? A + i0 : A + (int64_t)i0 * lda;
+        const real *Bj = tb ? B + (int64_t)j0 * ldb : B + j0;
+        GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, mi, nj, k, alpha, Ai,
+             lda, Bj, ldb, beta, C + (int64_t)i0 * ldc + j0, ldc);
+    }
 }
 
 static void adam_block(real *restrict W, const real *restrict G, real *restrict M, real *restrict V, int64_t n,
@@ -203,7 +242,8 @@ static void cpu_gather(sn_ops *o, const real *src, const int32_t *idx, int64_t n
 }
 
 /* Apply f to every element with its dropout multiplier, four elements per
- * Philox call; the logical index r·cols + c does not depend on ld. */
+ * Philox call; the logical index r·cols + c does not depend on ld (no
+ * division when the rows are contiguous, the usual case). */
 #define DROP_LOOP(body)                                                                      \
     int64_t n = (int64_t)rows * cols, nq = (n + 3) / 4;                                       \
     _Pragma("omp parallel for schedule(static) PAR(n)")                                       \
@@ -211,7 +251,7 @@ static void cpu_gather(sn_ops *o, const real *src, const int32_t *idx, int64_t n
         real mul[4];                                                                          \
         sn_k_dropmul4(d->p, d->key, d->stream, (uint64_t)q, mul);                             \
         for (int t = 0; t < 4 && 4 * q + t < n; t++) {                                        \
-            int64_t i = 4 * q + t, k = (i / cols) * ld + i % cols;                            \
+            int64_t i = 4 * q + t, k = ld == cols ? i : (i / cols) * ld + i % cols;           \
             body;                                                                             \
         }                                                                                     \
     }
