@@ -47,24 +47,37 @@ static void cpu_fill(sn_ops *o, real *x, int64_t n, real v)
         x[i] = v;
 }
 
-/* OpenBLAS partitions a product differently for different thread counts,
- * and the sums change with it.  So the product is cut here into tiles along
- * the longer side of C whose size depends on the shape only, each computed
- * by a single-threaded call (OpenBLAS's OpenMP build runs one thread inside
- * a parallel region): the same tiles and sums for any number of threads. */
-static int gemm_tile_len(int len)
+/* Tiles of C for one product, a function of the shape only: about one
+ * tile per 2^26 multiply-adds, at most 32, made by halving the longer side
+ * (in multiples of 16), so a large product keeps every thread busy and a
+ * small one stays whole. */
+typedef struct {
+    int tm, tn, nm, nn;
+} tiling;
+
+static tiling gemm_tiles(int m, int n, int k)
 {
-    int t = (len / 8 + 63) / 64 * 64;
-    return t < 64 ? 64 : t > 512 ? 512 : t;
+    double want = (double)m * n * k / (double)(1 << 26);
+    tiling t = {m, n, 1, 1};
+    while (2.0 * t.nm * t.nn <= (want < 32 ? want : 32)) {
+        int *side = t.tn >= t.tm ? &t.tn : &t.tm;
+        int half = ((*side + 1) / 2 + 15) / 16 * 16;
+        if (half >= *side)
+            break;
+        *side = half;
+        t.nm = (m + t.tm - 1) / t.tm;
+        t.nn = (n + t.tn - 1) / t.tn;
+    }
+    return t;
 }
 
-static void gemm_tile(int ta, int tb, int m, int n, int k, real alpha, const real *A, int lda, const real *B, int ldb,
-                      real beta, real *C, int ldc)
-{
-    GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda, B,
-         ldb, beta, C, ldc);
-}
-
+/* One BLAS call per tile inside a parallel region, where OpenBLAS runs
+ * single-threaded: every element is computed by the same call whatever the
+ * number of threads (OpenBLAS's own threading does not give that), and
+ * threads never wait on each other inside BLAS.  The region has no if
+ * clause on purpose: a region that is not active would let OpenBLAS
+ * thread the call itself.  With one OpenMP thread the programs also set
+ * OpenBLAS to one (cli.c). */
 static void cpu_gemm(sn_ops *o, int ta, int tb, int m, int n, int k, real alpha, const real *A, int lda,
                      const real *B, int ldb, real beta, real *C, int ldc)
 {
@@ -76,16 +89,15 @@ static void cpu_gemm(sn_ops *o, int ta, int tb, int m, int n, int k, real alpha,
                 C[(int64_t)i * ldc + j] *= beta;
         return;
     }
-    int by_rows = m >= n, len = by_rows ? m : n, tl = gemm_tile_len(len), nt = (len + tl - 1) / tl;
-    /* always inside a parallel region, so OpenBLAS never threads itself */
+    tiling t = gemm_tiles(m, n, k);
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int t = 0; t < nt; t++) {
-        int s0 = t * tl, w = len - s0 < tl ? len - s0 : tl;
-        if (by_rows)
-            gemm_tile(ta, tb, w, n, k, alpha, ta ? A + s0 : A + (int64_t)s0 * lda, lda, B, ldb, beta,
-                      C + (int64_t)s0 * ldc, ldc);
-        else
-            gemm_tile(ta, tb, m, w, k, alpha, A, lda, tb ? B + (int64_t)s0 * ldb : B + s0, ldb, beta, C + s0, ldc);
+    for (int q = 0; q < t.nm * t.nn; q++) {
+        int i0 = q / t.nn * t.tm, j0 = q % t.nn * t.tn;
+        int mi = m - i0 < t.tm ? m - i0 : t.tm, nj = n - j0 < t.tn ? n - j0 : t.tn;
+        const real *Ai = ta ? A + i0 : A + (int64_t)i0 * lda;
+        const real *Bj = tb ? B + (int64_t)j0 * ldb : B + j0;
+        GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, mi, nj, k, alpha, Ai,
+             lda, Bj, ldb, beta, C + (int64_t)i0 * ldc + j0, ldc);
     }
 }
 
@@ -230,7 +242,8 @@ static void cpu_gather(sn_ops *o, const real *src, const int32_t *idx, int64_t n
 }
 
 /* Apply f to every element with its dropout multiplier, four elements per
- * Philox call; the logical index r·cols + c does not depend on ld. */
+ * Philox call; the logical index r·cols + c does not depend on ld (no
+ * division when the rows are contiguous, the usual case). */
 #define DROP_LOOP(body)                                                                      \
     int64_t n = (int64_t)rows * cols, nq = (n + 3) / 4;                                       \
     _Pragma("omp parallel for schedule(static) PAR(n)")                                       \
@@ -238,7 +251,7 @@ static void cpu_gather(sn_ops *o, const real *src, const int32_t *idx, int64_t n
         real mul[4];                                                                          \
         sn_k_dropmul4(d->p, d->key, d->stream, (uint64_t)q, mul);                             \
         for (int t = 0; t < 4 && 4 * q + t < n; t++) {                                        \
-            int64_t i = 4 * q + t, k = (i / cols) * ld + i % cols;                            \
+            int64_t i = 4 * q + t, k = ld == cols ? i : (i / cols) * ld + i % cols;           \
             body;                                                                             \
         }                                                                                     \
     }

@@ -1,7 +1,8 @@
 /* The training schedule on a small structured problem: cells from three
  * groups with group-specific gene programs, a PPI whose modules follow
  * the programs.  Checks learning (loss falls, AUROC above chance),
- * determinism, and that a resumed run equals an uninterrupted one. */
+ * determinism (also across thread counts), and that a resumed run equals
+ * an uninterrupted one. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <omp.h>
 
 #include "scnet/philox.h"
 #include "scnet/schedule.h"
@@ -165,6 +167,41 @@ static void test_deterministic_and_resumable(void **st)
     free_synth(&s);
 }
 
+extern void openblas_set_num_threads(int);
+
+static void set_threads(int n)
+{
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}
+
+/* 1 and 3 threads give the same bytes, on a problem whose products are
+ * large enough for the CPU backend to split them into tiles (300 cells x
+ * 800 genes: two tiles of the cell-side products and weight gradients). */
+static void test_thread_count_independent(void **st)
+{
+    (void)st;
+    synth s;
+    make_synth(&s, 800, 300, 5);
+    sn_train_opts o;
+    small_opts(&o, 1);
+    sn_train_result a, b;
+    int nt = omp_get_max_threads();
+    set_threads(1);
+    assert_int_equal(run(&s, &o, &a), 0);
+    set_threads(3);
+    assert_int_equal(run(&s, &o, &b), 0);
+    set_threads(nt);
+    assert_memory_equal(a.loss_ppi, b.loss_ppi, sizeof(double));
+    assert_memory_equal(a.loss_corr, b.loss_corr, sizeof(double));
+    assert_memory_equal(a.zg, b.zg, sizeof(float) * 800 * 16);
+    assert_memory_equal(a.zc, b.zc, sizeof(float) * 300 * 16);
+    assert_memory_equal(a.y, b.y, sizeof(float) * 300 * 800);
+    sn_train_result_free(&a);
+    sn_train_result_free(&b);
+    free_synth(&s);
+}
+
 static void test_cell_blocks(void **st)
 {
     (void)st;
@@ -220,6 +257,7 @@ int main(void)
         cmocka_unit_test(test_learns),
         cmocka_unit_test(test_deterministic_and_resumable),
         cmocka_unit_test(test_cell_blocks),
+        cmocka_unit_test(test_thread_count_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,10 +33,13 @@ SN_HD real sn_k_dropmul(double p, uint64_t key, uint64_t stream, uint64_t idx)
  * as sn_k_dropmul of each index). */
 SN_HD void sn_k_dropmul4(double p, uint64_t key, uint64_t stream, uint64_t q, real *mul)
 {
+    if (p <= 0) { /* no draw without dropout (evaluation, the decoder) */
+        mul[0] = mul[1] = mul[2] = mul[3] = (real)1;
+        return;
+    }
     sn_u32x4 r = sn_philox(key, stream, q);
     for (int k = 0; k < 4; k++)
-        mul[k] = p <= 0 ? (real)1
-                        : (float)(r.v[k] >> 8) * (1.0f / 16777216.0f) < (float)p ? (real)0 : (real)(1.0 / (1.0 - p));
+        mul[k] = (float)(r.v[k] >> 8) * (1.0f / 16777216.0f) < (float)p ? (real)0 : (real)(1.0 / (1.0 - p));
 }
 
 /* y = mask·φ(x)/(1−p). */
