@@ -611,18 +611,23 @@ static int run(const opts *o, const sn_cli *cli)
     return rc;
 }
 
+static void opts_default(opts *o)
+{
+    memset(o, 0, sizeof *o);
+    sn_coembed_opts_default(&o->net);
+    sn_comm_opts_default(&o->comm);
+    o->embedding = "scnet";
+}
+
 int main(int argc, char **argv)
 {
     sn_cli cli;
     opts o;
-    memset(&o, 0, sizeof o);
-    sn_coembed_opts_default(&o.net);
-    sn_comm_opts_default(&o.comm);
-    o.embedding = "scnet";
+    opts_default(&o);
     sn_cli_init(&cli, "scnet-coembed", usage, argc, argv);
     int rc = parse(&cli, &o, argc, argv);
     if (rc == SN_CLI_EXIT)
-        return 0;
+        return sn_cli_exit_early();
     if (rc == SN_OK) {
         sn_cli_start(&cli);
         rc = run(&o, &cli);

@@ -724,20 +724,25 @@ static int run(const opts *o, const sn_cli *cli)
     return rc;
 }
 
+static void opts_default(opts *o)
+{
+    memset(o, 0, sizeof *o);
+    sn_eval_opts_default(&o->ev);
+    o->network = "scnet_coembed";
+    o->min_size = 5;
+    o->max_size = 500;
+    o->swaps = 10;
+}
+
 int main(int argc, char **argv)
 {
     sn_cli cli;
     opts o;
-    memset(&o, 0, sizeof o);
-    sn_eval_opts_default(&o.ev);
-    o.network = "scnet_coembed";
-    o.min_size = 5;
-    o.max_size = 500;
-    o.swaps = 10;
+    opts_default(&o);
     sn_cli_init(&cli, "scnet-propagate", usage, argc, argv);
     int rc = parse(&cli, &o, argc, argv);
     if (rc == SN_CLI_EXIT)
-        return 0;
+        return sn_cli_exit_early();
     if (rc == SN_OK) {
         sn_cli_start(&cli);
         rc = run(&o, &cli);

@@ -117,7 +117,7 @@ int sn_read_edges(const char *path, sn_edges *e)
     sn_text_close(t);
     if (r < 0)
         sn_edges_free(e);
-    return r < 0 ? r : SN_OK;
+    return r < 0 ? sn_rd_named(r, path) : SN_OK;
 }
 
 /* ---- gene lists ---- */
@@ -161,7 +161,7 @@ int sn_read_genes(const char *path, char ***genes, int64_t *n)
         r = sn_err(SN_EFMT, "%s: no gene names (expected one per line, or separated by commas or blanks)", path);
     if (r < 0) {
         sn_rd_strs_free(&g);
-        return r;
+        return sn_rd_named(r, path);
     }
     *n = g.n;
     *genes = sn_rd_strs_take(&g);
@@ -248,7 +248,7 @@ int sn_read_gmt(const char *path, sn_gmt *g)
     sn_text_close(t);
     if (r < 0)
         sn_gmt_free(g);
-    return r < 0 ? r : SN_OK;
+    return r < 0 ? sn_rd_named(r, path) : SN_OK;
 }
 
 /* ---- mapping tables ---- */
@@ -279,7 +279,7 @@ int sn_read_mapping(const char *path, char ***keys, char ***values, int64_t *n)
     if (r < 0 || k.n != v.n) {
         sn_rd_strs_free(&k);
         sn_rd_strs_free(&v);
-        return r < 0 ? r : SN_ENOMEM;
+        return sn_rd_named(r < 0 ? r : SN_ENOMEM, path);
     }
     *n = k.n;
     *keys = sn_rd_strs_take(&k);
