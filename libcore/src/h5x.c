@@ -683,32 +683,7 @@ int sn_h5x_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank
  * whole file unreadable to anndata: refuse it here instead. */
 int sn_h5x_utf8_ok(const char *str)
 {
-    const unsigned char *p = (const unsigned char *)str;
-    while (*p) {
-        unsigned c = *p, min;
-        int n;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0)
-            n = 1, min = 0x80, c &= 0x1F;
-        else if ((c & 0xF0) == 0xE0)
-            n = 2, min = 0x800, c &= 0x0F;
-        else if ((c & 0xF8) == 0xF0)
-            n = 3, min = 0x10000, c &= 0x07;
-        else
-            return 0;
-        for (int k = 1; k <= n; k++) {
-            if ((p[k] & 0xC0) != 0x80) /* also stops at the terminating NUL */
-                return 0;
-            c = (c << 6) | (p[k] & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return 0;
-        p += n + 1;
-    }
-    return 1;
+    return sn_utf8_invalid(str, strlen(str)) < 0;
 }
 
 int sn_h5x_write_strs(hid_t loc, const char *name, char *const *s, int64_t n, int comp, const char *enc,

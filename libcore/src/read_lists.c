@@ -92,7 +92,7 @@ static int edge_line(sn_text *t, char **f, int64_t nf, int weighted, sn_edges *e
 int sn_read_edges(const char *path, sn_edges *e)
 {
     sn_text *t;
-    char *line, *f[4], delim = 0;
+    char *line, *f[4], delim = 0, third[48] = "";
     int64_t cap = 0;
     int r, first = 1;
     memset(e, 0, sizeof *e);
@@ -104,15 +104,21 @@ int sn_read_edges(const char *path, sn_edges *e)
             r = sn_text_err(t, SN_EFMT, "unterminated quote");
             break;
         }
-        if (first && is_header(f, nf))
+        if (first && is_header(f, nf)) {
+            if (nf >= 3)
+                sn_rd_quote(f[2], third, sizeof third);
             continue;
+        }
         if (first)
             e->weighted = nf >= 3;
         first = 0;
         if ((r = edge_line(t, f, nf, e->weighted, e, &cap)) < 0)
             break;
     }
-    if (r == 0 && e->n == 0)
+    if (r == 0 && e->n == 0 && *third)
+        r = sn_err(SN_EFMT, "%s: no edges: the first line, whose third field '%s' is not a number, was read as "
+                            "a header (expected lines 'A B' or 'A B weight', weights like 0.5)", path, third);
+    else if (r == 0 && e->n == 0)
         r = sn_err(SN_EFMT, "%s: no edges (expected lines 'A B' or 'A B weight')", path);
     sn_text_close(t);
     if (r < 0)

@@ -30,7 +30,8 @@ static int need(hid_t f, const char *path, const char *what)
 static int gene_scores(hid_t f, const sn_csr *X, double *score)
 {
     sn_col c;
-    if (sn_h5ad_exists(f, "var/dispersions_norm") && sn_h5ad_read_col(f, "var/dispersions_norm", &c) == SN_OK) {
+    if (sn_h5ad_exists(f, "var/dispersions_norm")) {
+        SN_TRY(sn_h5ad_read_col(f, "var/dispersions_norm", &c));
         for (int64_t g = 0; g < X->ncol; g++) {
             double v = c.type == SN_COL_F64 ? c.v.f64[g] : c.type == SN_COL_F32 ? c.v.f32[g] : NAN;
             score[g] = isnan(v) ? -INFINITY : v;
@@ -130,6 +131,18 @@ static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
     return SN_OK;
 }
 
+/* NaN or Inf in X would turn every loss into NaN (or, in genes the loss
+ * skips, silently into the embeddings). */
+static int check_finite(const sn_csr *X)
+{
+    for (int64_t i = 0; i < X->nrow; i++)
+        for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++)
+            if (!isfinite(X->data[k]))
+                return sn_err(SN_EFMT, "X: value %g at row %lld, column %lld (expected finite log-normalised "
+                                       "expression)", (double)X->data[k], (long long)i, (long long)X->indices[k]);
+    return SN_OK;
+}
+
 static int dense_x(const sn_csr *X, sn_train_input *ti)
 {
     int G = ti->data.G;
@@ -166,6 +179,15 @@ static int read_knn(hid_t f, int64_t N, sn_train_input *ti)
             k = (int)(D.indptr[i + 1] - D.indptr[i]);
     if (rc == SN_OK && k == 0)
         rc = sn_err(SN_EFMT, "obsp/distances has no edges");
+    int64_t usable = 0;
+    for (int64_t p = 0; rc == SN_OK && p < sn_csr_nnz(&D); p++) {
+        if (!(D.data[p] >= 0) || isinf(D.data[p]))
+            rc = sn_err(SN_EFMT, "obsp/distances: distance %g (expected finite, non-negative distances)",
+                        (double)D.data[p]);
+        usable += D.data[p] > 0;
+    }
+    if (rc == SN_OK && usable == 0)
+        rc = sn_err(SN_EFMT, "obsp/distances has no edge at a positive distance");
     if (rc == SN_OK && !(ti->knn = sn_malloc((size_t)N * k * sizeof(int32_t), "the KNN graph")))
         rc = SN_ENOMEM;
     for (int64_t i = 0; rc == SN_OK && i < N; i++) {
@@ -214,6 +236,7 @@ int sn_train_input_read(hid_t f, int max_genes, sn_train_input *ti)
         goto out;
     }
     SN_CHECK(sn_h5ad_read_csr(f, "X", &X));
+    SN_CHECK(check_finite(&X));
     SN_CHECK(sn_h5ad_read_csr(f, "varp/scnet_ppi", &P));
     if (P.nrow != n_var || P.ncol != n_var) {
         rc = sn_err(SN_EFMT, "varp/scnet_ppi is %lld x %lld, expected %lld x %lld", (long long)P.nrow,

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 R=$SCNET_BUILD/tests/replay
 # As in tests/fuzz/run.sh: size fields that would need more are refused alike on every machine.
-export SCNET_MEM_LIMIT=1G
+export SCNET_MEM_LIMIT=256M
 [ -d "$R" ] || die "$R is missing (make unit builds the replay programs)"
 n=0
 for src in "$SCNET_ROOT"/tests/fuzz/fuzz_*.c; do

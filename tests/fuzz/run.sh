@@ -28,7 +28,7 @@ if ! command -v clang >/dev/null; then
     exit 0
 fi
 echo "fuzz: building the harnesses (make FUZZ=1 fuzzers)"
-make --no-print-directory -j"$JOBS" FUZZ=1 BUILD="$BUILD" fuzzers >"$FZ.build.log" 2>&1 ||
+BUILD="$BUILD" make --no-print-directory -j"$JOBS" FUZZ=1 fuzzers >"$FZ.build.log" 2>&1 ||
     { tail -n 30 "$FZ.build.log"; echo "fuzz: build failed" >&2; exit 1; }
 
 # Generated seeds: slices of the real data and small .h5ad/10x files.
@@ -59,8 +59,9 @@ export ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=1024:dete
 export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # What the readers may plan to use (log.h): a size field that would need
-# more is refused with a message, as on a machine with that much memory.
-export SCNET_MEM_LIMIT=1G
+# more is refused with a message, as on a smaller machine.  Kept low since
+# millions of small allocations under ASan take longer than -timeout.
+export SCNET_MEM_LIMIT=256M
 
 is_h5() { [[ "$1" == fuzz_h5ad || "$1" == fuzz_10x_h5 ]]; }
 
