@@ -152,7 +152,7 @@ static int parse(sn_cli *cli, opts *o, int argc, char **argv)
         {"graphml", required_argument, NULL, OPT_GRAPHML},
         {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, ":p:" SN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS "p:", longopts, NULL)) != -1) {
         int r = sn_cli_common(cli, c, optarg);
         if (r == 0)
             r = parse_opt(o, c, optarg);
@@ -174,18 +174,6 @@ static int parse(sn_cli *cli, opts *o, int argc, char **argv)
 
 /* ------------------------------------------------------------------ */
 /* Reading */
-
-static int read_genes(hid_t fid, char ***genes, int64_t *n)
-{
-    char *index = NULL, **cols = NULL, path[512];
-    int64_t ncol = 0;
-    SN_TRY(sn_h5ad_frame_names(fid, "var", &index, &cols, &ncol));
-    snprintf(path, sizeof path, "var/%s", index);
-    int rc = sn_h5ad_read_strings(fid, path, genes, n);
-    free(index);
-    sn_free_strings(cols, ncol);
-    return rc;
-}
 
 static int read_embedding(hid_t fid, const char *key, int64_t n_var, sn_mat *m)
 {
@@ -229,7 +217,7 @@ static int input_open(const char *path, const char *key, input *in)
     hid_t fid = sn_h5_id(in->f);
     int rc = sn_h5ad_check(fid, &n_obs, &n_var);
     if (rc == SN_OK)
-        rc = read_genes(fid, &in->genes, &in->n);
+        rc = sn_h5ad_read_index(fid, "var", &in->genes, &in->n);
     if (rc == SN_OK)
         rc = read_embedding(fid, key, n_var, &in->emb);
     if (rc < 0)
@@ -504,15 +492,7 @@ static int write_uns(hid_t out, const opts *o, const results *r, const sn_cli *c
     if (rc == SN_OK && r->has_diff)
         rc = write_diff_summary(g, o, &r->diff);
     H5Gclose(g);
-    char *cmd = rc == SN_OK ? sn_cli_cmdline(cli) : NULL, *entry = NULL;
-    size_t n = (cmd ? strlen(cmd) : 0) + 64;
-    if (cmd && (entry = sn_malloc(n, "history")))
-        snprintf(entry, n, "scnet-coembed %s: %s", SN_VERSION, cmd);
-    if (rc == SN_OK)
-        rc = entry ? sn_h5ad_history_append(out, entry) : SN_ENOMEM;
-    free(cmd);
-    free(entry);
-    return rc;
+    return rc == SN_OK ? sn_h5ad_record_run(out, cli) : rc;
 }
 
 static int write_h5ad(hid_t in, hid_t out, const opts *o, const results *r, const sn_cli *cli)

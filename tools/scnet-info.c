@@ -397,7 +397,7 @@ static int parse(sn_cli *cli, info_opts *o, int argc, char **argv)
                                               {"field", required_argument, NULL, OPT_FIELD},
                                               {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, ":" SN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
         int r = sn_cli_common(cli, c, optarg);
         if (r != 0) {
             if (r < 0 || r == SN_CLI_EXIT)

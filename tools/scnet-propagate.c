@@ -210,7 +210,7 @@ static int parse(sn_cli *cli, opts *o, int argc, char **argv)
         {"swaps", required_argument, NULL, OPT_SWAPS},
         {NULL, 0, NULL, 0}};
     int c;
-    while ((c = getopt_long(argc, argv, ":g:" SN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS "g:", longopts, NULL)) != -1) {
         int r = sn_cli_common(cli, c, optarg);
         if (r == 0)
             r = parse_opt(o, c, optarg);
@@ -650,18 +650,6 @@ static int write_eval_fields(hid_t g, const opts *o, const sets *S, const evalua
     return SN_OK;
 }
 
-static int write_history(hid_t out, const sn_cli *cli)
-{
-    char *cmd = sn_cli_cmdline(cli), *entry = NULL;
-    size_t n = (cmd ? strlen(cmd) : 0) + 64;
-    if (cmd && (entry = sn_malloc(n, "history")))
-        snprintf(entry, n, "scnet-propagate %s: %s", SN_VERSION, cmd);
-    int rc = entry ? sn_h5ad_history_append(out, entry) : SN_ENOMEM;
-    free(cmd);
-    free(entry);
-    return rc;
-}
-
 typedef struct {
     sets S;
     double *F;     /* scores, column per set */
@@ -693,7 +681,7 @@ static int write_h5ad(const opts *o, const sn_cli *cli, const network *w, const 
     if (rc == SN_OK)
         rc = write_uns(fid, o, w, r);
     if (rc == SN_OK)
-        rc = write_history(fid, cli);
+        rc = sn_h5ad_record_run(fid, cli);
     if (rc < 0) {
         sn_err_prefix(rc, "%s: ", sn_h5_name(out));
         sn_h5_close(out);

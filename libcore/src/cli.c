@@ -26,7 +26,15 @@ void sn_cli_init(sn_cli *c, const char *prog, void (*usage)(FILE *), int argc, c
     c->level = SN_LOG_WARN;
     c->device = "auto";
     c->argc = argc;
-    c->argv = argv;
+    /* getopt permutes argv; the history records the command as typed */
+    static char *typed[4096];
+    int na = argc < 4095 ? argc : 4095;
+    for (int i = 0; i < na; i++)
+        typed[i] = argv[i];
+    typed[na] = NULL;
+    c->argc = na;
+    c->argv = typed;
+    c->pargv = argv;
     c->t0 = sn_time();
     c->c0 = sn_cputime();
     opterr = 0;
@@ -110,10 +118,10 @@ int sn_cli_common(sn_cli *c, int opt, const char *arg)
         return 1;
     case '?':
         if (optopt && optopt < 0x1000)
-            return sn_cli_bad("unknown option '-%c' or missing argument", optopt);
-        return sn_cli_bad("unknown option or missing argument: '%s'", c->argv[optind - 1]);
+            return sn_cli_bad("unknown option '-%c'", optopt);
+        return sn_cli_bad("unknown option '%s'", c->pargv[optind - 1]);
     case ':':
-        return sn_cli_bad("option '%s' needs an argument", c->argv[optind - 1]);
+        return sn_cli_bad("option '%s' needs an argument", c->pargv[optind - 1]);
     }
     return 0;
 }

@@ -609,3 +609,15 @@ out:
     sn_h5x_close(g);
     return rc < 0 ? rc : SN_OK;
 }
+
+int sn_h5ad_read_index(hid_t loc, const char *frame, char ***labels, int64_t *n)
+{
+    char *index = NULL, **cols = NULL, path[512];
+    int64_t ncol = 0;
+    SN_TRY(sn_h5ad_frame_names(loc, frame, &index, &cols, &ncol));
+    snprintf(path, sizeof path, "%s/%s", frame, index);
+    int rc = sn_h5ad_read_strings(loc, path, labels, n);
+    free(index);
+    sn_free_strings(cols, ncol);
+    return rc;
+}

@@ -117,6 +117,23 @@ static void score_test(const sn_run *s, const float *zg, int ld, double *auroc, 
     free(lab);
 }
 
+/* Rows of a strided backend matrix into a dense host array, in one copy. */
+static void fetch_rows(sn_ops *o, float *dst, const float *src, int rows, int ld, int cols)
+{
+    /* the last row ends at its last column, not at the stride */
+    size_t n = rows > 0 ? (size_t)(rows - 1) * ld + (size_t)cols : 0;
+    float *tmp = malloc(n * sizeof *tmp + 1);
+    if (!tmp) {
+        for (int i = 0; i < rows; i++)
+            o->download(o, dst + (int64_t)i * cols, src + (int64_t)i * ld, (size_t)cols * sizeof *dst);
+        return;
+    }
+    o->download(o, tmp, src, n * sizeof *tmp);
+    for (int i = 0; i < rows; i++)
+        memcpy(dst + (int64_t)i * cols, tmp + (int64_t)i * ld, (size_t)cols * sizeof *dst);
+    free(tmp);
+}
+
 /* Download Z_g (and Z_c, Y when asked) of the last forward. */
 void sn_train_fetch(sn_run *s, float *zg, float *zc, float *y, int64_t row0)
 {
@@ -124,11 +141,11 @@ void sn_train_fetch(sn_run *s, float *zg, float *zc, float *y, int64_t row0)
     sn_ops *o = m->o;
     int e = m->cfg.embed, ld;
     const float *src = sn_model_zg(m, &ld);
-    for (int g = 0; zg && g < m->G; g++)
-        o->download(o, zg + (int64_t)g * e, src + (int64_t)g * ld, (size_t)e * sizeof(float));
+    if (zg)
+        fetch_rows(o, zg, src, m->G, ld, e);
     src = sn_model_zc(m, &ld);
-    for (int i = 0; zc && i < m->N; i++)
-        o->download(o, zc + (row0 + i) * e, src + (int64_t)i * ld, (size_t)e * sizeof(float));
+    if (zc)
+        fetch_rows(o, zc + row0 * e, src, m->N, ld, e);
     if (y)
         o->download(o, y + row0 * m->G, sn_model_y(m), (size_t)m->N * m->G * sizeof(float));
 }

@@ -90,8 +90,9 @@ static int select_genes(hid_t f, const sn_csr *X, int max_genes, uint8_t *sel)
     return rc;
 }
 
-/* Keep selected genes with an edge to another selected gene; fill the
- * model's gene list and undirected PPI edges (a < b). */
+/* Keep the selected genes (with --max-genes some may have no edge left:
+ * the model handles isolated genes, which still carry expression); fill
+ * the model's gene list and undirected PPI edges (a < b). */
 static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
 {
     int64_t G = P->ncol, *map = sn_malloc((size_t)G * sizeof *map, "gene map");
@@ -99,10 +100,7 @@ static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
         return SN_ENOMEM;
     int64_t ng = 0, ne = 0;
     for (int64_t g = 0; g < G; g++) {
-        int deg = 0;
-        for (int64_t k = P->indptr[g]; sel[g] && k < P->indptr[g + 1]; k++)
-            deg += P->indices[k] != g && sel[P->indices[k]] && P->data[k] != 0;
-        map[g] = deg ? ng++ : -1;
+        map[g] = sel[g] ? ng++ : -1;
     }
     ti->genes = sn_malloc((size_t)(ng + 1) * sizeof *ti->genes, "gene map");
     ti->ppi_a = sn_malloc((size_t)(sn_csr_nnz(P) / 2 + 1) * sizeof(int32_t), "the PPI");
@@ -127,7 +125,7 @@ static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
     ti->data.G = (int)ng;
     ti->data.n_ppi = ne;
     if (ng < 10)
-        return sn_err(SN_EINVAL, "only %lld genes have a PPI edge among the selected genes", (long long)ng);
+        return sn_err(SN_EINVAL, "only %lld genes selected; the model needs at least 10", (long long)ng);
     return SN_OK;
 }
 
@@ -260,8 +258,8 @@ int sn_train_input_read(hid_t f, int max_genes, sn_train_input *ti)
     ti->data.ppi_b = ti->ppi_b;
     ti->data.knn = ti->knn;
     if (ti->data.G < n_var)
-        sn_note("modelling %d of %lld genes (%s)", ti->data.G, (long long)n_var,
-                max_genes > 0 ? "--max-genes, with a PPI edge among them" : "those with a PPI edge");
+        sn_note("modelling the %d most variable of %lld genes (--max-genes); %lld PPI edges among them",
+                ti->data.G, (long long)n_var, (long long)ti->data.n_ppi);
 out:
     free(sel);
     sn_csr_free(&X);
@@ -328,7 +326,6 @@ static int write_log(hid_t g, const sn_train_result *r)
     SN_TRY(sn_h5ad_write_vec(g, "loss_ppi", r->loss_ppi, r->n_epochs, 0));
     SN_TRY(sn_h5ad_write_vec(g, "loss_mse", r->loss_mse, r->n_epochs, 0));
     SN_TRY(sn_h5ad_write_vec(g, "loss_corr", r->loss_corr, r->n_epochs, 0));
-    SN_TRY(sn_h5ad_write_vec(g, "epoch_seconds", r->epoch_sec, r->n_epochs, 0));
     SN_TRY(sn_h5ad_write_ivec(g, "eval_epoch", ee, ne, 0));
     SN_TRY(sn_h5ad_write_vec(g, "auroc", r->auroc, ne, 0));
     SN_TRY(sn_h5ad_write_vec(g, "ap", r->ap, ne, 0));
@@ -348,7 +345,7 @@ static int write_params(hid_t g, const sn_train_result *r, const sn_train_meta *
              {"lr", c->lr},                  {"weight_decay", c->wd},       {"eval_every", o->eval_every},
              {"test_frac", o->test_frac},    {"prune_every", o->prune_every}, {"prune_protect", o->protect},
              {"prune_cap", o->prune_cap},    {"prune_pct", o->prune_pct},   {"seed", (double)c->seed},
-             {"max_genes", m->max_genes},    {"threads", m->cli->threads},  {"seconds", m->seconds},
+             {"max_genes", m->max_genes},    {"threads", m->cli->threads},
              {"gflop_per_epoch", r->gflop_per_epoch}, {"knn_edges", (double)r->knn_edges},
              {"ppi_train_edges", (double)r->train_edges}, {"ppi_test_edges", (double)r->test_edges},
              {"blocks", r->blocks},          {"block_size", r->block_size}};
@@ -359,7 +356,8 @@ static int write_params(hid_t g, const sn_train_result *r, const sn_train_meta *
     }
     SN_TRY(sn_h5ad_write_str(g, "device", m->device));
     SN_TRY(sn_h5ad_write_str(g, "mode", r->cell_mode ? "cell blocks" : "edge batches"));
-    return sn_h5ad_write_str(g, "outputs", o->reference_outputs ? "reference" : "best AUROC, evaluation mode");
+    static const char *what[] = {"best AUROC, evaluation mode", "last epoch, evaluation mode", "reference"};
+    return sn_h5ad_write_str(g, "outputs", what[o->outputs]);
 }
 
 static int write_uns(hid_t out, const sn_train_result *r, const sn_train_meta *m)
@@ -370,16 +368,7 @@ static int write_uns(hid_t out, const sn_train_result *r, const sn_train_meta *m
     if (rc == SN_OK)
         rc = write_params(g, r, m);
     H5Gclose(g);
-    if (rc == SN_OK) {
-        char *cmd = sn_cli_cmdline(m->cli), *entry = NULL;
-        size_t n = (cmd ? strlen(cmd) : 0) + 64;
-        if (cmd && (entry = sn_malloc(n, "history")))
-            snprintf(entry, n, "scnet-train %s: %s", SN_VERSION, cmd);
-        rc = entry ? sn_h5ad_history_append(out, entry) : SN_ENOMEM;
-        free(cmd);
-        free(entry);
-    }
-    return rc;
+    return rc == SN_OK ? sn_h5ad_record_run(out, m->cli) : rc;
 }
 
 int sn_train_output_write(hid_t in, hid_t out, const sn_train_input *ti, const sn_train_result *r,
@@ -414,5 +403,5 @@ void sn_train_report(const sn_train_result *r, const sn_train_opts *o, double se
     double rate = per > 0 ? r->gflop_per_epoch / per : 0;
     sn_note("trained %d epochs in %.1f s on %s (%.2f s/epoch, %.1f GFLOP/s); held-out PPI AUROC %.4f at epoch %d%s",
             r->n_epochs, seconds, device, per, rate, r->best_auroc, r->best_epoch,
-            o->reference_outputs ? " (outputs: reference schedule)" : "");
+            o->outputs == SN_OUT_REFERENCE ? " (outputs: reference schedule)" : "");
 }

@@ -11,7 +11,7 @@
 
 #include "scnet/err.h"
 
-typedef struct {
+typedef struct sn_cli_s {
     const char *prog;
     void (*usage)(FILE *fp);
     const char *output; /* -o [-] */
@@ -20,7 +20,8 @@ typedef struct {
     int level;          /* SN_LOG_* from -q / -v */
     const char *device; /* --device [auto] */
     int argc;
-    char **argv;
+    char **argv;  /* as typed (for the history) */
+    char **pargv; /* the program's argv, which getopt permutes */
     double t0, c0;
 } sn_cli;
 
@@ -35,7 +36,7 @@ enum {
 /* Returned by sn_cli_common after --help/--version: exit 0 now. */
 #define SN_CLI_EXIT 2
 
-#define SN_CLI_SHORTOPTS "o:t:qv"
+#define SN_CLI_SHORTOPTS ":o:t:qv" /* leading colon: getopt reports a missing argument apart */
 #define SN_CLI_LONGOPTS                                                              \
     {"help", no_argument, NULL, SN_OPT_HELP}, {"version", no_argument, NULL, SN_OPT_VERSION}, \
     {"output", required_argument, NULL, 'o'}, {"threads", required_argument, NULL, 't'},      \

@@ -48,6 +48,9 @@ int sn_h5ad_write(hid_t fid, const sn_adata *a, int comp) SN_WUR;
  * input plus its fields" while preserving everything it does not
  * understand.  Elements of dst with the same name are replaced. */
 int sn_h5ad_copy(hid_t src, hid_t dst, const char *const *skip) SN_WUR;
+/* Append "PROG VERSION: COMMAND LINE" of this run to uns/scnet/history. */
+struct sn_cli_s;
+int sn_h5ad_record_run(hid_t fid, const struct sn_cli_s *cli) SN_WUR;
 /* Append entry to the string array uns/scnet/history (created if absent). */
 int sn_h5ad_history_append(hid_t fid, const char *entry) SN_WUR;
 
@@ -114,6 +117,8 @@ int sn_h5ad_read_frame(hid_t loc, const char *path, sn_frame *f) SN_WUR;
 /* The index dataset name and the column names (column-order) of a
  * dataframe, without reading its values; malloc'd. */
 int sn_h5ad_frame_names(hid_t loc, const char *path, char **index, char ***cols, int64_t *ncol) SN_WUR;
+/* The row labels of a frame ("obs" or "var"). */
+int sn_h5ad_read_index(hid_t loc, const char *frame, char ***labels, int64_t *n) SN_WUR;
 /* One column of a frame (path = "var/highly_variable"). */
 int sn_h5ad_read_col(hid_t loc, const char *path, sn_col *c) SN_WUR;
 /* numeric-scalar (bool → 0/1) or a one-element numeric array. */

@@ -1,0 +1,271 @@
+#include "scnet/prep.h"
+#include "scnet/mem.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+
+/* Rows per block of a column reduction, and the most blocks (each block
+ * holds one partial per column). */
+#define ROWS_PER_BLOCK 4096
+#define MAX_BLOCKS 32
+
+int sn_prep_filter_cells(const sn_csr *x, int64_t min_genes, int64_t **keep, int64_t *nkeep)
+{
+    *keep = sn_malloc(sn_mul_size((size_t)x->nrow + 1, sizeof **keep), "the kept cells");
+    if (!*keep)
+        return SN_ENOMEM;
+    int64_t n = 0;
+    for (int64_t i = 0; i < x->nrow; i++) {
+        int64_t pos = 0;
+        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1] && pos < min_genes; k++)
+            pos += x->data[k] > 0;
+        if (pos >= min_genes)
+            (*keep)[n++] = i;
+    }
+    *nkeep = n;
+    return SN_OK;
+}
+
+int sn_prep_gene_ncells(const sn_csr *x, int64_t **ncells)
+{
+    int nb = sn_fixed_blocks(x->nrow, ROWS_PER_BLOCK, MAX_BLOCKS);
+    size_t g = (size_t)x->ncol;
+    int64_t *part = sn_calloc(sn_mul_size((size_t)nb, g), sizeof *part, "per-gene cell counts");
+    *ncells = sn_calloc(g + 1, sizeof **ncells, "per-gene cell counts");
+    if (!part || !*ncells) {
+        free(part);
+        free(*ncells);
+        *ncells = NULL;
+        return SN_ENOMEM;
+    }
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int b = 0; b < nb; b++) {
+        int64_t *p = part + (size_t)b * g;
+        int64_t r0 = x->nrow * b / nb, r1 = x->nrow * (b + 1) / nb;
+        for (int64_t k = x->indptr[r0]; k < x->indptr[r1]; k++)
+            p[x->indices[k]] += x->data[k] > 0;
+    }
+    for (int b = 0; b < nb; b++)
+        for (size_t j = 0; j < g; j++)
+            (*ncells)[j] += part[(size_t)b * g + j];
+    free(part);
+    return SN_OK;
+}
+
+int sn_prep_filter_genes(const sn_csr *x, int64_t min_cells, int64_t **keep, int64_t *nkeep)
+{
+    int64_t *nc;
+    SN_TRY(sn_prep_gene_ncells(x, &nc));
+    *keep = sn_malloc(sn_mul_size((size_t)x->ncol + 1, sizeof **keep), "the kept genes");
+    if (!*keep) {
+        free(nc);
+        return SN_ENOMEM;
+    }
+    int64_t n = 0;
+    for (int64_t j = 0; j < x->ncol; j++)
+        if (nc[j] >= min_cells)
+            (*keep)[n++] = j;
+    *nkeep = n;
+    free(nc);
+    return SN_OK;
+}
+
+static int column_map(int64_t ncol, const int64_t *cols, int64_t ncols, int32_t **map)
+{
+    *map = sn_malloc(sn_mul_size((size_t)ncol + 1, sizeof **map), "a column map");
+    if (!*map)
+        return SN_ENOMEM;
+    for (int64_t j = 0; j < ncol; j++)
+        (*map)[j] = -1;
+    for (int64_t c = 0; c < ncols; c++) {
+        if (cols[c] < 0 || cols[c] >= ncol || (c && cols[c] <= cols[c - 1])) {
+            free(*map);
+            return sn_err(SN_EINVAL, "column subset is not ascending or out of range");
+        }
+        (*map)[cols[c]] = (int32_t)c;
+    }
+    return SN_OK;
+}
+
+int sn_prep_subset(sn_csr *x, const int64_t *rows, int64_t nrows, const int64_t *cols, int64_t ncols)
+{
+    int32_t *map = NULL;
+    if (cols)
+        SN_TRY(column_map(x->ncol, cols, ncols, &map));
+    if (!rows)
+        nrows = x->nrow;
+    /* The old row pointers are read after new ones overwrite them. */
+    int64_t *old = sn_malloc(sn_mul_size((size_t)x->nrow + 1, sizeof *old), "row pointers");
+    if (!old) {
+        free(map);
+        return SN_ENOMEM;
+    }
+    memcpy(old, x->indptr, ((size_t)x->nrow + 1) * sizeof *old);
+    int64_t p = 0;
+    for (int64_t r = 0; r < nrows; r++) {
+        int64_t i = rows ? rows[r] : r;
+        if (i < 0 || i >= x->nrow || (rows && r && i <= rows[r - 1])) {
+            free(old);
+            free(map);
+            return sn_err(SN_EINVAL, "row subset is not ascending or out of range");
+        }
+        for (int64_t k = old[i]; k < old[i + 1]; k++) {
+            int32_t j = map ? map[x->indices[k]] : x->indices[k];
+            if (j < 0)
+                continue;
+            x->indices[p] = j;
+            x->data[p++] = x->data[k];
+        }
+        x->indptr[r + 1] = p;
+    }
+    x->indptr[0] = 0;
+    free(old);
+    free(map);
+    x->nrow = nrows;
+    if (cols)
+        x->ncol = ncols;
+    /* Give back what the dropped entries held (large matrices). */
+    int32_t *ni = realloc(x->indices, (size_t)(p ? p : 1) * sizeof *ni);
+    if (ni)
+        x->indices = ni;
+    float *nd = realloc(x->data, (size_t)(p ? p : 1) * sizeof *nd);
+    if (nd)
+        x->data = nd;
+    return SN_OK;
+}
+
+int sn_prep_inspect(const sn_csr *x, sn_values *kind, double *maxval)
+{
+    int64_t nnz = sn_csr_nnz(x), neg = -1, nonint = 0;
+    float mx = 0;
+#pragma omp parallel for reduction(max : mx) reduction(+ : nonint)
+    for (int64_t k = 0; k < nnz; k++) {
+        float v = x->data[k];
+        mx = v > mx ? v : mx;
+        nonint += v != floorf(v);
+    }
+    for (int64_t k = 0; k < nnz && neg < 0; k++)
+        if (x->data[k] < 0)
+            neg = k;
+    if (neg >= 0)
+        return sn_err(SN_EFMT, "the matrix has negative values (e.g. %g): expected counts or log-normalised "
+                               "expression, not scaled data", (double)x->data[neg]);
+    *maxval = mx;
+    *kind = !nonint ? SN_VALUES_COUNTS : mx <= SN_LOGNORM_MAX ? SN_VALUES_LOGNORM : SN_VALUES_NONINT;
+    return SN_OK;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* numpy's median of a float32 array: the mean of the two middle values is
+ * taken in float32. */
+static float median_nonzero(const float *v, int64_t n, float *tmp)
+{
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (v[i] != 0)
+            tmp[m++] = v[i];
+    if (!m)
+        return 0;
+    qsort(tmp, (size_t)m, sizeof *tmp, cmp_float);
+    if (m & 1)
+        return tmp[m / 2];
+    float s = tmp[m / 2 - 1] + tmp[m / 2];
+    return s / 2.0f;
+}
+
+int sn_prep_normalize_total(sn_csr *x, double target, double *used)
+{
+    float *tot = sn_malloc(sn_mul_size((size_t)x->nrow + 1, 2 * sizeof *tot), "cell totals");
+    if (!tot)
+        return SN_ENOMEM;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < x->nrow; i++) {
+        double s = 0;
+        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++)
+            s += x->data[k];
+        tot[i] = (float)s;
+    }
+    float t = target > 0 ? (float)target : median_nonzero(tot, x->nrow, tot + x->nrow + 1);
+    if (!(t > 0)) {
+        free(tot);
+        return sn_err(SN_EINVAL, "cannot normalise: every cell has a total of zero");
+    }
+    if (used)
+        *used = t;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < x->nrow; i++) {
+        float f = tot[i] / t;
+        if (f == 0)
+            continue;
+        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++)
+            x->data[k] = x->data[k] / f;
+    }
+    free(tot);
+    return SN_OK;
+}
+
+void sn_prep_log1p(sn_csr *x)
+{
+    int64_t nnz = sn_csr_nnz(x);
+#pragma omp parallel for schedule(static)
+    for (int64_t k = 0; k < nnz; k++)
+        x->data[k] = log1pf(x->data[k]);
+}
+
+int sn_prep_gene_moments(const sn_csr *x, double *mean, double *var)
+{
+    int nb = sn_fixed_blocks(x->nrow, ROWS_PER_BLOCK, MAX_BLOCKS);
+    size_t g = (size_t)x->ncol;
+    double *part = sn_calloc(sn_mul_size((size_t)nb, 2 * g), sizeof *part, "per-gene sums");
+    if (!part)
+        return SN_ENOMEM;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int b = 0; b < nb; b++) {
+        double *s = part + (size_t)b * 2 * g, *q = s + g;
+        int64_t r0 = x->nrow * b / nb, r1 = x->nrow * (b + 1) / nb;
+        for (int64_t k = x->indptr[r0]; k < x->indptr[r1]; k++) {
+            double v = x->data[k];
+            s[x->indices[k]] += v;
+            q[x->indices[k]] += v * v;
+        }
+    }
+    double n = (double)x->nrow;
+    for (size_t j = 0; j < g; j++) {
+        double s = 0, q = 0;
+        for (int b = 0; b < nb; b++) {
+            s += part[(size_t)b * 2 * g + j];
+            q += part[(size_t)b * 2 * g + g + j];
+        }
+        double m = n > 0 ? s / n : 0, v = n > 1 ? (q - s * m) / (n - 1) : 0;
+        if (mean)
+            mean[j] = m;
+        if (var)
+            var[j] = v > 0 ? v : 0;
+    }
+    free(part);
+    return SN_OK;
+}
+
+void sn_prep_scale_rows(const sn_csr *x, const double *mean, const double *std, double eps, int64_t r0,
+                        int64_t r1, float *out)
+{
+    int64_t g = x->ncol;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = r0; i < r1; i++) {
+        float *o = out + (i - r0) * g;
+        for (int64_t j = 0; j < g; j++)
+            o[j] = (float)(-mean[j] / (std[j] + eps));
+        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++) {
+            int32_t j = x->indices[k];
+            o[j] = (float)(((double)x->data[k] - mean[j]) / (std[j] + eps));
+        }
+    }
+}

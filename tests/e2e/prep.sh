@@ -1,0 +1,99 @@
+# scnet-prep end to end: a pipe into scnet-info, standard input, log-normalised
+# input, byte-identical reruns (and one vs two threads), bad inputs with one
+# clear error line and no output left behind, and the man page.
+source "$(dirname "$0")/lib.sh"
+prep=$SCNET_BIN/scnet-prep
+info=$SCNET_BIN/scnet-info
+T=$TEST_TMP
+TAB=$'\t'
+IREF=$SCNET_DATA/ppi/iref13_miscore_interactome.tsv.gz
+MAP=$SCNET_DATA/annotation/human_GRCh38-2024-A_10x_features.tsv.gz
+CSV=$SCNET_DATA/tian2019_cellbench/sc_celseq2.count.csv.gz
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+
+# ---- a pipe: counts in, scnet-info reads the image from stdin ----
+set -o pipefail
+"$prep" "$CSV" --ppi "$IREF" --gene-map "$MAP" -q | "$info" -q - >"$T/list.txt" || die "prep | info failed"
+L=$T/list.txt
+grep -Eq "^shape${TAB}274 obs x [0-9]{4} var$" "$L" || die "unexpected shape: $(head -1 "$L")"
+expect_line "$L" "stages${TAB}scnet-prep"
+expect_line "$L" "obsm/X_pca${TAB}array${TAB}float32${TAB}274 x 15"
+expect_line "$L" "obsp/distances${TAB}csr_matrix${TAB}float32${TAB}274 x 274${TAB}nnz 6576 (8.76%)"
+expect_line "$L" "uns/neighbors/params/n_neighbors${TAB}numeric-scalar${TAB}int64${TAB}scalar${TAB}= 25"
+for f in layers/counts layers/scaled varp/scnet_ppi obsp/connectivities var/highly_variable var/gene_ids; do
+    grep -q "^$f$TAB" "$L" || die "no $f in the output"
+done
+
+# ---- determinism: reruns byte-identical; one and two threads give the same data ----
+run_small() { "$prep" "$CSV" --ppi "$IREF" --gene-map "$MAP" -q "$@"; }
+run_small >"$T/a.h5ad"
+run_small >"$T/b.h5ad"
+cmp -s "$T/a.h5ad" "$T/b.h5ad" || die "two identical runs gave different files"
+run_small -t 1 >"$T/t1.h5ad"
+run_small -t 2 >"$T/t2.h5ad"
+h5diff --exclude-path /uns/scnet/history "$T/t1.h5ad" "$T/t2.h5ad" >/dev/null ||
+    die "-t 1 and -t 2 differ: $(h5diff --exclude-path /uns/scnet/history "$T/t1.h5ad" "$T/t2.h5ad" | head -5)"
+h5diff "$T/t1.h5ad" "$T/t2.h5ad" >/dev/null && die "the history should record the different command lines"
+
+# ---- the output feeds scnet-train ----
+if [ -x "$SCNET_BIN/scnet-train" ]; then
+    "$SCNET_BIN/scnet-train" -e 1 --max-genes 300 -q "$T/a.h5ad" | "$info" -q - >"$T/trained.txt" ||
+        die "scnet-train did not accept scnet-prep's output"
+    expect_line "$T/trained.txt" "stages${TAB}scnet-prep scnet-train"
+fi
+
+# ---- standard input, log-normalised input used as it is ----
+expect_exit 0 sh -c "cat '$T/a.h5ad' | '$prep' - --no-ppi --min-genes 0 --min-cells 0 -o '$T/again.h5ad'"
+grep -q "look log-normalised" "$T/stderr" || die "no note about log-normalised input: $(cat "$T/stderr")"
+"$PY" - "$T/a.h5ad" "$T/again.h5ad" <<'PY' || die "log-normalised input was changed"
+import sys, anndata as ad, numpy as np
+a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
+assert a.shape == b.shape and list(a.var_names) == list(b.var_names)
+assert (a.X != b.X).nnz == 0, "X differs"
+assert (a.layers["counts"] != b.layers["counts"]).nnz == 0, "counts layer not carried over"
+assert "scnet_ppi" not in b.varp
+print("log-normalised input kept")
+PY
+expect_exit 0 "$prep" "$T/a.h5ad" --no-ppi --normalize --min-genes 0 --min-cells 0 -q -o "$T/twice.h5ad"
+
+# ---- the approximate search records its method and measured recall ----
+expect_exit 0 "$prep" "$T/a.h5ad" --no-ppi --knn ivf --min-genes 0 --min-cells 0 -q -o "$T/ivf.h5ad"
+"$info" -q "$T/ivf.h5ad" >"$T/ivf.txt"
+expect_line "$T/ivf.txt" "uns/scnet/prep/knn_method${TAB}string${TAB}str${TAB}scalar${TAB}= \"ivf\""
+grep -Eq "^uns/scnet/prep/knn_recall${TAB}numeric-scalar${TAB}float64${TAB}scalar${TAB}= (1|0\.9[89][0-9]*)$" "$T/ivf.txt" ||
+    die "no recall >= 0.98 recorded: $(grep recall "$T/ivf.txt")"
+grep -q "knn_recall" "$L" && die "an exact search should record no recall"
+
+# ---- bad inputs: exit status, one clear line, no output ----
+mkdir -p "$T/out"
+echo keep >"$T/out/res.h5ad"
+expect_exit 1 "$prep" "$T/nope.csv" --ppi "$IREF" -o "$T/out/res.h5ad"
+expect_stderr "^scnet-prep: .*nope\.csv" "$prep" "$T/nope.csv" --ppi "$IREF" -o "$T/out/res.h5ad"
+[ "$(wc -l <"$T/stderr")" -eq 1 ] || die "more than one error line: $(cat "$T/stderr")"
+printf 'FOO1\tBAR2\t0.9\nFOO3\tBAR4\t0.8\n' >"$T/alien.tsv"
+expect_exit 1 "$prep" "$CSV" --ppi "$T/alien.tsv" --gene-map "$MAP" -o "$T/out/res.h5ad"
+grep -q "only 0 genes are shared by the expression data and the PPI network (need 200)" "$T/stderr" ||
+    die "no too-few-genes message: $(cat "$T/stderr")"
+grep -q "network genes not in the data: FOO1, BAR2, FOO3" "$T/stderr" || die "no unmatched examples: $(cat "$T/stderr")"
+expect_exit 1 "$prep" "$CSV" --ppi "$IREF" -o "$T/out/res.h5ad"
+grep -q "Ensembl ids.*--gene-map" "$T/stderr" || die "no hint about Ensembl ids: $(cat "$T/stderr")"
+expect_exit 2 "$prep" "$CSV" -o "$T/out/res.h5ad"
+grep -q "ppi FILE is required" "$T/stderr" || die "no message about --ppi: $(cat "$T/stderr")"
+expect_exit 2 "$prep" "$CSV" --ppi "$IREF" --n-pcs 0
+expect_exit 2 "$prep" "$CSV" --ppi "$IREF" --species fish
+expect_exit 1 "$prep" "$CSV" --ppi "$IREF" --gene-map "$MAP" --min-genes 100000 -o "$T/out/res.h5ad"
+grep -q "no cell has 100000 detected genes" "$T/stderr" || die "no message about --min-genes: $(cat "$T/stderr")"
+expect_exit 1 "$prep" "$CSV" --no-ppi --reuse-pca -o "$T/out/res.h5ad"
+[ "$(cat "$T/out/res.h5ad")" = keep ] || die "a failed run changed the existing output"
+[ "$(ls -A "$T/out")" = res.h5ad ] || die "a failed run left files behind: $(ls -A "$T/out")"
+
+# ---- the man page lists every option of --help and is lint-clean ----
+man=$ROOT/man/man1/scnet-prep.1
+"$prep" --help >"$T/help.txt"
+for o in $(grep -oE -- '--[a-z][a-z-]+' "$T/help.txt" | sort -u); do
+    grep -qF -- "${o//-/\\-}" "$man" || die "$o is in --help but not in scnet-prep(1)"
+done
+if command -v mandoc >/dev/null; then
+    mandoc -Tlint -Wwarning "$man" || die "mandoc -Tlint reports problems in scnet-prep(1)"
+fi
+echo "prep.sh: all checks passed"

@@ -1,0 +1,180 @@
+/* Unit tests of the expression preprocessing (prep.h) against direct
+ * computations on small dense matrices. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "prep_fixture.h"
+#include "scnet/err.h"
+#include "scnet/prep.h"
+
+static void test_filters(void **st)
+{
+    (void)st;
+    /* 4 cells × 5 genes; positives per cell: 3, 1, 2, 0; per gene: 2, 1, 2, 0, 1 */
+    float a[] = {1, 2, 0, 0, 5, /**/ 0, 0, 3, 0, 0, /**/ 4, 0, 1, 0, -2, /**/ 0, 0, 0, 0, 0};
+    sn_csr m = dense_to_csr(a, 4, 5);
+    int64_t *keep, n;
+    assert_int_equal(sn_prep_filter_cells(&m, 2, &keep, &n), 0);
+    assert_int_equal(n, 2); /* negative values are not "expressed", as scanpy's X > 0 */
+    assert_int_equal(keep[0], 0);
+    assert_int_equal(keep[1], 2);
+    free(keep);
+    assert_int_equal(sn_prep_filter_cells(&m, 0, &keep, &n), 0);
+    assert_int_equal(n, 4);
+    free(keep);
+    assert_int_equal(sn_prep_filter_genes(&m, 2, &keep, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(keep[0], 0);
+    assert_int_equal(keep[1], 2);
+    free(keep);
+    int64_t *nc;
+    assert_int_equal(sn_prep_gene_ncells(&m, &nc), 0);
+    int64_t want[] = {2, 1, 2, 0, 1};
+    for (int j = 0; j < 5; j++)
+        assert_int_equal(nc[j], want[j]);
+    free(nc);
+    sn_csr_free(&m);
+}
+
+static void test_subset_in_place(void **st)
+{
+    (void)st;
+    float *a = random_counts(30, 20, 3, 0.4, 7);
+    sn_csr m = dense_to_csr(a, 30, 20);
+    int64_t rows[] = {1, 4, 5, 29}, cols[] = {0, 3, 4, 19};
+    assert_int_equal(sn_prep_subset(&m, rows, 4, cols, 4), 0);
+    assert_int_equal(m.nrow, 4);
+    assert_int_equal(m.ncol, 4);
+    assert_int_equal(sn_csr_validate(&m, 1), 0);
+    float *b = csr_to_dense(&m);
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++)
+            assert_true(b[r * 4 + c] == a[rows[r] * 20 + cols[c]]);
+    int64_t bad[] = {3, 2};
+    assert_int_equal(sn_prep_subset(&m, bad, 2, NULL, 0), SN_EINVAL);
+    free(a);
+    free(b);
+    sn_csr_free(&m);
+}
+
+static void test_inspect(void **st)
+{
+    (void)st;
+    float c[] = {0, 3, 1, 0, 12, 7};
+    sn_csr m = dense_to_csr(c, 2, 3);
+    sn_values kind;
+    double mx;
+    assert_int_equal(sn_prep_inspect(&m, &kind, &mx), 0);
+    assert_int_equal(kind, SN_VALUES_COUNTS);
+    assert_true(mx == 12);
+    m.data[0] = 1.5f;
+    assert_int_equal(sn_prep_inspect(&m, &kind, &mx), 0);
+    assert_int_equal(kind, SN_VALUES_LOGNORM);
+    m.data[1] = 250.25f;
+    assert_int_equal(sn_prep_inspect(&m, &kind, &mx), 0);
+    assert_int_equal(kind, SN_VALUES_NONINT);
+    m.data[2] = -0.5f;
+    assert_int_equal(sn_prep_inspect(&m, &kind, &mx), SN_EFMT);
+    assert_non_null(strstr(sn_errmsg(), "negative"));
+    sn_csr_free(&m);
+}
+
+/* scanpy's float32 arithmetic: factor = (float)total / (float)target. */
+static void test_normalize_log1p(void **st)
+{
+    (void)st;
+    int64_t n = 40, g = 25;
+    float *a = random_counts(n, g, 4, 0.5, 11);
+    for (int j = 0; j < g; j++)
+        a[3 * g + j] = 0; /* a cell with total 0 stays as it is */
+    sn_csr m = dense_to_csr(a, n, g);
+    double used;
+    assert_int_equal(sn_prep_normalize_total(&m, 1e4, &used), 0);
+    assert_true(used == 1e4);
+    float *b = csr_to_dense(&m);
+    for (int64_t i = 0; i < n; i++) {
+        double t = 0;
+        for (int64_t j = 0; j < g; j++)
+            t += a[i * g + j];
+        float f = (float)t / 1e4f;
+        double sum = 0;
+        for (int64_t j = 0; j < g; j++) {
+            float want = f == 0 ? a[i * g + j] : a[i * g + j] / f;
+            assert_true(b[i * g + j] == want);
+            sum += b[i * g + j];
+        }
+        if (t > 0)
+            assert_true(fabs(sum - 1e4) < 1e-2);
+    }
+    sn_prep_log1p(&m);
+    float *c = csr_to_dense(&m);
+    for (int64_t e = 0; e < n * g; e++)
+        assert_true(c[e] == log1pf(b[e]));
+    free(a);
+    free(b);
+    free(c);
+    sn_csr_free(&m);
+}
+
+static void test_median_target(void **st)
+{
+    (void)st;
+    /* totals 2, 0, 10, 4, 6: median of the non-zero ones = (4 + 6) / 2 */
+    float a[] = {2, 0, 0, 0, 7, 3, 4, 0, 1, 5};
+    sn_csr m = dense_to_csr(a, 5, 2);
+    double used;
+    assert_int_equal(sn_prep_normalize_total(&m, 0, &used), 0);
+    assert_true(used == 5.0);
+    assert_true(m.data[0] == 5.0f);
+    sn_csr_free(&m);
+    float z[] = {0, 0};
+    m = dense_to_csr(z, 1, 2);
+    assert_int_equal(sn_prep_normalize_total(&m, 0, &used), SN_EINVAL);
+    sn_csr_free(&m);
+}
+
+static void test_moments_and_scale(void **st)
+{
+    (void)st;
+    int64_t n = 9000, g = 13; /* more rows than one reduction block */
+    float *a = random_counts(n, g, 3, 0.3, 5);
+    sn_csr m = dense_to_csr(a, n, g);
+    double mean[13], var[13];
+    assert_int_equal(sn_prep_gene_moments(&m, mean, var), 0);
+    for (int64_t j = 0; j < g; j++) {
+        double s = 0, q = 0;
+        for (int64_t i = 0; i < n; i++)
+            s += a[i * g + j];
+        for (int64_t i = 0; i < n; i++)
+            q += (a[i * g + j] - s / n) * (a[i * g + j] - s / n);
+        assert_true(fabs(mean[j] - s / n) < 1e-12 * (1 + fabs(mean[j])));
+        assert_true(fabs(var[j] - q / (n - 1)) < 1e-9 * (1 + var[j]));
+    }
+    double sd[13];
+    for (int j = 0; j < g; j++)
+        sd[j] = sqrt(var[j]);
+    float *z = malloc(sizeof(float) * 5 * g);
+    sn_prep_scale_rows(&m, mean, sd, 1e-5, 100, 105, z);
+    for (int r = 0; r < 5; r++)
+        for (int j = 0; j < g; j++) {
+            double want = (a[(100 + r) * g + j] - mean[j]) / (sd[j] + 1e-5);
+            assert_true(fabs(z[r * g + j] - want) < 1e-5 * (1 + fabs(want)));
+        }
+    free(z);
+    free(a);
+    sn_csr_free(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_filters),         cmocka_unit_test(test_subset_in_place),
+        cmocka_unit_test(test_inspect),         cmocka_unit_test(test_normalize_log1p),
+        cmocka_unit_test(test_median_target),   cmocka_unit_test(test_moments_and_scale),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

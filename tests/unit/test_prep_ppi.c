@@ -1,0 +1,170 @@
+/* PPI alignment rules (MODEL.md §1.3): cut-off, duplicates, self-loops,
+ * expression filter, isolated genes, mouse recasing, id mapping and the
+ * too-few-genes message. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scnet/err.h"
+#include "scnet/mem.h"
+#include "scnet/ppi.h"
+
+static sn_edges make_edges(const char *const *a, const char *const *b, const double *w, int64_t n, int weighted)
+{
+    sn_edges e = {n, calloc((size_t)n, sizeof(char *)), calloc((size_t)n, sizeof(char *)),
+                  calloc((size_t)n, sizeof(double)), weighted};
+    for (int64_t i = 0; i < n; i++) {
+        e.a[i] = strdup(a[i]);
+        e.b[i] = strdup(b[i]);
+        e.w[i] = weighted ? w[i] : 1;
+    }
+    return e;
+}
+
+static void free_edges(sn_edges *e)
+{
+    for (int64_t i = 0; i < e->n; i++)
+        free(e->a[i]), free(e->b[i]);
+    free(e->a), free(e->b), free(e->w);
+}
+
+static const char *EA[] = {"A", "A", "B", "C", "A", "B", "C", "G"};
+static const char *EB[] = {"B", "B", "A", "C", "D", "E", "F", "H"};
+static const double EW[] = {0.9, 0.9, 0.7, 0.8, 0.3, 0.6, 0.95, 0.55};
+static char *GENES[] = {"H", "B", "X", "A", "C", "F", "G"};
+static const int64_t NCELLS[] = {5, 9, 4, 3, 8, 0, 2};
+
+static void test_align_rules(void **st)
+{
+    (void)st;
+    sn_edges e = make_edges(EA, EB, EW, 8, 1);
+    sn_ppi_opts o;
+    sn_ppi_defaults(&o);
+    o.min_genes = 1;
+    sn_ppi p;
+    assert_int_equal(sn_ppi_align(&e, GENES, 7, NCELLS, 10, &o, &p), 0);
+    assert_int_equal(p.edges_read, 8);
+    assert_int_equal(p.edges_below, 1);     /* A-D 0.3 */
+    assert_int_equal(p.edges_duplicate, 1); /* the second A-B 0.9 */
+    assert_int_equal(p.edges_self, 1);      /* C-C */
+    assert_int_equal(p.ppi_nodes, 7);       /* A B C E F G H (D only below the cut-off) */
+    assert_int_equal(p.genes_matched, 6);   /* all but X */
+    assert_int_equal(p.genes_unexpressed, 1); /* F */
+    assert_int_equal(p.genes_isolated, 1);    /* C: its only partners are itself and F */
+    assert_int_equal(p.n, 4);
+    int64_t want[] = {0, 1, 3, 6}; /* H B A G in the data's order */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(p.genes[i], want[i]);
+    assert_int_equal(p.edges_kept, 2);
+    /* H-G 0.55 and B-A (0.9 and the reversed 0.7 merged: the larger) */
+    assert_int_equal(p.adj.indptr[4], 4);
+    assert_int_equal(p.adj.indices[0], 3);
+    assert_true(p.adj.data[0] == 0.55f);
+    assert_int_equal(p.adj.indices[1], 2);
+    assert_true(p.adj.data[1] == 0.9f);
+    assert_int_equal(p.adj.indices[2], 1);
+    assert_int_equal(p.adj.indices[3], 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(p.degree[i], 1);
+    sn_ppi_free(&p);
+    /* a stricter expression filter: > 0.45 × 10 cells drops A (3) and G (2) */
+    o.min_expr_frac = 0.45;
+    assert_int_equal(sn_ppi_align(&e, GENES, 7, NCELLS, 10, &o, &p), SN_EINVAL);
+    assert_non_null(strstr(sn_errmsg(), "only 0 genes"));
+    free_edges(&e);
+}
+
+static void test_unweighted(void **st)
+{
+    (void)st;
+    sn_edges e = make_edges(EA, EB, EW, 8, 0);
+    sn_ppi_opts o;
+    sn_ppi_defaults(&o);
+    o.min_genes = 1;
+    sn_ppi p;
+    assert_int_equal(sn_ppi_align(&e, GENES, 7, NCELLS, 10, &o, &p), 0);
+    assert_int_equal(p.edges_below, 0); /* no weights, no cut-off */
+    assert_int_equal(p.n, 4);
+    for (int64_t k = 0; k < sn_csr_nnz(&p.adj); k++)
+        assert_true(p.adj.data[k] == 1.0f);
+    sn_ppi_free(&p);
+    free_edges(&e);
+}
+
+static void test_mouse_and_too_few(void **st)
+{
+    (void)st;
+    const char *a[] = {"TP53", "MDM2", "CDKN1A"}, *b[] = {"MDM2", "CDKN1A", "TP53"};
+    double w[] = {1, 1, 1};
+    sn_edges e = make_edges(a, b, w, 3, 1);
+    char *genes[] = {"Tp53", "Mdm2", "Gapdh", "Cdkn1a"};
+    int64_t nc[] = {3, 3, 3, 3};
+    sn_ppi_opts o;
+    sn_ppi_defaults(&o);
+    sn_ppi p;
+    assert_int_equal(sn_ppi_align(&e, genes, 4, nc, 3, &o, &p), SN_EINVAL);
+    const char *msg = sn_errmsg();
+    assert_non_null(strstr(msg, "only 0 genes are shared"));
+    assert_non_null(strstr(msg, "need 200"));
+    assert_non_null(strstr(msg, "data genes not in the network: Tp53, Mdm2, Gapdh"));
+    assert_non_null(strstr(msg, "network genes not in the data: TP53, MDM2, CDKN1A"));
+    assert_non_null(strstr(msg, "letter case"));
+    o.mouse = 1;
+    o.min_genes = 3;
+    assert_int_equal(sn_ppi_align(&e, genes, 4, nc, 3, &o, &p), 0);
+    assert_int_equal(p.n, 3);
+    assert_int_equal(p.genes[2], 3);
+    assert_int_equal(p.edges_kept, 3);
+    sn_ppi_free(&p);
+    free_edges(&e);
+    char s[] = "MAP2K4";
+    sn_ppi_recase_mouse(s);
+    assert_string_equal(s, "Map2k4");
+}
+
+static void test_ids(void **st)
+{
+    (void)st;
+    char *names[] = {"ENSG00000141510", "ENSG00000135679.12", "ENSMUSG00000059552", "ENSG00000999999", "TP53"};
+    assert_true(sn_ppi_names_are_ids(names, 5));
+    assert_false(sn_ppi_names_are_ids(names + 4, 1));
+    char *keys[] = {"ENSG00000141510", "ENSG00000135679", "ENSMUSG00000059552"};
+    char *vals[] = {"TP53", "MDM2", "Trp53"};
+    char **sym;
+    int64_t mapped;
+    assert_int_equal(sn_ppi_map_ids(names, 5, keys, vals, 3, &sym, &mapped), 0);
+    assert_int_equal(mapped, 3);
+    assert_string_equal(sym[0], "TP53");
+    assert_string_equal(sym[1], "MDM2"); /* version suffix dropped */
+    assert_string_equal(sym[2], "Trp53");
+    assert_null(sym[3]);
+    assert_null(sym[4]);
+    sn_free_strings(sym, 5);
+    /* the hint for id-named data */
+    const char *a[] = {"TP53"}, *b[] = {"MDM2"};
+    double w[] = {1};
+    sn_edges e = make_edges(a, b, w, 1, 0);
+    int64_t nc[] = {1, 1, 1, 1, 1};
+    sn_ppi_opts o;
+    sn_ppi_defaults(&o);
+    sn_ppi p;
+    assert_int_equal(sn_ppi_align(&e, names, 5, nc, 2, &o, &p), SN_EINVAL);
+    assert_non_null(strstr(sn_errmsg(), "Ensembl ids"));
+    free_edges(&e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_align_rules),
+        cmocka_unit_test(test_unweighted),
+        cmocka_unit_test(test_mouse_and_too_few),
+        cmocka_unit_test(test_ids),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

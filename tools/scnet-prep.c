@@ -1,0 +1,767 @@
+/* scnet-prep: a count matrix and a PPI network in, an .h5ad ready for
+ * scnet-train out (normalised expression, PCA, KNN graph, aligned PPI,
+ * highly variable genes, scaling), each step as scanpy does it. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scnet/cli.h"
+#include "scnet/h5.h"
+#include "scnet/h5ad.h"
+#include "scnet/hvg.h"
+#include "scnet/knn.h"
+#include "scnet/log.h"
+#include "scnet/mem.h"
+#include "scnet/pca.h"
+#include "scnet/ppi.h"
+#include "scnet/prep.h"
+#include "scnet/prepio.h"
+#include "scnet/read.h"
+
+enum {
+    O_OBS = SN_OPT_PROG, O_LAYER, O_GENOME, O_ALL_FEAT, O_ORIENT, O_PPI, O_NO_PPI, O_MIN_SCORE, O_SPECIES,
+    O_GENE_MAP, O_SYMBOLS, O_MIN_EXPR, O_MIN_PPI, O_MIN_GENES, O_MIN_CELLS, O_TARGET, O_NO_NORM, O_NORM,
+    O_NPCS, O_PCA_GENES, O_SCALE_PCA, O_SOLVER, O_REUSE_PCA, O_KNN, O_NPROBE, O_NTOP, O_SCALED, O_SCALED_MAX,
+    O_COMPRESS
+};
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "Usage: scnet-prep [options] --ppi FILE COUNTS\n"
+            "Prepare single-cell counts for scnet-train: quality filters, normalisation\n"
+            "(normalize_total + log1p), PCA, k-nearest-neighbour cell graph, alignment to a\n"
+            "protein-protein interaction network, highly variable genes and scaling, as\n"
+            "scanpy computes them.  COUNTS: a 10x folder (matrix.mtx + features/genes +\n"
+            "barcodes), a 10x .h5, an .h5ad, a .mtx, or a CSV/TSV table; - reads an .h5ad\n"
+            "or 10x .h5 from standard input.\n"
+            "\nInput:\n"
+            "      --obs FILE          join a CSV/TSV table of cell metadata by cell id\n"
+            "      --layer NAME        .h5ad: read this layer instead of X\n"
+            "      --genome NAME       10x .h5 (v2): the genome to read [the only one]\n"
+            "      --all-features      10x: keep features other than Gene Expression\n"
+            "      --orient O          text tables: auto, genes (rows are genes) or cells [auto]\n"
+            "\nPPI network:\n"
+            "      --ppi FILE          edge list: A B [weight] (tab, comma or blank separated)\n"
+            "      --no-ppi            no network: keep every gene (scnet-train needs one)\n"
+            "      --ppi-min-score F   keep edges with weight >= F (weighted lists) [0.5]\n"
+            "      --species S         human, or mouse: PPI symbols recased TP53 -> Tp53 [human]\n"
+            "      --gene-map FILE     id -> symbol table (2 columns, e.g. a 10x features.tsv)\n"
+            "                          for data whose genes are Ensembl ids\n"
+            "      --symbol-column C   var column holding gene symbols [auto]\n"
+            "      --min-expressed-frac F  keep genes detected in more than F x cells [0]\n"
+            "      --min-ppi-genes INT fewer genes shared with the network is an error [200]\n"
+            "\nFilters and normalisation:\n"
+            "      --min-genes INT     keep cells with at least INT detected genes, 0 = all [200]\n"
+            "      --min-cells INT     keep genes detected in at least INT cells, 0 = all [3]\n"
+            "      --target-sum X      counts per cell after normalisation, or median [1e4]\n"
+            "      --no-normalize      the input is log-normalised already: use it as it is\n"
+            "      --normalize         normalise even when the input looks log-normalised\n"
+            "\nPCA and neighbours:\n"
+            "      --n-pcs INT         principal components [15]\n"
+            "      --pca-genes G       all, or hvg (the highly variable genes) [all]\n"
+            "      --scale-before-pca  z-score genes before the PCA (as scanpy pp.scale)\n"
+            "      --pca-solver S      auto, exact or randomized [auto]\n"
+            "      --reuse-pca         take obsm/X_pca from the input .h5ad instead\n"
+            "  -k, --n-neighbors INT   neighbours per cell, the cell itself included [25]\n"
+            "      --knn M             auto, exact or ivf (approximate, for large data) [auto]\n"
+            "      --nprobe INT        ivf: lists searched per cell [10]\n"
+            "\nGenes and output:\n"
+            "      --n-top-genes INT   highly variable genes (seurat flavour) [3000]\n"
+            "      --scaled W          write layers/scaled: auto, yes or no [auto]\n"
+            "      --scaled-max-gb F   auto: largest dense layer written, in GiB [2]\n"
+            "      --compress INT      gzip level of the written datasets, 0 = none [0]\n");
+    sn_cli_usage_common(fp, 0);
+    fprintf(fp, "\nExamples:\n"
+                "  scnet-prep filtered_feature_bc_matrix/ --ppi ppi.tsv.gz -o sample.h5ad\n"
+                "  scnet-prep counts.csv.gz --ppi ppi.tsv.gz --gene-map features.tsv.gz -o s.h5ad\n"
+                "  scnet-prep counts.h5 --ppi ppi.tsv.gz | scnet-train | scnet-info -\n");
+}
+
+typedef struct {
+    const char *in, *obs, *ppi, *gene_map, *symbols;
+    sn_read_opts ro;
+    int no_ppi, normalize, pca_hvg, reuse_pca, scaled, compress;
+    sn_ppi_opts po;
+    long long min_genes, min_cells, n_top;
+    double target, scaled_max;
+    sn_pca_opts pca;
+    sn_knn_opts knn;
+} opts;
+
+static void opts_default(opts *o)
+{
+    memset(o, 0, sizeof *o);
+    sn_ppi_defaults(&o->po);
+    sn_pca_defaults(&o->pca);
+    sn_knn_defaults(&o->knn);
+    o->normalize = -1;
+    o->scaled = -1;
+    o->min_genes = 200;
+    o->min_cells = 3;
+    o->n_top = 3000;
+    o->target = 1e4;
+    o->scaled_max = 2;
+}
+
+static int parse_input(opts *o, int c, const char *a)
+{
+    static const char *const orient[] = {"auto", "genes", "cells", NULL}, *const species[] = {"human", "mouse", NULL};
+    int k;
+    long long v;
+    switch (c) {
+    case O_OBS: o->obs = a; return 1;
+    case O_LAYER: o->ro.layer = a; return 1;
+    case O_GENOME: o->ro.genome = a; return 1;
+    case O_ALL_FEAT: o->ro.all_features = 1; return 1;
+    case O_ORIENT: SN_TRY(sn_cli_choice("--orient", a, orient, &k)); o->ro.orient = (sn_orient)k; return 1;
+    case O_PPI: o->ppi = a; return 1;
+    case O_NO_PPI: o->no_ppi = 1; return 1;
+    case O_MIN_SCORE: SN_TRY(sn_cli_double("--ppi-min-score", a, -1e300, 1e300, &o->po.min_score)); return 1;
+    case O_SPECIES: SN_TRY(sn_cli_choice("--species", a, species, &k)); o->po.mouse = k; return 1;
+    case O_GENE_MAP: o->gene_map = a; return 1;
+    case O_SYMBOLS: o->symbols = a; return 1;
+    case O_MIN_EXPR: SN_TRY(sn_cli_double("--min-expressed-frac", a, 0, 1, &o->po.min_expr_frac)); return 1;
+    case O_MIN_PPI: SN_TRY(sn_cli_int("--min-ppi-genes", a, 0, 1LL << 40, &v)); o->po.min_genes = v; return 1;
+    }
+    return 0;
+}
+
+static int parse_steps(opts *o, int c, const char *a)
+{
+    static const char *const pg[] = {"all", "hvg", NULL}, *const solver[] = {"auto", "exact", "randomized", NULL},
+                             *const knn[] = {"auto", "exact", "ivf", NULL}, *const yn[] = {"no", "yes", "auto", NULL};
+    long long v;
+    int k;
+    switch (c) {
+    case O_MIN_GENES: return sn_cli_int("--min-genes", a, 0, 1LL << 40, &o->min_genes) < 0 ? SN_EUSAGE : 1;
+    case O_MIN_CELLS: return sn_cli_int("--min-cells", a, 0, 1LL << 40, &o->min_cells) < 0 ? SN_EUSAGE : 1;
+    case O_TARGET:
+        if (strcmp(a, "median") == 0)
+            o->target = 0;
+        else
+            SN_TRY(sn_cli_double("--target-sum", a, 1e-300, 1e300, &o->target));
+        return 1;
+    case O_NO_NORM: o->normalize = 0; return 1;
+    case O_NORM: o->normalize = 1; return 1;
+    case O_NPCS: SN_TRY(sn_cli_int("--n-pcs", a, 1, 1000, &v)); o->pca.n_comps = (int)v; return 1;
+    case O_PCA_GENES: SN_TRY(sn_cli_choice("--pca-genes", a, pg, &o->pca_hvg)); return 1;
+    case O_SCALE_PCA: o->pca.scale = 1; return 1;
+    case O_SOLVER: SN_TRY(sn_cli_choice("--pca-solver", a, solver, &k)); o->pca.solver = (sn_pca_solver)k; return 1;
+    case O_REUSE_PCA: o->reuse_pca = 1; return 1;
+    case 'k': SN_TRY(sn_cli_int("-k/--n-neighbors", a, 2, 1000, &v)); o->knn.k = (int)v; return 1;
+    case O_KNN: SN_TRY(sn_cli_choice("--knn", a, knn, &k)); o->knn.method = (sn_knn_method)k; return 1;
+    case O_NPROBE: SN_TRY(sn_cli_int("--nprobe", a, 1, 100000, &v)); o->knn.nprobe = (int)v; return 1;
+    case O_NTOP: return sn_cli_int("--n-top-genes", a, 1, 1LL << 40, &o->n_top) < 0 ? SN_EUSAGE : 1;
+    case O_SCALED: SN_TRY(sn_cli_choice("--scaled", a, yn, &k)); o->scaled = k == 2 ? -1 : k; return 1;
+    case O_SCALED_MAX: SN_TRY(sn_cli_double("--scaled-max-gb", a, 0, 1e6, &o->scaled_max)); return 1;
+    case O_COMPRESS: SN_TRY(sn_cli_int("--compress", a, 0, 9, &v)); o->compress = (int)v; return 1;
+    }
+    return 0;
+}
+
+static int parse(sn_cli *cli, opts *o, int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"obs", required_argument, NULL, O_OBS}, {"layer", required_argument, NULL, O_LAYER},
+        {"genome", required_argument, NULL, O_GENOME}, {"all-features", no_argument, NULL, O_ALL_FEAT},
+        {"orient", required_argument, NULL, O_ORIENT}, {"ppi", required_argument, NULL, O_PPI},
+        {"no-ppi", no_argument, NULL, O_NO_PPI}, {"ppi-min-score", required_argument, NULL, O_MIN_SCORE},
+        {"species", required_argument, NULL, O_SPECIES}, {"gene-map", required_argument, NULL, O_GENE_MAP},
+        {"symbol-column", required_argument, NULL, O_SYMBOLS},
+        {"min-expressed-frac", required_argument, NULL, O_MIN_EXPR},
+        {"min-ppi-genes", required_argument, NULL, O_MIN_PPI}, {"min-genes", required_argument, NULL, O_MIN_GENES},
+        {"min-cells", required_argument, NULL, O_MIN_CELLS}, {"target-sum", required_argument, NULL, O_TARGET},
+        {"no-normalize", no_argument, NULL, O_NO_NORM}, {"normalize", no_argument, NULL, O_NORM},
+        {"n-pcs", required_argument, NULL, O_NPCS}, {"pca-genes", required_argument, NULL, O_PCA_GENES},
+        {"scale-before-pca", no_argument, NULL, O_SCALE_PCA}, {"pca-solver", required_argument, NULL, O_SOLVER},
+        {"reuse-pca", no_argument, NULL, O_REUSE_PCA}, {"n-neighbors", required_argument, NULL, 'k'},
+        {"knn", required_argument, NULL, O_KNN}, {"nprobe", required_argument, NULL, O_NPROBE},
+        {"n-top-genes", required_argument, NULL, O_NTOP}, {"scaled", required_argument, NULL, O_SCALED},
+        {"scaled-max-gb", required_argument, NULL, O_SCALED_MAX}, {"compress", required_argument, NULL, O_COMPRESS},
+        SN_CLI_LONGOPTS, {NULL, 0, NULL, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS "k:", lo, NULL)) != -1) {
+        int r = sn_cli_common(cli, c, optarg);
+        if (r == 0 && (r = parse_input(o, c, optarg)) == 0)
+            r = parse_steps(o, c, optarg);
+        if (r == 0)
+            r = sn_cli_bad("unexpected option");
+        if (r < 0 || r == SN_CLI_EXIT)
+            return r;
+    }
+    if (argc - optind != 1)
+        return sn_cli_bad(argc - optind ? "one input expected, got %d" : "no input given (COUNTS, or - for stdin)",
+                          argc - optind);
+    o->in = argv[optind];
+    if (!o->ppi && !o->no_ppi)
+        return sn_cli_bad("--ppi FILE is required (or --no-ppi to keep every gene)");
+    if (o->ppi && o->no_ppi)
+        return sn_cli_bad("--ppi and --no-ppi exclude each other");
+    o->pca.seed = o->knn.seed = cli->seed;
+    return SN_OK;
+}
+
+/* ---- the run ---- */
+
+enum { T_READ, T_FILTER, T_PPI, T_COUNTS, T_NORM, T_HVG, T_PCA, T_KNN, T_WRITE, T_STEPS };
+static const char *const step_name[T_STEPS] = {"read", "filter", "ppi", "counts", "normalise",
+                                               "hvg", "pca", "neighbours", "write"};
+
+typedef struct {
+    const opts *o;
+    sn_cli *cli;
+    sn_adata a;        /* X: counts, then log-normalised */
+    sn_csr counts;     /* log-normalised .h5ad input: its layers/counts, if any */
+    sn_mat reused;     /* --reuse-pca: the input's X_pca */
+    char **names;      /* symbols used for the PPI (NULL = unmapped), one per gene after the filters */
+    int64_t nnames;
+    int mapped;        /* names differ from the var index */
+    int64_t *genes, ng; /* the kept genes (aligned, or all) */
+    sn_ppi ppi;
+    sn_hvg hvg;
+    sn_pca pca;
+    sn_knn knn;
+    sn_knn_method knn_used;
+    sn_h5 *out;
+    int normalised;
+    sn_values kind;
+    double maxval, target, recall, t[T_STEPS];
+    int64_t cells_in, genes_in;
+} prep;
+
+static void prep_free(prep *p)
+{
+    sn_adata_free(&p->a);
+    sn_csr_free(&p->counts);
+    sn_mat_free(&p->reused);
+    sn_free_strings(p->names, p->nnames);
+    free(p->genes);
+    sn_ppi_free(&p->ppi);
+    sn_hvg_free(&p->hvg);
+    sn_pca_free(&p->pca);
+    sn_knn_free(&p->knn);
+    sn_h5_close(p->out);
+}
+
+/* .h5ad input (file or stdin) read here, keeping the file for the optional
+ * extras; every other format through sn_read_counts. */
+static int read_hdf5_extras(prep *p, hid_t fid, const char *name)
+{
+    int rc = SN_OK;
+    if (p->o->reuse_pca && (rc = sn_h5ad_read_mat(fid, "obsm/X_pca", &p->reused)) < 0)
+        return sn_err_prefix(rc, "%s: --reuse-pca: ", name);
+    if (!p->o->ro.layer && sn_h5ad_exists(fid, "layers/counts") && (rc = sn_h5ad_read_csr(fid, "layers/counts", &p->counts)) < 0)
+        return sn_err_prefix(rc, "%s: ", name);
+    if (p->counts.data && (p->counts.nrow != p->a.X.nrow || p->counts.ncol != p->a.X.ncol))
+        sn_csr_free(&p->counts);
+    return SN_OK;
+}
+
+static int read_input(prep *p)
+{
+    const opts *o = p->o;
+    if (strcmp(o->in, "-") == 0 || sn_h5_probe(o->in) > 0) {
+        sn_h5 *f;
+        SN_TRY(sn_h5_open(o->in, &f));
+        hid_t fid = sn_h5_id(f);
+        int rc, h5ad = !sn_is_10x_h5(fid);
+        if (!h5ad)
+            rc = sn_read_10x_fid(fid, sn_h5_name(f), &o->ro, &p->a);
+        else if ((rc = sn_h5ad_read(fid, o->ro.layer, &p->a)) < 0)
+            sn_err_prefix(rc, "%s: ", sn_h5_name(f));
+        if (rc == SN_OK && h5ad)
+            rc = read_hdf5_extras(p, fid, sn_h5_name(f));
+        else if (rc == SN_OK && o->reuse_pca)
+            rc = sn_err(SN_EINVAL, "%s: --reuse-pca needs an .h5ad input with obsm/X_pca", sn_h5_name(f));
+        sn_h5_close(f);
+        return rc;
+    }
+    if (o->reuse_pca)
+        return sn_err(SN_EINVAL, "%s: --reuse-pca needs an .h5ad input with obsm/X_pca", o->in);
+    return sn_read_counts(o->in, &o->ro, &p->a);
+}
+
+static int step_read(prep *p)
+{
+    const opts *o = p->o;
+    SN_TRY(read_input(p));
+    if (p->a.X.nrow < 1 || p->a.X.ncol < 1)
+        return sn_err(SN_EFMT, "%s: the matrix is empty (%lld cells x %lld genes)", o->in, (long long)p->a.X.nrow,
+                      (long long)p->a.X.ncol);
+    if (o->reuse_pca && p->reused.nrow != p->a.X.nrow)
+        return sn_err(SN_EFMT, "%s: obsm/X_pca has %lld rows for %lld cells", o->in, (long long)p->reused.nrow,
+                      (long long)p->a.X.nrow);
+    if (o->obs)
+        SN_TRY(sn_read_obs_table(o->obs, NULL, &p->a));
+    p->cells_in = p->a.X.nrow;
+    p->genes_in = p->a.X.ncol;
+    int rc = sn_prep_inspect(&p->a.X, &p->kind, &p->maxval);
+    if (rc < 0)
+        return sn_err_prefix(rc, "%s: ", o->in);
+    p->normalised = o->normalize >= 0 ? o->normalize : p->kind != SN_VALUES_LOGNORM;
+    if (p->kind == SN_VALUES_LOGNORM && o->normalize < 0)
+        sn_note("%s: values look log-normalised (not integers, largest %.3g): used as they are "
+                "(--normalize to normalise anyway)", o->in, p->maxval);
+    else if (p->kind == SN_VALUES_NONINT && p->normalised)
+        sn_warn("%s: values are not integer counts (largest %.3g); normalising them anyway", o->in, p->maxval);
+    sn_info("read %lld cells x %lld genes, %lld non-zeros", (long long)p->cells_in, (long long)p->genes_in,
+            (long long)sn_csr_nnz(&p->a.X));
+    return SN_OK;
+}
+
+/* Subset obs (rows) or var (columns) tables and the matrices together. */
+static int subset_cells(prep *p, const int64_t *keep, int64_t n)
+{
+    sn_frame f;
+    SN_TRY(sn_frame_subset(&p->a.obs, keep, n, &f));
+    sn_frame_free(&p->a.obs);
+    p->a.obs = f;
+    SN_TRY(sn_prep_subset(&p->a.X, keep, n, NULL, 0));
+    if (p->counts.data)
+        SN_TRY(sn_prep_subset(&p->counts, keep, n, NULL, 0));
+    if (p->reused.data) {
+        int64_t w = p->reused.ncol;
+        for (int64_t r = 0; r < n; r++)
+            memmove(p->reused.data + r * w, p->reused.data + keep[r] * w, (size_t)w * sizeof(float));
+        p->reused.nrow = n;
+    }
+    return SN_OK;
+}
+
+static int subset_genes(prep *p, const int64_t *keep, int64_t n)
+{
+    sn_frame f;
+    SN_TRY(sn_frame_subset(&p->a.var, keep, n, &f));
+    sn_frame_free(&p->a.var);
+    p->a.var = f;
+    SN_TRY(sn_prep_subset(&p->a.X, NULL, 0, keep, n));
+    if (p->counts.data)
+        SN_TRY(sn_prep_subset(&p->counts, NULL, 0, keep, n));
+    return SN_OK;
+}
+
+static int step_filter(prep *p)
+{
+    int64_t *keep = NULL, n, *nc = NULL, *ng = NULL;
+    int rc = sn_prep_filter_cells(&p->a.X, p->o->min_genes, &keep, &n);
+    if (rc == SN_OK && !(ng = sn_calloc((size_t)p->a.X.nrow + 1, sizeof *ng, "gene counts")))
+        rc = SN_ENOMEM;
+    for (int64_t i = 0; rc == SN_OK && i < p->a.X.nrow; i++)
+        for (int64_t k = p->a.X.indptr[i]; k < p->a.X.indptr[i + 1]; k++)
+            ng[i] += p->a.X.data[k] > 0;
+    for (int64_t r = 0; rc == SN_OK && r < n; r++)
+        ng[r] = ng[keep[r]];
+    if (rc == SN_OK && n < 1)
+        rc = sn_err(SN_EINVAL, "%s: no cell has %lld detected genes (lower --min-genes)", p->o->in, p->o->min_genes);
+    if (rc == SN_OK && (rc = subset_cells(p, keep, n)) == SN_OK)
+        rc = sn_prepio_col(&p->a.obs, "n_genes", SN_COL_I64, ng);
+    free(keep);
+    keep = NULL;
+    if (rc == SN_OK)
+        rc = sn_prep_filter_genes(&p->a.X, p->o->min_cells, &keep, &n);
+    if (rc == SN_OK && n < 1)
+        rc = sn_err(SN_EINVAL, "%s: no gene is detected in %lld cells (lower --min-cells)", p->o->in, p->o->min_cells);
+    if (rc == SN_OK)
+        rc = sn_prep_gene_ncells(&p->a.X, &nc);
+    for (int64_t r = 0; rc == SN_OK && r < n; r++)
+        nc[r] = nc[keep[r]];
+    if (rc == SN_OK && (rc = subset_genes(p, keep, n)) == SN_OK)
+        rc = sn_prepio_col(&p->a.var, "n_cells", SN_COL_I64, nc);
+    if (rc == SN_OK)
+        sn_info("filters: kept %lld of %lld cells (>= %lld genes), %lld of %lld genes (>= %lld cells)",
+                (long long)p->a.X.nrow, (long long)p->cells_in, p->o->min_genes, (long long)p->a.X.ncol,
+                (long long)p->genes_in, p->o->min_cells);
+    free(keep);
+    free(nc);
+    free(ng);
+    return rc;
+}
+
+/* A var column of symbols: the one named, or a usual name when the index
+ * holds Ensembl ids. */
+static const sn_col *symbol_column(const prep *p)
+{
+    static const char *const usual[] = {"gene_symbols", "gene_symbol", "symbol", "gene_name", "feature_name",
+                                        "gene_short_name", "name", NULL};
+    if (p->o->symbols)
+        return sn_frame_get(&p->a.var, p->o->symbols);
+    if (!sn_ppi_names_are_ids(p->a.var.index, p->a.var.n))
+        return NULL;
+    for (int i = 0; usual[i]; i++) {
+        const sn_col *c = sn_frame_get(&p->a.var, usual[i]);
+        if (c && (c->type == SN_COL_STR || c->type == SN_COL_CAT))
+            return c;
+    }
+    return NULL;
+}
+
+static int gene_names(prep *p)
+{
+    int64_t n = p->a.var.n, mapped = 0;
+    const sn_col *c = NULL;
+    if (p->o->gene_map) {
+        char **keys, **vals;
+        int64_t nmap;
+        SN_TRY(sn_read_mapping(p->o->gene_map, &keys, &vals, &nmap));
+        int rc = sn_ppi_map_ids(p->a.var.index, n, keys, vals, nmap, &p->names, &mapped);
+        p->nnames = rc == SN_OK ? n : 0;
+        sn_free_strings(keys, nmap);
+        sn_free_strings(vals, nmap);
+        SN_TRY(rc);
+        sn_info("gene map %s: %lld of %lld genes mapped to symbols", p->o->gene_map, (long long)mapped, (long long)n);
+        p->mapped = 1;
+        return SN_OK;
+    }
+    if (p->o->symbols && !sn_frame_get(&p->a.var, p->o->symbols))
+        return sn_err(SN_EINVAL, "%s: no var column '%s' (--symbol-column)", p->o->in, p->o->symbols);
+    c = symbol_column(p);
+    p->names = sn_calloc((size_t)n + 1, sizeof *p->names, "gene names");
+    if (!p->names)
+        return SN_ENOMEM;
+    p->nnames = n;
+    char buf[64];
+    for (int64_t j = 0; j < n; j++) {
+        const char *s = c ? sn_col_str(c, j, buf, sizeof buf) : p->a.var.index[j];
+        if (s[0] && !(p->names[j] = sn_strdup(s)))
+            return SN_ENOMEM;
+    }
+    p->mapped = c != NULL;
+    if (c)
+        sn_info("gene symbols from var column '%s'", c->name);
+    return SN_OK;
+}
+
+static void ppi_report(const prep *p)
+{
+    const sn_ppi *q = &p->ppi;
+    sn_info("PPI %s: %lld edges read, %lld below %g, %lld duplicate, %lld self-loops; %lld network genes",
+            p->o->ppi, (long long)q->edges_read, (long long)q->edges_below, p->o->po.min_score,
+            (long long)q->edges_duplicate, (long long)q->edges_self, (long long)q->ppi_nodes);
+    sn_info("PPI genes: %lld matched (%lld data genes unmatched), %lld not expressed enough, %lld without an "
+            "edge; %lld aligned genes, %lld edges kept",
+            (long long)q->genes_matched, (long long)(p->a.var.n - q->genes_matched), (long long)q->genes_unexpressed,
+            (long long)q->genes_isolated, (long long)q->n, (long long)q->edges_kept);
+}
+
+static int step_ppi(prep *p)
+{
+    SN_TRY(gene_names(p));
+    int64_t n = p->a.var.n;
+    if (p->o->no_ppi) {
+        if (!(p->genes = sn_malloc(((size_t)n + 1) * sizeof *p->genes, "kept genes")))
+            return SN_ENOMEM;
+        for (int64_t j = 0; j < n; j++)
+            p->genes[j] = j;
+        p->ng = n;
+        return SN_OK;
+    }
+    sn_edges e;
+    int64_t *nc = NULL;
+    SN_TRY(sn_read_edges(p->o->ppi, &e));
+    int rc = sn_prep_gene_ncells(&p->a.X, &nc);
+    if (rc == SN_OK && (rc = sn_ppi_align(&e, p->names, n, nc, p->a.X.nrow, &p->o->po, &p->ppi)) < 0) {
+        int ids = !p->mapped && sn_ppi_names_are_ids(p->names, n);
+        rc = sn_err_prefix(rc, "%s: ", p->o->ppi);
+        if (ids) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", sn_errmsg());
+            rc = sn_err(rc, "%s; give --gene-map FILE (e.g. a 10x features.tsv) or --symbol-column", msg);
+        }
+    }
+    sn_edges_free(&e);
+    free(nc);
+    SN_TRY(rc);
+    ppi_report(p);
+    if (!(p->genes = sn_malloc(((size_t)p->ppi.n + 1) * sizeof *p->genes, "kept genes")))
+        return SN_ENOMEM;
+    memcpy(p->genes, p->ppi.genes, (size_t)p->ppi.n * sizeof *p->genes);
+    p->ng = p->ppi.n;
+    return SN_OK;
+}
+
+/* The output file is created now so that the counts of the kept genes go
+ * out before the matrix is normalised in place. */
+static int step_counts(prep *p)
+{
+    SN_TRY(sn_h5_create(p->cli->output, &p->out));
+    hid_t f = sn_h5_id(p->out);
+    SN_TRY(sn_h5ad_init(f));
+    const sn_csr *src = p->normalised ? &p->a.X : p->counts.data ? &p->counts : NULL;
+    if (!src) {
+        sn_info("no counts layer: the input is log-normalised and has no layers/counts");
+        return SN_OK;
+    }
+    int64_t *rows = sn_malloc(((size_t)src->nrow + 1) * sizeof *rows, "cell list");
+    int64_t *cmap = sn_malloc(((size_t)src->ncol + 1) * sizeof *cmap, "gene map");
+    sn_csr c = {0};
+    int rc = rows && cmap ? SN_OK : SN_ENOMEM;
+    for (int64_t i = 0; rc == SN_OK && i < src->nrow; i++)
+        rows[i] = i;
+    for (int64_t j = 0; rc == SN_OK && j < src->ncol; j++)
+        cmap[j] = -1;
+    for (int64_t t = 0; rc == SN_OK && t < p->ng; t++)
+        cmap[p->genes[t]] = t;
+    if (rc == SN_OK)
+        rc = sn_csr_subset(src, rows, src->nrow, cmap, p->ng, &c);
+    free(rows);
+    free(cmap);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_csr(f, "layers/counts", &c, p->o->compress);
+    sn_csr_free(&c);
+    sn_csr_free(&p->counts);
+    return rc < 0 ? sn_err_prefix(rc, "%s: ", sn_h5_name(p->out)) : SN_OK;
+}
+
+static int step_normalise(prep *p)
+{
+    if (!p->normalised)
+        return SN_OK;
+    int rc = sn_prep_normalize_total(&p->a.X, p->o->target, &p->target);
+    if (rc < 0)
+        return sn_err_prefix(rc, "%s: ", p->o->in);
+    sn_prep_log1p(&p->a.X);
+    sn_info("normalised to %g counts per cell%s, log1p", p->target, p->o->target > 0 ? "" : " (the median)");
+    return SN_OK;
+}
+
+static int step_hvg(prep *p)
+{
+    SN_TRY(sn_hvg_seurat(&p->a.X, p->genes, p->ng, p->o->n_top, 20, &p->hvg));
+    sn_info("highly variable genes: %lld of %lld (seurat flavour, top %lld)", (long long)p->hvg.n_selected,
+            (long long)p->ng, p->o->n_top);
+    return SN_OK;
+}
+
+static int reuse_pca(prep *p)
+{
+    int k = p->o->pca.n_comps;
+    if (p->reused.ncol < k)
+        return sn_err(SN_EINVAL, "%s: obsm/X_pca has %lld columns, --n-pcs asks for %d", p->o->in,
+                      (long long)p->reused.ncol, k);
+    memset(&p->pca, 0, sizeof p->pca);
+    SN_TRY(sn_mat_alloc(&p->pca.scores, p->reused.nrow, k));
+    for (int64_t i = 0; i < p->reused.nrow; i++)
+        memcpy(p->pca.scores.data + i * k, p->reused.data + i * p->reused.ncol, (size_t)k * sizeof(float));
+    p->pca.k = k;
+    p->pca.n_obs = p->reused.nrow;
+    sn_mat_free(&p->reused);
+    sn_info("PCA: reusing the first %d columns of the input's obsm/X_pca", k);
+    return SN_OK;
+}
+
+static int step_pca(prep *p)
+{
+    if (p->o->reuse_pca)
+        return reuse_pca(p);
+    sn_pca_opts po = p->o->pca;
+    uint8_t *mask = NULL;
+    if (p->o->pca_hvg) {
+        if (!(mask = sn_calloc((size_t)p->a.X.ncol + 1, 1, "the PCA genes")))
+            return SN_ENOMEM;
+        for (int64_t t = 0; t < p->ng; t++)
+            mask[p->genes[t]] = p->hvg.highly_variable[t];
+        po.mask = mask;
+    }
+    int rc = sn_pca_run(&p->a.X, &po, &p->pca);
+    free(mask);
+    if (rc < 0)
+        return sn_err_prefix(rc, "%s: PCA: ", p->o->in);
+    double sum = 0;
+    for (int t = 0; t < p->pca.k; t++)
+        sum += p->pca.variance_ratio[t];
+    sn_info("PCA: %d components on %s genes (%s solver%s), %.1f %% of the variance", p->pca.k,
+            p->o->pca_hvg ? "the highly variable" : "all", p->pca.solver == SN_PCA_EXACT ? "exact" : "randomized",
+            p->pca.solver == SN_PCA_EXACT ? "" : ", converged", 100 * sum);
+    return SN_OK;
+}
+
+static int step_knn(prep *p)
+{
+    SN_TRY(sn_knn_build(&p->pca.scores, &p->o->knn, &p->knn));
+    p->recall = NAN;
+    if (p->knn.method == SN_KNN_IVF) {
+        SN_TRY(sn_knn_recall(&p->pca.scores, &p->knn, 1000, p->cli->seed, &p->recall));
+        sn_info("neighbours: approximate (IVF), recall %.4f on 1000 sampled cells", p->recall);
+    }
+    int rc = sn_prepio_write_neighbors(sn_h5_id(p->out), &p->knn, p->pca.k, p->o->compress);
+    if (rc < 0)
+        return sn_err_prefix(rc, "%s: ", sn_h5_name(p->out));
+    sn_info("neighbours: %d per cell (itself included), %s search", p->knn.k,
+            p->knn.method == SN_KNN_EXACT ? "exact" : "approximate");
+    p->knn_used = p->knn.method;
+    sn_knn_free(&p->knn);
+    return SN_OK;
+}
+
+/* After the gene subset: symbols become the index, the ids a column. */
+static int rename_genes(prep *p)
+{
+    if (!p->mapped)
+        return SN_OK;
+    sn_frame *v = &p->a.var;
+    if (!sn_frame_get(v, "gene_ids")) {
+        sn_col c;
+        SN_TRY(sn_col_new(&c, "gene_ids", SN_COL_STR, v->n));
+        for (int64_t t = 0; t < v->n; t++)
+            c.v.str[t] = v->index[t], v->index[t] = NULL;
+        int rc = sn_frame_put(v, &c);
+        if (rc < 0) {
+            sn_col_free(&c);
+            return rc;
+        }
+    }
+    for (int64_t t = 0; t < v->n; t++) {
+        const sn_col *ids = sn_frame_get(v, "gene_ids");
+        const char *s = p->names[p->genes[t]] ? p->names[p->genes[t]] : ids->v.str[t];
+        free(v->index[t]);
+        if (!(v->index[t] = sn_strdup(s)))
+            return SN_ENOMEM;
+    }
+    return sn_index_make_unique(v->index, v->n);
+}
+
+static int var_columns(prep *p, double *mean, double *sd)
+{
+    sn_frame *v = &p->a.var;
+    SN_TRY(sn_prepio_col(v, "highly_variable", SN_COL_BOOL, p->hvg.highly_variable));
+    SN_TRY(sn_prepio_col(v, "means", SN_COL_F64, p->hvg.means));
+    SN_TRY(sn_prepio_col(v, "dispersions", SN_COL_F64, p->hvg.dispersions));
+    SN_TRY(sn_prepio_col(v, "dispersions_norm", SN_COL_F32, p->hvg.dispersions_norm));
+    SN_TRY(sn_prep_gene_moments(&p->a.X, mean, sd));
+    for (int64_t t = 0; t < v->n; t++)
+        sd[t] = sqrt(sd[t]);
+    SN_TRY(sn_prepio_col(v, "mean", SN_COL_F64, mean));
+    SN_TRY(sn_prepio_col(v, "std", SN_COL_F64, sd));
+    return p->o->no_ppi ? SN_OK : sn_prepio_col(v, "scnet_ppi_degree", SN_COL_I64, p->ppi.degree);
+}
+
+static int write_scaled(prep *p, hid_t f, const double *mean, const double *sd)
+{
+    double bytes = 4.0 * (double)p->a.X.nrow * (double)p->a.X.ncol, limit = p->o->scaled_max * 1073741824.0;
+    char b[32];
+    if (p->o->scaled == 0 || (p->o->scaled < 0 && bytes > limit)) {
+        if (p->o->scaled < 0)
+            sn_note("layers/scaled not written: it would take %s (above --scaled-max-gb %g; --scaled yes writes it)",
+                    sn_fmt_bytes(bytes, b, sizeof b), p->o->scaled_max);
+        return SN_OK;
+    }
+    return sn_prepio_write_scaled(f, "scaled", &p->a.X, mean, sd, 1e-5, p->o->compress);
+}
+
+#define NUM_(k, v) {k, v, NULL, 0}
+#define STR_(k, v) {k, 0, v, 0}
+#define REAL_(k, v) {k, v, NULL, 1}
+
+static int write_uns(prep *p, hid_t f)
+{
+    const opts *o = p->o;
+    hid_t g;
+    SN_TRY(sn_h5ad_dict(f, "uns/log1p", &g)); /* scanpy's mark of log data (natural log) */
+    H5Gclose(g);
+    SN_TRY(sn_h5ad_write_str(f, "uns/hvg/flavor", "seurat"));
+    const sn_ppi *q = &p->ppi;
+    sn_prepio_item it[] = {
+        STR_("input", o->in), STR_("ppi", o->ppi ? o->ppi : "none"),
+        STR_("species", o->po.mouse ? "mouse" : "human"), STR_("gene_map", o->gene_map ? o->gene_map : "none"),
+        NUM_("normalized", p->normalised), NUM_("target_sum", p->normalised ? p->target : 0),
+        NUM_("min_genes", (double)o->min_genes), NUM_("min_cells", (double)o->min_cells), NUM_("n_pcs", p->pca.k),
+        STR_("pca_genes", o->pca_hvg ? "hvg" : "all"), NUM_("scale_before_pca", o->pca.scale),
+        NUM_("reuse_pca", o->reuse_pca), NUM_("n_neighbors", o->knn.k),
+        STR_("knn_method", p->knn_used == SN_KNN_IVF ? "ivf" : "exact"), NUM_("n_top_genes", (double)o->n_top),
+        NUM_("ppi_min_score", o->po.min_score), NUM_("min_expressed_frac", o->po.min_expr_frac),
+        NUM_("min_ppi_genes", (double)o->po.min_genes), NUM_("seed", (double)p->cli->seed),
+        NUM_("cells_in", (double)p->cells_in), NUM_("genes_in", (double)p->genes_in),
+        NUM_("cells", (double)p->a.X.nrow), NUM_("genes", (double)p->a.X.ncol),
+        NUM_("hvg", (double)p->hvg.n_selected), NUM_("ppi_edges_read", (double)q->edges_read),
+        NUM_("ppi_edges_below_score", (double)q->edges_below),
+        NUM_("ppi_edges_duplicate", (double)q->edges_duplicate), NUM_("ppi_self_loops", (double)q->edges_self),
+        NUM_("ppi_nodes", (double)q->ppi_nodes), NUM_("ppi_genes_matched", (double)q->genes_matched),
+        NUM_("ppi_genes_unexpressed", (double)q->genes_unexpressed),
+        NUM_("ppi_genes_isolated", (double)q->genes_isolated), NUM_("ppi_edges", (double)q->edges_kept),
+        REAL_("knn_recall", p->recall)};
+    /* no timings or thread count: equal inputs give equal files; the
+     * recall is measured only for the approximate search */
+    int nit = (int)(sizeof it / sizeof *it) - (isnan(p->recall) ? 1 : 0);
+    SN_TRY(sn_prepio_write_items(f, "uns/scnet/prep", it, nit));
+    char *cmd = sn_cli_cmdline(p->cli), *entry = NULL;
+    size_t n = (cmd ? strlen(cmd) : 0) + 64;
+    if (cmd && (entry = sn_malloc(n, "history")))
+        snprintf(entry, n, "scnet-prep %s: %s", SN_VERSION, cmd);
+    int rc = entry ? sn_h5ad_history_append(f, entry) : SN_ENOMEM;
+    free(cmd);
+    free(entry);
+    return rc;
+}
+
+static int step_write(prep *p)
+{
+    hid_t f = sn_h5_id(p->out);
+    double *mean = sn_malloc(((size_t)p->ng + 1) * sizeof *mean, "gene means");
+    double *sd = sn_malloc(((size_t)p->ng + 1) * sizeof *sd, "gene deviations");
+    int rc = mean && sd ? subset_genes(p, p->genes, p->ng) : SN_ENOMEM;
+    if (rc == SN_OK)
+        rc = rename_genes(p);
+    if (rc == SN_OK)
+        rc = var_columns(p, mean, sd);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write(f, &p->a, p->o->compress);
+    if (rc == SN_OK)
+        rc = sn_prepio_write_pca(f, &p->pca, p->genes, p->ng, p->o->pca_hvg, p->o->pca.scale, p->o->compress);
+    if (rc == SN_OK && !p->o->no_ppi)
+        rc = sn_h5ad_write_csr(f, "varp/scnet_ppi", &p->ppi.adj, p->o->compress);
+    if (rc == SN_OK)
+        rc = write_scaled(p, f, mean, sd);
+    if (rc == SN_OK)
+        rc = write_uns(p, f);
+    free(mean);
+    free(sd);
+    return rc < 0 ? sn_err_prefix(rc, "%s: ", sn_h5_name(p->out)) : SN_OK;
+}
+
+static int run(sn_cli *cli, const opts *o)
+{
+    static int (*const step[T_STEPS])(prep *) = {step_read, step_filter, step_ppi, step_counts, step_normalise,
+                                                 step_hvg, step_pca, step_knn, step_write};
+    prep p;
+    memset(&p, 0, sizeof p);
+    p.o = o;
+    p.cli = cli;
+    int rc = SN_OK;
+    for (int s = 0; s < T_STEPS && rc == SN_OK; s++) {
+        double t0 = sn_time();
+        rc = step[s](&p);
+        p.t[s] = sn_time() - t0;
+        if (rc == SN_OK)
+            sn_info("%-10s %7.2f s, peak RSS %.0f MiB", step_name[s], p.t[s], sn_peak_rss() / 1048576);
+    }
+    if (rc == SN_OK) {
+        rc = sn_h5_commit(p.out);
+        p.out = NULL;
+    }
+    if (rc == SN_OK && o->no_ppi)
+        sn_note("%lld cells x %lld genes, %lld highly variable; no PPI network", (long long)p.a.X.nrow,
+                (long long)p.a.X.ncol, (long long)p.hvg.n_selected);
+    else if (rc == SN_OK)
+        sn_note("%lld cells x %lld genes, %lld highly variable; %lld PPI edges", (long long)p.a.X.nrow,
+                (long long)p.a.X.ncol, (long long)p.hvg.n_selected, (long long)p.ppi.edges_kept);
+    prep_free(&p);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    sn_cli cli;
+    opts o;
+    opts_default(&o);
+    sn_cli_init(&cli, "scnet-prep", usage, argc, argv);
+    int rc = parse(&cli, &o, argc, argv);
+    if (rc == SN_CLI_EXIT)
+        return sn_cli_exit_early();
+    if (rc == SN_OK) {
+        sn_cli_start(&cli);
+        rc = run(&cli, &o);
+    }
+    return sn_cli_finish(&cli, rc);
+}

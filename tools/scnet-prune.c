@@ -1,0 +1,226 @@
+/* scnet-prune: the refined cell graph of a trained .h5ad, pruned from the
+ * model's attention on the KNN edges. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scnet/cli.h"
+#include "scnet/file.h"
+#include "scnet/h5.h"
+#include "scnet/h5ad.h"
+#include "scnet/log.h"
+#include "scnet/mem.h"
+#include "scnet/prune.h"
+
+enum { O_PCT = SN_OPT_PROG, O_CAP, O_PROTECT, O_ATT, O_CONN, O_TSV, O_COMPRESS };
+
+typedef struct {
+    const char *in, *att, *tsv;
+    sn_prune_opts p;
+    int conn, compress;
+} opts;
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "Usage: scnet-prune [options] [IN.h5ad]\n"
+                "Prune the cell graph of a file made by scnet-train from the model's attention on\n"
+                "its edges (obsp['scnet_attention']) and write obsp['scnet_knn_pruned'].  An edge\n"
+                "is dropped when its attention is below min(--cap, --pct-th percentile), unless\n"
+                "it is one of the sending cell's --protect strongest edges.  IN defaults to\n"
+                "standard input.\n"
+                "\nPruning:\n"
+                "      --pct FLOAT         percentile of attention giving the threshold; at most\n"
+                "                          this share of edges is removed [10]\n"
+                "      --cap FLOAT         threshold at most FLOAT [0.2]\n"
+                "      --protect INT       strongest outgoing edges every cell keeps [10]\n"
+                "      --attention KEY     obsp key of the attention [scnet_attention]\n"
+                "\nOutputs:\n"
+                "      --connectivities    also write obsp['scnet_connectivities'] and\n"
+                "                          ['scnet_distances'] (the KNN weights restricted to the\n"
+                "                          pruned graph) and uns['scnet_neighbors'], for scanpy's\n"
+                "                          neighbors_key='scnet_neighbors'\n"
+                "      --tsv FILE          edge list: source cell, target cell, attention\n"
+                "      --compress INT      gzip level of written datasets, 0 = none [0]\n");
+    sn_cli_usage_common(fp, 0);
+}
+
+static int parse(sn_cli *cli, opts *o, int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"pct", required_argument, NULL, O_PCT}, {"cap", required_argument, NULL, O_CAP},
+        {"protect", required_argument, NULL, O_PROTECT}, {"attention", required_argument, NULL, O_ATT},
+        {"connectivities", no_argument, NULL, O_CONN}, {"tsv", required_argument, NULL, O_TSV},
+        {"compress", required_argument, NULL, O_COMPRESS}, SN_CLI_LONGOPTS, {NULL, 0, NULL, 0}};
+    int c;
+    long long v;
+    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS, lo, NULL)) != -1) {
+        int r = sn_cli_common(cli, c, optarg);
+        if (r < 0 || r == SN_CLI_EXIT)
+            return r;
+        if (r)
+            continue;
+        switch (c) {
+        case O_PCT: SN_TRY(sn_cli_double("--pct", optarg, 0, 100, &o->p.pct)); break;
+        case O_CAP: SN_TRY(sn_cli_double("--cap", optarg, 0, 1, &o->p.cap)); break;
+        case O_PROTECT: SN_TRY(sn_cli_int("--protect", optarg, 0, 1000000, &v)); o->p.protect = (int)v; break;
+        case O_ATT: o->att = optarg; break;
+        case O_CONN: o->conn = 1; break;
+        case O_TSV: o->tsv = optarg; break;
+        case O_COMPRESS: SN_TRY(sn_cli_int("--compress", optarg, 0, 9, &v)); o->compress = (int)v; break;
+        default: return sn_cli_bad("unexpected option");
+        }
+    }
+    if (argc - optind > 1)
+        return sn_cli_bad("one input file expected, got %d", argc - optind);
+    o->in = optind < argc ? argv[optind] : "-";
+    return SN_OK;
+}
+
+static int write_tsv(const char *path, const sn_csr *g, char **names)
+{
+    sn_out *out;
+    SN_TRY(sn_out_open(path, 0, &out));
+    FILE *fp = sn_out_fp(out);
+    fprintf(fp, "source\ttarget\tattention\n");
+    for (int64_t i = 0; i < g->nrow; i++)
+        for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++)
+            fprintf(fp, "%s\t%s\t%.9g\n", names[g->indices[p]], names[i], (double)g->data[p]);
+    return sn_out_commit(out);
+}
+
+/* obsp scnet_connectivities / scnet_distances and uns scnet_neighbors. */
+static int write_neighbors(hid_t in, hid_t out, const sn_csr *pruned, int comp)
+{
+    const char *key[2] = {"connectivities", "distances"};
+    hid_t g;
+    SN_TRY(sn_h5ad_dict(out, "obsp", &g));
+    int rc = SN_OK;
+    for (int t = 0; rc == SN_OK && t < 2; t++) {
+        char path[64], name[64];
+        sn_csr w, m;
+        snprintf(path, sizeof path, "obsp/%s", key[t]);
+        snprintf(name, sizeof name, "scnet_%s", key[t]);
+        if ((rc = sn_h5ad_read_csr(in, path, &w)) < 0)
+            break;
+        if ((rc = sn_csr_mask_sym(&w, pruned, &m)) == SN_OK) {
+            rc = sn_h5ad_write_csr(g, name, &m, comp);
+            sn_csr_free(&m);
+        }
+        sn_csr_free(&w);
+    }
+    H5Gclose(g);
+    SN_TRY(rc);
+    SN_TRY(sn_h5ad_dict(out, "uns/scnet_neighbors", &g));
+    rc = sn_h5ad_write_str(g, "connectivities_key", "scnet_connectivities");
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_str(g, "distances_key", "scnet_distances");
+    H5Gclose(g);
+    if (rc == SN_OK) {
+        SN_TRY(sn_h5ad_dict(out, "uns/scnet_neighbors/params", &g));
+        rc = sn_h5ad_write_str(g, "method", "umap");
+        if (rc == SN_OK)
+            rc = sn_h5ad_write_str(g, "metric", "euclidean");
+        H5Gclose(g);
+    }
+    return rc;
+}
+
+static int write_stats(hid_t out, const opts *o, const sn_prune_stats *st)
+{
+    hid_t g;
+    SN_TRY(sn_h5ad_dict(out, "uns/scnet/prune", &g));
+    int rc = sn_h5ad_write_scalar(g, "pct", o->p.pct);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_scalar(g, "cap", o->p.cap);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_int(g, "protect", o->p.protect);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_scalar(g, "threshold", st->threshold);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_int(g, "edges_before", st->before);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_int(g, "edges_after", st->after);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_int(g, "cells_at_protect", st->held);
+    H5Gclose(g);
+    return rc;
+}
+
+static int write_out(hid_t in, hid_t out, const opts *o, const sn_csr *pruned, const sn_prune_stats *st,
+                     const sn_cli *cli)
+{
+    const char *skip[] = {"obsp/scnet_knn_pruned", "uns/scnet/prune", "obsp/scnet_connectivities",
+                          "obsp/scnet_distances", "uns/scnet_neighbors", NULL};
+    SN_TRY(sn_h5ad_copy(in, out, o->conn ? skip : (const char *[]){skip[0], skip[1], NULL}));
+    hid_t g;
+    SN_TRY(sn_h5ad_dict(out, "obsp", &g));
+    int rc = sn_h5ad_write_csr(g, "scnet_knn_pruned", pruned, o->compress);
+    H5Gclose(g);
+    SN_TRY(rc);
+    if (o->conn)
+        SN_TRY(write_neighbors(in, out, pruned, o->compress));
+    SN_TRY(write_stats(out, o, st));
+    return sn_h5ad_record_run(out, cli);
+}
+
+static int run(sn_cli *cli, const opts *o)
+{
+    sn_h5 *in = NULL, *out = NULL;
+    sn_csr att = {0}, pruned = {0};
+    char path[256], **names = NULL;
+    int64_t n_obs, n_var, nn = 0;
+    sn_prune_stats st;
+    int rc;
+    SN_CHECK(sn_h5_open(o->in, &in));
+    hid_t f = sn_h5_id(in);
+    snprintf(path, sizeof path, "obsp/%s", o->att);
+    if ((rc = sn_h5ad_check(f, &n_obs, &n_var)) == SN_OK && !sn_h5ad_exists(f, path))
+        rc = sn_err(SN_EFMT, "%s is missing; make the file with scnet-train", path);
+    if (rc == SN_OK && o->conn && !sn_h5ad_exists(f, "obsp/connectivities"))
+        rc = sn_err(SN_EFMT, "obsp/connectivities is missing (needed by --connectivities)");
+    if (rc == SN_OK)
+        rc = sn_h5ad_read_csr(f, path, &att);
+    if (rc == SN_OK && (att.nrow != n_obs || att.ncol != n_obs))
+        rc = sn_err(SN_EFMT, "%s is %lld x %lld, expected cells x cells (%lld)", path, (long long)att.nrow,
+                    (long long)att.ncol, (long long)n_obs);
+    if (rc == SN_OK && o->tsv)
+        rc = sn_h5ad_read_index(f, "obs", &names, &nn);
+    if (rc < 0) {
+        rc = sn_err_prefix(rc, "%s: ", sn_h5_name(in));
+        goto out;
+    }
+    SN_CHECK(sn_prune_attention(&att, &o->p, &pruned, &st));
+    sn_note("pruned cell graph: %lld -> %lld edges (threshold %.4g); %lld cells kept only their %d protected edges",
+            (long long)st.before, (long long)st.after, st.threshold, (long long)st.held, o->p.protect);
+    SN_CHECK(sn_h5_create(cli->output, &out));
+    if ((rc = write_out(f, sn_h5_id(out), o, &pruned, &st, cli)) < 0) {
+        rc = sn_err_prefix(rc, "%s: ", sn_h5_name(out));
+        goto out;
+    }
+    if (o->tsv)
+        SN_CHECK(write_tsv(o->tsv, &pruned, names));
+    rc = sn_h5_commit(out);
+    out = NULL;
+out:
+    sn_h5_close(out);
+    sn_h5_close(in);
+    sn_csr_free(&att);
+    sn_csr_free(&pruned);
+    sn_free_strings(names, nn);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    sn_cli cli;
+    opts o = {.att = "scnet_attention", .p = {10, 0.2, 10}};
+    sn_cli_init(&cli, "scnet-prune", usage, argc, argv);
+    int rc = parse(&cli, &o, argc, argv);
+    if (rc == SN_CLI_EXIT)
+        return sn_cli_exit_early();
+    if (rc == SN_OK) {
+        sn_cli_start(&cli);
+        rc = run(&cli, &o);
+    }
+    return sn_cli_finish(&cli, rc);
+}
