@@ -200,6 +200,11 @@ static int read_strs(hid_t obj, int is_attr, hid_t ft, hid_t space, const char *
     int rc = np == 0 ? SN_OK
              : H5Tis_variable_str(ft) > 0 ? read_vlen_strs(obj, is_attr, ft, space, np, name, out)
                                           : read_fixed_strs(obj, is_attr, ft, np, name, out);
+    /* what anndata could not decode is refused here too, with its place */
+    for (hssize_t i = 0; rc == SN_OK && i < np; i++)
+        if (!sn_h5x_utf8_ok(out[i]))
+            rc = sn_err(SN_EFMT, "%s: string %lld is not valid UTF-8 (anndata could not read it either)", name,
+                        (long long)i);
     if (rc < 0) {
         sn_free_strings(out, np);
         return rc;

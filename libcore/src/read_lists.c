@@ -3,6 +3,7 @@
 
 #include "scnet/mem.h"
 #include "scnet/read.h"
+#include "scnet/strmap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +236,24 @@ static int gmt_line(sn_text *t, char *line, sn_gmt *g, int64_t *cap, char ***f, 
     return gmt_set(g, *f, nf);
 }
 
+/* Results are reported by set name, so a name given twice is ambiguous. */
+static int gmt_unique(const sn_gmt *g, const char *path)
+{
+    sn_strmap m;
+    SN_TRY(sn_strmap_init(&m, g->n));
+    int rc = SN_OK;
+    for (int64_t i = 0; rc == SN_OK && i < g->n; i++) {
+        int64_t first;
+        if ((rc = sn_strmap_put(&m, g->name[i], i, &first)) == 0)
+            rc = sn_err(SN_EFMT, "%s: gene set '%.80s' is listed twice (sets %lld and %lld); names must be unique",
+                        path, g->name[i], (long long)first + 1, (long long)i + 1);
+        else if (rc > 0)
+            rc = SN_OK;
+    }
+    sn_strmap_free(&m);
+    return rc;
+}
+
 int sn_read_gmt(const char *path, sn_gmt *g)
 {
     sn_text *t;
@@ -250,6 +269,8 @@ int sn_read_gmt(const char *path, sn_gmt *g)
     }
     if (r == 0 && g->n == 0)
         r = sn_err(SN_EFMT, "%s: no gene sets (expected lines NAME<tab>DESCRIPTION<tab>GENE...)", path);
+    if (r == 0)
+        r = gmt_unique(g, path);
     free(f);
     sn_text_close(t);
     if (r < 0)

@@ -17,11 +17,13 @@ struct sn_text {
     size_t cap;
     char *in;        /* decompressed input not yet split into lines */
     size_t in_pos, in_len;
-    int eof;
+    int eof, failed; /* failed: the data so far came before a read error */
     int64_t lineno;
 };
 
-enum { IN_CHUNK = 1 << 17 };
+/* Small enough that an error found while decompressing is reported near
+ * the line where it is, large enough to cost nothing. */
+enum { IN_CHUNK = 1 << 15 };
 
 int sn_text_open(const char *path, sn_text **out)
 {
@@ -67,8 +69,11 @@ static int read_error(sn_text *t)
     if (z == Z_BUF_ERROR || (m && strstr(m, "unexpected end")))
         return sn_err(SN_EFMT, "%s: file is truncated (compressed stream ends early near line %lld)",
                       t->path, (long long)t->lineno + 1);
-    return sn_err(SN_EFMT, "%s: read error near line %lld: %s", t->path, (long long)t->lineno + 1,
-                  m && *m ? m : "corrupt data");
+    size_t n = strlen(t->path);
+    if (m && strncmp(m, t->path, n) == 0 && strncmp(m + n, ": ", 2) == 0)
+        m += n + 2; /* zlib puts the path in front */
+    return sn_err(SN_EFMT, "%s: %s near line %lld: %s", t->path, z == Z_DATA_ERROR ? "corrupt compressed data" :
+                  "read error", (long long)t->lineno + 1, m && *m ? m : "corrupt data");
 }
 
 int64_t sn_utf8_invalid(const char *str, size_t len)
@@ -142,16 +147,21 @@ static int check_line(sn_text *t, const char *s, size_t n)
     return SN_OK;
 }
 
+/* A truncated stream still gives the data before the end: it is split
+ * into lines first, and the error reported after them. */
 static int refill(sn_text *t)
 {
+    if (t->failed)
+        return read_error(t);
     int r = gzread(t->gz, t->in, IN_CHUNK);
     int z;
     gzerror(t->gz, &z);
-    if (r < 0 || (z != Z_OK && z != Z_STREAM_END))
+    if (r <= 0 && z != Z_OK && z != Z_STREAM_END)
         return read_error(t);
+    t->failed = z != Z_OK && z != Z_STREAM_END;
     t->in_pos = 0;
-    t->in_len = (size_t)r;
-    t->eof = r == 0;
+    t->in_len = r > 0 ? (size_t)r : 0;
+    t->eof = r <= 0;
     return SN_OK;
 }
 

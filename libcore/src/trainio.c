@@ -103,8 +103,10 @@ static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
         map[g] = sel[g] ? ng++ : -1;
     }
     ti->genes = sn_malloc((size_t)(ng + 1) * sizeof *ti->genes, "gene map");
-    ti->ppi_a = sn_malloc((size_t)(sn_csr_nnz(P) / 2 + 1) * sizeof(int32_t), "the PPI");
-    ti->ppi_b = sn_malloc((size_t)(sn_csr_nnz(P) / 2 + 1) * sizeof(int32_t), "the PPI");
+    /* room for every stored entry: a file holding one triangle only
+     * keeps all its edges */
+    ti->ppi_a = sn_malloc((size_t)(sn_csr_nnz(P) + 1) * sizeof(int32_t), "the PPI");
+    ti->ppi_b = sn_malloc((size_t)(sn_csr_nnz(P) + 1) * sizeof(int32_t), "the PPI");
     if (!ti->genes || !ti->ppi_a || !ti->ppi_b) {
         free(map);
         return SN_ENOMEM;
@@ -115,7 +117,7 @@ static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
         ti->genes[map[g]] = g;
         for (int64_t k = P->indptr[g]; k < P->indptr[g + 1]; k++) {
             int64_t h = P->indices[k];
-            if (h > g && map[h] >= 0 && P->data[k] != 0 && ne < sn_csr_nnz(P) / 2 + 1) {
+            if (h > g && map[h] >= 0 && P->data[k] != 0) {
                 ti->ppi_a[ne] = (int32_t)map[g];
                 ti->ppi_b[ne++] = (int32_t)map[h];
             }
@@ -126,6 +128,9 @@ static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
     ti->data.n_ppi = ne;
     if (ng < 10)
         return sn_err(SN_EINVAL, "only %lld genes selected; the model needs at least 10", (long long)ng);
+    if (ne < 10)
+        return sn_err(SN_EINVAL, "varp/scnet_ppi has only %lld edges among the %lld genes modelled; nothing to "
+                                 "learn from", (long long)ne, (long long)ng);
     return SN_OK;
 }
 
