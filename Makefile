@@ -40,6 +40,19 @@ CPPFLAGS  = -Ilibcore/include -Ikernels/include -D_GNU_SOURCE -DSN_VERSION=\"$(V
 CFLAGS    = -std=c11 $(OPT) -g $(ARCH) -fopenmp -fno-math-errno $(WARN) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS   = -fopenmp
 
+# FUZZ=1: the library and the libFuzzer harnesses (tests/fuzz) built with
+# clang, coverage and ASan/UBSan, into build/fuzz (see tests/fuzz/run.sh).
+# OpenMP through gcc's runtime, the one OpenBLAS uses.
+FUZZ      ?= 0
+ifeq ($(FUZZ),1)
+BUILD    := $(BUILD)/fuzz
+CC       := clang
+OPT      := -O1
+CFLAGS   := $(filter-out -fopenmp,$(CFLAGS)) -fopenmp=libgomp \
+            -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  := -fopenmp=libgomp -fsanitize=fuzzer,address,undefined
+endif
+
 ifeq ($(SANITIZE),1)
 BUILD    := $(BUILD)/asan
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -58,6 +71,7 @@ TMPL_SRC   = $(wildcard libcore/src/*.tmpl.c kernels/cpu/*.tmpl.c)
 TOOL_SRC   = $(wildcard tools/scnet-*.c)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 TTOOL_SRC  = $(wildcard tests/tools/*.c)
+FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 CUDA_SRC   = $(wildcard kernels/cuda/*.cu)
 
 LIB        = $(BUILD)/lib/libscnet.a
@@ -66,6 +80,10 @@ CUDA_LIB   = $(BUILD)/lib/libscnet-cuda.so
 TOOLS      = $(patsubst tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
 UNITS      = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TTOOLS     = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TTOOL_SRC))
+# Fuzz harnesses: libFuzzer programs (FUZZ=1), and everywhere the same
+# harnesses as plain programs that replay saved inputs (tests/fuzz/replay.c).
+FUZZERS    = $(patsubst tests/fuzz/%.c,$(BUILD)/bin/%,$(FUZZ_SRC))
+REPLAYS    = $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay/%,$(FUZZ_SRC))
 TMPL_OBJ   = $(foreach r,f32 f64,$(patsubst %.tmpl.c,$(BUILD)/obj/%.$(r).o,$(TMPL_SRC)))
 LIB_OBJ    = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(filter $(BUILD)/obj/libcore/%,$(TMPL_OBJ))
 KERN_OBJ   = $(patsubst %.c,$(BUILD)/obj/%.o,$(KERN_SRC)) $(filter $(BUILD)/obj/kernels/%,$(TMPL_OBJ))
@@ -78,7 +96,7 @@ ALL_TARGETS += $(CUDA_LIB)
 endif
 endif
 
-.PHONY: all deps check check-run unit tests venv demo bench fuzz install uninstall \
+.PHONY: all deps check check-run unit tests venv demo bench fuzz fuzzers install uninstall \
         clean check-cuda bench-cuda check-reference man-lint
 .DEFAULT_GOAL := all
 
@@ -132,7 +150,20 @@ $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB) $(KLIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(KLIB) -Wl,--end-group $(LDLIBS) -ldl
 
-unit: $(UNITS) $(TTOOLS)
+unit: $(UNITS) $(TTOOLS) $(REPLAYS)
+
+$(BUILD)/tests/replay/%: $(BUILD)/obj/tests/fuzz/%.o $(BUILD)/obj/tests/fuzz/replay.o $(LIB) $(KLIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/obj/tests/fuzz/replay.o -Wl,--start-group $(LIB) $(KLIB) -Wl,--end-group $(LDLIBS) -ldl
+
+ifeq ($(FUZZ),1)
+fuzzers: $(FUZZERS)
+$(BUILD)/bin/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB) $(KLIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(KLIB) -Wl,--end-group $(LDLIBS) -ldl
+endif
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

@@ -65,7 +65,8 @@ else
 fi
 if [ "$SANITIZE" != 1 ] && [ -f "$SCNET_ROOT/tests/fuzz/run.sh" ]; then
     echo "fuzz smoke runs"
-    run "fuzz/smoke" env FUZZ_SECONDS=${FUZZ_SECONDS:-15} bash "$SCNET_ROOT/tests/fuzz/run.sh"
+    run "fuzz/smoke" env FUZZ_SECONDS=${FUZZ_SECONDS:-15} FUZZ_BUDGET=${FUZZ_BUDGET:-90} BUILD="$BUILD" \
+        bash "$SCNET_ROOT/tests/fuzz/run.sh"
 fi
 
 total=$((pass + fail))

@@ -182,11 +182,15 @@ static int read_embedding(hid_t fid, const char *key, int64_t n_var, sn_mat *m)
     if (!sn_h5ad_exists(fid, path))
         return sn_err(SN_EFMT, "%s is missing (not a trained file? run scnet-train first)", path);
     SN_TRY(sn_h5ad_read_mat(fid, path, m));
-    if (m->nrow != n_var) {
+    int rc = m->nrow == n_var ? SN_OK
+             : sn_err(SN_EFMT, "%s has %lld rows for %lld genes", path, (long long)m->nrow, (long long)n_var);
+    for (int64_t i = 0; rc == SN_OK && i < m->nrow * m->ncol; i++)
+        if (!isfinite(m->data[i]))
+            rc = sn_err(SN_EFMT, "%s: value %g in row %lld (expected finite embeddings)", path, (double)m->data[i],
+                        (long long)(i / m->ncol));
+    if (rc < 0)
         sn_mat_free(m);
-        return sn_err(SN_EFMT, "%s has %lld rows for %lld genes", path, (long long)m->nrow, (long long)n_var);
-    }
-    return SN_OK;
+    return rc;
 }
 
 /* An opened input: its genes and embedding. */
@@ -262,7 +266,8 @@ static int baseline_expression(hid_t fid, const opts *o, network *w)
     sn_csr_free(&x);
     if (rc < 0)
         return rc;
-    rc = sn_coembed_sparse(&xt, &o->net, &w->g, &w->info);
+    if ((rc = sn_coembed_sparse(&xt, &o->net, &w->g, &w->info)) < 0)
+        sn_err_prefix(rc, "X: ");
     sn_csr_free(&xt);
     return rc < 0 ? rc : sn_graph_communities(&w->g, &o->comm, &w->part);
 }
@@ -591,18 +596,23 @@ static int run(const opts *o, const sn_cli *cli)
     return rc;
 }
 
+static void opts_default(opts *o)
+{
+    memset(o, 0, sizeof *o);
+    sn_coembed_opts_default(&o->net);
+    sn_comm_opts_default(&o->comm);
+    o->embedding = "scnet";
+}
+
 int main(int argc, char **argv)
 {
     sn_cli cli;
     opts o;
-    memset(&o, 0, sizeof o);
-    sn_coembed_opts_default(&o.net);
-    sn_comm_opts_default(&o.comm);
-    o.embedding = "scnet";
+    opts_default(&o);
     sn_cli_init(&cli, "scnet-coembed", usage, argc, argv);
     int rc = parse(&cli, &o, argc, argv);
     if (rc == SN_CLI_EXIT)
-        return 0;
+        return sn_cli_exit_early();
     if (rc == SN_OK) {
         sn_cli_start(&cli);
         rc = run(&o, &cli);

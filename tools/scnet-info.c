@@ -446,7 +446,7 @@ int main(int argc, char **argv)
     sn_cli_init(&cli, "scnet-info", usage, argc, argv);
     int rc = parse(&cli, &o, argc, argv);
     if (rc == SN_CLI_EXIT)
-        return 0;
+        return sn_cli_exit_early();
     if (rc == SN_OK) {
         sn_cli_start(&cli);
         rc = run(&o, cli.output);

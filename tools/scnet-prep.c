@@ -252,7 +252,9 @@ static int read_hdf5_extras(prep *p, hid_t fid, const char *name)
     int rc = SN_OK;
     if (p->o->reuse_pca && (rc = sn_h5ad_read_mat(fid, "obsm/X_pca", &p->reused)) < 0)
         return sn_err_prefix(rc, "%s: --reuse-pca: ", name);
-    if (!p->o->ro.layer && sn_h5ad_exists(fid, "layers/counts") && (rc = sn_h5ad_read_csr(fid, "layers/counts", &p->counts)) < 0)
+    if (!p->o->ro.layer && sn_h5ad_exists(fid, "layers/counts") &&
+        ((rc = sn_h5ad_read_csr(fid, "layers/counts", &p->counts)) < 0 ||
+         (rc = sn_read_check_expr(&p->counts, "layers/counts")) < 0))
         return sn_err_prefix(rc, "%s: ", name);
     if (p->counts.data && (p->counts.nrow != p->a.X.nrow || p->counts.ncol != p->a.X.ncol))
         sn_csr_free(&p->counts);
@@ -267,9 +269,12 @@ static int read_input(prep *p)
         SN_TRY(sn_h5_open(o->in, &f));
         hid_t fid = sn_h5_id(f);
         int rc, h5ad = !sn_is_10x_h5(fid);
+        char xname[256];
+        snprintf(xname, sizeof xname, "%s%s", o->ro.layer ? "layers/" : "X", o->ro.layer ? o->ro.layer : "");
         if (!h5ad)
             rc = sn_read_10x_fid(fid, sn_h5_name(f), &o->ro, &p->a);
-        else if ((rc = sn_h5ad_read(fid, o->ro.layer, &p->a)) < 0)
+        else if ((rc = sn_h5ad_read(fid, o->ro.layer, &p->a)) < 0 ||
+                 (rc = sn_read_check_expr(&p->a.X, xname)) < 0)
             sn_err_prefix(rc, "%s: ", sn_h5_name(f));
         if (rc == SN_OK && h5ad)
             rc = read_hdf5_extras(p, fid, sn_h5_name(f));

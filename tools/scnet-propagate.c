@@ -261,7 +261,7 @@ static int read_varp(hid_t fid, const opts *o, network *w)
                  : sn_err(SN_EFMT, "%s is %lld x %lld for %lld genes", path, (long long)a.nrow,
                           (long long)a.ncol, (long long)w->n);
     sn_csr_free(&a);
-    return rc;
+    return rc < 0 && !strstr(sn_errmsg(), path) ? sn_err_prefix(rc, "%s: ", path) : rc;
 }
 
 static int read_edge_list(const opts *o, network *w)
@@ -410,9 +410,10 @@ static int sets_load(const opts *o, const network *w, sets *S)
         rc = o->gmt ? seeds_gmt(o, &map, seen, S)
                     : o->gene_list ? seeds_inline(o, &map, seen, S, lo) : seeds_file(o, &map, seen, S, lo);
     if (rc >= 0 && !o->gmt && S->n == 0)
-        rc = sn_err(SN_EFMT, "%s: %s of the seed genes in the network%s",
+        rc = sn_err(SN_EFMT, "%s: %s of the seed genes in the network%s (%lld genes of %s, e.g. '%.40s')",
                     o->gene_list ? "-g" : o->genes_file, o->evaluate ? "fewer than two" : "none",
-                    o->evaluate ? " (evaluation holds some out)" : "");
+                    o->evaluate ? " (evaluation holds some out)" : "", (long long)w->n,
+                    o->edges ? o->edges : o->input, w->n ? w->names[0] : "");
     if (rc >= 0 && !o->gmt && S->missing)
         sn_note("%lld seed gene%s not in the network", (long long)S->missing, S->missing == 1 ? " is" : "s are");
     free(seen);
@@ -712,20 +713,25 @@ static int run(const opts *o, const sn_cli *cli)
     return rc;
 }
 
+static void opts_default(opts *o)
+{
+    memset(o, 0, sizeof *o);
+    sn_eval_opts_default(&o->ev);
+    o->network = "scnet_coembed";
+    o->min_size = 5;
+    o->max_size = 500;
+    o->swaps = 10;
+}
+
 int main(int argc, char **argv)
 {
     sn_cli cli;
     opts o;
-    memset(&o, 0, sizeof o);
-    sn_eval_opts_default(&o.ev);
-    o.network = "scnet_coembed";
-    o.min_size = 5;
-    o.max_size = 500;
-    o.swaps = 10;
+    opts_default(&o);
     sn_cli_init(&cli, "scnet-propagate", usage, argc, argv);
     int rc = parse(&cli, &o, argc, argv);
     if (rc == SN_CLI_EXIT)
-        return 0;
+        return sn_cli_exit_early();
     if (rc == SN_OK) {
         sn_cli_start(&cli);
         rc = run(&o, &cli);

@@ -210,10 +210,16 @@ out:
     return rc;
 }
 
+static void opts_default(opts *o)
+{
+    *o = (opts){.att = "scnet_attention", .p = {10, 0.2, 10}};
+}
+
 int main(int argc, char **argv)
 {
     sn_cli cli;
-    opts o = {.att = "scnet_attention", .p = {10, 0.2, 10}};
+    opts o;
+    opts_default(&o);
     sn_cli_init(&cli, "scnet-prune", usage, argc, argv);
     int rc = parse(&cli, &o, argc, argv);
     if (rc == SN_CLI_EXIT)

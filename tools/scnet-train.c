@@ -214,12 +214,17 @@ out:
     return rc;
 }
 
+static void opts_default(opts *o)
+{
+    memset(o, 0, sizeof *o);
+    sn_train_opts_default(&o->t);
+}
+
 int main(int argc, char **argv)
 {
     sn_cli cli;
     opts o;
-    memset(&o, 0, sizeof o);
-    sn_train_opts_default(&o.t);
+    opts_default(&o);
     sn_cli_init(&cli, "scnet-train", usage, argc, argv);
     int rc = parse(&cli, &o, argc, argv);
     if (rc == SN_CLI_EXIT)

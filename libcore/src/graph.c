@@ -3,6 +3,7 @@
 #include "scnet/mem.h"
 #include "scnet/strmap.h"
 
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,11 @@ int sn_graph_from_csr(const sn_csr *adj, int weighted, sn_graph *g)
             if (adj->indices[p] < 0 || adj->indices[p] >= adj->ncol) {
                 sn_graph_free(g);
                 return sn_err(SN_EFMT, "adjacency column index %d out of range", adj->indices[p]);
+            }
+            if (weighted && !(adj->data[p] >= 0 && adj->data[p] <= FLT_MAX)) {
+                sn_graph_free(g);
+                return sn_err(SN_EFMT, "adjacency weight %g in row %lld (expected finite, non-negative weights)",
+                              (double)adj->data[p], (long long)i);
             }
             g->a[m] = (int32_t)i;
             g->b[m] = adj->indices[p];

@@ -105,6 +105,20 @@ static sn_h5 *h5_new(const char *name)
     return f;
 }
 
+/* Open an in-memory file image.  own: HDF5 takes buf (DONT_COPY without
+ * DONT_RELEASE: it frees it on close); otherwise it copies it. */
+static int open_buf(sn_h5 *f, void *buf, size_t len, int own)
+{
+    if (len == 0)
+        return sn_err(SN_EFMT, "%s: no input (empty)", f->name);
+    if (!has_signature(buf, len))
+        return sn_err(SN_EFMT, "%s: not an HDF5 file", f->name);
+    f->fid = H5LTopen_file_image(buf, len, own ? H5LT_FILE_IMAGE_DONT_COPY : 0);
+    if (f->fid < 0)
+        return sn_err(SN_EFMT, "%s: cannot open HDF5 image (truncated or corrupt)", f->name);
+    return SN_OK;
+}
+
 static int open_image(sn_h5 *f)
 {
     unsigned char *buf;
@@ -118,12 +132,25 @@ static int open_image(sn_h5 *f)
         free(buf);
         return sn_err(SN_EFMT, "stdin: not an HDF5 file (expected .h5ad data on standard input)");
     }
-    /* DONT_COPY without DONT_RELEASE: HDF5 takes the buffer and frees it. */
-    f->fid = H5LTopen_file_image(buf, len, H5LT_FILE_IMAGE_DONT_COPY);
-    if (f->fid < 0) {
+    int rc = open_buf(f, buf, len, 1);
+    if (rc < 0)
         free(buf);
-        return sn_err(SN_EFMT, "stdin: cannot open HDF5 image (truncated or corrupt)");
+    return rc;
+}
+
+int sn_h5_open_image(const void *buf, size_t len, const char *name, sn_h5 **out)
+{
+    sn_h5_quiet();
+    *out = NULL;
+    sn_h5 *f = h5_new(name);
+    if (!f)
+        return SN_ENOMEM;
+    int rc = open_buf(f, (void *)buf, len, 0);
+    if (rc < 0) {
+        sn_h5_close(f);
+        return rc;
     }
+    *out = f;
     return SN_OK;
 }
 

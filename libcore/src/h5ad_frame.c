@@ -285,6 +285,27 @@ static int read_col_at(hid_t g, const char *col, sn_col *c)
     return rc;
 }
 
+/* A column read on its own must still be as long as its frame's index:
+ * callers index it by the frame's rows. */
+static int check_col_len(hid_t loc, const char *path, const sn_col *c)
+{
+    const char *slash = strrchr(path, '/');
+    char parent[SN_H5X_NAME], name[SN_H5X_NAME];
+    sn_h5ad_elem e;
+    if (!slash || (size_t)(slash - path) >= sizeof parent)
+        return SN_OK;
+    memcpy(parent, path, (size_t)(slash - path));
+    parent[slash - path] = 0;
+    if (sn_h5ad_stat(loc, parent, &e) < 0 || strcmp(e.encoding, "dataframe") != 0) {
+        sn_err_clear();
+        return SN_OK;
+    }
+    if (c->n == e.shape[0])
+        return SN_OK;
+    return sn_err(SN_EFMT, "%s: %lld rows, but the index of %s has %lld", sn_h5x_name(loc, path, name, sizeof name),
+                  (long long)c->n, parent, (long long)e.shape[0]);
+}
+
 int sn_h5ad_read_col(hid_t loc, const char *path, sn_col *c)
 {
     int rc = read_col_at(loc, path, c);
@@ -292,6 +313,8 @@ int sn_h5ad_read_col(hid_t loc, const char *path, sn_col *c)
         char name[SN_H5X_NAME];
         return sn_err(SN_EFMT, "%s: not a column of a supported type", sn_h5x_name(loc, path, name, sizeof name));
     }
+    if (rc > 0 && (rc = check_col_len(loc, path, c)) < 0)
+        sn_col_free(c);
     return rc < 0 ? rc : SN_OK;
 }
 

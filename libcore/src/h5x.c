@@ -200,6 +200,11 @@ static int read_strs(hid_t obj, int is_attr, hid_t ft, hid_t space, const char *
     int rc = np == 0 ? SN_OK
              : H5Tis_variable_str(ft) > 0 ? read_vlen_strs(obj, is_attr, ft, space, np, name, out)
                                           : read_fixed_strs(obj, is_attr, ft, np, name, out);
+    /* what anndata could not decode is refused here too, with its place */
+    for (hssize_t i = 0; rc == SN_OK && i < np; i++)
+        if (!sn_h5x_utf8_ok(out[i]))
+            rc = sn_err(SN_EFMT, "%s: string %lld is not valid UTF-8 (anndata could not read it either)", name,
+                        (long long)i);
     if (rc < 0) {
         sn_free_strings(out, np);
         return rc;
@@ -683,32 +688,7 @@ int sn_h5x_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank
  * whole file unreadable to anndata: refuse it here instead. */
 int sn_h5x_utf8_ok(const char *str)
 {
-    const unsigned char *p = (const unsigned char *)str;
-    while (*p) {
-        unsigned c = *p, min;
-        int n;
-        if (c < 0x80) {
-            p++;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0)
-            n = 1, min = 0x80, c &= 0x1F;
-        else if ((c & 0xF0) == 0xE0)
-            n = 2, min = 0x800, c &= 0x0F;
-        else if ((c & 0xF8) == 0xF0)
-            n = 3, min = 0x10000, c &= 0x07;
-        else
-            return 0;
-        for (int k = 1; k <= n; k++) {
-            if ((p[k] & 0xC0) != 0x80) /* also stops at the terminating NUL */
-                return 0;
-            c = (c << 6) | (p[k] & 0x3F);
-        }
-        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-            return 0;
-        p += n + 1;
-    }
-    return 1;
+    return sn_utf8_invalid(str, strlen(str)) < 0;
 }
 
 int sn_h5x_write_strs(hid_t loc, const char *name, char *const *s, int64_t n, int comp, const char *enc,

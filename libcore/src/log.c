@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -97,6 +98,24 @@ void sn_progress_end(sn_progress *p)
     p->on = 0;
 }
 
+/* $SCNET_MEM_LIMIT in bytes; 0 when unset or unreadable.  A limit that
+ * needs no ulimit: for shared machines, and for sanitizer builds, which
+ * cannot run under an address-space limit. */
+static double env_limit(void)
+{
+    const char *s = getenv("SCNET_MEM_LIMIT");
+    char *end;
+    double v = s ? strtod(s, &end) : 0;
+    if (!s || end == s || v <= 0)
+        return 0;
+    switch (*end) {
+    case 'k': case 'K': v *= 1024.0; break;
+    case 'm': case 'M': v *= 1024.0 * 1024; break;
+    case 'g': case 'G': v *= 1024.0 * 1024 * 1024; break;
+    }
+    return v;
+}
+
 double sn_mem_available(void)
 {
     double avail = 0;
@@ -110,8 +129,11 @@ double sn_mem_available(void)
     if (fp)
         fclose(fp);
     struct rlimit rl;
-    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-        double lim = (double)rl.rlim_cur - sn_peak_rss();
+    double cap = env_limit();
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (cap == 0 || rl.rlim_cur < cap))
+        cap = (double)rl.rlim_cur;
+    if (cap > 0) {
+        double lim = cap - sn_peak_rss();
         if (avail == 0 || lim < avail)
             avail = lim > 0 ? lim : 1;
     }

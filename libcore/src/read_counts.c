@@ -1,5 +1,7 @@
 /* Count matrices in any supported format, detected from the path and the
  * content rather than the file name where possible. */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "scnet/file.h"
@@ -10,6 +12,24 @@ static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int sn_read_check_expr(const sn_csr *x, const char *name)
+{
+    for (int64_t i = 0; i < x->nrow; i++)
+        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++)
+            if (!isfinite(x->data[k]) || x->data[k] < 0)
+                return sn_err(SN_EFMT, "%s: %s %g in row %lld (expected counts or log-normalised expression%s)",
+                              name, x->data[k] < 0 ? "negative value" : "value", (double)x->data[k], (long long)i,
+                              x->data[k] < 0 ? ", not scaled data" : "");
+    return SN_OK;
+}
+
+static int check_layer(const sn_csr *x, const char *layer)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s%s", layer ? "layers/" : "X", layer ? layer : "");
+    return sn_read_check_expr(x, name);
 }
 
 int sn_read_counts(const char *path, const sn_read_opts *o, sn_adata *a)
@@ -28,7 +48,8 @@ int sn_read_counts(const char *path, const sn_read_opts *o, sn_adata *a)
         int rc;
         if (sn_is_10x_h5(fid)) {
             rc = sn_read_10x_fid(fid, sn_h5_name(f), o, a);
-        } else if ((rc = sn_h5ad_read(fid, o->layer, a)) < 0) {
+        } else if ((rc = sn_h5ad_read(fid, o->layer, a)) < 0 || (rc = check_layer(&a->X, o->layer)) < 0) {
+            sn_adata_free(a);
             sn_err_prefix(rc, "%s: ", sn_h5_name(f));
         }
         sn_h5_close(f);

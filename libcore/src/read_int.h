@@ -65,6 +65,10 @@ int64_t sn_rd_split_plain(char *line, char delim, char **fields, int64_t max);
  * the start of a file (line 1 only). */
 char *sn_rd_nobom(const sn_text *t, char *line);
 
+/* rc; an out-of-memory message (mem.h names only what was allocated)
+ * gets "PATH: " in front unless it names path already. */
+int sn_rd_named(int rc, const char *path);
+
 /* Truncate a value for quoting in a message. */
 const char *sn_rd_quote(const char *s, char *buf, size_t len);
 

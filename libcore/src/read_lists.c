@@ -3,6 +3,7 @@
 
 #include "scnet/mem.h"
 #include "scnet/read.h"
+#include "scnet/strmap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +93,7 @@ static int edge_line(sn_text *t, char **f, int64_t nf, int weighted, sn_edges *e
 int sn_read_edges(const char *path, sn_edges *e)
 {
     sn_text *t;
-    char *line, *f[4], delim = 0;
+    char *line, *f[4], delim = 0, third[48] = "";
     int64_t cap = 0;
     int r, first = 1;
     memset(e, 0, sizeof *e);
@@ -104,20 +105,26 @@ int sn_read_edges(const char *path, sn_edges *e)
             r = sn_text_err(t, SN_EFMT, "unterminated quote");
             break;
         }
-        if (first && is_header(f, nf))
+        if (first && is_header(f, nf)) {
+            if (nf >= 3)
+                sn_rd_quote(f[2], third, sizeof third);
             continue;
+        }
         if (first)
             e->weighted = nf >= 3;
         first = 0;
         if ((r = edge_line(t, f, nf, e->weighted, e, &cap)) < 0)
             break;
     }
-    if (r == 0 && e->n == 0)
+    if (r == 0 && e->n == 0 && *third)
+        r = sn_err(SN_EFMT, "%s: no edges: the first line, whose third field '%s' is not a number, was read as "
+                            "a header (expected lines 'A B' or 'A B weight', weights like 0.5)", path, third);
+    else if (r == 0 && e->n == 0)
         r = sn_err(SN_EFMT, "%s: no edges (expected lines 'A B' or 'A B weight')", path);
     sn_text_close(t);
     if (r < 0)
         sn_edges_free(e);
-    return r < 0 ? r : SN_OK;
+    return r < 0 ? sn_rd_named(r, path) : SN_OK;
 }
 
 /* ---- gene lists ---- */
@@ -161,7 +168,7 @@ int sn_read_genes(const char *path, char ***genes, int64_t *n)
         r = sn_err(SN_EFMT, "%s: no gene names (expected one per line, or separated by commas or blanks)", path);
     if (r < 0) {
         sn_rd_strs_free(&g);
-        return r;
+        return sn_rd_named(r, path);
     }
     *n = g.n;
     *genes = sn_rd_strs_take(&g);
@@ -229,6 +236,24 @@ static int gmt_line(sn_text *t, char *line, sn_gmt *g, int64_t *cap, char ***f, 
     return gmt_set(g, *f, nf);
 }
 
+/* Results are reported by set name, so a name given twice is ambiguous. */
+static int gmt_unique(const sn_gmt *g, const char *path)
+{
+    sn_strmap m;
+    SN_TRY(sn_strmap_init(&m, g->n));
+    int rc = SN_OK;
+    for (int64_t i = 0; rc == SN_OK && i < g->n; i++) {
+        int64_t first;
+        if ((rc = sn_strmap_put(&m, g->name[i], i, &first)) == 0)
+            rc = sn_err(SN_EFMT, "%s: gene set '%.80s' is listed twice (sets %lld and %lld); names must be unique",
+                        path, g->name[i], (long long)first + 1, (long long)i + 1);
+        else if (rc > 0)
+            rc = SN_OK;
+    }
+    sn_strmap_free(&m);
+    return rc;
+}
+
 int sn_read_gmt(const char *path, sn_gmt *g)
 {
     sn_text *t;
@@ -244,11 +269,13 @@ int sn_read_gmt(const char *path, sn_gmt *g)
     }
     if (r == 0 && g->n == 0)
         r = sn_err(SN_EFMT, "%s: no gene sets (expected lines NAME<tab>DESCRIPTION<tab>GENE...)", path);
+    if (r == 0)
+        r = gmt_unique(g, path);
     free(f);
     sn_text_close(t);
     if (r < 0)
         sn_gmt_free(g);
-    return r < 0 ? r : SN_OK;
+    return r < 0 ? sn_rd_named(r, path) : SN_OK;
 }
 
 /* ---- mapping tables ---- */
@@ -279,7 +306,7 @@ int sn_read_mapping(const char *path, char ***keys, char ***values, int64_t *n)
     if (r < 0 || k.n != v.n) {
         sn_rd_strs_free(&k);
         sn_rd_strs_free(&v);
-        return r < 0 ? r : SN_ENOMEM;
+        return sn_rd_named(r < 0 ? r : SN_ENOMEM, path);
     }
     *n = k.n;
     *keys = sn_rd_strs_take(&k);

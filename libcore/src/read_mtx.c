@@ -312,6 +312,29 @@ static int set_var(sn_adata *a, labels *g)
     return SN_OK;
 }
 
+/* Names made up for n rows or columns (no label file) cost memory the file
+ * does not pay for: a size line of a billion rows in a small file would
+ * otherwise run the machine out of memory before any entry is read. */
+static int numbered_fit(const char *mtx, const mtx_head *h, int64_t n)
+{
+    char need[32], avail[32];
+    double bytes = (double)n * 96, have = sn_mem_available();
+    if (have <= 0 || bytes <= have)
+        return SN_OK;
+    return sn_err(SN_ENOMEM, "%s: the size line declares %lld x %lld; numbering them needs %s but %s is "
+                  "available (wrong size line, or give the row and column label files)", mtx,
+                  (long long)h->nrow, (long long)h->ncol, sn_fmt_bytes(bytes, need, sizeof need),
+                  sn_fmt_bytes(have, avail, sizeof avail));
+}
+
+static int set_numbered(char ***index, const char *mtx, const mtx_head *h, int64_t n)
+{
+    SN_TRY(numbered_fit(mtx, h, n));
+    if (!(*index = numbered(n)))
+        return sn_err_prefix(SN_ENOMEM, "%s: ", mtx);
+    return SN_OK;
+}
+
 static int set_labels(sn_adata *a, const char *genes, const char *cells, const char *mtx, const mtx_head *h)
 {
     labels g = {0}, c = {0};
@@ -321,13 +344,13 @@ static int set_labels(sn_adata *a, const char *genes, const char *cells, const c
     if (genes) {
         SN_CHECK(read_labels(genes, h->nrow, mtx, "rows (genes)", &g));
         SN_CHECK(set_var(a, &g));
-    } else if (!(a->var.index = numbered(h->nrow)))
-        SN_CHECK(SN_ENOMEM);
+    } else
+        SN_CHECK(set_numbered(&a->var.index, mtx, h, h->nrow));
     if (cells) {
         SN_CHECK(read_labels(cells, h->ncol, mtx, "columns (cells)", &c));
         a->obs.index = sn_rd_strs_take(&c.col[0]);
-    } else if (!(a->obs.index = numbered(h->ncol)))
-        SN_CHECK(SN_ENOMEM);
+    } else
+        SN_CHECK(set_numbered(&a->obs.index, mtx, h, h->ncol));
 out:
     labels_free(&g);
     labels_free(&c);
@@ -353,7 +376,7 @@ out:
     coo_free(&c);
     if (rc < 0)
         sn_rd_adata_clear(a);
-    return rc;
+    return sn_rd_named(rc, mtx);
 }
 
 static int finish_names(sn_adata *a, const char *where)
@@ -418,7 +441,7 @@ out:
     free(mtx);
     free(genes);
     free(cells);
-    return rc;
+    return sn_rd_named(rc, dir);
 }
 
 int sn_read_mtx_dir(const char *dir, sn_adata *a)

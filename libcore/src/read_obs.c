@@ -301,5 +301,5 @@ int sn_read_obs_table(const char *path, const char *id_col, sn_adata *a)
 out:
     free(row);
     otab_free(&o);
-    return rc;
+    return sn_rd_named(rc, path);
 }

@@ -239,5 +239,5 @@ out:
     tmat_free(&m);
     if (rc < 0)
         sn_rd_adata_clear(a);
-    return rc;
+    return sn_rd_named(rc, path);
 }

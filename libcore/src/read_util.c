@@ -365,3 +365,10 @@ const char *sn_rd_count_problem(int code, const char *s, char *buf, size_t len)
     }
     return buf;
 }
+
+int sn_rd_named(int rc, const char *path)
+{
+    if (rc == SN_ENOMEM && !strstr(sn_errmsg(), path))
+        sn_err_prefix(rc, "%s: ", path);
+    return rc;
+}

@@ -13,10 +13,17 @@
 struct sn_text {
     gzFile gz;
     char *path;
-    char *buf;
+    char *buf;       /* the current line */
     size_t cap;
+    char *in;        /* decompressed input not yet split into lines */
+    size_t in_pos, in_len;
+    int eof, failed; /* failed: the data so far came before a read error */
     int64_t lineno;
 };
+
+/* Small enough that an error found while decompressing is reported near
+ * the line where it is, large enough to cost nothing. */
+enum { IN_CHUNK = 1 << 15 };
 
 int sn_text_open(const char *path, sn_text **out)
 {
@@ -30,7 +37,10 @@ int sn_text_open(const char *path, sn_text **out)
     }
     gzbuffer(gz, 1 << 17);
     sn_text *t = sn_calloc(1, sizeof *t, "a text reader");
-    if (!t || !(t->path = sn_strdup(strcmp(path, "-") ? path : "stdin"))) {
+    if (!t || !(t->path = sn_strdup(strcmp(path, "-") ? path : "stdin")) ||
+        !(t->in = sn_malloc(IN_CHUNK, "a text buffer"))) {
+        if (t)
+            free(t->path);
         free(t);
         gzclose(gz);
         return SN_ENOMEM;
@@ -59,51 +69,127 @@ static int read_error(sn_text *t)
     if (z == Z_BUF_ERROR || (m && strstr(m, "unexpected end")))
         return sn_err(SN_EFMT, "%s: file is truncated (compressed stream ends early near line %lld)",
                       t->path, (long long)t->lineno + 1);
-    return sn_err(SN_EFMT, "%s: read error near line %lld: %s", t->path, (long long)t->lineno + 1,
-                  m && *m ? m : "corrupt data");
+    size_t n = strlen(t->path);
+    if (m && strncmp(m, t->path, n) == 0 && strncmp(m + n, ": ", 2) == 0)
+        m += n + 2; /* zlib puts the path in front */
+    return sn_err(SN_EFMT, "%s: %s near line %lld: %s", t->path, z == Z_DATA_ERROR ? "corrupt compressed data" :
+                  "read error", (long long)t->lineno + 1, m && *m ? m : "corrupt data");
+}
+
+int64_t sn_utf8_invalid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    for (size_t i = 0; i < len;) {
+        unsigned c = s[i], min;
+        size_t n;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0)
+            n = 1, min = 0x80, c &= 0x1F;
+        else if ((c & 0xF0) == 0xE0)
+            n = 2, min = 0x800, c &= 0x0F;
+        else if ((c & 0xF8) == 0xF0)
+            n = 3, min = 0x10000, c &= 0x07;
+        else
+            return (int64_t)i;
+        if (i + n >= len)
+            return (int64_t)i;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return (int64_t)i;
+            c = (c << 6) | (s[i + k] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return (int64_t)i;
+        i += n + 1;
+    }
+    return -1;
+}
+
+/* Append n bytes to the line being built. */
+static int put(sn_text *t, size_t *len, const char *p, size_t n)
+{
+    if (*len + n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 1 << 16;
+        while (cap < *len + n + 1)
+            cap *= 2;
+        char *b = sn_realloc(t->buf, cap, "a text line");
+        if (!b)
+            return SN_ENOMEM;
+        t->buf = b;
+        t->cap = cap;
+    }
+    memcpy(t->buf + *len, p, n);
+    *len += n;
+    return SN_OK;
+}
+
+/* The line must be text this toolkit can carry into an .h5ad: UTF-8 (so
+ * ASCII too), without NUL bytes.  UTF-16 files get a message of their own
+ * (NUL bytes everywhere, a byte-order mark at the start). */
+static int check_line(sn_text *t, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    int64_t ln = t->lineno + 1;
+    if ((ln == 1 && n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) ||
+        (n >= 2 && memchr(s, 0, n) && (u[0] == 0 || u[1] == 0)))
+        return sn_err(SN_EFMT, "%s: UTF-16 text; save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)", t->path);
+    const char *nul = memchr(s, 0, n);
+    if (nul)
+        return sn_err(SN_EFMT, "%s:%lld: line contains a NUL byte at column %lld (binary file?)", t->path,
+                      (long long)ln, (long long)(nul - s) + 1);
+    int64_t bad = sn_utf8_invalid(s, n);
+    if (bad >= 0)
+        return sn_err(SN_EFMT, "%s:%lld: not UTF-8 text (byte 0x%02X at column %lld); convert the file, e.g. "
+                      "iconv -f LATIN1 -t UTF-8", t->path, (long long)ln, u[bad], (long long)bad + 1);
+    return SN_OK;
+}
+
+/* A truncated stream still gives the data before the end: it is split
+ * into lines first, and the error reported after them. */
+static int refill(sn_text *t)
+{
+    if (t->failed)
+        return read_error(t);
+    int r = gzread(t->gz, t->in, IN_CHUNK);
+    int z;
+    gzerror(t->gz, &z);
+    if (r <= 0 && z != Z_OK && z != Z_STREAM_END)
+        return read_error(t);
+    t->failed = z != Z_OK && z != Z_STREAM_END;
+    t->in_pos = 0;
+    t->in_len = r > 0 ? (size_t)r : 0;
+    t->eof = r <= 0;
+    return SN_OK;
 }
 
 int sn_text_getline(sn_text *t, char **line, size_t *len)
 {
     size_t n = 0;
+    int any = 0;
     for (;;) {
-        if (t->cap - n < 2) {
-            size_t cap = t->cap ? t->cap * 2 : 1 << 16;
-            char *b = sn_realloc(t->buf, cap, "a text line");
-            if (!b)
-                return SN_ENOMEM;
-            t->buf = b;
-            t->cap = cap;
+        if (t->in_pos == t->in_len) {
+            if (t->eof)
+                break;
+            SN_TRY(refill(t));
+            continue;
         }
-        if (!gzgets(t->gz, t->buf + n, (int)(t->cap - n > INT32_MAX ? INT32_MAX : t->cap - n))) {
-            int z;
-            gzerror(t->gz, &z);
-            if (z != Z_OK && z != Z_STREAM_END)
-                return read_error(t);
-            if (n == 0)
-                return 0;
+        const char *p = t->in + t->in_pos, *nl = memchr(p, '\n', t->in_len - t->in_pos);
+        size_t k = nl ? (size_t)(nl - p) : t->in_len - t->in_pos;
+        SN_TRY(put(t, &n, p, k));
+        any = 1;
+        t->in_pos += k + (nl != NULL);
+        if (nl)
             break;
-        }
-        size_t m = n + strlen(t->buf + n);
-        if (m > n && t->buf[m - 1] == '\n') {
-            n = m - 1;
-            break;
-        }
-        if (m == n && !gzeof(t->gz))
-            return sn_err(SN_EFMT, "%s:%lld: line contains a NUL byte (binary file?)", t->path,
-                          (long long)t->lineno + 1);
-        n = m;
-        if (gzeof(t->gz)) {
-            int z;
-            gzerror(t->gz, &z);
-            if (z != Z_OK && z != Z_STREAM_END)
-                return read_error(t);
-            break;
-        }
     }
+    if (!any)
+        return 0;
     if (n > 0 && t->buf[n - 1] == '\r')
         n--;
     t->buf[n] = 0;
+    SN_TRY(check_line(t, t->buf, n));
     t->lineno++;
     *line = t->buf;
     if (len)
@@ -119,6 +205,7 @@ void sn_text_close(sn_text *t)
     if (!t)
         return;
     gzclose(t->gz);
+    free(t->in);
     free(t->buf);
     free(t->path);
     free(t);

@@ -30,7 +30,8 @@ static int need(hid_t f, const char *path, const char *what)
 static int gene_scores(hid_t f, const sn_csr *X, double *score)
 {
     sn_col c;
-    if (sn_h5ad_exists(f, "var/dispersions_norm") && sn_h5ad_read_col(f, "var/dispersions_norm", &c) == SN_OK) {
+    if (sn_h5ad_exists(f, "var/dispersions_norm")) {
+        SN_TRY(sn_h5ad_read_col(f, "var/dispersions_norm", &c));
         for (int64_t g = 0; g < X->ncol; g++) {
             double v = c.type == SN_COL_F64 ? c.v.f64[g] : c.type == SN_COL_F32 ? c.v.f32[g] : NAN;
             score[g] = isnan(v) ? -INFINITY : v;
@@ -102,8 +103,10 @@ static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
         map[g] = sel[g] ? ng++ : -1;
     }
     ti->genes = sn_malloc((size_t)(ng + 1) * sizeof *ti->genes, "gene map");
-    ti->ppi_a = sn_malloc((size_t)(sn_csr_nnz(P) / 2 + 1) * sizeof(int32_t), "the PPI");
-    ti->ppi_b = sn_malloc((size_t)(sn_csr_nnz(P) / 2 + 1) * sizeof(int32_t), "the PPI");
+    /* room for every stored entry: a file holding one triangle only
+     * keeps all its edges */
+    ti->ppi_a = sn_malloc((size_t)(sn_csr_nnz(P) + 1) * sizeof(int32_t), "the PPI");
+    ti->ppi_b = sn_malloc((size_t)(sn_csr_nnz(P) + 1) * sizeof(int32_t), "the PPI");
     if (!ti->genes || !ti->ppi_a || !ti->ppi_b) {
         free(map);
         return SN_ENOMEM;
@@ -114,7 +117,7 @@ static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
         ti->genes[map[g]] = g;
         for (int64_t k = P->indptr[g]; k < P->indptr[g + 1]; k++) {
             int64_t h = P->indices[k];
-            if (h > g && map[h] >= 0 && P->data[k] != 0 && ne < sn_csr_nnz(P) / 2 + 1) {
+            if (h > g && map[h] >= 0 && P->data[k] != 0) {
                 ti->ppi_a[ne] = (int32_t)map[g];
                 ti->ppi_b[ne++] = (int32_t)map[h];
             }
@@ -125,6 +128,21 @@ static int restrict_ppi(const sn_csr *P, const uint8_t *sel, sn_train_input *ti)
     ti->data.n_ppi = ne;
     if (ng < 10)
         return sn_err(SN_EINVAL, "only %lld genes selected; the model needs at least 10", (long long)ng);
+    if (ne < 10)
+        return sn_err(SN_EINVAL, "varp/scnet_ppi has only %lld edges among the %lld genes modelled; nothing to "
+                                 "learn from", (long long)ne, (long long)ng);
+    return SN_OK;
+}
+
+/* NaN or Inf in X would turn every loss into NaN (or, in genes the loss
+ * skips, silently into the embeddings). */
+static int check_finite(const sn_csr *X)
+{
+    for (int64_t i = 0; i < X->nrow; i++)
+        for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++)
+            if (!isfinite(X->data[k]))
+                return sn_err(SN_EFMT, "X: value %g at row %lld, column %lld (expected finite log-normalised "
+                                       "expression)", (double)X->data[k], (long long)i, (long long)X->indices[k]);
     return SN_OK;
 }
 
@@ -164,6 +182,15 @@ static int read_knn(hid_t f, int64_t N, sn_train_input *ti)
             k = (int)(D.indptr[i + 1] - D.indptr[i]);
     if (rc == SN_OK && k == 0)
         rc = sn_err(SN_EFMT, "obsp/distances has no edges");
+    int64_t usable = 0;
+    for (int64_t p = 0; rc == SN_OK && p < sn_csr_nnz(&D); p++) {
+        if (!(D.data[p] >= 0) || isinf(D.data[p]))
+            rc = sn_err(SN_EFMT, "obsp/distances: distance %g (expected finite, non-negative distances)",
+                        (double)D.data[p]);
+        usable += D.data[p] > 0;
+    }
+    if (rc == SN_OK && usable == 0)
+        rc = sn_err(SN_EFMT, "obsp/distances has no edge at a positive distance");
     if (rc == SN_OK && !(ti->knn = sn_malloc((size_t)N * k * sizeof(int32_t), "the KNN graph")))
         rc = SN_ENOMEM;
     for (int64_t i = 0; rc == SN_OK && i < N; i++) {
@@ -212,6 +239,7 @@ int sn_train_input_read(hid_t f, int max_genes, sn_train_input *ti)
         goto out;
     }
     SN_CHECK(sn_h5ad_read_csr(f, "X", &X));
+    SN_CHECK(check_finite(&X));
     SN_CHECK(sn_h5ad_read_csr(f, "varp/scnet_ppi", &P));
     if (P.nrow != n_var || P.ncol != n_var) {
         rc = sn_err(SN_EFMT, "varp/scnet_ppi is %lld x %lld, expected %lld x %lld", (long long)P.nrow,

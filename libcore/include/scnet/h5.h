@@ -15,6 +15,9 @@ typedef struct sn_h5 sn_h5;
 /* Open for reading.  path "-" reads all of stdin into memory.  Errors name
  * the file: missing, not HDF5 ("not an HDF5 file"), truncated. */
 int sn_h5_open(const char *path, sn_h5 **f) SN_WUR;
+/* Open a file image held in memory (buf is copied; name is for
+ * messages): for data that never touches a disk, and for fuzzing. */
+int sn_h5_open_image(const void *buf, size_t len, const char *name, sn_h5 **f) SN_WUR;
 /* Create for writing: path "-" builds the file in memory and writes the
  * image to stdout on commit (refused when stdout is a terminal). */
 int sn_h5_create(const char *path, sn_h5 **f) SN_WUR;

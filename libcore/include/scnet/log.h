@@ -37,7 +37,8 @@ double sn_time(void);
 double sn_cputime(void);
 double sn_peak_rss(void);
 /* Memory this process may still use: MemAvailable, or the address-space
- * limit (ulimit -v) when that is lower; 0 when unknown. */
+ * limit (ulimit -v) or $SCNET_MEM_LIMIT (bytes, or with a K, M, G suffix)
+ * when lower; 0 when unknown. */
 double sn_mem_available(void);
 
 #endif

@@ -30,6 +30,10 @@ typedef struct {
  * unique like anndata's var_names_make_unique, with a warning), and where
  * the input has them var columns "gene_ids" and "feature_types". */
 int sn_read_counts(const char *path, const sn_read_opts *o, sn_adata *a) SN_WUR;
+/* Values of an expression matrix read from an .h5ad (name: "X",
+ * "layers/counts"): counts or log-normalised expression, so finite and
+ * non-negative; the text and 10x readers check their values as they parse. */
+int sn_read_check_expr(const sn_csr *x, const char *name) SN_WUR;
 /* A 10x MatrixMarket folder: matrix.mtx[.gz] (genes × cells) with
  * features.tsv[.gz] (id, symbol, type), genes.tsv[.gz] (id, symbol) or
  * genes.txt[.gz] (symbols), and barcodes.tsv[.gz].  Like scanpy's

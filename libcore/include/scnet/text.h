@@ -15,8 +15,8 @@ typedef struct sn_text sn_text;
 int sn_text_open(const char *path, sn_text **t) SN_WUR;
 /* Next line without its newline (and without a trailing '\r').  Returns 1
  * with *line set (valid until the next call), 0 at end of input, or an error
- * (truncated or corrupt gzip, read error, NUL byte) whose message names the
- * file and line. */
+ * (truncated or corrupt gzip, read error, a NUL byte, UTF-16 or other text
+ * that is not UTF-8) whose message names the file and line. */
 int sn_text_getline(sn_text *t, char **line, size_t *len) SN_WUR;
 int64_t sn_text_lineno(const sn_text *t);
 const char *sn_text_path(const sn_text *t);
@@ -29,6 +29,9 @@ int sn_text_err(const sn_text *t, int code, const char *fmt, ...) SN_PRINTF(3, 4
  * max field pointers are stored; returns the number of fields found (which
  * may exceed max), or SN_EFMT for an unterminated quote. */
 int64_t sn_split(char *line, char delim, char **fields, int64_t max);
+/* Offset of the first byte of s[0..len) that breaks UTF-8 (overlong forms
+ * and surrogates included), or -1 when it is all valid. */
+int64_t sn_utf8_invalid(const char *s, size_t len);
 /* Guess the delimiter of a header or data line: tab, comma, else blank. */
 char sn_guess_delim(const char *line);
 
