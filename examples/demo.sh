@@ -13,7 +13,7 @@ SHARED=${SHARED:-$ROOT/../shared}
 DATA=$SHARED/data
 OUT=$BUILD/demo
 THREADS=${THREADS:-2}
-EPOCHS=${EPOCHS:-40}
+EPOCHS=${EPOCHS:-30}
 MAX_GENES=${MAX_GENES:-1500}
 N_RANDOM=${N_RANDOM:-5}
 # Worker threads that wait by sleeping rather than spinning: on a small

@@ -99,3 +99,19 @@ EOF
 (cd "$T/smk" && "$PY" -m snakemake --cores 1) >"$T/smk.log" 2>&1 || die "share/scnet.smk failed: $(tail -20 "$T/smk.log")"
 same "$T/smk/scnet/$S.scnet.h5ad" "$REF" "share/scnet.smk"
 echo "examples: pipe, Makefile, Snakefile and share/ rules agree"
+
+# ---- examples/plot.py on the pipe's output (Python only: once, not again under ASan) ----
+if [ "$SANITIZE" != 1 ]; then
+    "$PY" "$EX/plot.py" "$REF" --color cell_line -o "$T/plots" >"$T/plot.log" 2>&1 ||
+        die "plot.py failed: $(tail -5 "$T/plot.log")"
+    for png in umap training; do
+        [ "$(head -c 8 "$T/plots/$png.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
+            die "plot.py: $png.png is not a PNG"
+    done
+    grep -Eq '^plot.py: X_pca: Leiden ARI against cell_line 0\.[0-9]{3} ' "$T/plot.log" &&
+        grep -Eq '^plot.py: X_scnet: Leiden ARI against cell_line (0|1|-0)\.[0-9]{3} ' "$T/plot.log" ||
+        die "plot.py: no ARI lines: $(cat "$T/plot.log")"
+    expect_exit 1 "$PY" "$EX/plot.py" "$REF" --color no_such_column -o "$T/plots"
+    grep -q "no obs column no_such_column" "$TEST_TMP/stderr" || die "plot.py: unclear error: $(cat "$TEST_TMP/stderr")"
+fi
+echo "examples: plot.py draws both figures"
