@@ -108,7 +108,7 @@ if [ "$SANITIZE" != 1 ]; then
         [ "$(head -c 8 "$T/plots/$png.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] ||
             die "plot.py: $png.png is not a PNG"
     done
-    grep -Eq '^plot.py: X_pca: Leiden ARI against cell_line 0\.[0-9]{3} ' "$T/plot.log" &&
+    grep -Eq '^plot.py: X_pca: Leiden ARI against cell_line [01]\.[0-9]{3} ' "$T/plot.log" &&
         grep -Eq '^plot.py: X_scnet: Leiden ARI against cell_line (0|1|-0)\.[0-9]{3} ' "$T/plot.log" ||
         die "plot.py: no ARI lines: $(cat "$T/plot.log")"
     expect_exit 1 "$PY" "$EX/plot.py" "$REF" --color no_such_column -o "$T/plots"
