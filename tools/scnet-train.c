@@ -49,7 +49,8 @@ static void usage(FILE *fp)
             "      --block-size INT    most cells per block [4000]\n"
             "      --cell-threshold INT  cells above which blocks are used [10000]\n"
             "\nOutputs and checkpoints:\n"
-            "      --reference-outputs outputs as the reference writes them (see the man page)\n"
+            "      --outputs W         model state written: best (held-out AUROC), last, or\n"
+            "                          reference (the reference's schedule; see the man page) [best]\n"
             "      --save-model FILE   write the best model's weights (HDF5)\n"
             "      --checkpoint FILE   write a checkpoint every --checkpoint-every epochs\n"
             "      --checkpoint-every INT  [10]\n"
@@ -95,6 +96,7 @@ static int parse_rest(opts *o, int c, const char *a)
     long long v;
     sn_train_opts *t = &o->t;
     static const char *const prec[] = {"fp32", "tf32", NULL};
+    static const char *const outs[] = {"best", "last", "reference", NULL};
     int k;
     switch (c) {
     case O_MAX_GENES: SN_TRY(sn_cli_int("--max-genes", a, 10, 10000000, &v)); o->max_genes = (int)v; return 1;
@@ -102,7 +104,7 @@ static int parse_rest(opts *o, int c, const char *a)
     case O_NO_CELL_BATCH: t->cell_mode = 0; return 1;
     case O_BLOCK: SN_TRY(sn_cli_int("--block-size", a, 8, 1000000, &v)); t->block_max = (int)v; return 1;
     case O_CELL_THR: SN_TRY(sn_cli_int("--cell-threshold", a, 1, 100000000, &v)); t->cell_threshold = (int)v; return 1;
-    case O_REFOUT: t->reference_outputs = 1; return 1;
+    case O_REFOUT: SN_TRY(sn_cli_choice("--outputs", a, outs, &t->outputs)); return 1;
     case O_SAVE_MODEL: t->save_model = a; return 1;
     case O_CKPT: t->checkpoint = a; return 1;
     case O_CKPT_EVERY: SN_TRY(sn_cli_int("--checkpoint-every", a, 1, 1000000, &v)); t->checkpoint_every = (int)v; return 1;
@@ -127,7 +129,7 @@ static int parse(sn_cli *cli, opts *o, int argc, char **argv)
         {"max-genes", required_argument, NULL, O_MAX_GENES}, {"cell-batch", no_argument, NULL, O_CELL_BATCH},
         {"no-cell-batch", no_argument, NULL, O_NO_CELL_BATCH}, {"block-size", required_argument, NULL, O_BLOCK},
         {"cell-threshold", required_argument, NULL, O_CELL_THR},
-        {"reference-outputs", no_argument, NULL, O_REFOUT}, {"save-model", required_argument, NULL, O_SAVE_MODEL},
+        {"outputs", required_argument, NULL, O_REFOUT}, {"save-model", required_argument, NULL, O_SAVE_MODEL},
         {"checkpoint", required_argument, NULL, O_CKPT}, {"checkpoint-every", required_argument, NULL, O_CKPT_EVERY},
         {"resume", required_argument, NULL, O_RESUME}, {"stop-after", required_argument, NULL, O_STOP_AFTER},
         {"precision", required_argument, NULL, O_PRECISION}, {"compress", required_argument, NULL, O_COMPRESS},

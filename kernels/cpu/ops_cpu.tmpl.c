@@ -47,6 +47,24 @@ static void cpu_fill(sn_ops *o, real *x, int64_t n, real v)
         x[i] = v;
 }
 
+/* OpenBLAS partitions a product differently for different thread counts,
+ * and the sums change with it.  So the product is cut here into tiles along
+ * the longer side of C whose size depends on the shape only, each computed
+ * by a single-threaded call (OpenBLAS's OpenMP build runs one thread inside
+ * a parallel region): the same tiles and sums for any number of threads. */
+static int gemm_tile_len(int len)
+{
+    int t = (len / 8 + 63) / 64 * 64;
+    return t < 64 ? 64 : t > 512 ? 512 : t;
+}
+
+static void gemm_tile(int ta, int tb, int m, int n, int k, real alpha, const real *A, int lda, const real *B, int ldb,
+                      real beta, real *C, int ldc)
+{
+    GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda, B,
+         ldb, beta, C, ldc);
+}
+
 static void cpu_gemm(sn_ops *o, int ta, int tb, int m, int n, int k, real alpha, const real *A, int lda,
                      const real *B, int ldb, real beta, real *C, int ldc)
 {
@@ -58,8 +76,17 @@ static void cpu_gemm(sn_ops *o, int ta, int tb, int m, int n, int k, real alpha,
                 C[(int64_t)i * ldc + j] *= beta;
         return;
     }
-    GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda, B,
-         ldb, beta, C, ldc);
+    int by_rows = m >= n, len = by_rows ? m : n, tl = gemm_tile_len(len), nt = (len + tl - 1) / tl;
+    /* always inside a parallel region, so OpenBLAS never threads itself */
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int t = 0; t < nt; t++) {
+        int s0 = t * tl, w = len - s0 < tl ? len - s0 : tl;
+        if (by_rows)
+            gemm_tile(ta, tb, w, n, k, alpha, ta ? A + s0 : A + (int64_t)s0 * lda, lda, B, ldb, beta,
+                      C + (int64_t)s0 * ldc, ldc);
+        else
+            gemm_tile(ta, tb, m, w, k, alpha, A, lda, tb ? B + (int64_t)s0 * ldb : B + s0, ldb, beta, C + s0, ldc);
+    }
 }
 
 static void adam_block(real *restrict W, const real *restrict G, real *restrict M, real *restrict V, int64_t n,

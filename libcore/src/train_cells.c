@@ -140,8 +140,11 @@ static int epoch_cells(sn_run *s, const blocks *b, int epoch, sn_progress *pg)
         double auroc, ap;
         set_block_input(s, b, b->nb - 1);
         SN_TRY(sn_train_eval_forward(s, &b->g[b->nb - 1], &auroc, &ap));
-        int best = sn_train_record_eval(s, epoch, auroc, ap);
-        if (best || (o->reference_outputs && epoch % o->eval_every == 0)) {
+        int best = sn_train_record_eval(s, epoch, auroc, ap), last = epoch == o->epochs - 1;
+        int want = o->outputs == SN_OUT_BEST ? best
+                   : o->outputs == SN_OUT_LAST ? last
+                                                : epoch % o->eval_every == 0;
+        if (want) {
             SN_TRY(block_outputs(s, b));
             if (o->save_model)
                 SN_TRY(sn_train_save_model(s, o->save_model));

@@ -179,9 +179,10 @@ static int end_epoch(sn_run *s, int epoch, epoch_state *es)
         double auroc, ap;
         rc = evaluate(s, epoch, &auroc, &ap);
         int best = rc == SN_OK && sn_train_record_eval(s, epoch, auroc, ap);
-        if (rc == SN_OK && o->reference_outputs && epoch % o->eval_every == 0)
+        int want = o->outputs == SN_OUT_BEST ? best : o->outputs == SN_OUT_LAST && last;
+        if (rc == SN_OK && o->outputs == SN_OUT_REFERENCE && epoch % o->eval_every == 0)
             rc = outputs_reference(s, &es->last, &es->last_e, &cand);
-        else if (rc == SN_OK && best && !o->reference_outputs) {
+        else if (rc == SN_OK && want) {
             rc = outputs_full_graph(s, &cand);
             if (rc == SN_OK && o->save_model)
                 rc = sn_train_save_model(s, o->save_model);

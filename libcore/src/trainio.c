@@ -303,7 +303,6 @@ static int write_log(hid_t g, const sn_train_result *r)
     SN_TRY(sn_h5ad_write_vec(g, "loss_ppi", r->loss_ppi, r->n_epochs, 0));
     SN_TRY(sn_h5ad_write_vec(g, "loss_mse", r->loss_mse, r->n_epochs, 0));
     SN_TRY(sn_h5ad_write_vec(g, "loss_corr", r->loss_corr, r->n_epochs, 0));
-    SN_TRY(sn_h5ad_write_vec(g, "epoch_seconds", r->epoch_sec, r->n_epochs, 0));
     SN_TRY(sn_h5ad_write_ivec(g, "eval_epoch", ee, ne, 0));
     SN_TRY(sn_h5ad_write_vec(g, "auroc", r->auroc, ne, 0));
     SN_TRY(sn_h5ad_write_vec(g, "ap", r->ap, ne, 0));
@@ -323,7 +322,7 @@ static int write_params(hid_t g, const sn_train_result *r, const sn_train_meta *
              {"lr", c->lr},                  {"weight_decay", c->wd},       {"eval_every", o->eval_every},
              {"test_frac", o->test_frac},    {"prune_every", o->prune_every}, {"prune_protect", o->protect},
              {"prune_cap", o->prune_cap},    {"prune_pct", o->prune_pct},   {"seed", (double)c->seed},
-             {"max_genes", m->max_genes},    {"threads", m->cli->threads},  {"seconds", m->seconds},
+             {"max_genes", m->max_genes},    {"threads", m->cli->threads},
              {"gflop_per_epoch", r->gflop_per_epoch}, {"knn_edges", (double)r->knn_edges},
              {"ppi_train_edges", (double)r->train_edges}, {"ppi_test_edges", (double)r->test_edges},
              {"blocks", r->blocks},          {"block_size", r->block_size}};
@@ -334,7 +333,8 @@ static int write_params(hid_t g, const sn_train_result *r, const sn_train_meta *
     }
     SN_TRY(sn_h5ad_write_str(g, "device", m->device));
     SN_TRY(sn_h5ad_write_str(g, "mode", r->cell_mode ? "cell blocks" : "edge batches"));
-    return sn_h5ad_write_str(g, "outputs", o->reference_outputs ? "reference" : "best AUROC, evaluation mode");
+    static const char *what[] = {"best AUROC, evaluation mode", "last epoch, evaluation mode", "reference"};
+    return sn_h5ad_write_str(g, "outputs", what[o->outputs]);
 }
 
 static int write_uns(hid_t out, const sn_train_result *r, const sn_train_meta *m)
@@ -380,5 +380,5 @@ void sn_train_report(const sn_train_result *r, const sn_train_opts *o, double se
     double rate = per > 0 ? r->gflop_per_epoch / per : 0;
     sn_note("trained %d epochs in %.1f s on %s (%.2f s/epoch, %.1f GFLOP/s); held-out PPI AUROC %.4f at epoch %d%s",
             r->n_epochs, seconds, device, per, rate, r->best_auroc, r->best_epoch,
-            o->reference_outputs ? " (outputs: reference schedule)" : "");
+            o->outputs == SN_OUT_REFERENCE ? " (outputs: reference schedule)" : "");
 }

@@ -22,6 +22,11 @@ typedef struct {
     const int32_t *knn;     /* N × k; -1 = no edge (distance 0, or missing) */
 } sn_train_data;
 
+/* Outputs: the evaluation with the best held-out AUROC, the last epoch
+ * (both by an evaluation-mode forward over the whole cell graph), or the
+ * reference's schedule. */
+enum { SN_OUT_BEST = 0, SN_OUT_LAST, SN_OUT_REFERENCE };
+
 typedef struct {
     sn_model_cfg model;
     int epochs;             /* 150 */
@@ -35,7 +40,7 @@ typedef struct {
     int cell_mode;          /* -1 auto (N > cell_threshold), 0 edges, 1 cell blocks */
     int cell_threshold;     /* 10000 */
     int block_max;          /* 4000 cells per block at most */
-    int reference_outputs;  /* outputs as the reference writes them */
+    int outputs;            /* SN_OUT_*: which model state the outputs come from */
     int checkpoint_every;   /* epochs; 0 = never */
     int stop_after;         /* end this run after so many epochs (then resume); 0 = off */
     const char *checkpoint; /* path */

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# scnet-train and scnet-prune on real data (a small model: few genes, few
+# epochs): outputs and their shapes, determinism across runs and thread
+# counts, checkpoint/resume, pipes, and bad input leaving nothing behind.
+source "$(dirname "$0")/lib.sh"
+B=$SCNET_BIN D=$SCNET_DATA T=$TEST_TMP
+
+# The 10x cell-line subset: symbols, 895 cells.
+"$B/scnet-prep" -q "$D/tian2019_cellbench/sc_10x_cepo894genes.count.csv.gz" \
+    --ppi "$D/ppi/iref13_miscore_interactome.tsv.gz" --ppi-min-score 0 --min-genes 20 \
+    --min-ppi-genes 50 -o "$T/prep.h5ad"
+small=(--max-genes 120 -e 4 -b 3 --hidden 32 --embed 8 --eval-every 2 -q)
+
+"$B/scnet-train" "${small[@]}" -t 2 -o "$T/a.h5ad" "$T/prep.h5ad"
+"$B/scnet-info" -q "$T/a.h5ad" >"$T/info"
+grep -Eq $'^obsm/X_scnet\t.*\t895 x 8' "$T/info" || die "X_scnet shape: $(grep X_scnet "$T/info")"
+grep -Eq $'^varm/scnet\t.*\t120 x 8' "$T/info" || die "varm/scnet shape: $(grep varm/scnet "$T/info")"
+grep -Eq $'^layers/scnet_reconstructed\t.*\t895 x 120' "$T/info" || die "reconstruction shape"
+grep -Eq $'^obsp/scnet_attention\tcsr_matrix' "$T/info" || die "no attention"
+grep -Eq $'^var\t.*\t120 x ' "$T/info" || die "var not restricted to the modelled genes"
+grep -q 'scnet-train' <("$B/scnet-info" -q --history "$T/a.h5ad") || die "history lacks scnet-train"
+# evaluations at epochs 0, 2 and the last; AUROC a probability
+"$B/scnet-info" -q --field uns/scnet/train/eval_epoch "$T/a.h5ad" >"$T/ev"
+expect_eq "$(tr '\n' ' ' <"$T/ev")" "0 2 3 " "evaluation epochs"
+auc=$("$B/scnet-info" -q --field uns/scnet/train/best_auroc "$T/a.h5ad")
+awk -v a="$auc" 'BEGIN { exit !(a > 0 && a < 1) }' || die "best AUROC $auc"
+
+# same input, seed, threads (and command line, which the history records):
+# identical bytes; and identical embeddings across thread counts
+cp "$T/a.h5ad" "$T/a1.h5ad"
+"$B/scnet-train" "${small[@]}" -t 2 -o "$T/a.h5ad" "$T/prep.h5ad"
+cmp -s "$T/a.h5ad" "$T/a1.h5ad" || die "two runs with -t 2 differ"
+"$B/scnet-train" "${small[@]}" -t 1 -o "$T/c.h5ad" "$T/prep.h5ad"
+"$B/scnet-info" -q --field obsm/X_scnet "$T/a.h5ad" >"$T/za"
+"$B/scnet-info" -q --field obsm/X_scnet "$T/c.h5ad" >"$T/zc"
+cmp -s "$T/za" "$T/zc" || die "-t 1 and -t 2 give different embeddings"
+
+# stopped after 2 epochs, resumed: the same result as one run
+"$B/scnet-train" "${small[@]}" -t 2 --checkpoint "$T/ck" --checkpoint-every 2 --stop-after 2 \
+    -o "$T/part.h5ad" "$T/prep.h5ad"
+"$B/scnet-train" "${small[@]}" -t 2 --resume "$T/ck" -o "$T/r.h5ad" "$T/prep.h5ad"
+"$B/scnet-info" -q --field varm/scnet "$T/a.h5ad" >"$T/ga"
+"$B/scnet-info" -q --field varm/scnet "$T/r.h5ad" >"$T/gr"
+cmp -s "$T/ga" "$T/gr" || die "resumed run differs from the uninterrupted one"
+
+# a pipe through prune and info
+"$B/scnet-train" "${small[@]}" <"$T/prep.h5ad" | "$B/scnet-prune" -q --pct 20 --connectivities |
+    "$B/scnet-info" -q - >"$T/pinfo"
+grep -Eq $'^obsp/scnet_knn_pruned\tcsr_matrix' "$T/pinfo" || die "pipe: no pruned graph"
+grep -Eq $'^obsp/scnet_connectivities\tcsr_matrix' "$T/pinfo" || die "pipe: no connectivities"
+
+# bad input: a file without the PPI; the previous output survives untouched
+"$PY" - "$T/noppi.h5ad" <<'EOF'
+import sys, numpy as np, anndata as ad
+ad.AnnData(np.ones((30, 20), dtype=np.float32)).write_h5ad(sys.argv[1])
+EOF
+cp "$T/a.h5ad" "$T/keep.h5ad"
+expect_exit 1 "$B/scnet-train" -q -o "$T/keep.h5ad" "$T/noppi.h5ad"
+grep -q "noppi.h5ad: varp/scnet_ppi (the aligned PPI) is missing" "$T/stderr" || die "message: $(cat "$T/stderr")"
+cmp -s "$T/a.h5ad" "$T/keep.h5ad" || die "a failed run changed the existing output"
+ls "$T" | grep -q 'keep.h5ad.tmp' && die "a temporary file was left behind"
+expect_exit 1 "$B/scnet-prune" -q -o "$T/p.h5ad" "$T/prep.h5ad"
+grep -q "obsp/scnet_attention is missing" "$T/stderr" || die "prune message: $(cat "$T/stderr")"
+[ ! -e "$T/p.h5ad" ] || die "prune left an output behind"
+expect_exit 2 "$B/scnet-train" --epochs 0
+expect_exit 2 "$B/scnet-train" --stop-after 3 "$T/prep.h5ad"
+echo "train.sh: ok"
