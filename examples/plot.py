@@ -58,7 +58,7 @@ def best_ari(adata, key, truth, seed):
     return best
 
 
-def plot_umaps(adata, truth, title_of, path):
+def plot_umaps(adata, truth, title_of, path, legend_title):
     cats = list(truth.cat.categories)
     cmap = plt.get_cmap("tab10" if len(cats) <= 10 else "tab20")
     fig, axes = plt.subplots(1, len(title_of), figsize=(4.6 * len(title_of) + 1.8, 4.2))
@@ -73,7 +73,7 @@ def plot_umaps(adata, truth, title_of, path):
         ax.set_xlabel("UMAP 1", fontsize=8)
         ax.set_ylabel("UMAP 2", fontsize=8)
     np.atleast_1d(axes)[-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7, frameon=False,
-                                   markerscale=1.5)
+                                   markerscale=1.5, title=legend_title.replace(",", "\n"), title_fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -95,10 +95,15 @@ def plot_training(tr, path):
     ev = np.asarray(tr["eval_epoch"])
     ax2.plot(ev, tr["auroc"], "o-", label="AUROC", lw=1.4, ms=3)
     ax2.plot(ev, tr["ap"], "s-", label="average precision", lw=1.4, ms=3)
-    best = int(tr["best_epoch"])
-    ax2.axvline(best, color="grey", ls=":", lw=1)
+    kind = str(tr.get("outputs", "best"))
+    if kind.startswith("reference"):
+        note = "outputs: the reference's schedule"
+    else:
+        at = len(epochs) - 1 if kind.startswith("last") else int(tr["best_epoch"])
+        ax2.axvline(at, color="grey", ls=":", lw=1)
+        note = f"outputs from epoch {at}"
     ax2.set_xlabel("epoch")
-    ax2.set_title(f"held-out PPI edges (outputs from epoch {best})", fontsize=10)
+    ax2.set_title(f"held-out PPI edges ({note})", fontsize=10)
     ax2.legend(fontsize=7, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
@@ -127,7 +132,7 @@ def main():
         title_of[key] += f"\nLeiden ARI {ari:.2f}"
         print(f"plot.py: {rep}: Leiden ARI against {a.color} {ari:.3f} (resolution {res})")
     umap = os.path.join(a.outdir, "umap.png")
-    plot_umaps(adata, truth, title_of, umap)
+    plot_umaps(adata, truth, title_of, umap, a.color)
     paths = [umap]
     if tr is not None:
         paths.append(os.path.join(a.outdir, "training.png"))
