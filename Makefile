@@ -215,7 +215,8 @@ check-reference: all
 	@BUILD=$(BUILD) SHARED=$(SHARED) bash tests/reference/run.sh
 
 man-lint:
-	@for f in man/man*/*.[157]; do mandoc -Tlint -Wwarning $$f || exit 1; done
+	@for f in man/man*/*.[157]; do mandoc -Tlint -Wwarning $$f || exit 1; \
+	    w=$$(groff -man -ww -z $$f 2>&1); [ -z "$$w" ] || { echo "$$w"; exit 1; }; done
 
 # ---------------------------------------------------------------------------
 # Install.
