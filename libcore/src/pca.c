@@ -219,63 +219,94 @@ static inline v4d fmadd(v4d a, v4d b, v4d c)
 #endif
 }
 
-/* out[0..4w) = sum over k of val[k] times row idx[k] of the table T
- * (float32 rows when F, else double; row stride ld), w = 2 or 4. */
-#define GATHER(NAME, TYPE, LOAD)                                                                             \
-    static inline void NAME(const float *val, const int32_t *idx, int64_t len, const TYPE *T, int ld, int w,     \
+/* out[0..4W) = sum over k of val[k] times row idx[k] of the table T (row
+ * stride ld).  Even and odd entries go to separate accumulators, added at
+ * the end: one chain of dependent FMAs would wait on its latency. */
+#define GATHER(NAME, TYPE, LOAD, W)                                                                          \
+    static inline void NAME(const float *val, const int32_t *idx, int64_t len, const TYPE *T, int ld,           \
                             double *out)                                                                     \
     {                                                                                                         \
-        v4d a0 = splat(0), a1 = a0, a2 = a0, a3 = a0;                                                         \
-        for (int64_t k = 0; k < len; k++) {                                                                   \
-            const TYPE *u = T + (int64_t)idx[k] * ld;                                                         \
-            v4d v = splat(val[k]);                                                                            \
-            a0 = fmadd(v, LOAD(u), a0);                                                                       \
-            a1 = fmadd(v, LOAD(u + 4), a1);                                                                   \
-            if (w == 4) {                                                                                     \
-                a2 = fmadd(v, LOAD(u + 8), a2);                                                               \
-                a3 = fmadd(v, LOAD(u + 12), a3);                                                              \
+        v4d p0 = splat(0), p1 = p0, p2 = p0, p3 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0;                     \
+        int64_t k = 0;                                                                                        \
+        for (; k + 1 < len; k += 2) {                                                                         \
+            const TYPE *u = T + (int64_t)idx[k] * ld, *r = T + (int64_t)idx[k + 1] * ld;                      \
+            v4d v = splat(val[k]), y = splat(val[k + 1]);                                                     \
+            p0 = fmadd(v, LOAD(u), p0);                                                                       \
+            q0 = fmadd(y, LOAD(r), q0);                                                                       \
+            if (W > 1) {                                                                                      \
+                p1 = fmadd(v, LOAD(u + 4), p1);                                                               \
+                q1 = fmadd(y, LOAD(r + 4), q1);                                                               \
+            }                                                                                                 \
+            if (W > 2) {                                                                                      \
+                p2 = fmadd(v, LOAD(u + 8), p2);                                                               \
+                q2 = fmadd(y, LOAD(r + 8), q2);                                                               \
+                p3 = fmadd(v, LOAD(u + 12), p3);                                                              \
+                q3 = fmadd(y, LOAD(r + 12), q3);                                                              \
             }                                                                                                 \
         }                                                                                                     \
-        store4(out, a0);                                                                                      \
-        store4(out + 4, a1);                                                                                  \
-        if (w == 4) {                                                                                         \
-            store4(out + 8, a2);                                                                              \
-            store4(out + 12, a3);                                                                             \
+        if (k < len) {                                                                                        \
+            const TYPE *u = T + (int64_t)idx[k] * ld;                                                         \
+            v4d v = splat(val[k]);                                                                            \
+            p0 = fmadd(v, LOAD(u), p0);                                                                       \
+            if (W > 1)                                                                                        \
+                p1 = fmadd(v, LOAD(u + 4), p1);                                                               \
+            if (W > 2) {                                                                                      \
+                p2 = fmadd(v, LOAD(u + 8), p2);                                                               \
+                p3 = fmadd(v, LOAD(u + 12), p3);                                                              \
+            }                                                                                                 \
+        }                                                                                                     \
+        store4(out, p0 + q0);                                                                                 \
+        if (W > 1)                                                                                            \
+            store4(out + 4, p1 + q1);                                                                         \
+        if (W > 2) {                                                                                          \
+            store4(out + 8, p2 + q2);                                                                         \
+            store4(out + 12, p3 + q3);                                                                        \
         }                                                                                                     \
     }
-GATHER(gather_f, float, widen)
-GATHER(gather_d, double, load4)
+GATHER(gather_f4, float, widen, 1)
+GATHER(gather_f8, float, widen, 2)
+GATHER(gather_f16, float, widen, 4)
+GATHER(gather_d4, double, load4, 1)
+GATHER(gather_d8, double, load4, 2)
+GATHER(gather_d16, double, load4, 4)
 
-/* out (ld doubles) = the entries times rows of T, by sweeps of 16 columns. */
+/* out (ld doubles, ld a multiple of 4) = the entries times rows of T, by
+ * sweeps of 16, 8 or 4 columns. */
 static inline void gather_f_all(const float *val, const int32_t *idx, int64_t len, const float *T, int ld,
                                 double *out)
 {
-    for (int c = 0; c < ld; c += 16) {
-        if (ld - c >= 16)
-            gather_f(val, idx, len, T + c, ld, 4, out + c);
+    for (int c = 0; c < ld;) {
+        int left = ld - c;
+        if (left >= 16)
+            gather_f16(val, idx, len, T + c, ld, out + c), c += 16;
+        else if (left >= 8)
+            gather_f8(val, idx, len, T + c, ld, out + c), c += 8;
         else
-            gather_f(val, idx, len, T + c, ld, 2, out + c);
+            gather_f4(val, idx, len, T + c, ld, out + c), c += 4;
     }
 }
 
 static inline void gather_d_all(const float *val, const int32_t *idx, int64_t len, const double *T, int ld,
                                 double *out)
 {
-    for (int c = 0; c < ld; c += 16) {
-        if (ld - c >= 16)
-            gather_d(val, idx, len, T + c, ld, 4, out + c);
+    for (int c = 0; c < ld;) {
+        int left = ld - c;
+        if (left >= 16)
+            gather_d16(val, idx, len, T + c, ld, out + c), c += 16;
+        else if (left >= 8)
+            gather_d8(val, idx, len, T + c, ld, out + c), c += 8;
         else
-            gather_d(val, idx, len, T + c, ld, 2, out + c);
+            gather_d4(val, idx, len, T + c, ld, out + c), c += 4;
     }
 }
 
 /* ---- the operator's products ---- */
 
-static int round8(int b) { return (b + 7) / 8 * 8; }
+static int round4(int b) { return (b + 3) / 4 * 4; }
 
 /* Scratch for the products of blocks up to cap wide. */
 typedef struct {
-    int cap;   /* a multiple of 8 */
+    int cap;   /* a multiple of 4 */
     float *W;  /* ncol × cap */
     double *Y; /* n × cap: A V in double (the results) */
     float *Yf; /* n × cap: A V rounded to float32 (the Krylov products' halfway point), or NULL */
@@ -290,7 +321,7 @@ static void opbuf_free(opbuf_t *w)
 
 static int opbuf_alloc(const op_t *op, int b, int with_f, opbuf_t *w)
 {
-    w->cap = round8(b);
+    w->cap = round4(b);
     size_t n = (size_t)op->n + 1, cap = (size_t)w->cap;
     w->W = sn_malloc(sn_mul_size((size_t)op->x->ncol + 1, cap * sizeof *w->W), "a PCA block");
     w->Y = sn_malloc(sn_mul_size(n, cap * sizeof *w->Y), "a PCA block");
@@ -320,12 +351,12 @@ static void spread(const op_t *op, const double *V, int b, int ld, float *W, dou
             cw[c] += op->mu[t] * W[op->inv[t] * ld + c];
 }
 
-/* A V for V (p × b), round8(b) wide with zero padding: into w->Yf when f,
+/* A V for V (p × b), round4(b) wide with zero padding: into w->Yf when f,
  * else w->Y. */
 static void op_apply(const op_t *op, const double *V, int b, opbuf_t *w, int f)
 {
     const sn_csr *x = op->x;
-    int ld = round8(b);
+    int ld = round4(b);
     double cw[ld];
     spread(op, V, b, ld, w->W, cw);
 #pragma omp parallel for schedule(dynamic, 256)
@@ -362,10 +393,10 @@ static void col_sums(const opbuf_t *w, int64_t n, int ld, int f, double *cs)
     }
 }
 
-/* Z (p × b) = Aᵀ Y for Y (n × round8(b)) in w->Yf when f, else in w->Y. */
+/* Z (p × b) = Aᵀ Y for Y (n × round4(b)) in w->Yf when f, else in w->Y. */
 static void op_apply_t(const op_t *op, opbuf_t *w, int b, int f, double *Z)
 {
-    int ld = round8(b);
+    int ld = round4(b);
     double cs[ld];
     col_sums(w, op->n, ld, f, cs);
 #pragma omp parallel for schedule(dynamic, 64)
@@ -556,11 +587,11 @@ out:
     return rc;
 }
 
-/* scores (n × k) from w->Y (n × round8(k)). */
+/* scores (n × k) from w->Y (n × round4(k)). */
 static void take_scores(const opbuf_t *w, int64_t n, int k, double *scores)
 {
     for (int64_t i = 0; i < n; i++)
-        memcpy(scores + i * k, w->Y + i * round8(k), (size_t)k * sizeof *scores);
+        memcpy(scores + i * k, w->Y + i * round4(k), (size_t)k * sizeof *scores);
 }
 
 /* scores (n × k) and components V (p × k), both row-major doubles. */
@@ -580,9 +611,9 @@ static int solve_exact(const op_t *op, int k, double *lam, double *scores, doubl
         if ((rc = op_transpose((op_t *)op)) < 0)
             goto out;
         for (int64_t i = 0; i < op->n; i++)
-            for (int t = 0; t < round8(k); t++) {
+            for (int t = 0; t < round4(k); t++) {
                 double u = t < k ? v[(size_t)t * m + i] : 0;
-                w.Y[i * round8(k) + t] = u;
+                w.Y[i * round4(k) + t] = u;
                 if (t < k)
                     scores[i * k + t] = u * sqrt(lam[t]);
             }
@@ -797,7 +828,7 @@ static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double 
 {
     int64_t mn = op->n < op->p ? op->n : op->p;
     kry_t s = {0};
-    s.b = o->block > 0 ? o->block : round8(k / 4 > 8 ? k / 4 : 8);
+    s.b = o->block > 0 ? o->block : round4(k / 4 > 8 ? k / 4 : 8);
     s.b = s.b > mn ? (int)mn : s.b;
     s.depth = o->max_iter > 0 ? o->max_iter : 1;
     while (s.depth > 1 && (int64_t)s.depth * s.b > mn)
