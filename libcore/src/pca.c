@@ -270,6 +270,37 @@ GATHER(gather_d4, double, load4, 1)
 GATHER(gather_d8, double, load4, 2)
 GATHER(gather_d16, double, load4, 4)
 
+#if defined(__AVX2__) && defined(__FMA__)
+/* Float32 tables, 8 columns: runs of RUN entries summed in float32 (four
+ * chains of 8-wide FMAs), each run's sum added in double.  A run's
+ * rounding (about RUN ulp at worst, a few typically) is of the order of the
+ * table's own rounding to float32. */
+#define RUN 16
+static inline void gather_runs8(const float *val, const int32_t *idx, int64_t len, const float *T, int ld,
+                                double *out)
+{
+    __m256d lo = _mm256_setzero_pd(), hi = lo;
+    int64_t k = 0;
+    while (k < len) {
+        int64_t end = len - k > RUN ? k + RUN : len;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (; k + 3 < end; k += 4) {
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(val[k]), _mm256_loadu_ps(T + (int64_t)idx[k] * ld), a0);
+            a1 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 1]), _mm256_loadu_ps(T + (int64_t)idx[k + 1] * ld), a1);
+            a2 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 2]), _mm256_loadu_ps(T + (int64_t)idx[k + 2] * ld), a2);
+            a3 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 3]), _mm256_loadu_ps(T + (int64_t)idx[k + 3] * ld), a3);
+        }
+        for (; k < end; k++)
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(val[k]), _mm256_loadu_ps(T + (int64_t)idx[k] * ld), a0);
+        __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+        lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(s)));
+        hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)));
+    }
+    _mm256_storeu_pd(out, lo);
+    _mm256_storeu_pd(out + 4, hi);
+}
+#endif
+
 /* out (ld doubles, ld a multiple of 4) = the entries times rows of T, by
  * sweeps of 16, 8 or 4 columns. */
 static inline void gather_f_all(const float *val, const int32_t *idx, int64_t len, const float *T, int ld,
@@ -277,6 +308,12 @@ static inline void gather_f_all(const float *val, const int32_t *idx, int64_t le
 {
     for (int c = 0; c < ld;) {
         int left = ld - c;
+#if defined(__AVX2__) && defined(__FMA__)
+        if (left >= 8) {
+            gather_runs8(val, idx, len, T + c, ld, out + c), c += 8;
+            continue;
+        }
+#endif
         if (left >= 16)
             gather_f16(val, idx, len, T + c, ld, out + c), c += 16;
         else if (left >= 8)
