@@ -106,8 +106,8 @@ static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
 #define TRANGE 2048
 
 /* Data columns [c0, c1) of every row into the CSC at the cursors at
- * (indexed by operator column), or, without ri, counted there; cur holds
- * each row's first entry at or after c0 and is moved past c1. */
+ * (indexed by operator column); cur holds each row's first entry at or
+ * after c0 and is moved past c1. */
 static void transpose_range(const sn_csr *x, const int32_t *restrict col, int32_t c1, int64_t *restrict cur,
                             int64_t *restrict at, int32_t *restrict ri, float *restrict cv)
 {
@@ -120,10 +120,8 @@ static void transpose_range(const sn_csr *x, const int32_t *restrict col, int32_
             if (t < 0)
                 continue;
             int64_t q = at[t]++;
-            if (ri) {
-                ri[q] = (int32_t)i;
-                cv[q] = val[k];
-            }
+            ri[q] = (int32_t)i;
+            cv[q] = val[k];
         }
         cur[i] = k;
     }
@@ -166,19 +164,26 @@ static int op_transpose(op_t *op)
 {
     if (op->cp)
         return SN_OK;
+    const sn_csr *x = op->x;
     int64_t *at = sn_calloc((size_t)op->p + 1, sizeof *at, "PCA column cursors");
     op->cp = sn_malloc(((size_t)op->p + 1) * sizeof *op->cp, "the PCA columns");
-    int rc = at && op->cp ? transpose_pass(op, at) : SN_ENOMEM;
-    if (rc == SN_OK) {
-        op->cp[0] = 0;
-        for (int64_t t = 0; t < op->p; t++) {
-            op->cp[t + 1] = op->cp[t] + at[t];
-            at[t] = op->cp[t];
-        }
-        op->ri = sn_malloc(((size_t)op->cp[op->p] + 1) * sizeof *op->ri, "the PCA columns");
-        op->cv = sn_malloc(((size_t)op->cp[op->p] + 1) * sizeof *op->cv, "the PCA columns");
-        rc = op->ri && op->cv ? transpose_pass(op, at) : SN_ENOMEM;
+    if (!at || !op->cp) {
+        free(at);
+        return SN_ENOMEM;
     }
+    for (int64_t k = 0; k < sn_csr_nnz(x); k++) {
+        int32_t t = op->col[x->indices[k]];
+        if (t >= 0)
+            at[t]++;
+    }
+    op->cp[0] = 0;
+    for (int64_t t = 0; t < op->p; t++) {
+        op->cp[t + 1] = op->cp[t] + at[t];
+        at[t] = op->cp[t];
+    }
+    op->ri = sn_malloc(((size_t)op->cp[op->p] + 1) * sizeof *op->ri, "the PCA columns");
+    op->cv = sn_malloc(((size_t)op->cp[op->p] + 1) * sizeof *op->cv, "the PCA columns");
+    int rc = op->ri && op->cv ? transpose_pass(op, at) : SN_ENOMEM;
     free(at);
     return rc;
 }
