@@ -375,16 +375,20 @@ static int opbuf_alloc(const op_t *op, int b, int with_f, opbuf_t *w)
     return SN_OK;
 }
 
+/* Entry (t, c) of a p × b block stored row-major (V[t b + c]) or, when
+ * tr, transposed (V[c p + t]). */
+static inline int64_t at_tc(int64_t t, int c, int64_t p, int b, int tr) { return tr ? c * p + t : t * b + c; }
+
 /* W = diag(s) V spread over the data columns (ld wide); cw = muᵀ W from
  * the rounded entries W holds. */
-static void spread(const op_t *op, const double *V, int b, int ld, float *W, double *cw)
+static void spread(const op_t *op, const double *V, int b, int tr, int ld, float *W, double *cw)
 {
 #pragma omp parallel for schedule(static)
     for (int64_t j = 0; j < op->x->ncol; j++) {
         float *r = W + j * ld;
         int32_t t = op->col[j];
         for (int c = 0; c < ld; c++)
-            r[c] = t >= 0 && c < b ? (float)(op->s[t] * V[(int64_t)t * b + c]) : 0.0f;
+            r[c] = t >= 0 && c < b ? (float)(op->s[t] * V[at_tc(t, c, op->p, b, tr)]) : 0.0f;
     }
     for (int c = 0; c < ld; c++)
         cw[c] = 0;
@@ -393,14 +397,14 @@ static void spread(const op_t *op, const double *V, int b, int ld, float *W, dou
             cw[c] += op->mu[t] * W[op->inv[t] * ld + c];
 }
 
-/* A V for V (p × b), round4(b) wide with zero padding: into w->Yf when f,
- * else w->Y. */
-static void op_apply(const op_t *op, const double *V, int b, opbuf_t *w, int f)
+/* A V for V (p × b, transposed when tr), round4(b) wide with zero
+ * padding: into w->Yf when f, else w->Y. */
+static void op_apply(const op_t *op, const double *V, int b, int tr, opbuf_t *w, int f)
 {
     const sn_csr *x = op->x;
     int ld = round4(b);
     double cw[ld];
-    spread(op, V, b, ld, w->W, cw);
+    spread(op, V, b, tr, ld, w->W, cw);
 #pragma omp parallel for schedule(dynamic, 256)
     for (int64_t i = 0; i < op->n; i++) {
         double y[ld];
@@ -435,8 +439,9 @@ static void col_sums(const opbuf_t *w, int64_t n, int ld, int f, double *cs)
     }
 }
 
-/* Z (p × b) = Aᵀ Y for Y (n × round4(b)) in w->Yf when f, else in w->Y. */
-static void op_apply_t(const op_t *op, opbuf_t *w, int b, int f, double *Z)
+/* Z (p × b, transposed when tr) = Aᵀ Y for Y (n × round4(b)) in w->Yf
+ * when f, else in w->Y. */
+static void op_apply_t(const op_t *op, opbuf_t *w, int b, int f, double *Z, int tr)
 {
     int ld = round4(b);
     double cs[ld];
@@ -452,15 +457,15 @@ static void op_apply_t(const op_t *op, opbuf_t *w, int b, int f, double *Z)
         else
             gather_d_all(val, idx, len, w->Y, ld, z);
         for (int c = 0; c < b; c++)
-            Z[t * b + c] = op->s[t] * (z[c] - op->mu[t] * cs[c]);
+            Z[at_tc(t, c, op->p, b, tr)] = op->s[t] * (z[c] - op->mu[t] * cs[c]);
     }
 }
 
-/* Z (p × b) = AᵀA V for V (p × b), through float32 A V. */
-static void op_gram(const op_t *op, const double *V, int b, double *Z, opbuf_t *w)
+/* Zt (b × p) = (AᵀA V)ᵀ for Vt (b × p), through float32 A V. */
+static void op_gram(const op_t *op, const double *Vt, int b, double *Zt, opbuf_t *w)
 {
-    op_apply(op, V, b, w, 1);
-    op_apply_t(op, w, b, 1, Z);
+    op_apply(op, Vt, b, 1, w, 1);
+    op_apply_t(op, w, b, 1, Zt, 1);
 }
 
 /* ---- small dense helpers (BLAS/LAPACK on one thread) ---- */
@@ -508,33 +513,39 @@ out:
     return rc;
 }
 
-/* Orthonormalise the columns of the row-major p × l matrix q (Householder QR). */
-static int orthonormalise(double *q, int64_t p, int l)
+/* Orthonormalise the l columns of the column-major p × l matrix a in place
+ * (Householder QR). */
+static int qr_cols(double *a, int64_t p, int l)
 {
     int m = (int)p, n = l, info = 0, lwork = -1;
     double wq = 0, tau[l];
+    dgeqrf_(&m, &n, a, &m, tau, &wq, &lwork, &info);
+    lwork = (int)wq + 1;
+    double *work = sn_malloc((size_t)lwork * sizeof *work, "QR workspace");
+    if (!work)
+        return SN_ENOMEM;
+    dgeqrf_(&m, &n, a, &m, tau, work, &lwork, &info);
+    if (info == 0)
+        dorgqr_(&m, &n, &n, a, &m, tau, work, &lwork, &info);
+    free(work);
+    return info == 0 ? SN_OK : sn_err(SN_EINVAL, "QR factorisation failed (LAPACK info %d)", info);
+}
+
+/* Orthonormalise the columns of the row-major p × l matrix q. */
+static int orthonormalise(double *q, int64_t p, int l)
+{
     double *a = sn_malloc(sn_mul_size((size_t)p, (size_t)l * sizeof *a), "a QR factorisation");
     if (!a)
         return SN_ENOMEM;
     for (int64_t i = 0; i < p; i++)
         for (int c = 0; c < l; c++)
             a[(size_t)c * p + i] = q[i * l + c];
-    dgeqrf_(&m, &n, a, &m, tau, &wq, &lwork, &info);
-    lwork = (int)wq + 1;
-    double *work = sn_malloc((size_t)lwork * sizeof *work, "QR workspace");
-    if (!work) {
-        free(a);
-        return SN_ENOMEM;
-    }
-    dgeqrf_(&m, &n, a, &m, tau, work, &lwork, &info);
-    if (info == 0)
-        dorgqr_(&m, &n, &n, a, &m, tau, work, &lwork, &info);
-    for (int64_t i = 0; i < p; i++)
+    int rc = qr_cols(a, p, l);
+    for (int64_t i = 0; rc == SN_OK && i < p; i++)
         for (int c = 0; c < l; c++)
             q[i * l + c] = a[(size_t)c * p + i];
-    free(work);
     free(a);
-    return info == 0 ? SN_OK : sn_err(SN_EINVAL, "QR factorisation failed (LAPACK info %d)", info);
+    return rc;
 }
 
 /* ---- exact solver ---- */
@@ -659,7 +670,7 @@ static int solve_exact(const op_t *op, int k, double *lam, double *scores, doubl
                 if (t < k)
                     scores[i * k + t] = u * sqrt(lam[t]);
             }
-        op_apply_t(op, &w, k, 0, V);
+        op_apply_t(op, &w, k, 0, V, 0);
         for (int64_t j = 0; j < op->p; j++)
             for (int t = 0; t < k; t++)
                 V[j * k + t] = lam[t] > 0 ? V[j * k + t] / sqrt(lam[t]) : 0;
@@ -667,7 +678,7 @@ static int solve_exact(const op_t *op, int k, double *lam, double *scores, doubl
         for (int64_t j = 0; j < op->p; j++)
             for (int t = 0; t < k; t++)
                 V[j * k + t] = v[(size_t)t * m + j];
-        op_apply(op, V, k, &w, 0);
+        op_apply(op, V, k, 0, &w, 0);
         take_scores(&w, op->n, k, scores);
     }
 out:
@@ -691,9 +702,9 @@ static void gaussian_start(double *q, int64_t p, int l, uint64_t seed)
     }
 }
 
-/* C (m × b) = Q[:, :m]ᵀ Z for Q (p × ld) and Z (p × b), over fixed row
- * blocks summed in order. */
-static int proj_coef(const double *Q, int64_t p, int ld, int m, const double *Z, int b, double *C)
+/* C (m × b) = Qt[:m] Ztᵀ for the basis Qt (rows of length p) and Zt
+ * (b × p), over fixed column tiles summed in order. */
+static int proj_coef(const double *Qt, int64_t p, int m, const double *Zt, int b, double *C)
 {
     int nb = sn_fixed_blocks(p, PROJ_ROWS, MAX_BLOCKS);
     size_t mb = (size_t)m * b;
@@ -703,8 +714,8 @@ static int proj_coef(const double *Q, int64_t p, int ld, int m, const double *Z,
 #pragma omp parallel for schedule(dynamic, 1)
     for (int blk = 0; blk < nb; blk++) {
         int64_t r0 = p * blk / nb, r1 = p * (blk + 1) / nb;
-        cblas_dgemm(SN_CBLAS_ROW, SN_CBLAS_TRANS, SN_CBLAS_NOTRANS, m, b, (int)(r1 - r0), 1.0, Q + r0 * ld, ld,
-                    Z + r0 * b, b, 0.0, part + (size_t)blk * mb, b);
+        cblas_dgemm(SN_CBLAS_ROW, SN_CBLAS_NOTRANS, SN_CBLAS_TRANS, m, b, (int)(r1 - r0), 1.0, Qt + r0, (int)p,
+                    Zt + r0, (int)p, 0.0, part + (size_t)blk * mb, b);
     }
     memcpy(C, part, mb * sizeof *C);
     for (int blk = 1; blk < nb; blk++)
@@ -714,24 +725,27 @@ static int proj_coef(const double *Q, int64_t p, int ld, int m, const double *Z,
     return SN_OK;
 }
 
-/* Z (p × b) += alpha Q[:, :m] C, by row tiles. */
-static void proj_add(const double *Q, int64_t p, int ld, int m, const double *C, int b, double alpha, double *Z)
+/* Zt (b × p) += alpha Cᵀ Qt[:m] for C (m × b), by column tiles. */
+static void proj_add(const double *Qt, int64_t p, int m, const double *C, int b, double alpha, double *Zt)
 {
     int64_t nt = (p + PROJ_ROWS - 1) / PROJ_ROWS;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t t = 0; t < nt; t++) {
-        int64_t r0 = t * PROJ_ROWS, rows = p - r0 < PROJ_ROWS ? p - r0 : PROJ_ROWS;
-        cblas_dgemm(SN_CBLAS_ROW, SN_CBLAS_NOTRANS, SN_CBLAS_NOTRANS, (int)rows, b, m, alpha, Q + r0 * ld, ld, C, b,
-                    1.0, Z + r0 * b, b);
+        int64_t r0 = t * PROJ_ROWS, cols = p - r0 < PROJ_ROWS ? p - r0 : PROJ_ROWS;
+        cblas_dgemm(SN_CBLAS_ROW, SN_CBLAS_TRANS, SN_CBLAS_NOTRANS, b, (int)cols, m, alpha, C, b, Qt + r0, (int)p,
+                    1.0, Zt + r0, (int)p);
     }
 }
 
+/* The Krylov basis is kept transposed, one vector per row, so that each new
+ * block is contiguous (its pages touched only when it comes), projections
+ * are one BLAS call per tile, and QR works on the rows in place. */
 typedef struct {
     int b, depth, nq;    /* block width, most blocks, blocks so far */
-    double **Q;          /* the orthonormal Krylov basis: blocks of p × b */
+    double *Qt;          /* (depth b) × p: the orthonormal basis */
     double *M;           /* (depth b)²: Qᵀ AᵀA Q */
     double *Mt, *C;      /* eigensolver copy of M; (depth b) × max(b, k) coefficients */
-    double *blk;         /* p × b: the newest block's product */
+    double *Zt;          /* b × p: the newest block's product */
     double *theta, *vec; /* top-k Ritz values, their vectors (k rows of m) */
     double *prev;        /* the Ritz vectors of the step before (k rows of mprev) */
     int m, mprev;        /* basis size at the last and the one before last Rayleigh-Ritz */
@@ -740,13 +754,11 @@ typedef struct {
 
 static void kry_free(kry_t *s)
 {
-    for (int i = 0; s->Q && i < s->nq; i++)
-        free(s->Q[i]);
-    free(s->Q);
+    free(s->Qt);
     free(s->M);
     free(s->Mt);
     free(s->C);
-    free(s->blk);
+    free(s->Zt);
     free(s->theta);
     free(s->vec);
     free(s->prev);
@@ -756,45 +768,20 @@ static void kry_free(kry_t *s)
 static int kry_alloc(kry_t *s, const op_t *op, int k)
 {
     size_t cap = (size_t)s->depth * s->b, w = (size_t)(s->b > k ? s->b : k);
-    s->Q = sn_calloc((size_t)s->depth, sizeof *s->Q, "the PCA Krylov basis");
+    s->Qt = sn_malloc(sn_mul_size(cap, (size_t)op->p * sizeof(double)), "the PCA Krylov basis");
     s->M = sn_calloc(cap * cap, sizeof(double), "the PCA projection");
     s->Mt = sn_malloc(cap * cap * sizeof(double), "the PCA projection");
     s->C = sn_malloc(cap * w * sizeof(double), "PCA coefficients");
-    s->blk = sn_malloc(sn_mul_size((size_t)op->p, w * sizeof(double)), "a PCA block");
+    s->Zt = sn_malloc(sn_mul_size((size_t)op->p, w * sizeof(double)), "a PCA block");
     s->theta = sn_malloc(w * sizeof(double), "Ritz values");
     s->vec = sn_malloc(cap * w * sizeof(double), "Ritz vectors");
     s->prev = sn_malloc(cap * w * sizeof(double), "Ritz vectors");
     int rc = opbuf_alloc(op, s->b > k ? s->b : k, 1, &s->w);
-    if (rc < 0 || !s->Q || !s->M || !s->Mt || !s->C || !s->blk || !s->theta || !s->vec || !s->prev) {
+    if (rc < 0 || !s->Qt || !s->M || !s->Mt || !s->C || !s->Zt || !s->theta || !s->vec || !s->prev) {
         kry_free(s);
         return SN_ENOMEM;
     }
     return SN_OK;
-}
-
-/* Append s->blk to the basis (the basis grows as the iterations need it). */
-static int kry_push(kry_t *s, int64_t p)
-{
-    size_t bytes = sn_mul_size((size_t)p, (size_t)s->b * sizeof(double));
-    if (!(s->Q[s->nq] = sn_malloc(bytes, "the PCA Krylov basis")))
-        return SN_ENOMEM;
-    memcpy(s->Q[s->nq++], s->blk, bytes);
-    return SN_OK;
-}
-
-/* C (nq b × b) = Qᵀ Z, block by block. */
-static int kry_coef(const kry_t *s, int64_t p, const double *Z)
-{
-    for (int i = 0; i < s->nq; i++)
-        SN_TRY(proj_coef(s->Q[i], p, s->b, s->b, Z, s->b, s->C + (size_t)i * s->b * s->b));
-    return SN_OK;
-}
-
-/* Z (p × w) += alpha Q C for C (nq b × w). */
-static void kry_add(const kry_t *s, int64_t p, int w, double alpha, double *Z)
-{
-    for (int i = 0; i < s->nq; i++)
-        proj_add(s->Q[i], p, s->b, s->b, s->C + (size_t)i * s->b * w, w, alpha, Z);
 }
 
 /* sin of the largest principal angle between the spans of the Ritz vectors
@@ -828,8 +815,8 @@ static int ritz_change(const kry_t *s, int k, double *change)
 static int kry_step(const op_t *op, kry_t *s, int k)
 {
     int b = s->b, j = s->nq - 1, m = s->nq * b, cap = s->depth * b;
-    op_gram(op, s->Q[j], b, s->blk, &s->w);
-    SN_TRY(kry_coef(s, op->p, s->blk));
+    op_gram(op, s->Qt + (size_t)j * b * op->p, b, s->Zt, &s->w);
+    SN_TRY(proj_coef(s->Qt, op->p, m, s->Zt, b, s->C));
     for (int i = 0; i < m; i++)
         for (int c = 0; c < b; c++) {
             int col = j * b + c;
@@ -850,19 +837,18 @@ static int kry_step(const op_t *op, kry_t *s, int k)
     return eig_top(s->Mt, m, k, s->theta, s->vec);
 }
 
-/* Next block: AᵀA applied to the newest block (in s->blk, its coefficients
+/* Next block: AᵀA applied to the newest block (in s->Zt, its coefficients
  * in s->C) minus its projection on the basis, then QR.  One classical
  * Gram-Schmidt sweep: what it leaves of the basis directions (rounding,
  * amplified by the cancellation) is far below what the Ritz vectors need. */
 static int kry_extend(const op_t *op, kry_t *s)
 {
-    kry_add(s, op->p, s->b, -1.0, s->blk);
-#ifdef SN_PCA_REORTH
-    SN_TRY(kry_coef(s, op->p, s->blk));
-    kry_add(s, op->p, s->b, -1.0, s->blk);
-#endif
-    SN_TRY(orthonormalise(s->blk, op->p, s->b));
-    return kry_push(s, op->p);
+    double *next = s->Qt + (size_t)s->nq * s->b * op->p;
+    proj_add(s->Qt, op->p, s->nq * s->b, s->C, s->b, -1.0, s->Zt);
+    memcpy(next, s->Zt, (size_t)s->b * op->p * sizeof *next);
+    SN_TRY(qr_cols(next, op->p, s->b));
+    s->nq++;
+    return SN_OK;
 }
 
 static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double *lam, double *scores,
@@ -877,10 +863,9 @@ static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double 
         s.depth--;
     SN_TRY(op_transpose((op_t *)op));
     SN_TRY(kry_alloc(&s, op, k));
-    gaussian_start(s.blk, op->p, s.b, o->seed);
-    int rc = orthonormalise(s.blk, op->p, s.b);
-    if (rc == SN_OK)
-        rc = kry_push(&s, op->p);
+    gaussian_start(s.Qt, op->p, s.b, o->seed);
+    int rc = qr_cols(s.Qt, op->p, s.b);
+    s.nq = 1;
     while (rc == SN_OK) {
         double change = 1;
         if ((rc = kry_step(op, &s, k)) < 0 || (s.mprev > 0 && (rc = ritz_change(&s, k, &change)) < 0))
@@ -893,14 +878,18 @@ static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double 
         rc = sn_err(SN_EINVAL, "the Krylov basis stayed below %d vectors (raise the iterations)", k);
     if (rc == SN_OK) {
         /* Rayleigh-Ritz: V = Q w for the top-k eigenvectors w of M */
-        memset(V, 0, sn_mul_size((size_t)op->p, (size_t)k * sizeof *V));
         for (int t = 0; t < k; t++) {
             lam[t] = s.theta[t] > 0 ? s.theta[t] : 0;
             for (int i = 0; i < s.m; i++)
                 s.C[(size_t)i * k + t] = s.vec[(size_t)t * s.m + i];
         }
-        kry_add(&s, op->p, k, 1.0, V);
-        op_apply(op, V, k, &s.w, 0);
+        double *Vt = s.Zt; /* k × p fits: Zt holds max(b, k) rows */
+        memset(Vt, 0, sn_mul_size((size_t)op->p, (size_t)k * sizeof *Vt));
+        proj_add(s.Qt, op->p, s.m, s.C, k, 1.0, Vt);
+        for (int64_t t = 0; t < op->p; t++)
+            for (int c = 0; c < k; c++)
+                V[t * k + c] = Vt[(size_t)c * op->p + t];
+        op_apply(op, V, k, 0, &s.w, 0);
         take_scores(&s.w, op->n, k, scores);
         *iters = s.m / s.b;
     }
