@@ -43,9 +43,10 @@ void sn_pca_free(sn_pca *p)
  * (zero rows outside the mask; float32; rows padded to ld, a multiple of
  * 8), so that A V = X W - 1 (muᵀ W) comes from the CSR rows as they are.
  * Aᵀ Y = diag(s) (X[:, mask]ᵀ Y - mu (1ᵀ Y)) comes from a CSC copy of the
- * operator's columns.  Both products gather rows of a small table (W, or Y)
- * into registers, one output row at a time: no output row is shared, so
- * nothing depends on the thread count, and no scattered writes. */
+ * operator's columns, cut into chunks of CHUNK cells so that a cell fits in
+ * 16 bits.  Both products gather rows of a small table (W, or Y) into
+ * registers, one output row at a time: no output row is shared, so nothing
+ * depends on the thread count, and no scattered writes. */
 typedef struct {
     const sn_csr *x;
     int32_t *col;  /* data column -> operator column, -1 when masked out */
@@ -53,10 +54,13 @@ typedef struct {
     int64_t n, p;
     double *mu, *s;
     double total;  /* sum of the operator columns' variances (ddof 1) */
-    int64_t *cp;   /* CSC of the operator's columns (built for Aᵀ products) */
-    int32_t *ri;
+    int nch;       /* CSC (built for Aᵀ products): chunks of CHUNK cells */
+    int64_t *cp;   /* nch p + 1: entries of column t in chunk h from cp[h p + t] */
+    uint16_t *ri;  /* cell within its chunk */
     float *cv;
 } op_t;
+
+#define CHUNK 65536
 
 static void op_free(op_t *op)
 {
@@ -105,22 +109,25 @@ static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
  * sends its entries in that range. */
 #define TRANGE 2048
 
-/* Data columns [c0, c1) of every row into the CSC at the cursors at
- * (indexed by operator column); cur holds each row's first entry at or
- * after c0 and is moved past c1. */
-static void transpose_range(const sn_csr *x, const int32_t *restrict col, int32_t c1, int64_t *restrict cur,
-                            int64_t *restrict at, int32_t *restrict ri, float *restrict cv)
+/* Data columns of every row below c1 into the CSC at the cursors at
+ * (indexed by chunk and operator column); cur holds each row's first entry
+ * not sent yet and is moved past c1. */
+static void transpose_range(const op_t *op, int32_t c1, int64_t *restrict cur, int64_t *restrict at)
 {
-    const int32_t *restrict ind = x->indices;
+    const sn_csr *x = op->x;
+    const int32_t *restrict ind = x->indices, *restrict col = op->col;
     const float *restrict val = x->data;
+    uint16_t *restrict ri = op->ri;
+    float *restrict cv = op->cv;
     for (int64_t i = 0; i < x->nrow; i++) {
         int64_t k = cur[i], end = x->indptr[i + 1];
+        int64_t *ah = at + i / CHUNK * op->p;
         for (; k < end && ind[k] < c1; k++) {
             int32_t t = col[ind[k]];
             if (t < 0)
                 continue;
-            int64_t q = at[t]++;
-            ri[q] = (int32_t)i;
+            int64_t q = ah[t]++;
+            ri[q] = (uint16_t)(i % CHUNK);
             cv[q] = val[k];
         }
         cur[i] = k;
@@ -151,8 +158,7 @@ static int transpose_pass(op_t *op, int64_t *at)
                 cur[i] = k;
             }
             for (int64_t r = r0; r < r1; r++)
-                transpose_range(x, op->col, (int32_t)(g - r * TRANGE < TRANGE ? g : (r + 1) * TRANGE), cur, at, op->ri,
-                                op->cv);
+                transpose_range(op, (int32_t)(g - r * TRANGE < TRANGE ? g : (r + 1) * TRANGE), cur, at);
         }
         free(cur);
     }
@@ -165,24 +171,30 @@ static int op_transpose(op_t *op)
     if (op->cp)
         return SN_OK;
     const sn_csr *x = op->x;
-    int64_t *at = sn_calloc((size_t)op->p + 1, sizeof *at, "PCA column cursors");
-    op->cp = sn_malloc(((size_t)op->p + 1) * sizeof *op->cp, "the PCA columns");
+    op->nch = (int)((op->n + CHUNK - 1) / CHUNK);
+    size_t slots = sn_mul_size((size_t)op->nch, (size_t)op->p) + 1;
+    int64_t *at = sn_calloc(slots, sizeof *at, "PCA column cursors");
+    op->cp = sn_malloc(slots * sizeof *op->cp, "the PCA columns");
     if (!at || !op->cp) {
         free(at);
         return SN_ENOMEM;
     }
-    for (int64_t k = 0; k < sn_csr_nnz(x); k++) {
-        int32_t t = op->col[x->indices[k]];
-        if (t >= 0)
-            at[t]++;
+    for (int64_t i = 0; i < x->nrow; i++) {
+        int64_t *ah = at + i / CHUNK * op->p;
+        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++) {
+            int32_t t = op->col[x->indices[k]];
+            if (t >= 0)
+                ah[t]++;
+        }
     }
     op->cp[0] = 0;
-    for (int64_t t = 0; t < op->p; t++) {
-        op->cp[t + 1] = op->cp[t] + at[t];
-        at[t] = op->cp[t];
+    for (size_t e = 0; e + 1 < slots; e++) {
+        op->cp[e + 1] = op->cp[e] + at[e];
+        at[e] = op->cp[e];
     }
-    op->ri = sn_malloc(((size_t)op->cp[op->p] + 1) * sizeof *op->ri, "the PCA columns");
-    op->cv = sn_malloc(((size_t)op->cp[op->p] + 1) * sizeof *op->cv, "the PCA columns");
+    size_t nnz = (size_t)op->cp[slots - 1] + 1;
+    op->ri = sn_malloc(nnz * sizeof *op->ri, "the PCA columns");
+    op->cv = sn_malloc(nnz * sizeof *op->cv, "the PCA columns");
     int rc = op->ri && op->cv ? transpose_pass(op, at) : SN_ENOMEM;
     free(at);
     return rc;
@@ -227,9 +239,8 @@ static inline v4d fmadd(v4d a, v4d b, v4d c)
 /* out[0..4W) = sum over k of val[k] times row idx[k] of the table T (row
  * stride ld).  Even and odd entries go to separate accumulators, added at
  * the end: one chain of dependent FMAs would wait on its latency. */
-#define GATHER(NAME, TYPE, LOAD, W)                                                                          \
-    static inline void NAME(const float *val, const int32_t *idx, int64_t len, const TYPE *T, int ld,           \
-                            double *out)                                                                     \
+#define GATHER(NAME, ITYPE, TYPE, LOAD, W)                                                                   \
+    static inline void NAME(const float *val, const ITYPE *idx, int64_t len, const TYPE *T, int ld, double *out) \
     {                                                                                                         \
         v4d p0 = splat(0), p1 = p0, p2 = p0, p3 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0;                     \
         int64_t k = 0;                                                                                        \
@@ -268,12 +279,6 @@ static inline v4d fmadd(v4d a, v4d b, v4d c)
             store4(out + 12, p3 + q3);                                                                        \
         }                                                                                                     \
     }
-GATHER(gather_f4, float, widen, 1)
-GATHER(gather_f8, float, widen, 2)
-GATHER(gather_f16, float, widen, 4)
-GATHER(gather_d4, double, load4, 1)
-GATHER(gather_d8, double, load4, 2)
-GATHER(gather_d16, double, load4, 4)
 
 #if defined(__AVX2__) && defined(__FMA__)
 /* Float32 tables, 8 columns: runs of RUN entries summed in float32 (four
@@ -281,66 +286,67 @@ GATHER(gather_d16, double, load4, 4)
  * rounding (about RUN ulp at worst, a few typically) is of the order of the
  * table's own rounding to float32. */
 #define RUN 16
-static inline void gather_runs8(const float *val, const int32_t *idx, int64_t len, const float *T, int ld,
-                                double *out)
-{
-    __m256d lo = _mm256_setzero_pd(), hi = lo;
-    int64_t k = 0;
-    while (k < len) {
-        int64_t end = len - k > RUN ? k + RUN : len;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (; k + 3 < end; k += 4) {
-            a0 = _mm256_fmadd_ps(_mm256_set1_ps(val[k]), _mm256_loadu_ps(T + (int64_t)idx[k] * ld), a0);
-            a1 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 1]), _mm256_loadu_ps(T + (int64_t)idx[k + 1] * ld), a1);
-            a2 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 2]), _mm256_loadu_ps(T + (int64_t)idx[k + 2] * ld), a2);
-            a3 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 3]), _mm256_loadu_ps(T + (int64_t)idx[k + 3] * ld), a3);
-        }
-        for (; k < end; k++)
-            a0 = _mm256_fmadd_ps(_mm256_set1_ps(val[k]), _mm256_loadu_ps(T + (int64_t)idx[k] * ld), a0);
-        __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-        lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(s)));
-        hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)));
+#define RUNS8(NAME, ITYPE)                                                                                   \
+    static inline void NAME(const float *val, const ITYPE *idx, int64_t len, const float *T, int ld, double *out) \
+    {                                                                                                         \
+        __m256d lo = _mm256_setzero_pd(), hi = lo;                                                            \
+        int64_t k = 0;                                                                                        \
+        while (k < len) {                                                                                     \
+            int64_t end = len - k > RUN ? k + RUN : len;                                                      \
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                       \
+            for (; k + 3 < end; k += 4) {                                                                     \
+                a0 = _mm256_fmadd_ps(_mm256_set1_ps(val[k]), _mm256_loadu_ps(T + (int64_t)idx[k] * ld), a0); \
+                a1 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 1]), _mm256_loadu_ps(T + (int64_t)idx[k + 1] * ld), \
+                                     a1);                                                                     \
+                a2 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 2]), _mm256_loadu_ps(T + (int64_t)idx[k + 2] * ld), \
+                                     a2);                                                                     \
+                a3 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 3]), _mm256_loadu_ps(T + (int64_t)idx[k + 3] * ld), \
+                                     a3);                                                                     \
+            }                                                                                                 \
+            for (; k < end; k++)                                                                              \
+                a0 = _mm256_fmadd_ps(_mm256_set1_ps(val[k]), _mm256_loadu_ps(T + (int64_t)idx[k] * ld), a0); \
+            __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));                           \
+            lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(s)));                               \
+            hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)));                             \
+        }                                                                                                     \
+        _mm256_storeu_pd(out, lo);                                                                            \
+        _mm256_storeu_pd(out + 4, hi);                                                                        \
     }
-    _mm256_storeu_pd(out, lo);
-    _mm256_storeu_pd(out + 4, hi);
-}
+#define FAST8(NAME) NAME
+#else
+#define RUNS8(NAME, ITYPE)
+#define FAST8(NAME) NULL
 #endif
 
 /* out (ld doubles, ld a multiple of 4) = the entries times rows of T, by
- * sweeps of 16, 8 or 4 columns. */
-static inline void gather_f_all(const float *val, const int32_t *idx, int64_t len, const float *T, int ld,
-                                double *out)
-{
-    for (int c = 0; c < ld;) {
-        int left = ld - c;
-#if defined(__AVX2__) && defined(__FMA__)
-        if (left >= 8) {
-            gather_runs8(val, idx, len, T + c, ld, out + c), c += 8;
-            continue;
-        }
-#endif
-        if (left >= 16)
-            gather_f16(val, idx, len, T + c, ld, out + c), c += 16;
-        else if (left >= 8)
-            gather_f8(val, idx, len, T + c, ld, out + c), c += 8;
-        else
-            gather_f4(val, idx, len, T + c, ld, out + c), c += 4;
+ * sweeps of 16, 8 or 4 columns (8 in float32 runs where possible). */
+#define GATHER_ALL(NAME, ITYPE, TYPE, LOAD, FAST)                                                            \
+    GATHER(NAME##4, ITYPE, TYPE, LOAD, 1)                                                                     \
+    GATHER(NAME##8, ITYPE, TYPE, LOAD, 2)                                                                     \
+    GATHER(NAME##16, ITYPE, TYPE, LOAD, 4)                                                                    \
+    static inline void NAME##_all(const float *val, const ITYPE *idx, int64_t len, const TYPE *T, int ld,       \
+                                  double *out)                                                               \
+    {                                                                                                         \
+        void (*fast)(const float *, const ITYPE *, int64_t, const TYPE *, int, double *) = FAST;             \
+        for (int c = 0; c < ld;) {                                                                            \
+            int left = ld - c;                                                                                \
+            if (fast && left >= 8)                                                                            \
+                fast(val, idx, len, T + c, ld, out + c), c += 8;                                              \
+            else if (left >= 16)                                                                              \
+                NAME##16(val, idx, len, T + c, ld, out + c), c += 16;                                         \
+            else if (left >= 8)                                                                               \
+                NAME##8(val, idx, len, T + c, ld, out + c), c += 8;                                           \
+            else                                                                                              \
+                NAME##4(val, idx, len, T + c, ld, out + c), c += 4;                                           \
+        }                                                                                                     \
     }
-}
 
-static inline void gather_d_all(const float *val, const int32_t *idx, int64_t len, const double *T, int ld,
-                                double *out)
-{
-    for (int c = 0; c < ld;) {
-        int left = ld - c;
-        if (left >= 16)
-            gather_d16(val, idx, len, T + c, ld, out + c), c += 16;
-        else if (left >= 8)
-            gather_d8(val, idx, len, T + c, ld, out + c), c += 8;
-        else
-            gather_d4(val, idx, len, T + c, ld, out + c), c += 4;
-    }
-}
+RUNS8(runs8_rows, int32_t)
+RUNS8(runs8_cols, uint16_t)
+/* the CSR rows against W, the CSC columns against Y (float or double) */
+GATHER_ALL(gather_rows, int32_t, float, widen, FAST8(runs8_rows))
+GATHER_ALL(gather_cols, uint16_t, float, widen, FAST8(runs8_cols))
+GATHER_ALL(gather_cols_d, uint16_t, double, load4, NULL)
 
 /* ---- the operator's products ---- */
 
@@ -409,7 +415,7 @@ static void op_apply(const op_t *op, const double *V, int b, int tr, opbuf_t *w,
     for (int64_t i = 0; i < op->n; i++) {
         double y[ld];
         int64_t k0 = x->indptr[i];
-        gather_f_all(x->data + k0, x->indices + k0, x->indptr[i + 1] - k0, w->W, ld, y);
+        gather_rows_all(x->data + k0, x->indices + k0, x->indptr[i + 1] - k0, w->W, ld, y);
         for (int c = 0; c < ld; c++) {
             if (f)
                 w->Yf[i * ld + c] = (float)(y[c] - cw[c]);
@@ -448,14 +454,18 @@ static void op_apply_t(const op_t *op, opbuf_t *w, int b, int f, double *Z, int 
     col_sums(w, op->n, ld, f, cs);
 #pragma omp parallel for schedule(dynamic, 64)
     for (int64_t t = 0; t < op->p; t++) {
-        double z[ld];
-        const float *val = op->cv + op->cp[t];
-        const int32_t *idx = op->ri + op->cp[t];
-        int64_t len = op->cp[t + 1] - op->cp[t];
-        if (f)
-            gather_f_all(val, idx, len, w->Yf, ld, z);
-        else
-            gather_d_all(val, idx, len, w->Y, ld, z);
+        double z[ld], zh[ld];
+        for (int h = 0; h < op->nch; h++) { /* the chunks in order */
+            int64_t e = (int64_t)h * op->p + t, len = op->cp[e + 1] - op->cp[e];
+            const float *val = op->cv + op->cp[e];
+            const uint16_t *idx = op->ri + op->cp[e];
+            if (f)
+                gather_cols_all(val, idx, len, w->Yf + (int64_t)h * CHUNK * ld, ld, h ? zh : z);
+            else
+                gather_cols_d_all(val, idx, len, w->Y + (int64_t)h * CHUNK * ld, ld, h ? zh : z);
+            for (int c = 0; h && c < ld; c++)
+                z[c] += zh[c];
+        }
         for (int c = 0; c < b; c++)
             Z[at_tc(t, c, op->p, b, tr)] = op->s[t] * (z[c] - op->mu[t] * cs[c]);
     }
