@@ -2,6 +2,9 @@
  * scnet-train out (normalised expression, PCA, KNN graph, aligned PPI,
  * highly variable genes, scaling), each step as scanpy does it. */
 #include <math.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -700,24 +703,37 @@ static int write_uns(prep *p, hid_t f)
     return rc;
 }
 
+/* -vv: the time of each part of a step since the last mark */
+static int mark(double *t, const char *what, int rc)
+{
+    double now = sn_time();
+    if (rc == SN_OK)
+        sn_debug("  %-22s %7.3f s", what, now - *t);
+    *t = now;
+    return rc;
+}
+
 static int step_write(prep *p)
 {
     hid_t f = sn_h5_id(p->out);
+    double t = sn_time();
     double *mean = sn_malloc(((size_t)p->ng + 1) * sizeof *mean, "gene means");
     double *sd = sn_malloc(((size_t)p->ng + 1) * sizeof *sd, "gene deviations");
-    int rc = mean && sd ? subset_genes(p, p->genes, p->ng) : SN_ENOMEM;
+    int rc = mark(&t, "gene subset", mean && sd ? subset_genes(p, p->genes, p->ng) : SN_ENOMEM);
     if (rc == SN_OK)
         rc = rename_genes(p);
     if (rc == SN_OK)
-        rc = var_columns(p, mean, sd);
+        rc = mark(&t, "var columns", var_columns(p, mean, sd));
     if (rc == SN_OK)
-        rc = sn_h5ad_write(f, &p->a, p->o->compress);
+        rc = mark(&t, "X, obs, var", sn_h5ad_write(f, &p->a, p->o->compress));
     if (rc == SN_OK)
         rc = sn_prepio_write_pca(f, &p->pca, p->genes, p->ng, p->o->pca_hvg, p->o->pca.scale, p->o->compress);
     if (rc == SN_OK && !p->o->no_ppi)
         rc = sn_h5ad_write_csr(f, "varp/scnet_ppi", &p->ppi.adj, p->o->compress);
     if (rc == SN_OK)
-        rc = write_scaled(p, f, mean, sd);
+        rc = mark(&t, "PCA, PPI", SN_OK);
+    if (rc == SN_OK)
+        rc = mark(&t, "layers/scaled", write_scaled(p, f, mean, sd));
     if (rc == SN_OK)
         rc = write_uns(p, f);
     free(mean);
@@ -735,11 +751,12 @@ static int run(sn_cli *cli, const opts *o)
     p.cli = cli;
     int rc = SN_OK;
     for (int s = 0; s < T_STEPS && rc == SN_OK; s++) {
-        double t0 = sn_time();
+        double t0 = sn_time(), c0 = sn_cputime();
         rc = step[s](&p);
         p.t[s] = sn_time() - t0;
         if (rc == SN_OK)
-            sn_info("%-10s %7.2f s, peak RSS %.0f MiB", step_name[s], p.t[s], sn_peak_rss() / 1048576);
+            sn_info("%-10s %7.2f s (CPU %.2f s), peak RSS %.0f MiB", step_name[s], p.t[s], sn_cputime() - c0,
+                    sn_peak_rss() / 1048576);
     }
     if (rc == SN_OK) {
         rc = sn_h5_commit(p.out);
@@ -755,10 +772,23 @@ static int run(sn_cli *cli, const opts *o)
     return rc;
 }
 
+/* The steps take and release buffers of tens of MiB one after another.
+ * Served from the heap and kept there, a released one is reused by the
+ * next step; handed back to the system, every new one would be faulted in
+ * page by page (zeroed by the kernel) again. */
+static void keep_freed_memory(void)
+{
+#if defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
 int main(int argc, char **argv)
 {
     sn_cli cli;
     opts o;
+    keep_freed_memory();
     opts_default(&o);
     sn_cli_init(&cli, "scnet-prep", usage, argc, argv);
     int rc = parse(&cli, &o, argc, argv);

@@ -191,47 +191,113 @@ void sn_knn_pack_free(sn_knn_pack *pk)
     pk->id = NULL;
 }
 
-/* Squared distances of 4 queries to one block of 8 points; the fixed-size
- * loops become vector instructions with the sums in registers. */
-static inline void block_d2(const float *P, int d, const float *q, float acc[4][SN_KNN_LANES])
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+/* Squared distances of 4 queries (rows of q, d each) to one block of 8
+ * points over dimensions [t0, t1), added to acc (one vector per query). */
+static inline void block_d2(const float *P, int d, int t0, int t1, const float *q, __m256 *acc)
 {
-    float s0[SN_KNN_LANES] = {0}, s1[SN_KNN_LANES] = {0}, s2[SN_KNN_LANES] = {0}, s3[SN_KNN_LANES] = {0};
-    for (int t = 0; t < d; t++) {
-        const float *r = P + t * SN_KNN_LANES;
-        float q0 = q[t], q1 = q[d + t], q2 = q[2 * d + t], q3 = q[3 * d + t];
-        for (int u = 0; u < SN_KNN_LANES; u++) {
-            float w0 = r[u] - q0, w1 = r[u] - q1, w2 = r[u] - q2, w3 = r[u] - q3;
-            s0[u] += w0 * w0;
-            s1[u] += w1 * w1;
-            s2[u] += w2 * w2;
-            s3[u] += w3 * w3;
-        }
+    __m256 s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
+    for (int t = t0; t < t1; t++) {
+        __m256 r = _mm256_loadu_ps(P + t * SN_KNN_LANES);
+        __m256 w0 = _mm256_sub_ps(r, _mm256_broadcast_ss(q + t));
+        __m256 w1 = _mm256_sub_ps(r, _mm256_broadcast_ss(q + d + t));
+        __m256 w2 = _mm256_sub_ps(r, _mm256_broadcast_ss(q + 2 * d + t));
+        __m256 w3 = _mm256_sub_ps(r, _mm256_broadcast_ss(q + 3 * d + t));
+        s0 = _mm256_fmadd_ps(w0, w0, s0);
+        s1 = _mm256_fmadd_ps(w1, w1, s1);
+        s2 = _mm256_fmadd_ps(w2, w2, s2);
+        s3 = _mm256_fmadd_ps(w3, w3, s3);
     }
-    memcpy(acc[0], s0, sizeof s0);
-    memcpy(acc[1], s1, sizeof s1);
-    memcpy(acc[2], s2, sizeof s2);
-    memcpy(acc[3], s3, sizeof s3);
+    acc[0] = s0;
+    acc[1] = s1;
+    acc[2] = s2;
+    acc[3] = s3;
 }
+
+static inline void zero4(__m256 *acc) { acc[0] = acc[1] = acc[2] = acc[3] = _mm256_setzero_ps(); }
+
+/* Lanes of one query's distances below its current threshold, as bits. */
+static inline unsigned below(const __m256 *acc, int a, float thr)
+{
+    return (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(acc[a], _mm256_set1_ps(thr), _CMP_LT_OQ));
+}
+
+static inline float lane(const __m256 *acc, int a, int u)
+{
+    float v[SN_KNN_LANES];
+    _mm256_storeu_ps(v, acc[a]);
+    return v[u];
+}
+#else
+typedef struct {
+    float v[SN_KNN_LANES];
+} lanes_t;
+#define __m256 lanes_t
+
+/* Squared distances of 4 queries to one block of 8 points over dimensions
+ * [t0, t1), added to acc; the fixed-size loops become vector instructions. */
+static inline void block_d2(const float *P, int d, int t0, int t1, const float *q, lanes_t *acc)
+{
+    for (int t = t0; t < t1; t++) {
+        const float *r = P + t * SN_KNN_LANES;
+        for (int a = 0; a < 4; a++)
+            for (int u = 0; u < SN_KNN_LANES; u++) {
+                float w = r[u] - q[a * d + t];
+                acc[a].v[u] += w * w;
+            }
+    }
+}
+
+static inline void zero4(lanes_t *acc) { memset(acc, 0, 4 * sizeof *acc); }
+
+static inline unsigned below(const lanes_t *acc, int a, float thr)
+{
+    unsigned m = 0;
+    for (int u = 0; u < SN_KNN_LANES; u++)
+        m |= (unsigned)(acc[a].v[u] < thr) << u;
+    return m;
+}
+
+static inline float lane(const lanes_t *acc, int a, int u) { return acc[a].v[u]; }
+#endif
 
 void sn_knn_scan(const sn_knn_pack *pk, const float *q, int nq, int m, double *cd, int32_t *ci, int *cnt)
 {
     int d = pk->d;
-    float acc[4][SN_KNN_LANES], qb[4 * d];
-    for (int a = 0; a < 4; a++) /* fewer than 4 queries: repeat the last */
+    __m256 acc[4];
+    float qb[4 * d], thr[4];
+    for (int a = 0; a < 4; a++) { /* fewer than 4 queries: repeat the last */
         memcpy(qb + a * d, q + (a < nq ? a : nq - 1) * d, (size_t)d * sizeof *qb);
+        /* the lists hold float values, so the threshold is exact in float */
+        thr[a] = a < nq && cnt[a] == m ? (float)cd[a * m + m - 1] : INFINITY;
+    }
+    /* the leading dimensions (the largest principal components) often
+     * rule a whole block out before the rest are added */
+    int t0 = d > 8 ? 4 : d;
     for (int64_t b = 0; b < pk->nblk; b++) {
-        block_d2(pk->P + b * d * SN_KNN_LANES, d, qb, acc);
-        for (int a = 0; a < nq; a++) {
-            double thr = cnt[a] < m ? INFINITY : cd[a * m + m - 1];
-            float lo = acc[a][0];
-            for (int u = 1; u < SN_KNN_LANES; u++)
-                lo = acc[a][u] < lo ? acc[a][u] : lo;
-            if (!(lo < thr))
+        const float *P = pk->P + b * d * SN_KNN_LANES;
+        zero4(acc);
+        block_d2(P, d, 0, t0, qb, acc);
+        if (t0 < d) {
+            unsigned any = 0;
+            for (int a = 0; a < nq; a++)
+                any |= below(acc, a, thr[a]);
+            if (!any)
                 continue;
-            for (int u = 0; u < SN_KNN_LANES; u++) {
+            block_d2(P, d, t0, d, qb, acc);
+        }
+        for (int a = 0; a < nq; a++) {
+            unsigned bits = below(acc, a, thr[a]);
+            for (int u = 0; bits; u++, bits >>= 1) {
                 int32_t j = pk->id[b * SN_KNN_LANES + u];
-                if (j >= 0 && (cnt[a] < m || acc[a][u] < cd[a * m + m - 1]))
-                    sn_knn_cand_insert(cd + a * m, ci + a * m, &cnt[a], m, acc[a][u], j);
+                float v = lane(acc, a, u);
+                if (!(bits & 1) || j < 0 || !(v < thr[a]))
+                    continue;
+                sn_knn_cand_insert(cd + a * m, ci + a * m, &cnt[a], m, v, j);
+                if (cnt[a] == m)
+                    thr[a] = (float)cd[a * m + m - 1];
             }
         }
     }
@@ -287,7 +353,9 @@ int sn_knn_build(const sn_mat *x, const sn_knn_opts *o, sn_knn *g)
     if (m == SN_KNN_AUTO)
         m = n <= SN_KNN_EXACT_MAX ? SN_KNN_EXACT : SN_KNN_IVF;
     g->method = m;
-    int rc = m == SN_KNN_EXACT ? knn_exact(x, g) : sn_knn_ivf(x, o, g);
+    int rc = m == SN_KNN_IVF         ? sn_knn_ivf(x, o, g)
+             : n < SN_KNN_LISTS_MIN ? knn_exact(x, g)
+                                    : sn_knn_exact_lists(x, o->seed, g);
     if (rc < 0)
         sn_knn_free(g);
     return rc;

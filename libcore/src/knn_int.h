@@ -84,4 +84,10 @@ void sn_knn_scan(const sn_knn_pack *pk, const float *q, int nq, int m, double *c
 void sn_knn_finish_row(const sn_mat *x, int64_t i, const int32_t *ci, const double *cd, int m, double rel,
                        sn_knn *g);
 
+/* Exact neighbours (as the brute-force scan finds them) over k-means lists
+ * of the cells, skipping the lists that provably hold no candidate. */
+int sn_knn_exact_lists(const sn_mat *x, uint64_t seed, sn_knn *g);
+/* The brute-force scan below this many cells. */
+#define SN_KNN_LISTS_MIN 2048
+
 #endif

@@ -244,6 +244,175 @@ int sn_knn_ivf(const sn_mat *x, const sn_knn_opts *o, sn_knn *g)
     return rc;
 }
 
+/* ---- exact search over the lists ----
+ * Every list is a candidate, visited in order of its lower bound
+ * d(q, centroid) - radius; a list whose bound already reaches a cell's
+ * current m-th screened distance cannot hold a closer cell (triangle
+ * inequality), so it is skipped, and the candidates are what a scan of all
+ * cells would have kept.  The per-cell proof of sn_knn_finish_row then
+ * applies as in the brute-force scan. */
+
+/* rad[L]: the largest distance of a member of list L to its centroid. */
+static void list_radii(const sn_mat *x, const ivf_t *v, const double *C, double *rad)
+{
+    int d = (int)x->ncol;
+#pragma omp parallel for schedule(dynamic, 4)
+    for (int L = 0; L < v->nlist; L++) {
+        double r = 0;
+        for (int64_t p = v->start[L]; p < v->start[L + 1]; p++) {
+            const float *a = x->data + (int64_t)v->member[p] * d;
+            double s = 0;
+            for (int t = 0; t < d; t++) {
+                double u = (double)a[t] - C[(int64_t)L * d + t];
+                s += u * u;
+            }
+            r = s > r ? s : r;
+        }
+        rad[L] = sqrt(r);
+    }
+}
+
+typedef struct {
+    const ivf_t *v;
+    const double *C, *rad;
+    int m;
+    double rel;
+} exact_t;
+
+/* Lower bounds of the distance of cells[0..nc) to each list's members:
+ * lb[a * nlist + L], widened by far more than the rounding of the double
+ * arithmetic; lbmin[L] the smallest over the cells. */
+static void list_bounds(const sn_mat *x, const exact_t *e, const int32_t *cells, int nc, double *lb, double *lbmin)
+{
+    int d = (int)x->ncol, nl = e->v->nlist;
+    for (int L = 0; L < nl; L++)
+        lbmin[L] = INFINITY;
+    for (int a = 0; a < nc; a++) {
+        const float *q = x->data + (int64_t)cells[a] * d;
+        for (int L = 0; L < nl; L++) {
+            double s = 0;
+            for (int t = 0; t < d; t++) {
+                double u = (double)q[t] - e->C[(int64_t)L * d + t];
+                s += u * u;
+            }
+            double dq = sqrt(s), b = dq - e->rad[L] - 1e-9 * (dq + e->rad[L]);
+            b = b > 0 ? b * b : 0;
+            lb[a * nl + L] = b;
+            lbmin[L] = b < lbmin[L] ? b : lbmin[L];
+        }
+    }
+}
+
+static void sort_lists(const double *key, int n, int32_t *order)
+{
+    for (int i = 0; i < n; i++) {
+        int32_t L = (int32_t)i;
+        int p = i;
+        while (p > 0 && key[order[p - 1]] > key[L]) {
+            order[p] = order[p - 1];
+            p--;
+        }
+        order[p] = L;
+    }
+}
+
+/* Up to four cells of one list: the lists in order of their smallest
+ * bound, each scanned when one of the cells may still gain from it. */
+static void exact_group(const sn_mat *x, const exact_t *e, const int32_t *cells, int nc, sn_knn *g)
+{
+    const ivf_t *v = e->v;
+    int d = (int)x->ncol, nl = v->nlist, m = e->m, cnt[4] = {0, 0, 0, 0};
+    int32_t ci[4 * m], order[nl];
+    double cd[4 * m], lb[4 * nl], lbmin[nl];
+    float q[4 * d];
+    for (int a = 0; a < nc; a++)
+        memcpy(q + a * d, x->data + (int64_t)cells[a] * d, (size_t)d * sizeof *q);
+    list_bounds(x, e, cells, nc, lb, lbmin);
+    sort_lists(lbmin, nl, order);
+    for (int u = 0; u < nl; u++) {
+        int32_t L = order[u];
+        int need = 0, all_full = 1;
+        for (int a = 0; a < nc; a++) {
+            double thr = cnt[a] == m ? cd[a * m + m - 1] : INFINITY;
+            all_full &= lbmin[L] >= thr;
+            need |= lb[a * nl + L] < thr;
+        }
+        if (all_full) /* the bounds only grow from here */
+            break;
+        if (!need)
+            continue;
+        sn_knn_pack view = {d, v->bstart[L + 1] - v->bstart[L], v->pk.P + v->bstart[L] * d * SN_KNN_LANES,
+                            v->pk.id + v->bstart[L] * SN_KNN_LANES};
+        sn_knn_scan(&view, q, nc, m, cd, ci, cnt);
+    }
+    for (int a = 0; a < nc; a++) {
+        for (int c = cnt[a]; c < m; c++)
+            ci[a * m + c] = -1, cd[a * m + c] = INFINITY;
+        sn_knn_finish_row(x, cells[a], ci + a * m, cd + a * m, m, e->rel, g);
+    }
+}
+
+/* Lists from k-means on the cells, each cell in the list of its nearest
+ * centroid; C (nlist × d) gets the centroids. */
+static int build_lists(const sn_mat *x, uint64_t seed, ivf_t *v, double *C)
+{
+    int64_t n = x->nrow;
+    int d = (int)x->ncol;
+    double *X = NULL, *norm = NULL, *pd = sn_malloc(((size_t)n + 1) * sizeof *pd, "list assignments");
+    double *cn = sn_malloc(((size_t)v->nlist + 1) * sizeof *cn, "centroid norms");
+    v->probe = sn_malloc(((size_t)n + 1) * sizeof *v->probe, "list assignments");
+    int rc = pd && cn && v->probe ? sn_knn_to_double(x->data, n, d, &X, &norm) : SN_ENOMEM;
+    if (rc == SN_OK)
+        rc = kmeans(X, n, d, v->nlist, seed, C);
+    if (rc == SN_OK) {
+        row_norms(C, v->nlist, d, cn);
+        rc = sn_knn_gemm_topm(X, norm, n, C, cn, v->nlist, d, 1, v->probe, pd);
+    }
+    free(X);
+    free(norm);
+    free(pd);
+    free(cn);
+    return rc == SN_OK ? ivf_lists(x, v) : rc;
+}
+
+int sn_knn_exact_lists(const sn_mat *x, uint64_t seed, sn_knn *g)
+{
+    int64_t n = x->nrow;
+    int d = (int)x->ncol, k = g->k;
+    ivf_t v = {0};
+    v.nlist = (int)lround(sqrt((double)n));
+    v.nlist = v.nlist < 1 ? 1 : v.nlist > n ? (int)n : v.nlist;
+    v.nprobe = 1;
+    double *C = sn_malloc(sn_mul_size((size_t)v.nlist, (size_t)d * sizeof *C), "centroids");
+    double *rad = sn_malloc(((size_t)v.nlist + 1) * sizeof *rad, "list radii");
+    int rc = C && rad ? build_lists(x, seed, &v, C) : SN_ENOMEM;
+    int64_t *gfirst = NULL, ngroups = 0;
+    for (int c = 0; rc == SN_OK && c < v.nlist; c++)
+        ngroups += (v.start[c + 1] - v.start[c] + 3) / 4;
+    if (rc == SN_OK && !(gfirst = sn_malloc(((size_t)ngroups + 1) * sizeof *gfirst, "search groups")))
+        rc = SN_ENOMEM;
+    if (rc == SN_OK) {
+        list_radii(x, &v, C, rad);
+        int64_t e = 0;
+        for (int c = 0; c < v.nlist; c++)
+            for (int64_t p = v.start[c]; p < v.start[c + 1]; p += 4)
+                gfirst[e++] = p;
+        int m = (int)(k + SN_KNN_EXTRA < n ? k + SN_KNN_EXTRA : n);
+        exact_t ex = {&v, C, rad, m, m < n ? SN_KNN_REL_ERR_PER_DIM * (d + 3) * 2 : -1};
+#pragma omp parallel for schedule(dynamic, 16)
+        for (int64_t gi = 0; gi < ngroups; gi++) {
+            int64_t p = gfirst[gi], L = v.probe[v.member[p]];
+            int nc = (int)(v.start[L + 1] - p < 4 ? v.start[L + 1] - p : 4);
+            exact_group(x, &ex, v.member + p, nc, g);
+        }
+    }
+    free(gfirst);
+    free(C);
+    free(rad);
+    ivf_free(&v);
+    return rc;
+}
+
 int sn_knn_recall(const sn_mat *x, const sn_knn *g, int64_t m, uint64_t seed, double *recall)
 {
     int64_t n = x->nrow;

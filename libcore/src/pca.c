@@ -7,13 +7,13 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 #include "blas.h"
 
-#define MAX_BLOCKS 16
-#define RANGE_COLS 2048 /* data columns per cache-sized range of Aᵀ products */
-#define APPLY_COLS 1024 /* data columns per cache-sized range of A products */
-#define ROW_BLOCK 256   /* rows per task of A products */
+#define MAX_BLOCKS 16   /* reduction blocks of the dense projections */
 #define PANEL 512 /* columns of a dense panel in the exact Gram */
 #define TILE 256  /* output tile of the Gram, one BLAS call per tile */
 
@@ -22,9 +22,9 @@ void sn_pca_defaults(sn_pca_opts *o)
     memset(o, 0, sizeof *o);
     o->n_comps = 15;
     o->solver = SN_PCA_AUTO;
-    o->oversample = 8;
-    o->max_iter = 40;
-    o->tol = 1e-8;
+    o->block = 0;
+    o->max_iter = 60;
+    o->tol = 1e-5;
     o->seed = 42;
 }
 
@@ -37,7 +37,16 @@ void sn_pca_free(sn_pca *p)
     memset(p, 0, sizeof *p);
 }
 
-/* The implicit operator A = (X[:, mask] - 1 muᵀ) diag(s), n × p. */
+/* The implicit operator A = (X[:, mask] - 1 muᵀ) diag(s), n × p.
+ *
+ * A block V (p × b) goes in as W = diag(s) V spread over all data columns
+ * (zero rows outside the mask; float32; rows padded to ld, a multiple of
+ * 8), so that A V = X W - 1 (muᵀ W) comes from the CSR rows as they are.
+ * Aᵀ Y = diag(s) (X[:, mask]ᵀ Y - mu (1ᵀ Y)) comes from a CSC copy of the
+ * operator's columns, cut into chunks of CHUNK cells so that a cell fits in
+ * 16 bits.  Both products gather rows of a small table (W, or Y) into
+ * registers, one output row at a time: no output row is shared, so nothing
+ * depends on the thread count, and no scattered writes. */
 typedef struct {
     const sn_csr *x;
     int32_t *col;  /* data column -> operator column, -1 when masked out */
@@ -45,16 +54,23 @@ typedef struct {
     int64_t n, p;
     double *mu, *s;
     double total;  /* sum of the operator columns' variances (ddof 1) */
-    int64_t *colptr; /* entries in data columns before j (ncol + 1), to share out Aᵀ products */
+    int nch;       /* CSC (built for Aᵀ products): chunks of CHUNK cells */
+    int64_t *cp;   /* nch p + 1: entries of column t in chunk h from cp[h p + t] */
+    uint16_t *ri;  /* cell within its chunk */
+    float *cv;
 } op_t;
+
+#define CHUNK 65536
 
 static void op_free(op_t *op)
 {
-    free(op->colptr);
     free(op->col);
     free(op->inv);
     free(op->mu);
     free(op->s);
+    free(op->cp);
+    free(op->ri);
+    free(op->cv);
 }
 
 static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
@@ -82,73 +98,114 @@ static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
         op->s[t] = o->scale && var[j] > 0 ? 1 / sqrt(var[j]) : 1;
         op->total += op->s[t] * op->s[t] * var[j];
     }
-    op->colptr = rc == SN_OK ? sn_calloc(g + 1, sizeof *op->colptr, "column entry counts") : NULL;
-    if (rc == SN_OK && !op->colptr)
-        rc = SN_ENOMEM;
-    for (int64_t k = 0; rc == SN_OK && k < sn_csr_nnz(x); k++)
-        op->colptr[x->indices[k] + 1]++;
-    for (int64_t j = 0; rc == SN_OK && j < x->ncol; j++)
-        op->colptr[j + 1] += op->colptr[j];
     free(mean);
     if (rc < 0)
         op_free(op);
     return rc;
 }
 
-/* The first data column j with at least e entries before it. */
-static int64_t upper_col(const op_t *op, int64_t e)
-{
-    int64_t lo = 0, hi = op->x->ncol;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (op->colptr[mid] < e)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
+/* The transposition goes by ranges of data columns, each range's output
+ * (its stretch of the CSC) small enough to stay in cache while every row
+ * sends its entries in that range. */
+#define TRANGE 2048
 
-/* Chunks of 8 columns keep the accumulators in registers; the compiler
- * turns the fixed-width loops into vector FMAs. */
-#define CH 8
-
-/* acc[0..w) += v * q[col][c0 .. c0 + w) over the row's entries from k on
- * in data columns below c1; returns the entry after the last one used. */
-static inline int64_t row_times_panel(const op_t *op, int64_t i, int64_t k, int32_t c1, const double *q, int l,
-                                      int c0, int w, double *acc)
+/* Data columns of every row below c1 into the CSC at the cursors at
+ * (indexed by chunk and operator column); cur holds each row's first entry
+ * not sent yet and is moved past c1. */
+static void transpose_range(const op_t *op, int32_t c1, int64_t *restrict cur, int64_t *restrict at)
 {
     const sn_csr *x = op->x;
-    double a[CH] = {0};
-    memcpy(a, acc, (size_t)w * sizeof *a);
-    int64_t end = x->indptr[i + 1];
-    if (w == CH) {
-        for (; k < end && x->indices[k] < c1; k++) {
-            int32_t t = op->col[x->indices[k]];
-            double v = x->data[k];
-            const double *r = q + (int64_t)(t < 0 ? 0 : t) * l + c0;
-            v = t < 0 ? 0 : v;
-            for (int u = 0; u < CH; u++)
-                a[u] = fma(v, r[u], a[u]);
-        }
-    } else {
-        for (; k < end && x->indices[k] < c1; k++) {
-            int32_t t = op->col[x->indices[k]];
+    const int32_t *restrict ind = x->indices, *restrict col = op->col;
+    const float *restrict val = x->data;
+    uint16_t *restrict ri = op->ri;
+    float *restrict cv = op->cv;
+    for (int64_t i = 0; i < x->nrow; i++) {
+        int64_t k = cur[i], end = x->indptr[i + 1];
+        int64_t *ah = at + i / CHUNK * op->p;
+        for (; k < end && ind[k] < c1; k++) {
+            int32_t t = col[ind[k]];
             if (t < 0)
                 continue;
-            double v = x->data[k];
-            const double *r = q + (int64_t)t * l + c0;
-            for (int u = 0; u < w; u++)
-                a[u] = fma(v, r[u], a[u]);
+            int64_t q = ah[t]++;
+            ri[q] = (uint16_t)(i % CHUNK);
+            cv[q] = val[k];
         }
+        cur[i] = k;
     }
-    memcpy(acc, a, (size_t)w * sizeof *acc);
-    return k;
 }
 
-/* Fixed-width versions for the usual block widths: all W accumulators stay
- * in vector registers over one sweep of the row (GCC/clang vector types). */
+/* Each thread takes a contiguous share of the column ranges, walking them in
+ * order with its own row cursors. */
+static int transpose_pass(op_t *op, int64_t *at)
+{
+    const sn_csr *x = op->x;
+    int64_t g = x->ncol, nr = (g + TRANGE - 1) / TRANGE;
+    int fail = 0;
+#pragma omp parallel
+    {
+        int nt = omp_get_num_threads(), me = omp_get_thread_num();
+        int64_t r0 = nr * me / nt, r1 = nr * (me + 1) / nt;
+        int64_t *cur = r1 > r0 ? malloc(((size_t)x->nrow + 1) * sizeof *cur) : NULL;
+        if (r1 > r0 && !cur) {
+#pragma omp atomic write
+            fail = 1;
+        }
+        if (cur) {
+            for (int64_t i = 0; i < x->nrow; i++) { /* first entry at or after column r0 * TRANGE */
+                int64_t k = x->indptr[i], end = x->indptr[i + 1];
+                while (k < end && x->indices[k] < r0 * TRANGE)
+                    k++;
+                cur[i] = k;
+            }
+            for (int64_t r = r0; r < r1; r++)
+                transpose_range(op, (int32_t)(g - r * TRANGE < TRANGE ? g : (r + 1) * TRANGE), cur, at);
+        }
+        free(cur);
+    }
+    return fail ? sn_err(SN_ENOMEM, "out of memory: PCA row cursors") : SN_OK;
+}
+
+/* The CSC copy of the operator's columns, cells ascending in each. */
+static int op_transpose(op_t *op)
+{
+    if (op->cp)
+        return SN_OK;
+    const sn_csr *x = op->x;
+    op->nch = (int)((op->n + CHUNK - 1) / CHUNK);
+    size_t slots = sn_mul_size((size_t)op->nch, (size_t)op->p) + 1;
+    int64_t *at = sn_calloc(slots, sizeof *at, "PCA column cursors");
+    op->cp = sn_malloc(slots * sizeof *op->cp, "the PCA columns");
+    if (!at || !op->cp) {
+        free(at);
+        return SN_ENOMEM;
+    }
+    for (int64_t i = 0; i < x->nrow; i++) {
+        int64_t *ah = at + i / CHUNK * op->p;
+        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++) {
+            int32_t t = op->col[x->indices[k]];
+            if (t >= 0)
+                ah[t]++;
+        }
+    }
+    op->cp[0] = 0;
+    for (size_t e = 0; e + 1 < slots; e++) {
+        op->cp[e + 1] = op->cp[e] + at[e];
+        at[e] = op->cp[e];
+    }
+    size_t nnz = (size_t)op->cp[slots - 1] + 1;
+    op->ri = sn_malloc(nnz * sizeof *op->ri, "the PCA columns");
+    op->cv = sn_malloc(nnz * sizeof *op->cv, "the PCA columns");
+    int rc = op->ri && op->cv ? transpose_pass(op, at) : SN_ENOMEM;
+    free(at);
+    return rc;
+}
+
+/* ---- the gather kernels: four doubles per vector, FMA where the target has it ---- */
+
 typedef double v4d __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+
+static inline v4d splat(double v) { return (v4d){v, v, v, v}; }
 
 static inline v4d load4(const double *p)
 {
@@ -157,252 +214,268 @@ static inline v4d load4(const double *p)
     return v;
 }
 
-/* Accumulator u exists when the width W (WIDTH) has it; it is a constant in each
- * instance, so the tests fold away and a0..a7 live in registers. */
-#define GATHER_LOAD(u) v4d a##u = WIDTH > 4 * (u) ? load4(acc + 4 * (u)) : (v4d){0, 0, 0, 0}
-#define GATHER_STEP(u)                                                                                       \
-    if (WIDTH > 4 * (u))                                                                                      \
-    a##u += vv * load4(r + 4 * (u))
-#define GATHER_STORE(u)                                                                                      \
-    if (WIDTH > 4 * (u))                                                                                      \
-    memcpy(acc + 4 * (u), &a##u, sizeof a##u)
+static inline void store4(double *p, v4d v) { memcpy(p, &v, sizeof v); }
 
-#define GATHER_FIXED(W)                                                                                      \
-    static int64_t gather_##W(const op_t *op, int64_t i, int64_t k, int32_t c1, const double *q, double *acc) \
+static inline v4d widen(const float *p)
+{
+#if defined(__AVX__)
+    return (v4d)_mm256_cvtps_pd(_mm_loadu_ps(p));
+#else
+    v4f f;
+    memcpy(&f, p, sizeof f);
+    return __builtin_convertvector(f, v4d);
+#endif
+}
+
+static inline v4d fmadd(v4d a, v4d b, v4d c)
+{
+#if defined(__FMA__)
+    return (v4d)_mm256_fmadd_pd((__m256d)a, (__m256d)b, (__m256d)c);
+#else
+    return a * b + c;
+#endif
+}
+
+/* out[0..4W) = sum over k of val[k] times row idx[k] of the table T (row
+ * stride ld).  Even and odd entries go to separate accumulators, added at
+ * the end: one chain of dependent FMAs would wait on its latency. */
+#define GATHER(NAME, ITYPE, TYPE, LOAD, W)                                                                   \
+    static inline void NAME(const float *val, const ITYPE *idx, int64_t len, const TYPE *T, int ld, double *out) \
     {                                                                                                         \
-        const sn_csr *x = op->x;                                                                              \
-        enum { WIDTH = W };                                                                                   \
-        GATHER_LOAD(0);                                                                                       \
-        GATHER_LOAD(1);                                                                                       \
-        GATHER_LOAD(2);                                                                                       \
-        GATHER_LOAD(3);                                                                                       \
-        GATHER_LOAD(4);                                                                                       \
-        GATHER_LOAD(5);                                                                                       \
-        GATHER_LOAD(6);                                                                                       \
-        GATHER_LOAD(7);                                                                                       \
-        for (int64_t end = x->indptr[i + 1]; k < end && x->indices[k] < c1; k++) {                           \
-            int32_t t = op->col[x->indices[k]];                                                               \
-            double v = t < 0 ? 0 : x->data[k];                                                                \
-            const double *r = q + (int64_t)(t < 0 ? 0 : t) * W;                                               \
-            v4d vv = {v, v, v, v};                                                                            \
-            GATHER_STEP(0);                                                                                   \
-            GATHER_STEP(1);                                                                                   \
-            GATHER_STEP(2);                                                                                   \
-            GATHER_STEP(3);                                                                                   \
-            GATHER_STEP(4);                                                                                   \
-            GATHER_STEP(5);                                                                                   \
-            GATHER_STEP(6);                                                                                   \
-            GATHER_STEP(7);                                                                                   \
+        v4d p0 = splat(0), p1 = p0, p2 = p0, p3 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0;                     \
+        int64_t k = 0;                                                                                        \
+        for (; k + 1 < len; k += 2) {                                                                         \
+            const TYPE *u = T + (int64_t)idx[k] * ld, *r = T + (int64_t)idx[k + 1] * ld;                      \
+            v4d v = splat(val[k]), y = splat(val[k + 1]);                                                     \
+            p0 = fmadd(v, LOAD(u), p0);                                                                       \
+            q0 = fmadd(y, LOAD(r), q0);                                                                       \
+            if (W > 1) {                                                                                      \
+                p1 = fmadd(v, LOAD(u + 4), p1);                                                               \
+                q1 = fmadd(y, LOAD(r + 4), q1);                                                               \
+            }                                                                                                 \
+            if (W > 2) {                                                                                      \
+                p2 = fmadd(v, LOAD(u + 8), p2);                                                               \
+                q2 = fmadd(y, LOAD(r + 8), q2);                                                               \
+                p3 = fmadd(v, LOAD(u + 12), p3);                                                              \
+                q3 = fmadd(y, LOAD(r + 12), q3);                                                              \
+            }                                                                                                 \
         }                                                                                                     \
-        GATHER_STORE(0);                                                                                      \
-        GATHER_STORE(1);                                                                                      \
-        GATHER_STORE(2);                                                                                      \
-        GATHER_STORE(3);                                                                                      \
-        GATHER_STORE(4);                                                                                      \
-        GATHER_STORE(5);                                                                                      \
-        GATHER_STORE(6);                                                                                      \
-        GATHER_STORE(7);                                                                                      \
-        return k;                                                                                             \
+        if (k < len) {                                                                                        \
+            const TYPE *u = T + (int64_t)idx[k] * ld;                                                         \
+            v4d v = splat(val[k]);                                                                            \
+            p0 = fmadd(v, LOAD(u), p0);                                                                       \
+            if (W > 1)                                                                                        \
+                p1 = fmadd(v, LOAD(u + 4), p1);                                                               \
+            if (W > 2) {                                                                                      \
+                p2 = fmadd(v, LOAD(u + 8), p2);                                                               \
+                p3 = fmadd(v, LOAD(u + 12), p3);                                                              \
+            }                                                                                                 \
+        }                                                                                                     \
+        store4(out, p0 + q0);                                                                                 \
+        if (W > 1)                                                                                            \
+            store4(out + 4, p1 + q1);                                                                         \
+        if (W > 2) {                                                                                          \
+            store4(out + 8, p2 + q2);                                                                         \
+            store4(out + 12, p3 + q3);                                                                        \
+        }                                                                                                     \
     }
-GATHER_FIXED(8)
-GATHER_FIXED(16)
-GATHER_FIXED(24)
-GATHER_FIXED(32)
 
-/* The row's entries from k on below data column c1, into acc (l wide). */
-static int64_t gather_row(const op_t *op, int64_t i, int64_t k, int32_t c1, const double *q, int l, double *acc)
-{
-    switch (l) {
-    case 8: return gather_8(op, i, k, c1, q, acc);
-    case 16: return gather_16(op, i, k, c1, q, acc);
-    case 24: return gather_24(op, i, k, c1, q, acc);
-    case 32: return gather_32(op, i, k, c1, q, acc);
-    }
-    int64_t e = k;
-    for (int c0 = 0; c0 < l; c0 += CH)
-        e = row_times_panel(op, i, k, c1, q, l, c0, l - c0 < CH ? l - c0 : CH, acc + c0);
-    return e;
-}
-
-/* Rows [i0, i1) of A Q: the data columns go by cache-sized ranges, so the
- * rows of Q in use stay in cache; each row still sums its entries in
- * column order, so the result is the same as in one sweep. */
-static void apply_rows(const op_t *op, const double *qs, int l, double *Y, int64_t i0, int64_t i1)
-{
-    int64_t cur[ROW_BLOCK];
-    const sn_csr *x = op->x;
-    for (int64_t i = i0; i < i1; i++) {
-        cur[i - i0] = x->indptr[i];
-        memset(Y + i * l, 0, (size_t)l * sizeof *Y);
-    }
-    for (int64_t r0 = 0; r0 < x->ncol; r0 += APPLY_COLS) {
-        int32_t r1 = (int32_t)(x->ncol - r0 < APPLY_COLS ? x->ncol : r0 + APPLY_COLS);
-        for (int64_t i = i0; i < i1; i++)
-            cur[i - i0] = gather_row(op, i, cur[i - i0], r1, qs, l, Y + i * l);
-    }
-}
-
-/* Y (n × l) = A Q, Q p × l; qs is p × l scratch. */
-static void op_apply(const op_t *op, const double *Q, int l, double *Y, double *qs)
-{
-    double c[l];
-    memset(c, 0, sizeof c);
-    for (int64_t t = 0; t < op->p; t++)
-        for (int a = 0; a < l; a++) {
-            qs[t * l + a] = op->s[t] * Q[t * l + a];
-            c[a] += op->mu[t] * qs[t * l + a];
-        }
-    int64_t nb = (op->n + ROW_BLOCK - 1) / ROW_BLOCK;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t b = 0; b < nb; b++) {
-        int64_t i0 = b * ROW_BLOCK, i1 = op->n - i0 < ROW_BLOCK ? op->n : i0 + ROW_BLOCK;
-        apply_rows(op, qs, l, Y, i0, i1);
-        for (int64_t i = i0; i < i1; i++)
-            for (int a = 0; a < l; a++)
-                Y[i * l + a] -= c[a];
-    }
-}
-
-/* First k in [lo, hi) with a[k] >= v. */
-static int64_t lower_bound32(const int32_t *a, int64_t lo, int64_t hi, int32_t v)
-{
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* z[t][0..l) += v * y[0..l) for the row's entries in data columns [c0, c1),
- * starting at entry k; returns the entry after the last one used. */
-static inline int64_t scatter_cols(const op_t *op, int64_t i, int64_t k, int32_t c1, const double *restrict y,
-                                   int l, double *restrict Z)
-{
-    const sn_csr *x = op->x;
-    int64_t end = x->indptr[i + 1];
-    for (; k < end && x->indices[k] < c1; k++) {
-        int32_t t = op->col[x->indices[k]];
-        if (t < 0)
-            continue;
-        double v = x->data[k], *restrict z = Z + (int64_t)t * l;
-        int a = 0;
-        for (; a + CH <= l; a += CH)
-            for (int u = 0; u < CH; u++)
-                z[a + u] = fma(v, y[a + u], z[a + u]);
-        for (; a < l; a++)
-            z[a] = fma(v, y[a], z[a]);
-    }
-    return k;
-}
-
-#define SCATTER_LOAD(u) v4d y##u = WIDTH > 4 * (u) ? load4(y + 4 * (u)) : (v4d){0, 0, 0, 0}
-#define SCATTER_STEP(u)                                                                                      \
-    if (WIDTH > 4 * (u))                                                                                      \
-        do {                                                                                                  \
-            v4d z_ = load4(z + 4 * (u)) + vv * y##u;                                                          \
-            memcpy(z + 4 * (u), &z_, sizeof z_);                                                              \
-    } while (0)
-
-/* scatter_cols for the usual widths, the row of Y held in registers. */
-#define SCATTER_FIXED(W)                                                                                     \
-    static int64_t scatter_##W(const op_t *op, int64_t i, int64_t k, int32_t c1, const double *y, double *Z) \
+#if defined(__AVX2__) && defined(__FMA__)
+/* Float32 tables, 8 columns: runs of RUN entries summed in float32 (four
+ * chains of 8-wide FMAs), each run's sum added in double.  A run's
+ * rounding (about RUN ulp at worst, a few typically) is of the order of the
+ * table's own rounding to float32. */
+#define RUN 16
+#define RUNS8(NAME, ITYPE)                                                                                   \
+    static inline void NAME(const float *val, const ITYPE *idx, int64_t len, const float *T, int ld, double *out) \
     {                                                                                                         \
-        const sn_csr *x = op->x;                                                                              \
-        enum { WIDTH = W };                                                                                   \
-        SCATTER_LOAD(0);                                                                                      \
-        SCATTER_LOAD(1);                                                                                      \
-        SCATTER_LOAD(2);                                                                                      \
-        SCATTER_LOAD(3);                                                                                      \
-        SCATTER_LOAD(4);                                                                                      \
-        SCATTER_LOAD(5);                                                                                      \
-        SCATTER_LOAD(6);                                                                                      \
-        SCATTER_LOAD(7);                                                                                      \
-        for (int64_t end = x->indptr[i + 1]; k < end && x->indices[k] < c1; k++) {                           \
-            int32_t t = op->col[x->indices[k]];                                                               \
-            if (t < 0)                                                                                        \
-                continue;                                                                                     \
-            double v = x->data[k], *z = Z + (int64_t)t * W;                                                   \
-            v4d vv = {v, v, v, v};                                                                            \
-            SCATTER_STEP(0);                                                                                  \
-            SCATTER_STEP(1);                                                                                  \
-            SCATTER_STEP(2);                                                                                  \
-            SCATTER_STEP(3);                                                                                  \
-            SCATTER_STEP(4);                                                                                  \
-            SCATTER_STEP(5);                                                                                  \
-            SCATTER_STEP(6);                                                                                  \
-            SCATTER_STEP(7);                                                                                  \
+        __m256d lo = _mm256_setzero_pd(), hi = lo;                                                            \
+        int64_t k = 0;                                                                                        \
+        while (k < len) {                                                                                     \
+            int64_t end = len - k > RUN ? k + RUN : len;                                                      \
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                       \
+            for (; k + 3 < end; k += 4) {                                                                     \
+                a0 = _mm256_fmadd_ps(_mm256_set1_ps(val[k]), _mm256_loadu_ps(T + (int64_t)idx[k] * ld), a0); \
+                a1 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 1]), _mm256_loadu_ps(T + (int64_t)idx[k + 1] * ld), \
+                                     a1);                                                                     \
+                a2 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 2]), _mm256_loadu_ps(T + (int64_t)idx[k + 2] * ld), \
+                                     a2);                                                                     \
+                a3 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 3]), _mm256_loadu_ps(T + (int64_t)idx[k + 3] * ld), \
+                                     a3);                                                                     \
+            }                                                                                                 \
+            for (; k < end; k++)                                                                              \
+                a0 = _mm256_fmadd_ps(_mm256_set1_ps(val[k]), _mm256_loadu_ps(T + (int64_t)idx[k] * ld), a0); \
+            __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));                           \
+            lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(s)));                               \
+            hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)));                             \
         }                                                                                                     \
-        return k;                                                                                             \
+        _mm256_storeu_pd(out, lo);                                                                            \
+        _mm256_storeu_pd(out + 4, hi);                                                                        \
     }
-SCATTER_FIXED(8)
-SCATTER_FIXED(16)
-SCATTER_FIXED(24)
-SCATTER_FIXED(32)
+#define FAST8(NAME) NAME
+#else
+#define RUNS8(NAME, ITYPE)
+#define FAST8(NAME) NULL
+#endif
 
-static int64_t scatter_row(const op_t *op, int64_t i, int64_t k, int32_t c1, const double *y, int l, double *Z)
-{
-    switch (l) {
-    case 8: return scatter_8(op, i, k, c1, y, Z);
-    case 16: return scatter_16(op, i, k, c1, y, Z);
-    case 24: return scatter_24(op, i, k, c1, y, Z);
-    case 32: return scatter_32(op, i, k, c1, y, Z);
+/* out (ld doubles, ld a multiple of 4) = the entries times rows of T, by
+ * sweeps of 16, 8 or 4 columns (8 in float32 runs where possible). */
+#define GATHER_ALL(NAME, ITYPE, TYPE, LOAD, FAST)                                                            \
+    GATHER(NAME##4, ITYPE, TYPE, LOAD, 1)                                                                     \
+    GATHER(NAME##8, ITYPE, TYPE, LOAD, 2)                                                                     \
+    GATHER(NAME##16, ITYPE, TYPE, LOAD, 4)                                                                    \
+    static inline void NAME##_all(const float *val, const ITYPE *idx, int64_t len, const TYPE *T, int ld,       \
+                                  double *out)                                                               \
+    {                                                                                                         \
+        void (*fast)(const float *, const ITYPE *, int64_t, const TYPE *, int, double *) = FAST;             \
+        for (int c = 0; c < ld;) {                                                                            \
+            int left = ld - c;                                                                                \
+            if (fast && left >= 8)                                                                            \
+                fast(val, idx, len, T + c, ld, out + c), c += 8;                                              \
+            else if (left >= 16)                                                                              \
+                NAME##16(val, idx, len, T + c, ld, out + c), c += 16;                                         \
+            else if (left >= 8)                                                                               \
+                NAME##8(val, idx, len, T + c, ld, out + c), c += 8;                                           \
+            else                                                                                              \
+                NAME##4(val, idx, len, T + c, ld, out + c), c += 4;                                           \
+        }                                                                                                     \
     }
-    return scatter_cols(op, i, k, c1, y, l, Z);
+
+RUNS8(runs8_rows, int32_t)
+RUNS8(runs8_cols, uint16_t)
+/* the CSR rows against W, the CSC columns against Y (float or double) */
+GATHER_ALL(gather_rows, int32_t, float, widen, FAST8(runs8_rows))
+GATHER_ALL(gather_cols, uint16_t, float, widen, FAST8(runs8_cols))
+GATHER_ALL(gather_cols_d, uint16_t, double, load4, NULL)
+
+/* ---- the operator's products ---- */
+
+static int round4(int b) { return (b + 3) / 4 * 4; }
+
+/* Scratch for the products of blocks up to cap wide. */
+typedef struct {
+    int cap;   /* a multiple of 4 */
+    float *W;  /* ncol × cap */
+    double *Y; /* n × cap: A V in double (the results) */
+    float *Yf; /* n × cap: A V rounded to float32 (the Krylov products' halfway point), or NULL */
+} opbuf_t;
+
+static void opbuf_free(opbuf_t *w)
+{
+    free(w->W);
+    free(w->Y);
+    free(w->Yf);
 }
 
-/* One thread's share of Aᵀ Y: the data columns [c0, c1), in ranges small
- * enough for their rows of Z to stay in cache, each summed over the cells
- * in order.  Every row of Z is owned by one thread, so the result does not
- * depend on how the columns are shared out. */
-static void apply_t_cols(const op_t *op, const double *Y, int l, double *Z, int32_t c0, int32_t c1, int64_t *cur)
+static int opbuf_alloc(const op_t *op, int b, int with_f, opbuf_t *w)
 {
-    const sn_csr *x = op->x;
-    for (int32_t r0 = c0; r0 < c1; r0 += RANGE_COLS) {
-        int32_t r1 = c1 - r0 < RANGE_COLS ? c1 : r0 + RANGE_COLS;
-        for (int64_t i = 0; i < op->n; i++) {
-            int64_t k = r0 == c0 ? lower_bound32(x->indices, x->indptr[i], x->indptr[i + 1], c0) : cur[i];
-            cur[i] = scatter_row(op, i, k, r1, Y + i * l, l, Z);
-        }
+    w->cap = round4(b);
+    size_t n = (size_t)op->n + 1, cap = (size_t)w->cap;
+    w->W = sn_malloc(sn_mul_size((size_t)op->x->ncol + 1, cap * sizeof *w->W), "a PCA block");
+    w->Y = sn_malloc(sn_mul_size(n, cap * sizeof *w->Y), "a PCA block");
+    w->Yf = with_f ? sn_malloc(sn_mul_size(n, cap * sizeof *w->Yf), "a PCA block") : NULL;
+    if (!w->W || !w->Y || (with_f && !w->Yf)) {
+        opbuf_free(w);
+        return SN_ENOMEM;
     }
-}
-
-/* Z (p × l) = Aᵀ Y.  Threads take contiguous data columns holding about
- * equal numbers of entries. */
-static int op_apply_t(const op_t *op, const double *Y, int l, double *Z)
-{
-    double rs[l];
-    memset(rs, 0, sizeof rs);
-    for (int64_t i = 0; i < op->n; i++)
-        for (int a = 0; a < l; a++)
-            rs[a] += Y[i * l + a];
-    memset(Z, 0, sn_mul_size((size_t)op->p, (size_t)l * sizeof *Z));
-    int fail = 0;
-#pragma omp parallel
-    {
-        int nt = omp_get_num_threads(), me = omp_get_thread_num();
-        int64_t total = op->colptr[op->x->ncol];
-        int32_t c0 = (int32_t)upper_col(op, total * me / nt), c1 = (int32_t)upper_col(op, total * (me + 1) / nt);
-        if (me == nt - 1)
-            c1 = (int32_t)op->x->ncol;
-        int64_t *cur = c1 > c0 ? malloc(((size_t)op->n + 1) * sizeof *cur) : NULL;
-        if (c1 > c0 && !cur) {
-#pragma omp atomic write
-            fail = 1;
-        } else if (c1 > c0) {
-            apply_t_cols(op, Y, l, Z, c0, c1, cur);
-        }
-        free(cur);
-    }
-    if (fail)
-        return sn_err(SN_ENOMEM, "out of memory: PCA row cursors");
-#pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < op->p; t++)
-        for (int a = 0; a < l; a++)
-            Z[t * l + a] = op->s[t] * (Z[t * l + a] - op->mu[t] * rs[a]);
     return SN_OK;
+}
+
+/* Entry (t, c) of a p × b block stored row-major (V[t b + c]) or, when
+ * tr, transposed (V[c p + t]). */
+static inline int64_t at_tc(int64_t t, int c, int64_t p, int b, int tr) { return tr ? c * p + t : t * b + c; }
+
+/* W = diag(s) V spread over the data columns (ld wide); cw = muᵀ W from
+ * the rounded entries W holds. */
+static void spread(const op_t *op, const double *V, int b, int tr, int ld, float *W, double *cw)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t j = 0; j < op->x->ncol; j++) {
+        float *r = W + j * ld;
+        int32_t t = op->col[j];
+        for (int c = 0; c < ld; c++)
+            r[c] = t >= 0 && c < b ? (float)(op->s[t] * V[at_tc(t, c, op->p, b, tr)]) : 0.0f;
+    }
+    for (int c = 0; c < ld; c++)
+        cw[c] = 0;
+    for (int64_t t = 0; t < op->p; t++)
+        for (int c = 0; c < ld; c++)
+            cw[c] += op->mu[t] * W[op->inv[t] * ld + c];
+}
+
+/* A V for V (p × b, transposed when tr), round4(b) wide with zero
+ * padding: into w->Yf when f, else w->Y. */
+static void op_apply(const op_t *op, const double *V, int b, int tr, opbuf_t *w, int f)
+{
+    const sn_csr *x = op->x;
+    int ld = round4(b);
+    double cw[ld];
+    spread(op, V, b, tr, ld, w->W, cw);
+#pragma omp parallel for schedule(dynamic, 256)
+    for (int64_t i = 0; i < op->n; i++) {
+        double y[ld];
+        int64_t k0 = x->indptr[i];
+        gather_rows_all(x->data + k0, x->indices + k0, x->indptr[i + 1] - k0, w->W, ld, y);
+        for (int c = 0; c < ld; c++) {
+            if (f)
+                w->Yf[i * ld + c] = (float)(y[c] - cw[c]);
+            else
+                w->Y[i * ld + c] = y[c] - cw[c];
+        }
+    }
+}
+
+/* cs (ld) = the column sums of Y (n × ld, float when f), over fixed blocks. */
+static void col_sums(const opbuf_t *w, int64_t n, int ld, int f, double *cs)
+{
+    int nb = sn_fixed_blocks(n, 4096, 64);
+    double part[nb][ld];
+#pragma omp parallel for schedule(static)
+    for (int blk = 0; blk < nb; blk++) {
+        for (int c = 0; c < ld; c++)
+            part[blk][c] = 0;
+        for (int64_t i = n * blk / nb; i < n * (blk + 1) / nb; i++)
+            for (int c = 0; c < ld; c++)
+                part[blk][c] += f ? w->Yf[i * ld + c] : w->Y[i * ld + c];
+    }
+    for (int c = 0; c < ld; c++) {
+        cs[c] = 0;
+        for (int blk = 0; blk < nb; blk++)
+            cs[c] += part[blk][c];
+    }
+}
+
+/* Z (p × b, transposed when tr) = Aᵀ Y for Y (n × round4(b)) in w->Yf
+ * when f, else in w->Y. */
+static void op_apply_t(const op_t *op, opbuf_t *w, int b, int f, double *Z, int tr)
+{
+    int ld = round4(b);
+    double cs[ld];
+    col_sums(w, op->n, ld, f, cs);
+#pragma omp parallel for schedule(dynamic, 64)
+    for (int64_t t = 0; t < op->p; t++) {
+        double z[ld], zh[ld];
+        for (int h = 0; h < op->nch; h++) { /* the chunks in order */
+            int64_t e = (int64_t)h * op->p + t, len = op->cp[e + 1] - op->cp[e];
+            const float *val = op->cv + op->cp[e];
+            const uint16_t *idx = op->ri + op->cp[e];
+            if (f)
+                gather_cols_all(val, idx, len, w->Yf + (int64_t)h * CHUNK * ld, ld, h ? zh : z);
+            else
+                gather_cols_d_all(val, idx, len, w->Y + (int64_t)h * CHUNK * ld, ld, h ? zh : z);
+            for (int c = 0; h && c < ld; c++)
+                z[c] += zh[c];
+        }
+        for (int c = 0; c < b; c++)
+            Z[at_tc(t, c, op->p, b, tr)] = op->s[t] * (z[c] - op->mu[t] * cs[c]);
+    }
+}
+
+/* Zt (b × p) = (AᵀA V)ᵀ for Vt (b × p), through float32 A V. */
+static void op_gram(const op_t *op, const double *Vt, int b, double *Zt, opbuf_t *w)
+{
+    op_apply(op, Vt, b, 1, w, 1);
+    op_apply_t(op, w, b, 1, Zt, 1);
 }
 
 /* ---- small dense helpers (BLAS/LAPACK on one thread) ---- */
@@ -450,33 +523,39 @@ out:
     return rc;
 }
 
-/* Orthonormalise the columns of the row-major p × l matrix q (Householder QR). */
-static int orthonormalise(double *q, int64_t p, int l)
+/* Orthonormalise the l columns of the column-major p × l matrix a in place
+ * (Householder QR). */
+static int qr_cols(double *a, int64_t p, int l)
 {
     int m = (int)p, n = l, info = 0, lwork = -1;
     double wq = 0, tau[l];
+    dgeqrf_(&m, &n, a, &m, tau, &wq, &lwork, &info);
+    lwork = (int)wq + 1;
+    double *work = sn_malloc((size_t)lwork * sizeof *work, "QR workspace");
+    if (!work)
+        return SN_ENOMEM;
+    dgeqrf_(&m, &n, a, &m, tau, work, &lwork, &info);
+    if (info == 0)
+        dorgqr_(&m, &n, &n, a, &m, tau, work, &lwork, &info);
+    free(work);
+    return info == 0 ? SN_OK : sn_err(SN_EINVAL, "QR factorisation failed (LAPACK info %d)", info);
+}
+
+/* Orthonormalise the columns of the row-major p × l matrix q. */
+static int orthonormalise(double *q, int64_t p, int l)
+{
     double *a = sn_malloc(sn_mul_size((size_t)p, (size_t)l * sizeof *a), "a QR factorisation");
     if (!a)
         return SN_ENOMEM;
     for (int64_t i = 0; i < p; i++)
         for (int c = 0; c < l; c++)
             a[(size_t)c * p + i] = q[i * l + c];
-    dgeqrf_(&m, &n, a, &m, tau, &wq, &lwork, &info);
-    lwork = (int)wq + 1;
-    double *work = sn_malloc((size_t)lwork * sizeof *work, "QR workspace");
-    if (!work) {
-        free(a);
-        return SN_ENOMEM;
-    }
-    dgeqrf_(&m, &n, a, &m, tau, work, &lwork, &info);
-    if (info == 0)
-        dorgqr_(&m, &n, &n, a, &m, tau, work, &lwork, &info);
-    for (int64_t i = 0; i < p; i++)
+    int rc = qr_cols(a, p, l);
+    for (int64_t i = 0; rc == SN_OK && i < p; i++)
         for (int c = 0; c < l; c++)
             q[i * l + c] = a[(size_t)c * p + i];
-    free(work);
     free(a);
-    return info == 0 ? SN_OK : sn_err(SN_EINVAL, "QR factorisation failed (LAPACK info %d)", info);
+    return rc;
 }
 
 /* ---- exact solver ---- */
@@ -571,38 +650,50 @@ out:
     return rc;
 }
 
+/* scores (n × k) from w->Y (n × round4(k)). */
+static void take_scores(const opbuf_t *w, int64_t n, int k, double *scores)
+{
+    for (int64_t i = 0; i < n; i++)
+        memcpy(scores + i * k, w->Y + i * round4(k), (size_t)k * sizeof *scores);
+}
+
 /* scores (n × k) and components V (p × k), both row-major doubles. */
 static int solve_exact(const op_t *op, int k, double *lam, double *scores, double *V)
 {
     int64_t m = op->n <= op->p ? op->n : op->p;
     double *v = sn_malloc(sn_mul_size((size_t)m, (size_t)k * sizeof *v), "eigenvectors");
-    double *tmp = sn_malloc(sn_mul_size((size_t)(op->p > op->n ? op->p : op->n), (size_t)k * sizeof *tmp),
-                            "PCA scratch");
-    int rc = v && tmp ? exact_gram(op, k, lam, v) : SN_ENOMEM;
+    opbuf_t w = {0};
+    int rc = v ? opbuf_alloc(op, k, 0, &w) : SN_ENOMEM;
+    if (rc == SN_OK)
+        rc = exact_gram(op, k, lam, v);
     if (rc < 0)
         goto out;
     for (int t = 0; t < k; t++)
         lam[t] = lam[t] > 0 ? lam[t] : 0;
     if (op->n <= op->p) { /* v holds left vectors U: scores = U S, V = Aᵀ U / S */
+        if ((rc = op_transpose((op_t *)op)) < 0)
+            goto out;
         for (int64_t i = 0; i < op->n; i++)
-            for (int t = 0; t < k; t++)
-                scores[i * k + t] = v[(size_t)t * m + i] * sqrt(lam[t]);
-        for (int64_t i = 0; i < op->n; i++)
-            for (int t = 0; t < k; t++)
-                tmp[i * k + t] = v[(size_t)t * m + i];
-        rc = op_apply_t(op, tmp, k, V);
-        for (int64_t j = 0; rc == SN_OK && j < op->p; j++)
+            for (int t = 0; t < round4(k); t++) {
+                double u = t < k ? v[(size_t)t * m + i] : 0;
+                w.Y[i * round4(k) + t] = u;
+                if (t < k)
+                    scores[i * k + t] = u * sqrt(lam[t]);
+            }
+        op_apply_t(op, &w, k, 0, V, 0);
+        for (int64_t j = 0; j < op->p; j++)
             for (int t = 0; t < k; t++)
                 V[j * k + t] = lam[t] > 0 ? V[j * k + t] / sqrt(lam[t]) : 0;
     } else { /* v holds right vectors V: scores = A V */
         for (int64_t j = 0; j < op->p; j++)
             for (int t = 0; t < k; t++)
                 V[j * k + t] = v[(size_t)t * m + j];
-        op_apply(op, V, k, scores, tmp);
+        op_apply(op, V, k, 0, &w, 0);
+        take_scores(&w, op->n, k, scores);
     }
 out:
     free(v);
-    free(tmp);
+    opbuf_free(&w);
     return rc;
 }
 
@@ -621,9 +712,9 @@ static void gaussian_start(double *q, int64_t p, int l, uint64_t seed)
     }
 }
 
-/* C (m × b) = Q[:, :m]ᵀ Z for Q (p × ld) and Z (p × b), over fixed row
- * blocks summed in order. */
-static int proj_coef(const double *Q, int64_t p, int ld, int m, const double *Z, int b, double *C)
+/* C (m × b) = Qt[:m] Ztᵀ for the basis Qt (rows of length p) and Zt
+ * (b × p), over fixed column tiles summed in order. */
+static int proj_coef(const double *Qt, int64_t p, int m, const double *Zt, int b, double *C)
 {
     int nb = sn_fixed_blocks(p, PROJ_ROWS, MAX_BLOCKS);
     size_t mb = (size_t)m * b;
@@ -633,8 +724,8 @@ static int proj_coef(const double *Q, int64_t p, int ld, int m, const double *Z,
 #pragma omp parallel for schedule(dynamic, 1)
     for (int blk = 0; blk < nb; blk++) {
         int64_t r0 = p * blk / nb, r1 = p * (blk + 1) / nb;
-        cblas_dgemm(SN_CBLAS_ROW, SN_CBLAS_TRANS, SN_CBLAS_NOTRANS, m, b, (int)(r1 - r0), 1.0, Q + r0 * ld, ld,
-                    Z + r0 * b, b, 0.0, part + (size_t)blk * mb, b);
+        cblas_dgemm(SN_CBLAS_ROW, SN_CBLAS_NOTRANS, SN_CBLAS_TRANS, m, b, (int)(r1 - r0), 1.0, Qt + r0, (int)p,
+                    Zt + r0, (int)p, 0.0, part + (size_t)blk * mb, b);
     }
     memcpy(C, part, mb * sizeof *C);
     for (int blk = 1; blk < nb; blk++)
@@ -644,105 +735,98 @@ static int proj_coef(const double *Q, int64_t p, int ld, int m, const double *Z,
     return SN_OK;
 }
 
-/* Z (p × b) += alpha Q[:, :m] C, by row tiles. */
-static void proj_add(const double *Q, int64_t p, int ld, int m, const double *C, int b, double alpha, double *Z)
+/* Zt (b × p) += alpha Cᵀ Qt[:m] for C (m × b), by column tiles. */
+static void proj_add(const double *Qt, int64_t p, int m, const double *C, int b, double alpha, double *Zt)
 {
     int64_t nt = (p + PROJ_ROWS - 1) / PROJ_ROWS;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t t = 0; t < nt; t++) {
-        int64_t r0 = t * PROJ_ROWS, rows = p - r0 < PROJ_ROWS ? p - r0 : PROJ_ROWS;
-        cblas_dgemm(SN_CBLAS_ROW, SN_CBLAS_NOTRANS, SN_CBLAS_NOTRANS, (int)rows, b, m, alpha, Q + r0 * ld, ld, C, b,
-                    1.0, Z + r0 * b, b);
+        int64_t r0 = t * PROJ_ROWS, cols = p - r0 < PROJ_ROWS ? p - r0 : PROJ_ROWS;
+        cblas_dgemm(SN_CBLAS_ROW, SN_CBLAS_TRANS, SN_CBLAS_NOTRANS, b, (int)cols, m, alpha, C, b, Qt + r0, (int)p,
+                    1.0, Zt + r0, (int)p);
     }
 }
 
+/* The Krylov basis is kept transposed, one vector per row, so that each new
+ * block is contiguous (its pages touched only when it comes), projections
+ * are one BLAS call per tile, and QR works on the rows in place. */
 typedef struct {
     int b, depth, nq;    /* block width, most blocks, blocks so far */
-    double **Q;          /* the orthonormal Krylov basis: blocks of p × b */
+    double *Qt;          /* (depth b) × p: the orthonormal basis */
     double *M;           /* (depth b)²: Qᵀ AᵀA Q */
     double *Mt, *C;      /* eigensolver copy of M; (depth b) × max(b, k) coefficients */
-    double *blk, *qs, *Y;
-    double *theta, *prev, *vec;
+    double *Zt;          /* b × p: the newest block's product */
+    double *theta, *vec; /* top-k Ritz values, their vectors (k rows of m) */
+    double *prev;        /* the Ritz vectors of the step before (k rows of mprev) */
+    int m, mprev;        /* basis size at the last and the one before last Rayleigh-Ritz */
+    opbuf_t w;
 } kry_t;
 
 static void kry_free(kry_t *s)
 {
-    for (int i = 0; s->Q && i < s->nq; i++)
-        free(s->Q[i]);
-    free(s->Q);
+    free(s->Qt);
     free(s->M);
     free(s->Mt);
     free(s->C);
-    free(s->blk);
-    free(s->qs);
-    free(s->Y);
+    free(s->Zt);
     free(s->theta);
-    free(s->prev);
     free(s->vec);
+    free(s->prev);
+    opbuf_free(&s->w);
 }
 
-static int kry_alloc(kry_t *s, int64_t n, int64_t p, int k)
+static int kry_alloc(kry_t *s, const op_t *op, int k)
 {
     size_t cap = (size_t)s->depth * s->b, w = (size_t)(s->b > k ? s->b : k);
-    s->Q = sn_calloc((size_t)s->depth, sizeof *s->Q, "the PCA Krylov basis");
+    s->Qt = sn_malloc(sn_mul_size(cap, (size_t)op->p * sizeof(double)), "the PCA Krylov basis");
     s->M = sn_calloc(cap * cap, sizeof(double), "the PCA projection");
     s->Mt = sn_malloc(cap * cap * sizeof(double), "the PCA projection");
     s->C = sn_malloc(cap * w * sizeof(double), "PCA coefficients");
-    s->blk = sn_malloc(sn_mul_size((size_t)p, w * sizeof(double)), "a PCA block");
-    s->qs = sn_malloc(sn_mul_size((size_t)p, w * sizeof(double)), "a PCA block");
-    s->Y = sn_malloc(sn_mul_size((size_t)n, w * sizeof(double)), "a PCA block");
+    s->Zt = sn_malloc(sn_mul_size((size_t)op->p, w * sizeof(double)), "a PCA block");
     s->theta = sn_malloc(w * sizeof(double), "Ritz values");
-    s->prev = sn_malloc(w * sizeof(double), "Ritz values");
     s->vec = sn_malloc(cap * w * sizeof(double), "Ritz vectors");
-    if (!s->Q || !s->M || !s->Mt || !s->C || !s->blk || !s->qs || !s->Y || !s->theta || !s->prev || !s->vec) {
+    s->prev = sn_malloc(cap * w * sizeof(double), "Ritz vectors");
+    int rc = opbuf_alloc(op, s->b > k ? s->b : k, 1, &s->w);
+    if (rc < 0 || !s->Qt || !s->M || !s->Mt || !s->C || !s->Zt || !s->theta || !s->vec || !s->prev) {
         kry_free(s);
         return SN_ENOMEM;
     }
     return SN_OK;
 }
 
-/* Append s->blk to the basis (the basis grows as the iterations need it). */
-static int kry_push(kry_t *s, int64_t p)
+/* sin of the largest principal angle between the spans of the Ritz vectors
+ * now (k rows of m) and at the step before (k rows of m0 <= m, the later
+ * coordinates zero), both orthonormal in the basis: 1 - the smallest
+ * squared singular value of their k × k inner products. */
+static int ritz_change(const kry_t *s, int k, double *change)
 {
-    size_t bytes = sn_mul_size((size_t)p, (size_t)s->b * sizeof(double));
-    if (!(s->Q[s->nq] = sn_malloc(bytes, "the PCA Krylov basis")))
-        return SN_ENOMEM;
-    memcpy(s->Q[s->nq++], s->blk, bytes);
+    double g[k * k], r[k * k], w[1], v[k];
+    for (int a = 0; a < k; a++)
+        for (int c = 0; c < k; c++) {
+            double d = 0;
+            for (int i = 0; i < s->mprev; i++)
+                d += s->vec[(size_t)a * s->m + i] * s->prev[(size_t)c * s->mprev + i];
+            g[a * k + c] = d;
+        }
+    for (int a = 0; a < k; a++)
+        for (int c = 0; c < k; c++) {
+            double d = a == c ? 1 : 0;
+            for (int t = 0; t < k; t++)
+                d -= g[t * k + a] * g[t * k + c];
+            r[a * k + c] = d;
+        }
+    SN_TRY(eig_top(r, k, 1, w, v));
+    *change = sqrt(w[0] > 0 ? (w[0] < 1 ? w[0] : 1) : 0);
     return SN_OK;
 }
 
-/* C (nq b × b) = Qᵀ Z, block by block. */
-static int kry_coef(const kry_t *s, int64_t p, const double *Z)
-{
-    for (int i = 0; i < s->nq; i++)
-        SN_TRY(proj_coef(s->Q[i], p, s->b, s->b, Z, s->b, s->C + (size_t)i * s->b * s->b));
-    return SN_OK;
-}
-
-/* Z (p × w) += alpha Q C for C (nq b × w). */
-static void kry_add(const kry_t *s, int64_t p, int w, double alpha, double *Z)
-{
-    for (int i = 0; i < s->nq; i++)
-        proj_add(s->Q[i], p, s->b, s->b, s->C + (size_t)i * s->b * w, w, alpha, Z);
-}
-
-static int converged(const double *theta, const double *prev, int k, double tol)
-{
-    for (int t = 0; t < k; t++)
-        if (fabs(theta[t] - prev[t]) > tol * fabs(theta[t]))
-            return 0;
-    return 1;
-}
-
-/* The newest block of the basis: apply AᵀA to it, add its column of M and
- * take the top-k Ritz values of the basis so far. */
+/* The newest block of the basis: apply AᵀA to it, add its column of M and,
+ * once the basis holds k vectors, take the top-k Ritz pairs. */
 static int kry_step(const op_t *op, kry_t *s, int k)
 {
     int b = s->b, j = s->nq - 1, m = s->nq * b, cap = s->depth * b;
-    memcpy(s->blk, s->Q[j], sn_mul_size((size_t)op->p, (size_t)b * sizeof(double)));
-    op_apply(op, s->blk, b, s->Y, s->qs);
-    SN_TRY(op_apply_t(op, s->Y, b, s->blk));
-    SN_TRY(kry_coef(s, op->p, s->blk));
+    op_gram(op, s->Qt + (size_t)j * b * op->p, b, s->Zt, &s->w);
+    SN_TRY(proj_coef(s->Qt, op->p, m, s->Zt, b, s->C));
     for (int i = 0; i < m; i++)
         for (int c = 0; c < b; c++) {
             int col = j * b + c;
@@ -751,21 +835,30 @@ static int kry_step(const op_t *op, kry_t *s, int k)
                 s->M[(size_t)col * cap + i] = s->C[(size_t)i * b + c];
             }
         }
+    if (m < k)
+        return SN_OK;
     for (int i = 0; i < m; i++)
         memcpy(s->Mt + (size_t)i * m, s->M + (size_t)i * cap, (size_t)m * sizeof(double));
+    if (s->m > 0) {
+        memcpy(s->prev, s->vec, (size_t)k * s->m * sizeof(double));
+        s->mprev = s->m;
+    }
+    s->m = m;
     return eig_top(s->Mt, m, k, s->theta, s->vec);
 }
 
-/* Next block: AᵀA applied to the newest block (in s->blk, its coefficients
- * in s->C), orthogonalised against the basis twice ("twice is enough"),
- * then QR. */
+/* Next block: AᵀA applied to the newest block (in s->Zt, its coefficients
+ * in s->C) minus its projection on the basis, then QR.  One classical
+ * Gram-Schmidt sweep: what it leaves of the basis directions (rounding,
+ * amplified by the cancellation) is far below what the Ritz vectors need. */
 static int kry_extend(const op_t *op, kry_t *s)
 {
-    kry_add(s, op->p, s->b, -1.0, s->blk);
-    SN_TRY(kry_coef(s, op->p, s->blk));
-    kry_add(s, op->p, s->b, -1.0, s->blk);
-    SN_TRY(orthonormalise(s->blk, op->p, s->b));
-    return kry_push(s, op->p);
+    double *next = s->Qt + (size_t)s->nq * s->b * op->p;
+    proj_add(s->Qt, op->p, s->nq * s->b, s->C, s->b, -1.0, s->Zt);
+    memcpy(next, s->Zt, (size_t)s->b * op->p * sizeof *next);
+    SN_TRY(qr_cols(next, op->p, s->b));
+    s->nq++;
+    return SN_OK;
 }
 
 static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double *lam, double *scores,
@@ -773,36 +866,42 @@ static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double 
 {
     int64_t mn = op->n < op->p ? op->n : op->p;
     kry_t s = {0};
-    s.b = (k + (o->oversample > 0 ? o->oversample : 0) + 3) / 4 * 4;
+    s.b = o->block > 0 ? o->block : round4(k / 4 > 8 ? k / 4 : 8);
     s.b = s.b > mn ? (int)mn : s.b;
     s.depth = o->max_iter > 0 ? o->max_iter : 1;
     while (s.depth > 1 && (int64_t)s.depth * s.b > mn)
         s.depth--;
-    SN_TRY(kry_alloc(&s, op->n, op->p, k));
-    gaussian_start(s.blk, op->p, s.b, o->seed);
-    int rc = orthonormalise(s.blk, op->p, s.b);
-    if (rc == SN_OK)
-        rc = kry_push(&s, op->p);
+    SN_TRY(op_transpose((op_t *)op));
+    SN_TRY(kry_alloc(&s, op, k));
+    gaussian_start(s.Qt, op->p, s.b, o->seed);
+    int rc = qr_cols(s.Qt, op->p, s.b);
+    s.nq = 1;
     while (rc == SN_OK) {
-        if ((rc = kry_step(op, &s, k)) < 0)
+        double change = 1;
+        if ((rc = kry_step(op, &s, k)) < 0 || (s.mprev > 0 && (rc = ritz_change(&s, k, &change)) < 0))
             break;
-        if ((s.nq > 1 && converged(s.theta, s.prev, k, o->tol)) || s.nq >= s.depth)
+        if (change < o->tol || s.nq >= s.depth)
             break;
-        memcpy(s.prev, s.theta, (size_t)k * sizeof *s.prev);
         rc = kry_extend(op, &s);
     }
+    if (rc == SN_OK && s.m < k)
+        rc = sn_err(SN_EINVAL, "the Krylov basis stayed below %d vectors (raise the iterations)", k);
     if (rc == SN_OK) {
         /* Rayleigh-Ritz: V = Q w for the top-k eigenvectors w of M */
-        int m = s.nq * s.b;
-        memset(V, 0, sn_mul_size((size_t)op->p, (size_t)k * sizeof *V));
         for (int t = 0; t < k; t++) {
             lam[t] = s.theta[t] > 0 ? s.theta[t] : 0;
-            for (int i = 0; i < m; i++)
-                s.C[(size_t)i * k + t] = s.vec[(size_t)t * m + i];
+            for (int i = 0; i < s.m; i++)
+                s.C[(size_t)i * k + t] = s.vec[(size_t)t * s.m + i];
         }
-        kry_add(&s, op->p, k, 1.0, V);
-        op_apply(op, V, k, scores, s.qs);
-        *iters = s.nq;
+        double *Vt = s.Zt; /* k × p fits: Zt holds max(b, k) rows */
+        memset(Vt, 0, sn_mul_size((size_t)op->p, (size_t)k * sizeof *Vt));
+        proj_add(s.Qt, op->p, s.m, s.C, k, 1.0, Vt);
+        for (int64_t t = 0; t < op->p; t++)
+            for (int c = 0; c < k; c++)
+                V[t * k + c] = Vt[(size_t)c * op->p + t];
+        op_apply(op, V, k, 0, &s.w, 0);
+        take_scores(&s.w, op->n, k, scores);
+        *iters = s.m / s.b;
     }
     kry_free(&s);
     return rc;

@@ -107,106 +107,206 @@ static int cmp_pair(const void *x, const void *y)
     return (p->b > q->b) - (p->b < q->b);
 }
 
-/* Working state of one alignment. */
+/* Working state of one alignment.  Nodes are numbered; a name that
+ * recasing (mouse) makes equal to an earlier one takes that one's number. */
 typedef struct {
     const sn_edges *e;
     const sn_ppi_opts *o;
-    char **na, **nb;    /* node names per edge (recased copies for mouse) */
-    uint8_t *use;       /* per edge: passed cut-off, not duplicate, not self */
-    sn_strmap nodes;    /* node name -> first edge row */
-    sn_strmap data;     /* data gene name -> column */
-    char **node_list;   /* distinct nodes in order of appearance */
+    int64_t nn;          /* nodes */
+    char **name;         /* node names (recased copies for mouse, else borrowed) */
+    int own_names;
+    int32_t *ia, *ib;    /* per edge: its nodes */
+    int own_ids;
+    uint8_t *use;        /* per edge: passed cut-off, not duplicate, not self */
+    uint8_t *seen;       /* per node: on an edge above the cut-off */
+    int32_t *node_list;  /* those nodes in order of appearance */
     int64_t nnodes;
+    int64_t *col;        /* per node: its data column (first gene of that name), -1 if none */
+    uint8_t *innet;      /* per data column: its name is a node above the cut-off */
 } align_t;
 
 static void align_free(align_t *s)
 {
-    if (s->o && s->o->mouse) {
-        sn_free_strings(s->na, s->e->n);
-        sn_free_strings(s->nb, s->e->n);
+    if (s->own_names)
+        sn_free_strings(s->name, s->nn);
+    else
+        free(s->name);
+    if (s->own_ids) {
+        free(s->ia);
+        free(s->ib);
     }
     free(s->use);
+    free(s->seen);
     free(s->node_list);
-    sn_strmap_free(&s->nodes);
-    sn_strmap_free(&s->data);
+    free(s->col);
+    free(s->innet);
 }
 
-static int recased_names(align_t *s)
+/* Number the names of edge ends given only as strings. */
+static int intern_ends(align_t *s)
 {
     const sn_edges *e = s->e;
-    if (!s->o->mouse) {
-        s->na = e->a;
-        s->nb = e->b;
-        return SN_OK;
+    sn_strmap m;
+    SN_TRY(sn_strmap_init(&m, 2 * e->n));
+    s->own_ids = 1;
+    s->ia = sn_malloc(((size_t)e->n + 1) * sizeof *s->ia, "PPI nodes");
+    s->ib = sn_malloc(((size_t)e->n + 1) * sizeof *s->ib, "PPI nodes");
+    s->name = sn_malloc((2 * (size_t)e->n + 1) * sizeof *s->name, "PPI nodes");
+    int rc = s->ia && s->ib && s->name ? SN_OK : SN_ENOMEM;
+    for (int64_t r = 0; r < e->n && rc >= 0; r++)
+        for (int side = 0; side < 2 && rc >= 0; side++) {
+            char *nm = side ? e->b[r] : e->a[r];
+            int64_t old;
+            if ((rc = sn_strmap_put(&m, nm, s->nn, &old)) == 1)
+                s->name[s->nn++] = nm;
+            (side ? s->ib : s->ia)[r] = (int32_t)(rc == 1 ? s->nn - 1 : old);
+        }
+    sn_strmap_free(&m);
+    return rc < 0 ? rc : SN_OK;
+}
+
+/* Mouse: recased copies, and nodes whose recased names meet merged into the
+ * first of them. */
+static int recase_nodes(align_t *s)
+{
+    int64_t nn = s->nn;
+    char **rc_name = sn_calloc((size_t)nn + 1, sizeof *rc_name, "PPI names");
+    int32_t *to = sn_malloc(((size_t)nn + 1) * sizeof *to, "PPI nodes");
+    sn_strmap m = {0};
+    int rc = rc_name && to ? sn_strmap_init(&m, nn) : SN_ENOMEM;
+    int64_t k = 0;
+    for (int64_t u = 0; u < nn && rc >= 0; u++) {
+        if (!(rc_name[k] = sn_strdup(s->name[u]))) {
+            rc = SN_ENOMEM;
+            break;
+        }
+        sn_ppi_recase_mouse(rc_name[k]);
+        int64_t old;
+        if ((rc = sn_strmap_put(&m, rc_name[k], k, &old)) == 1)
+            to[u] = (int32_t)k++;
+        else if (rc == 0) {
+            to[u] = (int32_t)old;
+            free(rc_name[k]);
+            rc_name[k] = NULL;
+        }
     }
-    s->na = sn_calloc((size_t)e->n + 1, sizeof *s->na, "PPI names");
-    s->nb = sn_calloc((size_t)e->n + 1, sizeof *s->nb, "PPI names");
-    if (!s->na || !s->nb)
-        return SN_ENOMEM;
-    for (int64_t r = 0; r < e->n; r++) {
-        if (!(s->na[r] = sn_strdup(e->a[r])) || !(s->nb[r] = sn_strdup(e->b[r])))
-            return SN_ENOMEM;
-        sn_ppi_recase_mouse(s->na[r]);
-        sn_ppi_recase_mouse(s->nb[r]);
+    sn_strmap_free(&m);
+    if (rc >= 0 && !s->own_ids) { /* the ids are the reader's: copy before renumbering */
+        int32_t *ia = sn_malloc(((size_t)s->e->n + 1) * sizeof *ia, "PPI nodes");
+        int32_t *ib = sn_malloc(((size_t)s->e->n + 1) * sizeof *ib, "PPI nodes");
+        if (ia && ib) {
+            s->ia = ia, s->ib = ib, s->own_ids = 1;
+            memcpy(ia, s->e->ia, (size_t)s->e->n * sizeof *ia);
+            memcpy(ib, s->e->ib, (size_t)s->e->n * sizeof *ib);
+        } else {
+            free(ia), free(ib);
+            rc = SN_ENOMEM;
+        }
     }
+    for (int64_t r = 0; r < s->e->n && rc >= 0; r++) {
+        s->ia[r] = to[s->ia[r]];
+        s->ib[r] = to[s->ib[r]];
+    }
+    if (s->own_names)
+        sn_free_strings(s->name, s->nn);
+    else
+        free(s->name);
+    s->name = rc_name;
+    s->own_names = 1;
+    s->nn = k;
+    free(to);
+    if (rc < 0)
+        return rc;
     return SN_OK;
 }
 
-static int add_node(align_t *s, char *name)
+/* Node numbers and names for every edge end. */
+static int edge_nodes(align_t *s)
 {
-    int rc = sn_strmap_put(&s->nodes, name, s->nnodes, NULL);
-    if (rc == 1)
-        s->node_list[s->nnodes++] = name;
-    return rc < 0 ? rc : SN_OK;
+    const sn_edges *e = s->e;
+    if (e->ia && e->ib && e->nodes) {
+        s->ia = e->ia, s->ib = e->ib, s->nn = e->nnodes;
+        if (!(s->name = sn_malloc(((size_t)s->nn + 1) * sizeof *s->name, "PPI nodes")))
+            return SN_ENOMEM;
+        memcpy(s->name, e->nodes, (size_t)s->nn * sizeof *s->name);
+    } else {
+        SN_TRY(intern_ends(s));
+    }
+    return s->o->mouse ? recase_nodes(s) : SN_OK;
+}
+
+/* Edges above the cut-off in order (ia, ib, weight bits, row): equal
+ * neighbours are exact duplicate rows, the first of them kept. */
+typedef struct {
+    int32_t a, b;
+    uint64_t w;
+    int64_t r;
+} row_t;
+
+static int cmp_row(const void *x, const void *y)
+{
+    const row_t *p = x, *q = y;
+    if (p->a != q->a)
+        return p->a < q->a ? -1 : 1;
+    if (p->b != q->b)
+        return p->b < q->b ? -1 : 1;
+    if (p->w != q->w)
+        return p->w < q->w ? -1 : 1;
+    return (p->r > q->r) - (p->r < q->r);
 }
 
 /* Steps 1-3: mark the usable rows and collect the nodes. */
 static int screen_edges(align_t *s, sn_ppi *p)
 {
     const sn_edges *e = s->e;
-    sn_strmap rows;
-    SN_TRY(sn_strmap_init(&rows, e->n));
-    char **keys = sn_calloc((size_t)e->n + 1, sizeof *keys, "PPI rows");
-    int rc = keys ? SN_OK : SN_ENOMEM;
-    for (int64_t r = 0; r < e->n && rc >= 0; r++) {
+    row_t *rows = sn_malloc(((size_t)e->n + 1) * sizeof *rows, "PPI rows");
+    if (!rows)
+        return SN_ENOMEM;
+    int64_t nr = 0;
+    for (int64_t r = 0; r < e->n; r++) {
         if (e->weighted && !(e->w[r] >= s->o->min_score)) {
             p->edges_below++;
             continue;
         }
-        if ((rc = add_node(s, s->na[r])) < 0 || (rc = add_node(s, s->nb[r])) < 0)
-            break;
-        size_t len = strlen(s->na[r]) + strlen(s->nb[r]) + 40;
-        if (!(keys[r] = sn_malloc(len, "a PPI row"))) {
-            rc = SN_ENOMEM;
-            break;
+        for (int side = 0; side < 2; side++) {
+            int32_t u = side ? s->ib[r] : s->ia[r];
+            if (!s->seen[u]) {
+                s->seen[u] = 1;
+                s->node_list[s->nnodes++] = u;
+            }
         }
-        snprintf(keys[r], len, "%s\t%s\t%.17g", s->na[r], s->nb[r], e->weighted ? e->w[r] : 1.0);
-        if ((rc = sn_strmap_put(&rows, keys[r], r, NULL)) == 0)
-            p->edges_duplicate++;
-        else if (rc == 1 && strcmp(s->na[r], s->nb[r]) == 0)
-            p->edges_self++;
-        else if (rc == 1)
-            s->use[r] = 1;
+        double w = e->weighted ? e->w[r] : 1.0;
+        rows[nr].a = s->ia[r], rows[nr].b = s->ib[r], rows[nr].r = r;
+        memcpy(&rows[nr++].w, &w, sizeof w);
     }
-    sn_strmap_free(&rows);
-    sn_free_strings(keys, e->n);
+    qsort(rows, (size_t)nr, sizeof *rows, cmp_row);
+    for (int64_t i = 0; i < nr; i++) {
+        if (i && rows[i].a == rows[i - 1].a && rows[i].b == rows[i - 1].b && rows[i].w == rows[i - 1].w)
+            p->edges_duplicate++;
+        else if (rows[i].a == rows[i].b)
+            p->edges_self++;
+        else
+            s->use[rows[i].r] = 1;
+    }
+    free(rows);
     p->ppi_nodes = s->nnodes;
-    return rc < 0 ? rc : SN_OK;
+    return SN_OK;
 }
 
 /* Up to three names of each side that the other lacks, and a hint. */
-static int too_few(const align_t *s, char *const *genes, int64_t ngenes, int64_t got, int64_t need)
+static int too_few(const align_t *s, char *const *genes, int64_t ngenes, const sn_strmap *data, int64_t got,
+                   int64_t need)
 {
     char dmiss[256] = "", pmiss[256] = "";
     int nd = 0, np = 0;
     for (int64_t j = 0; j < ngenes && nd < 3; j++)
-        if (genes[j] && sn_strmap_get(&s->nodes, genes[j]) < 0) {
+        if (genes[j] && !s->innet[sn_strmap_get(data, genes[j])]) {
             snprintf(dmiss + strlen(dmiss), sizeof dmiss - strlen(dmiss), "%s%s", nd++ ? ", " : "", genes[j]);
         }
     for (int64_t i = 0; i < s->nnodes && np < 3; i++)
-        if (sn_strmap_get(&s->data, s->node_list[i]) < 0)
+        if (s->col[s->node_list[i]] < 0)
             snprintf(pmiss + strlen(pmiss), sizeof pmiss - strlen(pmiss), "%s%s", np++ ? ", " : "",
-                     s->node_list[i]);
+                     s->name[s->node_list[i]]);
     const char *hint = sn_ppi_names_are_ids(genes, ngenes)
                            ? "the data's gene names look like Ensembl ids: map them to symbols"
                            : "check the letter case and species (mouse data needs mouse recasing of the human "
@@ -228,7 +328,7 @@ static int collect_pairs(align_t *s, const uint8_t *keep, pair_t **out, int64_t 
     for (int64_t r = 0; r < e->n; r++) {
         if (!s->use[r])
             continue;
-        int64_t a = sn_strmap_get(&s->data, s->na[r]), b = sn_strmap_get(&s->data, s->nb[r]);
+        int64_t a = s->col[s->ia[r]], b = s->col[s->ib[r]];
         if (a < 0 || b < 0 || !keep[a] || !keep[b] || a == b)
             continue;
         pr[n++] = (pair_t){a < b ? a : b, a < b ? b : a, e->weighted ? e->w[r] : 1.0};
@@ -296,12 +396,23 @@ out:
     return rc;
 }
 
-static int map_data_genes(align_t *s, char *const *genes, int64_t ngenes)
+/* The data's gene names: name -> first column; per node its column, and
+ * per column whether its name is a node above the cut-off. */
+static int map_data_genes(align_t *s, char *const *genes, int64_t ngenes, sn_strmap *data)
 {
-    SN_TRY(sn_strmap_init(&s->data, ngenes));
+    SN_TRY(sn_strmap_init(data, ngenes));
     for (int64_t j = 0; j < ngenes; j++)
-        if (genes[j])
-            SN_TRY(sn_strmap_put(&s->data, genes[j], j, NULL));
+        if (genes[j] && sn_strmap_put(data, genes[j], j, NULL) < 0)
+            return SN_ENOMEM;
+    s->col = sn_malloc(((size_t)s->nn + 1) * sizeof *s->col, "PPI nodes");
+    s->innet = sn_calloc((size_t)ngenes + 1, 1, "PPI genes");
+    if (!s->col || !s->innet)
+        return SN_ENOMEM;
+    for (int64_t u = 0; u < s->nn; u++) {
+        s->col[u] = s->name[u] ? sn_strmap_get(data, s->name[u]) : -1;
+        if (s->col[u] >= 0 && s->seen[u])
+            s->innet[s->col[u]] = 1;
+    }
     return SN_OK;
 }
 
@@ -310,20 +421,21 @@ int sn_ppi_align(const sn_edges *e, char *const *genes, int64_t ngenes, const in
 {
     memset(p, 0, sizeof *p);
     align_t s = {.e = e, .o = o};
+    sn_strmap data = {0};
     p->edges_read = e->n;
     pair_t *pr = NULL;
     int64_t npairs = 0;
     uint8_t *keep = sn_calloc((size_t)ngenes + 1, 1, "the gene selection");
-    s.use = sn_calloc((size_t)e->n + 1, 1, "PPI rows");
-    s.node_list = sn_malloc((2 * (size_t)e->n + 1) * sizeof *s.node_list, "PPI nodes");
-    int rc = keep && s.use && s.node_list ? SN_OK : SN_ENOMEM;
+    int rc = keep ? edge_nodes(&s) : SN_ENOMEM;
     SN_CHECK(rc);
-    SN_CHECK(sn_strmap_init(&s.nodes, 2 * e->n));
-    SN_CHECK(map_data_genes(&s, genes, ngenes));
-    SN_CHECK(recased_names(&s));
+    s.use = sn_calloc((size_t)e->n + 1, 1, "PPI rows");
+    s.seen = sn_calloc((size_t)s.nn + 1, 1, "PPI nodes");
+    s.node_list = sn_malloc(((size_t)s.nn + 1) * sizeof *s.node_list, "PPI nodes");
+    SN_CHECK(s.use && s.seen && s.node_list ? SN_OK : SN_ENOMEM);
     SN_CHECK(screen_edges(&s, p));
+    SN_CHECK(map_data_genes(&s, genes, ngenes, &data));
     for (int64_t j = 0; j < ngenes; j++) {
-        if (!genes[j] || sn_strmap_get(&s.nodes, genes[j]) < 0 || sn_strmap_get(&s.data, genes[j]) != j)
+        if (!genes[j] || !s.innet[j])
             continue;
         p->genes_matched++;
         keep[j] = (double)ncells[j] > o->min_expr_frac * (double)n_cells;
@@ -333,10 +445,11 @@ int sn_ppi_align(const sn_edges *e, char *const *genes, int64_t ngenes, const in
     SN_CHECK(build_graph(pr, npairs, ngenes, p));
     p->genes_isolated = p->genes_matched - p->genes_unexpressed - p->n;
     if (p->n < o->min_genes)
-        rc = too_few(&s, genes, ngenes, p->n, o->min_genes);
+        rc = too_few(&s, genes, ngenes, &data, p->n, o->min_genes);
 out:
     free(pr);
     free(keep);
+    sn_strmap_free(&data);
     align_free(&s);
     if (rc < 0)
         sn_ppi_free(p);

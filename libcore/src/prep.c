@@ -258,14 +258,21 @@ void sn_prep_scale_rows(const sn_csr *x, const double *mean, const double *std, 
                         int64_t r1, float *out)
 {
     int64_t g = x->ncol;
+    float *zero = malloc(((size_t)g + 1) * sizeof *zero); /* the zero entries' values, when there is room */
+    for (int64_t j = 0; zero && j < g; j++)
+        zero[j] = (float)(-mean[j] / (std[j] + eps));
 #pragma omp parallel for schedule(static)
     for (int64_t i = r0; i < r1; i++) {
         float *o = out + (i - r0) * g;
-        for (int64_t j = 0; j < g; j++)
-            o[j] = (float)(-mean[j] / (std[j] + eps));
+        if (zero)
+            memcpy(o, zero, (size_t)g * sizeof *o);
+        else
+            for (int64_t j = 0; j < g; j++)
+                o[j] = (float)(-mean[j] / (std[j] + eps));
         for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++) {
             int32_t j = x->indices[k];
             o[j] = (float)(((double)x->data[k] - mean[j]) / (std[j] + eps));
         }
     }
+    free(zero);
 }

@@ -9,8 +9,9 @@
 
 #include "h5x.h"
 
-/* About this many bytes of dense rows per write. */
-#define SCALED_BLOCK_BYTES (64 << 20)
+/* About this many bytes of dense rows per write: a buffer small enough to
+ * be reused from the heap, large enough for few HDF5 calls. */
+#define SCALED_BLOCK_BYTES (8 << 20)
 
 static int write_rows(hid_t ds, int64_t r0, int64_t rows, int64_t g, const float *buf)
 {

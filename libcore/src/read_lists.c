@@ -32,8 +32,11 @@ static char line_delim(const char *line)
 
 void sn_edges_free(sn_edges *e)
 {
-    sn_free_strings(e->a, e->n);
-    sn_free_strings(e->b, e->n);
+    sn_free_strings(e->nodes, e->nnodes);
+    free(e->a);
+    free(e->b);
+    free(e->ia);
+    free(e->ib);
     free(e->w);
     memset(e, 0, sizeof *e);
 }
@@ -58,20 +61,62 @@ static int is_header(char **f, int64_t nf)
     return nf >= 2 && (header_word(f[0]) || header_word(f[1]));
 }
 
-static int push_edge(sn_edges *e, int64_t *cap, const char *a, const char *b, double w)
+/* Reading state: the node names seen so far, each stored once. */
+typedef struct {
+    sn_edges *e;
+    sn_strmap names; /* name -> node */
+    int64_t cap, ncap;
+} edge_rd;
+
+static int node_id(edge_rd *r, const char *name, int32_t *id)
 {
-    int64_t c1 = *cap, c2 = *cap, c3 = *cap;
-    SN_TRY(sn_rd_grow((void **)&e->a, &c1, e->n + 1, sizeof *e->a, "the edge list"));
-    SN_TRY(sn_rd_grow((void **)&e->b, &c2, e->n + 1, sizeof *e->b, "the edge list"));
-    SN_TRY(sn_rd_grow((void **)&e->w, &c3, e->n + 1, sizeof *e->w, "the edge list"));
-    *cap = c1;
-    e->a[e->n] = sn_strdup(a);
-    e->b[e->n] = sn_strdup(b);
-    e->w[e->n++] = w;
-    return e->a[e->n - 1] && e->b[e->n - 1] ? SN_OK : SN_ENOMEM;
+    sn_edges *e = r->e;
+    int64_t old = sn_strmap_get(&r->names, name);
+    if (old >= 0) {
+        *id = (int32_t)old;
+        return SN_OK;
+    }
+    if (e->nnodes >= INT32_MAX)
+        return sn_err(SN_EINVAL, "more than 2^31 node names");
+    SN_TRY(sn_rd_grow((void **)&e->nodes, &r->ncap, e->nnodes + 1, sizeof *e->nodes, "the node names"));
+    if (!(e->nodes[e->nnodes] = sn_strdup(name)))
+        return SN_ENOMEM;
+    *id = (int32_t)e->nnodes;
+    /* the map borrows the stored copy */
+    return sn_strmap_put(&r->names, e->nodes[e->nnodes++], *id, NULL) < 0 ? SN_ENOMEM : SN_OK;
 }
 
-static int edge_line(sn_text *t, char **f, int64_t nf, int weighted, sn_edges *e, int64_t *cap)
+static int push_edge(edge_rd *r, const char *a, const char *b, double w)
+{
+    sn_edges *e = r->e;
+    int64_t c = r->cap;
+    SN_TRY(sn_rd_grow((void **)&e->ia, &c, e->n + 1, sizeof *e->ia, "the edge list"));
+    c = r->cap;
+    SN_TRY(sn_rd_grow((void **)&e->ib, &c, e->n + 1, sizeof *e->ib, "the edge list"));
+    c = r->cap;
+    SN_TRY(sn_rd_grow((void **)&e->w, &c, e->n + 1, sizeof *e->w, "the edge list"));
+    r->cap = c;
+    SN_TRY(node_id(r, a, &e->ia[e->n]));
+    SN_TRY(node_id(r, b, &e->ib[e->n]));
+    e->w[e->n++] = w;
+    return SN_OK;
+}
+
+/* e->a, e->b: the names of every edge's ends (pointers into e->nodes). */
+static int name_ends(sn_edges *e)
+{
+    e->a = sn_malloc(((size_t)e->n + 1) * sizeof *e->a, "the edge list");
+    e->b = sn_malloc(((size_t)e->n + 1) * sizeof *e->b, "the edge list");
+    if (!e->a || !e->b)
+        return SN_ENOMEM;
+    for (int64_t r = 0; r < e->n; r++) {
+        e->a[r] = e->nodes[e->ia[r]];
+        e->b[r] = e->nodes[e->ib[r]];
+    }
+    return SN_OK;
+}
+
+static int edge_line(sn_text *t, char **f, int64_t nf, int weighted, edge_rd *r)
 {
     char q[48];
     if (nf < 2)
@@ -87,17 +132,21 @@ static int edge_line(sn_text *t, char **f, int64_t nf, int weighted, sn_edges *e
             return sn_text_err(t, SN_EFMT, "weight '%s' is %s", sn_rd_quote(f[2], q, sizeof q),
                                bad == 1 ? "not a number" : bad ? "not finite" : "negative");
     }
-    return push_edge(e, cap, f[0], f[1], w);
+    return push_edge(r, f[0], f[1], w);
 }
 
 int sn_read_edges(const char *path, sn_edges *e)
 {
     sn_text *t;
     char *line, *f[4], delim = 0, third[48] = "";
-    int64_t cap = 0;
     int r, first = 1;
     memset(e, 0, sizeof *e);
-    SN_TRY(sn_text_open(path, &t));
+    edge_rd rd = {.e = e};
+    SN_TRY(sn_strmap_init(&rd.names, 1 << 14));
+    if ((r = sn_text_open(path, &t)) < 0) {
+        sn_strmap_free(&rd.names);
+        return r;
+    }
     while ((r = content_line(t, &line)) == 1) {
         delim = delim ? delim : line_delim(line);
         int64_t nf = sn_split(line, delim, f, 4);
@@ -113,7 +162,7 @@ int sn_read_edges(const char *path, sn_edges *e)
         if (first)
             e->weighted = nf >= 3;
         first = 0;
-        if ((r = edge_line(t, f, nf, e->weighted, e, &cap)) < 0)
+        if ((r = edge_line(t, f, nf, e->weighted, &rd)) < 0)
             break;
     }
     if (r == 0 && e->n == 0 && *third)
@@ -121,7 +170,10 @@ int sn_read_edges(const char *path, sn_edges *e)
                             "a header (expected lines 'A B' or 'A B weight', weights like 0.5)", path, third);
     else if (r == 0 && e->n == 0)
         r = sn_err(SN_EFMT, "%s: no edges (expected lines 'A B' or 'A B weight')", path);
+    if (r == 0)
+        r = name_ends(e);
     sn_text_close(t);
+    sn_strmap_free(&rd.names);
     if (r < 0)
         sn_edges_free(e);
     return r < 0 ? sn_rd_named(r, path) : SN_OK;

@@ -40,35 +40,61 @@ static double d2(const sn_mat *x, int64_t i, int64_t j)
     return s;
 }
 
+/* Every row of the exact search is the k - 1 smallest (distance, index)
+ * pairs, checked against all cells. */
+static void check_exact(const sn_mat *x, int k)
+{
+    int64_t n = x->nrow;
+    sn_knn_opts o;
+    sn_knn_defaults(&o);
+    o.k = k;
+    o.method = SN_KNN_EXACT;
+    sn_knn g;
+    assert_int_equal(sn_knn_build(x, &o, &g), 0);
+    for (int64_t i = 0; i < n; i++) {
+        assert_int_equal(g.idx[i * k], i);
+        assert_true(g.dist[i * k] == 0);
+        double last = -1;
+        int64_t lastj = -1;
+        for (int a = 1; a < k; a++) {
+            int64_t j = g.idx[i * k + a];
+            double dj = d2(x, i, j);
+            assert_true(j != i);
+            assert_true(dj > last || (dj == last && j > lastj));
+            assert_true(fabs(g.dist[i * k + a] - sqrt(dj)) <= 1e-6 * sqrt(dj));
+            last = dj, lastj = j;
+        }
+        int64_t closer = 0;
+        for (int64_t j = 0; j < n; j++)
+            closer += j != i && (d2(x, i, j) < last || (d2(x, i, j) == last && j < lastj));
+        assert_int_equal(closer, k - 2);
+    }
+    sn_knn_free(&g);
+}
+
 static void test_exact_matches_brute_force(void **st)
 {
     (void)st;
     sn_mat x = random_points(700, 5, 6, 1);
-    sn_knn_opts o;
-    sn_knn_defaults(&o);
-    o.k = 12;
-    o.method = SN_KNN_EXACT;
-    sn_knn g;
-    assert_int_equal(sn_knn_build(&x, &o, &g), 0);
-    for (int64_t i = 0; i < 700; i++) {
-        assert_int_equal(g.idx[i * 12], i);
-        assert_true(g.dist[i * 12] == 0);
-        /* the neighbours are the 11 smallest (distance, index) pairs */
-        double last = -1;
-        int64_t lastj = -1;
-        for (int a = 1; a < 12; a++) {
-            int64_t j = g.idx[i * 12 + a];
-            double dj = d2(&x, i, j);
-            assert_true(dj > last || (dj == last && j > lastj));
-            assert_true(fabs(g.dist[i * 12 + a] - sqrt(dj)) <= 1e-6 * sqrt(dj));
-            last = dj, lastj = j;
-        }
-        int64_t closer = 0;
-        for (int64_t j = 0; j < 700; j++)
-            closer += j != i && (d2(&x, i, j) < last || (d2(&x, i, j) == last && j < lastj));
-        assert_int_equal(closer, 10);
-    }
-    sn_knn_free(&g);
+    check_exact(&x, 12);
+    sn_mat_free(&x);
+}
+
+/* Above SN_KNN_LISTS_MIN cells the exact search skips k-means lists by the
+ * triangle inequality: still every cell's exact neighbours, duplicates and
+ * ties included. */
+static void test_exact_lists(void **st)
+{
+    (void)st;
+    sn_mat x = random_points(2600, 15, 9, 6);
+    for (int64_t i = 0; i < 40; i++) /* duplicates of cell 3, and cells tied with it */
+        memcpy(x.data + (100 + 50 * i) * 15, x.data + 3 * 15, 15 * sizeof(float));
+    for (int i = 0; i < 15; i++)
+        x.data[2500 * 15 + i] = x.data[3 * 15 + i] + (i == 0 ? 0.5f : 0.0f);
+    for (int i = 0; i < 15; i++)
+        x.data[2501 * 15 + i] = x.data[3 * 15 + i] - (i == 0 ? 0.5f : 0.0f);
+    check_exact(&x, 25);
+    check_exact(&x, 60);
     sn_mat_free(&x);
 }
 
@@ -261,6 +287,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_matches_brute_force),
+        cmocka_unit_test(test_exact_lists),
         cmocka_unit_test(test_ties_by_index),
         cmocka_unit_test(test_duplicate_cell),
         cmocka_unit_test(test_connectivities),

@@ -148,6 +148,19 @@ static void test_randomized(void **st)
     free(a);
 }
 
+/* More cells than one 16-bit chunk of the column copy holds. */
+static void test_randomized_many_cells(void **st)
+{
+    (void)st;
+    float *a = random_counts(70000, 40, 3, 0.3, 26);
+    sn_pca_opts o;
+    sn_pca_defaults(&o);
+    o.n_comps = 6;
+    o.solver = SN_PCA_RANDOMIZED;
+    check_against(a, 70000, 40, &o, 1e-5, 1e-8);
+    free(a);
+}
+
 static void test_thread_independence(void **st)
 {
     (void)st;
@@ -190,7 +203,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_cells_gram),    cmocka_unit_test(test_exact_genes_gram),
-        cmocka_unit_test(test_randomized),          cmocka_unit_test(test_thread_independence),
+        cmocka_unit_test(test_randomized),          cmocka_unit_test(test_randomized_many_cells),          cmocka_unit_test(test_thread_independence),
         cmocka_unit_test(test_too_many_components),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

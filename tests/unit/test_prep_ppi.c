@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,11 +14,13 @@
 #include "scnet/err.h"
 #include "scnet/mem.h"
 #include "scnet/ppi.h"
+#include "scnet/read.h"
 
 static sn_edges make_edges(const char *const *a, const char *const *b, const double *w, int64_t n, int weighted)
 {
-    sn_edges e = {n, calloc((size_t)n, sizeof(char *)), calloc((size_t)n, sizeof(char *)),
-                  calloc((size_t)n, sizeof(double)), weighted};
+    /* names only, no node numbers: the alignment numbers them itself */
+    sn_edges e = {.n = n, .a = calloc((size_t)n, sizeof(char *)), .b = calloc((size_t)n, sizeof(char *)),
+                  .w = calloc((size_t)n, sizeof(double)), .weighted = weighted};
     for (int64_t i = 0; i < n; i++) {
         e.a[i] = strdup(a[i]);
         e.b[i] = strdup(b[i]);
@@ -158,6 +161,56 @@ static void test_ids(void **st)
     free_edges(&e);
 }
 
+/* The same network read from a file (node numbers from the reader) and
+ * given as bare names: the same alignment, mouse recasing (which merges
+ * TP53 and Tp53), duplicates and self-loops included. */
+static void test_reader_numbers(void **st)
+{
+    (void)st;
+    const char *a[] = {"TP53", "Tp53", "MDM2", "TP53", "CDKN1A", "MDM2", "Mdm2", "GAPDH", "EGFR"};
+    const char *b[] = {"MDM2", "Mdm2", "CDKN1A", "MDM2", "CDKN1A", "TP53", "MDM2", "EGFR", "GAPDH"};
+    double w[] = {0.9, 0.9, 0.6, 0.9, 0.7, 0.8, 0.75, 0.55, 0.65};
+    const char *dir = getenv("TEST_TMP") ? getenv("TEST_TMP") : "/tmp";
+    char path[512];
+    snprintf(path, sizeof path, "%s/ppi_reader_numbers.tsv", dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    for (int r = 0; r < 9; r++)
+        fprintf(fp, "%s\t%s\t%.17g\n", a[r], b[r], w[r]);
+    fclose(fp);
+    sn_edges rd, nm = make_edges(a, b, w, 9, 1);
+    assert_int_equal(sn_read_edges(path, &rd), 0);
+    assert_int_equal(rd.nnodes, 7);
+    assert_string_equal(rd.a[6], "Mdm2");
+    char *genes[] = {"Tp53", "Mdm2", "Gapdh", "Cdkn1a", "Egfr", "TP53", "MDM2", "GAPDH", "CDKN1A", "EGFR"};
+    int64_t nc[] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
+    for (int mouse = 0; mouse < 2; mouse++) {
+        sn_ppi_opts o;
+        sn_ppi_defaults(&o);
+        o.mouse = mouse;
+        o.min_genes = 2;
+        sn_ppi p, q;
+        assert_int_equal(sn_ppi_align(&rd, genes, 10, nc, 3, &o, &p), 0);
+        assert_int_equal(sn_ppi_align(&nm, genes, 10, nc, 3, &o, &q), 0);
+        assert_int_equal(p.n, q.n);
+        assert_int_equal(p.n, mouse ? 5 : 7);
+        assert_memory_equal(p.genes, q.genes, (size_t)p.n * sizeof *p.genes);
+        assert_int_equal(p.edges_duplicate, q.edges_duplicate);
+        assert_int_equal(p.edges_duplicate, mouse ? 2 : 1);
+        assert_int_equal(p.edges_self, mouse ? 2 : 1);
+        assert_int_equal(p.ppi_nodes, mouse ? 5 : 7);
+        assert_int_equal(p.genes_matched, q.genes_matched);
+        assert_int_equal(p.genes_matched, mouse ? 5 : 7);
+        assert_int_equal(p.edges_kept, q.edges_kept);
+        assert_memory_equal(p.adj.indices, q.adj.indices, (size_t)sn_csr_nnz(&p.adj) * sizeof(int32_t));
+        assert_memory_equal(p.adj.data, q.adj.data, (size_t)sn_csr_nnz(&p.adj) * sizeof(float));
+        sn_ppi_free(&p);
+        sn_ppi_free(&q);
+    }
+    sn_edges_free(&rd);
+    free_edges(&nm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_unweighted),
         cmocka_unit_test(test_mouse_and_too_few),
         cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_reader_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

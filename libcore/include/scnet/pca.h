@@ -43,9 +43,11 @@ typedef struct {
     const uint8_t *mask;  /* genes used (e.g. highly variable); NULL = all */
     int scale;            /* z-score genes first, as scanpy pp.scale with its defaults:
                            * unbiased std, std 0 -> 1, no clipping [0] */
-    int oversample;       /* randomized: extra columns [16] */
-    int max_iter;         /* randomized: most iterations [60] */
-    double tol;           /* randomized: Ritz value convergence [1e-8] */
+    int block;            /* randomized: columns per Krylov block, 0 = 8 or k / 4 rounded
+                           * up to a multiple of 8, whichever is more [0] */
+    int max_iter;         /* randomized: most blocks [60] */
+    double tol;           /* randomized: stop when the top-k Ritz subspace moves by less
+                           * than this angle (radians) from one block to the next [1e-5] */
     uint64_t seed;        /* randomized: start vectors [42] */
 } sn_pca_opts;
 

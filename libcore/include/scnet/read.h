@@ -79,10 +79,13 @@ int sn_read_obs_table(const char *path, const char *id_col, sn_adata *a) SN_WUR;
  * "g1_symbol", "source", is a header.  The file is weighted when its first
  * edge has a third field; weights must be finite and >= 0. */
 typedef struct {
-    int64_t n;       /* edges */
-    char **a, **b;   /* node names, n each */
-    double *w;       /* weights (1 when the file has none) */
+    int64_t n;        /* edges */
+    char **a, **b;    /* node names, n each (pointers into nodes) */
+    double *w;        /* weights (1 when the file has none) */
     int weighted;
+    int64_t nnodes;   /* distinct names, in order of first appearance */
+    char **nodes;
+    int32_t *ia, *ib; /* the nodes of each edge, n each */
 } sn_edges;
 
 int sn_read_edges(const char *path, sn_edges *e) SN_WUR;
