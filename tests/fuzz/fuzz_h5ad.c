@@ -33,7 +33,8 @@ static void read_elem(hid_t fid, const char *path, const sn_h5ad_elem *e)
         if ((rc = sn_h5ad_read_strings(fid, path, &s, &n)) == SN_OK)
             sn_free_strings(s, n);
         fz_check_rc(rc, NULL);
-        if (e->ndim == 0 && (rc = sn_h5ad_read_str(fid, path, &one)) == SN_OK)
+        rc = e->ndim == 0 ? sn_h5ad_read_str(fid, path, &one) : SN_OK; /* the failure above is checked */
+        if (e->ndim == 0 && rc == SN_OK)
             free(one);
     } else if (!e->group) {
         double *v, x;
