@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Clustering quality of the scNET cell embedding against PCA on labelled
+# real data (Tian et al. 2019 CellBench): the two RNA-mixture sets, where
+# an embedding can beat PCA, and a pure cell-line set, where it must not
+# break the clusters.  Each set: scnet-prep (10x gene map, iRefIndex PPI),
+# scnet-train (--max-genes GENES, EPOCHS epochs, --outputs OUTPUTS), then
+# bench/quality.py (Leiden on a k=15 KNN graph, best ARI over resolutions
+# 0.1..1.0, as in ../shared/data/README.md).  Also prints the held-out PPI
+# AUROC at the first and last evaluation and the training time.
+# Environment: BUILD [build], SHARED [../shared], THREADS [2], GENES
+# [1000], EPOCHS [150], OUTPUTS [last], SETS [all three].
+# About 15 minutes a set with the defaults on 2 cores.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+BUILD=${BUILD:-build}
+SHARED=${SHARED:-$ROOT/../shared}
+DATA=$SHARED/data
+BIN=$BUILD/bin
+PY=$BUILD/venv/bin/python
+THREADS=${THREADS:-2}
+GENES=${GENES:-1000}
+EPOCHS=${EPOCHS:-150}
+OUTPUTS=${OUTPUTS:-last}
+SETS=${SETS:-RNAmix_celseq2 RNAmix_sortseq sc_celseq2}
+W=$BUILD/bench/quality
+mkdir -p "$W"
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+C=$DATA/tian2019_cellbench
+echo "quality: --max-genes $GENES, $EPOCHS epochs, --outputs $OUTPUTS, $THREADS threads; $(nproc) cores," \
+     "load $(cut -d' ' -f1-3 /proc/loadavg)"
+for s in $SETS; do
+    case $s in
+    RNAmix_*) label=H2228_prop+H1975_prop+HCC827_prop ;;
+    *) label=cell_line ;;
+    esac
+    prep=$W/$s.prep.h5ad out=$W/$s.g$GENES.e$EPOCHS.$OUTPUTS.h5ad
+    [ -f "$prep" ] || "$BIN/scnet-prep" -q -t "$THREADS" "$C/$s.count.csv.gz" --obs "$C/$s.metadata.csv.gz" \
+        --gene-map "$DATA/annotation/human_GRCh38-2024-A_10x_features.tsv.gz" \
+        --ppi "$DATA/ppi/iref13_miscore_interactome.tsv.gz" -o "$prep"
+    t0=$(date +%s)
+    "$BIN/scnet-train" -q -t "$THREADS" --max-genes "$GENES" -e "$EPOCHS" --outputs "$OUTPUTS" -o "$out" "$prep"
+    secs=$(( $(date +%s) - t0 ))
+    auc=$("$BIN/scnet-info" -q --field uns/scnet/train/auroc "$out")
+    ep=$("$BIN/scnet-info" -q --field uns/scnet/train/eval_epoch "$out")
+    printf '%s\ttrain %d s\tAUROC %.3f (epoch %s) -> %.3f (epoch %s), max %.3f\n' "$s" "$secs" \
+        "$(head -1 <<<"$auc")" "$(head -1 <<<"$ep")" "$(tail -1 <<<"$auc")" "$(tail -1 <<<"$ep")" \
+        "$(sort -g <<<"$auc" | tail -1)"
+    "$PY" bench/quality.py "$s" "$label" "$C/$s.count.csv.gz" "$out"
+done
