@@ -39,7 +39,8 @@ for s in $SETS; do
         --gene-map "$DATA/annotation/human_GRCh38-2024-A_10x_features.tsv.gz" \
         --ppi "$DATA/ppi/iref13_miscore_interactome.tsv.gz" -o "$prep"
     t0=$(date +%s)
-    "$BIN/scnet-train" -q -t "$THREADS" --max-genes "$GENES" -e "$EPOCHS" --outputs "$OUTPUTS" -o "$out" "$prep"
+    "$BIN/scnet-train" -v -t "$THREADS" --max-genes "$GENES" -e "$EPOCHS" --outputs "$OUTPUTS" -o "$out" "$prep" \
+        2>"${out%.h5ad}.log"
     secs=$(( $(date +%s) - t0 ))
     auc=$("$BIN/scnet-info" -q --field uns/scnet/train/auroc "$out")
     ep=$("$BIN/scnet-info" -q --field uns/scnet/train/eval_epoch "$out")

@@ -69,7 +69,7 @@ train_s=$(( $(date +%s) - t_train ))
 show scnet-prune -t "$THREADS" --tsv cells.pruned.tsv -o rnamix.prune.h5ad rnamix.train.h5ad
 show scnet-coembed -p 99 --baseline expression,ppi --tsv genes.coembed.tsv --modules genes.modules.tsv \
     -t "$THREADS" -o rnamix.scnet.h5ad rnamix.prune.h5ad
-for net in coembed ppi; do
+for net in coembed coexpression ppi; do
     show scnet-propagate --network "scnet_$net" --gmt "$KEGG" --evaluate --n-random "$N_RANDOM" -t "$THREADS" \
         -o "kegg.$net.tsv" rnamix.scnet.h5ad 2>"$OUT/kegg.$net.log"
     cat "$OUT/kegg.$net.log" >&2
@@ -107,15 +107,15 @@ printf '  modularity    co-embedded %.3f, co-expression %.3f, PPI %.3f (99th per
     "$(field uns/scnet/coembed/modularity "$F")" "$(field uns/scnet/coembed/baseline_expression/modularity "$F")" \
     "$(field uns/scnet/coembed/baseline_ppi/modularity "$F")"
 # propagation: the program's own summary lines (mean AUROC, overall z-score)
-for net in coembed ppi; do
+for net in coembed coexpression ppi; do
     auc=$(sed -n 's/.*: AUROC mean \([0-9.]*\) .*/\1/p' "$OUT/kegg.$net.log")
     rnd=$(sed -n 's/.*random networks: mean AUROC \([0-9.]*\),.*/\1/p' "$OUT/kegg.$net.log")
     z=$(sed -n 's/.*z-score AUROC \([-0-9.naif]*\),.*/\1/p' "$OUT/kegg.$net.log")
-    printf '  KEGG %-8s %s sets: mean AUROC %s (random networks %s), z-score %s\n' "($net)" \
+    printf '  KEGG %-15s %s sets: mean AUROC %s (random networks %s), z-score %s\n' "($net)" \
         "$(tail -n +2 "$OUT/kegg.$net.tsv" | wc -l)" "$auc" "$rnd" "$z"
 done
 [ -f "$OUT/plot.log" ] && sed -n 's/^plot.py: X_\(pca\|scnet\): Leiden/  clusters      X_\1: Leiden/p' "$OUT/plot.log"
 echo "  files         $F"
-echo "                $OUT/{genes.coembed,genes.modules,cells.pruned,kegg.coembed,kegg.ppi}.tsv"
+echo "                $OUT/{genes.coembed,genes.modules,cells.pruned,kegg.coembed,kegg.coexpression,kegg.ppi}.tsv"
 [ -n "$plots" ] && echo "                $plots"
 exit 0

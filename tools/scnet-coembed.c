@@ -495,15 +495,24 @@ static int write_uns(hid_t out, const opts *o, const results *r, const sn_cli *c
     return rc == SN_OK ? sn_h5ad_record_run(out, cli) : rc;
 }
 
+static int write_network(hid_t out, const char *path, const network *w)
+{
+    sn_csr adj;
+    SN_TRY(sn_graph_to_csr(&w->g, &adj));
+    int rc = sn_h5ad_write_csr(out, path, &adj, 0);
+    sn_csr_free(&adj);
+    return rc;
+}
+
 static int write_h5ad(hid_t in, hid_t out, const opts *o, const results *r, const sn_cli *cli)
 {
-    const char *skip[] = {"varp/scnet_coembed", "uns/scnet/coembed", NULL};
-    sn_csr adj;
+    const char *skip[] = {"varp/scnet_coembed", "varp/scnet_coexpression", "uns/scnet/coembed", NULL};
     sn_col col;
     SN_TRY(sn_h5ad_copy(in, out, skip));
-    SN_TRY(sn_graph_to_csr(&r->main.g, &adj));
-    int rc = sn_h5ad_write_csr(out, "varp/scnet_coembed", &adj, 0);
-    sn_csr_free(&adj);
+    int rc = write_network(out, "varp/scnet_coembed", &r->main);
+    /* kept so that scnet-propagate can score gene sets over it too */
+    if (rc == SN_OK && r->has_expr)
+        rc = write_network(out, "varp/scnet_coexpression", &r->expr);
     if (rc == SN_OK && (rc = module_col(&r->main.part, &col)) == SN_OK) {
         rc = sn_h5ad_write_col(out, "var", &col, 0);
         sn_col_free(&col);

@@ -44,6 +44,8 @@ assert (a.varp["scnet_coembed"] != a.varp["scnet_coembed"].T).nnz == 0
 tau_x, want_x = network(a.X.toarray().T.astype(np.float64))
 b = u["baseline_expression"]
 assert abs(b["threshold"] - tau_x) < 1e-9 and b["n_edges"] == want_x.sum(), (b["threshold"], tau_x)
+gotx = a.varp["scnet_coexpression"]
+assert (np.triu(gotx.toarray() > 0, 1) == want_x).all() and (gotx != gotx.T).nnz == 0
 assert u["baseline_ppi"]["n_edges"] == a.varp["scnet_ppi"].nnz // 2 == 188
 # modules: categorical, 0 the largest, modularity of that partition
 m = a.var["scnet_module"]
