@@ -56,10 +56,13 @@ RNAMIX=$W/rnamix.h5ad
 ours() {
     local tag=$1 out=$W/ours_$1.h5ad
     shift
-    /usr/bin/time -f %M -o "$W/rss" "$BIN/scnet-train" "$@" -t "$THREADS" -o "$out" 2>"$W/log" ||
+    /usr/bin/time -f %M -o "$W/rss" "$BIN/scnet-train" -v "$@" -t "$THREADS" -o "$out" 2>"$W/log" ||
         { cat "$W/log" >&2; return 1; }
-    printf '{"run": "ours", "tag": "%s", "file": "%s", "rss_kib": %s, "plan": "%s", "load": "%s"}\n' "$tag" "$out" \
-        "$(cat "$W/rss")" "$(grep -o 'planned memory.*' "$W/log" | head -1)" "$(load)" >>"$RES"
+    # epoch times from the -v log: the file holds no timings (outputs are byte-identical run to run)
+    local secs
+    secs=$(sed -n 's/^scnet-train: epoch [0-9]*: loss .*, \([0-9.]*\) s$/\1/p' "$W/log" | paste -sd, -)
+    printf '{"run": "ours", "tag": "%s", "file": "%s", "rss_kib": %s, "plan": "%s", "load": "%s", "epoch_seconds": [%s]}\n' \
+        "$tag" "$out" "$(cat "$W/rss")" "$(grep -o 'planned memory.*' "$W/log" | head -1)" "$(load)" "$secs" >>"$RES"
 }
 
 # the reference on scnet-train's output (the same genes); tag, warm-up, timed epochs
