@@ -4,7 +4,9 @@
  * renamed over the target only when everything succeeded, so a failed or
  * interrupted run leaves an existing file untouched.  "-" means standard
  * output; binary data is refused when standard output is a terminal.
- * SIGINT, SIGTERM and SIGHUP remove pending temporaries before exiting. */
+ * SIGINT, SIGTERM and SIGHUP remove pending temporaries, print one line
+ * and end the run by that signal; SIGPIPE (the reader of a pipe went away)
+ * does the same without the line, as other filters end. */
 #ifndef SCNET_FILE_H
 #define SCNET_FILE_H
 
