@@ -181,6 +181,24 @@ void sn_out_abort(sn_out *o)
     out_free(o);
 }
 
+/* Finished temporaries waiting for sn_out_release; they stay in the
+ * pending table, so a signal still removes them. */
+static struct {
+    char *tmp, *path;
+} held[MAX_PENDING];
+static int nheld, holding;
+
+/* Keep o's finished temporary for sn_out_release; 0 when not holding. */
+static int hold(sn_out *o)
+{
+    if (!holding || nheld == MAX_PENDING)
+        return 0;
+    held[nheld].tmp = o->tmp;
+    held[nheld++].path = o->path;
+    free(o);
+    return 1;
+}
+
 /* Set the error, then free o (the message names o->path). */
 static int out_fail(sn_out *o, int e)
 {
@@ -208,12 +226,36 @@ int sn_out_commit(sn_out *o)
     if (fclose(o->fp) != 0 && !e)
         e = errno;
     o->fp = NULL;
+    if (!e && o->tmp && hold(o))
+        return SN_OK;
     if (!e && o->tmp && rename(o->tmp, o->path) != 0)
         e = errno;
     if (e)
         return out_fail(o, e);
     out_free(o);
     return SN_OK;
+}
+
+void sn_out_hold(void)
+{
+    holding = 1;
+}
+
+int sn_out_release(int ok)
+{
+    int rc = SN_OK;
+    for (int i = 0; i < nheld; i++) {
+        if (ok && rc == SN_OK && rename(held[i].tmp, held[i].path) != 0)
+            rc = sn_err(SN_EIO, "%s: write failed: %s", held[i].path, strerror(errno));
+        if (!ok || rc < 0)
+            unlink(held[i].tmp);
+        track(held[i].tmp, 0);
+        free(held[i].tmp);
+        free(held[i].path);
+    }
+    nheld = 0;
+    holding = 0;
+    return rc;
 }
 
 int sn_write_all(int fd, const void *buf, size_t n, const char *what)
