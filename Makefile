@@ -97,7 +97,7 @@ endif
 endif
 
 .PHONY: all deps check check-run unit tests venv demo bench fuzz fuzzers install uninstall \
-        clean check-cuda bench-cuda check-reference man-lint
+        clean check-cuda bench-cuda check-reference man-lint valgrind
 .DEFAULT_GOAL := all
 
 all: $(ALL_TARGETS)
@@ -204,6 +204,9 @@ bench: deps
 
 fuzz: all
 	@BUILD=$(BUILD) SHARED=$(SHARED) FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash tests/fuzz/run.sh
+
+valgrind: all
+	@BUILD=$(BUILD) SHARED=$(SHARED) SANITIZE=$(SANITIZE) bash tests/valgrind.sh
 
 check-cuda: all unit
 	@BUILD=$(BUILD) SHARED=$(SHARED) bash tests/cuda/run.sh
