@@ -172,7 +172,7 @@ endif
 
 DEB_PKGS = build-essential pkg-config libhdf5-dev libigraph-dev libgsl-dev libcmocka-dev \
            libopenblas-dev libopenblas-openmp-dev zlib1g-dev liblzf-dev hdf5-plugin-lzf hdf5-tools python3-venv \
-           mandoc groff-base man-db clang libclang-rt-14-dev valgrind
+           mandoc groff-base man-db clang libclang-rt-14-dev valgrind strace
 deps:
 	@sh tools/deps.sh $(DEB_PKGS)
 
