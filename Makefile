@@ -97,7 +97,7 @@ endif
 endif
 
 .PHONY: all deps check check-run unit tests venv demo bench fuzz fuzzers install uninstall \
-        clean check-cuda bench-cuda check-reference man-lint
+        clean check-cuda bench-cuda check-reference man-lint valgrind
 .DEFAULT_GOAL := all
 
 all: $(ALL_TARGETS)
@@ -172,7 +172,7 @@ endif
 
 DEB_PKGS = build-essential pkg-config libhdf5-dev libigraph-dev libgsl-dev libcmocka-dev \
            libopenblas-dev libopenblas-openmp-dev zlib1g-dev liblzf-dev hdf5-plugin-lzf hdf5-tools python3-venv \
-           mandoc groff-base man-db clang libclang-rt-14-dev valgrind
+           mandoc groff-base man-db clang libclang-rt-14-dev valgrind strace
 deps:
 	@sh tools/deps.sh $(DEB_PKGS)
 
@@ -204,6 +204,9 @@ bench: deps
 
 fuzz: all
 	@BUILD=$(BUILD) SHARED=$(SHARED) FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash tests/fuzz/run.sh
+
+valgrind: all
+	@BUILD=$(BUILD) SHARED=$(SHARED) SANITIZE=$(SANITIZE) bash tests/valgrind.sh
 
 check-cuda: all unit
 	@BUILD=$(BUILD) SHARED=$(SHARED) bash tests/cuda/run.sh

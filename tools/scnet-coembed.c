@@ -9,6 +9,7 @@
 
 #include "scnet/cli.h"
 #include "scnet/coembed.h"
+#include "scnet/file.h"
 #include "scnet/graph.h"
 #include "scnet/h5.h"
 #include "scnet/h5ad.h"
@@ -585,6 +586,7 @@ static int run(const opts *o, const sn_cli *cli)
     sn_h5 *out = NULL;
     memset(&r, 0, sizeof r);
     memset(&other, 0, sizeof other);
+    sn_out_hold(); /* the .h5ad and the exports succeed or fail together */
     int rc = inputs_open(o, &in, &other);
     if (rc == SN_OK) /* an unwritable output fails before the work, not after */
         rc = sn_h5_create(cli->output, &out);
@@ -598,6 +600,9 @@ static int run(const opts *o, const sn_cli *cli)
     }
     if (rc == SN_OK)
         rc = write_exports(o, &in, &r);
+    int rel = sn_out_release(rc == SN_OK);
+    if (rc == SN_OK)
+        rc = rel;
     sn_h5_close(out);
     results_free(&r);
     input_close(&in);

@@ -76,6 +76,13 @@ static int parse(sn_cli *cli, opts *o, int argc, char **argv)
     return SN_OK;
 }
 
+/* End held outputs: into place when rc is SN_OK; returns the error. */
+static int release(int rc)
+{
+    int r = sn_out_release(rc == SN_OK);
+    return rc < 0 ? rc : r;
+}
+
 static int write_tsv(const char *path, const sn_csr *g, char **names)
 {
     sn_out *out;
@@ -197,10 +204,13 @@ static int run(sn_cli *cli, const opts *o)
         rc = sn_err_prefix(rc, "%s: ", sn_h5_name(out));
         goto out;
     }
-    if (o->tsv)
-        SN_CHECK(write_tsv(o->tsv, &pruned, names));
-    rc = sn_h5_commit(out);
-    out = NULL;
+    sn_out_hold(); /* the .h5ad and the table succeed or fail together */
+    rc = o->tsv ? write_tsv(o->tsv, &pruned, names) : SN_OK;
+    if (rc == SN_OK) {
+        rc = sn_h5_commit(out);
+        out = NULL;
+    }
+    rc = release(rc);
 out:
     sn_h5_close(out);
     sn_h5_close(in);

@@ -1,5 +1,6 @@
 #include "scnet/cli.h"
 #include "scnet/file.h"
+#include "scnet/h5.h"
 #include "scnet/log.h"
 #include "scnet/mem.h"
 #include "scnet/text.h"
@@ -40,6 +41,7 @@ void sn_cli_init(sn_cli *c, const char *prog, void (*usage)(FILE *), int argc, c
     opterr = 0;
     sn_log_setup(prog, SN_LOG_WARN);
     sn_file_signals(prog);
+    sn_h5_quiet();
 }
 
 int sn_cli_bad(const char *fmt, ...)

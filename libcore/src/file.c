@@ -39,9 +39,13 @@ static void on_signal(int sig)
     for (int i = 0; i < MAX_PENDING; i++)
         if (pending[i])
             unlink(pending[i]);
+    /* A reader that stopped reading (head) is no error worth a line: end
+     * as any filter does on SIGPIPE, quietly. */
     static const char msg[] = ": interrupted, no output written\n";
-    (void)!write(STDERR_FILENO, sig_prog, strlen(sig_prog));
-    (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+    if (sig != SIGPIPE) {
+        (void)!write(STDERR_FILENO, sig_prog, strlen(sig_prog));
+        (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+    }
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -59,9 +63,10 @@ void sn_file_signals(const char *prog)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    /* A closed pipe becomes an EPIPE write error with a message, not a
-     * silent death. */
-    signal(SIGPIPE, SIG_IGN);
+    sigaction(SIGPIPE, &sa, NULL);
+    /* Past the file-size limit (ulimit -f) a write fails with EFBIG and
+     * the run ends with a message, instead of being killed. */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 int sn_file_interrupted(void) { return got_signal != 0; }
@@ -124,15 +129,20 @@ int sn_out_open(const char *path, int binary, sn_out **out)
         return SN_ENOMEM;
     }
     snprintf(o->tmp, n, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(o->tmp);
+    /* no signal between creating the temporary and recording it */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    int fd = mkstemp(o->tmp), e = errno;
+    if (fd >= 0)
+        track(o->tmp, 1);
+    sigprocmask(SIG_SETMASK, &old, NULL);
     if (fd < 0) {
-        int e = errno;
         free(o->tmp);
         o->tmp = NULL;
         sn_out_abort(o);
         return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(e));
     }
-    track(o->tmp, 1);
     (void)fchmod(fd, file_mode);
     if (!(o->fp = fdopen(fd, "wb"))) {
         close(fd);
@@ -171,51 +181,81 @@ void sn_out_abort(sn_out *o)
     out_free(o);
 }
 
+/* Finished temporaries waiting for sn_out_release; they stay in the
+ * pending table, so a signal still removes them. */
+static struct {
+    char *tmp, *path;
+} held[MAX_PENDING];
+static int nheld, holding;
+
+/* Keep o's finished temporary for sn_out_release; 0 when not holding. */
+static int hold(sn_out *o)
+{
+    if (!holding || nheld == MAX_PENDING)
+        return 0;
+    held[nheld].tmp = o->tmp;
+    held[nheld++].path = o->path;
+    free(o);
+    return 1;
+}
+
+/* Set the error, then free o (the message names o->path). */
+static int out_fail(sn_out *o, int e)
+{
+    int rc = sn_err(SN_EIO, "%s: write failed: %s", o->is_stdout ? "stdout" : o->path, strerror(e));
+    sn_out_abort(o);
+    return rc;
+}
+
 int sn_out_commit(sn_out *o)
 {
-    const char *name = o->is_stdout ? "stdout" : o->path;
-    if (o->is_stream && !o->is_stdout) {
-        errno = 0;
-        int bad = fflush(o->fp) != 0 || ferror(o->fp);
-        int e = errno ? errno : EIO;
-        bad |= fclose(o->fp) != 0;
-        o->fp = NULL;
-        if (bad) {
-            e = errno && !e ? errno : e;
-            out_free(o);
-            return sn_err(SN_EIO, "%s: write failed: %s", name, strerror(e));
-        }
-        out_free(o);
-        return SN_OK;
-    }
-    if (got_signal) {
+    if (got_signal && !o->is_stream) {
         sn_out_abort(o);
         return sn_err(SN_EINTR, "interrupted");
     }
     errno = 0;
-    if (fflush(o->fp) != 0 || ferror(o->fp)) {
-        int e = errno ? errno : EIO;
-        sn_out_abort(o);
-        return sn_err(SN_EIO, "%s: write failed: %s", name, strerror(e));
-    }
+    if (fflush(o->fp) != 0 || ferror(o->fp))
+        return out_fail(o, errno ? errno : EIO);
     if (o->is_stdout) {
         out_free(o);
         return SN_OK;
     }
     int e = 0;
-    if (fsync(fileno(o->fp)) != 0 && errno != EINVAL)
+    if (!o->is_stream && fsync(fileno(o->fp)) != 0 && errno != EINVAL)
         e = errno;
     if (fclose(o->fp) != 0 && !e)
         e = errno;
     o->fp = NULL;
-    if (!e && rename(o->tmp, o->path) != 0)
+    if (!e && o->tmp && hold(o))
+        return SN_OK;
+    if (!e && o->tmp && rename(o->tmp, o->path) != 0)
         e = errno;
-    if (e) {
-        sn_out_abort(o);
-        return sn_err(SN_EIO, "%s: write failed: %s", name, strerror(e));
-    }
+    if (e)
+        return out_fail(o, e);
     out_free(o);
     return SN_OK;
+}
+
+void sn_out_hold(void)
+{
+    holding = 1;
+}
+
+int sn_out_release(int ok)
+{
+    int rc = SN_OK;
+    for (int i = 0; i < nheld; i++) {
+        if (ok && rc == SN_OK && rename(held[i].tmp, held[i].path) != 0)
+            rc = sn_err(SN_EIO, "%s: write failed: %s", held[i].path, strerror(errno));
+        if (!ok || rc < 0)
+            unlink(held[i].tmp);
+        track(held[i].tmp, 0);
+        free(held[i].tmp);
+        free(held[i].path);
+    }
+    nheld = 0;
+    holding = 0;
+    return rc;
 }
 
 int sn_write_all(int fd, const void *buf, size_t n, const char *what)

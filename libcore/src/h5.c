@@ -2,6 +2,8 @@
 #include "scnet/file.h"
 #include "scnet/mem.h"
 
+#include "h5vfd.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5_hl.h>
@@ -15,6 +17,7 @@ struct sn_h5 {
     char *name;
     sn_out *out; /* created files: the atomic output */
     int writing;
+    int werr; /* errno of a failed write to the file on disk (h5vfd.h) */
 };
 
 /* ---- LZF filter (h5py's id 32000): decompression only is needed to read
@@ -62,8 +65,37 @@ static void register_lzf(void)
     H5Zregister(&cls);
 }
 
+/* HDF5 1.10 keeps the ID of a file whose H5Fclose failed (a write error
+ * while flushing: disk full) after freeing part of it, and its own exit
+ * handler then crashes closing it again (HDFFV-11052, fixed in 1.14.1).
+ * So the library is shut down by our handler, which skips that once a
+ * close has failed: the process is ending and the OS reclaims the rest. */
+static int close_failed;
+
+static void h5_shutdown(void)
+{
+    if (!close_failed)
+        H5close();
+}
+
+static int file_close(hid_t fid)
+{
+    int r = H5Fclose(fid) < 0 ? -1 : 0;
+    if (r < 0)
+        close_failed = 1;
+    return r;
+}
+
 void sn_h5_quiet(void)
 {
+    static int once;
+    /* H5dont_atexit works only before HDF5 initialises, so this must be
+     * the first HDF5 call (sn_cli_init makes it early). */
+    if (!once) {
+        once = 1;
+        if (H5dont_atexit() >= 0)
+            atexit(h5_shutdown);
+    }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     register_lzf();
 }
@@ -198,7 +230,7 @@ int sn_h5_create(const char *path, sn_h5 **out)
     if (sn_out_is_stream(f->out)) {
         H5Pset_fapl_core(fapl, 1 << 24, 0);
         f->fid = H5Fcreate("scnet-stdout.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    } else {
+    } else if (sn_h5vfd_set(fapl, &f->werr) == 0) {
         f->fid = H5Fcreate(sn_out_tmpname(f->out), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     }
     H5Pclose(fapl);
@@ -244,9 +276,11 @@ int sn_h5_commit(sn_h5 *f)
         rc = write_image(f);
     else if (H5Fflush(f->fid, H5F_SCOPE_GLOBAL) < 0)
         rc = sn_err(SN_EIO, "%s: write failed (disk full?)", f->name);
-    if (H5Fclose(f->fid) < 0 && rc == SN_OK)
+    if (file_close(f->fid) < 0 && rc == SN_OK)
         rc = sn_err(SN_EIO, "%s: write failed (disk full?)", f->name);
     f->fid = H5I_INVALID_HID;
+    if (f->werr && rc == SN_OK)
+        rc = sn_err(SN_EIO, "%s: write failed: %s", f->name, strerror(f->werr));
     if (rc == SN_OK) {
         rc = sn_out_commit(f->out);
         f->out = NULL;
@@ -260,7 +294,7 @@ void sn_h5_close(sn_h5 *f)
     if (!f)
         return;
     if (f->fid >= 0)
-        H5Fclose(f->fid);
+        file_close(f->fid);
     if (f->out)
         sn_out_abort(f->out);
     free(f->name);

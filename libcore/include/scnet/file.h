@@ -4,7 +4,9 @@
  * renamed over the target only when everything succeeded, so a failed or
  * interrupted run leaves an existing file untouched.  "-" means standard
  * output; binary data is refused when standard output is a terminal.
- * SIGINT, SIGTERM and SIGHUP remove pending temporaries before exiting. */
+ * SIGINT, SIGTERM and SIGHUP remove pending temporaries, print one line
+ * and end the run by that signal; SIGPIPE (the reader of a pipe went away)
+ * does the same without the line, as other filters end. */
 #ifndef SCNET_FILE_H
 #define SCNET_FILE_H
 
@@ -36,6 +38,13 @@ int sn_out_is_stream(const sn_out *o);
 int sn_out_commit(sn_out *o) SN_WUR;
 /* Remove the temporary; frees o.  Safe on NULL. */
 void sn_out_abort(sn_out *o);
+/* Outputs of one run that succeed or fail together: after sn_out_hold,
+ * commits to a path keep their finished temporaries, and sn_out_release
+ * renames them all into place (ok nonzero) or removes them (ok zero, or a
+ * rename failed: those after it are removed, the error names it).
+ * Streams are written as they come. */
+void sn_out_hold(void);
+int sn_out_release(int ok) SN_WUR;
 
 /* Write n bytes to a descriptor, retrying short writes; error names what. */
 int sn_write_all(int fd, const void *buf, size_t n, const char *what) SN_WUR;

@@ -33,7 +33,9 @@ const char *sn_h5_name(const sn_h5 *f);
 /* Nonzero if the file at path starts with the HDF5 signature (at offset 0,
  * 512, 1024, ...).  "-" is not probed (returns -1). */
 int sn_h5_probe(const char *path);
-/* Turn HDF5's own error stack off (the library reports through sn_err). */
+/* Turn HDF5's own error stack off (the library reports through sn_err);
+ * the first call also takes over HDF5's shutdown at exit (see h5.c), so
+ * it should come before any other HDF5 call (sn_cli_init makes it). */
 void sn_h5_quiet(void);
 
 #endif

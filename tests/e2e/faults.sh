@@ -1,0 +1,206 @@
+# I/O faults and resource limits on real data (the 10x cell-line set):
+# full disks (/dev/full, a full tmpfs, a file-size limit), directories that
+# cannot be written (even by root), readers that close the pipe early,
+# SIGINT/SIGTERM while training and while writing, failing runs over an
+# existing output, and memory limits.  Each failure must give exit status 1
+# and one line naming the file, leave no temporary behind and an existing
+# output byte-identical; a closed pipe ends the run quietly with SIGPIPE
+# (status 141 in the shell), as other filters end.
+source "$(dirname "$0")/lib.sh"
+B=$SCNET_BIN D=$SCNET_DATA T=$TEST_TMP
+PPI=$D/ppi/iref13_miscore_interactome.tsv.gz
+CEPO=$D/tian2019_cellbench/sc_10x_cepo894genes.count.csv.gz
+cd "$T"
+
+"$B/scnet-prep" -q "$CEPO" --ppi "$PPI" --ppi-min-score 0 --min-genes 20 --min-ppi-genes 50 -o prep.h5ad
+small=(-q --max-genes 60 -e 1 -b 2 --hidden 16 --embed 8)
+"$B/scnet-train" "${small[@]}" -o train.h5ad prep.h5ad
+"$B/scnet-coembed" -q -o coembed.h5ad train.h5ad
+
+# expect_fail PATTERN cmd...: exit 1 and exactly one stderr line, matching
+expect_fail() {
+    local pat=$1
+    shift
+    expect_exit 1 "$@"
+    [ "$(wc -l <"$T/stderr")" -eq 1 ] || die "'$*': not one error line: $(cat "$T/stderr")"
+    grep -Eq -- "$pat" "$T/stderr" || die "'$*': stderr does not match /$pat/: $(cat "$T/stderr")"
+}
+# no_leftovers DIR: no temporary file in DIR
+no_leftovers() {
+    ! ls -A "$1" | grep -q '\.tmp' || die "temporary files left in $1: $(ls -A "$1")"
+}
+# Each program with its inputs, writing OUT (the output path is appended
+# as -o OUT).
+writers() {
+    local out=$1
+    W=("scnet-prep -q $CEPO --ppi $PPI --ppi-min-score 0 --min-genes 20 --min-ppi-genes 50 -o $out"
+       "scnet-train ${small[*]} -o $out prep.h5ad"
+       "scnet-prune -q -o $out train.h5ad"
+       "scnet-coembed -q -o $out train.h5ad"
+       "scnet-propagate -q -g MECOM,ERP44,CENPV,TNNT1 -o $out coembed.h5ad"
+       "scnet-info -q --field layers/scaled -o $out prep.h5ad")
+}
+
+# ---- a full disk: a device, standard output, a full filesystem, a size limit ----
+writers /dev/full
+for w in "${W[@]}"; do
+    expect_fail "^${w%% *}: /dev/full: write failed: No space left on device$" $B/$w
+done
+writers -
+for w in "${W[@]}"; do
+    expect_fail "^${w%% *}: stdout: write failed: No space left on device$" sh -c "$B/$w >/dev/full"
+done
+# scnet-propagate's table and scnet-coembed's exports too
+expect_fail "^scnet-propagate: /dev/full: write failed" $B/scnet-propagate -q --edges "$PPI" -g TP53,MDM2 -o /dev/full
+expect_fail "^scnet-coembed: /dev/full: write failed" $B/scnet-coembed -q --tsv /dev/full -o co2.h5ad train.h5ad
+[ ! -e co2.h5ad ] || die "scnet-coembed kept its .h5ad although an export failed"
+
+# a regular file on a full filesystem: a small tmpfs where mounting is
+# allowed (root in most containers); the file-size limit below always runs
+mkdir full
+if mount -t tmpfs -o size=512k tmpfs full 2>/dev/null; then
+    trap 'umount full 2>/dev/null || umount -l full' EXIT
+    echo keep >full/out.h5ad
+    writers full/out.h5ad
+    for w in "${W[@]}"; do
+        expect_fail "^${w%% *}: full/out\.h5ad: write failed: No space left on device$" $B/$w
+        expect_eq "$(cat full/out.h5ad)" keep "the existing output after ${w%% *} on a full disk"
+        expect_eq "$(ls -A full)" out.h5ad "files on the full disk after ${w%% *}"
+    done
+else
+    echo "faults.sh: mounting a tmpfs is not permitted here; a full filesystem is covered by /dev/full and the file-size limit"
+fi
+# past the file-size limit (ulimit -f, in 1024-byte blocks) a write fails
+# with EFBIG: SIGXFSZ must not kill the run and strand its temporary
+mkdir lim
+echo keep >lim/out.h5ad
+writers lim/out.h5ad
+for w in "${W[@]}"; do
+    expect_fail "^${w%% *}: lim/out\.h5ad: write failed: File too large$" sh -c "ulimit -f 200; exec $B/$w"
+    expect_eq "$(cat lim/out.h5ad)" keep "the existing output after ${w%% *} over the size limit"
+    expect_eq "$(ls -A lim)" out.h5ad "files left by ${w%% *} over the size limit"
+done
+
+# ---- directories that cannot be written, even by root ----
+echo plain >plain
+writers plain/out.h5ad
+for w in "${W[@]}"; do
+    expect_fail "^${w%% *}: plain/out\.h5ad: cannot create output: Not a directory$" $B/$w
+done
+expect_fail "^scnet-train: /proc/out\.h5ad: cannot create output: " $B/scnet-train "${small[@]}" -o /proc/out.h5ad prep.h5ad
+if [ -d /sys/kernel ]; then
+    expect_fail "^scnet-prune: /sys/kernel/out\.h5ad: cannot create output: " $B/scnet-prune -q -o /sys/kernel/out.h5ad train.h5ad
+fi
+expect_fail "^scnet-train: plain/ck: cannot create output: Not a directory$" \
+    $B/scnet-train "${small[@]}" --checkpoint plain/ck --checkpoint-every 1 -o ck.h5ad prep.h5ad
+expect_fail "^scnet-prune: plain/p\.tsv: cannot create output: Not a directory$" \
+    $B/scnet-prune -q --tsv plain/p.tsv -o pruned.h5ad train.h5ad
+[ ! -e ck.h5ad ] && [ ! -e pruned.h5ad ] || die "a run that failed on one output kept the other"
+no_leftovers .
+
+# ---- a reader that stops early: SIGPIPE, status 141, nothing on stderr ----
+# piped CMD... | head: the writer's status and stderr
+piped() {
+    local rc
+    set +o pipefail
+    timeout 120 "$@" 2>"$T/stderr" | head -c 10 >/dev/null
+    rc=${PIPESTATUS[0]}
+    set -o pipefail
+    expect_eq "$rc" 141 "exit status of '$*' into a closed pipe"
+    [ ! -s "$T/stderr" ] || die "'$*' into a closed pipe printed: $(head -c 300 "$T/stderr")"
+}
+piped "$B/scnet-info" -q --field layers/scaled prep.h5ad
+piped "$B/scnet-propagate" -q --edges "$PPI" -g TP53,MDM2
+piped "$B/scnet-train" "${small[@]}" prep.h5ad
+piped "$B/scnet-prep" -q "$CEPO" --ppi "$PPI" --ppi-min-score 0 --min-genes 20 --min-ppi-genes 50
+# the table goes to the pipe first; the .h5ad is held back and removed
+piped "$B/scnet-prune" -q --tsv - -o pruned.h5ad train.h5ad
+[ ! -e pruned.h5ad ] || die "scnet-prune kept its .h5ad after its table's reader went away"
+no_leftovers .
+
+# ---- SIGINT and SIGTERM while training, over an existing output ----
+cp train.h5ad long.h5ad
+cp train.h5ad keep.h5ad
+for sig in INT TERM; do
+    "$B/scnet-train" -v --max-genes 60 -e 100000 -b 2 --hidden 16 --embed 8 -o long.h5ad prep.h5ad 2>sig.err &
+    pid=$!
+    for _ in $(seq 600); do
+        grep -q 'epoch 0' sig.err && break
+        sleep 0.1
+    done
+    grep -q 'epoch 0' sig.err || { kill -KILL $pid; die "training did not start: $(cat sig.err)"; }
+    kill -$sig $pid
+    rc=0
+    wait $pid || rc=$?
+    expect_eq "$rc" $((128 + $(kill -l $sig))) "exit status after SIG$sig"
+    expect_eq "$(tail -n 1 sig.err)" "scnet-train: interrupted, no output written" "last line after SIG$sig"
+    cmp -s long.h5ad keep.h5ad || die "SIG$sig changed the existing output"
+    no_leftovers .
+done
+# SIGTERM in the middle of writing the temporary (strace delivers it at the
+# third write of the output)
+if command -v strace >/dev/null; then
+    cp prep.h5ad out.h5ad
+    rc=0
+    strace -f -qq -o strace.log -e trace=openat,pwrite64 -e inject=pwrite64:signal=SIGTERM:when=3 \
+        "$B/scnet-prune" -q -o out.h5ad train.h5ad 2>stderr || rc=$?
+    expect_eq "$rc" 143 "exit status after SIGTERM while writing"
+    grep -q 'openat(.*out\.h5ad\.tmp' strace.log && [ "$(grep -c 'pwrite64(' strace.log)" -ge 3 ] &&
+        grep -q 'SIGTERM {si_signo=SIGTERM, si_code=SI_KERNEL' strace.log ||
+        die "the signal did not come while the temporary was written: $(tail -3 strace.log)"
+    expect_eq "$(tail -n 1 stderr)" "scnet-prune: interrupted, no output written" "message after SIGTERM while writing"
+    cmp -s out.h5ad prep.h5ad || die "SIGTERM while writing changed the existing output"
+    no_leftovers .
+else
+    echo "faults.sh: strace is not installed (make deps installs it): SIGTERM while writing not checked"
+fi
+
+# ---- failing runs over an existing output leave it as it was ----
+# (zcat and gzip end on SIGPIPE when head has enough)
+{ zcat "$CEPO" || true; } | head -c 100000 | { gzip -1 || true; } | head -c 30000 >cut.csv.gz
+for w in "scnet-prep -q cut.csv.gz --no-ppi -o keep.h5ad" \
+         "scnet-train -q -o keep.h5ad coembed.h5ad/none" \
+         "scnet-coembed -q -o keep.h5ad prep.h5ad" \
+         "scnet-prune -q -o keep.h5ad prep.h5ad" \
+         "scnet-propagate -q -g NOSUCHGENE -o keep.h5ad coembed.h5ad"; do
+    expect_fail "^${w%% *}: " $B/$w
+    cmp -s keep.h5ad train.h5ad || die "a failed ${w%% *} changed the existing output"
+done
+no_leftovers .
+
+# ---- memory limits: one line naming the size needed, exit 1 ----
+expect_fail '^scnet-train: needs [0-9.]+ GiB but only [0-9.]+ MiB is available; use --max-genes' \
+    env SCNET_MEM_LIMIT=1G "$B/scnet-train" -q --max-genes 150 --hidden 8000 -e 1 -o mem.h5ad prep.h5ad
+[ ! -e mem.h5ad ] || die "a refused run wrote an output"
+# An AnnData file of 25000 x 25000 zeros: tiny on disk (no chunk is
+# written), 2.3 GiB as float32 in memory.
+"$PY" - big.h5ad <<'EOF'
+import sys, h5py, numpy as np
+n = 25000
+with h5py.File(sys.argv[1], "w") as f:
+    f.attrs.update({"encoding-type": "anndata", "encoding-version": "0.1.0"})
+    x = f.create_dataset("X", shape=(n, n), dtype="f4", chunks=(1000, 1000), compression="gzip")
+    x.attrs.update({"encoding-type": "array", "encoding-version": "0.2.0"})
+    for side, p in (("obs", "c"), ("var", "g")):
+        g = f.create_group(side)
+        g.attrs.update({"encoding-type": "dataframe", "encoding-version": "0.2.0", "_index": "_index",
+                        "column-order": np.array([], dtype=h5py.string_dtype())})
+        d = g.create_dataset("_index", data=[f"{p}{i}" for i in range(n)], dtype=h5py.string_dtype())
+        d.attrs.update({"encoding-type": "string-array", "encoding-version": "0.2.0"})
+EOF
+if [ "${SANITIZE:-0}" = 1 ]; then
+    # ASan reserves terabytes of shadow address space at start-up, so no
+    # program of an ASan build starts under an address-space limit.
+    echo "faults.sh: ulimit -v not checked: ASan builds cannot run under an address-space limit"
+else
+    # 1.5 GiB: well above what the programs and their libraries take at
+    # start-up (OpenBLAS would hang in its constructor below ~300 MiB),
+    # well below the 2.3 GiB the input needs
+    expect_fail '^scnet-prep: big\.h5ad: out of memory: 2\.3 GiB needed for a dense matrix$' \
+        sh -c "ulimit -v 1572864; exec timeout 120 $B/scnet-prep -q big.h5ad --no-ppi -o big.out.h5ad"
+    expect_fail '^scnet-info: big\.h5ad: out of memory: [0-9.]+ GiB needed for a dense matrix$' \
+        sh -c "ulimit -v 1572864; exec timeout 120 $B/scnet-info -q --field X big.h5ad"
+    [ ! -e big.out.h5ad ] || die "a run out of memory wrote an output"
+fi
+no_leftovers .
+echo "faults.sh: all checks passed"
