@@ -10,7 +10,10 @@ the best adjusted Rand index against the label.  Embeddings scored:
   X_scnet   scnet-train's cell embedding;
   recon     15 PCs of scnet-train's reconstructed expression.
 
-usage: quality.py NAME LABEL COUNTS.csv.gz TRAINED.h5ad
+  ref_cells, ref_recon  with REF_PREFIX: the same two from the reference
+            scNET on the same input (bench/train_ref.py --save REF_PREFIX).
+
+usage: quality.py NAME LABEL COUNTS.csv.gz TRAINED.h5ad [REF_PREFIX]
 LABEL: an obs column, or several joined with '+'.
 Prints one tab-separated line: name, then embedding=ARI pairs.
 """
@@ -67,6 +70,11 @@ def main():
         r = ad.AnnData(np.asarray(a.layers["scnet_reconstructed"], dtype=np.float32))
         sc.pp.pca(r, n_comps=15, random_state=0)
         out["recon"] = best_ari(r.obsm["X_pca"], truth)
+    if len(sys.argv) > 5:
+        out["ref_cells"] = best_ari(np.load(sys.argv[5] + ".cells.npy"), truth)
+        r = ad.AnnData(np.load(sys.argv[5] + ".recon.npy").astype(np.float32))
+        sc.pp.pca(r, n_comps=15, random_state=0)
+        out["ref_recon"] = best_ari(r.obsm["X_pca"], truth)
     print(name + "\t" + "\t".join(f"{k}={v:.3f}" for k, v in out.items()), flush=True)
 
 

@@ -2,6 +2,7 @@
 file scnet-train has read, for bench/train.sh.
 
 usage: train_ref.py IN.h5ad [--warmup W] [--epochs E] [--batches B] [--threads T]
+                    [--eval-every K]
 
 IN.h5ad is scnet-train's output, so the reference gets exactly the genes
 scnet-train modelled (--max-genes included): X (log-normalised, restricted
@@ -21,7 +22,12 @@ training-mode forward whose outputs the reference keeps, gc.collect() and
 torch.cuda.empty_cache(); at the end of the epoch cols_encoder.reduce_network
 (the pruning candidate).  The evaluation every 10 epochs is left out, as it
 is left out of the scnet-train epochs compared.  W warm-up epochs are run
-first and not timed.
+first and not timed.  With --eval-every K, the reference's own evaluation
+(test_recon: held-out PPI AUROC, on the first chunk of the loader) runs
+after epochs 0, K, 2K, ... and is printed on stderr, outside the timings,
+to compare the course of training with scnet-train's on the same input;
+--save keeps the outputs the reference writes (the last training-mode
+forward) for bench/quality.py --ref.
 
 Prints one line of JSON: the seconds of every timed epoch and their split
 (training steps, no-grad forwards, the rest), the sizes, the sgemm rate of
@@ -106,7 +112,7 @@ def epoch(model, optimizer, loader, x, data, hvg, batches, split):
             optimizer.step()
             t1 = time.perf_counter()
             with torch.no_grad():
-                model(x, knn_edge_index, data.train_pos_edge_index)
+                split["outputs"] = model(x, knn_edge_index, data.train_pos_edge_index)
             split["steps"] += t1 - t0
             split["forwards"] += time.perf_counter() - t1
         else:
@@ -126,6 +132,9 @@ def main():
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--batches", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval-every", type=int, default=0)
+    ap.add_argument("--save", metavar="PREFIX", help="write the last epoch's outputs as PREFIX.cells.npy "
+                    "(cell embedding) and PREFIX.recon.npy (reconstruction, cells x genes)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(42)
@@ -156,6 +165,15 @@ def main():
         print(f"reference epoch {e}{' (warm-up)' if e < a.warmup else ''}: {t:.2f} s "
               f"(steps {split['steps']:.2f}, no-grad forwards {split['forwards']:.2f}), loss {losses[-1]:.4f}",
               file=sys.stderr)
+        if a.eval_every and e % a.eval_every == 0:
+            auc, ap_ = ref_main.test_recon(model, x, data, list(loader)[0].T)
+            print(f"reference epoch {e}: held-out PPI AUROC {auc:.4f}, AP {ap_:.4f}", file=sys.stderr, flush=True)
+    if a.save:
+        _, cells, recon = splits[-1]["outputs"] if splits else split["outputs"]
+        np.save(a.save + ".cells.npy", cells.numpy())
+        np.save(a.save + ".recon.npy", recon.numpy())
+    for s_ in splits:
+        s_.pop("outputs", None)
     out = {"genes": G, "cells": N, "knn_edges": int(knn.shape[1]), "ppi_train_edges": int(data.train_pos_edge_index.shape[1]),
            "threads": torch.get_num_threads(), "epoch_seconds": secs, "steps_seconds": [s["steps"] for s in splits],
            "forward_seconds": [s["forwards"] for s in splits], "loss": losses,
