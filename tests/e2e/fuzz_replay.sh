@@ -8,16 +8,11 @@ R=$SCNET_BUILD/tests/replay
 # As in tests/fuzz/run.sh: size fields that would need more are refused alike on every machine.
 export SCNET_MEM_LIMIT=256M
 [ -d "$R" ] || die "$R is missing (make unit builds the replay programs)"
-# The HDF5 harnesses' seeds are generated (tests/fuzz/mkseeds.py, as
-# tests/fuzz/run.sh does), never committed: make them when missing.
-S=$SCNET_BUILD/fuzz/seeds
-if [ ! "$S/.ok" -nt "$SCNET_ROOT/tests/fuzz/mkseeds.py" ]; then
-    [ -x "$PY" ] || die "$PY is missing: the generated seeds need the test venv"
-    rm -rf "$S" && mkdir -p "$S"
-    "$PY" "$SCNET_ROOT/tests/fuzz/mkseeds.py" "$S" >"$TEST_TMP/mkseeds.log" 2>&1 ||
-        die "seed generation failed: $(tail -n 3 "$TEST_TMP/mkseeds.log")"
-    touch "$S/.ok"
-fi
+# The HDF5 harnesses' seeds are generated, never committed: make them when
+# missing or stale, as tests/fuzz/run.sh does.
+[ -x "$PY" ] || die "$PY is missing: the generated seeds need the test venv"
+bash "$SCNET_ROOT/tests/fuzz/seeds.sh" "$SCNET_BUILD/fuzz/seeds" "$PY" >"$TEST_TMP/mkseeds.log" 2>&1 ||
+    die "seed generation failed: $(tail -n 3 "$TEST_TMP/mkseeds.log")"
 n=0
 for src in "$SCNET_ROOT"/tests/fuzz/fuzz_*.c; do
     h=$(basename "$src" .c)
