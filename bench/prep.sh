@@ -7,12 +7,7 @@
 # layers['scaled']) and without the dense layer.  Prints wall time, CPU time
 # and peak memory of each and the ratios.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-BUILD=${BUILD:-build}
-SHARED=${SHARED:-$ROOT/../shared}
-DATA=$SHARED/data
-PY=$BUILD/venv/bin/python
+source "$(dirname "$0")/lib.sh"
 CELLS=${CELLS:-10000}
 THREADS=${THREADS:-$(nproc)}
 REPEAT=${REPEAT:-3}

@@ -9,11 +9,7 @@
 # 2 GiB) and prints wall time, CPU time, peak RSS, the steps' times and the
 # neighbour recall measured on 1000 sampled cells.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-BUILD=${BUILD:-build}
-SHARED=${SHARED:-$ROOT/../shared}
-DATA=$SHARED/data
+source "$(dirname "$0")/lib.sh"
 CELLS=${CELLS:-1000000}
 GENES=${GENES:-20000}
 KEEP=${KEEP:-0.97}

@@ -40,6 +40,13 @@ def best_ari(rep, truth, seed=0):
     return best
 
 
+def recon_pcs(m):
+    """15 PCs of a cells x genes matrix (a reconstruction), as scanpy computes them."""
+    r = ad.AnnData(np.asarray(m, dtype=np.float32))
+    sc.pp.pca(r, n_comps=15, random_state=0)
+    return r.obsm["X_pca"]
+
+
 def labels(obs, spec):
     cols = spec.split("+")
     return obs[cols].astype(str).agg("_".join, axis=1).to_numpy()
@@ -67,14 +74,10 @@ def main():
     out["X_pca"] = best_ari(a.obsm["X_pca"], truth)
     out["X_scnet"] = best_ari(a.obsm["X_scnet"], truth)
     if "scnet_reconstructed" in a.layers:
-        r = ad.AnnData(np.asarray(a.layers["scnet_reconstructed"], dtype=np.float32))
-        sc.pp.pca(r, n_comps=15, random_state=0)
-        out["recon"] = best_ari(r.obsm["X_pca"], truth)
+        out["recon"] = best_ari(recon_pcs(a.layers["scnet_reconstructed"]), truth)
     if len(sys.argv) > 5:
         out["ref_cells"] = best_ari(np.load(sys.argv[5] + ".cells.npy"), truth)
-        r = ad.AnnData(np.load(sys.argv[5] + ".recon.npy").astype(np.float32))
-        sc.pp.pca(r, n_comps=15, random_state=0)
-        out["ref_recon"] = best_ari(r.obsm["X_pca"], truth)
+        out["ref_recon"] = best_ari(recon_pcs(np.load(sys.argv[5] + ".recon.npy")), truth)
     print(name + "\t" + "\t".join(f"{k}={v:.3f}" for k, v in out.items()), flush=True)
 
 

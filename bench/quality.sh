@@ -11,13 +11,7 @@
 # [1000], EPOCHS [150], OUTPUTS [last], SETS [all three].
 # About 15 minutes a set with the defaults on 2 cores.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-BUILD=${BUILD:-build}
-SHARED=${SHARED:-$ROOT/../shared}
-DATA=$SHARED/data
-BIN=$BUILD/bin
-PY=$BUILD/venv/bin/python
+source "$(dirname "$0")/lib.sh"
 THREADS=${THREADS:-2}
 GENES=${GENES:-1000}
 EPOCHS=${EPOCHS:-150}

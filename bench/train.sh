@@ -20,13 +20,7 @@
 # Environment: BUILD [build], SHARED [../shared], THREADS [2],
 # BENCH_QUICK [0], MEM_GENES [1000].
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-BUILD=${BUILD:-build}
-SHARED=${SHARED:-$ROOT/../shared}
-DATA=$SHARED/data
-BIN=$BUILD/bin
-PY=$BUILD/venv/bin/python
+source "$(dirname "$0")/lib.sh"
 THREADS=${THREADS:-2}
 QUICK=${BENCH_QUICK:-0}
 MEM_GENES=${MEM_GENES:-1000}
