@@ -18,12 +18,13 @@
 # The machine may be shared: the load average is printed with every
 # section and the fastest epoch counts.
 # Environment: BUILD [build], SHARED [../shared], THREADS [2],
-# BENCH_QUICK [0], MEM_GENES [1000].
+# BENCH_QUICK [0], MEM_GENES [1000], SECTIONS ["speed memory"].
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 THREADS=${THREADS:-2}
 QUICK=${BENCH_QUICK:-0}
 MEM_GENES=${MEM_GENES:-1000}
+SECTIONS=${SECTIONS:-speed memory}
 W=$BUILD/bench/train
 PPI=$DATA/ppi/iref13_miscore_interactome.tsv.gz
 REQ=tests/reference/requirements.txt
@@ -79,6 +80,7 @@ sgemm() { # tag, file whose X gives the shape
 }
 
 # ------------------------------------------ 1. against the reference
+if [[ " $SECTIONS " == *" speed "* ]]; then
 if [ "$QUICK" = 1 ]; then
     runs=("g2000 --max-genes 2000:5:1:3")
 else
@@ -102,8 +104,10 @@ done
 
 echo "train 2: GFLOP/s over whole epochs against sgemm at the dominant shape (OpenBLAS, $THREADS threads)"
 "$PY" bench/train_table.py "$RES" gflops
+fi
 
 # ------------------------------------------------------- 3. memory
+[[ " $SECTIONS " == *" memory "* ]] || exit 0
 if [ "$QUICK" = 1 ]; then sizes="1000 10000" mg=300; else sizes="1000 10000 50000" mg=$MEM_GENES; fi
 echo "train 3: memory, pbmc3k resampled, --max-genes $mg, one epoch, $THREADS threads; load $(load)"
 for n in $sizes; do

@@ -62,6 +62,14 @@ static int make_blocks(const sn_train_data *d, int size, blocks *b)
     return SN_OK;
 }
 
+/* An edge of block i whose ends both lie in block i + 1 (the overlap of
+ * the last block) belongs to block i + 1, so that each edge is output
+ * once, from the last block that holds it, as are the cells. */
+static int owns(const blocks *b, int i, int64_t src, int64_t dst)
+{
+    return i + 1 >= b->nb || src < b->start[i + 1] || dst < b->start[i + 1];
+}
+
 static int64_t max_edges(const blocks *b)
 {
     int64_t m = 1;
@@ -104,9 +112,12 @@ static int block_outputs(sn_run *s, const blocks *b)
             r->zg[k] += s->zg_tmp[k] / (float)b->nb;
         s->m.o->download(s->m.o, a, s->m.ac, (size_t)b->g[i].ne * sizeof(float));
         for (int32_t k = 0; k < b->g[i].ne; k++) {
-            r->att_src[m] = (int32_t)(b->start[i] + b->g[i].att_ci[k]);
-            r->att_dst[m] = (int32_t)(b->start[i] + b->g[i].att_ri[k]);
-            r->att[m++] = a[k];
+            int64_t src = b->start[i] + b->g[i].att_ci[k], dst = b->start[i] + b->g[i].att_ri[k];
+            if (owns(b, i, src, dst)) {
+                r->att_src[m] = (int32_t)src;
+                r->att_dst[m] = (int32_t)dst;
+                r->att[m++] = a[k];
+            }
         }
     }
     free(a);
@@ -170,7 +181,8 @@ int sn_train_cells(sn_run *s, int size)
         r->block_size = size;
         for (int i = 0; i < b.nb; i++) {
             sn_train_standardise(d->X, d->G, b.start[i], size, s->xs + b.start[i] * d->G);
-            r->knn_edges += b.e[i].n;
+            for (int64_t k = 0; k < b.e[i].n; k++)
+                r->knn_edges += owns(&b, i, b.start[i] + b.e[i].src[k], b.start[i] + b.e[i].dst[k]);
         }
         r->gflop_per_epoch = b.nb * sn_model_flops(&o->model, d->G, size, max_edges(&b), s->train.n) / 1e9;
         if (o->resume)

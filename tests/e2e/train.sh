@@ -35,6 +35,20 @@ cmp -s "$T/a.h5ad" "$T/a1.h5ad" || die "two runs with -t 2 differ"
 "$B/scnet-info" -q --field obsm/X_scnet "$T/c.h5ad" >"$T/zc"
 cmp -s "$T/za" "$T/zc" || die "-t 1 and -t 2 give different embeddings"
 
+# cell blocks that do not divide the cells (895 = 2 x 400 + an overlapping
+# last block): written, every cell embedded, each kNN edge's attention once
+"$B/scnet-train" "${small[@]}" -t 2 --cell-batch --block-size 400 -o "$T/blk.h5ad" "$T/prep.h5ad"
+"$PY" - "$T/blk.h5ad" <<'EOF'
+import sys, anndata as ad, numpy as np
+a = ad.read_h5ad(sys.argv[1])
+att = a.obsp["scnet_attention"]
+once = att.copy()
+once.sum_duplicates()
+assert att.nnz > 0 and once.nnz == att.nnz, f"attention: {att.nnz} entries, {once.nnz} distinct"
+assert a.obsm["X_scnet"].shape == (895, 8), a.obsm["X_scnet"].shape
+assert (np.abs(a.obsm["X_scnet"]).sum(axis=1) > 0).all(), "a cell without an embedding"
+EOF
+
 # stopped after 2 epochs, resumed: the same result as one run
 "$B/scnet-train" "${small[@]}" -t 2 --checkpoint "$T/ck" --checkpoint-every 2 --stop-after 2 \
     -o "$T/part.h5ad" "$T/prep.h5ad"

@@ -222,6 +222,18 @@ static void test_cell_blocks(void **st)
             nrm += fabs(r.zc[i * 16 + c]);
         assert_true(nrm > 0);
     }
+    /* each kNN edge once in the attention output, the overlap included */
+    assert_int_equal(r.n_att, r.knn_edges);
+    char *seen = calloc(50 * 50, 1);
+    int overlap = 0;
+    for (int64_t k = 0; k < r.n_att; k++) {
+        int src = r.att_src[k], dst = r.att_dst[k];
+        assert_int_equal(seen[src * 50 + dst], 0);
+        seen[src * 50 + dst] = 1;
+        overlap += src >= 34 && src < 48 && dst >= 34 && dst < 48;
+    }
+    assert_true(overlap > 0); /* the case that matters was exercised */
+    free(seen);
     sn_train_result_free(&r);
     free_synth(&s);
 }
