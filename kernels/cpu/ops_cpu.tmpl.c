@@ -241,19 +241,43 @@ static void cpu_gather(sn_ops *o, const real *src, const int32_t *idx, int64_t n
         dst[i] = src[idx[i]];
 }
 
-/* Apply f to every element with its dropout multiplier, four elements per
- * Philox call; the logical index r·cols + c does not depend on ld (no
- * division when the rows are contiguous, the usual case). */
+/* The dropout multipliers of elements 4 q0 .. 4 q0 + 4 SN_PHILOX_LANES - 1
+ * (sn_k_dropmul4's values, from one lane-wise Philox call). */
+static void drop_muls(const sn_drop *d, uint64_t q0, real scale, real *mul)
+{
+    uint32_t w[SN_PHILOX_LANES][4];
+    if (d->p <= 0) {
+        for (int t = 0; t < 4 * SN_PHILOX_LANES; t++)
+            mul[t] = (real)1;
+        return;
+    }
+    sn_philox_lanes(d->key, d->stream, q0, w);
+    const float p = (float)d->p;
+    for (int t = 0; t < 4 * SN_PHILOX_LANES; t++)
+        mul[t] = (float)(w[t / 4][t % 4] >> 8) * (1.0f / 16777216.0f) < p ? (real)0 : scale;
+}
+
+/* Apply f to every element with its dropout multiplier, by chunks of
+ * 4 SN_PHILOX_LANES elements; the logical index r·cols + c does not depend
+ * on ld (no division when the rows are contiguous, the usual case). */
 #define DROP_LOOP(body)                                                                      \
-    int64_t n = (int64_t)rows * cols, nq = (n + 3) / 4;                                       \
+    const int64_t n = (int64_t)rows * cols, CH = 4 * SN_PHILOX_LANES, nch = (n + CH - 1) / CH; \
+    const real scale = d->p > 0 ? (real)(1.0 / (1.0 - d->p)) : (real)1;                     \
     _Pragma("omp parallel for schedule(static) PAR(n)")                                       \
-    for (int64_t q = 0; q < nq; q++) {                                                        \
-        real mul[4];                                                                          \
-        sn_k_dropmul4(d->p, d->key, d->stream, (uint64_t)q, mul);                             \
-        for (int t = 0; t < 4 && 4 * q + t < n; t++) {                                        \
-            int64_t i = 4 * q + t, k = ld == cols ? i : (i / cols) * ld + i % cols;           \
-            body;                                                                             \
-        }                                                                                     \
+    for (int64_t ch = 0; ch < nch; ch++) {                                                    \
+        real mul[4 * SN_PHILOX_LANES];                                                        \
+        drop_muls(d, (uint64_t)ch * SN_PHILOX_LANES, scale, mul);                             \
+        const int64_t i0 = ch * CH, len = n - i0 < CH ? n - i0 : CH;                          \
+        if (ld == cols)                                                                       \
+            for (int t = 0; t < len; t++) {                                                   \
+                const int64_t k = i0 + t;                                                     \
+                body;                                                                         \
+            }                                                                                 \
+        else                                                                                  \
+            for (int t = 0; t < len; t++) {                                                   \
+                const int64_t k = (i0 + t) / cols * ld + (i0 + t) % cols;                     \
+                body;                                                                         \
+            }                                                                                 \
     }
 
 static void cpu_act(sn_ops *o, real *X, int rows, int cols, int ld, real slope, const sn_drop *d)

@@ -79,6 +79,17 @@ static void test_dropmul(void **st)
         for (int k = 0; k < 4; k++)
             assert_true(mul[k] == sn_k_dropmul(0.3, 42, 9, 4 * q + (uint64_t)k));
     }
+    /* lane-wise Philox: the words of sn_philox, counter by counter, also
+     * where the counter's low word wraps into the high one */
+    const uint64_t starts[] = {0, 12345, 0xFFFFFFF8u, ((uint64_t)1 << 40) - 3};
+    for (size_t s = 0; s < sizeof starts / sizeof *starts; s++) {
+        uint32_t w[SN_PHILOX_LANES][4];
+        sn_philox_lanes(0x0123456789ABCDEFu, 77, starts[s], w);
+        for (int i = 0; i < SN_PHILOX_LANES; i++) {
+            sn_u32x4 r = sn_philox(0x0123456789ABCDEFu, 77, starts[s] + (uint64_t)i);
+            assert_memory_equal(w[i], r.v, sizeof r.v);
+        }
+    }
 }
 
 static double bce_ref(double x, int positive, double eps)

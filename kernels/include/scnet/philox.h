@@ -42,6 +42,30 @@ SN_HD sn_u32x4 sn_philox(uint64_t key, uint64_t hi, uint64_t lo)
     return out;
 }
 
+/* sn_philox for the SN_PHILOX_LANES counters lo0, lo0 + 1, ... of stream
+ * hi, word w of counter lo0 + i into out[i][w]: the same words, computed
+ * lane by lane so that the compiler can vectorise the rounds (the CPU's
+ * dropout draws four words per element quad; one at a time they cost as
+ * much as the activation they mask). */
+#define SN_PHILOX_LANES 16
+static inline void sn_philox_lanes(uint64_t key, uint64_t hi, uint64_t lo0, uint32_t out[][4])
+{
+    enum { L = SN_PHILOX_LANES };
+    uint32_t c0[L], c1[L], c2[L], c3[L], k0 = (uint32_t)key, k1 = (uint32_t)(key >> 32);
+    for (int i = 0; i < L; i++) {
+        uint64_t lo = lo0 + (uint64_t)i;
+        c0[i] = (uint32_t)lo, c1[i] = (uint32_t)(lo >> 32), c2[i] = (uint32_t)hi, c3[i] = (uint32_t)(hi >> 32);
+    }
+    for (int r = 0; r < 10; r++, k0 += 0x9E3779B9u, k1 += 0xBB67AE85u)
+        for (int i = 0; i < L; i++) {
+            uint64_t p0 = (uint64_t)0xD2511F53u * c0[i], p1 = (uint64_t)0xCD9E8D57u * c2[i];
+            uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[i] ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3[i] ^ k1;
+            c0[i] = n0, c1[i] = (uint32_t)p1, c2[i] = n2, c3[i] = (uint32_t)p0;
+        }
+    for (int i = 0; i < L; i++)
+        out[i][0] = c0[i], out[i][1] = c1[i], out[i][2] = c2[i], out[i][3] = c3[i];
+}
+
 /* Uniform float in [0, 1) with 24 random bits: element i of stream s. */
 SN_HD float sn_philox_u01(uint64_t key, uint64_t stream, uint64_t i)
 {
