@@ -128,4 +128,4 @@ wait "$pid" || true
 line=$(grep -m1 -oE 'planned memory.*|needs .* available.*' "$W/log" || echo "no plan printed")
 printf '{"run": "plan", "tag": "every gene, %s cells", "text": "%s"}\n' "${sizes##* }" "$line" >>"$RES"
 "$PY" bench/train_table.py "$RES" memory
-echo "  man page: 12*2*L*(G^2 + n^2) + 4*(2L+5)*n*G bytes, n = cells (per block in block mode)"
+echo "  man page: 12*2*L*(G^2 + n^2) + 4*(2L+5)*n*G + 12*N*G bytes, N = cells, n = N (cells per block in block mode)"

@@ -102,7 +102,7 @@ def memory(recs):
             continue
         n = r["block"] if r["blocks"] else r["cells"]
         G = r["genes"]
-        page = 12 * 2 * L * (G**2 + n**2) + 4 * (2 * L + 5) * n * G
+        page = 12 * 2 * L * (G**2 + n**2) + 4 * (2 * L + 5) * n * G + 12 * r["cells"] * G
         plan = re.search(r"planned memory ([0-9.]+) ([KMG]i?B)", r.get("plan", ""))
         pg = float(plan.group(1)) * {"KiB": 2**-20, "MiB": 2**-10, "GiB": 1}[plan.group(2)] if plan else float("nan")
         mode = f"blocks of {r['block']}" if r["blocks"] else "edge batches"

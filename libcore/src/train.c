@@ -285,6 +285,8 @@ double sn_train_plan(const sn_train_data *d, const sn_train_opts *o, int *cell_m
     int64_t ppi = 2 * (d->n_ppi - (int64_t)floor(o->test_frac * (double)d->n_ppi));
     int64_t cells = 2 * (int64_t)N * d->k + 1;
     double model = sn_model_bytes_f32(&o->model, d->G, N, cells, ppi);
-    double host = (double)d->N * d->G * 4 * 2 + (double)N * d->G * 4 + 64.0 * (ppi + cells);
+    /* the input, its standardised copy and the reconstruction it becomes;
+     * a block's working rows; the edge lists */
+    double host = (double)d->N * d->G * 4 * 3 + (double)N * d->G * 4 + 64.0 * (ppi + cells);
     return model + host;
 }
