@@ -408,7 +408,6 @@ static int parse_opt(void *ctx, int c, const char *arg)
 static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
 {
     info_opts *o = ctx;
-    (void)cli;
     if (n > 1)
         return sn_cli_bad("expected one input file, got %d", n);
     o->input = n ? args[0] : "-";

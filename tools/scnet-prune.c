@@ -69,7 +69,6 @@ static int parse_opt(void *ctx, int c, const char *a)
 static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
 {
     opts *o = ctx;
-    (void)cli;
     if (n > 1)
         return sn_cli_bad("one input file expected, got %d", n);
     o->in = n ? args[0] : "-";
