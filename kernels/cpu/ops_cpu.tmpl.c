@@ -324,15 +324,21 @@ static void cpu_sum(sn_ops *o, const real *X, int rows, int cols, int ld, int ax
     }
 }
 
+/* Mean of column c (row stride ld), summed in double in row order. */
+static double col_mean(const real *Y, int rows, int ld, int c)
+{
+    double s = 0;
+    for (int r = 0; r < rows; r++)
+        s += Y[(int64_t)r * ld + c];
+    return s / rows;
+}
+
 static void cpu_colstd(sn_ops *o, const real *Y, int rows, int cols, int ld, real eps, real *stats, real *Yh)
 {
     real *mean = stats, *sd = stats + cols;
 #pragma omp parallel for schedule(static) PAR((double)rows * cols)
     for (int c = 0; c < cols; c++) {
-        double s = 0, ss = 0;
-        for (int r = 0; r < rows; r++)
-            s += Y[(int64_t)r * ld + c];
-        double m = s / rows;
+        double m = col_mean(Y, rows, ld, c), ss = 0;
         for (int r = 0; r < rows; r++) {
             double dv = Y[(int64_t)r * ld + c] - m;
             ss += dv * dv;
@@ -402,10 +408,7 @@ static void cpu_center_norm_t(sn_ops *o, const real *Y, int rows, int cols, int 
 {
 #pragma omp parallel for schedule(static) PAR((double)rows * cols)
     for (int c = 0; c < cols; c++) {
-        double s = 0, ss = 0;
-        for (int r = 0; r < rows; r++)
-            s += Y[(int64_t)r * ld + c];
-        double m = s / rows;
+        double m = col_mean(Y, rows, ld, c), ss = 0;
         real *a = At + (int64_t)c * rows;
         for (int r = 0; r < rows; r++) {
             a[r] = (real)(Y[(int64_t)r * ld + c] - m);
