@@ -70,7 +70,7 @@ char *sn_cli_cmdline(const sn_cli *c);
 typedef struct sn_cli_prog {
     const char *name;
     void (*usage)(FILE *fp);
-    const struct option *longopts; /* the program's own, SN_CLI_LONGOPTS, a zero entry */
+    const struct option *longopts; /* its own and SN_CLI_LONGOPTS, then a zero entry */
     const char *shortopts;         /* SN_CLI_SHORTOPTS followed by the program's own */
     /* An option that is not a common one: >= 0 when taken, < 0 (message
      * set) for a bad value. */
