@@ -100,8 +100,9 @@ static int parse_baseline(opts *o, const char *arg)
     return SN_OK;
 }
 
-static int parse_opt(opts *o, int c, const char *arg)
+static int parse_opt(void *ctx, int c, const char *arg)
 {
+    opts *o = ctx;
     long long v;
     int k;
     static const char *const methods[] = {"leiden", "louvain", NULL};
@@ -133,38 +134,30 @@ static int parse_opt(opts *o, int c, const char *arg)
     return sn_cli_bad("unknown option");
 }
 
-static int parse(sn_cli *cli, opts *o, int argc, char **argv)
+static const struct option longopts[] = {
+    SN_CLI_LONGOPTS,
+    {"percentile", required_argument, NULL, 'p'},
+    {"weighted", no_argument, NULL, OPT_WEIGHTED},
+    {"embedding", required_argument, NULL, OPT_EMBEDDING},
+    {"block", required_argument, NULL, OPT_BLOCK},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"resolution", required_argument, NULL, OPT_RESOLUTION},
+    {"beta", required_argument, NULL, OPT_BETA},
+    {"iterations", required_argument, NULL, OPT_ITERATIONS},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"diff", required_argument, NULL, OPT_DIFF},
+    {"diff-out", required_argument, NULL, OPT_DIFF_OUT},
+    {"tsv", required_argument, NULL, OPT_TSV},
+    {"modules", required_argument, NULL, OPT_MODULES},
+    {"graphml", required_argument, NULL, OPT_GRAPHML},
+    {NULL, 0, NULL, 0}};
+
+static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
 {
-    static const struct option longopts[] = {
-        SN_CLI_LONGOPTS,
-        {"percentile", required_argument, NULL, 'p'},
-        {"weighted", no_argument, NULL, OPT_WEIGHTED},
-        {"embedding", required_argument, NULL, OPT_EMBEDDING},
-        {"block", required_argument, NULL, OPT_BLOCK},
-        {"method", required_argument, NULL, OPT_METHOD},
-        {"resolution", required_argument, NULL, OPT_RESOLUTION},
-        {"beta", required_argument, NULL, OPT_BETA},
-        {"iterations", required_argument, NULL, OPT_ITERATIONS},
-        {"baseline", required_argument, NULL, OPT_BASELINE},
-        {"diff", required_argument, NULL, OPT_DIFF},
-        {"diff-out", required_argument, NULL, OPT_DIFF_OUT},
-        {"tsv", required_argument, NULL, OPT_TSV},
-        {"modules", required_argument, NULL, OPT_MODULES},
-        {"graphml", required_argument, NULL, OPT_GRAPHML},
-        {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS "p:", longopts, NULL)) != -1) {
-        int r = sn_cli_common(cli, c, optarg);
-        if (r == 0)
-            r = parse_opt(o, c, optarg);
-        else if (r > 0 && r != SN_CLI_EXIT)
-            continue;
-        if (r < 0 || r == SN_CLI_EXIT)
-            return r;
-    }
-    if (argc - optind > 1)
-        return sn_cli_bad("expected one input file, got %d", argc - optind);
-    o->input = optind < argc ? argv[optind] : "-";
+    opts *o = ctx;
+    if (n > 1)
+        return sn_cli_bad("expected one input file, got %d", n);
+    o->input = n ? args[0] : "-";
     if (is(o->input, "-") && isatty(STDIN_FILENO))
         return sn_cli_bad("no input file (give FILE, or - to read standard input)");
     if (!o->diff != !o->diff_out)
@@ -579,8 +572,9 @@ static void results_free(results *r)
     free(r->diff.names);
 }
 
-static int run(const opts *o, const sn_cli *cli)
+static int run(sn_cli *cli, void *ctx)
 {
+    const opts *o = ctx;
     input in, other;
     results r;
     sn_h5 *out = NULL;
@@ -618,18 +612,12 @@ static void opts_default(opts *o)
     o->embedding = "scnet";
 }
 
+static const sn_cli_prog program = {"scnet-coembed", usage, longopts, SN_CLI_SHORTOPTS "p:",
+                                    parse_opt, parse_operands, run};
+
 int main(int argc, char **argv)
 {
-    sn_cli cli;
     opts o;
     opts_default(&o);
-    sn_cli_init(&cli, "scnet-coembed", usage, argc, argv);
-    int rc = parse(&cli, &o, argc, argv);
-    if (rc == SN_CLI_EXIT)
-        return sn_cli_exit_early();
-    if (rc == SN_OK) {
-        sn_cli_start(&cli);
-        rc = run(&o, &cli);
-    }
-    return sn_cli_finish(&cli, rc);
+    return sn_cli_main(&program, &o, argc, argv);
 }

@@ -390,40 +390,40 @@ typedef struct {
     const char *input;
 } info_opts;
 
-static int parse(sn_cli *cli, info_opts *o, int argc, char **argv)
+static const struct option longopts[] = {SN_CLI_LONGOPTS,
+                                         {"history", no_argument, NULL, OPT_HISTORY},
+                                         {"field", required_argument, NULL, OPT_FIELD},
+                                         {NULL, 0, NULL, 0}};
+
+static int parse_opt(void *ctx, int c, const char *arg)
 {
-    static const struct option longopts[] = {SN_CLI_LONGOPTS,
-                                              {"history", no_argument, NULL, OPT_HISTORY},
-                                              {"field", required_argument, NULL, OPT_FIELD},
-                                              {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS, longopts, NULL)) != -1) {
-        int r = sn_cli_common(cli, c, optarg);
-        if (r != 0) {
-            if (r < 0 || r == SN_CLI_EXIT)
-                return r;
-            continue;
-        }
-        if (c == OPT_HISTORY)
-            o->history = 1;
-        else if (c == OPT_FIELD)
-            o->field = optarg;
-    }
-    if (argc - optind > 1)
-        return sn_cli_bad("expected one input file, got %d", argc - optind);
-    o->input = optind < argc ? argv[optind] : "-";
+    info_opts *o = ctx;
+    if (c == OPT_HISTORY)
+        o->history = 1;
+    else if (c == OPT_FIELD)
+        o->field = arg;
+    return SN_OK;
+}
+
+static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
+{
+    info_opts *o = ctx;
+    if (n > 1)
+        return sn_cli_bad("expected one input file, got %d", n);
+    o->input = n ? args[0] : "-";
     if (is(o->input, "-") && isatty(STDIN_FILENO))
         return sn_cli_bad("no input file (give FILE, or - to read standard input)");
     return SN_OK;
 }
 
-static int run(const info_opts *o, const char *output)
+static int run(sn_cli *cli, void *ctx)
 {
+    const info_opts *o = ctx;
     sn_h5 *f = NULL;
     sn_out *out = NULL;
     int rc;
     SN_CHECK(sn_h5_open(o->input, &f));
-    SN_CHECK(sn_out_open(output, 0, &out));
+    SN_CHECK(sn_out_open(cli->output, 0, &out));
     FILE *fp = sn_out_fp(out);
     hid_t fid = sn_h5_id(f);
     int64_t n_obs, n_var;
@@ -439,17 +439,11 @@ out:
     return rc;
 }
 
+static const sn_cli_prog program = {"scnet-info", usage, longopts, SN_CLI_SHORTOPTS,
+                                    parse_opt, parse_operands, run};
+
 int main(int argc, char **argv)
 {
-    sn_cli cli;
     info_opts o = {0};
-    sn_cli_init(&cli, "scnet-info", usage, argc, argv);
-    int rc = parse(&cli, &o, argc, argv);
-    if (rc == SN_CLI_EXIT)
-        return sn_cli_exit_early();
-    if (rc == SN_OK) {
-        sn_cli_start(&cli);
-        rc = run(&o, cli.output);
-    }
-    return sn_cli_finish(&cli, rc);
+    return sn_cli_main(&program, &o, argc, argv);
 }

@@ -161,43 +161,40 @@ static int parse_steps(opts *o, int c, const char *a)
     case O_SCALED_MAX: SN_TRY(sn_cli_double("--scaled-max-gb", a, 0, 1e6, &o->scaled_max)); return 1;
     case O_COMPRESS: SN_TRY(sn_cli_int("--compress", a, 0, 9, &v)); o->compress = (int)v; return 1;
     }
-    return 0;
+    return sn_cli_bad("unexpected option");
 }
 
-static int parse(sn_cli *cli, opts *o, int argc, char **argv)
+static const struct option longopts[] = {
+    {"obs", required_argument, NULL, O_OBS}, {"layer", required_argument, NULL, O_LAYER},
+    {"genome", required_argument, NULL, O_GENOME}, {"all-features", no_argument, NULL, O_ALL_FEAT},
+    {"orient", required_argument, NULL, O_ORIENT}, {"ppi", required_argument, NULL, O_PPI},
+    {"no-ppi", no_argument, NULL, O_NO_PPI}, {"ppi-min-score", required_argument, NULL, O_MIN_SCORE},
+    {"species", required_argument, NULL, O_SPECIES}, {"gene-map", required_argument, NULL, O_GENE_MAP},
+    {"symbol-column", required_argument, NULL, O_SYMBOLS},
+    {"min-expressed-frac", required_argument, NULL, O_MIN_EXPR},
+    {"min-ppi-genes", required_argument, NULL, O_MIN_PPI}, {"min-genes", required_argument, NULL, O_MIN_GENES},
+    {"min-cells", required_argument, NULL, O_MIN_CELLS}, {"target-sum", required_argument, NULL, O_TARGET},
+    {"no-normalize", no_argument, NULL, O_NO_NORM}, {"normalize", no_argument, NULL, O_NORM},
+    {"n-pcs", required_argument, NULL, O_NPCS}, {"pca-genes", required_argument, NULL, O_PCA_GENES},
+    {"scale-before-pca", no_argument, NULL, O_SCALE_PCA}, {"pca-solver", required_argument, NULL, O_SOLVER},
+    {"reuse-pca", no_argument, NULL, O_REUSE_PCA}, {"n-neighbors", required_argument, NULL, 'k'},
+    {"knn", required_argument, NULL, O_KNN}, {"nprobe", required_argument, NULL, O_NPROBE},
+    {"n-top-genes", required_argument, NULL, O_NTOP}, {"scaled", required_argument, NULL, O_SCALED},
+    {"scaled-max-gb", required_argument, NULL, O_SCALED_MAX}, {"compress", required_argument, NULL, O_COMPRESS},
+    SN_CLI_LONGOPTS, {NULL, 0, NULL, 0}};
+
+static int parse_opt(void *ctx, int c, const char *a)
 {
-    static const struct option lo[] = {
-        {"obs", required_argument, NULL, O_OBS}, {"layer", required_argument, NULL, O_LAYER},
-        {"genome", required_argument, NULL, O_GENOME}, {"all-features", no_argument, NULL, O_ALL_FEAT},
-        {"orient", required_argument, NULL, O_ORIENT}, {"ppi", required_argument, NULL, O_PPI},
-        {"no-ppi", no_argument, NULL, O_NO_PPI}, {"ppi-min-score", required_argument, NULL, O_MIN_SCORE},
-        {"species", required_argument, NULL, O_SPECIES}, {"gene-map", required_argument, NULL, O_GENE_MAP},
-        {"symbol-column", required_argument, NULL, O_SYMBOLS},
-        {"min-expressed-frac", required_argument, NULL, O_MIN_EXPR},
-        {"min-ppi-genes", required_argument, NULL, O_MIN_PPI}, {"min-genes", required_argument, NULL, O_MIN_GENES},
-        {"min-cells", required_argument, NULL, O_MIN_CELLS}, {"target-sum", required_argument, NULL, O_TARGET},
-        {"no-normalize", no_argument, NULL, O_NO_NORM}, {"normalize", no_argument, NULL, O_NORM},
-        {"n-pcs", required_argument, NULL, O_NPCS}, {"pca-genes", required_argument, NULL, O_PCA_GENES},
-        {"scale-before-pca", no_argument, NULL, O_SCALE_PCA}, {"pca-solver", required_argument, NULL, O_SOLVER},
-        {"reuse-pca", no_argument, NULL, O_REUSE_PCA}, {"n-neighbors", required_argument, NULL, 'k'},
-        {"knn", required_argument, NULL, O_KNN}, {"nprobe", required_argument, NULL, O_NPROBE},
-        {"n-top-genes", required_argument, NULL, O_NTOP}, {"scaled", required_argument, NULL, O_SCALED},
-        {"scaled-max-gb", required_argument, NULL, O_SCALED_MAX}, {"compress", required_argument, NULL, O_COMPRESS},
-        SN_CLI_LONGOPTS, {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS "k:", lo, NULL)) != -1) {
-        int r = sn_cli_common(cli, c, optarg);
-        if (r == 0 && (r = parse_input(o, c, optarg)) == 0)
-            r = parse_steps(o, c, optarg);
-        if (r == 0)
-            r = sn_cli_bad("unexpected option");
-        if (r < 0 || r == SN_CLI_EXIT)
-            return r;
-    }
-    if (argc - optind != 1)
-        return sn_cli_bad(argc - optind ? "one input expected, got %d" : "no input given (COUNTS, or - for stdin)",
-                          argc - optind);
-    o->in = argv[optind];
+    int r = parse_input(ctx, c, a);
+    return r ? r : parse_steps(ctx, c, a);
+}
+
+static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
+{
+    opts *o = ctx;
+    if (n != 1)
+        return sn_cli_bad(n ? "one input expected, got %d" : "no input given (COUNTS, or - for stdin)", n);
+    o->in = args[0];
     if (!o->ppi && !o->no_ppi)
         return sn_cli_bad("--ppi FILE is required (or --no-ppi to keep every gene)");
     if (o->ppi && o->no_ppi)
@@ -741,10 +738,11 @@ static int step_write(prep *p)
     return rc < 0 ? sn_err_prefix(rc, "%s: ", sn_h5_name(p->out)) : SN_OK;
 }
 
-static int run(sn_cli *cli, const opts *o)
+static int run(sn_cli *cli, void *ctx)
 {
     static int (*const step[T_STEPS])(prep *) = {step_read, step_filter, step_ppi, step_counts, step_normalise,
                                                  step_hvg, step_pca, step_knn, step_write};
+    const opts *o = ctx;
     prep p;
     memset(&p, 0, sizeof p);
     p.o = o;
@@ -784,19 +782,13 @@ static void keep_freed_memory(void)
 #endif
 }
 
+static const sn_cli_prog program = {"scnet-prep", usage, longopts, SN_CLI_SHORTOPTS "k:",
+                                    parse_opt, parse_operands, run};
+
 int main(int argc, char **argv)
 {
-    sn_cli cli;
     opts o;
     keep_freed_memory();
     opts_default(&o);
-    sn_cli_init(&cli, "scnet-prep", usage, argc, argv);
-    int rc = parse(&cli, &o, argc, argv);
-    if (rc == SN_CLI_EXIT)
-        return sn_cli_exit_early();
-    if (rc == SN_OK) {
-        sn_cli_start(&cli);
-        rc = run(&cli, &o);
-    }
-    return sn_cli_finish(&cli, rc);
+    return sn_cli_main(&program, &o, argc, argv);
 }

@@ -143,8 +143,9 @@ static int parse_num(opts *o, int c, const char *arg)
     return sn_cli_bad("unknown option");
 }
 
-static int parse_opt(opts *o, int c, const char *arg)
+static int parse_opt(void *ctx, int c, const char *arg)
 {
+    opts *o = ctx;
     switch (c) {
     case OPT_NETWORK: o->network = arg; return SN_OK;
     case OPT_EDGES: o->edges = arg; return SN_OK;
@@ -160,8 +161,9 @@ static int parse_opt(opts *o, int c, const char *arg)
     return parse_num(o, c, arg);
 }
 
-static int check_opts(opts *o, const sn_cli *cli, int npos, char **pos)
+static int parse_operands(sn_cli *cli, void *ctx, int npos, char **pos)
 {
+    opts *o = ctx;
     if (npos > 1)
         return sn_cli_bad("expected at most one input file, got %d", npos);
     if (npos == 1 && o->edges)
@@ -185,42 +187,28 @@ static int check_opts(opts *o, const sn_cli *cli, int npos, char **pos)
     return SN_OK;
 }
 
-static int parse(sn_cli *cli, opts *o, int argc, char **argv)
-{
-    static const struct option longopts[] = {
-        SN_CLI_LONGOPTS,
-        {"network", required_argument, NULL, OPT_NETWORK},
-        {"edges", required_argument, NULL, OPT_EDGES},
-        {"unweighted", no_argument, NULL, OPT_UNWEIGHTED},
-        {"gene", required_argument, NULL, 'g'},
-        {"genes", required_argument, NULL, OPT_GENES},
-        {"gmt", required_argument, NULL, OPT_GMT},
-        {"min-size", required_argument, NULL, OPT_MIN_SIZE},
-        {"max-size", required_argument, NULL, OPT_MAX_SIZE},
-        {"alpha", required_argument, NULL, OPT_ALPHA},
-        {"tol", required_argument, NULL, OPT_TOL},
-        {"max-iter", required_argument, NULL, OPT_MAX_ITER},
-        {"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
-        {"joint", no_argument, NULL, OPT_JOINT},
-        {"evaluate", no_argument, NULL, OPT_EVALUATE},
-        {"splits", required_argument, NULL, OPT_SPLITS},
-        {"holdout", required_argument, NULL, OPT_HOLDOUT},
-        {"reference-split", no_argument, NULL, OPT_REFERENCE},
-        {"n-random", required_argument, NULL, OPT_N_RANDOM},
-        {"swaps", required_argument, NULL, OPT_SWAPS},
-        {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS "g:", longopts, NULL)) != -1) {
-        int r = sn_cli_common(cli, c, optarg);
-        if (r == 0)
-            r = parse_opt(o, c, optarg);
-        else if (r > 0 && r != SN_CLI_EXIT)
-            continue;
-        if (r < 0 || r == SN_CLI_EXIT)
-            return r;
-    }
-    return check_opts(o, cli, argc - optind, argv + optind);
-}
+static const struct option longopts[] = {
+    SN_CLI_LONGOPTS,
+    {"network", required_argument, NULL, OPT_NETWORK},
+    {"edges", required_argument, NULL, OPT_EDGES},
+    {"unweighted", no_argument, NULL, OPT_UNWEIGHTED},
+    {"gene", required_argument, NULL, 'g'},
+    {"genes", required_argument, NULL, OPT_GENES},
+    {"gmt", required_argument, NULL, OPT_GMT},
+    {"min-size", required_argument, NULL, OPT_MIN_SIZE},
+    {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+    {"alpha", required_argument, NULL, OPT_ALPHA},
+    {"tol", required_argument, NULL, OPT_TOL},
+    {"max-iter", required_argument, NULL, OPT_MAX_ITER},
+    {"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
+    {"joint", no_argument, NULL, OPT_JOINT},
+    {"evaluate", no_argument, NULL, OPT_EVALUATE},
+    {"splits", required_argument, NULL, OPT_SPLITS},
+    {"holdout", required_argument, NULL, OPT_HOLDOUT},
+    {"reference-split", no_argument, NULL, OPT_REFERENCE},
+    {"n-random", required_argument, NULL, OPT_N_RANDOM},
+    {"swaps", required_argument, NULL, OPT_SWAPS},
+    {NULL, 0, NULL, 0}};
 
 /* ------------------------------------------------------------------ */
 /* The network */
@@ -692,8 +680,9 @@ static int write_h5ad(const opts *o, const sn_cli *cli, const network *w, const 
 
 /* ------------------------------------------------------------------ */
 
-static int run(const opts *o, const sn_cli *cli)
+static int run(sn_cli *cli, void *ctx)
 {
+    const opts *o = ctx;
     network w;
     results r;
     memset(&r, 0, sizeof r);
@@ -723,18 +712,12 @@ static void opts_default(opts *o)
     o->swaps = 10;
 }
 
+static const sn_cli_prog program = {"scnet-propagate", usage, longopts, SN_CLI_SHORTOPTS "g:",
+                                    parse_opt, parse_operands, run};
+
 int main(int argc, char **argv)
 {
-    sn_cli cli;
     opts o;
     opts_default(&o);
-    sn_cli_init(&cli, "scnet-propagate", usage, argc, argv);
-    int rc = parse(&cli, &o, argc, argv);
-    if (rc == SN_CLI_EXIT)
-        return sn_cli_exit_early();
-    if (rc == SN_OK) {
-        sn_cli_start(&cli);
-        rc = run(&o, &cli);
-    }
-    return sn_cli_finish(&cli, rc);
+    return sn_cli_main(&program, &o, argc, argv);
 }

@@ -44,35 +44,34 @@ static void usage(FILE *fp)
     sn_cli_usage_common(fp, 0);
 }
 
-static int parse(sn_cli *cli, opts *o, int argc, char **argv)
+static const struct option longopts[] = {
+    {"pct", required_argument, NULL, O_PCT}, {"cap", required_argument, NULL, O_CAP},
+    {"protect", required_argument, NULL, O_PROTECT}, {"attention", required_argument, NULL, O_ATT},
+    {"connectivities", no_argument, NULL, O_CONN}, {"tsv", required_argument, NULL, O_TSV},
+    {"compress", required_argument, NULL, O_COMPRESS}, SN_CLI_LONGOPTS, {NULL, 0, NULL, 0}};
+
+static int parse_opt(void *ctx, int c, const char *a)
 {
-    static const struct option lo[] = {
-        {"pct", required_argument, NULL, O_PCT}, {"cap", required_argument, NULL, O_CAP},
-        {"protect", required_argument, NULL, O_PROTECT}, {"attention", required_argument, NULL, O_ATT},
-        {"connectivities", no_argument, NULL, O_CONN}, {"tsv", required_argument, NULL, O_TSV},
-        {"compress", required_argument, NULL, O_COMPRESS}, SN_CLI_LONGOPTS, {NULL, 0, NULL, 0}};
-    int c;
+    opts *o = ctx;
     long long v;
-    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS, lo, NULL)) != -1) {
-        int r = sn_cli_common(cli, c, optarg);
-        if (r < 0 || r == SN_CLI_EXIT)
-            return r;
-        if (r)
-            continue;
-        switch (c) {
-        case O_PCT: SN_TRY(sn_cli_double("--pct", optarg, 0, 100, &o->p.pct)); break;
-        case O_CAP: SN_TRY(sn_cli_double("--cap", optarg, 0, 1, &o->p.cap)); break;
-        case O_PROTECT: SN_TRY(sn_cli_int("--protect", optarg, 0, 1000000, &v)); o->p.protect = (int)v; break;
-        case O_ATT: o->att = optarg; break;
-        case O_CONN: o->conn = 1; break;
-        case O_TSV: o->tsv = optarg; break;
-        case O_COMPRESS: SN_TRY(sn_cli_int("--compress", optarg, 0, 9, &v)); o->compress = (int)v; break;
-        default: return sn_cli_bad("unexpected option");
-        }
+    switch (c) {
+    case O_PCT: return sn_cli_double("--pct", a, 0, 100, &o->p.pct);
+    case O_CAP: return sn_cli_double("--cap", a, 0, 1, &o->p.cap);
+    case O_PROTECT: SN_TRY(sn_cli_int("--protect", a, 0, 1000000, &v)); o->p.protect = (int)v; return SN_OK;
+    case O_ATT: o->att = a; return SN_OK;
+    case O_CONN: o->conn = 1; return SN_OK;
+    case O_TSV: o->tsv = a; return SN_OK;
+    case O_COMPRESS: SN_TRY(sn_cli_int("--compress", a, 0, 9, &v)); o->compress = (int)v; return SN_OK;
     }
-    if (argc - optind > 1)
-        return sn_cli_bad("one input file expected, got %d", argc - optind);
-    o->in = optind < argc ? argv[optind] : "-";
+    return sn_cli_bad("unexpected option");
+}
+
+static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
+{
+    opts *o = ctx;
+    if (n > 1)
+        return sn_cli_bad("one input file expected, got %d", n);
+    o->in = n ? args[0] : "-";
     return SN_OK;
 }
 
@@ -170,8 +169,9 @@ static int write_out(hid_t in, hid_t out, const opts *o, const sn_csr *pruned, c
     return sn_h5ad_record_run(out, cli);
 }
 
-static int run(sn_cli *cli, const opts *o)
+static int run(sn_cli *cli, void *ctx)
 {
+    const opts *o = ctx;
     sn_h5 *in = NULL, *out = NULL;
     sn_csr att = {0}, pruned = {0};
     char path[256], **names = NULL;
@@ -225,18 +225,12 @@ static void opts_default(opts *o)
     *o = (opts){.att = "scnet_attention", .p = {10, 0.2, 10}};
 }
 
+static const sn_cli_prog program = {"scnet-prune", usage, longopts, SN_CLI_SHORTOPTS,
+                                    parse_opt, parse_operands, run};
+
 int main(int argc, char **argv)
 {
-    sn_cli cli;
     opts o;
     opts_default(&o);
-    sn_cli_init(&cli, "scnet-prune", usage, argc, argv);
-    int rc = parse(&cli, &o, argc, argv);
-    if (rc == SN_CLI_EXIT)
-        return sn_cli_exit_early();
-    if (rc == SN_OK) {
-        sn_cli_start(&cli);
-        rc = run(&cli, &o);
-    }
-    return sn_cli_finish(&cli, rc);
+    return sn_cli_main(&program, &o, argc, argv);
 }

@@ -113,40 +113,38 @@ static int parse_rest(opts *o, int c, const char *a)
     case O_PRECISION: SN_TRY(sn_cli_choice("--precision", a, prec, &k)); o->tf32 = k == 1; return 1;
     case O_COMPRESS: SN_TRY(sn_cli_int("--compress", a, 0, 9, &v)); o->compress = (int)v; return 1;
     }
-    return 0;
+    return sn_cli_bad("unexpected option");
 }
 
-static int parse(sn_cli *cli, opts *o, int argc, char **argv)
+static const struct option longopts[] = {
+    {"layers", required_argument, NULL, O_LAYERS}, {"hidden", required_argument, NULL, O_HIDDEN},
+    {"embed", required_argument, NULL, O_EMBED}, {"dropout", required_argument, NULL, O_DROPOUT},
+    {"epochs", required_argument, NULL, 'e'}, {"batches", required_argument, NULL, 'b'},
+    {"lr", required_argument, NULL, O_LR}, {"weight-decay", required_argument, NULL, O_WD},
+    {"eval-every", required_argument, NULL, O_EVAL}, {"test-frac", required_argument, NULL, O_TEST_FRAC},
+    {"prune-every", required_argument, NULL, O_PRUNE_EVERY}, {"prune-protect", required_argument, NULL, O_PROTECT},
+    {"prune-cap", required_argument, NULL, O_PRUNE_CAP}, {"prune-pct", required_argument, NULL, O_PRUNE_PCT},
+    {"max-genes", required_argument, NULL, O_MAX_GENES}, {"cell-batch", no_argument, NULL, O_CELL_BATCH},
+    {"no-cell-batch", no_argument, NULL, O_NO_CELL_BATCH}, {"block-size", required_argument, NULL, O_BLOCK},
+    {"cell-threshold", required_argument, NULL, O_CELL_THR},
+    {"outputs", required_argument, NULL, O_REFOUT}, {"save-model", required_argument, NULL, O_SAVE_MODEL},
+    {"checkpoint", required_argument, NULL, O_CKPT}, {"checkpoint-every", required_argument, NULL, O_CKPT_EVERY},
+    {"resume", required_argument, NULL, O_RESUME}, {"stop-after", required_argument, NULL, O_STOP_AFTER},
+    {"precision", required_argument, NULL, O_PRECISION}, {"compress", required_argument, NULL, O_COMPRESS},
+    SN_CLI_DEVICEOPT, SN_CLI_LONGOPTS, {NULL, 0, NULL, 0}};
+
+static int parse_opt(void *ctx, int c, const char *a)
 {
-    static const struct option lo[] = {
-        {"layers", required_argument, NULL, O_LAYERS}, {"hidden", required_argument, NULL, O_HIDDEN},
-        {"embed", required_argument, NULL, O_EMBED}, {"dropout", required_argument, NULL, O_DROPOUT},
-        {"epochs", required_argument, NULL, 'e'}, {"batches", required_argument, NULL, 'b'},
-        {"lr", required_argument, NULL, O_LR}, {"weight-decay", required_argument, NULL, O_WD},
-        {"eval-every", required_argument, NULL, O_EVAL}, {"test-frac", required_argument, NULL, O_TEST_FRAC},
-        {"prune-every", required_argument, NULL, O_PRUNE_EVERY}, {"prune-protect", required_argument, NULL, O_PROTECT},
-        {"prune-cap", required_argument, NULL, O_PRUNE_CAP}, {"prune-pct", required_argument, NULL, O_PRUNE_PCT},
-        {"max-genes", required_argument, NULL, O_MAX_GENES}, {"cell-batch", no_argument, NULL, O_CELL_BATCH},
-        {"no-cell-batch", no_argument, NULL, O_NO_CELL_BATCH}, {"block-size", required_argument, NULL, O_BLOCK},
-        {"cell-threshold", required_argument, NULL, O_CELL_THR},
-        {"outputs", required_argument, NULL, O_REFOUT}, {"save-model", required_argument, NULL, O_SAVE_MODEL},
-        {"checkpoint", required_argument, NULL, O_CKPT}, {"checkpoint-every", required_argument, NULL, O_CKPT_EVERY},
-        {"resume", required_argument, NULL, O_RESUME}, {"stop-after", required_argument, NULL, O_STOP_AFTER},
-        {"precision", required_argument, NULL, O_PRECISION}, {"compress", required_argument, NULL, O_COMPRESS},
-        SN_CLI_DEVICEOPT, SN_CLI_LONGOPTS, {NULL, 0, NULL, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, SN_CLI_SHORTOPTS "e:b:", lo, NULL)) != -1) {
-        int r = sn_cli_common(cli, c, optarg);
-        if (r == 0 && (r = parse_train(o, c, optarg)) == 0)
-            r = parse_rest(o, c, optarg);
-        if (r == 0)
-            r = sn_cli_bad("unexpected option");
-        if (r < 0 || r == SN_CLI_EXIT)
-            return r;
-    }
-    if (argc - optind > 1)
-        return sn_cli_bad("one input file expected, got %d", argc - optind);
-    o->in = optind < argc ? argv[optind] : "-";
+    int r = parse_train(ctx, c, a);
+    return r ? r : parse_rest(ctx, c, a);
+}
+
+static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
+{
+    opts *o = ctx;
+    if (n > 1)
+        return sn_cli_bad("one input file expected, got %d", n);
+    o->in = n ? args[0] : "-";
     if (o->t.checkpoint && !o->t.checkpoint_every)
         o->t.checkpoint_every = 10;
     if (o->t.stop_after && !o->t.checkpoint)
@@ -172,8 +170,9 @@ static int check_memory(const sn_train_data *d, const sn_train_opts *t, const ch
     return SN_OK;
 }
 
-static int run(sn_cli *cli, opts *o)
+static int run(sn_cli *cli, void *ctx)
 {
+    opts *o = ctx;
     sn_h5 *in = NULL, *out = NULL;
     sn_train_input ti;
     sn_train_result r;
@@ -220,18 +219,12 @@ static void opts_default(opts *o)
     sn_train_opts_default(&o->t);
 }
 
+static const sn_cli_prog program = {"scnet-train", usage, longopts, SN_CLI_SHORTOPTS "e:b:",
+                                    parse_opt, parse_operands, run};
+
 int main(int argc, char **argv)
 {
-    sn_cli cli;
     opts o;
     opts_default(&o);
-    sn_cli_init(&cli, "scnet-train", usage, argc, argv);
-    int rc = parse(&cli, &o, argc, argv);
-    if (rc == SN_CLI_EXIT)
-        return sn_cli_exit_early();
-    if (rc == SN_OK) {
-        sn_cli_start(&cli);
-        rc = run(&cli, &o);
-    }
-    return sn_cli_finish(&cli, rc);
+    return sn_cli_main(&program, &o, argc, argv);
 }

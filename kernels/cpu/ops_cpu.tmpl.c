@@ -324,15 +324,21 @@ static void cpu_sum(sn_ops *o, const real *X, int rows, int cols, int ld, int ax
     }
 }
 
+/* Mean of column c (row stride ld), summed in double in row order. */
+static double col_mean(const real *Y, int rows, int ld, int c)
+{
+    double s = 0;
+    for (int r = 0; r < rows; r++)
+        s += Y[(int64_t)r * ld + c];
+    return s / rows;
+}
+
 static void cpu_colstd(sn_ops *o, const real *Y, int rows, int cols, int ld, real eps, real *stats, real *Yh)
 {
     real *mean = stats, *sd = stats + cols;
 #pragma omp parallel for schedule(static) PAR((double)rows * cols)
     for (int c = 0; c < cols; c++) {
-        double s = 0, ss = 0;
-        for (int r = 0; r < rows; r++)
-            s += Y[(int64_t)r * ld + c];
-        double m = s / rows;
+        double m = col_mean(Y, rows, ld, c), ss = 0;
         for (int r = 0; r < rows; r++) {
             double dv = Y[(int64_t)r * ld + c] - m;
             ss += dv * dv;
@@ -367,6 +373,18 @@ static void cpu_colstd_bwd(sn_ops *o, const real *Yh, const real *dYh, int rows,
     }
 }
 
+/* The per-row or per-block partials of a reduction added in their order
+ * (the same sum for any thread count), and freed.  A NULL part (its
+ * allocation failed) sums to 0, as the loops above leave it. */
+static double sum_parts(double *part, int64_t n)
+{
+    double t = 0;
+    for (int64_t i = 0; part && i < n; i++)
+        t += part[i];
+    free(part);
+    return t;
+}
+
 static void cpu_mse(sn_ops *o, const real *X, const real *Yh, const real *mask, int rows, int cols, int ld,
                     real scale, real *loss, real *dYh)
 {
@@ -383,21 +401,14 @@ static void cpu_mse(sn_ops *o, const real *X, const real *Yh, const real *mask, 
         if (part)
             part[r] = acc;
     }
-    double t = 0;
-    for (int r = 0; part && r < rows; r++)
-        t += part[r];
-    free(part);
-    loss[0] += (real)(scale * t);
+    loss[0] += (real)(scale * sum_parts(part, rows));
 }
 
 static void cpu_center_norm_t(sn_ops *o, const real *Y, int rows, int cols, int ld, real *At, real *norms)
 {
 #pragma omp parallel for schedule(static) PAR((double)rows * cols)
     for (int c = 0; c < cols; c++) {
-        double s = 0, ss = 0;
-        for (int r = 0; r < rows; r++)
-            s += Y[(int64_t)r * ld + c];
-        double m = s / rows;
+        double m = col_mean(Y, rows, ld, c), ss = 0;
         real *a = At + (int64_t)c * rows;
         for (int r = 0; r < rows; r++) {
             a[r] = (real)(Y[(int64_t)r * ld + c] - m);
@@ -439,11 +450,7 @@ static void cpu_bce(sn_ops *o, const real *x, int64_t n, int positive, real scal
         if (part)
             part[b] = acc;
     }
-    double t = 0;
-    for (int64_t b = 0; part && b < nb; b++)
-        t += part[b];
-    free(part);
-    loss[0] += (real)(scale * t);
+    loss[0] += (real)(scale * sum_parts(part, nb));
 }
 
 static void cpu_softmax_rows(sn_ops *o, const sn_dcsr *A, const real *s, real *a, real *ad, const sn_drop *d)
@@ -465,7 +472,7 @@ static void cpu_softmax_rows_bwd(sn_ops *o, const sn_dcsr *A, const real *a, con
 static double block_sum2(const real *x, const real *y, int64_t n, double shift)
 {
     int64_t nb = (n + BLK - 1) / BLK;
-    double *part = calloc((size_t)(nb ? nb : 1), sizeof *part), t = 0;
+    double *part = calloc((size_t)(nb ? nb : 1), sizeof *part);
 #pragma omp parallel for schedule(static) PAR(n)
     for (int64_t b = 0; b < nb; b++) {
         double acc = 0;
@@ -474,10 +481,7 @@ static double block_sum2(const real *x, const real *y, int64_t n, double shift)
         if (part)
             part[b] = acc;
     }
-    for (int64_t b = 0; part && b < nb; b++)
-        t += part[b];
-    free(part);
-    return t;
+    return sum_parts(part, nb);
 }
 
 static void cpu_sigatt(sn_ops *o, const real *s, int64_t n, real temp, real *alpha, real *stats)

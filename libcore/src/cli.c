@@ -199,6 +199,35 @@ int sn_cli_finish(sn_cli *c, int rc)
     return 0;
 }
 
+int sn_cli_parse(sn_cli *c, const sn_cli_prog *p, void *opts, int argc, char **argv)
+{
+    int opt;
+    while ((opt = getopt_long(argc, argv, p->shortopts, p->longopts, NULL)) != -1) {
+        int r = sn_cli_common(c, opt, optarg);
+        if (r == SN_CLI_EXIT)
+            return r; /* help/version end the parse, whatever follows */
+        if (r == 0)
+            r = p->option(opts, opt, optarg);
+        if (r < 0)
+            return r;
+    }
+    return p->operands(c, opts, argc - optind, argv + optind);
+}
+
+int sn_cli_main(const sn_cli_prog *p, void *opts, int argc, char **argv)
+{
+    sn_cli c;
+    sn_cli_init(&c, p->name, p->usage, argc, argv);
+    int rc = sn_cli_parse(&c, p, opts, argc, argv);
+    if (rc == SN_CLI_EXIT)
+        return sn_cli_exit_early();
+    if (rc == SN_OK) {
+        sn_cli_start(&c);
+        rc = p->run(&c, opts);
+    }
+    return sn_cli_finish(&c, rc);
+}
+
 int sn_cli_exit_early(void)
 {
     if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {

@@ -157,15 +157,7 @@ static int read_dense(hid_t ds, const char *name, sn_h5x_num want, int64_t *nrow
     SN_TRY(sn_h5x_dims(ds, name, &rank, d, H5S_MAX_RANK));
     if (rank != 2)
         return sn_err(SN_EFMT, "%s: expected a 2-D matrix, found a %d-D array", name, rank);
-    *buf = sn_malloc(sn_mul_size(sn_mul_size((size_t)d[0], (size_t)d[1]), sn_h5x_num_size(want)), "a dense matrix");
-    if (!*buf)
-        return SN_ENOMEM;
-    int rc = sn_h5x_read_num(ds, name, want, *buf);
-    if (rc < 0) {
-        free(*buf);
-        *buf = NULL;
-        return rc;
-    }
+    SN_TRY(sn_h5x_read_num_new(ds, name, want, sn_mul_size((size_t)d[0], (size_t)d[1]), "a dense matrix", buf));
     *nrow = d[0];
     *ncol = d[1];
     return SN_OK;

@@ -17,14 +17,7 @@ static int read_1d(hid_t ds, const char *name, sn_h5x_num want, void **v, int64_
     SN_TRY(sn_h5x_dims(ds, name, &rank, d, H5S_MAX_RANK));
     if (rank != 1)
         return sn_err(SN_EFMT, "%s: expected a 1-D array, found %d dimensions", name, rank);
-    if (!(*v = sn_malloc(sn_mul_size((size_t)d[0], sn_h5x_num_size(want)), "a vector")))
-        return SN_ENOMEM;
-    int rc = sn_h5x_read_num(ds, name, want, *v);
-    if (rc < 0) {
-        free(*v);
-        *v = NULL;
-        return rc;
-    }
+    SN_TRY(sn_h5x_read_num_new(ds, name, want, (size_t)d[0], "a vector", v));
     *n = d[0];
     return SN_OK;
 }

@@ -283,6 +283,18 @@ int sn_h5x_read_num(hid_t ds, const char *name, sn_h5x_num want, void *buf)
     return rc;
 }
 
+int sn_h5x_read_num_new(hid_t ds, const char *name, sn_h5x_num want, size_t n, const char *what, void **buf)
+{
+    if (!(*buf = sn_malloc(sn_mul_size(n, sn_h5x_num_size(want)), what)))
+        return SN_ENOMEM;
+    int rc = sn_h5x_read_num(ds, name, want, *buf);
+    if (rc < 0) {
+        free(*buf);
+        *buf = NULL;
+    }
+    return rc;
+}
+
 int sn_h5x_read_strs(hid_t ds, const char *name, char ***s, int64_t *n)
 {
     hid_t ft = H5Dget_type(ds), sp = H5Dget_space(ds);

@@ -73,6 +73,11 @@ const char *sn_h5x_dtype(hid_t type, char *buf, size_t len);
 /* Whole dataset read into buf (count elements of type want), converting
  * any integer, float or bool-enum type; strings and others are an error. */
 int sn_h5x_read_num(hid_t ds, const char *name, sn_h5x_num want, void *buf) SN_WUR;
+/* The same into a new buffer of n elements (n from the shape the caller
+ * checked; what names it in an out-of-memory message); *buf is NULL after
+ * an error. */
+int sn_h5x_read_num_new(hid_t ds, const char *name, sn_h5x_num want, size_t n, const char *what,
+                        void **buf) SN_WUR;
 /* Whole string dataset (vlen or fixed-length, any rank, flattened). */
 int sn_h5x_read_strs(hid_t ds, const char *name, char ***s, int64_t *n) SN_WUR;
 /* A numeric dataset as text the way pandas prints it: integers "%lld",

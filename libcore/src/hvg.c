@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
-
 void sn_hvg_free(sn_hvg *h)
 {
     free(h->means);
@@ -30,40 +28,6 @@ static int hvg_alloc(sn_hvg *h, int64_t n)
         sn_hvg_free(h);
         return SN_ENOMEM;
     }
-    return SN_OK;
-}
-
-/* Per-gene sums of expm1(x) and of its float32 square, as scanpy's numba
- * kernel forms them (value * value in float32, accumulated in double), for
- * the columns with need[j] (all when need is NULL). */
-static int expm1_sums(const sn_csr *x, const uint8_t *need, double *sum, double *sq)
-{
-    int nb = sn_fixed_blocks(x->nrow, 4096, 32);
-    size_t g = (size_t)x->ncol;
-    double *part = sn_calloc(sn_mul_size((size_t)nb, 2 * g), sizeof *part, "per-gene sums");
-    if (!part)
-        return SN_ENOMEM;
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int b = 0; b < nb; b++) {
-        double *s = part + (size_t)b * 2 * g, *q = s + g;
-        int64_t r0 = x->nrow * b / nb, r1 = x->nrow * (b + 1) / nb;
-        for (int64_t k = x->indptr[r0]; k < x->indptr[r1]; k++) {
-            if (need && !need[x->indices[k]])
-                continue;
-            float v = expm1f(x->data[k]);
-            float v2 = v * v;
-            s[x->indices[k]] += v;
-            q[x->indices[k]] += v2;
-        }
-    }
-    memset(sum, 0, g * sizeof *sum);
-    memset(sq, 0, g * sizeof *sq);
-    for (int b = 0; b < nb; b++)
-        for (size_t j = 0; j < g; j++) {
-            sum[j] += part[(size_t)b * 2 * g + j];
-            sq[j] += part[(size_t)b * 2 * g + g + j];
-        }
-    free(part);
     return SN_OK;
 }
 
@@ -206,7 +170,7 @@ int sn_hvg_seurat(const sn_csr *x, const int64_t *cols, int64_t ncols, int64_t n
         if (cols[c] >= 0 && cols[c] < x->ncol)
             need[cols[c]] = 1;
     if (rc == SN_OK)
-        rc = expm1_sums(x, need, sum, sum + g);
+        rc = sn_prep_gene_sums(x, need, 1, sum, sum + g);
     free(need);
     for (int64_t c = 0; rc == SN_OK && c < ncols; c++) {
         int64_t j = cols ? cols[c] : c;

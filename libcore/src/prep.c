@@ -220,7 +220,28 @@ void sn_prep_log1p(sn_csr *x)
         x->data[k] = log1pf(x->data[k]);
 }
 
-int sn_prep_gene_moments(const sn_csr *x, double *mean, double *var)
+/* One block of rows of sn_prep_gene_sums into its partials s and q. */
+static void gene_sums_block(const sn_csr *x, int64_t r0, int64_t r1, const uint8_t *need, int expm1, double *s,
+                            double *q)
+{
+    for (int64_t k = x->indptr[r0]; k < x->indptr[r1]; k++) {
+        int64_t j = x->indices[k];
+        if (need && !need[j])
+            continue;
+        if (expm1) { /* float32 value and square, as scanpy's numba kernel */
+            float v = expm1f(x->data[k]);
+            float v2 = v * v;
+            s[j] += v;
+            q[j] += v2;
+        } else {
+            double v = x->data[k];
+            s[j] += v;
+            q[j] += v * v;
+        }
+    }
+}
+
+int sn_prep_gene_sums(const sn_csr *x, const uint8_t *need, int expm1, double *sum, double *sq)
 {
     int nb = sn_fixed_blocks(x->nrow, ROWS_PER_BLOCK, MAX_BLOCKS);
     size_t g = (size_t)x->ncol;
@@ -228,30 +249,38 @@ int sn_prep_gene_moments(const sn_csr *x, double *mean, double *var)
     if (!part)
         return SN_ENOMEM;
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int b = 0; b < nb; b++) {
-        double *s = part + (size_t)b * 2 * g, *q = s + g;
-        int64_t r0 = x->nrow * b / nb, r1 = x->nrow * (b + 1) / nb;
-        for (int64_t k = x->indptr[r0]; k < x->indptr[r1]; k++) {
-            double v = x->data[k];
-            s[x->indices[k]] += v;
-            q[x->indices[k]] += v * v;
+    for (int b = 0; b < nb; b++)
+        gene_sums_block(x, x->nrow * b / nb, x->nrow * (b + 1) / nb, need, expm1, part + (size_t)b * 2 * g,
+                        part + (size_t)b * 2 * g + g);
+    memset(sum, 0, g * sizeof *sum);
+    memset(sq, 0, g * sizeof *sq);
+    for (int b = 0; b < nb; b++)
+        for (size_t j = 0; j < g; j++) {
+            sum[j] += part[(size_t)b * 2 * g + j];
+            sq[j] += part[(size_t)b * 2 * g + g + j];
         }
-    }
+    free(part);
+    return SN_OK;
+}
+
+int sn_prep_gene_moments(const sn_csr *x, double *mean, double *var)
+{
+    size_t g = (size_t)x->ncol;
+    double *sum = sn_malloc(sn_mul_size(2 * (g + 1), sizeof *sum), "per-gene sums");
+    if (!sum)
+        return SN_ENOMEM;
+    double *sq = sum + g + 1;
+    int rc = sn_prep_gene_sums(x, NULL, 0, sum, sq);
     double n = (double)x->nrow;
-    for (size_t j = 0; j < g; j++) {
-        double s = 0, q = 0;
-        for (int b = 0; b < nb; b++) {
-            s += part[(size_t)b * 2 * g + j];
-            q += part[(size_t)b * 2 * g + g + j];
-        }
-        double m = n > 0 ? s / n : 0, v = n > 1 ? (q - s * m) / (n - 1) : 0;
+    for (size_t j = 0; rc == SN_OK && j < g; j++) {
+        double m = n > 0 ? sum[j] / n : 0, v = n > 1 ? (sq[j] - sum[j] * m) / (n - 1) : 0;
         if (mean)
             mean[j] = m;
         if (var)
             var[j] = v > 0 ? v : 0;
     }
-    free(part);
-    return SN_OK;
+    free(sum);
+    return rc;
 }
 
 void sn_prep_scale_rows(const sn_csr *x, const double *mean, const double *std, double eps, int64_t r0,

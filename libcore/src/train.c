@@ -197,6 +197,27 @@ int sn_train_record_eval(sn_run *s, int epoch, double auroc, double ap)
 
 /* --------------------------------------------------------------- set-up */
 
+int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *pg)
+{
+    const sn_train_opts *o = s->opt;
+    sn_train_result *r = s->res;
+    int rc = SN_OK;
+    for (int epoch = s->start_epoch; rc == SN_OK && epoch < o->epochs; epoch++) {
+        if (o->stop_after > 0 && epoch - s->start_epoch >= o->stop_after)
+            break;
+        double t0 = sn_time();
+        rc = one(s, epoch, ctx, pg);
+        r->epoch_sec[epoch] = sn_time() - t0;
+        r->n_epochs = epoch + 1;
+        sn_info("epoch %d: loss %.5f (ppi %.5f, mse %.5f, corr %.5f), %.2f s", epoch,
+                r->loss_ppi[epoch] + r->loss_mse[epoch] + r->loss_corr[epoch], r->loss_ppi[epoch],
+                r->loss_mse[epoch], r->loss_corr[epoch], r->epoch_sec[epoch]);
+        if (rc == SN_OK && o->checkpoint && o->checkpoint_every > 0 && (epoch + 1) % o->checkpoint_every == 0)
+            rc = sn_train_ckpt_save(s, epoch + 1);
+    }
+    return rc;
+}
+
 static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn_ops *ops, sn_train_result *r)
 {
     memset(s, 0, sizeof *s);

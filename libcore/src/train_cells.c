@@ -134,8 +134,9 @@ static int block_outputs(sn_run *s, const blocks *b)
     return SN_OK;
 }
 
-static int epoch_cells(sn_run *s, const blocks *b, int epoch, sn_progress *pg)
+static int epoch_cells(sn_run *s, int epoch, void *ctx, sn_progress *pg)
 {
+    const blocks *b = ctx;
     sn_train_result *r = s->res;
     for (int i = 0; i < b->nb; i++) {
         sn_losses l;
@@ -190,19 +191,8 @@ int sn_train_cells(sn_run *s, int size)
     }
     sn_progress pg;
     sn_progress_start(&pg, "training", (int64_t)o->epochs * b.nb);
-    for (int epoch = s->start_epoch; rc == SN_OK && epoch < o->epochs; epoch++) {
-        if (o->stop_after > 0 && epoch - s->start_epoch >= o->stop_after)
-            break;
-        double t0 = sn_time();
-        rc = epoch_cells(s, &b, epoch, &pg);
-        r->epoch_sec[epoch] = sn_time() - t0;
-        r->n_epochs = epoch + 1;
-        sn_info("epoch %d: loss %.5f (ppi %.5f, mse %.5f, corr %.5f), %.2f s", epoch,
-                r->loss_ppi[epoch] + r->loss_mse[epoch] + r->loss_corr[epoch], r->loss_ppi[epoch],
-                r->loss_mse[epoch], r->loss_corr[epoch], r->epoch_sec[epoch]);
-        if (rc == SN_OK && o->checkpoint && o->checkpoint_every > 0 && (epoch + 1) % o->checkpoint_every == 0)
-            rc = sn_train_ckpt_save(s, epoch + 1);
-    }
+    if (rc == SN_OK)
+        rc = sn_train_epochs(s, epoch_cells, &b, &pg);
     sn_progress_end(&pg);
     blocks_free(&b);
     return rc;

@@ -199,6 +199,17 @@ static int end_epoch(sn_run *s, int epoch, epoch_state *es)
     return rc;
 }
 
+static int epoch_edges(sn_run *s, int epoch, void *ctx, sn_progress *pg)
+{
+    epoch_state es;
+    memset(&es, 0, sizeof es);
+    int rc = train_chunks(s, epoch, &es, pg);
+    if (rc == SN_OK)
+        rc = end_epoch(s, epoch, &es);
+    epoch_free(&es);
+    return rc;
+}
+
 int sn_train_edges(sn_run *s)
 {
     const sn_train_opts *o = s->opt;
@@ -219,25 +230,7 @@ int sn_train_edges(sn_run *s)
         SN_TRY(sn_train_ckpt_load(s));
     sn_progress pg;
     sn_progress_start(&pg, "training", (int64_t)o->epochs * o->batches);
-    int rc = SN_OK;
-    for (int epoch = s->start_epoch; rc == SN_OK && epoch < o->epochs; epoch++) {
-        if (o->stop_after > 0 && epoch - s->start_epoch >= o->stop_after)
-            break;
-        double t0 = sn_time();
-        epoch_state es;
-        memset(&es, 0, sizeof es);
-        rc = train_chunks(s, epoch, &es, &pg);
-        if (rc == SN_OK)
-            rc = end_epoch(s, epoch, &es);
-        epoch_free(&es);
-        r->epoch_sec[epoch] = sn_time() - t0;
-        r->n_epochs = epoch + 1;
-        sn_info("epoch %d: loss %.5f (ppi %.5f, mse %.5f, corr %.5f), %.2f s", epoch,
-                 r->loss_ppi[epoch] + r->loss_mse[epoch] + r->loss_corr[epoch], r->loss_ppi[epoch],
-                 r->loss_mse[epoch], r->loss_corr[epoch], r->epoch_sec[epoch]);
-        if (rc == SN_OK && o->checkpoint && o->checkpoint_every > 0 && (epoch + 1) % o->checkpoint_every == 0)
-            rc = sn_train_ckpt_save(s, epoch + 1);
-    }
+    int rc = sn_train_epochs(s, epoch_edges, NULL, &pg);
     sn_progress_end(&pg);
     return rc;
 }

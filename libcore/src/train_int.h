@@ -3,6 +3,7 @@
 #define SCNET_TRAIN_INT_H
 
 #include "scnet/gstruct.h"
+#include "scnet/log.h"
 #include "scnet/schedule.h"
 #include "scnet/train.h"
 
@@ -30,6 +31,11 @@ int sn_train_step(sn_run *s, const sn_gstruct *cells, sn_losses *l);
 int sn_train_eval_forward(sn_run *s, const sn_gstruct *cells, double *auroc, double *ap);
 int sn_train_record_eval(sn_run *s, int epoch, double auroc, double ap);
 int sn_train_model_init(sn_run *s, int N, int64_t max_edges);
+/* One epoch of a schedule (edge batches or cell blocks); ctx is the schedule's. */
+typedef int sn_train_epoch_fn(sn_run *s, int epoch, void *ctx, sn_progress *pg);
+/* The epochs from s->start_epoch on, up to --stop-after of them: each timed,
+ * logged and checkpointed alike in both schedules. */
+int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *pg);
 int sn_train_edges(sn_run *s);
 int sn_train_cells(sn_run *s, int block);
 /* Checkpoints (train_ckpt.c): state after `epoch` completed epochs. */

@@ -1,7 +1,7 @@
 /* Option parsing of one program, included after the program's source
- * (with its main renamed) so the harness calls the program's own static
- * opts_default() and parse().  The input is split at NUL bytes into the
- * arguments.  Parsing may only succeed, end early (--help, --version) or
+ * (with its main renamed) so the harness parses with the program's own
+ * static opts_default() and sn_cli_prog (program).  The input is split at
+ * NUL bytes into the arguments.  Parsing may only succeed, end early (--help, --version) or
  * give a usage error with a message: nothing else, no crash. */
 #include <fcntl.h>
 
@@ -36,11 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_OPTS o;
     sn_cli cli;
     FZ_DEFAULT(&o);
-    sn_cli_init(&cli, FZ_PROG, usage, argc, argv);
+    sn_cli_init(&cli, FZ_PROG, program.usage, argc, argv);
     sn_log_setup(FZ_PROG, SN_LOG_QUIET);
     optind = 0; /* a fresh getopt scan for each input */
     sn_err_clear();
-    int rc = parse(&cli, &o, argc, argv);
+    int rc = sn_cli_parse(&cli, &program, &o, argc, argv);
     if (rc != SN_OK && rc != SN_CLI_EXIT && rc != SN_EUSAGE) {
         fprintf(stderr, "parse returned %d: %s\n", rc, sn_errmsg());
         abort();

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <omp.h>
 
 #include "prep_fixture.h"
 #include "scnet/err.h"
@@ -169,12 +170,49 @@ static void test_moments_and_scale(void **st)
     sn_csr_free(&m);
 }
 
+/* The expm1 sums HVG selection reads: float32 value and square, only the
+ * needed columns, and the same bits for any thread count. */
+static void test_gene_sums(void **st)
+{
+    (void)st;
+    int64_t n = 9000, g = 7; /* more rows than one reduction block */
+    float *a = random_counts(n, g, 4, 0.4, 11);
+    sn_csr m = dense_to_csr(a, n, g);
+    for (int64_t i = 0; i < n * g; i++)
+        a[i] = log1pf(a[i]);
+    for (int64_t k = 0; k < sn_csr_nnz(&m); k++)
+        m.data[k] = log1pf(m.data[k]);
+    uint8_t need[7] = {1, 0, 1, 1, 0, 0, 1};
+    double s1[14], s2[14];
+    omp_set_num_threads(1);
+    assert_int_equal(sn_prep_gene_sums(&m, need, 1, s1, s1 + g), 0);
+    omp_set_num_threads(2);
+    assert_int_equal(sn_prep_gene_sums(&m, need, 1, s2, s2 + g), 0);
+    assert_memory_equal(s1, s2, sizeof s1);
+    for (int64_t j = 0; j < g; j++) {
+        double s = 0, q = 0;
+        for (int64_t i = 0; i < n; i++) {
+            float v = expm1f(a[i * g + j]);
+            s += v;
+            q += (float)(v * v);
+        }
+        if (!need[j])
+            s = q = 0;
+        assert_true(s1[j] > 0 || !need[j]);
+        assert_true(fabs(s1[j] - s) <= 1e-12 * fabs(s));
+        assert_true(fabs(s1[g + j] - q) <= 1e-12 * fabs(q));
+    }
+    free(a);
+    sn_csr_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_filters),         cmocka_unit_test(test_subset_in_place),
         cmocka_unit_test(test_inspect),         cmocka_unit_test(test_normalize_log1p),
         cmocka_unit_test(test_median_target),   cmocka_unit_test(test_moments_and_scale),
+        cmocka_unit_test(test_gene_sums),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

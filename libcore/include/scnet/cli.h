@@ -1,7 +1,9 @@
 /* Command-line conventions shared by every program: the common options,
  * their help text, usage errors (exit 2), the closing line on stderr and
- * error reporting (exit 1).  Programs splice SN_CLI_LONGOPTS into their own
- * option table and pass every option through sn_cli_common() first. */
+ * error reporting (exit 1).  A program describes itself in an sn_cli_prog
+ * (its option table with SN_CLI_LONGOPTS spliced in, and its steps) and
+ * hands main() to sn_cli_main(), so every program parses, starts and ends
+ * the same way. */
 #ifndef SCNET_CLI_H
 #define SCNET_CLI_H
 
@@ -62,6 +64,29 @@ int sn_cli_finish(sn_cli *c, int rc);
 int sn_cli_exit_early(void);
 /* The full command line, shell-quoted; malloc'd. */
 char *sn_cli_cmdline(const sn_cli *c);
+
+/* A program: its options and the steps sn_cli_main runs on its options
+ * struct (opts below, filled with the defaults beforehand). */
+typedef struct sn_cli_prog {
+    const char *name;
+    void (*usage)(FILE *fp);
+    const struct option *longopts; /* its own and SN_CLI_LONGOPTS, then a zero entry */
+    const char *shortopts;         /* SN_CLI_SHORTOPTS followed by the program's own */
+    /* An option that is not a common one: >= 0 when taken, < 0 (message
+     * set) for a bad value. */
+    int (*option)(void *opts, int opt, const char *arg);
+    /* Once the options are read: the n operands, and checks across options. */
+    int (*operands)(sn_cli *c, void *opts, int n, char **args);
+    int (*run)(sn_cli *c, void *opts);
+} sn_cli_prog;
+
+/* Read argv: each option through sn_cli_common, then p->option; then
+ * p->operands.  SN_OK, SN_CLI_EXIT (help/version printed) or a negative
+ * code.  getopt's state is global: a second call needs optind = 0. */
+int sn_cli_parse(sn_cli *c, const sn_cli_prog *p, void *opts, int argc, char **argv);
+/* The whole program: init, parse, start, run, finish.  Returns the exit
+ * status for main() to return. */
+int sn_cli_main(const sn_cli_prog *p, void *opts, int argc, char **argv);
 
 /* Option values: parse or return SN_EUSAGE naming the option. */
 int sn_cli_int(const char *opt, const char *arg, long long lo, long long hi, long long *out) SN_WUR;

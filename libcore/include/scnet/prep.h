@@ -57,6 +57,11 @@ void sn_prep_log1p(sn_csr *x);
 
 /* ---- per-gene statistics and scaling ---- */
 
+/* Per-column sums of v and v * v over all rows, v = x, or expm1(x) with v
+ * and its square in float32 (scanpy's HVG kernel); only the columns with
+ * need[j] when need is not NULL.  Rows are summed in fixed blocks combined
+ * in block order, so the sums do not depend on the thread count. */
+int sn_prep_gene_sums(const sn_csr *x, const uint8_t *need, int expm1, double *sum, double *sq) SN_WUR;
 /* Mean and unbiased variance of every column over all rows (zeros
  * included), in double; either output may be NULL. */
 int sn_prep_gene_moments(const sn_csr *x, double *mean, double *var) SN_WUR;
