@@ -254,7 +254,7 @@ static void drop_muls(const sn_drop *d, uint64_t q0, real scale, real *mul)
     sn_philox_lanes(d->key, d->stream, q0, w);
     const float p = (float)d->p;
     for (int t = 0; t < 4 * SN_PHILOX_LANES; t++)
-        mul[t] = (float)(w[t / 4][t % 4] >> 8) * (1.0f / 16777216.0f) < p ? (real)0 : scale;
+        mul[t] = sn_philox_word_u01(w[t / 4][t % 4]) < p ? (real)0 : scale;
 }
 
 /* Apply f to every element with its dropout multiplier, by chunks of

@@ -297,7 +297,7 @@ void SN_R(sn_model_reset)(sn_model *m)
         for (int64_t q = 0; q < (n + 3) / 4; q++) {
             sn_u32x4 r = sn_philox(m->cfg.seed, 1000 + (uint64_t)k, (uint64_t)q);
             for (int t = 0; t < 4 && 4 * q + t < n; t++)
-                buf[4 * q + t] = (real)(bound * (2.0 * ((float)(r.v[t] >> 8) * (1.0f / 16777216.0f)) - 1.0));
+                buf[4 * q + t] = (real)(bound * (2.0 * sn_philox_word_u01(r.v[t]) - 1.0));
         }
         o->upload(o, p->w, buf, (size_t)n * sizeof *buf);
         free(buf);

@@ -39,7 +39,7 @@ SN_HD void sn_k_dropmul4(double p, uint64_t key, uint64_t stream, uint64_t q, re
     }
     sn_u32x4 r = sn_philox(key, stream, q);
     for (int k = 0; k < 4; k++)
-        mul[k] = (float)(r.v[k] >> 8) * (1.0f / 16777216.0f) < (float)p ? (real)0 : (real)(1.0 / (1.0 - p));
+        mul[k] = sn_philox_word_u01(r.v[k]) < (float)p ? (real)0 : (real)(1.0 / (1.0 - p));
 }
 
 /* y = mask·φ(x)/(1−p). */

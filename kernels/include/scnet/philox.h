@@ -66,11 +66,15 @@ static inline void sn_philox_lanes(uint64_t key, uint64_t hi, uint64_t lo0, uint
         out[i][0] = c0[i], out[i][1] = c1[i], out[i][2] = c2[i], out[i][3] = c3[i];
 }
 
+/* Uniform float in [0, 1) from the top 24 bits of one Philox word: the
+ * one conversion every draw uses, so CPU and GPU masks agree. */
+SN_HD float sn_philox_word_u01(uint32_t w) { return (float)(w >> 8) * (1.0f / 16777216.0f); }
+
 /* Uniform float in [0, 1) with 24 random bits: element i of stream s. */
 SN_HD float sn_philox_u01(uint64_t key, uint64_t stream, uint64_t i)
 {
     sn_u32x4 r = sn_philox(key, stream, i >> 2);
-    return (float)(r.v[i & 3] >> 8) * (1.0f / 16777216.0f);
+    return sn_philox_word_u01(r.v[i & 3]);
 }
 
 /* Uniform 64-bit word: element i of stream s. */
