@@ -1,29 +1,85 @@
 #!/usr/bin/env bash
-# make bench-cuda: seconds per training epoch on the CPU and on the GPU,
-# synthetic data of 1k and 10k cells (tests/tools/bench_train).  Skips,
-# saying why, where no GPU can be used.
-# Environment: BUILD, GENES (default 1000), EPOCHS (default 2), CELLS
-# (default "1000 10000"), CUDA_DEVICE (default 0).
-set -u
-BUILD=${BUILD:-build}
-build=$(cd "$BUILD" && pwd)
-plugin="$build/lib/libscnet-cuda.so"
-bench="$build/tests/tools/bench_train"
-if [ ! -f "$plugin" ]; then
+# make bench-cuda: seconds per training epoch of scnet-train on the CPU, on
+# the GPU (FP32 and TF32) and of the reference scNET (bench/train_ref.py)
+# on the same GPU, on pbmc3k resampled to each size in CELLS
+# (bench/make_data.py, then scnet-prep, under $BUILD/bench), with
+# --max-genes GENES; beside them the GPU's FP32 GEMM rate at the model's
+# dominant product, so an epoch's GFLOP/s reads as a share of it.  The
+# fastest epoch counts, leaving out the first (warm-up) and the last (it
+# evaluates).  Skips, saying why, where no GPU can be used.
+# Environment: BUILD, SHARED, GENES [1000], EPOCHS [4], CELLS ["1000 10000
+# 100000"], CPU_MAX_CELLS [10000] and REF_MAX_CELLS [10000] (larger sizes
+# skip the CPU and the reference: above 10k cells the reference switches
+# to cell batches, which bench/train_ref.py does not run), THREADS [all
+# cores], CUDA_DEVICE [0], PY (python with h5py and scipy, for the data),
+# REF_PY (python with torch, PyG and the reference package).
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+GENES=${GENES:-1000}
+EPOCHS=${EPOCHS:-4}
+THREADS=${THREADS:-$(nproc)}
+PY=${DATA_PY:-$PY}
+REQ=tests/reference/requirements.txt
+REF_PY=${REF_PY:-$HOME/.cache/scnet/ref-venv-$(sha256sum <"$REQ" | cut -c1-16)/bin/python}
+PPI=$DATA/ppi/iref13_miscore_interactome.tsv.gz
+W=$BUILD/bench/cuda
+gpu="cuda:${CUDA_DEVICE:-0}"
+export SCNET_CUDA_PLUGIN=${SCNET_CUDA_PLUGIN:-$(pwd)/$BUILD/lib/libscnet-cuda.so}
+if [ ! -f "$SCNET_CUDA_PLUGIN" ]; then
     echo "bench-cuda: no usable CUDA device (this build has no CUDA backend: nvcc was not found); skipped"
     exit 0
 fi
-export SCNET_CUDA_PLUGIN=$plugin
-if ! desc=$("$bench" --devices 2>&1); then
+if ! desc=$("$BUILD/tests/tools/bench_train" --devices 2>&1); then
     echo "bench-cuda: no usable CUDA device ($desc); skipped"
     exit 0
 fi
-echo "bench-cuda: $desc"
-printf '%-6s %-6s %-10s %10s %10s %10s  %s\n' cells genes device s/epoch GFLOP/s MiB backend
-status=0
-for n in ${CELLS:-1000 10000}; do
-    for dev in cpu "cuda:${CUDA_DEVICE:-0}"; do
-        "$bench" --cells "$n" --genes "${GENES:-1000}" --epochs "${EPOCHS:-2}" --device "$dev" || status=1
-    done
+mkdir -p "$W"
+echo "bench-cuda: $desc; $(nproc) CPU cores, $THREADS threads"
+rate() { "$BUILD/tests/tools/sgemm-rate" "$1" "$2" "$3" "$THREADS" 5 "$gpu"; }
+read -r f32 t32 < <(rate 8192 8192 8192)
+echo "  GEMM 8192^3 through the backend: FP32 $f32 GFLOP/s, TF32 $t32 GFLOP/s"
+
+# scnet-train: tag, input, options; prints "best-epoch-seconds gflop-per-epoch"
+ours() {
+    local tag=$1 in=$2 out=$W/$1.h5ad
+    shift 2
+    "$BIN/scnet-train" "$in" -v --max-genes "$GENES" -e "$EPOCHS" --eval-every 1000 --outputs last \
+        -t "$THREADS" -o "$out" "$@" 2>"$W/$tag.log" || { tail -3 "$W/$tag.log" >&2; echo "- -"; return 0; }
+    local best gf
+    best=$(sed -n 's/^scnet-train: epoch [0-9]*: loss .*, \([0-9.]*\) s$/\1/p' "$W/$tag.log" |
+        awk '{ s[NR] = $1 } END { b = s[1]; for (i = 2; i < NR; i++) if (i == 2 || s[i] < b) b = s[i]; print b }')
+    gf=$("$BIN/scnet-info" --field uns/scnet/train/gflop_per_epoch "$out")
+    echo "$best $gf"
+}
+# the reference on the GPU, on scnet-train's output (the same genes and cells)
+ref() {
+    [ -x "$REF_PY" ] || command -v "$REF_PY" >/dev/null || { echo "-"; return 0; }
+    local j
+    j=$(PYTHONDONTWRITEBYTECODE=1 "$REF_PY" bench/train_ref.py "$1" --device "${gpu/cuda:/cuda:}" --warmup 1 \
+        --epochs 2 --threads "$THREADS" 2>"$W/ref.log") || { tail -3 "$W/ref.log" >&2; echo "-"; return 0; }
+    echo "$j" >>"$W/ref.jsonl"
+    "$PY" -c 'import json,sys; print(min(json.loads(sys.argv[1])["epoch_seconds"]))' "$j"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", a / b; else printf "-" }'; }
+
+printf '%7s %5s %9s %9s %9s %9s %8s %8s %9s %6s\n' cells genes "cpu s" "gpu s" "tf32 s" "ref s" "gpu/cpu" \
+    "gpu/ref" "GFLOP/s" "%gemm"
+: >"$W/ref.jsonl"
+for n in ${CELLS:-1000 10000 100000}; do
+    raw=$BUILD/bench/pbmc$n.h5ad prep=$BUILD/bench/pbmc$n.prep.h5ad
+    [ -f "$raw" ] || SCNET_DATA=$DATA "$PY" bench/make_data.py "$raw" "$n" || exit 1
+    [ -f "$prep" ] || "$BIN/scnet-prep" "$raw" --ppi "$PPI" -q -t "$THREADS" -o "$prep" || exit 1
+    c=(- -) r=-
+    [ "$n" -gt "${CPU_MAX_CELLS:-10000}" ] || read -r -a c < <(ours "cpu$n" "$prep" --device cpu)
+    read -r -a g < <(ours "gpu$n" "$prep" --device "$gpu")
+    read -r -a t < <(ours "tf32_$n" "$prep" --device "$gpu" --precision tf32)
+    [ "$n" -gt "${REF_MAX_CELLS:-10000}" ] || [ ! -f "$W/gpu$n.h5ad" ] || r=$(ref "$W/gpu$n.h5ad")
+    # the dominant product at this size: (cells per block) x genes x genes
+    blk=$(sed -n 's/.*cell blocks of \([0-9]*\).*/\1/p' "$W/gpu$n.log" | head -1)
+    read -r d32 _ < <(rate "${blk:-$n}" "$GENES" "$GENES")
+    gfs=$(awk -v f="${g[1]}" -v s="${g[0]}" 'BEGIN { if (s + 0 > 0) printf "%.0f", f / s; else print "-" }')
+    printf '%7d %5d %9s %9s %9s %9s %8s %8s %9s %6s\n' "$n" "$GENES" "${c[0]}" "${g[0]}" "${t[0]}" "$r" \
+        "$(ratio "${c[0]}" "${g[0]}")" "$(ratio "$r" "${g[0]}")" "$gfs" \
+        "$(awk -v a="$gfs" -v b="$d32" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.0f%%", 100 * a / b; else print "-" }')"
+    echo "  ($n cells: FP32 GEMM at the dominant product ${blk:-$n}x$GENES x $GENES: $d32 GFLOP/s)"
 done
-exit $status

@@ -1,7 +1,7 @@
 """Epoch time of the reference scNET (PyPI scnet 0.2.4, PyTorch + PyG) on a
 file scnet-train has read, for bench/train.sh.
 
-usage: train_ref.py IN.h5ad [--warmup W] [--epochs E] [--batches B] [--threads T]
+usage: train_ref.py IN.h5ad [--warmup W] [--epochs E] [--batches B] [--threads T] [--device D]
                     [--eval-every K]
 
 IN.h5ad is scnet-train's output, so the reference gets exactly the genes
@@ -48,8 +48,45 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import train_test_split_edges
 
-import scNET.main as ref_main
-from scNET.MultyGraphModel import scNET as RefModel
+
+def import_reference():
+    """The reference package's __init__ also imports its analysis helpers
+    (scanpy, gseapy, ...), which the training loop never calls.  On a GPU
+    host that has only torch and PyG, a module that is missing there is
+    replaced by a placeholder that fails on first use, and this is said on
+    stderr, so the timed training code is the reference's own."""
+    import importlib
+    import types
+
+    def placeholder(name):
+        m = types.ModuleType(name)
+
+        def fail(attr):
+            raise AttributeError(f"{name}.{attr}: {name} is not installed here (placeholder for an analysis-only import)")
+
+        m.__getattr__ = fail
+        return m
+
+    stood_in = []
+    for _ in range(20):
+        try:
+            main = importlib.import_module("scNET.main")
+            model = importlib.import_module("scNET.MultyGraphModel").scNET
+            if stood_in:
+                print(f"train_ref: not installed, stood in by placeholders: {', '.join(stood_in)}", file=sys.stderr)
+            return main, model
+        except ModuleNotFoundError as e:
+            root = (e.name or "").split(".")[0]
+            if not root or root in ("scNET", "torch", "torch_geometric", "numpy", "scipy") or root in sys.modules:
+                raise
+            for k in [k for k in sys.modules if k == "scNET" or k.startswith("scNET.")]:
+                del sys.modules[k]
+            sys.modules[root] = placeholder(root)
+            stood_in.append(root)
+    raise ImportError("the reference package could not be imported")
+
+
+ref_main, RefModel = import_reference()
 
 
 def read_csr(f, path):
@@ -83,36 +120,45 @@ def load(path):
     return X, ppi, knn, hvg
 
 
-def sgemm_rate(n, g):
+def sync(dev):
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+def sgemm_rate(n, g, dev):
     """GFLOP/s of torch's x @ W.T (what nn.Linear runs) at the model's
-    dominant shape, best of 3."""
-    x, w = torch.randn(n, g), torch.randn(g, g)
+    dominant shape, best of 3 (FP32: TF32 is off in torch by default)."""
+    x, w = torch.randn(n, g, device=dev), torch.randn(g, g, device=dev)
     torch.mm(x, w.T)
     best = float("inf")
     for _ in range(3):
+        sync(dev)
         t = time.perf_counter()
         torch.mm(x, w.T)
+        sync(dev)
         best = min(best, time.perf_counter() - t)
     return 2.0 * n * g * g / best / 1e9
 
 
-def epoch(model, optimizer, loader, x, data, hvg, batches, split):
+def epoch(model, optimizer, loader, x, data, hvg, batches, split, dev):
     """One edge-mode training epoch of scNET.main.train (without the
     evaluation); adds the time of the steps and forwards to split."""
     concat_flag = False
     knn_edge_index = None
     for _, batch in enumerate(loader):
         model.train()
-        knn_edge_index = batch.T
+        knn_edge_index = batch.T.to(dev)
         if knn_edge_index.shape[1] == loader.dataset.edge_index.shape[0] // batches:
             t0 = time.perf_counter()
             loss, row_loss, col_loss = model.calculate_loss(x.clone(), knn_edge_index, data.train_pos_edge_index, hvg)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            sync(dev)
             t1 = time.perf_counter()
             with torch.no_grad():
                 split["outputs"] = model(x, knn_edge_index, data.train_pos_edge_index)
+            sync(dev)
             split["steps"] += t1 - t0
             split["forwards"] += time.perf_counter() - t1
         else:
@@ -122,6 +168,7 @@ def epoch(model, optimizer, loader, x, data, hvg, batches, split):
     new_knn_edge_index, _ = model.cols_encoder.reduce_network()
     if concat_flag:
         new_knn_edge_index = torch.concat([new_knn_edge_index, knn_edge_index], axis=-1)
+    sync(dev)
     return float(loss)
 
 
@@ -133,10 +180,12 @@ def main():
     ap.add_argument("--batches", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-every", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="torch device: cpu, cuda or cuda:N")
     ap.add_argument("--save", metavar="PREFIX", help="write the last epoch's outputs as PREFIX.cells.npy "
                     "(cell embedding) and PREFIX.recon.npy (reconstruction, cells x genes)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    dev = torch.device(a.device)
     torch.manual_seed(42)
     np.random.seed(42)
     X, ppi, knn, hvg_mask = load(a.input)
@@ -146,18 +195,19 @@ def main():
     hvg = pd.Series(hvg_mask)
     x_full = torch.tensor(X.T.copy())  # genes x cells, as node_feature.values
     data = Data(x_full, ppi)
-    data = train_test_split_edges(data, test_ratio=0.2, val_ratio=0)
+    data = train_test_split_edges(data, test_ratio=0.2, val_ratio=0).to(dev)
     model = RefModel(G, N, ref_main.INTER_DIM, ref_main.EMBEDDING_DIM, ref_main.INTER_DIM, ref_main.EMBEDDING_DIM,
-                     lambda_rows=1, lambda_cols=1, num_layers=ref_main.NUM_LAYERS)
-    x = x_full.clone()
+                     lambda_rows=1, lambda_cols=1, num_layers=ref_main.NUM_LAYERS).to(dev)
+    x = x_full.clone().to(dev)
     x = ((x.T - (x.mean(axis=1))) / (x.std(axis=1) + 0.00001)).T
     optimizer = torch.optim.Adam(model.parameters(), lr=0.0001, weight_decay=1e-5)
     loader = ref_main.mini_batch_knn(knn, knn.shape[1] // a.batches)
     secs, splits, losses = [], [], []
     for e in range(a.warmup + a.epochs):
         split = {"steps": 0.0, "forwards": 0.0}
+        sync(dev)
         t = time.perf_counter()
-        losses.append(epoch(model, optimizer, loader, x, data, hvg, a.batches, split))
+        losses.append(epoch(model, optimizer, loader, x, data, hvg, a.batches, split, dev))
         t = time.perf_counter() - t
         if e >= a.warmup:
             secs.append(t)
@@ -166,18 +216,20 @@ def main():
               f"(steps {split['steps']:.2f}, no-grad forwards {split['forwards']:.2f}), loss {losses[-1]:.4f}",
               file=sys.stderr)
         if a.eval_every and e % a.eval_every == 0:
-            auc, ap_ = ref_main.test_recon(model, x, data, list(loader)[0].T)
+            auc, ap_ = ref_main.test_recon(model, x, data, list(loader)[0].T.to(dev))
             print(f"reference epoch {e}: held-out PPI AUROC {auc:.4f}, AP {ap_:.4f}", file=sys.stderr, flush=True)
     if a.save:
         _, cells, recon = splits[-1]["outputs"] if splits else split["outputs"]
-        np.save(a.save + ".cells.npy", cells.numpy())
-        np.save(a.save + ".recon.npy", recon.numpy())
+        np.save(a.save + ".cells.npy", cells.cpu().numpy())
+        np.save(a.save + ".recon.npy", recon.cpu().numpy())
     for s_ in splits:
         s_.pop("outputs", None)
     out = {"genes": G, "cells": N, "knn_edges": int(knn.shape[1]), "ppi_train_edges": int(data.train_pos_edge_index.shape[1]),
            "threads": torch.get_num_threads(), "epoch_seconds": secs, "steps_seconds": [s["steps"] for s in splits],
            "forward_seconds": [s["forwards"] for s in splits], "loss": losses,
-           "sgemm_gflops": sgemm_rate(N, G), "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "sgemm_gflops": sgemm_rate(N, G, dev), "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+           "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+           "device_peak_mib": torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else 0,
            "torch": torch.__version__, "blas": "MKL" if torch.backends.mkl.is_available() else "other"}
     print(json.dumps(out))
 
