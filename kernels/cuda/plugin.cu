@@ -211,6 +211,10 @@ SN_EXPORT int sn_cuda_open(const sn_cuda_host *host, int device, sn_ops **out, c
         return -1;
     }
     fill_table(c);
+    size_t free_b = 0, total_b = 0;
+    if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess)
+        (void)cudaGetLastError();
+    c->ops.mem_avail = free_b;
     *out = &c->ops;
     say(msg, len, "cuda:%d (%s, %.1f GiB, compute capability %d.%d)", device, p.name, gib(p.totalGlobalMem),
         p.major, p.minor);

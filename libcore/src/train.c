@@ -279,7 +279,7 @@ int sn_train_run(const sn_train_data *d, const sn_train_opts *opt, sn_ops *ops, 
 {
     sn_run s;
     int cell_mode, block;
-    sn_train_plan(d, opt, &cell_mode, &block);
+    sn_train_plan(d, opt, &cell_mode, &block, NULL);
     int rc = setup(&s, d, opt, ops, r);
     if (rc == SN_OK)
         rc = cell_mode ? sn_train_cells(&s, block) : sn_train_edges(&s);
@@ -289,7 +289,8 @@ int sn_train_run(const sn_train_data *d, const sn_train_opts *opt, sn_ops *ops, 
     return rc;
 }
 
-double sn_train_plan(const sn_train_data *d, const sn_train_opts *o, int *cell_mode, int *block_size)
+double sn_train_plan(const sn_train_data *d, const sn_train_opts *o, int *cell_mode, int *block_size,
+                     double *model_bytes)
 {
     int cm = o->cell_mode < 0 ? d->N > o->cell_threshold : o->cell_mode;
     int N = d->N, B = o->batches > 0 ? o->batches : 1;
@@ -309,5 +310,34 @@ double sn_train_plan(const sn_train_data *d, const sn_train_opts *o, int *cell_m
     /* the input, its standardised copy and the reconstruction it becomes;
      * a block's working rows; the edge lists */
     double host = (double)d->N * d->G * 4 * 3 + (double)N * d->G * 4 + 64.0 * (ppi + cells);
+    if (model_bytes)
+        *model_bytes = model;
     return model + host;
+}
+
+/* Smaller blocks than this leave too few kNN edges inside a block. */
+#define SN_BLOCK_MIN 64
+
+int sn_train_fit(const sn_train_data *d, sn_train_opts *o, double avail)
+{
+    int cm, block;
+    double model;
+    sn_train_plan(d, o, &cm, &block, &model);
+    if (model <= avail)
+        return 0;
+    /* The model's cells × cells weights shrink with the block, as the
+     * square; its genes × genes weights do not, hence the floor. */
+    sn_train_opts t = *o;
+    t.cell_mode = 1;
+    for (t.block_max = block; t.block_max >= SN_BLOCK_MIN; t.block_max = t.block_max * 7 / 8) {
+        sn_train_plan(d, &t, &cm, &block, &model);
+        if (model <= avail) {
+            o->cell_mode = 1;
+            o->block_max = t.block_max;
+            return 1;
+        }
+    }
+    return sn_err(SN_ENOMEM, "the model of %d genes needs more than %.2f GiB of device memory even in cell blocks "
+                             "of %d; use --max-genes N (fewer genes) or --device cpu",
+                  d->G, avail / (1 << 30), SN_BLOCK_MIN);
 }

@@ -34,3 +34,13 @@ expect_error SN_CUDA_EMU_DEVICES=nodriver "no usable CUDA device: no NVIDIA driv
 "$check" --small --device cuda:1 >"$TEST_TMP/dev1.log" 2>&1 && exit 1
 grep -qF "no usable CUDA device: there is no device cuda:1 (1 device)" "$TEST_TMP/dev1.log"
 echo "ok   cuda:1 with one device: $(cat "$TEST_TMP/dev1.log")"
+
+# A model that does not fit in the device's memory trains in cell blocks
+# that do, and says so.
+"$SCNET_BIN/scnet-prep" -q "$SCNET_DATA/tian2019_cellbench/sc_10x_cepo894genes.count.csv.gz" \
+    --ppi "$SCNET_DATA/ppi/iref13_miscore_interactome.tsv.gz" --min-ppi-genes 50 -o "$TEST_TMP/cepo.h5ad"
+SN_CUDA_EMU_MEM=20000000 "$SCNET_BIN/scnet-train" "$TEST_TMP/cepo.h5ad" --device cuda --max-genes 60 -e 1 \
+    -o "$TEST_TMP/fit.h5ad" 2>"$TEST_TMP/fit.log"
+grep -q "does not fit in the 19.1 MiB free on cuda:0 .*training in cell blocks of 179" "$TEST_TMP/fit.log"
+[ "$("$SCNET_BIN/scnet-info" -q --field uns/scnet/train/mode "$TEST_TMP/fit.h5ad")" = "cell blocks" ]
+echo "ok   too little device memory: $(grep -o 'training in cell blocks of [0-9]*' "$TEST_TMP/fit.log")"

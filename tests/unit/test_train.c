@@ -238,6 +238,45 @@ static void test_cell_blocks(void **st)
     free_synth(&s);
 }
 
+/* A model too large for the device memory given trains in cell blocks
+ * whose plan fits; one that fits stays as it was; one whose genes alone
+ * do not fit is refused. */
+static void test_fit_device(void **st)
+{
+    (void)st;
+    int32_t knn[1] = {0};
+    sn_train_data d = {2000, 20000, NULL, NULL, 5000, NULL, NULL, 25, knn};
+    sn_train_opts o;
+    sn_train_opts_default(&o);
+    o.cell_mode = 0;
+    int cm, block;
+    double model;
+    sn_train_plan(&d, &o, &cm, &block, &model);
+    assert_int_equal(cm, 0);
+    sn_train_opts same = o;
+    assert_int_equal(sn_train_fit(&d, &same, model), 0);
+    assert_int_equal(same.cell_mode, 0);
+    double avail = model / 8;
+    assert_int_equal(sn_train_fit(&d, &o, avail), 1);
+    assert_int_equal(o.cell_mode, 1);
+    double fitted;
+    sn_train_plan(&d, &o, &cm, &block, &fitted);
+    assert_int_equal(cm, 1);
+    assert_true(fitted <= avail);
+    assert_true(block < d.N);
+    /* tighter: the blocks shrink until the plan fits, by 1/8 a try */
+    sn_train_opts tight = o;
+    double little = fitted / 3;
+    assert_int_equal(sn_train_fit(&d, &tight, little), 1);
+    int small_block;
+    sn_train_plan(&d, &tight, &cm, &small_block, &fitted);
+    assert_true(fitted <= little && fitted > little / 2);
+    assert_true(small_block < block && small_block >= 64);
+    sn_train_opts none = o;
+    assert_int_equal(sn_train_fit(&d, &none, 1e6), SN_ENOMEM);
+    assert_non_null(strstr(sn_errmsg(), "--max-genes"));
+}
+
 static void test_prune_rule(void **st)
 {
     (void)st;
@@ -269,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_learns),
         cmocka_unit_test(test_deterministic_and_resumable),
         cmocka_unit_test(test_cell_blocks),
+        cmocka_unit_test(test_fit_device),
         cmocka_unit_test(test_thread_count_independent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

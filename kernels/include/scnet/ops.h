@@ -44,6 +44,7 @@ struct sn_ops {
     const char *name;
     void *ctx;
     size_t bytes_in_use, bytes_peak;
+    size_t mem_avail; /* a device's free memory when it was opened; 0 for host memory */
 
     /* ---- memory (alloc returns zeroed memory or NULL with sn_err set) ---- */
     void *(*alloc)(sn_ops *o, size_t bytes);

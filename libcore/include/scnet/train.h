@@ -71,8 +71,15 @@ typedef struct {
 } sn_train_result;
 
 void sn_train_result_free(sn_train_result *r);
-/* Bytes the run will need (model in the backend plus host buffers). */
-double sn_train_plan(const sn_train_data *d, const sn_train_opts *o, int *cell_mode, int *block_size);
+/* Bytes the run will need (model in the backend plus host buffers); the
+ * model's share in *model_bytes when not NULL. */
+double sn_train_plan(const sn_train_data *d, const sn_train_opts *o, int *cell_mode, int *block_size,
+                     double *model_bytes);
+/* Make the model fit in avail bytes of device memory: when it does not as
+ * planned, switch to cell blocks, as large as fit.  Returns 0 when nothing
+ * changed, 1 when o was changed, SN_ENOMEM when even small blocks do not
+ * fit (the genes are too many). */
+int sn_train_fit(const sn_train_data *d, sn_train_opts *o, double avail) SN_WUR;
 int sn_train_run(const sn_train_data *d, const sn_train_opts *o, sn_ops *ops, sn_train_result *r) SN_WUR;
 /* Floating-point operations of one training step (forward + backward). */
 double sn_model_flops(const sn_model_cfg *c, int G, int N, int64_t cell_edges, int64_t ppi_edges);
