@@ -145,10 +145,12 @@ $(CUDA_LIB): $(CUDA_SRC) $(wildcard kernels/include/scnet/*.h kernels/cuda/*.h)
 	  -Xlinker --no-undefined,-rpath,$(CUDA_HOME)/lib64 -lcublas
 
 # Test-only programs (tests/tools/*.c): helpers the test scripts call.
+# test_ops_cuda also links the float64 gradients of tests/tools/part.
+$(BUILD)/tests/tools/test_ops_cuda: $(BUILD)/obj/tests/tools/part/grads64.o
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB) $(KLIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $< -Wl,--start-group $(LIB) $(KLIB) -Wl,--end-group $(LDLIBS) -ldl
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(LIB) $(KLIB) -Wl,--end-group $(LDLIBS) -ldl
 
 unit: $(UNITS) $(TTOOLS) $(REPLAYS)
 
