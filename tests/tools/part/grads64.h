@@ -21,4 +21,10 @@ typedef struct {
  * starts, offs[*nparam] the total.  NULL on failure. */
 double *sn_test_grads64(const sn_test_problem *p, int64_t *offs, int *nparam);
 
+/* After steps training steps (negatives alternating between the two
+ * pairs of neg, as test_ops_cuda's run_model), the outputs of an
+ * evaluation forward: Z_g (G × embed), Z_c (N × embed), Y (N × G).
+ * Returns 0, or -1 on failure. */
+int sn_test_steps64(const sn_test_problem *p, int steps, double *zg, double *zc, double *y);
+
 #endif
