@@ -48,17 +48,21 @@ ours() {
     local best gf
     best=$(sed -n 's/^scnet-train: epoch [0-9]*: loss .*, \([0-9.]*\) s$/\1/p' "$W/$tag.log" |
         awk '{ s[NR] = $1 } END { b = s[1]; for (i = 2; i < NR; i++) if (i == 2 || s[i] < b) b = s[i]; print b }')
-    gf=$("$BIN/scnet-info" --field uns/scnet/train/gflop_per_epoch "$out")
+    gf=$("$BIN/scnet-info" -q --field uns/scnet/train/gflop_per_epoch "$out")
     echo "$best $gf"
 }
-# the reference on the GPU, on scnet-train's output (the same genes and cells)
+# the reference on the GPU, on scnet-train's output (the same genes and
+# cells); prints its fastest epoch and, of that epoch, the seconds of its
+# training steps and no-grad forwards (the rest is its per-batch
+# gc.collect() and empty_cache() and its pruning candidate)
 ref() {
-    [ -x "$REF_PY" ] || command -v "$REF_PY" >/dev/null || { echo "-"; return 0; }
+    [ -x "$REF_PY" ] || command -v "$REF_PY" >/dev/null || { echo "- -"; return 0; }
     local j
-    j=$(PYTHONDONTWRITEBYTECODE=1 "$REF_PY" bench/train_ref.py "$1" --device "${gpu/cuda:/cuda:}" --warmup 1 \
-        --epochs 2 --threads "$THREADS" 2>"$W/ref.log") || { tail -3 "$W/ref.log" >&2; echo "-"; return 0; }
+    j=$(PYTHONDONTWRITEBYTECODE=1 "$REF_PY" bench/train_ref.py "$1" --device "$gpu" --warmup 1 \
+        --epochs 2 --threads "$THREADS" 2>"$W/ref.log") || { tail -3 "$W/ref.log" >&2; echo "- -"; return 0; }
     echo "$j" >>"$W/ref.jsonl"
-    "$PY" -c 'import json,sys; print(min(json.loads(sys.argv[1])["epoch_seconds"]))' "$j"
+    "$PY" -c 'import json,sys; r = json.loads(sys.argv[1]); s = r["epoch_seconds"]; i = s.index(min(s))
+print("%.3f %.3f" % (s[i], r["steps_seconds"][i] + r["forward_seconds"][i]))' "$j"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1fx", a / b; else printf "-" }'; }
 
@@ -69,17 +73,18 @@ for n in ${CELLS:-1000 10000 100000}; do
     raw=$BUILD/bench/pbmc$n.h5ad prep=$BUILD/bench/pbmc$n.prep.h5ad
     [ -f "$raw" ] || SCNET_DATA=$DATA "$PY" bench/make_data.py "$raw" "$n" || exit 1
     [ -f "$prep" ] || "$BIN/scnet-prep" "$raw" --ppi "$PPI" -q -t "$THREADS" -o "$prep" || exit 1
-    c=(- -) r=-
+    c=(- -) r=(- -)
     [ "$n" -gt "${CPU_MAX_CELLS:-10000}" ] || read -r -a c < <(ours "cpu$n" "$prep" --device cpu)
     read -r -a g < <(ours "gpu$n" "$prep" --device "$gpu")
     read -r -a t < <(ours "tf32_$n" "$prep" --device "$gpu" --precision tf32)
-    [ "$n" -gt "${REF_MAX_CELLS:-10000}" ] || [ ! -f "$W/gpu$n.h5ad" ] || r=$(ref "$W/gpu$n.h5ad")
+    [ "$n" -gt "${REF_MAX_CELLS:-10000}" ] || [ ! -f "$W/gpu$n.h5ad" ] || read -r -a r < <(ref "$W/gpu$n.h5ad")
     # the dominant product at this size: (cells per block) x genes x genes
     blk=$(sed -n 's/.*cell blocks of \([0-9]*\).*/\1/p' "$W/gpu$n.log" | head -1)
     read -r d32 _ < <(rate "${blk:-$n}" "$GENES" "$GENES")
     gfs=$(awk -v f="${g[1]}" -v s="${g[0]}" 'BEGIN { if (s + 0 > 0) printf "%.0f", f / s; else print "-" }')
-    printf '%7d %5d %9s %9s %9s %9s %8s %8s %9s %6s\n' "$n" "$GENES" "${c[0]}" "${g[0]}" "${t[0]}" "$r" \
-        "$(ratio "${c[0]}" "${g[0]}")" "$(ratio "$r" "${g[0]}")" "$gfs" \
+    printf '%7d %5d %9s %9s %9s %9s %8s %8s %9s %6s\n' "$n" "$GENES" "${c[0]}" "${g[0]}" "${t[0]}" "${r[0]}" \
+        "$(ratio "${c[0]}" "${g[0]}")" "$(ratio "${r[0]}" "${g[0]}")" "$gfs" \
         "$(awk -v a="$gfs" -v b="$d32" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.0f%%", 100 * a / b; else print "-" }')"
-    echo "  ($n cells: FP32 GEMM at the dominant product ${blk:-$n}x$GENES x $GENES: $d32 GFLOP/s)"
+    echo "  ($n cells: FP32 GEMM at the dominant product ${blk:-$n}x$GENES x $GENES: $d32 GFLOP/s;" \
+         "the reference's steps and forwards alone: ${r[1]} s, $(ratio "${r[1]}" "${g[0]}") scnet-train's epoch)"
 done
