@@ -145,8 +145,8 @@ $(CUDA_LIB): $(CUDA_SRC) $(wildcard kernels/include/scnet/*.h kernels/cuda/*.h)
 	  -Xlinker --no-undefined,-rpath,$(CUDA_HOME)/lib64 -lcublas
 
 # Test-only programs (tests/tools/*.c): helpers the test scripts call.
-# test_ops_cuda also links the float64 gradients of tests/tools/part.
-$(BUILD)/tests/tools/test_ops_cuda: $(BUILD)/obj/tests/tools/part/grads64.o
+# test_ops_cuda also links the model runs of tests/tools/part, at both precisions.
+$(BUILD)/tests/tools/test_ops_cuda: $(foreach r,f32 f64,$(BUILD)/obj/tests/tools/part/model_run.$(r).o)
 $(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB) $(KLIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")

@@ -18,7 +18,7 @@
 #include "scnet/model.h"
 #include "scnet/philox.h"
 #include "scnet/train.h"
-#include "part/grads64.h"
+#include "part/model_run.h"
 
 #define TOL 1e-5
 
@@ -677,68 +677,10 @@ static void free_problem(problem *p)
         free(p->q[k]);
 }
 
-/* Steps of the model on one backend; losses per step, then the outputs of
- * an evaluation forward (Z_g, Z_c, Y) into host arrays. */
-static void run_model(sn_ops *o, const problem *p, const sn_model_cfg *cfg, int steps, double *loss, float *zg,
-                      float *zc, float *y)
+/* The problem as the model runs of part/model_run.h take it. */
+static sn_test_problem test_problem(const problem *p, const sn_model_cfg *cfg)
 {
-    sn_model m;
-    if (sn_model_init_f32(&m, o, cfg, p->G, p->N, p->cells.ne, &p->ppi, p->hvg) < 0)
-        die("model");
-    sn_model_set_input_f32(&m, p->X);
-    if (sn_model_set_cells_f32(&m, &p->cells) < 0)
-        die("model cells");
-    for (int s = 0; s < steps; s++) {
-        sn_losses l;
-        sn_model_set_negatives_f32(&m, p->q[s % 2 * 2], p->q[s % 2 * 2 + 1], p->q[2 - s % 2 * 2],
-                                   p->q[3 - s % 2 * 2]);
-        sn_model_step_f32(&m, (uint64_t)s + 1, &l);
-        loss[3 * s] = l.ppi, loss[3 * s + 1] = l.mse, loss[3 * s + 2] = l.corr;
-    }
-    sn_model_forward_f32(&m, 0, 0);
-    int e = cfg->embed, ld;
-    const float *src = sn_model_zg(&m, &ld);
-    for (int g = 0; g < p->G; g++)
-        o->download(o, zg + (int64_t)g * e, src + (int64_t)g * ld, (size_t)e * sizeof(float));
-    src = sn_model_zc(&m, &ld);
-    for (int i = 0; i < p->N; i++)
-        o->download(o, zc + (int64_t)i * e, src + (int64_t)i * ld, (size_t)e * sizeof(float));
-    o->download(o, y, sn_model_y(&m), (size_t)p->N * p->G * sizeof(float));
-    if (o->sync(o) < 0)
-        die("model steps");
-    sn_model_free_f32(&m);
-}
-
-/* Every parameter's gradient after one training-mode forward and backward
- * pass (no Adam step), concatenated in host memory; offs[k] is where
- * parameter k starts, offs[nparam] the total. */
-static float *model_grads(sn_ops *o, const problem *p, const sn_model_cfg *cfg, int64_t *offs, int *nparam)
-{
-    sn_model m;
-    if (sn_model_init_f32(&m, o, cfg, p->G, p->N, p->cells.ne, &p->ppi, p->hvg) < 0 || sn_model_unfuse_f32(&m) < 0)
-        die("model");
-    sn_model_set_input_f32(&m, p->X);
-    if (sn_model_set_cells_f32(&m, &p->cells) < 0)
-        die("model cells");
-    sn_model_set_negatives_f32(&m, p->q[0], p->q[1], p->q[2], p->q[3]);
-    sn_losses l;
-    sn_model_zero_grad_f32(&m);
-    sn_model_forward_f32(&m, 1, 1);
-    sn_model_loss_f32(&m, &l);
-    sn_model_backward_f32(&m, 1);
-    offs[0] = 0;
-    for (int k = 0; k < m.nparam; k++)
-        offs[k + 1] = offs[k] + (int64_t)m.p[k].rows * m.p[k].cols;
-    float *g = malloc((size_t)offs[m.nparam] * sizeof *g);
-    if (!g)
-        die("host memory");
-    for (int k = 0; k < m.nparam; k++)
-        o->download(o, g + offs[k], m.p[k].g, (size_t)(offs[k + 1] - offs[k]) * sizeof *g);
-    if (o->sync(o) < 0)
-        die("model gradients");
-    *nparam = m.nparam;
-    sn_model_free_f32(&m);
-    return g;
+    return (sn_test_problem){p->G, p->N, cfg->hidden, cfg->embed, &p->ppi, &p->cells, p->hvg, p->X, p->q};
 }
 
 static double sq_norm(const float *x, int64_t n)
@@ -773,19 +715,19 @@ static void test_grads(tc *t, const problem *p, const sn_model_cfg *cfg)
 {
     int64_t offs[3][256];
     int np[3];
-    float *gc = model_grads(t->c, p, cfg, offs[0], &np[0]);
-    float *gg = model_grads(t->g, p, cfg, offs[1], &np[1]);
-    sn_test_problem tp = {p->G, p->N, cfg->hidden, cfg->embed, &p->ppi, &p->cells, p->hvg, p->X, p->q};
-    double *g64 = sn_test_grads64(&tp, offs[2], &np[2]);
-    if (!g64 || np[2] != np[0])
-        die("float64 gradients");
-    double top = 0, worst = 0, ec_w = 0, eg_w = 0;
+    sn_test_problem tp = test_problem(p, cfg);
+    float *gc = sn_test_grads_f32(t->c, &tp, offs[0], &np[0]);
+    float *gg = sn_test_grads_f32(t->g, &tp, offs[1], &np[1]);
+    double *g64 = sn_test_grads_f64(NULL, &tp, offs[2], &np[2]);
+    if (!gc || !gg || !g64 || np[2] != np[0])
+        die("model gradients");
+    double norm[256], top = 0, worst = 0, ec_w = 0, eg_w = 0;
     for (int k = 0; k < np[0]; k++)
-        top = fmax(top, sqrt(sq_norm(gc + offs[0][k], offs[0][k + 1] - offs[0][k])));
+        top = fmax(top, norm[k] = sqrt(sq_norm(gc + offs[0][k], offs[0][k + 1] - offs[0][k])));
     int noise = 0;
     for (int k = 0; k < np[0]; k++) {
         int64_t n = offs[0][k + 1] - offs[0][k];
-        if (sqrt(sq_norm(gc + offs[0][k], n)) < 1e-4 * top) {
+        if (norm[k] < 1e-4 * top) {
             noise++;
             continue;
         }
@@ -820,11 +762,11 @@ static void compare_steps(tc *t, const problem *p, const sn_model_cfg *cfg, int 
         o32[1][k] = malloc((size_t)n[k] * sizeof(float));
         o64[k] = malloc((size_t)n[k] * sizeof(double));
     }
-    run_model(t->c, p, cfg, steps, lc, o32[0][0], o32[0][1], o32[0][2]);
-    run_model(t->g, p, cfg, steps, lg, o32[1][0], o32[1][1], o32[1][2]);
-    sn_test_problem tp = {p->G, p->N, cfg->hidden, cfg->embed, &p->ppi, &p->cells, p->hvg, p->X, p->q};
-    if (sn_test_steps64(&tp, steps, o64[0], o64[1], o64[2]) < 0)
-        die("float64 steps");
+    sn_test_problem tp = test_problem(p, cfg);
+    if (sn_test_steps_f32(t->c, &tp, steps, lc, o32[0][0], o32[0][1], o32[0][2]) < 0 ||
+        sn_test_steps_f32(t->g, &tp, steps, lg, o32[1][0], o32[1][1], o32[1][2]) < 0 ||
+        sn_test_steps_f64(NULL, &tp, steps, NULL, o64[0], o64[1], o64[2]) < 0)
+        die("model steps");
     static const char *what[3] = {"gene embeddings", "cell embeddings", "reconstruction"};
     for (int k = 0; k < 3; k++) {
         double ec = rel_to64(o64[k], o32[0][k], n[k]), eg = rel_to64(o64[k], o32[1][k], n[k]);
