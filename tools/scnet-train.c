@@ -153,43 +153,28 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     return SN_OK;
 }
 
-/* On a device the model lives in its memory: when it does not fit there,
- * train in cell blocks that do (a tenth is left to cuBLAS and to the
- * pool's rounding), and say so. */
-static int fit_device(const sn_train_data *d, sn_train_opts *t, const sn_ops *ops, const char *dev)
-{
-    double free_b = (double)ops->mem_avail;
-    int rc = sn_train_fit(d, t, 0.9 * free_b);
-    if (rc < 0)
-        return sn_err_prefix(rc, "%s: ", dev);
-    if (rc == 1) {
-        int cell, block;
-        double model;
-        char a[32];
-        sn_train_plan(d, t, &cell, &block, &model);
-        sn_note("the model does not fit in the %s free on %s as planned: training in cell blocks of %d "
-                "instead (as --cell-batch --block-size %d)",
-                sn_fmt_bytes(free_b, a, sizeof a), dev, block, block);
-    }
-    return SN_OK;
-}
-
-/* Refuse a run that cannot fit, naming what to change. */
+/* Refuse a run that cannot fit, naming what to change.  On a device the
+ * model lives in its memory: when it does not fit there, train in cell
+ * blocks that do (a tenth is left to cuBLAS and to the pool's rounding),
+ * and say so. */
 static int check_memory(const sn_train_data *d, sn_train_opts *t, const sn_ops *ops, const char *dev)
 {
-    int cell, block;
-    double model;
-    if (ops->mem_avail)
-        SN_TRY(fit_device(d, t, ops, dev));
+    int cell, block, refit = 0;
+    double model, free_b = (double)ops->mem_avail;
+    if (ops->mem_avail && (refit = sn_train_fit(d, t, 0.9 * free_b)) < 0)
+        return sn_err_prefix(refit, "%s: ", dev);
     double need = sn_train_plan(d, t, &cell, &block, &model);
     double avail = sn_mem_available(), host = ops->mem_avail ? need - model : need;
     char a[32], b[32], m[32], f[32], mode[64];
+    sn_fmt_bytes(free_b, f, sizeof f);
+    if (refit)
+        sn_note("the model does not fit in the %s free on %s as planned: training in cell blocks of %d "
+                "instead (as --cell-batch --block-size %d)", f, dev, block, block);
     snprintf(mode, sizeof mode, "%s%d", cell ? ", cell blocks of " : ", edge batches: ", cell ? block : t->batches);
     if (ops->mem_avail)
         sn_note("planned memory %s on %s and %s on the host (%d genes, %d cells%s); free %s on the device, "
                 "%s available on the host", sn_fmt_bytes(model, m, sizeof m), dev, sn_fmt_bytes(host, a, sizeof a),
-                d->G, d->N, mode, sn_fmt_bytes((double)ops->mem_avail, f, sizeof f),
-                sn_fmt_bytes(avail, b, sizeof b));
+                d->G, d->N, mode, f, sn_fmt_bytes(avail, b, sizeof b));
     else
         sn_note("planned memory %s on %s (%d genes, %d cells%s); available %s", sn_fmt_bytes(need, a, sizeof a), dev,
                 d->G, d->N, mode, sn_fmt_bytes(avail, b, sizeof b));

@@ -45,6 +45,17 @@ static int say(char *msg, size_t len, const char *fmt, ...)
 
 static double gib(size_t b) { return (double)b / (double)(1u << 30); }
 
+/* The device's free memory, and its total in *total; 0 when the query
+ * fails (its error is cleared: it is no reason to stop). */
+static size_t mem_free(size_t *total)
+{
+    size_t free_b = 0, total_b = 0;
+    if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess)
+        (void)cudaGetLastError();
+    *total = total_b;
+    return free_b;
+}
+
 /* ------------------------------------------------------------ memory */
 
 static void *cu_alloc(sn_ops *o, size_t bytes)
@@ -52,9 +63,7 @@ static void *cu_alloc(sn_ops *o, size_t bytes)
     sn_cuda *c = sn_cu(o);
     void *p = sn_cu_pool_alloc(c, bytes, 1);
     if (!p) {
-        size_t free_b = 0, total_b = 0;
-        if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess)
-            (void)cudaGetLastError();
+        size_t total_b, free_b = mem_free(&total_b);
         c->host.err(SN_ENOMEM, "out of GPU memory: %.2f GiB more needed on cuda:%d (%.2f GiB in use by scnet, %.2f of %.2f GiB free)",
                     gib(bytes), c->device, gib(c->used), gib(free_b), gib(total_b));
     }
@@ -211,10 +220,8 @@ SN_EXPORT int sn_cuda_open(const sn_cuda_host *host, int device, sn_ops **out, c
         return -1;
     }
     fill_table(c);
-    size_t free_b = 0, total_b = 0;
-    if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess)
-        (void)cudaGetLastError();
-    c->ops.mem_avail = free_b;
+    size_t total_b;
+    c->ops.mem_avail = mem_free(&total_b);
     *out = &c->ops;
     say(msg, len, "cuda:%d (%s, %.1f GiB, compute capability %d.%d)", device, p.name, gib(p.totalGlobalMem),
         p.major, p.minor);
