@@ -19,9 +19,6 @@ GENES=${GENES:-1000}
 EPOCHS=${EPOCHS:-4}
 THREADS=${THREADS:-$(nproc)}
 PY=${DATA_PY:-$PY}
-REQ=tests/reference/requirements.txt
-REF_PY=${REF_PY:-$HOME/.cache/scnet/ref-venv-$(sha256sum <"$REQ" | cut -c1-16)/bin/python}
-PPI=$DATA/ppi/iref13_miscore_interactome.tsv.gz
 W=$BUILD/bench/cuda
 gpu="cuda:${CUDA_DEVICE:-0}"
 export SCNET_CUDA_PLUGIN=${SCNET_CUDA_PLUGIN:-$(pwd)/$BUILD/lib/libscnet-cuda.so}
@@ -46,7 +43,7 @@ ours() {
     "$BIN/scnet-train" "$in" -v --max-genes "$GENES" -e "$EPOCHS" --eval-every 1000 --outputs last \
         -t "$THREADS" -o "$out" "$@" 2>"$W/$tag.log" || { tail -3 "$W/$tag.log" >&2; echo "- -"; return 0; }
     local best gf
-    best=$(sed -n 's/^scnet-train: epoch [0-9]*: loss .*, \([0-9.]*\) s$/\1/p' "$W/$tag.log" |
+    best=$(epoch_seconds "$W/$tag.log" |
         awk '{ s[NR] = $1 } END { b = s[1]; for (i = 2; i < NR; i++) if (i == 2 || s[i] < b) b = s[i]; print b }')
     gf=$("$BIN/scnet-info" -q --field uns/scnet/train/gflop_per_epoch "$out")
     echo "$best $gf"
@@ -70,9 +67,7 @@ printf '%7s %5s %9s %9s %9s %9s %8s %8s %9s %6s\n' cells genes "cpu s" "gpu s" "
     "gpu/ref" "GFLOP/s" "%gemm"
 : >"$W/ref.jsonl"
 for n in ${CELLS:-1000 10000 100000}; do
-    raw=$BUILD/bench/pbmc$n.h5ad prep=$BUILD/bench/pbmc$n.prep.h5ad
-    [ -f "$raw" ] || SCNET_DATA=$DATA "$PY" bench/make_data.py "$raw" "$n" || exit 1
-    [ -f "$prep" ] || "$BIN/scnet-prep" "$raw" --ppi "$PPI" -q -t "$THREADS" -o "$prep" || exit 1
+    prep=$(pbmc_prep "$n") || exit 1
     c=(- -) r=(- -)
     [ "$n" -gt "${CPU_MAX_CELLS:-10000}" ] || read -r -a c < <(ours "cpu$n" "$prep" --device cpu)
     read -r -a g < <(ours "gpu$n" "$prep" --device "$gpu")

@@ -27,8 +27,6 @@ MEM_GENES=${MEM_GENES:-1000}
 SECTIONS=${SECTIONS:-speed memory}
 W=$BUILD/bench/train
 PPI=$DATA/ppi/iref13_miscore_interactome.tsv.gz
-REQ=tests/reference/requirements.txt
-REF_PY=$HOME/.cache/scnet/ref-venv-$(sha256sum <"$REQ" | cut -c1-16)/bin/python
 RES=$W/results.jsonl
 mkdir -p "$W"
 : >"$RES"
@@ -39,7 +37,7 @@ note() { echo "  [$(date +%T)] $*; load $(load)" >&2; }
 
 # The reference's environment, made once per machine (as make check-reference).
 if [ ! -x "$REF_PY" ]; then
-    sh tests/mkvenv.sh "$(dirname "$(dirname "$REF_PY")")" "$REQ" >&2 || REF_PY=
+    sh tests/mkvenv.sh "$(dirname "$(dirname "$REF_PY")")" "$REF_REQ" >&2 || REF_PY=
 fi
 
 # --------------------------------------------------------------- data
@@ -55,7 +53,7 @@ ours() {
         { cat "$W/log" >&2; return 1; }
     # epoch times from the -v log: the file holds no timings (outputs are byte-identical run to run)
     local secs
-    secs=$(sed -n 's/^scnet-train: epoch [0-9]*: loss .*, \([0-9.]*\) s$/\1/p' "$W/log" | paste -sd, -)
+    secs=$(epoch_seconds "$W/log" | paste -sd, -)
     printf '{"run": "ours", "tag": "%s", "file": "%s", "rss_kib": %s, "plan": "%s", "load": "%s", "epoch_seconds": [%s]}\n' \
         "$tag" "$out" "$(cat "$W/rss")" "$(grep -o 'planned memory.*' "$W/log" | head -1)" "$(load)" "$secs" >>"$RES"
 }
@@ -111,9 +109,7 @@ fi
 if [ "$QUICK" = 1 ]; then sizes="1000 10000" mg=300; else sizes="1000 10000 50000" mg=$MEM_GENES; fi
 echo "train 3: memory, pbmc3k resampled, --max-genes $mg, one epoch, $THREADS threads; load $(load)"
 for n in $sizes; do
-    raw=$BUILD/bench/pbmc$n.h5ad prep=$BUILD/bench/pbmc$n.prep.h5ad
-    [ -f "$raw" ] || SCNET_DATA=$DATA "$PY" bench/make_data.py "$raw" "$n"
-    [ -f "$prep" ] || "$BIN/scnet-prep" "$raw" --ppi "$PPI" -q -t "$THREADS" -o "$prep"
+    prep=$(pbmc_prep "$n")
     note "scnet-train $n cells"
     ours "mem$n" "$prep" --max-genes "$mg" -e 1
 done

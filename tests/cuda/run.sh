@@ -75,10 +75,13 @@ relerr() {
         awk -F'\t' '{h = NF / 2; for (i = 1; i <= h; i++) { d = $(i + h) - $i; s += d * d; n += $i * $i } }
                     END { if (n > 0) printf "%.3e\n", sqrt(s / n); else print "nan" }'
 }
+# the loss terms of every epoch in a -v log: total, ppi, mse, corr
+losses() {
+    sed -n 's/.*epoch [0-9]*: loss \([^ ]*\) (ppi \([^,]*\), mse \([^,]*\), corr \([^)]*\)).*/\1 \2 \3 \4/p' "$1"
+}
 # the largest relative difference of the loss terms over the epochs of two -v logs
 losserr() {
-    paste <(sed -n 's/.*epoch [0-9]*: loss \([^ ]*\) (ppi \([^,]*\), mse \([^,]*\), corr \([^)]*\)).*/\1 \2 \3 \4/p' "$1") \
-          <(sed -n 's/.*epoch [0-9]*: loss \([^ ]*\) (ppi \([^,]*\), mse \([^,]*\), corr \([^)]*\)).*/\1 \2 \3 \4/p' "$2") |
+    paste -d' ' <(losses "$1") <(losses "$2") |
         awk '{ for (i = 1; i <= 4; i++) { d = $(i + 4) - $i; d = d < 0 ? -d : d; a = $i < 0 ? -$i : $i;
                if (a > 0 && d / a > m) m = d / a } n++ } END { if (n) printf "%.3e\n", m; else print "nan" }'
 }
