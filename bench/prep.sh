@@ -18,10 +18,18 @@ IN=$W/pbmc${CELLS}.h5ad
 [ -f "$IN" ] || SCNET_DATA=$DATA "$PY" bench/make_data.py "$IN" "$CELLS"
 export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS NUMBA_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 
-# best (wall, cpu, peak KiB) over REPEAT runs of a command
+# best (wall, cpu, peak KiB) over REPEAT runs of a command writing OUT.
+# OUT is removed before each run, for both tools alike: scnet-prep keeps an
+# existing output until the new one is complete (then renames), while
+# h5py truncates it first and so writes into the page cache just freed.
+# Fresh page-cache pages can cost far more than the copy itself on a VM
+# (here 350 MB/s against 3.8 GB/s for 512 MB), which would time the two
+# tools under different conditions.
 best() {
-    local bw=1e9 bc=0 bm=0 w m u s
+    local out=$1 bw=1e9 bc=0 bm=0 w m u s
+    shift
     for _ in $(seq "$REPEAT"); do
+        rm -f "$out"
         /usr/bin/time -f "%e %M %U %S" -o "$W/time.txt" "$@" >/dev/null 2>"$W/stderr.txt" ||
             { cat "$W/stderr.txt" >&2; return 1; }
         read -r w m u s <"$W/time.txt"
@@ -32,8 +40,8 @@ best() {
 
 compare() { # label, scnet options, scanpy environment
     local label=$1 sopt=$2 penv=$3 sw sc sm pw pc pm
-    read -r sw sc sm < <(best "$BUILD/bin/scnet-prep" "$IN" --ppi "$PPI" -t "$THREADS" -q $sopt -o "$W/scnet.h5ad")
-    read -r pw pc pm < <(best env $penv "$PY" bench/prep_scanpy.py "$IN" "$PPI" "$W/scanpy.h5ad")
+    read -r sw sc sm < <(best "$W/scnet.h5ad" "$BUILD/bin/scnet-prep" "$IN" --ppi "$PPI" -t "$THREADS" -q $sopt -o "$W/scnet.h5ad")
+    read -r pw pc pm < <(best "$W/scanpy.h5ad" env $penv "$PY" bench/prep_scanpy.py "$IN" "$PPI" "$W/scanpy.h5ad")
     printf '%-28s %8s %8s %10s\n' "$label" "wall s" "cpu s" "peak MiB"
     printf '  %-26s %8.2f %8.2f %10.0f\n' scnet-prep "$sw" "$sc" "$(awk "BEGIN{print $sm / 1024}")"
     printf '  %-26s %8.2f %8.2f %10.0f\n' scanpy "$pw" "$pc" "$(awk "BEGIN{print $pm / 1024}")"

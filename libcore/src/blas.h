@@ -12,6 +12,7 @@
 #define SCNET_BLAS_H
 
 #include <stddef.h>
+#include <omp.h>
 
 enum { SN_CBLAS_ROW = 101, SN_CBLAS_NOTRANS = 111, SN_CBLAS_TRANS = 112, SN_CBLAS_UPPER = 121 };
 
@@ -28,9 +29,14 @@ void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda
 int openblas_get_num_threads(void);
 void openblas_set_num_threads(int n);
 
+/* BLAS/LAPACK on one thread, for calls whose result would otherwise depend
+ * on the thread count (LAPACK's reductions).  The OpenMP build of OpenBLAS
+ * sets OpenMP's own thread count with its own, so bracket the BLAS call
+ * alone: an OpenMP loop inside the bracket would run on one thread.  BLAS
+ * called inside a parallel region is serial anyway. */
 static inline int sn_blas_serial_begin(void)
 {
-    int n = openblas_get_num_threads();
+    int n = omp_get_max_threads();
     openblas_set_num_threads(1);
     return n;
 }

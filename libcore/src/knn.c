@@ -85,7 +85,9 @@ int sn_knn_gemm_topm(const double *Xq, const double *nq, int64_t nq_rows, const 
                      int64_t nr_rows, int d, int m, int32_t *oi, double *od)
 {
     int64_t nblk = (nq_rows + QB - 1) / QB;
-    int fail = 0, nthr = sn_blas_serial_begin();
+    int fail = 0;
+    /* The BLAS calls run inside this parallel region, where OpenBLAS
+     * (OpenMP build) is serial by itself. */
 #pragma omp parallel
     {
         double *tile = malloc((size_t)QB * RB * sizeof *tile);
@@ -103,7 +105,6 @@ int sn_knn_gemm_topm(const double *Xq, const double *nq, int64_t nq_rows, const 
         }
         free(tile);
     }
-    sn_blas_serial_end(nthr);
     return fail ? sn_err(SN_ENOMEM, "out of memory: distance tiles") : SN_OK;
 }
 

@@ -502,8 +502,10 @@ static int eig_top(double *a, int m, int want, double *w, double *v)
     iwork = sn_malloc(((size_t)liwork + 1) * sizeof *iwork, "eigensolver workspace");
     if (!work || !iwork)
         goto out;
+    int nthr = sn_blas_serial_begin();
     dsyevr_("V", "I", "U", &m, a, &m, &vl, &vu, &il, &iu, &tol, &got, wa, za, &m, sup, work, &lwork, iwork, &liwork,
             &info, 1, 1, 1);
+    sn_blas_serial_end(nthr);
     if (info != 0 || got != want) {
         rc = sn_err(SN_EINVAL, "eigensolver failed (LAPACK dsyevr info %d)", info);
         goto out;
@@ -534,9 +536,11 @@ static int qr_cols(double *a, int64_t p, int l)
     double *work = sn_malloc((size_t)lwork * sizeof *work, "QR workspace");
     if (!work)
         return SN_ENOMEM;
+    int nthr = sn_blas_serial_begin();
     dgeqrf_(&m, &n, a, &m, tau, work, &lwork, &info);
     if (info == 0)
         dorgqr_(&m, &n, &n, a, &m, tau, work, &lwork, &info);
+    sn_blas_serial_end(nthr);
     free(work);
     return info == 0 ? SN_OK : sn_err(SN_EINVAL, "QR factorisation failed (LAPACK info %d)", info);
 }
@@ -969,12 +973,11 @@ int sn_pca_run(const sn_csr *x, const sn_pca_opts *o, sn_pca *p)
     double *lam = sn_malloc((size_t)k * sizeof *lam, "eigenvalues");
     double *scores = sn_malloc(sn_mul_size((size_t)op.n, (size_t)k * sizeof *scores), "PCA scores");
     double *V = sn_malloc(sn_mul_size((size_t)op.p, (size_t)k * sizeof *V), "PCA loadings");
-    int rc = lam && scores && V ? SN_OK : SN_ENOMEM, nthr = sn_blas_serial_begin();
+    int rc = lam && scores && V ? SN_OK : SN_ENOMEM;
     if (rc == SN_OK && solver == SN_PCA_EXACT)
         rc = solve_exact(&op, k, lam, scores, V);
     else if (rc == SN_OK)
         rc = solve_randomized(&op, o, k, lam, scores, V, &p->iterations);
-    sn_blas_serial_end(nthr);
     if (rc == SN_OK) {
         flip_signs(op.n, op.p, k, scores, V);
         rc = store(&op, k, lam, scores, V, p);
@@ -1003,7 +1006,6 @@ int sn_pca_max_angle(const sn_mat *a, const sn_mat *b, double *angle)
         qa[e] = a->data[e];
         qb[e] = b->data[e];
     }
-    int nthr = sn_blas_serial_begin();
     int rc = orthonormalise(qa, n, k);
     if (rc == SN_OK)
         rc = orthonormalise(qb, n, k);
@@ -1030,7 +1032,6 @@ int sn_pca_max_angle(const sn_mat *a, const sn_mat *b, double *angle)
         if (rc == SN_OK)
             *angle = asin(sqrt(w[0] > 0 ? (w[0] < 1 ? w[0] : 1) : 0));
     }
-    sn_blas_serial_end(nthr);
     free(qa);
     return rc;
 }
