@@ -26,7 +26,7 @@ enum {
     O_OBS = SN_OPT_PROG, O_LAYER, O_GENOME, O_ALL_FEAT, O_ORIENT, O_PPI, O_NO_PPI, O_MIN_SCORE, O_SPECIES,
     O_GENE_MAP, O_SYMBOLS, O_MIN_EXPR, O_MIN_PPI, O_MIN_GENES, O_MIN_CELLS, O_TARGET, O_NO_NORM, O_NORM,
     O_NPCS, O_PCA_GENES, O_SCALE_PCA, O_SOLVER, O_REUSE_PCA, O_KNN, O_NPROBE, O_NTOP, O_SCALED, O_SCALED_MAX,
-    O_COMPRESS
+    O_COMPRESS, O_SPIKES
 };
 
 static void usage(FILE *fp)
@@ -56,6 +56,7 @@ static void usage(FILE *fp)
             "      --min-expressed-frac F  keep genes detected in more than F x cells [0]\n"
             "      --min-ppi-genes INT fewer genes shared with the network is an error [200]\n"
             "\nFilters and normalisation:\n"
+            "      --keep-spike-ins    keep ERCC spike-in controls (ERCC-nnnnn) as genes\n"
             "      --min-genes INT     keep cells with at least INT detected genes, 0 = all [200]\n"
             "      --min-cells INT     keep genes detected in at least INT cells, 0 = all [3]\n"
             "      --target-sum X      counts per cell after normalisation, or median [1e4]\n"
@@ -85,7 +86,7 @@ static void usage(FILE *fp)
 typedef struct {
     const char *in, *obs, *ppi, *gene_map, *symbols;
     sn_read_opts ro;
-    int no_ppi, normalize, pca_hvg, reuse_pca, scaled, compress;
+    int no_ppi, normalize, pca_hvg, reuse_pca, scaled, compress, keep_spikes;
     sn_ppi_opts po;
     long long min_genes, min_cells, n_top;
     double target, scaled_max;
@@ -138,6 +139,7 @@ static int parse_steps(opts *o, int c, const char *a)
     long long v;
     int k;
     switch (c) {
+    case O_SPIKES: o->keep_spikes = 1; return 1;
     case O_MIN_GENES: return sn_cli_int("--min-genes", a, 0, 1LL << 40, &o->min_genes) < 0 ? SN_EUSAGE : 1;
     case O_MIN_CELLS: return sn_cli_int("--min-cells", a, 0, 1LL << 40, &o->min_cells) < 0 ? SN_EUSAGE : 1;
     case O_TARGET:
@@ -173,6 +175,7 @@ static const struct option longopts[] = {
     {"symbol-column", required_argument, NULL, O_SYMBOLS},
     {"min-expressed-frac", required_argument, NULL, O_MIN_EXPR},
     {"min-ppi-genes", required_argument, NULL, O_MIN_PPI}, {"min-genes", required_argument, NULL, O_MIN_GENES},
+    {"keep-spike-ins", no_argument, NULL, O_SPIKES},
     {"min-cells", required_argument, NULL, O_MIN_CELLS}, {"target-sum", required_argument, NULL, O_TARGET},
     {"no-normalize", no_argument, NULL, O_NO_NORM}, {"normalize", no_argument, NULL, O_NORM},
     {"n-pcs", required_argument, NULL, O_NPCS}, {"pca-genes", required_argument, NULL, O_PCA_GENES},
@@ -228,7 +231,7 @@ typedef struct {
     int normalised;
     sn_values kind;
     double maxval, target, recall, t[T_STEPS];
-    int64_t cells_in, genes_in;
+    int64_t cells_in, genes_in, spikes;
 } prep;
 
 static void prep_free(prep *p)
@@ -347,9 +350,44 @@ static int subset_genes(prep *p, const int64_t *keep, int64_t n)
     return SN_OK;
 }
 
+/* ERCC spike-in controls (ERCC-00002 ...) are synthetic RNA added in the
+ * same amount to every well: read as genes, they count in each cell's
+ * library size and put its mRNA content into the PCA and so into the
+ * cell graph.  Removed before anything else, as one would in scanpy. */
+static int is_spike_in(const char *name)
+{
+    if (!name || strncmp(name, "ERCC-", 5) != 0 || !name[5])
+        return 0;
+    for (const char *c = name + 5; *c; c++)
+        if (*c < '0' || *c > '9')
+            return 0;
+    return 1;
+}
+
+static int drop_spike_ins(prep *p)
+{
+    const sn_frame *v = &p->a.var;
+    int64_t *keep = sn_malloc(((size_t)v->n + 1) * sizeof *keep, "gene list"), n = 0;
+    if (!keep)
+        return SN_ENOMEM;
+    for (int64_t j = 0; j < v->n; j++)
+        if (!is_spike_in(v->index[j]))
+            keep[n++] = j;
+    p->spikes = v->n - n;
+    int rc = SN_OK;
+    if (p->spikes > 0 && n < 1)
+        rc = sn_err(SN_EINVAL, "%s: every gene is an ERCC spike-in (--keep-spike-ins keeps them)", p->o->in);
+    else if (p->spikes > 0 && (rc = subset_genes(p, keep, n)) == SN_OK)
+        sn_info("removed %lld ERCC spike-in controls (--keep-spike-ins keeps them)", (long long)p->spikes);
+    free(keep);
+    return rc;
+}
+
 static int step_filter(prep *p)
 {
     int64_t *keep = NULL, n, *nc = NULL, *ng = NULL;
+    if (!p->o->keep_spikes)
+        SN_TRY(drop_spike_ins(p));
     int rc = sn_prep_filter_cells(&p->a.X, p->o->min_genes, &keep, &n);
     if (rc == SN_OK && !(ng = sn_calloc((size_t)p->a.X.nrow + 1, sizeof *ng, "gene counts")))
         rc = SN_ENOMEM;
@@ -678,6 +716,7 @@ static int write_uns(prep *p, hid_t f)
         NUM_("ppi_min_score", o->po.min_score), NUM_("min_expressed_frac", o->po.min_expr_frac),
         NUM_("min_ppi_genes", (double)o->po.min_genes), NUM_("seed", (double)p->cli->seed),
         NUM_("cells_in", (double)p->cells_in), NUM_("genes_in", (double)p->genes_in),
+        NUM_("spike_ins_removed", (double)p->spikes),
         NUM_("cells", (double)p->a.X.nrow), NUM_("genes", (double)p->a.X.ncol),
         NUM_("hvg", (double)p->hvg.n_selected), NUM_("ppi_edges_read", (double)q->edges_read),
         NUM_("ppi_edges_below_score", (double)q->edges_below),

@@ -42,6 +42,29 @@ if [ -x "$SCNET_BIN/scnet-train" ]; then
     expect_line "$T/trained.txt" "stages${TAB}scnet-prep scnet-train"
 fi
 
+# ---- ERCC spike-in controls: removed by default (before the filters and the
+# library sizes), kept with --keep-spike-ins ----
+spikes() { "$info" -q --field var/_index "$1" | grep -c '^ERCC-[0-9]*$'; }
+expect_exit 0 "$prep" "$CSV" --no-ppi -v -o "$T/nospike.h5ad"
+grep -q "removed 62 ERCC spike-in controls" "$T/stderr" || die "no spike-in report: $(cat "$T/stderr")"
+[ "$(spikes "$T/nospike.h5ad")" = 0 ] || die "ERCC features left in the output"
+"$info" -q "$T/nospike.h5ad" >"$T/nospike.txt"
+expect_line "$T/nospike.txt" \
+    "uns/scnet/prep/spike_ins_removed${TAB}numeric-scalar${TAB}int64${TAB}scalar${TAB}= 62"
+expect_exit 0 "$prep" "$CSV" --no-ppi --keep-spike-ins --min-cells 0 -q -o "$T/spike.h5ad"
+[ "$(spikes "$T/spike.h5ad")" = 62 ] || die "--keep-spike-ins kept $(spikes "$T/spike.h5ad") of 62 ERCC features"
+"$PY" - "$T/nospike.h5ad" "$T/spike.h5ad" <<'PY' || die "spike-ins counted in the library sizes"
+import sys, anndata as ad, numpy as np
+a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
+b = b[:, ~b.var_names.str.startswith("ERCC-")]
+# each cell's normalised values sum the log of counts scaled by its library
+# size: without the spike-ins the totals are the genes' alone
+tot = np.asarray(np.expm1(a.X).sum(axis=1)).ravel()
+assert np.allclose(tot, 1e4, rtol=1e-4), tot[:5]
+assert not np.allclose(np.asarray(np.expm1(b[a.obs_names].X).sum(axis=1)).ravel(), 1e4, rtol=1e-4)
+print("library sizes without the spike-ins")
+PY
+
 # ---- standard input, log-normalised input used as it is ----
 expect_exit 0 sh -c "cat '$T/a.h5ad' | '$prep' - --no-ppi --min-genes 0 --min-cells 0 -o '$T/again.h5ad'"
 grep -q "look log-normalised" "$T/stderr" || die "no note about log-normalised input: $(cat "$T/stderr")"

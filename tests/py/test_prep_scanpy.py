@@ -2,7 +2,7 @@
 
 For each count matrix, scnet-prep runs with its defaults (iRefIndex PPI;
 PINNACLE, unweighted, for three of the sets) and scanpy runs the same steps:
-filter_cells(min_genes=200), filter_genes(min_cells=3), normalize_total(1e4),
+the ERCC spike-in controls removed, filter_cells(min_genes=200), filter_genes(min_cells=3), normalize_total(1e4),
 log1p, pca(15 components, all genes), neighbors(25, 15 PCs, exact search with
 transformer='sklearn'), then highly_variable_genes(flavor='seurat', 3000) on
 the genes aligned to the PPI network by an independent pandas implementation
@@ -27,6 +27,7 @@ first failure.
 """
 import gzip
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -119,6 +120,7 @@ def scanpy_steps(m, genes, cells):
     a = ad.AnnData(m.copy())
     a.var_names = [f"c{j}" for j in range(m.shape[1])]  # positions: names may repeat
     a.obs_names = cells
+    a = a[:, [re.fullmatch(r"ERCC-[0-9]+", g) is None for g in genes]].copy()
     sc.pp.filter_cells(a, min_genes=200)
     sc.pp.filter_genes(a, min_cells=3)
     counts = a.X.copy()
