@@ -49,9 +49,11 @@ static void usage(FILE *fp)
             "      --block-size INT    most cells per block [4000]\n"
             "      --cell-threshold INT  cells above which blocks are used [10000]\n"
             "\nOutputs and checkpoints:\n"
-            "      --outputs W         model state written: best (held-out AUROC), last, or\n"
-            "                          reference (the reference's schedule; see the man page) [best]\n"
-            "      --save-model FILE   write the best model's weights (HDF5)\n"
+            "      --outputs W         model state written: best (held-out AUROC), last,\n"
+            "                          reference (the reference's schedule; see the man page),\n"
+            "                          or auto: best when 100 or more PPI edges are held out,\n"
+            "                          else last [auto]\n"
+            "      --save-model FILE   write the weights the outputs come from (HDF5)\n"
             "      --checkpoint FILE   write a checkpoint every --checkpoint-every epochs\n"
             "      --checkpoint-every INT  [10]\n"
             "      --resume FILE       continue from a checkpoint (same input and options)\n"
@@ -96,7 +98,7 @@ static int parse_rest(opts *o, int c, const char *a)
     long long v;
     sn_train_opts *t = &o->t;
     static const char *const prec[] = {"fp32", "tf32", NULL};
-    static const char *const outs[] = {"best", "last", "reference", NULL};
+    static const char *const outs[] = {"best", "last", "reference", "auto", NULL};
     int k;
     switch (c) {
     case O_MAX_GENES: SN_TRY(sn_cli_int("--max-genes", a, 10, 10000000, &v)); o->max_genes = (int)v; return 1;

@@ -29,6 +29,7 @@ void sn_train_opts_default(sn_train_opts *o)
     o->cell_mode = -1;
     o->cell_threshold = 10000;
     o->block_max = 4000;
+    o->outputs = SN_OUT_AUTO;
 }
 
 void sn_train_result_free(sn_train_result *r)
@@ -238,6 +239,13 @@ static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn
     if (!(s->keys = sn_edge_keys(&s->train, d->G)))
         return SN_ENOMEM;
     r->test_edges = s->test_pos.n;
+    r->outputs = opt->outputs;
+    if (r->outputs == SN_OUT_AUTO)
+        r->outputs = r->test_edges >= SN_BEST_MIN_TEST ? SN_OUT_BEST : SN_OUT_LAST;
+    if (opt->outputs == SN_OUT_AUTO && r->outputs == SN_OUT_LAST)
+        sn_note("only %lld held-out PPI edges (fewer than %d), too few to choose the best epoch by AUROC: "
+                "the outputs are the last epoch's (--outputs best chooses anyway)",
+                (long long)r->test_edges, SN_BEST_MIN_TEST);
     r->train_edges = s->train.n / 2;
     int evals = opt->epochs / (opt->eval_every > 0 ? opt->eval_every : 1) + 2;
     SN_TRY(grow_log(r, opt->epochs, evals));

@@ -153,9 +153,8 @@ static int epoch_cells(sn_run *s, int epoch, void *ctx, sn_progress *pg)
         set_block_input(s, b, b->nb - 1);
         SN_TRY(sn_train_eval_forward(s, &b->g[b->nb - 1], &auroc, &ap));
         int best = sn_train_record_eval(s, epoch, auroc, ap), last = epoch == o->epochs - 1;
-        int want = o->outputs == SN_OUT_BEST ? best
-                   : o->outputs == SN_OUT_LAST ? last
-                                                : epoch % o->eval_every == 0;
+        int out = s->res->outputs;
+        int want = out == SN_OUT_BEST ? best : out == SN_OUT_LAST ? last : epoch % o->eval_every == 0;
         if (want) {
             SN_TRY(block_outputs(s, b));
             if (o->save_model)

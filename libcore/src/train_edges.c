@@ -179,8 +179,8 @@ static int end_epoch(sn_run *s, int epoch, epoch_state *es)
         double auroc, ap;
         rc = evaluate(s, epoch, &auroc, &ap);
         int best = rc == SN_OK && sn_train_record_eval(s, epoch, auroc, ap);
-        int want = o->outputs == SN_OUT_BEST ? best : o->outputs == SN_OUT_LAST && last;
-        if (rc == SN_OK && o->outputs == SN_OUT_REFERENCE && epoch % o->eval_every == 0)
+        int out = s->res->outputs, want = out == SN_OUT_BEST ? best : out == SN_OUT_LAST && last;
+        if (rc == SN_OK && out == SN_OUT_REFERENCE && epoch % o->eval_every == 0)
             rc = outputs_reference(s, &es->last, &es->last_e, &cand);
         else if (rc == SN_OK && want) {
             rc = outputs_full_graph(s, &cand);

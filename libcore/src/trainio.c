@@ -362,7 +362,7 @@ static int write_params(hid_t g, const sn_train_result *r, const sn_train_meta *
     SN_TRY(sn_h5ad_write_str(g, "device", m->device));
     SN_TRY(sn_h5ad_write_str(g, "mode", r->cell_mode ? "cell blocks" : "edge batches"));
     static const char *what[] = {"best AUROC, evaluation mode", "last epoch, evaluation mode", "reference"};
-    return sn_h5ad_write_str(g, "outputs", what[o->outputs]);
+    return sn_h5ad_write_str(g, "outputs", what[r->outputs]);
 }
 
 static int write_uns(hid_t out, const sn_train_result *r, const sn_train_meta *m)
@@ -408,5 +408,7 @@ void sn_train_report(const sn_train_result *r, const sn_train_opts *o, double se
     double rate = per > 0 ? r->gflop_per_epoch / per : 0;
     sn_note("trained %d epochs in %.1f s on %s (%.2f s/epoch, %.1f GFLOP/s); held-out PPI AUROC %.4f at epoch %d%s",
             r->n_epochs, seconds, device, per, rate, r->best_auroc, r->best_epoch,
-            o->outputs == SN_OUT_REFERENCE ? " (outputs: reference schedule)" : "");
+            r->outputs == SN_OUT_REFERENCE ? " (outputs: reference schedule)"
+            : r->outputs == SN_OUT_LAST    ? " (outputs: last epoch)"
+                                           : "");
 }

@@ -123,6 +123,39 @@ static void test_learns(void **st)
     free_synth(&s);
 }
 
+/* The default outputs (auto): the last epoch when fewer than
+ * SN_BEST_MIN_TEST PPI edges are held out, the best evaluation when more. */
+static void test_outputs_auto(void **st)
+{
+    (void)st;
+    synth s;
+    make_synth(&s, 60, 30, 5); /* about 240 PPI edges, a fifth held out */
+    sn_train_opts o;
+    small_opts(&o, 12);
+    assert_int_equal(o.outputs, SN_OUT_AUTO);
+    sn_train_result a, l;
+    assert_int_equal(run(&s, &o, &a), 0);
+    assert_true(a.test_edges < SN_BEST_MIN_TEST);
+    assert_int_equal(a.outputs, SN_OUT_LAST);
+    o.outputs = SN_OUT_LAST;
+    assert_int_equal(run(&s, &o, &l), 0);
+    assert_memory_equal(a.zc, l.zc, sizeof(float) * 30 * 16);
+    sn_train_result_free(&l);
+    o.outputs = SN_OUT_BEST;
+    assert_int_equal(run(&s, &o, &l), 0);
+    assert_int_equal(l.outputs, SN_OUT_BEST);
+    sn_train_result_free(&l);
+    sn_train_result_free(&a);
+    free_synth(&s);
+    make_synth(&s, 90, 30, 5); /* about 550 PPI edges */
+    o.outputs = SN_OUT_AUTO;
+    assert_int_equal(run(&s, &o, &a), 0);
+    assert_true(a.test_edges >= SN_BEST_MIN_TEST);
+    assert_int_equal(a.outputs, SN_OUT_BEST);
+    sn_train_result_free(&a);
+    free_synth(&s);
+}
+
 static void test_deterministic_and_resumable(void **st)
 {
     (void)st;
@@ -306,6 +339,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prune_rule),
         cmocka_unit_test(test_learns),
+        cmocka_unit_test(test_outputs_auto),
         cmocka_unit_test(test_deterministic_and_resumable),
         cmocka_unit_test(test_cell_blocks),
         cmocka_unit_test(test_fit_device),

@@ -23,9 +23,13 @@ typedef struct {
 } sn_train_data;
 
 /* Outputs: the evaluation with the best held-out AUROC, the last epoch
- * (both by an evaluation-mode forward over the whole cell graph), or the
- * reference's schedule. */
-enum { SN_OUT_BEST = 0, SN_OUT_LAST, SN_OUT_REFERENCE };
+ * (both by an evaluation-mode forward over the whole cell graph), the
+ * reference's schedule, or auto: best when at least SN_BEST_MIN_TEST PPI
+ * edges are held out, else last.  On fewer edges the AUROC is too noisy
+ * to choose an epoch by (its standard error is about 0.09 on 20 edges):
+ * it mostly picks the untrained model of epoch 0. */
+enum { SN_OUT_BEST = 0, SN_OUT_LAST, SN_OUT_REFERENCE, SN_OUT_AUTO };
+#define SN_BEST_MIN_TEST 100
 
 typedef struct {
     sn_model_cfg model;
@@ -40,7 +44,7 @@ typedef struct {
     int cell_mode;          /* -1 auto (N > cell_threshold), 0 edges, 1 cell blocks */
     int cell_threshold;     /* 10000 */
     int block_max;          /* 4000 cells per block at most */
-    int outputs;            /* SN_OUT_*: which model state the outputs come from */
+    int outputs;            /* SN_OUT_*: which model state the outputs come from [auto] */
     int checkpoint_every;   /* epochs; 0 = never */
     int stop_after;         /* end this run after so many epochs (then resume); 0 = off */
     const char *checkpoint; /* path */
@@ -65,6 +69,7 @@ typedef struct {
     double *loss_ppi, *loss_mse, *loss_corr, *epoch_sec;
     int best_epoch;
     double best_auroc;
+    int outputs;            /* the SN_OUT_* the outputs came from (auto resolved) */
     int cell_mode, blocks, block_size;
     int64_t knn_edges, test_edges, train_edges;
     double gflop_per_epoch, model_bytes;
