@@ -107,6 +107,10 @@ expect_exit 2 "$prep" "$CSV" --ppi "$IREF" --species fish
 expect_exit 1 "$prep" "$CSV" --ppi "$IREF" --gene-map "$MAP" --min-genes 100000 -o "$T/out/res.h5ad"
 grep -q "no cell has 100000 detected genes" "$T/stderr" || die "no message about --min-genes: $(cat "$T/stderr")"
 expect_exit 1 "$prep" "$CSV" --no-ppi --reuse-pca -o "$T/out/res.h5ad"
+printf 'gene,c1,c2\nERCC-00002,5,3\nERCC-00130,1,0\n' >"$T/spikes.csv"
+expect_exit 1 "$prep" "$T/spikes.csv" --no-ppi -o "$T/out/res.h5ad"
+grep -q "spikes.csv: every gene is an ERCC spike-in (--keep-spike-ins keeps them)" "$T/stderr" ||
+    die "no message about an input of spike-ins only: $(cat "$T/stderr")"
 [ "$(cat "$T/out/res.h5ad")" = keep ] || die "a failed run changed the existing output"
 [ "$(ls -A "$T/out")" = res.h5ad ] || die "a failed run left files behind: $(ls -A "$T/out")"
 
