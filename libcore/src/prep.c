@@ -212,24 +212,66 @@ int sn_prep_normalize_total(sn_csr *x, double target, double *used)
     return SN_OK;
 }
 
+/* f of a float through a small cache keyed by the value's bits.  After
+ * normalisation a cell's entries are its integer counts times one factor,
+ * mostly 1, 2 or 3, so a cell holds few distinct values, and log1pf and
+ * expm1f cost many times a lookup.  The results are the function's own,
+ * bit for bit. */
+#define FCACHE 16
+typedef struct {
+    uint32_t key[FCACHE];
+    float val[FCACHE];
+} fcache;
+
+static void fcache_init(fcache *c, float (*f)(float))
+{
+    float nan;
+    uint32_t bits = 0xffffffffu; /* a NaN: no entry of a checked matrix */
+    memcpy(&nan, &bits, sizeof nan);
+    for (int e = 0; e < FCACHE; e++) {
+        c->key[e] = bits;
+        c->val[e] = f(nan);
+    }
+}
+
+static inline float fcache_get(fcache *c, float v, float (*f)(float))
+{
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    unsigned e = (b ^ (b >> 11) ^ (b >> 19)) % FCACHE;
+    if (c->key[e] != b) {
+        c->key[e] = b;
+        c->val[e] = f(v);
+    }
+    return c->val[e];
+}
+
+static float f_log1p(float v) { return log1pf(v); }
+static float f_expm1(float v) { return expm1f(v); }
+
 void sn_prep_log1p(sn_csr *x)
 {
-    int64_t nnz = sn_csr_nnz(x);
 #pragma omp parallel for schedule(static)
-    for (int64_t k = 0; k < nnz; k++)
-        x->data[k] = log1pf(x->data[k]);
+    for (int64_t i = 0; i < x->nrow; i++) {
+        fcache c;
+        fcache_init(&c, f_log1p);
+        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++)
+            x->data[k] = fcache_get(&c, x->data[k], f_log1p);
+    }
 }
 
 /* One block of rows of sn_prep_gene_sums into its partials s and q. */
 static void gene_sums_block(const sn_csr *x, int64_t r0, int64_t r1, const uint8_t *need, int expm1, double *s,
                             double *q)
 {
+    fcache c;
+    fcache_init(&c, f_expm1);
     for (int64_t k = x->indptr[r0]; k < x->indptr[r1]; k++) {
         int64_t j = x->indices[k];
         if (need && !need[j])
             continue;
         if (expm1) { /* float32 value and square, as scanpy's numba kernel */
-            float v = expm1f(x->data[k]);
+            float v = fcache_get(&c, x->data[k], f_expm1);
             float v2 = v * v;
             s[j] += v;
             q[j] += v2;
