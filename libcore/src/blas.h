@@ -26,7 +26,6 @@ void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau,
              const int *lwork, int *info);
 void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau,
              double *work, const int *lwork, int *info);
-int openblas_get_num_threads(void);
 void openblas_set_num_threads(int n);
 
 /* BLAS/LAPACK on one thread, for calls whose result would otherwise depend
