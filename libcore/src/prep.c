@@ -228,9 +228,10 @@ static void fcache_init(fcache *c, float (*f)(float))
     float nan;
     uint32_t bits = 0xffffffffu; /* a NaN: no entry of a checked matrix */
     memcpy(&nan, &bits, sizeof nan);
+    float fn = f(nan);
     for (int e = 0; e < FCACHE; e++) {
         c->key[e] = bits;
-        c->val[e] = f(nan);
+        c->val[e] = fn;
     }
 }
 
@@ -251,11 +252,13 @@ static float f_expm1(float v) { return expm1f(v); }
 
 void sn_prep_log1p(sn_csr *x)
 {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < x->nrow; i++) {
-        fcache c;
+    int64_t nnz = sn_csr_nnz(x);
+#pragma omp parallel
+    {
+        fcache c; /* one a thread: its entries hold across cells */
         fcache_init(&c, f_log1p);
-        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++)
+#pragma omp for schedule(static)
+        for (int64_t k = 0; k < nnz; k++)
             x->data[k] = fcache_get(&c, x->data[k], f_log1p);
     }
 }
