@@ -4,10 +4,7 @@
 # threads.  Target: well under 30 s and under 2 GiB.
 # Environment: BUILD (build dir) [build], SHARED (parent of data/) [../shared].
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD:-$ROOT/build}
-BIN=$BUILD/bin
-PY=$BUILD/venv/bin/python
+source "$(dirname "$0")/lib.sh"
 THREADS=${THREADS:-2}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/scnet-bench-coembed.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

@@ -8,6 +8,7 @@ SHARED=${SHARED:-$ROOT/../shared}
 DATA=$SHARED/data
 BIN=$BUILD/bin
 PY=$BUILD/venv/bin/python
+IREF=$DATA/ppi/iref13_miscore_interactome.tsv.gz
 # The reference scNET's environment (made once per machine by
 # tests/reference/run.sh or bench/train.sh).
 REF_REQ=tests/reference/requirements.txt
@@ -19,8 +20,7 @@ REF_PY=${REF_PY:-$HOME/.cache/scnet/ref-venv-$(sha256sum <"$REF_REQ" | cut -c1-1
 pbmc_prep() {
     local raw=$BUILD/bench/pbmc$1.h5ad prep=$BUILD/bench/pbmc$1.prep.h5ad
     [ -f "$raw" ] || SCNET_DATA=$DATA "$PY" bench/make_data.py "$raw" "$1" >&2 || return 1
-    [ -f "$prep" ] || "$BIN/scnet-prep" "$raw" --ppi "$DATA/ppi/iref13_miscore_interactome.tsv.gz" -q \
-        -t "$THREADS" -o "$prep" || return 1
+    [ -f "$prep" ] || "$BIN/scnet-prep" "$raw" --ppi "$IREF" -q -t "$THREADS" -o "$prep" || return 1
     echo "$prep"
 }
 

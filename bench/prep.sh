@@ -12,7 +12,7 @@ CELLS=${CELLS:-10000}
 THREADS=${THREADS:-$(nproc)}
 REPEAT=${REPEAT:-3}
 W=$BUILD/bench
-PPI=$DATA/ppi/iref13_miscore_interactome.tsv.gz
+PPI=$IREF
 mkdir -p "$W"
 IN=$W/pbmc${CELLS}.h5ad
 [ -f "$IN" ] || SCNET_DATA=$DATA "$PY" bench/make_data.py "$IN" "$CELLS"

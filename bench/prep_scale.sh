@@ -23,7 +23,7 @@ if [ ! -f "$IN" ]; then
     SCNET_DATA=$DATA "$BUILD/venv/bin/python" bench/make_data.py "$IN" "$CELLS" "$GENES" "$KEEP"
     echo "data: $(( $(date +%s) - t0 )) s, $(du -h "$IN" | cut -f1)"
 fi
-/usr/bin/time -v "$BUILD/bin/scnet-prep" "$IN" --ppi "$DATA/ppi/iref13_miscore_interactome.tsv.gz" \
+/usr/bin/time -v "$BUILD/bin/scnet-prep" "$IN" --ppi "$IREF" \
     -t "$THREADS" -v -o "$OUT" 2>"$W/scale.log"
 grep -E "^scnet-prep: " "$W/scale.log" | sed 's/^scnet-prep: //'
 grep -E "Elapsed|Maximum resident|User time|System time" "$W/scale.log"

@@ -5,13 +5,10 @@
 # Target: under a minute.
 # Environment: BUILD (build dir) [build], SHARED (parent of data/) [../shared].
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD:-$ROOT/build}
-SHARED=${SHARED:-$(cd "$ROOT/.." && pwd)/shared}
-BIN=$BUILD/bin
+source "$(dirname "$0")/lib.sh"
 THREADS=${THREADS:-2}
-PPI=$SHARED/data/ppi/iref13_miscore_interactome.tsv.gz
-C2=$SHARED/data/genesets/msigdb_c2.cp.v6.0.symbols.gmt.gz
+PPI=$IREF
+C2=$DATA/genesets/msigdb_c2.cp.v6.0.symbols.gmt.gz
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/scnet-bench-propagate.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 

@@ -31,7 +31,7 @@ for s in $SETS; do
     prep=$W/$s.prep.h5ad out=$W/$s.g$GENES.e$EPOCHS.$OUTPUTS.h5ad
     [ -f "$prep" ] || "$BIN/scnet-prep" -q -t "$THREADS" "$C/$s.count.csv.gz" --obs "$C/$s.metadata.csv.gz" \
         --gene-map "$DATA/annotation/human_GRCh38-2024-A_10x_features.tsv.gz" \
-        --ppi "$DATA/ppi/iref13_miscore_interactome.tsv.gz" -o "$prep"
+        --ppi "$IREF" -o "$prep"
     t0=$(date +%s)
     "$BIN/scnet-train" -v -t "$THREADS" --max-genes "$GENES" -e "$EPOCHS" --outputs "$OUTPUTS" -o "$out" "$prep" \
         2>"${out%.h5ad}.log"

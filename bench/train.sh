@@ -26,7 +26,7 @@ QUICK=${BENCH_QUICK:-0}
 MEM_GENES=${MEM_GENES:-1000}
 SECTIONS=${SECTIONS:-speed memory}
 W=$BUILD/bench/train
-PPI=$DATA/ppi/iref13_miscore_interactome.tsv.gz
+PPI=$IREF
 RES=$W/results.jsonl
 mkdir -p "$W"
 : >"$RES"
