@@ -24,7 +24,7 @@ void sn_pca_defaults(sn_pca_opts *o)
     o->solver = SN_PCA_AUTO;
     o->block = 0;
     o->max_iter = 60;
-    o->tol = 1e-5;
+    o->tol = 1e-4;
     o->seed = 42;
 }
 

@@ -47,7 +47,7 @@ typedef struct {
                            * up to a multiple of 8, whichever is more [0] */
     int max_iter;         /* randomized: most blocks [60] */
     double tol;           /* randomized: stop when the top-k Ritz subspace moves by less
-                           * than this angle (radians) from one block to the next [1e-5] */
+                           * than this angle (radians) from one block to the next [1e-4] */
     uint64_t seed;        /* randomized: start vectors [42] */
 } sn_pca_opts;
 
