@@ -536,23 +536,15 @@ static int step_counts(prep *p)
         sn_info("no counts layer: the input is log-normalised and has no layers/counts");
         return SN_OK;
     }
-    int64_t *rows = sn_malloc(((size_t)src->nrow + 1) * sizeof *rows, "cell list");
     int64_t *cmap = sn_malloc(((size_t)src->ncol + 1) * sizeof *cmap, "gene map");
-    sn_csr c = {0};
-    int rc = rows && cmap ? SN_OK : SN_ENOMEM;
-    for (int64_t i = 0; rc == SN_OK && i < src->nrow; i++)
-        rows[i] = i;
-    for (int64_t j = 0; rc == SN_OK && j < src->ncol; j++)
+    if (!cmap)
+        return SN_ENOMEM;
+    for (int64_t j = 0; j < src->ncol; j++)
         cmap[j] = -1;
-    for (int64_t t = 0; rc == SN_OK && t < p->ng; t++)
+    for (int64_t t = 0; t < p->ng; t++)
         cmap[p->genes[t]] = t;
-    if (rc == SN_OK)
-        rc = sn_csr_subset(src, rows, src->nrow, cmap, p->ng, &c);
-    free(rows);
+    int rc = sn_h5ad_write_csr_cols(f, "layers/counts", src, cmap, p->ng, p->o->compress);
     free(cmap);
-    if (rc == SN_OK)
-        rc = sn_h5ad_write_csr(f, "layers/counts", &c, p->o->compress);
-    sn_csr_free(&c);
     sn_csr_free(&p->counts);
     return rc < 0 ? sn_err_prefix(rc, "%s: ", sn_h5_name(p->out)) : SN_OK;
 }

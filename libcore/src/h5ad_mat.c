@@ -333,6 +333,127 @@ out:
     return rc < 0 ? rc : SN_OK;
 }
 
+/* 1 when colmap keeps the columns it keeps in their order. */
+static int keeps_order(const int64_t *colmap, int64_t ncol_in)
+{
+    int64_t last = -1;
+    for (int64_t j = 0; j < ncol_in; j++)
+        if (colmap[j] >= 0) {
+            if (colmap[j] <= last)
+                return 0;
+            last = colmap[j];
+        }
+    return 1;
+}
+
+static int write_slab(hid_t ds, hid_t mtype, int64_t off, int64_t len, const void *buf)
+{
+    hsize_t o = (hsize_t)off, c = (hsize_t)len;
+    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &c, NULL);
+    herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &o, NULL, &c, NULL);
+    if (e >= 0)
+        e = H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(fs);
+    H5Sclose(ms);
+    return e < 0 ? SN_EIO : SN_OK;
+}
+
+/* The kept entries of m (sorted rows, order-keeping map), a block at a time. */
+static int stream_entries(hid_t g, const char *name, const sn_csr *m, const int64_t *colmap, int64_t nnz, hid_t it,
+                          int comp)
+{
+    enum { BLOCK = 1 << 20 };
+    int64_t nb = nnz < BLOCK ? nnz : BLOCK, fill = 0, off = 0;
+    hid_t dd = H5I_INVALID_HID, di = H5I_INVALID_HID;
+    float *v = sn_malloc(((size_t)nb + 1) * sizeof *v, "a block of the matrix");
+    int32_t *ix = sn_malloc(((size_t)nb + 1) * sizeof *ix, "a block of the matrix");
+    int rc = v && ix ? SN_OK : SN_ENOMEM;
+    if (rc == SN_OK && (rc = sn_h5x_create(g, "data", H5T_IEEE_F32LE, 1, &nnz, comp, &dd)) == SN_OK)
+        rc = sn_h5x_create(g, "indices", it, 1, &nnz, comp, &di);
+    for (int64_t k = 0, e = sn_csr_nnz(m); rc == SN_OK && k < e; k++) {
+        int64_t j = colmap[m->indices[k]];
+        if (j < 0)
+            continue;
+        v[fill] = m->data[k];
+        ix[fill++] = (int32_t)j;
+        if (fill == nb || off + fill == nnz) {
+            if ((rc = write_slab(dd, H5T_NATIVE_FLOAT, off, fill, v)) == SN_OK)
+                rc = write_slab(di, H5T_NATIVE_INT32, off, fill, ix);
+            off += fill;
+            fill = 0;
+        }
+    }
+    sn_h5x_close(dd);
+    sn_h5x_close(di);
+    free(v);
+    free(ix);
+    return rc == SN_EIO ? sn_h5x_fail(SN_EIO, name, "cannot write (disk full?)") : rc;
+}
+
+static int write_cols_group(hid_t g, const char *name, const sn_csr *m, const int64_t *colmap, int64_t ncol,
+                            int comp)
+{
+    int64_t *ip = sn_malloc(((size_t)m->nrow + 1) * sizeof *ip, "row pointers");
+    if (!ip)
+        return SN_ENOMEM;
+    ip[0] = 0;
+    for (int64_t i = 0; i < m->nrow; i++) {
+        ip[i + 1] = ip[i];
+        for (int64_t k = m->indptr[i]; k < m->indptr[i + 1]; k++)
+            ip[i + 1] += colmap[m->indices[k]] >= 0;
+    }
+    int64_t nnz = ip[m->nrow], shape[2] = {m->nrow, ncol}, np = m->nrow + 1;
+    int wide = nnz > INT32_MAX || m->nrow > INT32_MAX || ncol > INT32_MAX;
+    hid_t it = wide ? H5T_STD_I64LE : H5T_STD_I32LE;
+    int rc = sn_h5x_set_enc(g, "csr_matrix", "0.1.0");
+    if (rc == SN_OK)
+        rc = sn_h5x_set_attr_i64s(g, "shape", shape, 2);
+    if (rc == SN_OK)
+        rc = stream_entries(g, name, m, colmap, nnz, it, comp);
+    if (rc == SN_OK)
+        rc = sn_h5x_write(g, "indptr", it, H5T_NATIVE_INT64, 1, &np, ip, comp, NULL, NULL);
+    free(ip);
+    return rc;
+}
+
+/* Without an order-keeping map or with unsorted rows: a subset copy. */
+static int write_cols_copy(hid_t loc, const char *name, const sn_csr *m, const int64_t *colmap, int64_t ncol,
+                           int comp)
+{
+    int64_t *rows = sn_malloc(((size_t)m->nrow + 1) * sizeof *rows, "row list");
+    sn_csr c = {0};
+    if (!rows)
+        return SN_ENOMEM;
+    for (int64_t i = 0; i < m->nrow; i++)
+        rows[i] = i;
+    int rc = sn_csr_subset(m, rows, m->nrow, colmap, ncol, &c);
+    free(rows);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_csr(loc, name, &c, comp);
+    sn_csr_free(&c);
+    return rc;
+}
+
+int sn_h5ad_write_csr_cols(hid_t loc, const char *name, const sn_csr *m, const int64_t *colmap, int64_t ncol,
+                           int comp)
+{
+    char nm[SN_H5X_NAME];
+    const char *leaf;
+    hid_t p = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    int ok, rc;
+    sn_h5x_name(loc, name, nm, sizeof nm);
+    SN_CHECK(check_csr(m, nm, &ok));
+    if (!ok || !keeps_order(colmap, m->ncol))
+        return write_cols_copy(loc, name, m, colmap, ncol, comp);
+    SN_CHECK(sn_h5x_parent(loc, name, &p, &leaf));
+    SN_CHECK(sn_h5x_group(p, leaf, NULL, NULL, &g));
+    rc = write_cols_group(g, nm, m, colmap, ncol, comp);
+out:
+    sn_h5x_close(g);
+    sn_h5x_close(p);
+    return rc < 0 ? rc : SN_OK;
+}
+
 /* Any array element: parent groups made, replaced if present. */
 int sn_h5x_put(hid_t loc, const char *name, hid_t ft, hid_t mt, int rank, const int64_t *dims, const void *buf,
                int comp, const char *enc)

@@ -322,6 +322,64 @@ static void test_csr_unsorted_written_sorted(void **st)
     H5Fclose(f);
 }
 
+/* The column subset written straight from the matrix equals the subset
+ * copy written whole: over more than one block of entries, gzip'd, with a
+ * map that reorders columns (written sorted) and one that keeps none. */
+static void expect_cols(hid_t f, const char *name, const sn_csr *m, const int64_t *map, int64_t nc, int comp)
+{
+    int64_t *rows = malloc((size_t)m->nrow * sizeof *rows);
+    assert_non_null(rows);
+    for (int64_t i = 0; i < m->nrow; i++)
+        rows[i] = i;
+    sn_csr want, got;
+    assert_int_equal(sn_csr_subset(m, rows, m->nrow, map, nc, &want), 0);
+    assert_int_equal(sn_csr_sort_rows(&want), 0);
+    assert_int_equal(sn_h5ad_write_csr_cols(f, name, m, map, nc, comp), 0);
+    assert_int_equal(sn_h5ad_read_csr(f, name, &got), 0);
+    assert_csr_equal(&want, &got);
+    free(rows);
+    sn_csr_free(&want);
+    sn_csr_free(&got);
+}
+
+static void test_csr_cols(void **st)
+{
+    (void)st;
+    enum { R = 2600, C = 1000 };
+    hid_t f = new_file("cols.h5");
+    sn_csr m;
+    assert_int_equal(sn_csr_alloc(&m, R, C, (int64_t)R * C / 2), 0);
+    int64_t p = 0;
+    uint64_t x = 12345;
+    for (int64_t i = 0; i < R; i++) {
+        for (int32_t j = 0; j < C; j++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            if ((x >> 33) % 2)
+                m.indices[p] = j, m.data[p++] = (float)(x >> 40);
+        }
+        m.indptr[i + 1] = p;
+    }
+    int64_t same[C], keep[C], rev[C], none[C];
+    for (int64_t j = 0; j < C; j++) {
+        same[j] = j;
+        keep[j] = j % 3 ? -1 : j / 3;
+        rev[j] = C - 1 - j;
+        none[j] = -1;
+    }
+    assert_true(p > (1 << 20)); /* more than one block */
+    expect_cols(f, "same", &m, same, C, 0);
+    expect_cols(f, "reversed", &m, rev, C, 0);
+    keep[0] = -1; /* the first column of a row dropped, the rest kept in order */
+    expect_cols(f, "keep", &m, keep, (C + 2) / 3, 0);
+    expect_cols(f, "gzip", &m, keep, (C + 2) / 3, 1);
+    expect_cols(f, "none", &m, none, 5, 0);
+    int64_t nr, nc;
+    assert_int_equal(sn_h5ad_shape(f, "none", &nr, &nc), 0);
+    assert_true(nr == R && nc == 5);
+    sn_csr_free(&m);
+    H5Fclose(f);
+}
+
 /* anndata's CSC with int64 indptr, uint16 indices and float64 data. */
 static void test_csc_any_int_types(void **st)
 {
@@ -1354,6 +1412,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_csr_roundtrip),
         T(test_csr_unsorted_written_sorted),
+        T(test_csr_cols),
         T(test_csc_any_int_types),
         T(test_legacy_elements),
         T(test_dense),

@@ -132,6 +132,11 @@ int sn_h5ad_read_str(hid_t loc, const char *path, char **s) SN_WUR;
 /* CSR with int32 indptr/indices when they fit, else int64; rows with
  * unsorted indices are written sorted. */
 int sn_h5ad_write_csr(hid_t loc, const char *name, const sn_csr *m, int comp) SN_WUR;
+/* The columns of m that colmap keeps (colmap[j]: column j's new index in
+ * [0, ncol), or -1), written a block of entries at a time: no copy of m
+ * when the map keeps the columns' order and m's rows are sorted. */
+int sn_h5ad_write_csr_cols(hid_t loc, const char *name, const sn_csr *m, const int64_t *colmap, int64_t ncol,
+                           int comp) SN_WUR;
 int sn_h5ad_write_mat(hid_t loc, const char *name, const sn_mat *m, int comp) SN_WUR;
 int sn_h5ad_write_matd(hid_t loc, const char *name, const sn_matd *m, int comp) SN_WUR;
 int sn_h5ad_write_vec(hid_t loc, const char *name, const double *v, int64_t n, int comp) SN_WUR;
