@@ -753,7 +753,7 @@ static int step_write(prep *p)
     if (rc == SN_OK)
         rc = mark(&t, "var columns", var_columns(p, mean, sd));
     if (rc == SN_OK)
-        rc = mark(&t, "X, obs, var", sn_h5ad_write(f, &p->a, p->o->compress));
+        rc = mark(&t, "X, obs, var", sn_h5ad_write_like(f, &p->a, p->o->compress, "layers/counts"));
     if (rc == SN_OK)
         rc = sn_prepio_write_pca(f, &p->pca, p->genes, p->ng, p->o->pca_hvg, p->o->pca.scale, p->o->compress);
     if (rc == SN_OK && !p->o->no_ppi)

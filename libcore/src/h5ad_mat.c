@@ -454,6 +454,75 @@ out:
     return rc < 0 ? rc : SN_OK;
 }
 
+/* 1 when dataset path (n entries) holds exactly v (int32 in memory when
+ * i32, else int64), compared a block at a time. */
+static int same_ints(hid_t loc, const char *path, const void *v, int64_t n, int i32)
+{
+    enum { BLOCK = 1 << 20 };
+    int rank = 0, same = 0;
+    int64_t d[H5S_MAX_RANK];
+    if (sn_h5x_kind(loc, path) != H5O_TYPE_DATASET)
+        return 0;
+    hid_t ds = H5Dopen2(loc, path, H5P_DEFAULT);
+    size_t es = i32 ? 4 : 8;
+    void *buf = ds >= 0 ? malloc((size_t)(n < BLOCK ? n : BLOCK) * es + 1) : NULL;
+    hid_t fs = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID;
+    if (buf && fs >= 0 && H5Sget_simple_extent_ndims(fs) == 1 && sn_h5x_dims(ds, path, &rank, d, 1) == SN_OK &&
+        d[0] == n) {
+        same = 1;
+        for (int64_t off = 0; same && off < n; off += BLOCK) {
+            hsize_t o = (hsize_t)off, c = (hsize_t)(n - off < BLOCK ? n - off : BLOCK);
+            hid_t ms = H5Screate_simple(1, &c, NULL);
+            same = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &o, NULL, &c, NULL) >= 0 &&
+                   H5Dread(ds, i32 ? H5T_NATIVE_INT32 : H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, buf) >= 0 &&
+                   memcmp(buf, (const char *)v + off * es, c * es) == 0;
+            H5Sclose(ms);
+        }
+    }
+    sn_h5x_close(fs);
+    sn_h5x_close(ds);
+    free(buf);
+    return same;
+}
+
+/* like/indptr and like/indices linked into g, when they are m's. */
+static int link_structure(hid_t loc, hid_t g, const sn_csr *m, const char *like)
+{
+    char ip[SN_H5X_NAME], ix[SN_H5X_NAME];
+    snprintf(ip, sizeof ip, "%s/indptr", like);
+    snprintf(ix, sizeof ix, "%s/indices", like);
+    if (!same_ints(loc, ip, m->indptr, m->nrow + 1, 0) || !same_ints(loc, ix, m->indices, sn_csr_nnz(m), 1))
+        return 0;
+    return H5Lcreate_hard(loc, ip, g, "indptr", H5P_DEFAULT, H5P_DEFAULT) >= 0 &&
+           H5Lcreate_hard(loc, ix, g, "indices", H5P_DEFAULT, H5P_DEFAULT) >= 0;
+}
+
+int sn_h5ad_write_csr_like(hid_t loc, const char *name, const sn_csr *m, int comp, const char *like)
+{
+    char nm[SN_H5X_NAME];
+    const char *leaf;
+    hid_t p = H5I_INVALID_HID, g = H5I_INVALID_HID;
+    int ok, rc;
+    int64_t nnz = sn_csr_nnz(m), shape[2] = {m->nrow, m->ncol};
+    sn_h5x_name(loc, name, nm, sizeof nm);
+    SN_CHECK(check_csr(m, nm, &ok));
+    if (!ok || nnz > INT32_MAX || m->nrow > INT32_MAX || m->ncol > INT32_MAX)
+        return sn_h5ad_write_csr(loc, name, m, comp);
+    SN_CHECK(sn_h5x_parent(loc, name, &p, &leaf));
+    SN_CHECK(sn_h5x_group(p, leaf, NULL, NULL, &g));
+    if (!link_structure(loc, g, m, like)) {
+        rc = write_csr_group(g, m, comp);
+        goto out;
+    }
+    SN_CHECK(sn_h5x_set_enc(g, "csr_matrix", "0.1.0"));
+    SN_CHECK(sn_h5x_set_attr_i64s(g, "shape", shape, 2));
+    rc = sn_h5x_write(g, "data", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &nnz, m->data, comp, NULL, NULL);
+out:
+    sn_h5x_close(g);
+    sn_h5x_close(p);
+    return rc < 0 ? rc : SN_OK;
+}
+
 /* Any array element: parent groups made, replaced if present. */
 int sn_h5x_put(hid_t loc, const char *name, hid_t ft, hid_t mt, int rank, const int64_t *dims, const void *buf,
                int comp, const char *enc)

@@ -63,6 +63,14 @@ tot = np.asarray(np.expm1(a.X).sum(axis=1)).ravel()
 assert np.allclose(tot, 1e4, rtol=1e-4), tot[:5]
 assert not np.allclose(np.asarray(np.expm1(b[a.obs_names].X).sum(axis=1)).ravel(), 1e4, rtol=1e-4)
 print("library sizes without the spike-ins")
+# X shares layers/counts' structure (hard links), not its values
+import h5py
+with h5py.File(sys.argv[1]) as f:
+    assert f["X/indices"] == f["layers/counts/indices"] and f["X/indptr"] == f["layers/counts/indptr"]
+    assert f["X/data"] != f["layers/counts/data"]
+c = a.layers["counts"]
+assert (c.indptr == a.X.indptr).all() and (c.indices == a.X.indices).all()
+assert (c.data == np.round(c.data)).all() and (c.data > 0).all() and not np.allclose(c.data, a.X.data)
 PY
 
 # ---- standard input, log-normalised input used as it is ----

@@ -380,6 +380,57 @@ static void test_csr_cols(void **st)
     H5Fclose(f);
 }
 
+static unsigned nlinks(hid_t f, const char *path)
+{
+    H5O_info_t info;
+    assert_true(H5Oget_info_by_name2(f, path, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0);
+    return info.rc;
+}
+
+/* X linked to layers/counts' structure where it is the same, written
+ * whole where it is not or where there is nothing to link to. */
+static void test_csr_like(void **st)
+{
+    (void)st;
+    hid_t f = new_file("like.h5");
+    sn_csr c, x, r;
+    make_csr(&c, 4, 5);
+    make_csr(&x, 4, 5);
+    for (int64_t k = 0; k < sn_csr_nnz(&x); k++)
+        x.data[k] = 2 * c.data[k] + 1;
+    assert_int_equal(sn_h5ad_write_csr(f, "layers/counts", &c, 0), 0);
+    assert_int_equal(sn_h5ad_write_csr_like(f, "X", &x, 0, "layers/counts"), 0);
+    f = reopen(f, "like.h5");
+    assert_int_equal(nlinks(f, "X/indices"), 2);
+    assert_int_equal(nlinks(f, "X/indptr"), 2);
+    assert_int_equal(nlinks(f, "X/data"), 1);
+    assert_int_equal(sn_h5ad_read_csr(f, "X", &r), 0);
+    assert_csr_equal(&x, &r);
+    sn_csr_free(&r);
+    assert_int_equal(sn_h5ad_read_csr(f, "layers/counts", &r), 0);
+    assert_csr_equal(&c, &r);
+    sn_csr_free(&r);
+    /* one column index moved: written whole, the counts untouched */
+    x.indices[sn_csr_nnz(&x) - 1] = (int32_t)(x.ncol - 1 == x.indices[sn_csr_nnz(&x) - 1] ? 0 : x.ncol - 1);
+    assert_int_equal(sn_csr_sort_rows(&x), 0);
+    assert_int_equal(sn_h5ad_write_csr_like(f, "X", &x, 0, "layers/counts"), 0);
+    assert_int_equal(nlinks(f, "X/indices"), 1);
+    assert_int_equal(nlinks(f, "layers/counts/indices"), 1);
+    assert_int_equal(sn_h5ad_read_csr(f, "X", &r), 0);
+    assert_csr_equal(&x, &r);
+    sn_csr_free(&r);
+    assert_int_equal(sn_h5ad_read_csr(f, "layers/counts", &r), 0);
+    assert_csr_equal(&c, &r);
+    sn_csr_free(&r);
+    assert_int_equal(sn_h5ad_write_csr_like(f, "X2", &x, 0, "layers/none"), 0);
+    assert_int_equal(sn_h5ad_read_csr(f, "X2", &r), 0);
+    assert_csr_equal(&x, &r);
+    sn_csr_free(&r);
+    sn_csr_free(&c);
+    sn_csr_free(&x);
+    H5Fclose(f);
+}
+
 /* anndata's CSC with int64 indptr, uint16 indices and float64 data. */
 static void test_csc_any_int_types(void **st)
 {
@@ -1413,6 +1464,7 @@ int main(void)
         T(test_csr_roundtrip),
         T(test_csr_unsorted_written_sorted),
         T(test_csr_cols),
+        T(test_csr_like),
         T(test_csc_any_int_types),
         T(test_legacy_elements),
         T(test_dense),

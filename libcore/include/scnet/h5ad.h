@@ -42,6 +42,9 @@ int sn_h5ad_read(hid_t fid, const char *layer, sn_adata *a) SN_WUR;
 int sn_h5ad_init(hid_t fid) SN_WUR;
 /* Write X, obs and var of a (with sn_h5ad_init first). */
 int sn_h5ad_write(hid_t fid, const sn_adata *a, int comp) SN_WUR;
+/* The same, X's indptr and indices linked to the CSR group like's where
+ * they are equal (sn_h5ad_write_csr_like). */
+int sn_h5ad_write_like(hid_t fid, const sn_adata *a, int comp, const char *like) SN_WUR;
 /* Copy every root element of src into dst (root attributes included),
  * except the paths listed in skip (NULL-terminated, may be NULL;
  * "obsm/X_scnet" skips one child of a group).  Lets a stage write "the
@@ -137,6 +140,10 @@ int sn_h5ad_write_csr(hid_t loc, const char *name, const sn_csr *m, int comp) SN
  * when the map keeps the columns' order and m's rows are sorted. */
 int sn_h5ad_write_csr_cols(hid_t loc, const char *name, const sn_csr *m, const int64_t *colmap, int64_t ncol,
                            int comp) SN_WUR;
+/* As sn_h5ad_write_csr; where the CSR group like (a path from loc, already
+ * written) has m's indptr and indices, name's are hard links to them, so
+ * X and layers/counts store their shared structure once. */
+int sn_h5ad_write_csr_like(hid_t loc, const char *name, const sn_csr *m, int comp, const char *like) SN_WUR;
 int sn_h5ad_write_mat(hid_t loc, const char *name, const sn_mat *m, int comp) SN_WUR;
 int sn_h5ad_write_matd(hid_t loc, const char *name, const sn_matd *m, int comp) SN_WUR;
 int sn_h5ad_write_vec(hid_t loc, const char *name, const double *v, int64_t n, int comp) SN_WUR;
