@@ -387,13 +387,21 @@ static unsigned nlinks(hid_t f, const char *path)
     return info.rc;
 }
 
+static void expect_read(hid_t f, const char *path, const sn_csr *want)
+{
+    sn_csr r;
+    assert_int_equal(sn_h5ad_read_csr(f, path, &r), 0);
+    assert_csr_equal(want, &r);
+    sn_csr_free(&r);
+}
+
 /* X linked to layers/counts' structure where it is the same, written
  * whole where it is not or where there is nothing to link to. */
 static void test_csr_like(void **st)
 {
     (void)st;
     hid_t f = new_file("like.h5");
-    sn_csr c, x, r;
+    sn_csr c, x;
     make_csr(&c, 4, 5);
     make_csr(&x, 4, 5);
     for (int64_t k = 0; k < sn_csr_nnz(&x); k++)
@@ -404,28 +412,18 @@ static void test_csr_like(void **st)
     assert_int_equal(nlinks(f, "X/indices"), 2);
     assert_int_equal(nlinks(f, "X/indptr"), 2);
     assert_int_equal(nlinks(f, "X/data"), 1);
-    assert_int_equal(sn_h5ad_read_csr(f, "X", &r), 0);
-    assert_csr_equal(&x, &r);
-    sn_csr_free(&r);
-    assert_int_equal(sn_h5ad_read_csr(f, "layers/counts", &r), 0);
-    assert_csr_equal(&c, &r);
-    sn_csr_free(&r);
+    expect_read(f, "X", &x);
+    expect_read(f, "layers/counts", &c);
     /* one column index moved: written whole, the counts untouched */
     x.indices[sn_csr_nnz(&x) - 1] = (int32_t)(x.ncol - 1 == x.indices[sn_csr_nnz(&x) - 1] ? 0 : x.ncol - 1);
     assert_int_equal(sn_csr_sort_rows(&x), 0);
     assert_int_equal(sn_h5ad_write_csr_like(f, "X", &x, 0, "layers/counts"), 0);
     assert_int_equal(nlinks(f, "X/indices"), 1);
     assert_int_equal(nlinks(f, "layers/counts/indices"), 1);
-    assert_int_equal(sn_h5ad_read_csr(f, "X", &r), 0);
-    assert_csr_equal(&x, &r);
-    sn_csr_free(&r);
-    assert_int_equal(sn_h5ad_read_csr(f, "layers/counts", &r), 0);
-    assert_csr_equal(&c, &r);
-    sn_csr_free(&r);
+    expect_read(f, "X", &x);
+    expect_read(f, "layers/counts", &c);
     assert_int_equal(sn_h5ad_write_csr_like(f, "X2", &x, 0, "layers/none"), 0);
-    assert_int_equal(sn_h5ad_read_csr(f, "X2", &r), 0);
-    assert_csr_equal(&x, &r);
-    sn_csr_free(&r);
+    expect_read(f, "X2", &x);
     sn_csr_free(&c);
     sn_csr_free(&x);
     H5Fclose(f);
