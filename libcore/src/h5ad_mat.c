@@ -71,15 +71,11 @@ static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc)
     enum { BLOCK = 1 << 20 };
     int64_t nnz = sn_csr_nnz(m), nb = nnz < BLOCK ? nnz : BLOCK;
     int64_t *buf = sn_malloc(sn_mul_size((size_t)nb, sizeof *buf), "sparse indices");
-    hid_t fsp = H5Dget_space(ds);
     int rc = buf ? SN_OK : SN_ENOMEM;
     for (int64_t off = 0; rc == SN_OK && off < nnz; off += BLOCK) {
         hsize_t o = (hsize_t)off, c = (hsize_t)(nnz - off < BLOCK ? nnz - off : BLOCK);
-        hid_t msp = H5Screate_simple(1, &c, NULL);
-        if (H5Sselect_hyperslab(fsp, H5S_SELECT_SET, &o, NULL, &c, NULL) < 0 ||
-            H5Dread(ds, H5T_NATIVE_INT64, msp, fsp, H5P_DEFAULT, buf) < 0)
+        if (sn_h5x_read_slab(ds, H5T_NATIVE_INT64, 1, &o, &c, buf) < 0)
             rc = sn_h5x_fail(SN_EFMT, name, "cannot read 'indices'");
-        H5Sclose(msp);
         for (int64_t k = 0; rc == SN_OK && k < (int64_t)c; k++) {
             if (buf[k] < 0 || buf[k] >= m->ncol)
                 rc = sn_err(SN_EFMT, "%s: %s index %lld out of range [0, %lld) in %s %lld", name,
@@ -88,7 +84,6 @@ static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc)
             m->indices[off + k] = (int32_t)buf[k];
         }
     }
-    sn_h5x_close(fsp);
     free(buf);
     return rc;
 }
@@ -299,14 +294,22 @@ static int sorted_copy(const sn_csr *m, const char *name, sn_csr *c)
     return SN_OK;
 }
 
+/* A csr_matrix group's attributes, and in *it its index type by scipy's
+ * rule: int32 unless a count or dimension needs more. */
+static int csr_header(hid_t g, int64_t nrow, int64_t ncol, int64_t nnz, hid_t *it)
+{
+    int64_t shape[2] = {nrow, ncol};
+    int wide = nnz > INT32_MAX || nrow > INT32_MAX || ncol > INT32_MAX;
+    *it = wide ? H5T_STD_I64LE : H5T_STD_I32LE;
+    SN_TRY(sn_h5x_set_enc(g, "csr_matrix", "0.1.0"));
+    return sn_h5x_set_attr_i64s(g, "shape", shape, 2);
+}
+
 static int write_csr_group(hid_t g, const sn_csr *m, int comp)
 {
-    int64_t nnz = sn_csr_nnz(m), shape[2] = {m->nrow, m->ncol}, np = m->nrow + 1;
-    /* scipy's rule: int32 unless a count or dimension needs more. */
-    int wide = nnz > INT32_MAX || m->nrow > INT32_MAX || m->ncol > INT32_MAX;
-    hid_t it = wide ? H5T_STD_I64LE : H5T_STD_I32LE;
-    SN_TRY(sn_h5x_set_enc(g, "csr_matrix", "0.1.0"));
-    SN_TRY(sn_h5x_set_attr_i64s(g, "shape", shape, 2));
+    int64_t nnz = sn_csr_nnz(m), np = m->nrow + 1;
+    hid_t it;
+    SN_TRY(csr_header(g, m->nrow, m->ncol, nnz, &it));
     SN_TRY(sn_h5x_write(g, "data", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &nnz, m->data, comp, NULL, NULL));
     SN_TRY(sn_h5x_write(g, "indices", it, H5T_NATIVE_INT32, 1, &nnz, m->indices, comp, NULL, NULL));
     return sn_h5x_write(g, "indptr", it, H5T_NATIVE_INT64, 1, &np, m->indptr, comp, NULL, NULL);
@@ -346,18 +349,6 @@ static int keeps_order(const int64_t *colmap, int64_t ncol_in)
     return 1;
 }
 
-static int write_slab(hid_t ds, hid_t mtype, int64_t off, int64_t len, const void *buf)
-{
-    hsize_t o = (hsize_t)off, c = (hsize_t)len;
-    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &c, NULL);
-    herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &o, NULL, &c, NULL);
-    if (e >= 0)
-        e = H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, buf);
-    H5Sclose(fs);
-    H5Sclose(ms);
-    return e < 0 ? SN_EIO : SN_OK;
-}
-
 /* The kept entries of m (sorted rows, order-keeping map), a block at a time. */
 static int stream_entries(hid_t g, const char *name, const sn_csr *m, const int64_t *colmap, int64_t nnz, hid_t it,
                           int comp)
@@ -377,8 +368,9 @@ static int stream_entries(hid_t g, const char *name, const sn_csr *m, const int6
         v[fill] = m->data[k];
         ix[fill++] = (int32_t)j;
         if (fill == nb || off + fill == nnz) {
-            if ((rc = write_slab(dd, H5T_NATIVE_FLOAT, off, fill, v)) == SN_OK)
-                rc = write_slab(di, H5T_NATIVE_INT32, off, fill, ix);
+            hsize_t o = (hsize_t)off, c = (hsize_t)fill;
+            if ((rc = sn_h5x_write_slab(dd, H5T_NATIVE_FLOAT, 1, &o, &c, v)) == SN_OK)
+                rc = sn_h5x_write_slab(di, H5T_NATIVE_INT32, 1, &o, &c, ix);
             off += fill;
             fill = 0;
         }
@@ -402,12 +394,9 @@ static int write_cols_group(hid_t g, const char *name, const sn_csr *m, const in
         for (int64_t k = m->indptr[i]; k < m->indptr[i + 1]; k++)
             ip[i + 1] += colmap[m->indices[k]] >= 0;
     }
-    int64_t nnz = ip[m->nrow], shape[2] = {m->nrow, ncol}, np = m->nrow + 1;
-    int wide = nnz > INT32_MAX || m->nrow > INT32_MAX || ncol > INT32_MAX;
-    hid_t it = wide ? H5T_STD_I64LE : H5T_STD_I32LE;
-    int rc = sn_h5x_set_enc(g, "csr_matrix", "0.1.0");
-    if (rc == SN_OK)
-        rc = sn_h5x_set_attr_i64s(g, "shape", shape, 2);
+    int64_t nnz = ip[m->nrow], np = m->nrow + 1;
+    hid_t it;
+    int rc = csr_header(g, m->nrow, ncol, nnz, &it);
     if (rc == SN_OK)
         rc = stream_entries(g, name, m, colmap, nnz, it, comp);
     if (rc == SN_OK)
@@ -466,20 +455,14 @@ static int same_ints(hid_t loc, const char *path, const void *v, int64_t n, int 
     hid_t ds = H5Dopen2(loc, path, H5P_DEFAULT);
     size_t es = i32 ? 4 : 8;
     void *buf = ds >= 0 ? malloc((size_t)(n < BLOCK ? n : BLOCK) * es + 1) : NULL;
-    hid_t fs = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID;
-    if (buf && fs >= 0 && H5Sget_simple_extent_ndims(fs) == 1 && sn_h5x_dims(ds, path, &rank, d, 1) == SN_OK &&
-        d[0] == n) {
+    if (buf && sn_h5x_dims(ds, path, &rank, d, H5S_MAX_RANK) == SN_OK && rank == 1 && d[0] == n) {
         same = 1;
         for (int64_t off = 0; same && off < n; off += BLOCK) {
             hsize_t o = (hsize_t)off, c = (hsize_t)(n - off < BLOCK ? n - off : BLOCK);
-            hid_t ms = H5Screate_simple(1, &c, NULL);
-            same = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &o, NULL, &c, NULL) >= 0 &&
-                   H5Dread(ds, i32 ? H5T_NATIVE_INT32 : H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, buf) >= 0 &&
+            same = sn_h5x_read_slab(ds, i32 ? H5T_NATIVE_INT32 : H5T_NATIVE_INT64, 1, &o, &c, buf) == SN_OK &&
                    memcmp(buf, (const char *)v + off * es, c * es) == 0;
-            H5Sclose(ms);
         }
     }
-    sn_h5x_close(fs);
     sn_h5x_close(ds);
     free(buf);
     return same;
@@ -503,10 +486,11 @@ int sn_h5ad_write_csr_like(hid_t loc, const char *name, const sn_csr *m, int com
     const char *leaf;
     hid_t p = H5I_INVALID_HID, g = H5I_INVALID_HID;
     int ok, rc;
-    int64_t nnz = sn_csr_nnz(m), shape[2] = {m->nrow, m->ncol};
+    int64_t nnz = sn_csr_nnz(m);
+    hid_t it;
     sn_h5x_name(loc, name, nm, sizeof nm);
     SN_CHECK(check_csr(m, nm, &ok));
-    if (!ok || nnz > INT32_MAX || m->nrow > INT32_MAX || m->ncol > INT32_MAX)
+    if (!ok)
         return sn_h5ad_write_csr(loc, name, m, comp);
     SN_CHECK(sn_h5x_parent(loc, name, &p, &leaf));
     SN_CHECK(sn_h5x_group(p, leaf, NULL, NULL, &g));
@@ -514,8 +498,7 @@ int sn_h5ad_write_csr_like(hid_t loc, const char *name, const sn_csr *m, int com
         rc = write_csr_group(g, m, comp);
         goto out;
     }
-    SN_CHECK(sn_h5x_set_enc(g, "csr_matrix", "0.1.0"));
-    SN_CHECK(sn_h5x_set_attr_i64s(g, "shape", shape, 2));
+    SN_CHECK(csr_header(g, m->nrow, m->ncol, nnz, &it));
     rc = sn_h5x_write(g, "data", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &nnz, m->data, comp, NULL, NULL);
 out:
     sn_h5x_close(g);

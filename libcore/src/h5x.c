@@ -696,6 +696,29 @@ int sn_h5x_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank
     return rc;
 }
 
+static int slab(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count, void *rbuf,
+                const void *wbuf)
+{
+    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, count, NULL);
+    herr_t e = fs < 0 || ms < 0 ? -1 : H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    if (e >= 0)
+        e = rbuf ? H5Dread(ds, mtype, ms, fs, H5P_DEFAULT, rbuf) : H5Dwrite(ds, mtype, ms, fs, H5P_DEFAULT, wbuf);
+    sn_h5x_close(fs);
+    sn_h5x_close(ms);
+    return e < 0 ? SN_EIO : SN_OK;
+}
+
+int sn_h5x_read_slab(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count, void *buf)
+{
+    return slab(ds, mtype, rank, start, count, buf, NULL);
+}
+
+int sn_h5x_write_slab(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count,
+                      const void *buf)
+{
+    return slab(ds, mtype, rank, start, count, NULL, buf);
+}
+
 /* Python decodes every string strictly, so one bad byte would make the
  * whole file unreadable to anndata: refuse it here instead. */
 int sn_h5x_utf8_ok(const char *str)

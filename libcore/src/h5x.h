@@ -95,6 +95,12 @@ int sn_h5x_create(hid_t loc, const char *name, hid_t ftype, int rank, const int6
  * for the children of sparse groups). */
 int sn_h5x_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, const int64_t *dims,
                  const void *buf, int comp, const char *enc, const char *ver) SN_WUR;
+/* The block start .. start + count (rank dimensions) of dataset ds, read
+ * into or written from buf (memory type mtype, laid out as count):
+ * SN_OK or SN_EIO, the caller naming what failed. */
+int sn_h5x_read_slab(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count, void *buf);
+int sn_h5x_write_slab(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count,
+                      const void *buf);
 /* 1 if str is valid UTF-8 (what Python's strict decoder accepts). */
 int sn_h5x_utf8_ok(const char *str);
 int sn_h5x_write_strs(hid_t loc, const char *name, char *const *s, int64_t n, int comp, const char *enc,

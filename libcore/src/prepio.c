@@ -16,13 +16,7 @@
 static int write_rows(hid_t ds, int64_t r0, int64_t rows, int64_t g, const float *buf)
 {
     hsize_t start[2] = {(hsize_t)r0, 0}, count[2] = {(hsize_t)rows, (hsize_t)g};
-    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(2, count, NULL);
-    herr_t e = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-    if (e >= 0)
-        e = H5Dwrite(ds, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, buf);
-    H5Sclose(fs);
-    H5Sclose(ms);
-    return e < 0 ? SN_EIO : SN_OK;
+    return sn_h5x_write_slab(ds, H5T_NATIVE_FLOAT, 2, start, count, buf);
 }
 
 int sn_prepio_write_scaled(hid_t f, const char *name, const sn_csr *x, const double *mean, const double *std,
