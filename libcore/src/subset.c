@@ -69,17 +69,9 @@ static int subset_cols(hid_t in, hid_t outg, const char *path, const char *name,
         map[keep[j]] = j;
     int rc;
     if (strcmp(enc, "csr_matrix") == 0 || strcmp(enc, "csc_matrix") == 0) {
-        sn_csr a, b;
+        sn_csr a;
         if ((rc = sn_h5ad_read_csr(in, path, &a)) == SN_OK) {
-            int64_t *rows = sn_malloc((size_t)(a.nrow + 1) * sizeof *rows, "row list");
-            for (int64_t i = 0; rows && i < a.nrow; i++)
-                rows[i] = i;
-            rc = rows ? sn_csr_subset(&a, rows, a.nrow, map, n, &b) : SN_ENOMEM;
-            if (rc == SN_OK) {
-                rc = sn_h5ad_write_csr(outg, name, &b, comp);
-                sn_csr_free(&b);
-            }
-            free(rows);
+            rc = sn_h5ad_write_csr_cols(outg, name, &a, map, n, comp);
             sn_csr_free(&a);
         }
     } else {
