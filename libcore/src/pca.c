@@ -41,12 +41,15 @@ void sn_pca_free(sn_pca *p)
  *
  * A block V (p × b) goes in as W = diag(s) V spread over all data columns
  * (zero rows outside the mask; float32; rows padded to ld, a multiple of
- * 8), so that A V = X W - 1 (muᵀ W) comes from the CSR rows as they are.
- * Aᵀ Y = diag(s) (X[:, mask]ᵀ Y - mu (1ᵀ Y)) comes from a CSC copy of the
- * operator's columns, cut into chunks of CHUNK cells so that a cell fits in
- * 16 bits.  Both products gather rows of a small table (W, or Y) into
- * registers, one output row at a time: no output row is shared, so nothing
- * depends on the thread count, and no scattered writes. */
+ * 4), so that A V = X W - 1 (muᵀ W) comes from the CSR rows as they are,
+ * each output row gathered from rows of W.
+ * Aᵀ Y = diag(s) (X[:, mask]ᵀ Y - mu (1ᵀ Y)) comes from the same rows by
+ * scattering into one accumulator row per data column: the columns are cut
+ * into nparts ranges of about equal entries, one per thread, and each range
+ * walks the rows in order.  Every column is summed in row order by one
+ * thread whatever the number of parts, so nothing depends on the thread
+ * count, and X is not copied (a transposed copy would cost 6 bytes per
+ * entry, as much memory again as X's data). */
 typedef struct {
     const sn_csr *x;
     int32_t *col;  /* data column -> operator column, -1 when masked out */
@@ -54,13 +57,11 @@ typedef struct {
     int64_t n, p;
     double *mu, *s;
     double total;  /* sum of the operator columns' variances (ddof 1) */
-    int nch;       /* CSC (built for Aᵀ products): chunks of CHUNK cells */
-    int64_t *cp;   /* nch p + 1: entries of column t in chunk h from cp[h p + t] */
-    uint16_t *ri;  /* cell within its chunk */
-    float *cv;
+    int nparts;    /* column ranges of the Aᵀ products */
+    int32_t *cut;  /* nparts + 1 data-column bounds */
+    int32_t *split; /* n × (nparts - 1): where row i's range h >= 1 starts, from indptr[i] */
+    int64_t rows;   /* rows per float32 run of the Aᵀ products */
 } op_t;
-
-#define CHUNK 65536
 
 static void op_free(op_t *op)
 {
@@ -68,9 +69,107 @@ static void op_free(op_t *op)
     free(op->inv);
     free(op->mu);
     free(op->s);
-    free(op->cp);
-    free(op->ri);
-    free(op->cv);
+    free(op->cut);
+    free(op->split);
+}
+
+/* Entries per data column of rows [r0, r1) into cnt; 0 when a row's
+ * indices do not ascend. */
+static int count_rows(const sn_csr *x, int64_t r0, int64_t r1, int64_t *cnt)
+{
+    int sorted = 1;
+    for (int64_t i = r0; i < r1; i++)
+        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++) {
+            cnt[x->indices[k]]++;
+            if (k > x->indptr[i] && x->indices[k] <= x->indices[k - 1])
+                sorted = 0;
+        }
+    return sorted;
+}
+
+/* Whether every row's indices ascend; the entries per data column (cnt,
+ * ncol zeros on entry), summed over fixed blocks of rows. */
+static int col_counts(const sn_csr *x, int64_t *cnt)
+{
+    int nb = sn_fixed_blocks(x->nrow, 65536, MAX_BLOCKS), sorted = 1;
+    size_t g = (size_t)x->ncol;
+    int64_t *part = nb > 1 ? calloc(sn_mul_size((size_t)nb, g), sizeof *part) : NULL;
+    if (!part) /* one block (or no room for more): one pass */
+        return count_rows(x, 0, x->nrow, cnt);
+#pragma omp parallel for schedule(dynamic, 1) reduction(&& : sorted)
+    for (int b = 0; b < nb; b++)
+        sorted = count_rows(x, x->nrow * b / nb, x->nrow * (b + 1) / nb, part + (size_t)b * g) && sorted;
+    for (int b = 0; b < nb; b++)
+        for (size_t j = 0; j < g; j++)
+            cnt[j] += part[(size_t)b * g + j];
+    free(part);
+    return sorted;
+}
+
+/* First entry of row i at or after data column c (rows ascending). */
+static int64_t row_seek(const sn_csr *x, int64_t i, int32_t c)
+{
+    int64_t lo = x->indptr[i], hi = x->indptr[i + 1];
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (x->indices[mid] < c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Where each row's entries of the ranges after the first start. */
+static int op_splits(op_t *op)
+{
+    int m = op->nparts - 1;
+    if (m == 0)
+        return SN_OK;
+    op->split = sn_malloc(sn_mul_size((size_t)op->n, (size_t)m * sizeof *op->split), "PCA row splits");
+    if (!op->split)
+        return SN_ENOMEM;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < op->n; i++)
+        for (int h = 0; h < m; h++)
+            op->split[i * m + h] = (int32_t)(row_seek(op->x, i, op->cut[h + 1]) - op->x->indptr[i]);
+    return SN_OK;
+}
+
+/* The column ranges: as many as threads (when the rows are sorted), each
+ * with about an equal share of the entries; and the rows per float32 run,
+ * about RUN_ENTRIES entries per column on average (the same runs for every
+ * range, so that no sum depends on the ranges). */
+#define RUN_ENTRIES 32
+
+static int op_parts(op_t *op)
+{
+    const sn_csr *x = op->x;
+    int64_t *cnt = sn_calloc((size_t)x->ncol + 1, sizeof *cnt, "PCA column counts");
+    if (!cnt)
+        return SN_ENOMEM;
+    int np = col_counts(x, cnt) ? omp_get_max_threads() : 1;
+    np = np > x->ncol ? (int)x->ncol : np < 1 ? 1 : np;
+    op->cut = sn_malloc(((size_t)np + 1) * sizeof *op->cut, "PCA column ranges");
+    if (!op->cut) {
+        free(cnt);
+        return SN_ENOMEM;
+    }
+    int64_t total = x->indptr[x->nrow] - x->indptr[0], run = 0;
+    op->cut[0] = 0;
+    int h = 1;
+    for (int64_t j = 0; j < x->ncol && h < np; j++) {
+        run += cnt[j];
+        while (h < np && run * np >= total * h)
+            op->cut[h++] = (int32_t)(j + 1);
+    }
+    while (h <= np)
+        op->cut[h++] = (int32_t)x->ncol;
+    op->nparts = np;
+    double r = total > 0 ? (double)RUN_ENTRIES * (double)x->ncol * (double)op->n / (double)total : 1;
+    op->rows = r < 1 ? 1 : r > (double)op->n ? op->n : (int64_t)r;
+    free(cnt);
+    return op_splits(op);
 }
 
 static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
@@ -99,104 +198,10 @@ static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
         op->total += op->s[t] * op->s[t] * var[j];
     }
     free(mean);
+    if (rc == SN_OK)
+        rc = op_parts(op);
     if (rc < 0)
         op_free(op);
-    return rc;
-}
-
-/* The transposition goes by ranges of data columns, each range's output
- * (its stretch of the CSC) small enough to stay in cache while every row
- * sends its entries in that range. */
-#define TRANGE 2048
-
-/* Data columns of every row below c1 into the CSC at the cursors at
- * (indexed by chunk and operator column); cur holds each row's first entry
- * not sent yet and is moved past c1. */
-static void transpose_range(const op_t *op, int32_t c1, int64_t *restrict cur, int64_t *restrict at)
-{
-    const sn_csr *x = op->x;
-    const int32_t *restrict ind = x->indices, *restrict col = op->col;
-    const float *restrict val = x->data;
-    uint16_t *restrict ri = op->ri;
-    float *restrict cv = op->cv;
-    for (int64_t i = 0; i < x->nrow; i++) {
-        int64_t k = cur[i], end = x->indptr[i + 1];
-        int64_t *ah = at + i / CHUNK * op->p;
-        for (; k < end && ind[k] < c1; k++) {
-            int32_t t = col[ind[k]];
-            if (t < 0)
-                continue;
-            int64_t q = ah[t]++;
-            ri[q] = (uint16_t)(i % CHUNK);
-            cv[q] = val[k];
-        }
-        cur[i] = k;
-    }
-}
-
-/* Each thread takes a contiguous share of the column ranges, walking them in
- * order with its own row cursors. */
-static int transpose_pass(op_t *op, int64_t *at)
-{
-    const sn_csr *x = op->x;
-    int64_t g = x->ncol, nr = (g + TRANGE - 1) / TRANGE;
-    int fail = 0;
-#pragma omp parallel
-    {
-        int nt = omp_get_num_threads(), me = omp_get_thread_num();
-        int64_t r0 = nr * me / nt, r1 = nr * (me + 1) / nt;
-        int64_t *cur = r1 > r0 ? malloc(((size_t)x->nrow + 1) * sizeof *cur) : NULL;
-        if (r1 > r0 && !cur) {
-#pragma omp atomic write
-            fail = 1;
-        }
-        if (cur) {
-            for (int64_t i = 0; i < x->nrow; i++) { /* first entry at or after column r0 * TRANGE */
-                int64_t k = x->indptr[i], end = x->indptr[i + 1];
-                while (k < end && x->indices[k] < r0 * TRANGE)
-                    k++;
-                cur[i] = k;
-            }
-            for (int64_t r = r0; r < r1; r++)
-                transpose_range(op, (int32_t)(g - r * TRANGE < TRANGE ? g : (r + 1) * TRANGE), cur, at);
-        }
-        free(cur);
-    }
-    return fail ? sn_err(SN_ENOMEM, "out of memory: PCA row cursors") : SN_OK;
-}
-
-/* The CSC copy of the operator's columns, cells ascending in each. */
-static int op_transpose(op_t *op)
-{
-    if (op->cp)
-        return SN_OK;
-    const sn_csr *x = op->x;
-    op->nch = (int)((op->n + CHUNK - 1) / CHUNK);
-    size_t slots = sn_mul_size((size_t)op->nch, (size_t)op->p) + 1;
-    int64_t *at = sn_calloc(slots, sizeof *at, "PCA column cursors");
-    op->cp = sn_malloc(slots * sizeof *op->cp, "the PCA columns");
-    if (!at || !op->cp) {
-        free(at);
-        return SN_ENOMEM;
-    }
-    for (int64_t i = 0; i < x->nrow; i++) {
-        int64_t *ah = at + i / CHUNK * op->p;
-        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++) {
-            int32_t t = op->col[x->indices[k]];
-            if (t >= 0)
-                ah[t]++;
-        }
-    }
-    op->cp[0] = 0;
-    for (size_t e = 0; e + 1 < slots; e++) {
-        op->cp[e + 1] = op->cp[e] + at[e];
-        at[e] = op->cp[e];
-    }
-    size_t nnz = (size_t)op->cp[slots - 1] + 1;
-    op->ri = sn_malloc(nnz * sizeof *op->ri, "the PCA columns");
-    op->cv = sn_malloc(nnz * sizeof *op->cv, "the PCA columns");
-    int rc = op->ri && op->cv ? transpose_pass(op, at) : SN_ENOMEM;
-    free(at);
     return rc;
 }
 
@@ -342,11 +347,8 @@ static inline v4d fmadd(v4d a, v4d b, v4d c)
     }
 
 RUNS8(runs8_rows, int32_t)
-RUNS8(runs8_cols, uint16_t)
-/* the CSR rows against W, the CSC columns against Y (float or double) */
+/* the CSR rows against W */
 GATHER_ALL(gather_rows, int32_t, float, widen, FAST8(runs8_rows))
-GATHER_ALL(gather_cols, uint16_t, float, widen, FAST8(runs8_cols))
-GATHER_ALL(gather_cols_d, uint16_t, double, load4, NULL)
 
 /* ---- the operator's products ---- */
 
@@ -358,6 +360,8 @@ typedef struct {
     float *W;  /* ncol × cap */
     double *Y; /* n × cap: A V in double (the results) */
     float *Yf; /* n × cap: A V rounded to float32 (the Krylov products' halfway point), or NULL */
+    double *acc; /* ncol × cap: the Aᵀ products' accumulators */
+    float *run;  /* ncol × cap: their partial sums over a run of rows */
 } opbuf_t;
 
 static void opbuf_free(opbuf_t *w)
@@ -365,6 +369,8 @@ static void opbuf_free(opbuf_t *w)
     free(w->W);
     free(w->Y);
     free(w->Yf);
+    free(w->acc);
+    free(w->run);
 }
 
 static int opbuf_alloc(const op_t *op, int b, int with_f, opbuf_t *w)
@@ -374,7 +380,9 @@ static int opbuf_alloc(const op_t *op, int b, int with_f, opbuf_t *w)
     w->W = sn_malloc(sn_mul_size((size_t)op->x->ncol + 1, cap * sizeof *w->W), "a PCA block");
     w->Y = sn_malloc(sn_mul_size(n, cap * sizeof *w->Y), "a PCA block");
     w->Yf = with_f ? sn_malloc(sn_mul_size(n, cap * sizeof *w->Yf), "a PCA block") : NULL;
-    if (!w->W || !w->Y || (with_f && !w->Yf)) {
+    w->acc = sn_malloc(sn_mul_size((size_t)op->x->ncol + 1, cap * sizeof *w->acc), "a PCA block");
+    w->run = sn_malloc(sn_mul_size((size_t)op->x->ncol + 1, cap * sizeof *w->run), "a PCA block");
+    if (!w->W || !w->Y || (with_f && !w->Yf) || !w->acc || !w->run) {
         opbuf_free(w);
         return SN_ENOMEM;
     }
@@ -445,6 +453,77 @@ static void col_sums(const opbuf_t *w, int64_t n, int ld, int f, double *cs)
     }
 }
 
+typedef float v8f __attribute__((vector_size(32)));
+
+/* acc rows idx[k] (ld floats each, ld a multiple of 4) += val[k] y for one
+ * row's entries. */
+static inline void scatter(const float *val, const int32_t *idx, int64_t len, const float *y, int ld, float *acc)
+{
+    if (ld == 8) { /* the Krylov blocks' width: y in one register */
+        v8f yv;
+        memcpy(&yv, y, sizeof yv);
+        for (int64_t k = 0; k < len; k++) {
+            float *a = acc + (int64_t)idx[k] * 8;
+            v8f av;
+            memcpy(&av, a, sizeof av);
+            av += val[k] * yv;
+            memcpy(a, &av, sizeof av);
+        }
+        return;
+    }
+    for (int64_t k = 0; k < len; k++) {
+        float *a = acc + (int64_t)idx[k] * ld;
+        for (int c = 0; c < ld; c += 4)
+            for (int e = 0; e < 4; e++)
+                a[c + e] += val[k] * y[c + e];
+    }
+}
+
+/* acc rows idx[k] (ld doubles each, ld a multiple of 4) += val[k] y. */
+static inline void scatter_d(const float *val, const int32_t *idx, int64_t len, const double *y, int ld,
+                             double *acc)
+{
+    for (int64_t k = 0; k < len; k++) {
+        double *a = acc + (int64_t)idx[k] * ld;
+        v4d v = splat(val[k]);
+        for (int c = 0; c < ld; c += 4)
+            store4(a + c, fmadd(v, load4(y + c), load4(a + c)));
+    }
+}
+
+/* acc rows [c0, c1) (data columns) = X[:, c0:c1]ᵀ Y for range h, rows in
+ * order.  Float32 Y (the Krylov products, in w->Yf) is summed in float32
+ * over runs of op->rows rows, the runs added in double: the runs' rounding
+ * is far below what the Ritz vectors need (measured: 1e-7 rad on 10 000 and
+ * 50 000 cells against double sums).  Double Y (the exact solver's last
+ * product, in w->Y) is summed in double. */
+static void scatter_part(const op_t *op, const opbuf_t *w, int ld, int f, int h, float *run, double *acc)
+{
+    const sn_csr *x = op->x;
+    int m = op->nparts - 1;
+    int32_t c0 = op->cut[h], c1 = op->cut[h + 1];
+    size_t len = (size_t)(c1 - c0) * ld;
+    float *r = run + (int64_t)c0 * ld;
+    double *a = acc + (int64_t)c0 * ld;
+    memset(a, 0, len * sizeof *a);
+    int64_t step = f ? op->rows : op->n;
+    for (int64_t i0 = 0; i0 < op->n; i0 += step) {
+        int64_t i1 = op->n - i0 < step ? op->n : i0 + step;
+        if (f)
+            memset(r, 0, len * sizeof *r);
+        for (int64_t i = i0; i < i1; i++) {
+            int64_t k0 = h ? x->indptr[i] + op->split[i * m + h - 1] : x->indptr[i];
+            int64_t k1 = h < m ? x->indptr[i] + op->split[i * m + h] : x->indptr[i + 1];
+            if (f)
+                scatter(x->data + k0, x->indices + k0, k1 - k0, w->Yf + i * ld, ld, run);
+            else
+                scatter_d(x->data + k0, x->indices + k0, k1 - k0, w->Y + i * ld, ld, acc);
+        }
+        for (size_t e = 0; f && e < len; e += 4) /* len: a multiple of 4 */
+            store4(a + e, load4(a + e) + widen(r + e));
+    }
+}
+
 /* Z (p × b, transposed when tr) = Aᵀ Y for Y (n × round4(b)) in w->Yf
  * when f, else in w->Y. */
 static void op_apply_t(const op_t *op, opbuf_t *w, int b, int f, double *Z, int tr)
@@ -452,20 +531,12 @@ static void op_apply_t(const op_t *op, opbuf_t *w, int b, int f, double *Z, int 
     int ld = round4(b);
     double cs[ld];
     col_sums(w, op->n, ld, f, cs);
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for schedule(static, 1)
+    for (int h = 0; h < op->nparts; h++)
+        scatter_part(op, w, ld, f, h, w->run, w->acc);
+#pragma omp parallel for schedule(static)
     for (int64_t t = 0; t < op->p; t++) {
-        double z[ld], zh[ld];
-        for (int h = 0; h < op->nch; h++) { /* the chunks in order */
-            int64_t e = (int64_t)h * op->p + t, len = op->cp[e + 1] - op->cp[e];
-            const float *val = op->cv + op->cp[e];
-            const uint16_t *idx = op->ri + op->cp[e];
-            if (f)
-                gather_cols_all(val, idx, len, w->Yf + (int64_t)h * CHUNK * ld, ld, h ? zh : z);
-            else
-                gather_cols_d_all(val, idx, len, w->Y + (int64_t)h * CHUNK * ld, ld, h ? zh : z);
-            for (int c = 0; h && c < ld; c++)
-                z[c] += zh[c];
-        }
+        const double *z = w->acc + op->inv[t] * ld;
         for (int c = 0; c < b; c++)
             Z[at_tc(t, c, op->p, b, tr)] = op->s[t] * (z[c] - op->mu[t] * cs[c]);
     }
@@ -675,8 +746,6 @@ static int solve_exact(const op_t *op, int k, double *lam, double *scores, doubl
     for (int t = 0; t < k; t++)
         lam[t] = lam[t] > 0 ? lam[t] : 0;
     if (op->n <= op->p) { /* v holds left vectors U: scores = U S, V = Aᵀ U / S */
-        if ((rc = op_transpose((op_t *)op)) < 0)
-            goto out;
         for (int64_t i = 0; i < op->n; i++)
             for (int t = 0; t < round4(k); t++) {
                 double u = t < k ? v[(size_t)t * m + i] : 0;
@@ -875,7 +944,6 @@ static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double 
     s.depth = o->max_iter > 0 ? o->max_iter : 1;
     while (s.depth > 1 && (int64_t)s.depth * s.b > mn)
         s.depth--;
-    SN_TRY(op_transpose((op_t *)op));
     SN_TRY(kry_alloc(&s, op, k));
     gaussian_start(s.Qt, op->p, s.b, o->seed);
     int rc = qr_cols(s.Qt, op->p, s.b);

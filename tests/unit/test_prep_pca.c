@@ -148,7 +148,8 @@ static void test_randomized(void **st)
     free(a);
 }
 
-/* More cells than one 16-bit chunk of the column copy holds. */
+/* Many cells: the Aᵀ products sum each column over many float32 runs of
+ * rows. */
 static void test_randomized_many_cells(void **st)
 {
     (void)st;
@@ -185,6 +186,40 @@ static void test_thread_independence(void **st)
     free(a);
 }
 
+/* Rows with their indices descending: the Aᵀ products take every column
+ * range in one pass, and the result is the sorted matrix's within float32
+ * rounding (the A V gathers add the entries in another order). */
+static void test_unsorted_rows(void **st)
+{
+    (void)st;
+    float *a = random_counts(2100, 260, 5, 0.3, 27);
+    sn_csr m = dense_to_csr(a, 2100, 260), r = dense_to_csr(a, 2100, 260);
+    for (int64_t i = 0; i < r.nrow; i++)
+        for (int64_t k = r.indptr[i], e = r.indptr[i + 1] - 1; k < e; k++, e--) {
+            int32_t j = r.indices[k];
+            float v = r.data[k];
+            r.indices[k] = r.indices[e], r.data[k] = r.data[e];
+            r.indices[e] = j, r.data[e] = v;
+        }
+    sn_pca_opts o;
+    sn_pca_defaults(&o);
+    o.solver = SN_PCA_RANDOMIZED;
+    sn_pca p1, p2;
+    omp_set_num_threads(2);
+    assert_int_equal(sn_pca_run(&m, &o, &p1), 0);
+    assert_int_equal(sn_pca_run(&r, &o, &p2), 0);
+    double ang;
+    assert_int_equal(sn_pca_max_angle(&p1.loadings, &p2.loadings, &ang), 0);
+    assert_true(ang < 1e-6);
+    for (int t = 0; t < 15; t++)
+        assert_true(fabs(p1.variance[t] - p2.variance[t]) < 1e-7 * p1.variance[t]);
+    sn_pca_free(&p1);
+    sn_pca_free(&p2);
+    sn_csr_free(&m);
+    sn_csr_free(&r);
+    free(a);
+}
+
 static void test_too_many_components(void **st)
 {
     (void)st;
@@ -204,6 +239,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_cells_gram),    cmocka_unit_test(test_exact_genes_gram),
         cmocka_unit_test(test_randomized),          cmocka_unit_test(test_randomized_many_cells),          cmocka_unit_test(test_thread_independence),
+        cmocka_unit_test(test_unsorted_rows),
         cmocka_unit_test(test_too_many_components),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

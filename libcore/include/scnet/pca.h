@@ -2,23 +2,25 @@
  * scanpy stores it (obsm X_pca, varm PCs, uns pca variance / variance_ratio).
  *
  * The matrix is centred per gene (and optionally z-scored) implicitly: it is
- * never densified, so a million cells go through in the memory of the
- * sparse matrix plus a few cells × 32 panels.
+ * never densified nor copied (A V gathers from its rows, Aᵀ Y scatters its
+ * rows into accumulators, one range of genes per thread), so a million
+ * cells go through in the memory of the sparse matrix plus panels of a few
+ * columns over the cells and over the genes.
  *
  * Solvers:
  *   exact       eigendecomposition (LAPACK dsyevr) of the smaller Gram
  *               matrix, cells × cells or genes × genes, formed in double
  *               from dense panels of the centred matrix;
- *   randomized  block Krylov iteration on AᵀA: blocks of k + oversample
+ *   randomized  block Krylov iteration on AᵀA: blocks of max(8, k / 4)
  *               columns (rounded up to a multiple of 4) from a Gaussian start
  *               (Philox, seeded), each block orthogonalised against all
- *               earlier ones (twice) and QR-factorised, Rayleigh-Ritz on the
- *               whole basis after every block; stops when the top-k Ritz
- *               values change by less than tol (relative).  Measured against
- *               the exact solver / a converged run: pbmc3k (2 700 cells) 14
- *               blocks, largest principal angle 2e-5 rad, variance ratios
- *               within 3e-13; 10 000 resampled cells 14 blocks, 4e-5 rad,
- *               1e-12.
+ *               earlier ones and QR-factorised, Rayleigh-Ritz on the whole
+ *               basis after every block; stops when the subspace of the top-k
+ *               Ritz vectors moves by less than tol (rad) from one block to
+ *               the next.  Measured against the exact solver / a run to
+ *               1e-7: 10 000 resampled cells 20 blocks, largest principal
+ *               angle 4e-5 rad; 50 000 cells 19 blocks, 4e-5 rad; variance
+ *               ratios within 1e-10.
  *   auto        exact when the smaller side has at most SN_PCA_EXACT_MAX
  *               entries, else randomized.
  * Signs follow scikit-learn's svd_flip(u_based_decision=False): in each
