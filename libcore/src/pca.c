@@ -455,27 +455,67 @@ static void col_sums(const opbuf_t *w, int64_t n, int ld, int f, double *cs)
 
 typedef float v8f __attribute__((vector_size(32)));
 
+static inline v8f load8f(const float *p)
+{
+    v8f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline v4f load4f(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* acc rows idx[k] (W floats each, y's width) += val[k] y: y held in
+ * registers, 8 columns then 4. */
+#define SCATTER(NAME, W)                                                                                      \
+    static inline void NAME(const float *val, const int32_t *idx, int64_t len, const float *y, float *acc)  \
+    {                                                                                                         \
+        v8f y0 = load8f(y), y1 = W >= 16 ? load8f(y + 8) : y0;                                                \
+        v4f y2 = W % 8 ? load4f(y + W - 4) : (v4f){0};                                                        \
+        for (int64_t k = 0; k < len; k++) {                                                                   \
+            float *a = acc + (int64_t)idx[k] * W;                                                             \
+            v8f a0 = load8f(a) + val[k] * y0;                                                                 \
+            memcpy(a, &a0, sizeof a0);                                                                        \
+            if (W >= 16) {                                                                                    \
+                v8f a1 = load8f(a + 8) + val[k] * y1;                                                         \
+                memcpy(a + 8, &a1, sizeof a1);                                                                \
+            }                                                                                                 \
+            if (W % 8) {                                                                                      \
+                v4f a2 = load4f(a + W - 4) + val[k] * y2;                                                     \
+                memcpy(a + W - 4, &a2, sizeof a2);                                                            \
+            }                                                                                                 \
+        }                                                                                                     \
+    }
+
+SCATTER(scatter8, 8)
+SCATTER(scatter12, 12)
+SCATTER(scatter16, 16)
+
 /* acc rows idx[k] (ld floats each, ld a multiple of 4) += val[k] y for one
  * row's entries. */
 static inline void scatter(const float *val, const int32_t *idx, int64_t len, const float *y, int ld, float *acc)
 {
-    if (ld == 8) { /* the Krylov blocks' width: y in one register */
-        v8f yv;
-        memcpy(&yv, y, sizeof yv);
-        for (int64_t k = 0; k < len; k++) {
-            float *a = acc + (int64_t)idx[k] * 8;
-            v8f av;
-            memcpy(&av, a, sizeof av);
-            av += val[k] * yv;
-            memcpy(a, &av, sizeof av);
-        }
-        return;
-    }
+    if (ld == 8)
+        return scatter8(val, idx, len, y, acc);
+    if (ld == 12)
+        return scatter12(val, idx, len, y, acc);
+    if (ld == 16)
+        return scatter16(val, idx, len, y, acc);
     for (int64_t k = 0; k < len; k++) {
         float *a = acc + (int64_t)idx[k] * ld;
-        for (int c = 0; c < ld; c += 4)
-            for (int e = 0; e < 4; e++)
-                a[c + e] += val[k] * y[c + e];
+        int c = 0;
+        for (; c + 8 <= ld; c += 8) {
+            v8f av = load8f(a + c) + val[k] * load8f(y + c);
+            memcpy(a + c, &av, sizeof av);
+        }
+        if (c < ld) {
+            v4f av = load4f(a + c) + val[k] * load4f(y + c);
+            memcpy(a + c, &av, sizeof av);
+        }
     }
 }
 
