@@ -2,6 +2,7 @@
  * scnet-train out (normalised expression, PCA, KNN graph, aligned PPI,
  * highly variable genes, scaling), each step as scanpy does it. */
 #include <math.h>
+#include <pthread.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -212,9 +213,61 @@ enum { T_READ, T_FILTER, T_PPI, T_COUNTS, T_NORM, T_HVG, T_PCA, T_KNN, T_WRITE, 
 static const char *const step_name[T_STEPS] = {"read", "filter", "ppi", "counts", "normalise",
                                                "hvg", "pca", "neighbours", "write"};
 
+/* The PPI file is read on a second thread while the matrix is read and
+ * filtered (it needs nothing from them); step_ppi takes the result. */
+typedef struct {
+    pthread_t th;
+    int started, deferred, rc;
+    const char *path;
+    sn_edges e;
+    char msg[1024]; /* the error, when rc < 0 (messages are per thread) */
+} ppi_reader;
+
+static void *ppi_read_thread(void *arg)
+{
+    ppi_reader *r = arg;
+    r->rc = sn_read_edges(r->path, &r->e);
+    if (r->rc < 0)
+        snprintf(r->msg, sizeof r->msg, "%s", sn_errmsg());
+    return NULL;
+}
+
+static void ppi_reader_start(ppi_reader *r, const char *path)
+{
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    /* standard input may be the matrix's too: read it in turn */
+    r->started = strcmp(path, "-") != 0 && pthread_create(&r->th, NULL, ppi_read_thread, r) == 0;
+    r->deferred = !r->started;
+}
+
+/* The edges (the caller frees them), or the reader's error. */
+static int ppi_reader_take(ppi_reader *r, sn_edges *e)
+{
+    if (r->started)
+        pthread_join(r->th, NULL);
+    else if (r->deferred)
+        ppi_read_thread(r);
+    r->started = r->deferred = 0;
+    if (r->rc < 0)
+        return sn_err(r->rc, "%s", r->msg);
+    *e = r->e;
+    memset(&r->e, 0, sizeof r->e);
+    return SN_OK;
+}
+
+static void ppi_reader_free(ppi_reader *r)
+{
+    if (r->started)
+        pthread_join(r->th, NULL);
+    r->started = 0;
+    sn_edges_free(&r->e);
+}
+
 typedef struct {
     const opts *o;
     sn_cli *cli;
+    ppi_reader ppi_rd; /* the PPI file, read alongside the first steps */
     sn_adata a;        /* X: counts, then log-normalised */
     sn_csr counts;     /* log-normalised .h5ad input: its layers/counts, if any */
     sn_mat reused;     /* --reuse-pca: the input's X_pca */
@@ -236,6 +289,7 @@ typedef struct {
 
 static void prep_free(prep *p)
 {
+    ppi_reader_free(&p->ppi_rd);
     sn_adata_free(&p->a);
     sn_csr_free(&p->counts);
     sn_mat_free(&p->reused);
@@ -502,7 +556,7 @@ static int step_ppi(prep *p)
     }
     sn_edges e;
     int64_t *nc = NULL;
-    SN_TRY(sn_read_edges(p->o->ppi, &e));
+    SN_TRY(ppi_reader_take(&p->ppi_rd, &e));
     int rc = sn_prep_gene_ncells(&p->a.X, &nc);
     if (rc == SN_OK && (rc = sn_ppi_align(&e, p->names, n, nc, p->a.X.nrow, &p->o->po, &p->ppi)) < 0) {
         int ids = !p->mapped && sn_ppi_names_are_ids(p->names, n);
@@ -778,6 +832,8 @@ static int run(sn_cli *cli, void *ctx)
     memset(&p, 0, sizeof p);
     p.o = o;
     p.cli = cli;
+    if (!o->no_ppi)
+        ppi_reader_start(&p.ppi_rd, o->ppi);
     int rc = SN_OK;
     for (int s = 0; s < T_STEPS && rc == SN_OK; s++) {
         double t0 = sn_time(), c0 = sn_cputime();
