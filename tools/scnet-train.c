@@ -20,6 +20,9 @@ enum {
     O_REFOUT, O_SAVE_MODEL, O_CKPT, O_CKPT_EVERY, O_RESUME, O_STOP_AFTER, O_PRECISION, O_COMPRESS
 };
 
+#define QUOTE_(x) #x
+#define QUOTE(x) QUOTE_(x) /* a macro's value as a string literal */
+
 static void usage(FILE *fp)
 {
     fprintf(fp,
@@ -51,7 +54,7 @@ static void usage(FILE *fp)
             "\nOutputs and checkpoints:\n"
             "      --outputs W         model state written: best (held-out AUROC), last,\n"
             "                          reference (the reference's schedule; see the man page),\n"
-            "                          or auto: best when 100 or more PPI edges are held out,\n"
+            "                          or auto: best when " QUOTE(SN_BEST_MIN_TEST) " or more PPI edges are held out,\n"
             "                          else last [auto]\n"
             "      --save-model FILE   write the weights the outputs come from (HDF5)\n"
             "      --checkpoint FILE   write a checkpoint every --checkpoint-every epochs\n"
