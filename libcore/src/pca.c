@@ -54,6 +54,9 @@ typedef struct {
     const sn_csr *x;
     int32_t *col;  /* data column -> operator column, -1 when masked out */
     int64_t *inv;  /* operator column -> data column */
+    sn_csr kept;   /* a copy of the operator's columns, when x points to it */
+    int64_t nvar;  /* the caller's columns */
+    int64_t *var;  /* operator column -> the caller's column (inv, unless x is the copy) */
     int64_t n, p;
     double *mu, *s;
     double total;  /* sum of the operator columns' variances (ddof 1) */
@@ -71,6 +74,9 @@ static void op_free(op_t *op)
     free(op->s);
     free(op->cut);
     free(op->split);
+    if (op->var != op->inv)
+        free(op->var);
+    sn_csr_free(&op->kept);
 }
 
 /* Entries per data column of rows [r0, r1) into cnt; 0 when a row's
@@ -172,6 +178,66 @@ static int op_parts(op_t *op)
     return op_splits(op);
 }
 
+/* Entries of row i in the operator's columns. */
+static int64_t row_kept(const op_t *op, int64_t i)
+{
+    int64_t c = 0;
+    for (int64_t k = op->x->indptr[i]; k < op->x->indptr[i + 1]; k++)
+        c += op->col[op->x->indices[k]] >= 0;
+    return c;
+}
+
+/* When the mask keeps at most half the entries, the products run on a copy
+ * of the kept columns (8 bytes per kept entry): both take every entry of
+ * their matrix, masked or not, twice per Krylov block. */
+static int op_compact(op_t *op)
+{
+    const sn_csr *x = op->x;
+    int64_t n = x->nrow, *ptr = sn_malloc(((size_t)n + 1) * sizeof *ptr, "PCA gene subset");
+    if (!ptr)
+        return SN_ENOMEM;
+    ptr[0] = 0;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        ptr[i + 1] = row_kept(op, i);
+    for (int64_t i = 0; i < n; i++)
+        ptr[i + 1] += ptr[i];
+    if (2 * ptr[n] > sn_csr_nnz(x)) {
+        free(ptr);
+        return SN_OK;
+    }
+    sn_csr *m = &op->kept;
+    m->nrow = n;
+    m->ncol = op->p;
+    m->indptr = ptr;
+    m->indices = sn_malloc(((size_t)ptr[n] + 1) * sizeof *m->indices, "PCA gene subset");
+    m->data = sn_malloc(((size_t)ptr[n] + 1) * sizeof *m->data, "PCA gene subset");
+    int32_t *ident = sn_malloc(((size_t)op->p + 1) * sizeof *ident, "a gene map");
+    int64_t *inv = sn_malloc(((size_t)op->p + 1) * sizeof *inv, "a gene map");
+    if (!m->indices || !m->data || !ident || !inv) {
+        free(ident);
+        free(inv);
+        return SN_ENOMEM;
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t k = x->indptr[i], q = ptr[i]; k < x->indptr[i + 1]; k++) {
+            int32_t t = op->col[x->indices[k]];
+            if (t >= 0) {
+                m->indices[q] = t;
+                m->data[q++] = x->data[k];
+            }
+        }
+    for (int64_t t = 0; t < op->p; t++)
+        ident[t] = (int32_t)t, inv[t] = t;
+    free(op->col);
+    op->col = ident;
+    op->var = op->inv;
+    op->inv = inv;
+    op->x = m;
+    return SN_OK;
+}
+
 static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
 {
     memset(op, 0, sizeof *op);
@@ -198,6 +264,10 @@ static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
         op->total += op->s[t] * op->s[t] * var[j];
     }
     free(mean);
+    op->nvar = x->ncol;
+    op->var = op->inv;
+    if (rc == SN_OK && o->mask)
+        rc = op_compact(op);
     if (rc == SN_OK)
         rc = op_parts(op);
     if (rc < 0)
@@ -1042,11 +1112,11 @@ static void flip_signs(int64_t n, int64_t p, int k, double *scores, double *V)
 static int store(const op_t *op, int k, const double *lam, const double *scores, const double *V, sn_pca *p)
 {
     p->n_obs = op->n;
-    p->n_var = op->x->ncol;
+    p->n_var = op->nvar;
     p->k = k;
     p->total_variance = op->total;
     SN_TRY(sn_mat_alloc(&p->scores, op->n, k));
-    SN_TRY(sn_mat_zeros(&p->loadings, op->x->ncol, k));
+    SN_TRY(sn_mat_zeros(&p->loadings, op->nvar, k));
     p->variance = sn_malloc((size_t)k * sizeof(double), "PCA variances");
     p->variance_ratio = sn_malloc((size_t)k * sizeof(double), "PCA variances");
     if (!p->variance || !p->variance_ratio)
@@ -1055,7 +1125,7 @@ static int store(const op_t *op, int k, const double *lam, const double *scores,
         p->scores.data[e] = (float)scores[e];
     for (int64_t t = 0; t < op->p; t++)
         for (int c = 0; c < k; c++)
-            p->loadings.data[op->inv[t] * k + c] = (float)V[t * k + c];
+            p->loadings.data[op->var[t] * k + c] = (float)V[t * k + c];
     for (int c = 0; c < k; c++) {
         p->variance[c] = op->n > 1 ? lam[c] / (double)(op->n - 1) : 0;
         p->variance_ratio[c] = op->total > 0 ? p->variance[c] / op->total : 0;

@@ -127,6 +127,9 @@ static void test_exact_genes_gram(void **st)
     o.mask = mask;
     o.scale = 1;
     check_against(a, 700, 90, &o, 1e-8, 1e-10);
+    for (int j = 0; j < 90; j++)
+        mask[j] = j % 3 == 0;
+    check_against(a, 700, 90, &o, 1e-8, 1e-10);
     free(a);
 }
 
@@ -144,6 +147,9 @@ static void test_randomized(void **st)
         mask[j] = j % 4 != 0;
     o.mask = mask;
     o.scale = 1;
+    check_against(a, 500, 320, &o, 1e-3, 1e-6);
+    for (int j = 0; j < 320; j++) /* a third of the genes: the products run on a copy of them */
+        mask[j] = j % 3 == 0;
     check_against(a, 500, 320, &o, 1e-3, 1e-6);
     free(a);
 }
