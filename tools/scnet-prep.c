@@ -220,7 +220,7 @@ typedef struct {
     int started, deferred, rc;
     const char *path;
     sn_edges e;
-    char msg[1024]; /* the error, when rc < 0 (messages are per thread) */
+    char msg[2048]; /* the error, when rc < 0 (messages are per thread) */
 } ppi_reader;
 
 static void *ppi_read_thread(void *arg)

@@ -147,6 +147,7 @@ static int op_splits(op_t *op)
  * about RUN_ENTRIES entries per column on average (the same runs for every
  * range, so that no sum depends on the ranges). */
 #define RUN_ENTRIES 32
+#define RUN_ROWS_MAX 4096
 
 static int op_parts(op_t *op)
 {
@@ -155,7 +156,8 @@ static int op_parts(op_t *op)
     if (!cnt)
         return SN_ENOMEM;
     int np = col_counts(x, cnt) ? omp_get_max_threads() : 1;
-    np = np > x->ncol ? (int)x->ncol : np < 1 ? 1 : np;
+    np = np > x->ncol ? (int)x->ncol : np;
+    np = np < 1 ? 1 : np; /* one range even without columns */
     op->cut = sn_malloc(((size_t)np + 1) * sizeof *op->cut, "PCA column ranges");
     if (!op->cut) {
         free(cnt);
@@ -173,6 +175,7 @@ static int op_parts(op_t *op)
         op->cut[h++] = (int32_t)x->ncol;
     op->nparts = np;
     double r = total > 0 ? (double)RUN_ENTRIES * (double)x->ncol * (double)op->n / (double)total : 1;
+    r = r < RUN_ROWS_MAX ? r : RUN_ROWS_MAX; /* a dense gene in very sparse data */
     op->rows = r < 1 ? 1 : r > (double)op->n ? op->n : (int64_t)r;
     free(cnt);
     return op_splits(op);

@@ -236,6 +236,14 @@ static void test_too_many_components(void **st)
     sn_pca p;
     assert_int_equal(sn_pca_run(&m, &o, &p), SN_EINVAL);
     assert_non_null(strstr(sn_errmsg(), "15 principal components"));
+    uint8_t none[40] = {0}; /* a mask keeping no gene: the same error, on every thread count */
+    o.mask = none;
+    o.n_comps = 2;
+    for (int t = 1; t <= 2; t++) {
+        omp_set_num_threads(t);
+        assert_int_equal(sn_pca_run(&m, &o, &p), SN_EINVAL);
+        assert_non_null(strstr(sn_errmsg(), "(have 10 cells, 0 genes)"));
+    }
     sn_csr_free(&m);
     free(a);
 }
