@@ -409,14 +409,8 @@ static int write_cols_group(hid_t g, const char *name, const sn_csr *m, const in
 static int write_cols_copy(hid_t loc, const char *name, const sn_csr *m, const int64_t *colmap, int64_t ncol,
                            int comp)
 {
-    int64_t *rows = sn_malloc(((size_t)m->nrow + 1) * sizeof *rows, "row list");
     sn_csr c = {0};
-    if (!rows)
-        return SN_ENOMEM;
-    for (int64_t i = 0; i < m->nrow; i++)
-        rows[i] = i;
-    int rc = sn_csr_subset(m, rows, m->nrow, colmap, ncol, &c);
-    free(rows);
+    int rc = sn_csr_subset(m, NULL, m->nrow, colmap, ncol, &c);
     if (rc == SN_OK)
         rc = sn_h5ad_write_csr(loc, name, &c, comp);
     sn_csr_free(&c);

@@ -53,31 +53,45 @@ int sn_csr_transpose(const sn_csr *a, sn_csr *t)
     return SN_OK;
 }
 
+/* Entries of row i that colmap keeps (all when colmap is NULL). */
+static int64_t kept_in_row(const sn_csr *a, int64_t i, const int64_t *colmap)
+{
+    if (!colmap)
+        return a->indptr[i + 1] - a->indptr[i];
+    int64_t c = 0;
+    for (int64_t k = a->indptr[i]; k < a->indptr[i + 1]; k++)
+        c += colmap[a->indices[k]] >= 0;
+    return c;
+}
+
+/* Rows are counted, then filled, in parallel: each output row has its own
+ * place, so the result does not depend on the thread count. */
 int sn_csr_subset(const sn_csr *a, const int64_t *rows, int64_t nrows, const int64_t *colmap,
                   int64_t ncol_new, sn_csr *out)
 {
-    int64_t nnz = 0;
+    int64_t *len = sn_malloc(((size_t)nrows + 1) * sizeof *len, "a row count"), nnz = 0;
+    if (!len)
+        return SN_ENOMEM;
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < nrows; r++)
+        len[r] = kept_in_row(a, rows ? rows[r] : r, colmap);
+    for (int64_t r = 0; r < nrows; r++)
+        nnz += len[r];
+    int rc = sn_csr_alloc(out, nrows, colmap ? ncol_new : a->ncol, nnz);
+    for (int64_t r = 0; rc == SN_OK && r < nrows; r++)
+        out->indptr[r + 1] = out->indptr[r] + len[r];
+    free(len);
+    SN_TRY(rc);
+#pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < nrows; r++) {
-        int64_t i = rows[r];
-        if (!colmap) {
-            nnz += a->indptr[i + 1] - a->indptr[i];
-            continue;
-        }
-        for (int64_t k = a->indptr[i]; k < a->indptr[i + 1]; k++)
-            nnz += colmap[a->indices[k]] >= 0;
-    }
-    SN_TRY(sn_csr_alloc(out, nrows, colmap ? ncol_new : a->ncol, nnz));
-    int64_t p = 0;
-    for (int64_t r = 0; r < nrows; r++) {
-        int64_t i = rows[r];
+        int64_t i = rows ? rows[r] : r, q = out->indptr[r];
         for (int64_t k = a->indptr[i]; k < a->indptr[i + 1]; k++) {
             int64_t j = colmap ? colmap[a->indices[k]] : a->indices[k];
-            if (j < 0)
-                continue;
-            out->indices[p] = (int32_t)j;
-            out->data[p++] = a->data[k];
+            if (j >= 0) {
+                out->indices[q] = (int32_t)j;
+                out->data[q++] = a->data[k];
+            }
         }
-        out->indptr[r + 1] = p;
     }
     return SN_OK;
 }

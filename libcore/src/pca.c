@@ -79,36 +79,14 @@ static void op_free(op_t *op)
     sn_csr_free(&op->kept);
 }
 
-/* Entries per data column of rows [r0, r1) into cnt; 0 when a row's
- * indices do not ascend. */
-static int count_rows(const sn_csr *x, int64_t r0, int64_t r1, int64_t *cnt)
+/* Whether every row's indices ascend. */
+static int rows_sorted(const sn_csr *x)
 {
     int sorted = 1;
-    for (int64_t i = r0; i < r1; i++)
-        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++) {
-            cnt[x->indices[k]]++;
-            if (k > x->indptr[i] && x->indices[k] <= x->indices[k - 1])
-                sorted = 0;
-        }
-    return sorted;
-}
-
-/* Whether every row's indices ascend; the entries per data column (cnt,
- * ncol zeros on entry), summed over fixed blocks of rows. */
-static int col_counts(const sn_csr *x, int64_t *cnt)
-{
-    int nb = sn_fixed_blocks(x->nrow, 65536, MAX_BLOCKS), sorted = 1;
-    size_t g = (size_t)x->ncol;
-    int64_t *part = nb > 1 ? calloc(sn_mul_size((size_t)nb, g), sizeof *part) : NULL;
-    if (!part) /* one block (or no room for more): one pass */
-        return count_rows(x, 0, x->nrow, cnt);
-#pragma omp parallel for schedule(dynamic, 1) reduction(&& : sorted)
-    for (int b = 0; b < nb; b++)
-        sorted = count_rows(x, x->nrow * b / nb, x->nrow * (b + 1) / nb, part + (size_t)b * g) && sorted;
-    for (int b = 0; b < nb; b++)
-        for (size_t j = 0; j < g; j++)
-            cnt[j] += part[(size_t)b * g + j];
-    free(part);
+#pragma omp parallel for schedule(static) reduction(&& : sorted)
+    for (int64_t i = 0; i < x->nrow; i++)
+        for (int64_t k = x->indptr[i] + 1; k < x->indptr[i + 1]; k++)
+            sorted = sorted && x->indices[k] > x->indices[k - 1];
     return sorted;
 }
 
@@ -152,10 +130,9 @@ static int op_splits(op_t *op)
 static int op_parts(op_t *op)
 {
     const sn_csr *x = op->x;
-    int64_t *cnt = sn_calloc((size_t)x->ncol + 1, sizeof *cnt, "PCA column counts");
-    if (!cnt)
-        return SN_ENOMEM;
-    int np = col_counts(x, cnt) ? omp_get_max_threads() : 1;
+    int64_t *cnt;
+    SN_TRY(sn_prep_gene_ncells(x, &cnt)); /* the entries to balance (positive ones) */
+    int np = rows_sorted(x) ? omp_get_max_threads() : 1;
     np = np > x->ncol ? (int)x->ncol : np;
     np = np < 1 ? 1 : np; /* one range even without columns */
     op->cut = sn_malloc(((size_t)np + 1) * sizeof *op->cut, "PCA column ranges");
@@ -163,7 +140,9 @@ static int op_parts(op_t *op)
         free(cnt);
         return SN_ENOMEM;
     }
-    int64_t total = x->indptr[x->nrow] - x->indptr[0], run = 0;
+    int64_t total = 0, run = 0;
+    for (int64_t j = 0; j < x->ncol; j++)
+        total += cnt[j];
     op->cut[0] = 0;
     int h = 1;
     for (int64_t j = 0; j < x->ncol && h < np; j++) {
@@ -174,20 +153,12 @@ static int op_parts(op_t *op)
     while (h <= np)
         op->cut[h++] = (int32_t)x->ncol;
     op->nparts = np;
-    double r = total > 0 ? (double)RUN_ENTRIES * (double)x->ncol * (double)op->n / (double)total : 1;
+    double nnz = (double)sn_csr_nnz(x);
+    double r = nnz > 0 ? RUN_ENTRIES * (double)x->ncol * (double)op->n / nnz : 1;
     r = r < RUN_ROWS_MAX ? r : RUN_ROWS_MAX; /* a dense gene in very sparse data */
     op->rows = r < 1 ? 1 : r > (double)op->n ? op->n : (int64_t)r;
     free(cnt);
     return op_splits(op);
-}
-
-/* Entries of row i in the operator's columns. */
-static int64_t row_kept(const op_t *op, int64_t i)
-{
-    int64_t c = 0;
-    for (int64_t k = op->x->indptr[i]; k < op->x->indptr[i + 1]; k++)
-        c += op->col[op->x->indices[k]] >= 0;
-    return c;
 }
 
 /* When the mask keeps at most half the entries, the products run on a copy
@@ -196,48 +167,36 @@ static int64_t row_kept(const op_t *op, int64_t i)
 static int op_compact(op_t *op)
 {
     const sn_csr *x = op->x;
-    int64_t n = x->nrow, *ptr = sn_malloc(((size_t)n + 1) * sizeof *ptr, "PCA gene subset");
-    if (!ptr)
-        return SN_ENOMEM;
-    ptr[0] = 0;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        ptr[i + 1] = row_kept(op, i);
-    for (int64_t i = 0; i < n; i++)
-        ptr[i + 1] += ptr[i];
-    if (2 * ptr[n] > sn_csr_nnz(x)) {
-        free(ptr);
-        return SN_OK;
+    int64_t *cnt, kept = 0, all = 0;
+    SN_TRY(sn_prep_gene_ncells(x, &cnt));
+    for (int64_t j = 0; j < x->ncol; j++) {
+        all += cnt[j];
+        kept += op->col[j] >= 0 ? cnt[j] : 0;
     }
-    sn_csr *m = &op->kept;
-    m->nrow = n;
-    m->ncol = op->p;
-    m->indptr = ptr;
-    m->indices = sn_malloc(((size_t)ptr[n] + 1) * sizeof *m->indices, "PCA gene subset");
-    m->data = sn_malloc(((size_t)ptr[n] + 1) * sizeof *m->data, "PCA gene subset");
+    free(cnt);
+    if (2 * kept > all)
+        return SN_OK;
+    int64_t *map = sn_malloc(((size_t)x->ncol + 1) * sizeof *map, "a gene map");
     int32_t *ident = sn_malloc(((size_t)op->p + 1) * sizeof *ident, "a gene map");
     int64_t *inv = sn_malloc(((size_t)op->p + 1) * sizeof *inv, "a gene map");
-    if (!m->indices || !m->data || !ident || !inv) {
+    int rc = map && ident && inv ? SN_OK : SN_ENOMEM;
+    for (int64_t j = 0; rc == SN_OK && j < x->ncol; j++)
+        map[j] = op->col[j];
+    if (rc == SN_OK)
+        rc = sn_csr_subset(x, NULL, x->nrow, map, op->p, &op->kept);
+    free(map);
+    if (rc < 0) {
         free(ident);
         free(inv);
-        return SN_ENOMEM;
+        return rc;
     }
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t k = x->indptr[i], q = ptr[i]; k < x->indptr[i + 1]; k++) {
-            int32_t t = op->col[x->indices[k]];
-            if (t >= 0) {
-                m->indices[q] = t;
-                m->data[q++] = x->data[k];
-            }
-        }
     for (int64_t t = 0; t < op->p; t++)
         ident[t] = (int32_t)t, inv[t] = t;
     free(op->col);
     op->col = ident;
     op->var = op->inv;
     op->inv = inv;
-    op->x = m;
+    op->x = &op->kept;
     return SN_OK;
 }
 

@@ -168,15 +168,12 @@ int sn_rd_keep_vars(sn_adata *a, const uint8_t *keep)
     sn_csr x = {0};
     sn_frame var = {0};
     int64_t *colmap = sn_malloc(sn_mul_size((size_t)nv, sizeof *colmap), "a feature map");
-    int64_t *rows = sn_malloc(sn_mul_size((size_t)(nv > a->X.nrow ? nv : a->X.nrow), sizeof *rows),
-                              "a row list");
+    int64_t *rows = sn_malloc(sn_mul_size((size_t)nv, sizeof *rows), "a feature list");
     if (!colmap || !rows)
         SN_CHECK(SN_ENOMEM);
     for (int64_t j = 0; j < nv; j++)
         colmap[j] = keep[j] ? nkeep++ : -1;
-    for (int64_t i = 0; i < a->X.nrow; i++)
-        rows[i] = i;
-    SN_CHECK(sn_csr_subset(&a->X, rows, a->X.nrow, colmap, nkeep, &x));
+    SN_CHECK(sn_csr_subset(&a->X, NULL, a->X.nrow, colmap, nkeep, &x));
     int64_t p = 0;
     for (int64_t j = 0; j < nv; j++)
         if (keep[j])

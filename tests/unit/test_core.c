@@ -248,6 +248,12 @@ static void test_csr_ops(void **st)
     assert_int_equal(sn_csr_nnz(&s), 2);
     assert_true(s.data[0] == 3.0f && s.indices[0] == 0);
     assert_true(s.data[1] == 2.0f && s.indices[1] == 1);
+    sn_csr_free(&s);
+    assert_int_equal(sn_csr_subset(&a, NULL, 2, cmap, 2, &s), 0); /* every row, in order */
+    assert_int_equal(s.nrow, 2);
+    assert_true(s.indptr[1] == 1 && s.indptr[2] == 2);
+    assert_true(s.data[0] == 2.0f && s.indices[0] == 1);
+    assert_true(s.data[1] == 3.0f && s.indices[1] == 0);
     a.indices[1] = 5;
     assert_int_equal(sn_csr_validate(&a, 1), SN_EFMT);
     sn_csr_free(&a);

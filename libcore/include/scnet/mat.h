@@ -35,7 +35,7 @@ void sn_csr_free(sn_csr *m);
 int sn_csr_transpose(const sn_csr *a, sn_csr *t) SN_WUR;
 /* Keep the rows listed in rows[0..nrows) (in that order) and the columns with
  * colmap[j] >= 0, renumbered to colmap[j]; ncol_new columns in the result.
- * colmap may be NULL (all columns kept). */
+ * rows may be NULL (rows 0..nrows in order), colmap NULL (all columns kept). */
 int sn_csr_subset(const sn_csr *a, const int64_t *rows, int64_t nrows, const int64_t *colmap,
                   int64_t ncol_new, sn_csr *out) SN_WUR;
 /* Check structure: indptr monotone, indices in range and sorted, values
