@@ -108,17 +108,25 @@ endif
 
 all: $(ALL_TARGETS)
 
-$(BUILD)/obj/%.o: %.c
+# One clear line instead of a compiler error when the libraries are missing
+# (a fresh machine where `make` runs before `make deps`).
+DEPS_OK = $(BUILD)/.deps-ok
+$(DEPS_OK):
+	@pkg-config --exists $(PKGS) && [ -f $(BLAS_INC)/cblas.h ] && [ -f /usr/include/liblzf/lzf.h ] || \
+	    { echo "scnet: build libraries missing (HDF5, igraph, GSL, zlib, OpenBLAS, liblzf): run 'make deps' (apt-get, as root) first" >&2; exit 1; }
+	@mkdir -p $(dir $@) && touch $@
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.f32.o: %.tmpl.c
+$(BUILD)/obj/%.f32.o: %.tmpl.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (f32)")
 	$(Q)$(CC) $(CPPFLAGS) -DSN_REAL_F64=0 $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.f64.o: %.tmpl.c
+$(BUILD)/obj/%.f64.o: %.tmpl.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (f64)")
 	$(Q)$(CC) $(CPPFLAGS) -DSN_REAL_F64=1 $(CFLAGS) -c $< -o $@
