@@ -42,17 +42,21 @@ SN_HD void sn_k_dropmul4(double p, uint64_t key, uint64_t stream, uint64_t q, re
         mul[k] = sn_philox_word_u01(r.v[k]) < (float)p ? (real)0 : (real)(1.0 / (1.0 - p));
 }
 
-/* y = mask·φ(x)/(1−p). */
+/* y = mask·φ(x)/(1−p).  Written as selects of constants around products
+ * that always run (the same values as φ written with a branch): a compiler
+ * that keeps floating-point traps exact will not vectorise a product it
+ * would have to run speculatively. */
 SN_HD real sn_k_act(real x, real slope, real mul)
 {
-    return (x > 0 ? x : slope * x) * mul;
+    return x * (x > 0 ? (real)1 : slope) * mul;
 }
 
 /* dx = dy·φ'·mask/(1−p) with φ' read from the output's sign: an output of
  * exactly 0 with the mask on means x ≤ 0 (φ'(0) = slope, as the reference). */
 SN_HD real sn_k_act_bwd(real y, real dy, real slope, real mul)
 {
-    return mul == 0 ? (real)0 : dy * (y > 0 ? (real)1 : slope) * mul;
+    const real g = dy * (y > 0 ? (real)1 : slope) * mul;
+    return mul == 0 ? (real)0 : g;
 }
 
 SN_HD real sn_k_sigmoid(real x)
