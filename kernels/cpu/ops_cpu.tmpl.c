@@ -161,25 +161,27 @@ static void cpu_axpy(sn_ops *o, int64_t n, real alpha, const real *X, real *Y)
         Y[i] += alpha * X[i];
 }
 
-/* One output row of Y = alpha·A·X + beta·Y in column blocks of SPMM_CB
- * held in registers across the row's entries: Y is written once per block,
- * not once per entry.  Each element still sums beta·y, then the entries in
- * order, so the result is the one the plain loop gives. */
+/* Columns [0, w) of one output row of Y = alpha·A·X + beta·Y, w at most
+ * SPMM_CB, held in registers across the row's entries: Y is written once
+ * per block, not once per entry.  Each element still sums beta·y, then the
+ * entries in order, so the result is the one the plain loop gives.  Inlined
+ * with w = SPMM_CB, the loops unroll into vector registers. */
 #define SPMM_CB 32
-static void spmm_block(const sn_dcsr *A, int i, const real *X, int ldx, real alpha, real beta, real *y)
+static inline __attribute__((always_inline)) void spmm_span(const sn_dcsr *A, int i, const real *X, int ldx, int w,
+                                                            real alpha, real beta, real *y)
 {
     real acc[SPMM_CB];
 #pragma GCC unroll 32
-    for (int c = 0; c < SPMM_CB; c++)
+    for (int c = 0; c < w; c++)
         acc[c] = beta == 0 ? (real)0 : beta == 1 ? y[c] : beta * y[c];
     for (int32_t k = A->ptr[i]; k < A->ptr[i + 1]; k++) {
         const real *x = X + (int64_t)A->col[k] * ldx, a = alpha * A->val[k];
 #pragma GCC unroll 32
-        for (int c = 0; c < SPMM_CB; c++)
+        for (int c = 0; c < w; c++)
             acc[c] += a * x[c];
     }
 #pragma GCC unroll 32
-    for (int c = 0; c < SPMM_CB; c++)
+    for (int c = 0; c < w; c++)
         y[c] = acc[c];
 }
 
@@ -187,16 +189,9 @@ static void spmm_row(const sn_dcsr *A, int i, const real *X, int ldx, int ncol, 
 {
     int c0 = 0;
     for (; c0 + SPMM_CB <= ncol; c0 += SPMM_CB)
-        spmm_block(A, i, X + c0, ldx, alpha, beta, y + c0);
-    if (c0 == ncol)
-        return;
-    for (int c = c0; c < ncol; c++)
-        y[c] = beta == 0 ? (real)0 : beta == 1 ? y[c] : beta * y[c];
-    for (int32_t k = A->ptr[i]; k < A->ptr[i + 1]; k++) {
-        const real *x = X + (int64_t)A->col[k] * ldx, a = alpha * A->val[k];
-        for (int c = c0; c < ncol; c++)
-            y[c] += a * x[c];
-    }
+        spmm_span(A, i, X + c0, ldx, SPMM_CB, alpha, beta, y + c0);
+    if (c0 < ncol)
+        spmm_span(A, i, X + c0, ldx, ncol - c0, alpha, beta, y + c0);
 }
 
 static void cpu_spmm(sn_ops *o, const sn_dcsr *A, const real *X, int ldx, int ncol, real alpha, real beta, real *Y,
@@ -288,7 +283,7 @@ static void drop_muls(const sn_drop *d, uint64_t q0, real scale, real *mul)
         mul[t] = sn_philox_word_u01(w[t / 4][t % 4]) < p ? (real)0 : scale;
 }
 
-/* Contiguous runs of one chunk, in functions of their own: inside the
+/* Contiguous runs of elements, in functions of their own: inside the
  * chunk loop GCC 12 leaves these element loops scalar and branchy. */
 static void act_run(real *restrict x, const real *restrict mul, int len, real slope)
 {
@@ -304,37 +299,36 @@ static void act_bwd_run(const real *restrict y, real *restrict dx, const real *r
         dx[t] = sn_k_act_bwd(y[t], dx[t], slope, mul[t]);
 }
 
-/* Apply f to every element with its dropout multiplier, by chunks of
- * 4 SN_PHILOX_LANES elements; the logical index r·cols + c does not depend
- * on ld (no division when the rows are contiguous, the usual case: run
- * takes the chunk at i0 whole). */
-#define DROP_LOOP(run, body)                                                                 \
+/* Apply run to every element with its dropout multiplier, by chunks of
+ * 4 SN_PHILOX_LANES elements of logical index r·cols + c (which does not
+ * depend on ld).  run gets the segment of the chunk that lies in one row:
+ * element k, multipliers mul + t, seg of them; with contiguous rows (the
+ * usual case) the segment is the whole chunk. */
+#define DROP_LOOP(run)                                                                       \
     const int64_t n = (int64_t)rows * cols, CH = 4 * SN_PHILOX_LANES, nch = (n + CH - 1) / CH; \
     const real scale = d->p > 0 ? (real)(1.0 / (1.0 - d->p)) : (real)1;                     \
     _Pragma("omp parallel for schedule(static) PAR(n)")                                       \
     for (int64_t ch = 0; ch < nch; ch++) {                                                    \
         real mul[4 * SN_PHILOX_LANES];                                                        \
         drop_muls(d, (uint64_t)ch * SN_PHILOX_LANES, scale, mul);                             \
-        const int64_t i0 = ch * CH;                                                           \
-        const int len = (int)(n - i0 < CH ? n - i0 : CH);                                     \
-        if (ld == cols)                                                                       \
+        const int len = (int)(n - ch * CH < CH ? n - ch * CH : CH);                           \
+        for (int t = 0, seg; t < len; t += seg) {                                             \
+            const int64_t e = ch * CH + t, c = e % cols;                                      \
+            const int64_t k = ld == cols ? e : e / cols * ld + c;                             \
+            seg = ld == cols || cols - c > len - t ? len - t : (int)(cols - c);               \
             run;                                                                              \
-        else                                                                                  \
-            for (int t = 0; t < len; t++) {                                                   \
-                const int64_t k = (i0 + t) / cols * ld + (i0 + t) % cols;                     \
-                body;                                                                         \
-            }                                                                                 \
+        }                                                                                     \
     }
 
 static void cpu_act(sn_ops *o, real *X, int rows, int cols, int ld, real slope, const sn_drop *d)
 {
-    DROP_LOOP(act_run(X + i0, mul, len, slope), X[k] = sn_k_act(X[k], slope, mul[t]))
+    DROP_LOOP(act_run(X + k, mul + t, seg, slope))
 }
 
 static void cpu_act_bwd(sn_ops *o, const real *Y, real *dX, int rows, int cols, int ld, real slope,
                         const sn_drop *d)
 {
-    DROP_LOOP(act_bwd_run(Y + i0, dX + i0, mul, len, slope), dX[k] = sn_k_act_bwd(Y[k], dX[k], slope, mul[t]))
+    DROP_LOOP(act_bwd_run(Y + k, dX + k, mul + t, seg, slope))
 }
 
 static void cpu_add_bias(sn_ops *o, real *X, int rows, int cols, int ld, const real *b, int axis)
