@@ -9,6 +9,9 @@ the best adjusted Rand index against the label.  Embeddings scored:
             the ERCC spike-in controls removed first as scnet-prep does (kept,
             they lower it: RNAmix_celseq2 0.863, RNAmix_sortseq 0.735);
   X_pca     scnet-prep's PCA (over the PPI-aligned genes);
+  pca_model 15 PCs of the log-normalised expression of only the genes the
+            model was trained on (what --max-genes leaves it), the PCA
+            baseline on the model's own input;
   X_scnet   scnet-train's cell embedding;
   recon     15 PCs of scnet-train's reconstructed expression.
 
@@ -43,8 +46,8 @@ def best_ari(rep, truth, seed=0):
 
 
 def recon_pcs(m):
-    """15 PCs of a cells x genes matrix (a reconstruction), as scanpy computes them."""
-    r = ad.AnnData(np.asarray(m, dtype=np.float32))
+    """15 PCs of a cells x genes matrix, as scanpy computes them."""
+    r = ad.AnnData(m.astype(np.float32) if hasattr(m, "tocsr") else np.asarray(m, dtype=np.float32))
     sc.pp.pca(r, n_comps=15, random_state=0)
     return r.obsm["X_pca"]
 
@@ -74,6 +77,7 @@ def main():
     keep = pd.Index(a.obs_names).get_indexer(names)
     out["baseline"] = best_ari(pcs, truth[keep])
     out["X_pca"] = best_ari(a.obsm["X_pca"], truth)
+    out["pca_model"] = best_ari(recon_pcs(a.X), truth)
     out["X_scnet"] = best_ari(a.obsm["X_scnet"], truth)
     if "scnet_reconstructed" in a.layers:
         out["recon"] = best_ari(recon_pcs(a.layers["scnet_reconstructed"]), truth)
