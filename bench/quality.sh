@@ -8,7 +8,8 @@
 # 0.1..1.0, as in ../shared/data/README.md).  Also prints the held-out PPI
 # AUROC at the first and last evaluation and the training time.
 # Environment: BUILD [build], SHARED [../shared], THREADS [2], GENES
-# [1000], EPOCHS [150], OUTPUTS [last], SETS [all three].
+# [1000], EPOCHS [150], OUTPUTS [last], SETS [the three above; sc_dropseq and
+# sc_10x_cepo894genes, two more pure cell-line sets, are also known].
 # About 15 minutes a set with the defaults on 2 cores.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -28,8 +29,10 @@ for s in $SETS; do
     RNAmix_*) label=H2228_prop+H1975_prop+HCC827_prop ;;
     *) label=cell_line ;;
     esac
+    meta=$C/$s.metadata.csv.gz
+    [ -f "$meta" ] || meta=$C/$s.metadata.tsv.gz
     prep=$W/$s.prep.h5ad out=$W/$s.g$GENES.e$EPOCHS.$OUTPUTS.h5ad
-    [ -f "$prep" ] || "$BIN/scnet-prep" -q -t "$THREADS" "$C/$s.count.csv.gz" --obs "$C/$s.metadata.csv.gz" \
+    [ -f "$prep" ] || "$BIN/scnet-prep" -q -t "$THREADS" "$C/$s.count.csv.gz" --obs "$meta" \
         --gene-map "$DATA/annotation/human_GRCh38-2024-A_10x_features.tsv.gz" \
         --ppi "$IREF" -o "$prep"
     t0=$(date +%s)

@@ -507,6 +507,10 @@ static int gene_names(prep *p)
         sn_free_strings(keys, nmap);
         sn_free_strings(vals, nmap);
         SN_TRY(rc);
+        if (mapped == 0 && n > 0)
+            return sn_err(SN_EINVAL, "%s: none of the %lld genes of %s (first: %s) is an id in its first column; "
+                                     "leave --gene-map out if the data's genes are symbols already",
+                          p->o->gene_map, (long long)n, p->o->in, p->a.var.index[0]);
         sn_info("gene map %s: %lld of %lld genes mapped to symbols", p->o->gene_map, (long long)mapped, (long long)n);
         p->mapped = 1;
         return SN_OK;

@@ -312,7 +312,7 @@ static int too_few(const align_t *s, char *const *genes, int64_t ngenes, const s
                            : "check the letter case and species (mouse data needs mouse recasing of the human "
                              "symbols) and that both sides use gene symbols";
     return sn_err(SN_EINVAL,
-                  "only %lld genes are shared by the expression data and the PPI network (need %lld); "
+                  "only %lld genes are shared by the expression data and the PPI network (need %lld, --min-ppi-genes); "
                   "data genes not in the network: %s; network genes not in the data: %s (%s)",
                   (long long)got, (long long)need, nd ? dmiss : "none", np ? pmiss : "none", hint);
 }
