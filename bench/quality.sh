@@ -29,12 +29,16 @@ for s in $SETS; do
     RNAmix_*) label=H2228_prop+H1975_prop+HCC827_prop ;;
     *) label=cell_line ;;
     esac
+    # Ensembl ids mapped to symbols, iRefIndex; the 894-gene 10x set has
+    # symbols, and only 81 of them keep an iRefIndex edge, 237 a PINNACLE one
+    genes=(--gene-map "$DATA/annotation/human_GRCh38-2024-A_10x_features.tsv.gz") ppi=$IREF
     meta=$C/$s.metadata.csv.gz
-    [ -f "$meta" ] || meta=$C/$s.metadata.tsv.gz
+    if [ "$s" = sc_10x_cepo894genes ]; then
+        genes=() ppi=$DATA/ppi/pinnacle_global_ppi_edgelist.txt.gz meta=$C/$s.metadata.tsv.gz
+    fi
     prep=$W/$s.prep.h5ad out=$W/$s.g$GENES.e$EPOCHS.$OUTPUTS.h5ad
-    [ -f "$prep" ] || "$BIN/scnet-prep" -q -t "$THREADS" "$C/$s.count.csv.gz" --obs "$meta" \
-        --gene-map "$DATA/annotation/human_GRCh38-2024-A_10x_features.tsv.gz" \
-        --ppi "$IREF" -o "$prep"
+    [ -f "$prep" ] || "$BIN/scnet-prep" -q -t "$THREADS" "$C/$s.count.csv.gz" --obs "$meta" "${genes[@]}" \
+        --ppi "$ppi" -o "$prep"
     t0=$(date +%s)
     "$BIN/scnet-train" -v -t "$THREADS" --max-genes "$GENES" -e "$EPOCHS" --outputs "$OUTPUTS" -o "$out" "$prep" \
         2>"${out%.h5ad}.log"
