@@ -2,7 +2,7 @@
 file scnet-train has read, for bench/train.sh.
 
 usage: train_ref.py IN.h5ad [--warmup W] [--epochs E] [--batches B] [--threads T] [--device D]
-                    [--eval-every K]
+                    [--eval-every K] [--seed S]
 
 IN.h5ad is scnet-train's output, so the reference gets exactly the genes
 scnet-train modelled (--max-genes included): X (log-normalised, restricted
@@ -180,14 +180,15 @@ def main():
     ap.add_argument("--batches", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-every", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=42, help="torch and numpy seed")
     ap.add_argument("--device", default="cpu", help="torch device: cpu, cuda or cuda:N")
     ap.add_argument("--save", metavar="PREFIX", help="write the last epoch's outputs as PREFIX.cells.npy "
                     "(cell embedding) and PREFIX.recon.npy (reconstruction, cells x genes)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
-    torch.manual_seed(42)
-    np.random.seed(42)
+    torch.manual_seed(a.seed)
+    np.random.seed(a.seed)
     X, ppi, knn, hvg_mask = load(a.input)
     N, G = X.shape
     import pandas as pd  # the reference indexes its HVG mask as a pandas Series
