@@ -103,7 +103,7 @@ expect_stderr "^scnet-prep: .*nope\.csv" "$prep" "$T/nope.csv" --ppi "$IREF" -o 
 [ "$(wc -l <"$T/stderr")" -eq 1 ] || die "more than one error line: $(cat "$T/stderr")"
 printf 'FOO1\tBAR2\t0.9\nFOO3\tBAR4\t0.8\n' >"$T/alien.tsv"
 expect_exit 1 "$prep" "$CSV" --ppi "$T/alien.tsv" --gene-map "$MAP" -o "$T/out/res.h5ad"
-grep -q "only 0 genes are shared by the expression data and the PPI network (need 200)" "$T/stderr" ||
+grep -q "only 0 genes are shared by the expression data and the PPI network (need 200, --min-ppi-genes)" "$T/stderr" ||
     die "no too-few-genes message: $(cat "$T/stderr")"
 grep -q "network genes not in the data: FOO1, BAR2, FOO3" "$T/stderr" || die "no unmatched examples: $(cat "$T/stderr")"
 expect_exit 1 "$prep" "$CSV" --ppi "$IREF" -o "$T/out/res.h5ad"
