@@ -303,7 +303,7 @@ static void act_bwd_run(const real *restrict y, real *restrict dx, const real *r
  * 4 SN_PHILOX_LANES elements of logical index r·cols + c (which does not
  * depend on ld).  run gets the segment of the chunk that lies in one row:
  * element k, multipliers mul + t, seg of them; with contiguous rows (the
- * usual case) the segment is the whole chunk. */
+ * usual case) the segment is the whole chunk, found without a division. */
 #define DROP_LOOP(run)                                                                       \
     const int64_t n = (int64_t)rows * cols, CH = 4 * SN_PHILOX_LANES, nch = (n + CH - 1) / CH; \
     const real scale = d->p > 0 ? (real)(1.0 / (1.0 - d->p)) : (real)1;                     \
@@ -313,7 +313,7 @@ static void act_bwd_run(const real *restrict y, real *restrict dx, const real *r
         drop_muls(d, (uint64_t)ch * SN_PHILOX_LANES, scale, mul);                             \
         const int len = (int)(n - ch * CH < CH ? n - ch * CH : CH);                           \
         for (int t = 0, seg; t < len; t += seg) {                                             \
-            const int64_t e = ch * CH + t, c = e % cols;                                      \
+            const int64_t e = ch * CH + t, c = ld == cols ? 0 : e % cols;                     \
             const int64_t k = ld == cols ? e : e / cols * ld + c;                             \
             seg = ld == cols || cols - c > len - t ? len - t : (int)(cols - c);               \
             run;                                                                              \
