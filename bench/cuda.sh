@@ -82,4 +82,12 @@ for n in ${CELLS:-1000 10000 100000}; do
         "$(awk -v a="$gfs" -v b="$d32" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.0f%%", 100 * a / b; else print "-" }')"
     echo "  ($n cells: FP32 GEMM at the dominant product ${blk:-$n}x$GENES x $GENES: $d32 GFLOP/s;" \
          "the reference's steps and forwards alone: ${r[1]} s, $(ratio "${r[1]}" "${g[0]}") scnet-train's epoch)"
+    # The CPU column against this machine's own CPU sgemm: a slow CPU epoch
+    # is then either a slow BLAS (its kernels are named) or scnet-train.
+    if [ "${c[0]}" != - ]; then
+        read -r _ cb < <("$BUILD/tests/tools/sgemm-rate" "${blk:-$n}" "$GENES" "$GENES" "$THREADS" 3)
+        echo "  ($n cells on the CPU: $(awk -v f="${c[1]}" -v s="${c[0]}" 'BEGIN { printf "%.0f", f / s }') GFLOP/s" \
+             "against the CPU backend's sgemm at that product, $cb GFLOP/s;" \
+             "$(grep -o 'OpenBLAS [^ ]* kernels' "$W/cpu$n.log" | head -1))"
+    fi
 done

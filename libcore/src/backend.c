@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blas.h"
 #include "scnet/cuda_plugin.h"
 #include "scnet/log.h"
 
@@ -156,7 +157,10 @@ static int open_cpu(int tf32, sn_ops **ops, char *desc, size_t len)
         sn_warn("--precision tf32 needs a CUDA device; computing in fp32 on the CPU");
     if (!(*ops = sn_ops_cpu_new_f32()))
         return SN_ENOMEM;
-    say(desc, len, "cpu (%d thread%s)", omp_get_max_threads(), omp_get_max_threads() == 1 ? "" : "s");
+    /* OpenBLAS picks its kernels by CPU model at start; an unknown model
+     * falls back to slow generic ones, so the speed a run gets depends on it. */
+    int n = omp_get_max_threads();
+    say(desc, len, "cpu (%d thread%s, OpenBLAS %s kernels)", n, n == 1 ? "" : "s", openblas_get_corename());
     return SN_OK;
 }
 

@@ -27,6 +27,7 @@ void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau,
 void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau,
              double *work, const int *lwork, int *info);
 void openblas_set_num_threads(int n);
+char *openblas_get_corename(void);
 
 /* BLAS/LAPACK on one thread, for calls whose result would otherwise depend
  * on the thread count (LAPACK's reductions).  The OpenMP build of OpenBLAS
