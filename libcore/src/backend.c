@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "blas.h"
@@ -151,14 +152,31 @@ static int parse_device(const char *device, int *dev)
     return sn_err(SN_EUSAGE, "invalid device '%s' (expected auto, cpu, cuda or cuda:N)", device);
 }
 
+/* OpenBLAS picks its kernels by CPU model at start; a model it does not
+ * know (a new CPU, or one a virtual machine disguises) gets generic SSE
+ * kernels, several times slower, with no word from OpenBLAS. */
+static void check_blas_kernels(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    static const char *const fast[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"};
+    const char *core = openblas_get_corename();
+    if (!core || !__builtin_cpu_supports("avx2"))
+        return;
+    for (size_t i = 0; i < sizeof fast / sizeof *fast; i++)
+        if (!strcasecmp(core, fast[i]))
+            return;
+    sn_warn("OpenBLAS uses its %s kernels on a CPU with AVX2: matrix products may run several times slower than "
+            "they could (OPENBLAS_CORETYPE=Haswell selects faster ones)", core);
+#endif
+}
+
 static int open_cpu(int tf32, sn_ops **ops, char *desc, size_t len)
 {
     if (tf32)
         sn_warn("--precision tf32 needs a CUDA device; computing in fp32 on the CPU");
     if (!(*ops = sn_ops_cpu_new_f32()))
         return SN_ENOMEM;
-    /* OpenBLAS picks its kernels by CPU model at start; an unknown model
-     * falls back to slow generic ones, so the speed a run gets depends on it. */
+    check_blas_kernels();
     int n = omp_get_max_threads();
     say(desc, len, "cpu (%d thread%s, OpenBLAS %s kernels)", n, n == 1 ? "" : "s", openblas_get_corename());
     return SN_OK;

@@ -78,4 +78,12 @@ grep -q "obsp/scnet_attention is missing" "$T/stderr" || die "prune message: $(c
 [ ! -e "$T/p.h5ad" ] || die "prune left an output behind"
 expect_exit 2 "$B/scnet-train" --epochs 0
 expect_exit 2 "$B/scnet-train" --stop-after 3 "$T/prep.h5ad"
+
+# OpenBLAS on generic kernels on a CPU with AVX2: a warning, and the run goes on
+if grep -qw avx2 /proc/cpuinfo; then
+    OPENBLAS_CORETYPE=Prescott "$B/scnet-train" --max-genes 120 -e 1 -b 3 --hidden 32 --embed 8 \
+        -o "$T/slow.h5ad" "$T/prep.h5ad" 2>"$T/slow.err" || die "generic kernels: $(cat "$T/slow.err")"
+    grep -q "OpenBLAS uses its Prescott kernels on a CPU with AVX2" "$T/slow.err" ||
+        die "no warning about generic kernels: $(cat "$T/slow.err")"
+fi
 echo "train.sh: ok"
