@@ -101,7 +101,8 @@ printf '  training      %s epochs in %s s; held-out PPI AUROC %.3f at epoch 0, %
     "$(field uns/scnet/train/epochs "$F")" "$train_s" \
     "$(field uns/scnet/train/auroc "$F" | head -1)" "$(field uns/scnet/train/auroc "$F" | tail -1)" \
     "$(field uns/scnet/train/eval_epoch "$F" | tail -1)"
-printf '                outputs: %s\n' "$(field uns/scnet/train/outputs "$F")"
+printf '                outputs: %s; %s\n' "$(field uns/scnet/train/outputs "$F")" \
+    "$(field uns/scnet/train/output_graph "$F")"
 printf '  pruning       %s -> %s cell edges\n' "$(field uns/scnet/prune/edges_before "$F")" \
     "$(field uns/scnet/prune/edges_after "$F")"
 printf '  modularity    co-embedded %.3f, co-expression %.3f, PPI %.3f (99th percentile networks)\n' \

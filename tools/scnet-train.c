@@ -17,7 +17,7 @@
 enum {
     O_LAYERS = SN_OPT_PROG, O_HIDDEN, O_EMBED, O_DROPOUT, O_LR, O_WD, O_EVAL, O_PRUNE_EVERY, O_PROTECT,
     O_PRUNE_CAP, O_PRUNE_PCT, O_TEST_FRAC, O_MAX_GENES, O_CELL_BATCH, O_NO_CELL_BATCH, O_BLOCK, O_CELL_THR,
-    O_REFOUT, O_SAVE_MODEL, O_CKPT, O_CKPT_EVERY, O_RESUME, O_STOP_AFTER, O_PRECISION, O_COMPRESS
+    O_REFOUT, O_OUTG, O_SAVE_MODEL, O_CKPT, O_CKPT_EVERY, O_RESUME, O_STOP_AFTER, O_PRECISION, O_COMPRESS
 };
 
 #define QUOTE_(x) #x
@@ -56,6 +56,8 @@ static void usage(FILE *fp)
             "                          reference (the reference's schedule; see the man page),\n"
             "                          or auto: best when " QUOTE(SN_BEST_MIN_TEST) " or more PPI edges are held out,\n"
             "                          else last [auto]\n"
+            "      --output-graph G    cell graph of the outputs' forward: chunks (the mean over\n"
+            "                          the -b edge chunks, as trained) or whole [chunks]\n"
             "      --save-model FILE   write the weights the outputs come from (HDF5)\n"
             "      --checkpoint FILE   write a checkpoint every --checkpoint-every epochs\n"
             "      --checkpoint-every INT  [10]\n"
@@ -102,6 +104,7 @@ static int parse_rest(opts *o, int c, const char *a)
     sn_train_opts *t = &o->t;
     static const char *const prec[] = {"fp32", "tf32", NULL};
     static const char *const outs[] = {"best", "last", "reference", "auto", NULL};
+    static const char *const graphs[] = {"chunks", "whole", NULL};
     int k;
     switch (c) {
     case O_MAX_GENES: SN_TRY(sn_cli_int("--max-genes", a, 10, 10000000, &v)); o->max_genes = (int)v; return 1;
@@ -110,6 +113,7 @@ static int parse_rest(opts *o, int c, const char *a)
     case O_BLOCK: SN_TRY(sn_cli_int("--block-size", a, 8, 1000000, &v)); t->block_max = (int)v; return 1;
     case O_CELL_THR: SN_TRY(sn_cli_int("--cell-threshold", a, 1, 100000000, &v)); t->cell_threshold = (int)v; return 1;
     case O_REFOUT: SN_TRY(sn_cli_choice("--outputs", a, outs, &t->outputs)); return 1;
+    case O_OUTG: SN_TRY(sn_cli_choice("--output-graph", a, graphs, &t->output_graph)); return 1;
     case O_SAVE_MODEL: t->save_model = a; return 1;
     case O_CKPT: t->checkpoint = a; return 1;
     case O_CKPT_EVERY: SN_TRY(sn_cli_int("--checkpoint-every", a, 1, 1000000, &v)); t->checkpoint_every = (int)v; return 1;
@@ -132,7 +136,8 @@ static const struct option longopts[] = {
     {"max-genes", required_argument, NULL, O_MAX_GENES}, {"cell-batch", no_argument, NULL, O_CELL_BATCH},
     {"no-cell-batch", no_argument, NULL, O_NO_CELL_BATCH}, {"block-size", required_argument, NULL, O_BLOCK},
     {"cell-threshold", required_argument, NULL, O_CELL_THR},
-    {"outputs", required_argument, NULL, O_REFOUT}, {"save-model", required_argument, NULL, O_SAVE_MODEL},
+    {"outputs", required_argument, NULL, O_REFOUT}, {"output-graph", required_argument, NULL, O_OUTG},
+    {"save-model", required_argument, NULL, O_SAVE_MODEL},
     {"checkpoint", required_argument, NULL, O_CKPT}, {"checkpoint-every", required_argument, NULL, O_CKPT_EVERY},
     {"resume", required_argument, NULL, O_RESUME}, {"stop-after", required_argument, NULL, O_STOP_AFTER},
     {"precision", required_argument, NULL, O_PRECISION}, {"compress", required_argument, NULL, O_COMPRESS},

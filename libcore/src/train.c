@@ -240,6 +240,7 @@ static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn
         return SN_ENOMEM;
     r->test_edges = s->test_pos.n;
     r->outputs = opt->outputs;
+    r->output_graph = opt->output_graph;
     if (r->outputs == SN_OUT_AUTO)
         r->outputs = r->test_edges >= SN_BEST_MIN_TEST ? SN_OUT_BEST : SN_OUT_LAST;
     if (opt->outputs == SN_OUT_AUTO && r->outputs == SN_OUT_LAST)

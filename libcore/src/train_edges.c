@@ -45,17 +45,90 @@ static int keep_edges(int64_t n, const int32_t *src, const int32_t *dst, int64_t
     return SN_OK;
 }
 
-/* Outputs (MODEL.md §9 item 3): an evaluation-mode forward over the
- * whole current cell graph. */
-static int outputs_full_graph(sn_run *s, const sn_edges32 *cand)
+/* r->y += the forward's reconstruction, in row slices of about 256 KiB
+ * (they stay in cache while added) so that no second N × G buffer is
+ * needed. */
+static int add_reconstruction(sn_run *s, float *slice, int64_t rows)
+{
+    sn_model *m = &s->m;
+    const float *y = sn_model_y(m);
+    for (int64_t i0 = 0; i0 < m->N; i0 += rows) {
+        int64_t n = (m->N - i0 < rows ? m->N - i0 : rows) * m->G;
+        m->o->download(m->o, slice, y + i0 * m->G, (size_t)n * sizeof *slice);
+        float *dst = s->res->y + i0 * m->G;
+        for (int64_t k = 0; k < n; k++)
+            dst[k] += slice[k];
+    }
+    return m->o->sync(m->o);
+}
+
+/* The outputs as the mean of evaluation-mode forwards over the B chunks
+ * of one fixed partition of the cell-graph edges.  Training only ever
+ * sees a chunk, so the model's graph operators are fitted to graphs of
+ * that density; one forward over the whole graph feeds every cell about
+ * B times the neighbours it was trained with.  Measured (500 genes, 150
+ * epochs, README): a higher mean ARI of the cell embedding on every
+ * labelled set than the whole-graph forward. */
+static int outputs_chunk_mean(sn_run *s)
+{
+    sn_model *m = &s->m;
+    sn_train_result *r = s->res;
+    int B = s->opt->batches;
+    int64_t E = s->K.n, ng = (int64_t)m->G * m->cfg.embed, nc = (int64_t)m->N * m->cfg.embed;
+    int64_t rows = (1 << 16) / m->G + 1;
+    double *sg = sn_calloc((size_t)(ng + nc + 1), sizeof *sg, "the output means"), *sc = sg ? sg + ng : NULL;
+    float *tg = sn_malloc((size_t)(ng + nc + 1) * sizeof *tg, "the output means"), *tc = tg ? tg + ng : NULL;
+    float *slice = sn_malloc((size_t)(rows * m->G) * sizeof *slice, "a reconstruction slice");
+    int64_t *perm = sn_malloc((size_t)(E + 1) * sizeof *perm, "the edge shuffle");
+    int rc = sg && tg && slice && perm ? SN_OK : SN_ENOMEM;
+    if (rc == SN_OK) {
+        sn_shuffle(perm, E, s->opt->model.seed, 900000);
+        memset(r->y, 0, (size_t)(m->N * m->G) * sizeof *r->y);
+    }
+    /* chunk c: perm[c E / B, (c + 1) E / B), so every edge is in one */
+    for (int c = 0; rc == SN_OK && c < B; c++) {
+        sn_edges32 ch;
+        sn_gstruct g;
+        int64_t b0 = E * c / B;
+        if ((rc = take(&s->K, perm, b0, E * (c + 1) / B - b0, &ch)) < 0)
+            break;
+        rc = sn_gstruct_build(m->N, ch.n, ch.src, ch.dst, &g);
+        sn_edges32_free(&ch);
+        if (rc < 0)
+            break;
+        if ((rc = sn_model_set_cells_f32(m, &g)) == SN_OK) {
+            sn_model_forward_f32(m, 0, 0);
+            sn_train_fetch(s, tg, tc, NULL, 0);
+            for (int64_t k = 0; k < ng + nc; k++)
+                sg[k] += tg[k];
+            rc = add_reconstruction(s, slice, rows);
+        }
+        sn_gstruct_free(&g);
+    }
+    for (int64_t k = 0; rc == SN_OK && k < ng; k++)
+        r->zg[k] = (float)(sg[k] / B);
+    for (int64_t k = 0; rc == SN_OK && k < nc; k++)
+        r->zc[k] = (float)(sc[k] / B);
+    for (int64_t k = 0; rc == SN_OK && k < m->N * m->G; k++)
+        r->y[k] /= (float)B;
+    free(sg), free(tg), free(slice), free(perm);
+    return rc;
+}
+
+/* Outputs (MODEL.md §9 item 3): evaluation-mode forwards, over the whole
+ * current cell graph (its attention, and the outputs with
+ * --output-graph whole) and over its chunks (the outputs by default). */
+static int outputs_eval(sn_run *s, const sn_edges32 *cand)
 {
     sn_train_result *r = s->res;
+    int whole = s->opt->output_graph == SN_OUTG_WHOLE;
     sn_gstruct g;
     SN_TRY(sn_gstruct_build(s->d->N, s->K.n, s->K.src, s->K.dst, &g));
     int rc = sn_model_set_cells_f32(&s->m, &g);
     if (rc == SN_OK) {
         sn_model_forward_f32(&s->m, 0, 0);
-        sn_train_fetch(s, r->zg, r->zc, r->y, 0);
+        if (whole)
+            sn_train_fetch(s, r->zg, r->zc, r->y, 0);
         rc = keep_edges(s->K.n, s->K.src, s->K.dst, &r->n_att, &r->att_src, &r->att_dst);
     }
     if (rc == SN_OK) {
@@ -65,9 +138,11 @@ static int outputs_full_graph(sn_run *s, const sn_edges32 *cand)
         else
             fetch_alpha(s, &g, r->att);
     }
+    sn_gstruct_free(&g);
+    if (rc == SN_OK && !whole)
+        rc = outputs_chunk_mean(s);
     if (rc == SN_OK)
         rc = keep_edges(cand->n, cand->src, cand->dst, &r->n_pruned, &r->pr_src, &r->pr_dst);
-    sn_gstruct_free(&g);
     return rc;
 }
 
@@ -183,7 +258,7 @@ static int end_epoch(sn_run *s, int epoch, epoch_state *es)
         if (rc == SN_OK && out == SN_OUT_REFERENCE && epoch % o->eval_every == 0)
             rc = outputs_reference(s, &es->last, &es->last_e, &cand);
         else if (rc == SN_OK && want) {
-            rc = outputs_full_graph(s, &cand);
+            rc = outputs_eval(s, &cand);
             if (rc == SN_OK && o->save_model)
                 rc = sn_train_save_model(s, o->save_model);
         }

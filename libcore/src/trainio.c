@@ -362,7 +362,12 @@ static int write_params(hid_t g, const sn_train_result *r, const sn_train_meta *
     SN_TRY(sn_h5ad_write_str(g, "device", m->device));
     SN_TRY(sn_h5ad_write_str(g, "mode", r->cell_mode ? "cell blocks" : "edge batches"));
     static const char *what[] = {"best AUROC, evaluation mode", "last epoch, evaluation mode", "reference"};
-    return sn_h5ad_write_str(g, "outputs", what[r->outputs]);
+    SN_TRY(sn_h5ad_write_str(g, "outputs", what[r->outputs]));
+    const char *graph = r->cell_mode                      ? "each cell block"
+                        : r->outputs == SN_OUT_REFERENCE  ? "the last training chunk"
+                        : r->output_graph == SN_OUTG_WHOLE ? "the whole cell graph"
+                                                           : "the mean over the edge chunks";
+    return sn_h5ad_write_str(g, "output_graph", graph);
 }
 
 static int write_uns(hid_t out, const sn_train_result *r, const sn_train_meta *m)

@@ -35,6 +35,31 @@ cmp -s "$T/a.h5ad" "$T/a1.h5ad" || die "two runs with -t 2 differ"
 "$B/scnet-info" -q --field obsm/X_scnet "$T/c.h5ad" >"$T/zc"
 cmp -s "$T/za" "$T/zc" || die "-t 1 and -t 2 give different embeddings"
 
+# the outputs' forward: by default the mean over the edge chunks, with
+# --output-graph whole one forward over the whole graph; attention from the
+# whole graph either way.  With one chunk (-b 1) both are the same forward.
+field() { "$B/scnet-info" -q --field "$1" "$2"; }
+relerr() { # field, file a, file b: ‖a − b‖ / ‖a‖
+    paste <(field "$1" "$2") <(field "$1" "$3") |
+        awk -F'\t' '{ h = NF / 2; for (i = 1; i <= h; i++) { d = $(i + h) - $i; s += d * d; n += $i * $i } }
+                    END { printf "%.3g\n", (n > 0 ? sqrt(s / n) : -1) }'
+}
+"$B/scnet-train" "${small[@]}" -t 2 --output-graph whole -o "$T/w.h5ad" "$T/prep.h5ad"
+expect_eq "$(field uns/scnet/train/output_graph "$T/a.h5ad")" "the mean over the edge chunks" "output graph"
+expect_eq "$(field uns/scnet/train/output_graph "$T/w.h5ad")" "the whole cell graph" "output graph"
+cmp -s <(field obsp/scnet_attention "$T/a.h5ad") <(field obsp/scnet_attention "$T/w.h5ad") ||
+    die "attention differs between the output graphs"
+for f in obsm/X_scnet varm/scnet layers/scnet_reconstructed; do
+    r=$(relerr $f "$T/w.h5ad" "$T/a.h5ad")
+    awk -v r="$r" 'BEGIN { exit !(r > 1e-3) }' || die "$f: the chunk mean is the whole-graph forward (rel $r)"
+done
+"$B/scnet-train" "${small[@]}" -b 1 -t 2 -o "$T/c1.h5ad" "$T/prep.h5ad"
+"$B/scnet-train" "${small[@]}" -b 1 -t 2 --output-graph whole -o "$T/w1.h5ad" "$T/prep.h5ad"
+for f in obsm/X_scnet varm/scnet layers/scnet_reconstructed; do
+    r=$(relerr $f "$T/w1.h5ad" "$T/c1.h5ad")
+    awk -v r="$r" 'BEGIN { exit !(r >= 0 && r <= 1e-5) }' || die "$f: one chunk against the whole graph: rel $r"
+done
+
 # cell blocks that do not divide the cells (895 = 2 x 400 + an overlapping
 # last block): written, every cell embedded, each kNN edge's attention once
 "$B/scnet-train" "${small[@]}" -t 2 --cell-batch --block-size 400 -o "$T/blk.h5ad" "$T/prep.h5ad"

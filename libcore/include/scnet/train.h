@@ -23,13 +23,20 @@ typedef struct {
 } sn_train_data;
 
 /* Outputs: the evaluation with the best held-out AUROC, the last epoch
- * (both by an evaluation-mode forward over the whole cell graph), the
+ * (both by evaluation-mode forwards, see SN_OUTG_*), the
  * reference's schedule, or auto: best when at least SN_BEST_MIN_TEST PPI
  * edges are held out, else last.  On fewer edges the AUROC is too noisy
  * to choose an epoch by (its standard error is about 0.09 on 20 edges):
  * it mostly picks the untrained model of epoch 0. */
 enum { SN_OUT_BEST = 0, SN_OUT_LAST, SN_OUT_REFERENCE, SN_OUT_AUTO };
 #define SN_BEST_MIN_TEST 100
+
+/* The cell graph of the evaluation-mode outputs in edge mode: the mean of
+ * the forwards over the chunks of one partition of the edges (training
+ * only ever sees a chunk, a fifth of the edges by default), or one forward
+ * over the whole graph.  Attention always comes from the whole graph, so
+ * that every edge has one value. */
+enum { SN_OUTG_CHUNKS = 0, SN_OUTG_WHOLE };
 
 typedef struct {
     sn_model_cfg model;
@@ -45,6 +52,7 @@ typedef struct {
     int cell_threshold;     /* 10000 */
     int block_max;          /* 4000 cells per block at most */
     int outputs;            /* SN_OUT_*: which model state the outputs come from [auto] */
+    int output_graph;       /* SN_OUTG_*: the graph of their forward [chunks] */
     int checkpoint_every;   /* epochs; 0 = never */
     int stop_after;         /* end this run after so many epochs (then resume); 0 = off */
     const char *checkpoint; /* path */
@@ -70,6 +78,7 @@ typedef struct {
     int best_epoch;
     double best_auroc;
     int outputs;            /* the SN_OUT_* the outputs came from (auto resolved) */
+    int output_graph;       /* SN_OUTG_* */
     int cell_mode, blocks, block_size;
     int64_t knn_edges, test_edges, train_edges;
     double gflop_per_epoch, model_bytes;
