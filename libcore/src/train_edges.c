@@ -19,6 +19,16 @@ static int take(const sn_edges32 *K, const int64_t *perm, int64_t b0, int64_t n,
     return SN_OK;
 }
 
+/* The graph operators of edges perm[b0..b0+n) of the cell graph. */
+static int chunk_graph(sn_run *s, const int64_t *perm, int64_t b0, int64_t n, sn_gstruct *g)
+{
+    sn_edges32 ch;
+    SN_TRY(take(&s->K, perm, b0, n, &ch));
+    int rc = sn_gstruct_build(s->d->N, ch.n, ch.src, ch.dst, g);
+    sn_edges32_free(&ch);
+    return rc;
+}
+
 /* Attention of the last forward, mapped back to the edge list order. */
 static void fetch_alpha(sn_run *s, const sn_gstruct *g, float *alpha)
 {
@@ -87,14 +97,9 @@ static int outputs_chunk_mean(sn_run *s)
     }
     /* chunk c: perm[c E / B, (c + 1) E / B), so every edge is in one */
     for (int c = 0; rc == SN_OK && c < B; c++) {
-        sn_edges32 ch;
         sn_gstruct g;
         int64_t b0 = E * c / B;
-        if ((rc = take(&s->K, perm, b0, E * (c + 1) / B - b0, &ch)) < 0)
-            break;
-        rc = sn_gstruct_build(m->N, ch.n, ch.src, ch.dst, &g);
-        sn_edges32_free(&ch);
-        if (rc < 0)
+        if ((rc = chunk_graph(s, perm, b0, E * (c + 1) / B - b0, &g)) < 0)
             break;
         if ((rc = sn_model_set_cells_f32(m, &g)) == SN_OK) {
             sn_model_forward_f32(m, 0, 0);
@@ -230,16 +235,12 @@ static int evaluate(sn_run *s, int epoch, double *auroc, double *ap)
     if (!perm)
         return SN_ENOMEM;
     sn_shuffle(perm, E, o->model.seed, 500000 + (uint64_t)epoch);
-    sn_edges32 ch;
     sn_gstruct g;
-    int rc = take(&s->K, perm, 0, b, &ch);
+    int rc = chunk_graph(s, perm, 0, b, &g);
     free(perm);
     SN_TRY(rc);
-    rc = sn_gstruct_build(s->d->N, ch.n, ch.src, ch.dst, &g);
-    if (rc == SN_OK)
-        rc = sn_train_eval_forward(s, &g, auroc, ap);
+    rc = sn_train_eval_forward(s, &g, auroc, ap);
     sn_gstruct_free(&g);
-    sn_edges32_free(&ch);
     return rc;
 }
 
