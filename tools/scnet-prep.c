@@ -437,6 +437,15 @@ static int drop_spike_ins(prep *p)
     return rc;
 }
 
+/* ng[i] = the positive entries of row i */
+static void count_detected(const sn_csr *x, int64_t *ng)
+{
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < x->nrow; i++)
+        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++)
+            ng[i] += x->data[k] > 0;
+}
+
 static int step_filter(prep *p)
 {
     int64_t *keep = NULL, n, *nc = NULL, *ng = NULL;
@@ -445,9 +454,8 @@ static int step_filter(prep *p)
     int rc = sn_prep_filter_cells(&p->a.X, p->o->min_genes, &keep, &n);
     if (rc == SN_OK && !(ng = sn_calloc((size_t)p->a.X.nrow + 1, sizeof *ng, "gene counts")))
         rc = SN_ENOMEM;
-    for (int64_t i = 0; rc == SN_OK && i < p->a.X.nrow; i++)
-        for (int64_t k = p->a.X.indptr[i]; k < p->a.X.indptr[i + 1]; k++)
-            ng[i] += p->a.X.data[k] > 0;
+    if (rc == SN_OK)
+        count_detected(&p->a.X, ng);
     for (int64_t r = 0; rc == SN_OK && r < n; r++)
         ng[r] = ng[keep[r]];
     if (rc == SN_OK && n < 1)
@@ -457,11 +465,9 @@ static int step_filter(prep *p)
     free(keep);
     keep = NULL;
     if (rc == SN_OK)
-        rc = sn_prep_filter_genes(&p->a.X, p->o->min_cells, &keep, &n);
+        rc = sn_prep_filter_genes(&p->a.X, p->o->min_cells, &keep, &n, &nc);
     if (rc == SN_OK && n < 1)
         rc = sn_err(SN_EINVAL, "%s: no gene is detected in %lld cells (lower --min-cells)", p->o->in, p->o->min_cells);
-    if (rc == SN_OK)
-        rc = sn_prep_gene_ncells(&p->a.X, &nc);
     for (int64_t r = 0; rc == SN_OK && r < n; r++)
         nc[r] = nc[keep[r]];
     if (rc == SN_OK && (rc = subset_genes(p, keep, n)) == SN_OK)
@@ -559,10 +565,10 @@ static int step_ppi(prep *p)
         return SN_OK;
     }
     sn_edges e;
-    int64_t *nc = NULL;
     SN_TRY(ppi_reader_take(&p->ppi_rd, &e));
-    int rc = sn_prep_gene_ncells(&p->a.X, &nc);
-    if (rc == SN_OK && (rc = sn_ppi_align(&e, p->names, n, nc, p->a.X.nrow, &p->o->po, &p->ppi)) < 0) {
+    const sn_col *nc = sn_frame_get(&p->a.var, "n_cells"); /* step_filter's */
+    int rc = nc && nc->type == SN_COL_I64 ? SN_OK : sn_err(SN_EINVAL, "%s: no var column n_cells", p->o->in);
+    if (rc == SN_OK && (rc = sn_ppi_align(&e, p->names, n, nc->v.i64, p->a.X.nrow, &p->o->po, &p->ppi)) < 0) {
         int ids = !p->mapped && sn_ppi_names_are_ids(p->names, n);
         rc = sn_err_prefix(rc, "%s: ", p->o->ppi);
         if (ids) {
@@ -572,7 +578,6 @@ static int step_ppi(prep *p)
         }
     }
     sn_edges_free(&e);
-    free(nc);
     SN_TRY(rc);
     ppi_report(p);
     if (!(p->genes = sn_malloc(((size_t)p->ppi.n + 1) * sizeof *p->genes, "kept genes")))

@@ -64,12 +64,39 @@ static int64_t major_of(const int64_t *p, int64_t major, int64_t k)
     return lo;
 }
 
-/* Indices of any integer type, read in blocks through int64 so that values
- * outside int32 are reported as they are, not clamped. */
+static int index_error(const char *name, const sn_csr *m, int csc, int64_t value, int64_t k)
+{
+    return sn_err(SN_EFMT, "%s: %s index %lld out of range [0, %lld) in %s %lld", name, csc ? "row" : "column",
+                  (long long)value, (long long)m->ncol, csc ? "column" : "row",
+                  (long long)major_of(m->indptr, m->nrow, k));
+}
+
+/* 1 when the dataset stores signed 32-bit integers (read without conversion). */
+static int stored_i32(hid_t ds)
+{
+    hid_t t = H5Dget_type(ds);
+    int yes = t >= 0 && H5Tget_class(t) == H5T_INTEGER && H5Tget_size(t) == 4 && H5Tget_sign(t) == H5T_SGN_2;
+    if (t >= 0)
+        H5Tclose(t);
+    return yes;
+}
+
+/* Indices of any integer type.  Signed 32-bit ones are read as they are and
+ * checked in parallel; others are read in blocks through int64, so that
+ * values outside int32 are reported as they are, not clamped. */
 static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc)
 {
     enum { BLOCK = 1 << 20 };
     int64_t nnz = sn_csr_nnz(m), nb = nnz < BLOCK ? nnz : BLOCK;
+    if (stored_i32(ds)) {
+        if (sn_h5x_read_num(ds, name, SN_H5X_I32, m->indices) < 0)
+            return sn_h5x_fail(SN_EFMT, name, "cannot read 'indices'");
+        int64_t bad = INT64_MAX;
+#pragma omp parallel for reduction(min : bad)
+        for (int64_t k = 0; k < nnz; k++)
+            bad = (m->indices[k] < 0 || m->indices[k] >= m->ncol) && k < bad ? k : bad;
+        return bad == INT64_MAX ? SN_OK : index_error(name, m, csc, m->indices[bad], bad);
+    }
     int64_t *buf = sn_malloc(sn_mul_size((size_t)nb, sizeof *buf), "sparse indices");
     int rc = buf ? SN_OK : SN_ENOMEM;
     for (int64_t off = 0; rc == SN_OK && off < nnz; off += BLOCK) {
@@ -78,9 +105,7 @@ static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc)
             rc = sn_h5x_fail(SN_EFMT, name, "cannot read 'indices'");
         for (int64_t k = 0; rc == SN_OK && k < (int64_t)c; k++) {
             if (buf[k] < 0 || buf[k] >= m->ncol)
-                rc = sn_err(SN_EFMT, "%s: %s index %lld out of range [0, %lld) in %s %lld", name,
-                            csc ? "row" : "column", (long long)buf[k], (long long)m->ncol, csc ? "column" : "row",
-                            (long long)major_of(m->indptr, m->nrow, off + k));
+                rc = index_error(name, m, csc, buf[k], off + k);
             m->indices[off + k] = (int32_t)buf[k];
         }
     }
@@ -258,24 +283,38 @@ int sn_h5ad_read_matd(hid_t loc, const char *path, sn_matd *m)
 
 /* ---- writing ---- */
 
+/* The first row of m (indptr already checked) with an index out of range,
+ * or -1; *sorted = 0 when some row is unsorted.  Rows are checked in
+ * parallel; the minimum keeps the message that of the first bad row. */
+static int64_t bad_row(const sn_csr *m, int *sorted)
+{
+    int64_t bad = INT64_MAX;
+    int ok = 1;
+#pragma omp parallel for schedule(static) reduction(min : bad) reduction(&& : ok)
+    for (int64_t i = 0; i < m->nrow; i++)
+        for (int64_t k = m->indptr[i]; k < m->indptr[i + 1]; k++) {
+            if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
+                bad = i < bad ? i : bad;
+            ok = ok && !(k > m->indptr[i] && m->indices[k] <= m->indices[k - 1]);
+        }
+    *sorted = ok;
+    return bad < INT64_MAX ? bad : -1;
+}
+
 /* Structure check before writing; *sorted = 0 when some row is unsorted. */
 static int check_csr(const sn_csr *m, const char *name, int *sorted)
 {
     *sorted = 1;
     if (!m->indptr || m->indptr[0] != 0)
         return sn_err(SN_EINVAL, "%s: cannot write a sparse matrix whose indptr does not start at 0", name);
-    for (int64_t i = 0; i < m->nrow; i++) {
-        int64_t b = m->indptr[i], e = m->indptr[i + 1];
-        if (e < b)
+    for (int64_t i = 0; i < m->nrow; i++)
+        if (m->indptr[i + 1] < m->indptr[i])
             return sn_err(SN_EINVAL, "%s: cannot write: indptr decreases at row %lld", name, (long long)i);
-        for (int64_t k = b; k < e; k++) {
-            if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
-                return sn_err(SN_EINVAL, "%s: cannot write: column index %d out of range [0, %lld) in row %lld",
-                              name, m->indices[k], (long long)m->ncol, (long long)i);
-            if (k > b && m->indices[k] <= m->indices[k - 1])
-                *sorted = 0;
-        }
-    }
+    int64_t i = bad_row(m, sorted);
+    for (int64_t k = i >= 0 ? m->indptr[i] : 0; i >= 0 && k < m->indptr[i + 1]; k++)
+        if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
+            return sn_err(SN_EINVAL, "%s: cannot write: column index %d out of range [0, %lld) in row %lld", name,
+                          m->indices[k], (long long)m->ncol, (long long)i);
     return SN_OK;
 }
 
@@ -349,31 +388,61 @@ static int keeps_order(const int64_t *colmap, int64_t ncol_in)
     return 1;
 }
 
+/* The first row i whose entries end after position e (ip[i + 1] > e), or n. */
+static int64_t first_row_ending_after(const int64_t *ip, int64_t n, int64_t e)
+{
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (ip[mid + 1] <= e)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Output entries [off, off + len) of the kept entries of m (ip: where each
+ * row's kept entries start) into v and ix, rows in parallel; a row that
+ * straddles the block's ends writes only its part inside. */
+static void fill_block(const sn_csr *m, const int64_t *colmap, const int64_t *ip, int64_t off, int64_t len,
+                       float *v, int32_t *ix)
+{
+    int64_t r0 = first_row_ending_after(ip, m->nrow, off), r1 = first_row_ending_after(ip, m->nrow, off + len);
+    r1 = r1 < m->nrow ? r1 + 1 : r1;
+#pragma omp parallel for schedule(dynamic, 256)
+    for (int64_t i = r0; i < r1; i++) {
+        int64_t q = ip[i] - off;
+        for (int64_t k = m->indptr[i]; k < m->indptr[i + 1] && q < len; k++) {
+            int64_t j = colmap[m->indices[k]];
+            if (j < 0)
+                continue;
+            if (q >= 0) {
+                v[q] = m->data[k];
+                ix[q] = (int32_t)j;
+            }
+            q++;
+        }
+    }
+}
+
 /* The kept entries of m (sorted rows, order-keeping map), a block at a time. */
-static int stream_entries(hid_t g, const char *name, const sn_csr *m, const int64_t *colmap, int64_t nnz, hid_t it,
-                          int comp)
+static int stream_entries(hid_t g, const char *name, const sn_csr *m, const int64_t *colmap, const int64_t *ip,
+                          int64_t nnz, hid_t it, int comp)
 {
     enum { BLOCK = 1 << 20 };
-    int64_t nb = nnz < BLOCK ? nnz : BLOCK, fill = 0, off = 0;
+    int64_t nb = nnz < BLOCK ? nnz : BLOCK;
     hid_t dd = H5I_INVALID_HID, di = H5I_INVALID_HID;
     float *v = sn_malloc(((size_t)nb + 1) * sizeof *v, "a block of the matrix");
     int32_t *ix = sn_malloc(((size_t)nb + 1) * sizeof *ix, "a block of the matrix");
     int rc = v && ix ? SN_OK : SN_ENOMEM;
     if (rc == SN_OK && (rc = sn_h5x_create(g, "data", H5T_IEEE_F32LE, 1, &nnz, comp, &dd)) == SN_OK)
         rc = sn_h5x_create(g, "indices", it, 1, &nnz, comp, &di);
-    for (int64_t k = 0, e = sn_csr_nnz(m); rc == SN_OK && k < e; k++) {
-        int64_t j = colmap[m->indices[k]];
-        if (j < 0)
-            continue;
-        v[fill] = m->data[k];
-        ix[fill++] = (int32_t)j;
-        if (fill == nb || off + fill == nnz) {
-            hsize_t o = (hsize_t)off, c = (hsize_t)fill;
-            if ((rc = sn_h5x_write_slab(dd, H5T_NATIVE_FLOAT, 1, &o, &c, v)) == SN_OK)
-                rc = sn_h5x_write_slab(di, H5T_NATIVE_INT32, 1, &o, &c, ix);
-            off += fill;
-            fill = 0;
-        }
+    for (int64_t off = 0; rc == SN_OK && off < nnz; off += nb) {
+        hsize_t o = (hsize_t)off, c = (hsize_t)(nnz - off < nb ? nnz - off : nb);
+        fill_block(m, colmap, ip, off, (int64_t)c, v, ix);
+        if ((rc = sn_h5x_write_slab(dd, H5T_NATIVE_FLOAT, 1, &o, &c, v)) == SN_OK)
+            rc = sn_h5x_write_slab(di, H5T_NATIVE_INT32, 1, &o, &c, ix);
     }
     sn_h5x_close(dd);
     sn_h5x_close(di);
@@ -389,16 +458,20 @@ static int write_cols_group(hid_t g, const char *name, const sn_csr *m, const in
     if (!ip)
         return SN_ENOMEM;
     ip[0] = 0;
+#pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < m->nrow; i++) {
-        ip[i + 1] = ip[i];
+        int64_t c = 0;
         for (int64_t k = m->indptr[i]; k < m->indptr[i + 1]; k++)
-            ip[i + 1] += colmap[m->indices[k]] >= 0;
+            c += colmap[m->indices[k]] >= 0;
+        ip[i + 1] = c;
     }
+    for (int64_t i = 0; i < m->nrow; i++)
+        ip[i + 1] += ip[i];
     int64_t nnz = ip[m->nrow], np = m->nrow + 1;
     hid_t it;
     int rc = csr_header(g, m->nrow, ncol, nnz, &it);
     if (rc == SN_OK)
-        rc = stream_entries(g, name, m, colmap, nnz, it, comp);
+        rc = stream_entries(g, name, m, colmap, ip, nnz, it, comp);
     if (rc == SN_OK)
         rc = sn_h5x_write(g, "indptr", it, H5T_NATIVE_INT64, 1, &np, ip, comp, NULL, NULL);
     free(ip);

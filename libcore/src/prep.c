@@ -2,6 +2,7 @@
 #include "scnet/mem.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,14 +18,18 @@ int sn_prep_filter_cells(const sn_csr *x, int64_t min_genes, int64_t **keep, int
     *keep = sn_malloc(sn_mul_size((size_t)x->nrow + 1, sizeof **keep), "the kept cells");
     if (!*keep)
         return SN_ENOMEM;
-    int64_t n = 0;
+    /* a mark per row first (in parallel), then the list */
+#pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < x->nrow; i++) {
         int64_t pos = 0;
         for (int64_t k = x->indptr[i]; k < x->indptr[i + 1] && pos < min_genes; k++)
             pos += x->data[k] > 0;
-        if (pos >= min_genes)
-            (*keep)[n++] = i;
+        (*keep)[i] = pos >= min_genes;
     }
+    int64_t n = 0;
+    for (int64_t i = 0; i < x->nrow; i++)
+        if ((*keep)[i])
+            (*keep)[n++] = i;
     *nkeep = n;
     return SN_OK;
 }
@@ -55,7 +60,7 @@ int sn_prep_gene_ncells(const sn_csr *x, int64_t **ncells)
     return SN_OK;
 }
 
-int sn_prep_filter_genes(const sn_csr *x, int64_t min_cells, int64_t **keep, int64_t *nkeep)
+int sn_prep_filter_genes(const sn_csr *x, int64_t min_cells, int64_t **keep, int64_t *nkeep, int64_t **ncells)
 {
     int64_t *nc;
     SN_TRY(sn_prep_gene_ncells(x, &nc));
@@ -69,7 +74,10 @@ int sn_prep_filter_genes(const sn_csr *x, int64_t min_cells, int64_t **keep, int
         if (nc[j] >= min_cells)
             (*keep)[n++] = j;
     *nkeep = n;
-    free(nc);
+    if (ncells)
+        *ncells = nc;
+    else
+        free(nc);
     return SN_OK;
 }
 
@@ -90,28 +98,18 @@ static int column_map(int64_t ncol, const int64_t *cols, int64_t ncols, int32_t 
     return SN_OK;
 }
 
-int sn_prep_subset(sn_csr *x, const int64_t *rows, int64_t nrows, const int64_t *cols, int64_t ncols)
+/* Rows [r0, r1) of the subset compacted in place from where their first
+ * input row starts (the output never passes the input, and never reaches
+ * the next range's input, rows being ascending); returns the entries kept.
+ * indptr[r + 1] gets the count so far within the range. */
+static int64_t compact_rows(sn_csr *x, const int64_t *old, const int64_t *rows, int64_t r0, int64_t r1,
+                            const int32_t *map)
 {
-    int32_t *map = NULL;
-    if (cols)
-        SN_TRY(column_map(x->ncol, cols, ncols, &map));
-    if (!rows)
-        nrows = x->nrow;
-    /* The old row pointers are read after new ones overwrite them. */
-    int64_t *old = sn_malloc(sn_mul_size((size_t)x->nrow + 1, sizeof *old), "row pointers");
-    if (!old) {
-        free(map);
-        return SN_ENOMEM;
-    }
-    memcpy(old, x->indptr, ((size_t)x->nrow + 1) * sizeof *old);
-    int64_t p = 0;
-    for (int64_t r = 0; r < nrows; r++) {
+    if (r0 >= r1)
+        return 0;
+    int64_t base = old[rows ? rows[r0] : r0], p = base;
+    for (int64_t r = r0; r < r1; r++) {
         int64_t i = rows ? rows[r] : r;
-        if (i < 0 || i >= x->nrow || (rows && r && i <= rows[r - 1])) {
-            free(old);
-            free(map);
-            return sn_err(SN_EINVAL, "row subset is not ascending or out of range");
-        }
         for (int64_t k = old[i]; k < old[i + 1]; k++) {
             int32_t j = map ? map[x->indices[k]] : x->indices[k];
             if (j < 0)
@@ -119,7 +117,53 @@ int sn_prep_subset(sn_csr *x, const int64_t *rows, int64_t nrows, const int64_t 
             x->indices[p] = j;
             x->data[p++] = x->data[k];
         }
-        x->indptr[r + 1] = p;
+        x->indptr[r + 1] = p - base;
+    }
+    return p - base;
+}
+
+static int check_rows(const sn_csr *x, const int64_t *rows, int64_t nrows)
+{
+    for (int64_t r = 0; rows && r < nrows; r++)
+        if (rows[r] < 0 || rows[r] >= x->nrow || (r && rows[r] <= rows[r - 1]))
+            return sn_err(SN_EINVAL, "row subset is not ascending or out of range");
+    return SN_OK;
+}
+
+/* In place: each thread compacts a range of output rows within its own
+ * stretch of the arrays, then the ranges move down in order (memmove);
+ * the result does not depend on the number of ranges. */
+int sn_prep_subset(sn_csr *x, const int64_t *rows, int64_t nrows, const int64_t *cols, int64_t ncols)
+{
+    int32_t *map = NULL;
+    if (!rows)
+        nrows = x->nrow;
+    SN_TRY(check_rows(x, rows, nrows));
+    if (cols)
+        SN_TRY(column_map(x->ncol, cols, ncols, &map));
+    int nr = omp_get_max_threads();
+    nr = nr < 1 ? 1 : nr > 64 ? 64 : nr;
+    /* The old row pointers are read after new ones overwrite them. */
+    int64_t *old = sn_malloc(sn_mul_size((size_t)x->nrow + 1, sizeof *old), "row pointers"), cnt[64];
+    if (!old) {
+        free(map);
+        return SN_ENOMEM;
+    }
+    memcpy(old, x->indptr, ((size_t)x->nrow + 1) * sizeof *old);
+#pragma omp parallel for schedule(static, 1)
+    for (int t = 0; t < nr; t++)
+        cnt[t] = compact_rows(x, old, rows, nrows * t / nr, nrows * (t + 1) / nr, map);
+    int64_t p = 0;
+    for (int t = 0; t < nr; t++) {
+        int64_t r0 = nrows * t / nr, r1 = nrows * (t + 1) / nr;
+        if (r0 < r1 && cnt[t] > 0) {
+            int64_t base = old[rows ? rows[r0] : r0];
+            memmove(x->indices + p, x->indices + base, (size_t)cnt[t] * sizeof *x->indices);
+            memmove(x->data + p, x->data + base, (size_t)cnt[t] * sizeof *x->data);
+        }
+        for (int64_t r = r0; r < r1; r++)
+            x->indptr[r + 1] += p;
+        p += cnt[t];
     }
     x->indptr[0] = 0;
     free(old);
@@ -139,18 +183,16 @@ int sn_prep_subset(sn_csr *x, const int64_t *rows, int64_t nrows, const int64_t 
 
 int sn_prep_inspect(const sn_csr *x, sn_values *kind, double *maxval)
 {
-    int64_t nnz = sn_csr_nnz(x), neg = -1, nonint = 0;
+    int64_t nnz = sn_csr_nnz(x), nonint = 0, neg = INT64_MAX; /* neg: the first negative entry */
     float mx = 0;
-#pragma omp parallel for reduction(max : mx) reduction(+ : nonint)
+#pragma omp parallel for reduction(max : mx) reduction(+ : nonint) reduction(min : neg)
     for (int64_t k = 0; k < nnz; k++) {
         float v = x->data[k];
         mx = v > mx ? v : mx;
         nonint += v != floorf(v);
+        neg = v < 0 && k < neg ? k : neg;
     }
-    for (int64_t k = 0; k < nnz && neg < 0; k++)
-        if (x->data[k] < 0)
-            neg = k;
-    if (neg >= 0)
+    if (neg < INT64_MAX)
         return sn_err(SN_EFMT, "the matrix has negative values (e.g. %g): expected counts or log-normalised "
                                "expression, not scaled data", (double)x->data[neg]);
     *maxval = mx;

@@ -16,13 +16,18 @@ static int ends_with(const char *s, const char *suffix)
 
 int sn_read_check_expr(const sn_csr *x, const char *name)
 {
-    for (int64_t i = 0; i < x->nrow; i++)
-        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++)
-            if (!isfinite(x->data[k]) || x->data[k] < 0)
-                return sn_err(SN_EFMT, "%s: %s %g in row %lld (expected counts or log-normalised expression%s)",
-                              name, x->data[k] < 0 ? "negative value" : "value", (double)x->data[k], (long long)i,
-                              x->data[k] < 0 ? ", not scaled data" : "");
-    return SN_OK;
+    int64_t nnz = sn_csr_nnz(x), bad = INT64_MAX; /* the first bad entry */
+#pragma omp parallel for reduction(min : bad)
+    for (int64_t k = 0; k < nnz; k++)
+        bad = (!isfinite(x->data[k]) || x->data[k] < 0) && k < bad ? k : bad;
+    if (bad == INT64_MAX)
+        return SN_OK;
+    int64_t row = 0;
+    while (x->indptr[row + 1] <= bad)
+        row++;
+    float v = x->data[bad];
+    return sn_err(SN_EFMT, "%s: %s %g in row %lld (expected counts or log-normalised expression%s)", name,
+                  v < 0 ? "negative value" : "value", (double)v, (long long)row, v < 0 ? ", not scaled data" : "");
 }
 
 static int check_layer(const sn_csr *x, const char *layer)

@@ -27,17 +27,23 @@ static void test_filters(void **st)
     assert_int_equal(sn_prep_filter_cells(&m, 0, &keep, &n), 0);
     assert_int_equal(n, 4);
     free(keep);
-    assert_int_equal(sn_prep_filter_genes(&m, 2, &keep, &n), 0);
+    assert_int_equal(sn_prep_filter_genes(&m, 2, &keep, &n, NULL), 0);
     assert_int_equal(n, 2);
     assert_int_equal(keep[0], 0);
     assert_int_equal(keep[1], 2);
     free(keep);
-    int64_t *nc;
+    int64_t *nc, *nc2;
     assert_int_equal(sn_prep_gene_ncells(&m, &nc), 0);
+    assert_int_equal(sn_prep_filter_genes(&m, 1, &keep, &n, &nc2), 0);
+    assert_int_equal(n, 4);
     int64_t want[] = {2, 1, 2, 0, 1};
-    for (int j = 0; j < 5; j++)
+    for (int j = 0; j < 5; j++) {
         assert_int_equal(nc[j], want[j]);
+        assert_int_equal(nc2[j], want[j]);
+    }
     free(nc);
+    free(nc2);
+    free(keep);
     sn_csr_free(&m);
 }
 
@@ -60,6 +66,46 @@ static void test_subset_in_place(void **st)
     free(a);
     free(b);
     sn_csr_free(&m);
+}
+
+/* The in-place subset compacts ranges of rows in parallel: the same result
+ * for every thread count, empty rows and rows wholly dropped included. */
+static void test_subset_threads(void **st)
+{
+    (void)st;
+    enum { R = 301, C = 40 };
+    float *a = random_counts(R, C, 2, 0.7, 11);
+    for (int j = 0; j < C; j++)
+        for (int i = 0; i < R; i += 7)
+            a[i * C + j] = 0; /* every seventh row empty */
+    int64_t rows[R], cols[C], nr = 0, nc = 0;
+    for (int i = 0; i < R; i++)
+        if (i % 3 != 1)
+            rows[nr++] = i;
+    for (int j = 0; j < C; j++)
+        if (j % 4 != 2)
+            cols[nc++] = j;
+    int saved = omp_get_max_threads();
+    for (int t = 1; t <= 5; t++) {
+        omp_set_num_threads(t);
+        for (int form = 0; form < 3; form++) { /* rows and columns, rows only, columns only */
+            sn_csr m = dense_to_csr(a, R, C);
+            const int64_t *rw = form == 2 ? NULL : rows, *cl = form == 1 ? NULL : cols;
+            int64_t wr = rw ? nr : R, wc = cl ? nc : C;
+            assert_int_equal(sn_prep_subset(&m, rw, nr, cl, nc), 0);
+            assert_int_equal(m.nrow, wr);
+            assert_int_equal(m.ncol, wc);
+            assert_int_equal(sn_csr_validate(&m, 1), 0);
+            float *b = csr_to_dense(&m);
+            for (int64_t r = 0; r < wr; r++)
+                for (int64_t c = 0; c < wc; c++)
+                    assert_true(b[r * wc + c] == a[(rw ? rw[r] : r) * C + (cl ? cl[c] : c)]);
+            free(b);
+            sn_csr_free(&m);
+        }
+    }
+    omp_set_num_threads(saved);
+    free(a);
 }
 
 static void test_inspect(void **st)
@@ -209,7 +255,7 @@ static void test_gene_sums(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_filters),         cmocka_unit_test(test_subset_in_place),
+        cmocka_unit_test(test_filters),         cmocka_unit_test(test_subset_in_place), cmocka_unit_test(test_subset_threads),
         cmocka_unit_test(test_inspect),         cmocka_unit_test(test_normalize_log1p),
         cmocka_unit_test(test_median_target),   cmocka_unit_test(test_moments_and_scale),
         cmocka_unit_test(test_gene_sums),

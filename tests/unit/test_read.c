@@ -783,6 +783,28 @@ static void test_metadata_partial(void **st)
 
 /* ---- PPI, gene sets, gene lists, mappings ---- */
 
+/* The first bad entry is reported (checked in parallel), with its row. */
+static void test_check_expr(void **st)
+{
+    (void)st;
+    enum { R = 5000 };
+    sn_csr m;
+    assert_int_equal(sn_csr_alloc(&m, R, 3, 2 * R), 0);
+    for (int64_t i = 0; i <= R; i++)
+        m.indptr[i] = i < 100 ? 0 : 2 * (i - 100) < 2 * R ? 2 * (i - 100) : 2 * R; /* rows 0-99 empty */
+    m.indptr[R] = 2 * R;
+    for (int64_t k = 0; k < 2 * R; k++)
+        m.indices[k] = (int32_t)(k % 2), m.data[k] = 1.5f;
+    assert_int_equal(sn_read_check_expr(&m, "X"), 0);
+    m.data[2 * 4000 + 1] = NAN;
+    m.data[2 * 4500] = -1;
+    expect_err(sn_read_check_expr(&m, "X"), "X: value nan in row 4100 ");
+    m.data[2 * 3000] = -2;
+    expect_err(sn_read_check_expr(&m, "X"), "X: negative value -2 in row 3100 (expected counts or log-normalised "
+                                            "expression, not scaled data)");
+    sn_csr_free(&m);
+}
+
 static void test_ppi(void **st)
 {
     (void)st;
@@ -912,7 +934,7 @@ int main(void)
         cmocka_unit_test(test_mtx_errors),     cmocka_unit_test(test_10x_h5_v3),
         cmocka_unit_test(test_10x_h5_v2),      cmocka_unit_test(test_10x_h5_errors),
         cmocka_unit_test(test_metadata_join),  cmocka_unit_test(test_metadata_partial),
-        cmocka_unit_test(test_ppi),            cmocka_unit_test(test_edge_formats),
+        cmocka_unit_test(test_ppi),            cmocka_unit_test(test_edge_formats), cmocka_unit_test(test_check_expr),
         cmocka_unit_test(test_gmt),            cmocka_unit_test(test_genes_and_mapping),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
