@@ -130,9 +130,7 @@ static int cmp_entry(const void *a, const void *b)
     return (x->j > y->j) - (x->j < y->j);
 }
 
-/* 1 when every row's indices increase strictly (checked in parallel: the
- * common case, where nothing is left to sort). */
-static int rows_increasing(const sn_csr *m)
+int sn_csr_rows_sorted(const sn_csr *m)
 {
     int ok = 1;
 #pragma omp parallel for schedule(static) reduction(&& : ok)
@@ -144,7 +142,7 @@ static int rows_increasing(const sn_csr *m)
 
 int sn_csr_sort_rows(sn_csr *m)
 {
-    if (rows_increasing(m))
+    if (sn_csr_rows_sorted(m)) /* the common case: nothing to sort */
         return SN_OK;
     int64_t maxlen = 0;
     for (int64_t i = 0; i < m->nrow; i++)

@@ -79,17 +79,6 @@ static void op_free(op_t *op)
     sn_csr_free(&op->kept);
 }
 
-/* Whether every row's indices ascend. */
-static int rows_sorted(const sn_csr *x)
-{
-    int sorted = 1;
-#pragma omp parallel for schedule(static) reduction(&& : sorted)
-    for (int64_t i = 0; i < x->nrow; i++)
-        for (int64_t k = x->indptr[i] + 1; k < x->indptr[i + 1]; k++)
-            sorted = sorted && x->indices[k] > x->indices[k - 1];
-    return sorted;
-}
-
 /* First entry of row i at or after data column c (rows ascending). */
 static int64_t row_seek(const sn_csr *x, int64_t i, int32_t c)
 {
@@ -132,7 +121,7 @@ static int op_parts(op_t *op)
     const sn_csr *x = op->x;
     int64_t *cnt;
     SN_TRY(sn_prep_gene_ncells(x, &cnt)); /* the entries to balance (positive ones) */
-    int np = rows_sorted(x) ? omp_get_max_threads() : 1;
+    int np = sn_csr_rows_sorted(x) ? omp_get_max_threads() : 1;
     np = np > x->ncol ? (int)x->ncol : np;
     np = np < 1 ? 1 : np; /* one range even without columns */
     op->cut = sn_malloc(((size_t)np + 1) * sizeof *op->cut, "PCA column ranges");

@@ -43,6 +43,8 @@ int sn_csr_subset(const sn_csr *a, const int64_t *rows, int64_t nrows, const int
 int sn_csr_validate(const sn_csr *m, int need_sorted) SN_WUR;
 /* Sort the indices within each row (and their values); duplicates are an error. */
 int sn_csr_sort_rows(sn_csr *m) SN_WUR;
+/* 1 when every row's indices increase strictly (checked in parallel). */
+int sn_csr_rows_sorted(const sn_csr *m);
 
 int sn_mat_alloc(sn_mat *m, int64_t nrow, int64_t ncol) SN_WUR;
 int sn_mat_zeros(sn_mat *m, int64_t nrow, int64_t ncol) SN_WUR;
