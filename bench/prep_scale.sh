@@ -5,7 +5,7 @@
 # binomial thinning (KEEP 0.97) over the GENES (20 000) most detected genes,
 # about 830 million non-zeros, under $BUILD/bench (kept for reruns), then runs
 # scnet-prep with its defaults (the PPI alignment, exact PCA solver choice,
-# approximate neighbours above 50 000 cells, layers/scaled skipped above
+# approximate neighbours above 30 000 cells, layers/scaled skipped above
 # 2 GiB) and prints wall time, CPU time, peak RSS, the steps' times and the
 # neighbour recall measured on 1000 sampled cells.
 set -euo pipefail

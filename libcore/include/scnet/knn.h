@@ -28,8 +28,10 @@
 #include "scnet/err.h"
 #include "scnet/mat.h"
 
-/* Exact search up to this many cells: about 6 s of CPU at 50 000. */
-#define SN_KNN_EXACT_MAX 50000
+/* Exact search up to this many cells, where it is as fast as ivf (2 cores,
+ * 15 PCs: both 0.28 s at 25 000 cells; at 50 000 exact 0.74 s, ivf 0.58 s
+ * with recall 0.9986). */
+#define SN_KNN_EXACT_MAX 30000
 
 typedef enum { SN_KNN_AUTO = 0, SN_KNN_EXACT, SN_KNN_IVF } sn_knn_method;
 
