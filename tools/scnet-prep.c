@@ -437,25 +437,12 @@ static int drop_spike_ins(prep *p)
     return rc;
 }
 
-/* ng[i] = the positive entries of row i */
-static void count_detected(const sn_csr *x, int64_t *ng)
-{
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < x->nrow; i++)
-        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++)
-            ng[i] += x->data[k] > 0;
-}
-
 static int step_filter(prep *p)
 {
     int64_t *keep = NULL, n, *nc = NULL, *ng = NULL;
     if (!p->o->keep_spikes)
         SN_TRY(drop_spike_ins(p));
-    int rc = sn_prep_filter_cells(&p->a.X, p->o->min_genes, &keep, &n);
-    if (rc == SN_OK && !(ng = sn_calloc((size_t)p->a.X.nrow + 1, sizeof *ng, "gene counts")))
-        rc = SN_ENOMEM;
-    if (rc == SN_OK)
-        count_detected(&p->a.X, ng);
+    int rc = sn_prep_filter_cells(&p->a.X, p->o->min_genes, &keep, &n, &ng);
     for (int64_t r = 0; rc == SN_OK && r < n; r++)
         ng[r] = ng[keep[r]];
     if (rc == SN_OK && n < 1)

@@ -388,28 +388,14 @@ static int keeps_order(const int64_t *colmap, int64_t ncol_in)
     return 1;
 }
 
-/* The first row i whose entries end after position e (ip[i + 1] > e), or n. */
-static int64_t first_row_ending_after(const int64_t *ip, int64_t n, int64_t e)
-{
-    int64_t lo = 0, hi = n;
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (ip[mid + 1] <= e)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* Output entries [off, off + len) of the kept entries of m (ip: where each
  * row's kept entries start) into v and ix, rows in parallel; a row that
  * straddles the block's ends writes only its part inside. */
 static void fill_block(const sn_csr *m, const int64_t *colmap, const int64_t *ip, int64_t off, int64_t len,
                        float *v, int32_t *ix)
 {
-    int64_t r0 = first_row_ending_after(ip, m->nrow, off), r1 = first_row_ending_after(ip, m->nrow, off + len);
-    r1 = r1 < m->nrow ? r1 + 1 : r1;
+    /* the rows holding the block's first entry and the one after its last */
+    int64_t r0 = major_of(ip, m->nrow, off), r1 = major_of(ip, m->nrow, off + len) + 1;
 #pragma omp parallel for schedule(dynamic, 256)
     for (int64_t i = r0; i < r1; i++) {
         int64_t q = ip[i] - off;

@@ -13,25 +13,40 @@
 #define ROWS_PER_BLOCK 4096
 #define MAX_BLOCKS 32
 
-int sn_prep_filter_cells(const sn_csr *x, int64_t min_genes, int64_t **keep, int64_t *nkeep)
+/* The indices with cnt[i] >= min into a new *keep; cnt goes to *out, or
+ * is freed when out is NULL (both filters end so). */
+static int keep_at_least(int64_t *cnt, int64_t len, int64_t min, int64_t **keep, int64_t *nkeep, int64_t **out,
+                         const char *what)
 {
-    *keep = sn_malloc(sn_mul_size((size_t)x->nrow + 1, sizeof **keep), "the kept cells");
-    if (!*keep)
+    if (!(*keep = sn_malloc(sn_mul_size((size_t)len + 1, sizeof **keep), what))) {
+        free(cnt);
         return SN_ENOMEM;
-    /* a mark per row first (in parallel), then the list */
+    }
+    int64_t n = 0;
+    for (int64_t i = 0; i < len; i++)
+        if (cnt[i] >= min)
+            (*keep)[n++] = i;
+    *nkeep = n;
+    if (out)
+        *out = cnt;
+    else
+        free(cnt);
+    return SN_OK;
+}
+
+int sn_prep_filter_cells(const sn_csr *x, int64_t min_genes, int64_t **keep, int64_t *nkeep, int64_t **ngenes)
+{
+    int64_t *ng = sn_malloc(sn_mul_size((size_t)x->nrow + 1, sizeof *ng), "per-cell gene counts");
+    if (!ng)
+        return SN_ENOMEM;
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < x->nrow; i++) {
         int64_t pos = 0;
-        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1] && pos < min_genes; k++)
+        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++)
             pos += x->data[k] > 0;
-        (*keep)[i] = pos >= min_genes;
+        ng[i] = pos;
     }
-    int64_t n = 0;
-    for (int64_t i = 0; i < x->nrow; i++)
-        if ((*keep)[i])
-            (*keep)[n++] = i;
-    *nkeep = n;
-    return SN_OK;
+    return keep_at_least(ng, x->nrow, min_genes, keep, nkeep, ngenes, "the kept cells");
 }
 
 int sn_prep_gene_ncells(const sn_csr *x, int64_t **ncells)
@@ -64,21 +79,7 @@ int sn_prep_filter_genes(const sn_csr *x, int64_t min_cells, int64_t **keep, int
 {
     int64_t *nc;
     SN_TRY(sn_prep_gene_ncells(x, &nc));
-    *keep = sn_malloc(sn_mul_size((size_t)x->ncol + 1, sizeof **keep), "the kept genes");
-    if (!*keep) {
-        free(nc);
-        return SN_ENOMEM;
-    }
-    int64_t n = 0;
-    for (int64_t j = 0; j < x->ncol; j++)
-        if (nc[j] >= min_cells)
-            (*keep)[n++] = j;
-    *nkeep = n;
-    if (ncells)
-        *ncells = nc;
-    else
-        free(nc);
-    return SN_OK;
+    return keep_at_least(nc, x->ncol, min_cells, keep, nkeep, ncells, "the kept genes");
 }
 
 static int column_map(int64_t ncol, const int64_t *cols, int64_t ncols, int32_t **map)

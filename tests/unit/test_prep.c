@@ -19,12 +19,17 @@ static void test_filters(void **st)
     float a[] = {1, 2, 0, 0, 5, /**/ 0, 0, 3, 0, 0, /**/ 4, 0, 1, 0, -2, /**/ 0, 0, 0, 0, 0};
     sn_csr m = dense_to_csr(a, 4, 5);
     int64_t *keep, n;
-    assert_int_equal(sn_prep_filter_cells(&m, 2, &keep, &n), 0);
+    int64_t *ng;
+    assert_int_equal(sn_prep_filter_cells(&m, 2, &keep, &n, &ng), 0);
     assert_int_equal(n, 2); /* negative values are not "expressed", as scanpy's X > 0 */
     assert_int_equal(keep[0], 0);
     assert_int_equal(keep[1], 2);
+    int64_t want_ng[] = {3, 1, 2, 0};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(ng[i], want_ng[i]);
+    free(ng);
     free(keep);
-    assert_int_equal(sn_prep_filter_cells(&m, 0, &keep, &n), 0);
+    assert_int_equal(sn_prep_filter_cells(&m, 0, &keep, &n, NULL), 0);
     assert_int_equal(n, 4);
     free(keep);
     assert_int_equal(sn_prep_filter_genes(&m, 2, &keep, &n, NULL), 0);

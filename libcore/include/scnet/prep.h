@@ -16,8 +16,10 @@
 /* ---- quality filters (scanpy filter_cells / filter_genes) ---- */
 
 /* Rows with at least min_genes positive entries (0 keeps every row).
- * *keep: malloc'd ascending row indices. */
-int sn_prep_filter_cells(const sn_csr *x, int64_t min_genes, int64_t **keep, int64_t *nkeep) SN_WUR;
+ * *keep: malloc'd ascending row indices; *ngenes (unless NULL): every
+ * row's count of positive entries (malloc'd, x->nrow). */
+int sn_prep_filter_cells(const sn_csr *x, int64_t min_genes, int64_t **keep, int64_t *nkeep,
+                         int64_t **ngenes) SN_WUR;
 /* Columns positive in at least min_cells rows (0 keeps every column);
  * *ncells (unless NULL): every column's count, as sn_prep_gene_ncells. */
 int sn_prep_filter_genes(const sn_csr *x, int64_t min_cells, int64_t **keep, int64_t *nkeep,
