@@ -5,6 +5,7 @@
 #include "scnet/read.h"
 #include "scnet/strmap.h"
 
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,9 +129,13 @@ static int edge_line(sn_text *t, char **f, int64_t nf, int weighted, edge_rd *r)
         if (nf < 3)
             return sn_text_err(t, SN_EFMT, "no weight (the first edge of the file has one)");
         int bad = sn_rd_number(f[2], &w);
-        if (bad || w < 0)
+        /* Graph weights are float32 downstream: a larger one would become inf there. */
+        if (bad || w < 0 || w > FLT_MAX)
             return sn_text_err(t, SN_EFMT, "weight '%s' is %s", sn_rd_quote(f[2], q, sizeof q),
-                               bad == 1 ? "not a number" : bad ? "not finite" : "negative");
+                               bad == 1 ? "not a number"
+                               : bad    ? "not finite"
+                               : w < 0  ? "negative"
+                                        : "over float32's range");
     }
     return push_edge(r, f[0], f[1], w);
 }

@@ -1,6 +1,8 @@
 /* Edge lists (PPI networks): delimiter and header guessing, weights. */
 #include "fuzz.h"
 
+#include <float.h>
+
 #include "scnet/read.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -14,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_check_rc(rc, path);
     if (rc == SN_OK) {
         for (int64_t i = 0; i < e.n; i++)
-            if (!e.a[i][0] || !e.b[i][0] || !(e.w[i] >= 0) || e.w[i] > 1e308)
+            if (!e.a[i][0] || !e.b[i][0] || !(e.w[i] >= 0) || e.w[i] > FLT_MAX)
                 abort(); /* empty names or weights the reader promises to refuse */
         sn_edges_free(&e);
     }

@@ -860,6 +860,8 @@ static void test_edge_formats(void **st)
     expect_err(sn_read_edges(put("e5.txt", "A B 1\nC D x\n"), &e), "e5.txt:2: weight 'x' is not a number");
     expect_err(sn_read_edges(put("e6.txt", "A B 1\nC D\n"), &e), "e6.txt:2: no weight");
     expect_err(sn_read_edges(put("e7.txt", "A B -1\n"), &e), "e7.txt:1: weight '-1' is negative");
+    expect_err(sn_read_edges(put("e7b.txt", "A B 1\nC D 1.7e308\n"), &e),
+               "e7b.txt:2: weight '1.7e308' is over float32's range");
     expect_err(sn_read_edges(put("e8.txt", "# nothing\n"), &e), "e8.txt: no edges");
 }
 
