@@ -283,15 +283,16 @@ int sn_h5ad_read_matd(hid_t loc, const char *path, sn_matd *m)
 
 /* ---- writing ---- */
 
-/* The first row of m (indptr already checked) with an index out of range,
- * or -1; *sorted = 0 when some row is unsorted.  Rows are checked in
- * parallel; the minimum keeps the message that of the first bad row. */
-static int64_t bad_row(const sn_csr *m, int *sorted)
+/* The first of rows [0, nrow) of m (their indptr already checked) with an
+ * index out of range, or -1; *sorted = 0 when one of them is unsorted.
+ * Rows are checked in parallel; the minimum keeps the message that of the
+ * first bad row. */
+static int64_t bad_row(const sn_csr *m, int64_t nrow, int *sorted)
 {
     int64_t bad = INT64_MAX;
     int ok = 1;
 #pragma omp parallel for schedule(static) reduction(min : bad) reduction(&& : ok)
-    for (int64_t i = 0; i < m->nrow; i++)
+    for (int64_t i = 0; i < nrow; i++)
         for (int64_t k = m->indptr[i]; k < m->indptr[i + 1]; k++) {
             if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
                 bad = i < bad ? i : bad;
@@ -307,14 +308,18 @@ static int check_csr(const sn_csr *m, const char *name, int *sorted)
     *sorted = 1;
     if (!m->indptr || m->indptr[0] != 0)
         return sn_err(SN_EINVAL, "%s: cannot write a sparse matrix whose indptr does not start at 0", name);
-    for (int64_t i = 0; i < m->nrow; i++)
-        if (m->indptr[i + 1] < m->indptr[i])
-            return sn_err(SN_EINVAL, "%s: cannot write: indptr decreases at row %lld", name, (long long)i);
-    int64_t i = bad_row(m, sorted);
+    /* Row by row, as a reader would meet them: the rows before the first
+     * decrease of indptr are checked first. */
+    int64_t d = 0;
+    while (d < m->nrow && m->indptr[d + 1] >= m->indptr[d])
+        d++;
+    int64_t i = bad_row(m, d, sorted);
     for (int64_t k = i >= 0 ? m->indptr[i] : 0; i >= 0 && k < m->indptr[i + 1]; k++)
         if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
             return sn_err(SN_EINVAL, "%s: cannot write: column index %d out of range [0, %lld) in row %lld", name,
                           m->indices[k], (long long)m->ncol, (long long)i);
+    if (d < m->nrow)
+        return sn_err(SN_EINVAL, "%s: cannot write: indptr decreases at row %lld", name, (long long)d);
     return SN_OK;
 }
 

@@ -139,9 +139,13 @@ int sn_prep_subset(sn_csr *x, const int64_t *rows, int64_t nrows, const int64_t 
     int32_t *map = NULL;
     if (!rows)
         nrows = x->nrow;
-    SN_TRY(check_rows(x, rows, nrows));
     if (cols)
         SN_TRY(column_map(x->ncol, cols, ncols, &map));
+    int rc = check_rows(x, rows, nrows);
+    if (rc < 0) {
+        free(map);
+        return rc;
+    }
     int nr = omp_get_max_threads();
     nr = nr < 1 ? 1 : nr > 64 ? 64 : nr;
     /* The old row pointers are read after new ones overwrite them. */

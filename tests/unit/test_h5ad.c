@@ -1406,7 +1406,15 @@ static void test_write_shape_mismatch(void **st)
     a.X.ncol = 5;
     a.X.indices[0] = 9;
     expect_err(sn_h5ad_write(f, &a, 0), "X: cannot write: column index 9 out of range [0, 5) in row 0");
+    /* rows before indptr's first decrease are checked first, as a reader meets them */
+    int64_t p2 = a.X.indptr[2], p3 = a.X.indptr[3];
+    assert_true(p3 > p2);
+    a.X.indptr[2] = p3, a.X.indptr[3] = p2;
+    expect_err(sn_h5ad_write(f, &a, 0), "X: cannot write: column index 9 out of range [0, 5) in row 0");
     a.X.indices[0] = 0;
+    expect_err(sn_h5ad_write(f, &a, 0), "X: cannot write: indptr decreases at row 2");
+    a.X.indptr[2] = p2, a.X.indptr[3] = p3;
+    assert_int_equal(sn_h5ad_write(f, &a, 0), 0);
     sn_adata_free(&a);
     H5Fclose(f);
 }

@@ -66,8 +66,13 @@ static void test_subset_in_place(void **st)
     for (int r = 0; r < 4; r++)
         for (int c = 0; c < 4; c++)
             assert_true(b[r * 4 + c] == a[rows[r] * 20 + cols[c]]);
-    int64_t bad[] = {3, 2};
+    int64_t bad[] = {3, 2}, badc[] = {5};
     assert_int_equal(sn_prep_subset(&m, bad, 2, NULL, 0), SN_EINVAL);
+    /* columns are checked before rows, and nothing changes on either error */
+    assert_int_equal(sn_prep_subset(&m, bad, 2, badc, 1), SN_EINVAL);
+    assert_non_null(strstr(sn_errmsg(), "column subset"));
+    assert_int_equal(m.nrow, 4);
+    assert_int_equal(m.ncol, 4);
     free(a);
     free(b);
     sn_csr_free(&m);
