@@ -89,7 +89,8 @@ static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc)
     enum { BLOCK = 1 << 20 };
     int64_t nnz = sn_csr_nnz(m), nb = nnz < BLOCK ? nnz : BLOCK;
     if (stored_i32(ds)) {
-        if (sn_h5x_read_num(ds, name, SN_H5X_I32, m->indices) < 0)
+        hsize_t o = 0, c = (hsize_t)nnz;
+        if (nnz > 0 && sn_h5x_read_slab(ds, H5T_NATIVE_INT32, 1, &o, &c, m->indices) < 0)
             return sn_h5x_fail(SN_EFMT, name, "cannot read 'indices'");
         int64_t bad = INT64_MAX;
 #pragma omp parallel for reduction(min : bad)
