@@ -164,10 +164,8 @@ static int open_image(sn_h5 *f)
         free(buf);
         return sn_err(SN_EFMT, "stdin: not an HDF5 file (expected .h5ad data on standard input)");
     }
-    int rc = open_buf(f, buf, len, 1);
-    if (rc < 0)
-        free(buf);
-    return rc;
+    /* HDF5 owns buf from here, and frees it itself when the open fails. */
+    return open_buf(f, buf, len, 1);
 }
 
 int sn_h5_open_image(const void *buf, size_t len, const char *name, sn_h5 **out)
