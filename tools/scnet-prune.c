@@ -94,6 +94,16 @@ static int write_tsv(const char *path, const sn_csr *g, char **names)
     return sn_out_commit(out);
 }
 
+/* The connectivities --connectivities carries over: checked before any output. */
+static int check_conn(hid_t f)
+{
+    sn_csr w;
+    SN_TRY(sn_h5ad_read_csr(f, "obsp/connectivities", &w));
+    int rc = sn_csr_check_weights(&w, "obsp/connectivities");
+    sn_csr_free(&w);
+    return rc;
+}
+
 /* obsp scnet_connectivities / scnet_distances and uns scnet_neighbors. */
 static int write_neighbors(hid_t in, hid_t out, const sn_csr *pruned, int comp)
 {
@@ -190,6 +200,10 @@ static int run(sn_cli *cli, void *ctx)
     if (rc == SN_OK && (att.nrow != n_obs || att.ncol != n_obs))
         rc = sn_err(SN_EFMT, "%s is %lld x %lld, expected cells x cells (%lld)", path, (long long)att.nrow,
                     (long long)att.ncol, (long long)n_obs);
+    if (rc == SN_OK)
+        rc = sn_csr_check_weights(&att, path);
+    if (rc == SN_OK && o->conn)
+        rc = check_conn(f);
     if (rc == SN_OK && o->tsv)
         rc = sn_h5ad_read_index(f, "obs", &names, &nn);
     if (rc < 0) {

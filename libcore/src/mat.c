@@ -1,6 +1,7 @@
 #include "scnet/mat.h"
 #include "scnet/mem.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,22 @@ static int cmp_entry(const void *a, const void *b)
 {
     const entry *x = a, *y = b;
     return (x->j > y->j) - (x->j < y->j);
+}
+
+int sn_csr_check_weights(const sn_csr *m, const char *name)
+{
+    int64_t nnz = sn_csr_nnz(m), bad = INT64_MAX;
+#pragma omp parallel for schedule(static) reduction(min : bad)
+    for (int64_t k = 0; k < nnz; k++)
+        if (!(m->data[k] >= 0 && m->data[k] <= FLT_MAX) && k < bad)
+            bad = k;
+    if (bad == INT64_MAX)
+        return SN_OK;
+    int64_t i = 0;
+    while (m->indptr[i + 1] <= bad)
+        i++;
+    return sn_err(SN_EFMT, "%s: weight %g in row %lld (expected finite, non-negative weights)", name,
+                  (double)m->data[bad], (long long)i);
 }
 
 int sn_csr_rows_sorted(const sn_csr *m)

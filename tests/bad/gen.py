@@ -153,6 +153,7 @@ def h5ad_cases(o):
     o.edit("prepared.h5ad", "no_var.h5ad", delete("var"))
     o.edit("prepared.h5ad", "x_nan.h5ad", set_data("X/data", lambda d: d.__setitem__(3, np.nan)))
     o.edit("prepared.h5ad", "x_inf.h5ad", set_data("X/data", lambda d: d.__setitem__(5, np.inf)))
+    o.edit("prepared.h5ad", "conn_nan.h5ad", set_data("obsp/connectivities/data", lambda d: d.__setitem__(2, np.nan)))
     o.edit("prepared.h5ad", "x_indices_out_of_range.h5ad",
            set_data("X/indices", lambda d: d.__setitem__(2, N_GENES + 5)))
     o.edit("prepared.h5ad", "x_indptr_decreasing.h5ad",

@@ -45,6 +45,9 @@ int sn_csr_validate(const sn_csr *m, int need_sorted) SN_WUR;
 int sn_csr_sort_rows(sn_csr *m) SN_WUR;
 /* 1 when every row's indices increase strictly (checked in parallel). */
 int sn_csr_rows_sorted(const sn_csr *m);
+/* SN_OK when every stored value is finite and non-negative (graph weights);
+ * else an error naming name, the value and its row. */
+int sn_csr_check_weights(const sn_csr *m, const char *name) SN_WUR;
 
 int sn_mat_alloc(sn_mat *m, int64_t nrow, int64_t ncol) SN_WUR;
 int sn_mat_zeros(sn_mat *m, int64_t nrow, int64_t ncol) SN_WUR;
