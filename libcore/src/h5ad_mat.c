@@ -50,25 +50,11 @@ static int check_indptr(const int64_t *p, int64_t major, int64_t nnz, const char
     return SN_OK;
 }
 
-/* The major-axis position (row of a CSR) holding stored value k. */
-static int64_t major_of(const int64_t *p, int64_t major, int64_t k)
-{
-    int64_t lo = 0, hi = major;
-    while (hi - lo > 1) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (p[mid] <= k)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static int index_error(const char *name, const sn_csr *m, int csc, int64_t value, int64_t k)
 {
     return sn_err(SN_EFMT, "%s: %s index %lld out of range [0, %lld) in %s %lld", name, csc ? "row" : "column",
                   (long long)value, (long long)m->ncol, csc ? "column" : "row",
-                  (long long)major_of(m->indptr, m->nrow, k));
+                  (long long)sn_indptr_row(m->indptr, m->nrow, k));
 }
 
 /* 1 when the dataset stores signed 32-bit integers (read without conversion). */
@@ -401,7 +387,7 @@ static void fill_block(const sn_csr *m, const int64_t *colmap, const int64_t *ip
                        float *v, int32_t *ix)
 {
     /* the rows holding the block's first entry and the one after its last */
-    int64_t r0 = major_of(ip, m->nrow, off), r1 = major_of(ip, m->nrow, off + len) + 1;
+    int64_t r0 = sn_indptr_row(ip, m->nrow, off), r1 = sn_indptr_row(ip, m->nrow, off + len) + 1;
 #pragma omp parallel for schedule(dynamic, 256)
     for (int64_t i = r0; i < r1; i++) {
         int64_t q = ip[i] - off;

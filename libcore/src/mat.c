@@ -131,7 +131,20 @@ static int cmp_entry(const void *a, const void *b)
     return (x->j > y->j) - (x->j < y->j);
 }
 
-int sn_csr_check_weights(const sn_csr *m, const char *name)
+int64_t sn_indptr_row(const int64_t *indptr, int64_t n, int64_t k)
+{
+    int64_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (indptr[mid] <= k)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int64_t sn_csr_first_invalid(const sn_csr *m, int64_t *row)
 {
     int64_t nnz = sn_csr_nnz(m), bad = INT64_MAX;
 #pragma omp parallel for schedule(static) reduction(min : bad)
@@ -139,10 +152,16 @@ int sn_csr_check_weights(const sn_csr *m, const char *name)
         if (!(m->data[k] >= 0 && m->data[k] <= FLT_MAX) && k < bad)
             bad = k;
     if (bad == INT64_MAX)
+        return -1;
+    *row = sn_indptr_row(m->indptr, m->nrow, bad);
+    return bad;
+}
+
+int sn_csr_check_weights(const sn_csr *m, const char *name)
+{
+    int64_t i, bad = sn_csr_first_invalid(m, &i);
+    if (bad < 0)
         return SN_OK;
-    int64_t i = 0;
-    while (m->indptr[i + 1] <= bad)
-        i++;
     return sn_err(SN_EFMT, "%s: weight %g in row %lld (expected finite, non-negative weights)", name,
                   (double)m->data[bad], (long long)i);
 }

@@ -1,6 +1,5 @@
 /* Count matrices in any supported format, detected from the path and the
  * content rather than the file name where possible. */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,15 +15,9 @@ static int ends_with(const char *s, const char *suffix)
 
 int sn_read_check_expr(const sn_csr *x, const char *name)
 {
-    int64_t nnz = sn_csr_nnz(x), bad = INT64_MAX; /* the first bad entry */
-#pragma omp parallel for reduction(min : bad)
-    for (int64_t k = 0; k < nnz; k++)
-        bad = (!isfinite(x->data[k]) || x->data[k] < 0) && k < bad ? k : bad;
-    if (bad == INT64_MAX)
+    int64_t row, bad = sn_csr_first_invalid(x, &row);
+    if (bad < 0)
         return SN_OK;
-    int64_t row = 0;
-    while (x->indptr[row + 1] <= bad)
-        row++;
     float v = x->data[bad];
     return sn_err(SN_EFMT, "%s: %s %g in row %lld (expected counts or log-normalised expression%s)", name,
                   v < 0 ? "negative value" : "value", (double)v, (long long)row, v < 0 ? ", not scaled data" : "");

@@ -45,6 +45,12 @@ int sn_csr_validate(const sn_csr *m, int need_sorted) SN_WUR;
 int sn_csr_sort_rows(sn_csr *m) SN_WUR;
 /* 1 when every row's indices increase strictly (checked in parallel). */
 int sn_csr_rows_sorted(const sn_csr *m);
+/* The row holding stored entry k (0 <= k < indptr[n]) of a compressed
+ * matrix with n rows (columns of a CSC) and row pointers indptr. */
+int64_t sn_indptr_row(const int64_t *indptr, int64_t n, int64_t k);
+/* The first stored value that is negative, NaN or infinite, or -1 when
+ * there is none (checked in parallel); *row: its row. */
+int64_t sn_csr_first_invalid(const sn_csr *m, int64_t *row);
 /* SN_OK when every stored value is finite and non-negative (graph weights);
  * else an error naming name, the value and its row. */
 int sn_csr_check_weights(const sn_csr *m, const char *name) SN_WUR;
