@@ -163,7 +163,11 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     if (!o->diff != !o->diff_out)
         return sn_cli_bad("--diff and --diff-out go together");
     o->comm.seed = cli->seed;
-    return SN_OK;
+    const sn_cli_file f[] = {{o->input, "the input", 0, 1},      {o->diff, "--diff", 0, 0},
+                             {cli->output, "-o", 1, 1},          {o->diff_out, "--diff-out", 1, 0},
+                             {o->tsv, "--tsv", 1, 0},            {o->modules, "--modules", 1, 0},
+                             {o->graphml, "--graphml", 1, 0}};
+    return sn_cli_files(cli, f, 7);
 }
 
 /* ------------------------------------------------------------------ */
@@ -271,10 +275,11 @@ static int baseline_ppi(hid_t fid, const opts *o, network *w)
     sn_csr a;
     memset(w, 0, sizeof *w);
     SN_TRY(sn_h5ad_read_csr(fid, "varp/scnet_ppi", &a));
-    int rc = sn_graph_from_csr(&a, o->net.weighted, &w->g);
+    int rc = sn_csr_check_weights(&a, "varp/scnet_ppi");
+    if (rc == SN_OK && (rc = sn_graph_from_csr(&a, o->net.weighted, &w->g)) < 0)
+        sn_err_prefix(rc, "varp/scnet_ppi: ");
     sn_csr_free(&a);
-    return rc < 0 ? sn_err_prefix(rc, "varp/scnet_ppi: ")
-                  : sn_graph_communities(&w->g, &o->comm, &w->part);
+    return rc < 0 ? rc : sn_graph_communities(&w->g, &o->comm, &w->part);
 }
 
 /* ------------------------------------------------------------------ */

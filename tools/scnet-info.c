@@ -413,7 +413,8 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     o->input = n ? args[0] : "-";
     if (is(o->input, "-") && isatty(STDIN_FILENO))
         return sn_cli_bad("no input file (give FILE, or - to read standard input)");
-    return SN_OK;
+    const sn_cli_file f[] = {{o->input, "the input", 0, 0}, {cli->output, "-o", 1, 0}};
+    return sn_cli_files(cli, f, 2);
 }
 
 static int run(sn_cli *cli, void *ctx)

@@ -204,7 +204,12 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     if (o->ppi && o->no_ppi)
         return sn_cli_bad("--ppi and --no-ppi exclude each other");
     o->pca.seed = o->knn.seed = cli->seed;
-    return SN_OK;
+    /* The counts are not replaced in place: the output drops cells and
+     * genes the input had. */
+    const sn_cli_file f[] = {{o->in, "the input", 0, 0},      {o->obs, "--obs", 0, 0},
+                             {o->ppi, "--ppi", 0, 0},         {o->gene_map, "--gene-map", 0, 0},
+                             {cli->output, "-o", 1, 0}};
+    return sn_cli_files(cli, f, 5);
 }
 
 /* ---- the run ---- */
@@ -325,14 +330,7 @@ static int read_input(prep *p)
         sn_h5 *f;
         SN_TRY(sn_h5_open(o->in, &f));
         hid_t fid = sn_h5_id(f);
-        int rc, h5ad = !sn_is_10x_h5(fid);
-        char xname[256];
-        snprintf(xname, sizeof xname, "%s%s", o->ro.layer ? "layers/" : "X", o->ro.layer ? o->ro.layer : "");
-        if (!h5ad)
-            rc = sn_read_10x_fid(fid, sn_h5_name(f), &o->ro, &p->a);
-        else if ((rc = sn_h5ad_read(fid, o->ro.layer, &p->a)) < 0 ||
-                 (rc = sn_read_check_expr(&p->a.X, xname)) < 0)
-            sn_err_prefix(rc, "%s: ", sn_h5_name(f));
+        int h5ad, rc = sn_read_counts_fid(fid, sn_h5_name(f), &o->ro, &p->a, &h5ad);
         if (rc == SN_OK && h5ad)
             rc = read_hdf5_extras(p, fid, sn_h5_name(f));
         else if (rc == SN_OK && o->reuse_pca)

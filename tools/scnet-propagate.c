@@ -184,7 +184,12 @@ static int parse_operands(sn_cli *cli, void *ctx, int npos, char **pos)
         return sn_cli_bad("-o %s: an .h5ad output needs an .h5ad input", cli->output);
     o->ev.seed = cli->seed;
     o->ev.min_genes = 2;
-    return SN_OK;
+    /* An .h5ad output may update the input in place; a table may not. */
+    int h5ad = ends_with(cli->output, ".h5ad");
+    const sn_cli_file f[] = {{o->input, "the input", 0, 1}, {o->edges, "--edges", 0, 0},
+                             {o->genes_file, "--genes", 0, 0}, {o->gmt, "--gmt", 0, 0},
+                             {cli->output, "-o", 1, h5ad}};
+    return sn_cli_files(cli, f, 5);
 }
 
 static const struct option longopts[] = {

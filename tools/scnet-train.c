@@ -160,7 +160,12 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     if (o->t.stop_after && !o->t.checkpoint)
         return sn_cli_bad("--stop-after needs --checkpoint (otherwise the work is lost)");
     o->t.model.seed = cli->seed;
-    return SN_OK;
+    /* -o may update the input in place and --checkpoint continue the
+     * file --resume read: both inputs are read before those are written. */
+    const sn_cli_file f[] = {{o->in, "the input", 0, 1},           {o->t.resume, "--resume", 0, 2},
+                             {cli->output, "-o", 1, 1},            {o->t.checkpoint, "--checkpoint", 1, 2},
+                             {o->t.save_model, "--save-model", 1, 0}};
+    return sn_cli_files(cli, f, 5);
 }
 
 /* Refuse a run that cannot fit, naming what to change.  On a device the

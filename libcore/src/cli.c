@@ -177,6 +177,46 @@ char *sn_cli_cmdline(const sn_cli *c)
     return s;
 }
 
+/* Whether two files of a run may share a path: SN_OK or a usage error. */
+static int clash(const sn_cli_file *a, const sn_cli_file *b)
+{
+    if (!strcmp(a->path, "-") && !strcmp(b->path, "-") && a->out == b->out)
+        return a->out ? sn_cli_bad("%s and %s both write to standard output", a->opt, b->opt)
+                      : sn_cli_bad("%s and %s both read standard input", a->opt, b->opt);
+    if ((!a->out && !b->out) || !sn_file_same(a->path, b->path))
+        return SN_OK;
+    if (a->out && b->out)
+        return sn_cli_bad("%s and %s name the same file (%s)", a->opt, b->opt, b->path);
+    if (a->pair && a->pair == b->pair)
+        return SN_OK;
+    const sn_cli_file *o = a->out ? a : b, *i = a->out ? b : a;
+    return sn_cli_bad("%s %s would overwrite %s; give another file name", o->opt, o->path, i->opt);
+}
+
+int sn_cli_files(sn_cli *c, const sn_cli_file *f, int n)
+{
+    c->nouts = 0;
+    for (int i = 0; i < n; i++)
+        if (f[i].path && !*f[i].path)
+            return sn_cli_bad("%s: empty file name", f[i].opt);
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; f[i].path && j < n; j++)
+            if (f[j].path)
+                SN_TRY(clash(&f[i], &f[j]));
+    for (int i = 0; i < n; i++)
+        if (f[i].path && f[i].out && c->nouts < (int)(sizeof c->outs / sizeof *c->outs))
+            c->outs[c->nouts++] = f[i].path;
+    return SN_OK;
+}
+
+/* Outputs that cannot be created fail now, not after the work. */
+static int outputs_ok(const sn_cli *c)
+{
+    for (int i = 0; i < c->nouts; i++)
+        SN_TRY(sn_out_check(c->outs[i]));
+    return SN_OK;
+}
+
 int sn_cli_finish(sn_cli *c, int rc)
 {
     if (rc >= 0 && (fflush(stdout) != 0 || ferror(stdout)))
@@ -221,6 +261,8 @@ int sn_cli_main(const sn_cli_prog *p, void *opts, int argc, char **argv)
     int rc = sn_cli_parse(&c, p, opts, argc, argv);
     if (rc == SN_CLI_EXIT)
         return sn_cli_exit_early();
+    if (rc == SN_OK)
+        rc = outputs_ok(&c);
     if (rc == SN_OK) {
         sn_cli_start(&c);
         rc = p->run(&c, opts);

@@ -30,36 +30,84 @@ static int isatty_path(const char *path)
 #define MAX_PENDING 64
 static char *volatile pending[MAX_PENDING];
 static volatile sig_atomic_t got_signal;
-static char sig_prog[64] = "scnet";
+/* The lines a signal prints, made beforehand: one write() each. */
+static char stop_line[128] = "scnet: interrupted, no output written\n";
+static char crash_line[160] = "scnet: crashed (a bug, or a corrupt input), no output written\n";
 static mode_t file_mode = 0644;
 
-static void on_signal(int sig)
+static void drop_pending(void)
 {
-    got_signal = sig;
     for (int i = 0; i < MAX_PENDING; i++)
         if (pending[i])
             unlink(pending[i]);
-    /* A reader that stopped reading (head) is no error worth a line: end
-     * as any filter does on SIGPIPE, quietly. */
-    static const char msg[] = ": interrupted, no output written\n";
-    if (sig != SIGPIPE) {
-        (void)!write(STDERR_FILENO, sig_prog, strlen(sig_prog));
-        (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+}
+
+static void on_signal(int sig)
+{
+    /* A second signal during the first's clean-up only ends the run. */
+    if (!got_signal) {
+        got_signal = sig;
+        drop_pending();
+        /* A reader that stopped reading (head) is no error worth a line:
+         * end as any filter does on SIGPIPE, quietly. */
+        if (sig != SIGPIPE)
+            (void)!write(STDERR_FILENO, stop_line, strlen(stop_line));
     }
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
+/* The sanitizers (and the fuzzer built with them) report a crash
+ * themselves, with its stack: their handlers stay. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+
+#ifndef SANITIZED
+/* A crash (inside the HDF5 library on some corrupt files) still removes
+ * the temporaries, says so, and ends by the same signal, with its core. */
+static void on_crash(int sig)
+{
+    drop_pending();
+    (void)!write(STDERR_FILENO, crash_line, strlen(crash_line));
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+#endif
+
+static void crash_handlers(void)
+{
+#ifndef SANITIZED
+    /* A stack overflow (deep recursion on a corrupt file) leaves no stack
+     * for the handler: it runs on its own. */
+    static char alt[1 << 16];
+    stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_ONSTACK | SA_RESETHAND;
+    sigfillset(&sa.sa_mask);
+    if (sigaltstack(&ss, NULL) == 0)
+        for (int i = 0, sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}; i < 5; i++)
+            sigaction(sigs[i], &sa, NULL);
+#endif
+}
+
 void sn_file_signals(const char *prog)
 {
-    snprintf(sig_prog, sizeof sig_prog, "%s", prog);
+    snprintf(stop_line, sizeof stop_line, "%.63s: interrupted, no output written\n", prog);
+    snprintf(crash_line, sizeof crash_line, "%.63s: crashed (a bug, or a corrupt input), no output written\n", prog);
     mode_t mask = umask(0);
     umask(mask);
     file_mode = 0666 & ~mask;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
+    sigfillset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
@@ -67,6 +115,7 @@ void sn_file_signals(const char *prog)
     /* Past the file-size limit (ulimit -f) a write fails with EFBIG and
      * the run ends with a message, instead of being killed. */
     signal(SIGXFSZ, SIG_IGN);
+    crash_handlers();
 }
 
 int sn_file_interrupted(void) { return got_signal != 0; }
@@ -323,4 +372,65 @@ int sn_is_dir(const char *path)
 {
     struct stat st;
     return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The directory holding path (".", or up to its last slash) and its
+ * last component, without touching path. */
+static int split_path(const char *path, char *dir, size_t n, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    if (!slash)
+        return snprintf(dir, n, ".") >= 0;
+    size_t len = slash == path ? 1 : (size_t)(slash - path);
+    if (len >= n)
+        return 0;
+    memcpy(dir, path, len);
+    dir[len] = 0;
+    return 1;
+}
+
+/* 1: a regular file (st filled); 0: no such entry; -1: anything else. */
+static int regular(const char *path, struct stat *st)
+{
+    if (strcmp(path, "-") == 0)
+        return -1;
+    if (stat(path, st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    return S_ISREG(st->st_mode) ? 1 : -1;
+}
+
+int sn_file_same(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    int ka = regular(a, &sa), kb = regular(b, &sb);
+    if (ka != kb || ka < 0)
+        return 0;
+    if (ka == 1)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char da[4096], db[4096];
+    const char *ba, *bb;
+    if (!split_path(a, da, sizeof da, &ba) || !split_path(b, db, sizeof db, &bb) || strcmp(ba, bb) != 0)
+        return 0;
+    return stat(da, &sa) == 0 && stat(db, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int sn_out_check(const char *path)
+{
+    struct stat st;
+    if (strcmp(path, "-") == 0)
+        return SN_OK;
+    if (stat(path, &st) == 0)
+        return S_ISDIR(st.st_mode) ? sn_err(SN_EIO, "%s: is a directory", path) : SN_OK;
+    char dir[4096];
+    const char *base;
+    if (!*path || !split_path(path, dir, sizeof dir, &base) || !*base)
+        return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(ENOENT));
+    if (stat(dir, &st) != 0)
+        return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(ENOTDIR));
+    if (access(dir, W_OK | X_OK) != 0)
+        return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(errno));
+    return SN_OK;
 }

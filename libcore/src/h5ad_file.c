@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "h5x.h"
 #include "scnet/h5ad.h"
@@ -151,9 +152,19 @@ static int copy_one(hid_t src, hid_t dst, const char *key, const char *path)
 {
     if (H5Lexists(dst, key, H5P_DEFAULT) > 0 && H5Ldelete(dst, key, H5P_DEFAULT) < 0)
         return sn_h5x_fail(SN_EIO, path, "cannot replace the existing element");
-    if (H5Ocopy(src, key, dst, key, H5P_DEFAULT, H5P_DEFAULT) < 0)
-        return sn_h5x_fail(SN_EIO, path, "cannot copy");
-    return SN_OK;
+    if (H5Ocopy(src, key, dst, key, H5P_DEFAULT, H5P_DEFAULT) >= 0)
+        return SN_OK;
+    /* Writes that fail are reported by the output's own driver; what
+     * fails here is reading: name the input, which the caller does not. */
+    char from[512] = "the input", what[600];
+    hid_t why = H5Eget_current_stack(); /* the next call clears it */
+    ssize_t n = H5Fget_name(src, from, sizeof from);
+    if (why >= 0)
+        H5Eset_current_stack(why);
+    if (n <= 0 || (size_t)n >= sizeof from || access(from, F_OK) != 0)
+        snprintf(from, sizeof from, "the input");
+    snprintf(what, sizeof what, "cannot copy from %s", from);
+    return sn_h5x_fail(SN_EIO, path, what);
 }
 
 static int copy_tree(hid_t src, hid_t dst, const char *prefix, const char *const *skip)

@@ -293,6 +293,26 @@ static int screen_edges(align_t *s, sn_ppi *p)
     return SN_OK;
 }
 
+/* Too few genes when the names do match: the score cut-off or the
+ * expression filter left too little.  SN_OK when neither explains it. */
+static int too_few_kept(const align_t *s, const sn_ppi *p, int64_t need)
+{
+    if (s->nnodes == 0 && p->edges_below > 0)
+        return sn_err(SN_EINVAL, "none of the %lld PPI edges has a score of at least %g (--ppi-min-score)",
+                      (long long)p->edges_below, s->o->min_score);
+    if (p->genes_matched >= need) {
+        char why[160] = "";
+        if (p->genes_unexpressed > 0)
+            snprintf(why, sizeof why, "; %lld of those are detected in too few cells (--min-expressed-frac %g)",
+                     (long long)p->genes_unexpressed, s->o->min_expr_frac);
+        return sn_err(SN_EINVAL,
+                      "only %lld genes keep a PPI edge to another of the data's genes (need %lld, --min-ppi-genes); "
+                      "%lld genes match the network%s",
+                      (long long)p->n, (long long)need, (long long)p->genes_matched, why);
+    }
+    return SN_OK;
+}
+
 /* Up to three names of each side that the other lacks, and a hint. */
 static int too_few(const align_t *s, char *const *genes, int64_t ngenes, const sn_strmap *data, int64_t got,
                    int64_t need)
@@ -444,7 +464,7 @@ int sn_ppi_align(const sn_edges *e, char *const *genes, int64_t ngenes, const in
     SN_CHECK(collect_pairs(&s, keep, &pr, &npairs));
     SN_CHECK(build_graph(pr, npairs, ngenes, p));
     p->genes_isolated = p->genes_matched - p->genes_unexpressed - p->n;
-    if (p->n < o->min_genes)
+    if (p->n < o->min_genes && (rc = too_few_kept(&s, p, o->min_genes)) == SN_OK)
         rc = too_few(&s, genes, ngenes, &data, p->n, o->min_genes);
 out:
     free(pr);

@@ -2,6 +2,7 @@
  * content rather than the file name where possible. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scnet/file.h"
 #include "scnet/h5.h"
@@ -23,11 +24,34 @@ int sn_read_check_expr(const sn_csr *x, const char *name)
                   v < 0 ? "negative value" : "value", (double)v, (long long)row, v < 0 ? ", not scaled data" : "");
 }
 
-static int check_layer(const sn_csr *x, const char *layer)
+/* An option the input's format has no use for is an error, not ignored:
+ * the user meant something the run would not do. */
+static int unused_opts(const char *name, const sn_read_opts *o, int h5ad, int tenx, const char *kind)
 {
-    char name[256];
-    snprintf(name, sizeof name, "%s%s", layer ? "layers/" : "X", layer ? layer : "");
-    return sn_read_check_expr(x, name);
+    if (o->layer && !h5ad)
+        return sn_err(SN_EINVAL, "%s: --layer applies to .h5ad input only (this is %s)", name, kind);
+    if (o->genome && !tenx)
+        return sn_err(SN_EINVAL, "%s: --genome applies to 10x HDF5 input only (this is %s)", name, kind);
+    return SN_OK;
+}
+
+int sn_read_counts_fid(hid_t fid, const char *name, const sn_read_opts *o, sn_adata *a, int *h5ad)
+{
+    int tenx = sn_is_10x_h5(fid);
+    *h5ad = !tenx;
+    SN_TRY(unused_opts(name, o, !tenx, tenx, tenx ? "a 10x HDF5 matrix" : "an .h5ad file"));
+    if (tenx)
+        return sn_read_10x_fid(fid, name, o, a);
+    char xname[256];
+    snprintf(xname, sizeof xname, "%s%s", o->layer ? "layers/" : "X", o->layer ? o->layer : "");
+    int rc = sn_h5ad_read(fid, o->layer, a);
+    if (rc == SN_OK)
+        rc = sn_read_check_expr(&a->X, xname);
+    if (rc < 0) {
+        sn_adata_free(a);
+        sn_err_prefix(rc, "%s: ", name);
+    }
+    return rc;
 }
 
 int sn_read_counts(const char *path, const sn_read_opts *o, sn_adata *a)
@@ -35,25 +59,24 @@ int sn_read_counts(const char *path, const sn_read_opts *o, sn_adata *a)
     static const sn_read_opts defaults = {0};
     o = o ? o : &defaults;
     memset(a, 0, sizeof *a);
-    if (sn_is_dir(path))
+    if (sn_is_dir(path)) {
+        SN_TRY(unused_opts(path, o, 0, 0, "a Matrix Market folder"));
         return sn_read_mtx_dir_opts(path, o, a);
+    }
     /* standard input can only carry HDF5 (.h5ad or 10x .h5): sn_h5_open
      * says so when it is something else */
     if (strcmp(path, "-") == 0 || sn_h5_probe(path) > 0) {
         sn_h5 *f;
+        int h5ad;
         SN_TRY(sn_h5_open(path, &f));
-        hid_t fid = sn_h5_id(f);
-        int rc;
-        if (sn_is_10x_h5(fid)) {
-            rc = sn_read_10x_fid(fid, sn_h5_name(f), o, a);
-        } else if ((rc = sn_h5ad_read(fid, o->layer, a)) < 0 || (rc = check_layer(&a->X, o->layer)) < 0) {
-            sn_adata_free(a);
-            sn_err_prefix(rc, "%s: ", sn_h5_name(f));
-        }
+        int rc = sn_read_counts_fid(sn_h5_id(f), sn_h5_name(f), o, a, &h5ad);
         sn_h5_close(f);
         return rc;
     }
-    if (ends_with(path, ".mtx") || ends_with(path, ".mtx.gz"))
+    int mtx = ends_with(path, ".mtx") || ends_with(path, ".mtx.gz");
+    if (access(path, R_OK) == 0) /* else the reader says why it cannot open it */
+        SN_TRY(unused_opts(path, o, 0, 0, mtx ? "a Matrix Market file" : "a text matrix"));
+    if (mtx)
         return sn_read_mtx(path, NULL, NULL, a);
     return sn_read_text_matrix(path, o->orient, a);
 }

@@ -246,6 +246,7 @@ int sn_train_input_read(hid_t f, int max_genes, sn_train_input *ti)
                     (long long)P.ncol, (long long)n_var, (long long)n_var);
         goto out;
     }
+    SN_CHECK(sn_csr_check_weights(&P, "varp/scnet_ppi"));
     if (!(sel = sn_malloc((size_t)n_var, "gene selection"))) {
         rc = SN_ENOMEM;
         goto out;

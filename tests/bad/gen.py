@@ -142,6 +142,15 @@ def h5ad_cases(o):
     base = prepared()
     o.h5ad("prepared.h5ad", base)
     o.h5ad("trained.h5ad", trained(base))
+    # an object header the HDF5 library refuses to copy (its version byte
+    # and the seven after it flipped)
+    with h5py.File(o.path("trained.h5ad"), "r") as f:
+        addr = h5py.h5o.get_info(f["obsp/distances"].id).addr
+    with open(o.path("trained.h5ad"), "rb") as f:
+        bad = bytearray(f.read())
+    for i in range(addr, addr + 8):
+        bad[i] ^= 0xFF
+    o.bytes("trained_bad_header.h5ad", bytes(bad))
     raw = ad.AnnData(base.layers["counts"], obs=base.obs[[]], var=base.var[[]])
     o.h5ad("raw.h5ad", raw)  # what a user has before scnet-prep
     # train: each field it needs, missing or wrong
@@ -153,6 +162,8 @@ def h5ad_cases(o):
     o.edit("prepared.h5ad", "no_var.h5ad", delete("var"))
     o.edit("prepared.h5ad", "x_nan.h5ad", set_data("X/data", lambda d: d.__setitem__(3, np.nan)))
     o.edit("prepared.h5ad", "x_inf.h5ad", set_data("X/data", lambda d: d.__setitem__(5, np.inf)))
+    o.edit("prepared.h5ad", "ppi_negative.h5ad", set_data("varp/scnet_ppi/data", lambda d: d.__setitem__(1, -1.0)))
+    o.edit("trained.h5ad", "trained_ppi_nan.h5ad", set_data("varp/scnet_ppi/data", lambda d: d.__setitem__(0, np.nan)))
     o.edit("prepared.h5ad", "conn_nan.h5ad", set_data("obsp/connectivities/data", lambda d: d.__setitem__(2, np.nan)))
     o.edit("prepared.h5ad", "x_indices_out_of_range.h5ad",
            set_data("X/indices", lambda d: d.__setitem__(2, N_GENES + 5)))

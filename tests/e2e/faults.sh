@@ -151,6 +151,18 @@ if command -v strace >/dev/null; then
     expect_eq "$(tail -n 1 stderr)" "scnet-prune: interrupted, no output written" "message after SIGTERM while writing"
     cmp -s out.h5ad prep.h5ad || die "SIGTERM while writing changed the existing output"
     no_leftovers .
+    # a crash while writing (on some corrupt inputs, inside libhdf5) removes
+    # the temporary too and says so; sanitizer builds keep their own report
+    if [ "${SANITIZE:-0}" != 1 ]; then
+        rc=0
+        strace -f -qq -o strace.log -e trace=pwrite64 -e inject=pwrite64:signal=SIGSEGV:when=3 \
+            "$B/scnet-prune" -q -o out.h5ad train.h5ad 2>stderr || rc=$?
+        expect_eq "$rc" 139 "exit status after SIGSEGV while writing"
+        expect_eq "$(tail -n 1 stderr)" "scnet-prune: crashed (a bug, or a corrupt input), no output written" \
+            "message after SIGSEGV while writing"
+        cmp -s out.h5ad prep.h5ad || die "a crash while writing changed the existing output"
+        no_leftovers .
+    fi
 else
     echo "faults.sh: strace is not installed (make deps installs it): SIGTERM while writing not checked"
 fi
@@ -166,6 +178,49 @@ for w in "scnet-prep -q cut.csv.gz --no-ppi -o keep.h5ad" \
     expect_fail "^${w%% *}: " $B/$w
     cmp -s keep.h5ad train.h5ad || die "a failed ${w%% *} changed the existing output"
 done
+no_leftovers .
+
+# ---- an output that would overwrite an input or another output ----
+# refused before any work (exit 2: a usage error), every file as it was
+# expect_clash PATTERN cmd...: exit 2, the error line matching PATTERN
+expect_clash() {
+    local pat=$1
+    shift
+    expect_exit 2 "$@"
+    grep -Eq -- "$pat" "$T/stderr" || die "'$*': stderr does not match /$pat/: $(cat "$T/stderr")"
+}
+md5sum prep.h5ad train.h5ad coembed.h5ad >sums
+ln -s train.h5ad link.h5ad
+ln train.h5ad hard.h5ad
+expect_clash '^scnet-info: -o prep\.h5ad would overwrite the input' $B/scnet-info -q -o prep.h5ad prep.h5ad
+expect_clash '^scnet-prep: -o prep\.h5ad would overwrite --ppi' \
+    $B/scnet-prep -q "$CEPO" --ppi prep.h5ad -o prep.h5ad
+expect_clash '^scnet-train: --checkpoint train\.h5ad would overwrite the input' \
+    $B/scnet-train "${small[@]}" --checkpoint train.h5ad -o t2.h5ad train.h5ad
+expect_clash '^scnet-train: --save-model \./prep\.h5ad would overwrite the input' \
+    $B/scnet-train "${small[@]}" --save-model ./prep.h5ad -o t2.h5ad prep.h5ad
+expect_clash '^scnet-train: -o and --save-model name the same file' \
+    $B/scnet-train "${small[@]}" --save-model new.h5 -o "$T/new.h5" prep.h5ad
+expect_clash '^scnet-prune: --tsv link\.h5ad would overwrite the input' $B/scnet-prune -q --tsv link.h5ad -o p.h5ad train.h5ad
+expect_clash '^scnet-coembed: --tsv hard\.h5ad would overwrite the input' \
+    $B/scnet-coembed -q --tsv hard.h5ad -o c.h5ad train.h5ad
+expect_clash '^scnet-coembed: --tsv and --modules name the same file \(m\.tsv\)' \
+    $B/scnet-coembed -q --tsv m.tsv --modules m.tsv -o c.h5ad train.h5ad
+expect_clash '^scnet-coembed: -o and --tsv both write to standard output' $B/scnet-coembed -q --tsv - train.h5ad
+expect_clash '^scnet-propagate: -o coembed\.h5ad would overwrite --gmt' \
+    $B/scnet-propagate -q --gmt coembed.h5ad -o coembed.h5ad train.h5ad
+md5sum -c --quiet sums || die "a refused run changed an input"
+[ ! -e t2.h5ad ] && [ ! -e c.h5ad ] && [ ! -e p.h5ad ] && [ ! -e m.tsv ] || die "a refused run wrote an output"
+# the main output may still replace its own input, and --checkpoint the
+# file --resume read
+cp train.h5ad inplace.h5ad
+"$B/scnet-prune" -q --pct 20 -o inplace.h5ad inplace.h5ad
+"$B/scnet-info" -q inplace.h5ad >info.txt
+grep -q '^uns/scnet/prune/pct' info.txt || die "scnet-prune in place: no record of the pruning"
+"$B/scnet-train" "${small[@]}" -e 2 --checkpoint ck.h5 --checkpoint-every 1 --stop-after 1 -o t3.h5ad prep.h5ad
+"$B/scnet-train" "${small[@]}" -e 2 --resume ck.h5 --checkpoint ck.h5 --checkpoint-every 1 -o t3.h5ad prep.h5ad
+[ -s t3.h5ad ] || die "--resume and --checkpoint on one file: no output"
+rm -f link.h5ad hard.h5ad inplace.h5ad info.txt ck.h5 t3.h5ad sums
 no_leftovers .
 
 # ---- memory limits: one line naming the size needed, exit 1 ----

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -225,6 +226,53 @@ static void test_atomic_output(void **st)
     rmdir(dir);
 }
 
+/* Paths that name one file, however spelled; streams never match. */
+static void test_file_same(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/sn_same_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char a[256], dot[256], sym[256], hard[256], other[256], fresh[256], fresh2[256], sub[256];
+    snprintf(a, sizeof a, "%s/a.h5ad", dir);
+    snprintf(dot, sizeof dot, "%s/./a.h5ad", dir);
+    snprintf(sym, sizeof sym, "%s/link.h5ad", dir);
+    snprintf(hard, sizeof hard, "%s/hard.h5ad", dir);
+    snprintf(other, sizeof other, "%s/b.h5ad", dir);
+    snprintf(fresh, sizeof fresh, "%s/new.tsv", dir);
+    snprintf(sub, sizeof sub, "%s/d", dir);
+    snprintf(fresh2, sizeof fresh2, "%s/d/../new.tsv", dir);
+    FILE *fp = fopen(a, "w");
+    fclose(fp);
+    fp = fopen(other, "w");
+    fclose(fp);
+    assert_int_equal(symlink(a, sym), 0);
+    assert_int_equal(link(a, hard), 0);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_true(sn_file_same(a, a));
+    assert_true(sn_file_same(a, dot));
+    assert_true(sn_file_same(a, sym));
+    assert_true(sn_file_same(hard, sym));
+    assert_false(sn_file_same(a, other));
+    assert_true(sn_file_same(fresh, fresh2)); /* neither there yet */
+    assert_false(sn_file_same(fresh, a));
+    assert_false(sn_file_same("-", "-"));
+    assert_false(sn_file_same("/dev/null", "/dev/null"));
+    assert_false(sn_file_same(sub, sub));
+    /* what sn_out_open would refuse, found up front */
+    assert_int_equal(sn_out_check(fresh), SN_OK);
+    assert_int_equal(sn_out_check(a), SN_OK);
+    assert_int_equal(sn_out_check("-"), SN_OK);
+    assert_int_equal(sn_out_check(sub), SN_EIO);
+    assert_non_null(strstr(sn_errmsg(), "is a directory"));
+    snprintf(fresh2, sizeof fresh2, "%s/none/x.tsv", dir);
+    assert_int_equal(sn_out_check(fresh2), SN_EIO);
+    assert_non_null(strstr(sn_errmsg(), "none/x.tsv: cannot create output: No such file"));
+    snprintf(fresh2, sizeof fresh2, "%s/b.h5ad/x.tsv", dir);
+    assert_int_equal(sn_out_check(fresh2), SN_EIO);
+    assert_non_null(strstr(sn_errmsg(), "Not a directory"));
+    unlink(a), unlink(sym), unlink(hard), unlink(other), rmdir(sub), rmdir(dir);
+}
+
 static void test_csr_ops(void **st)
 {
     (void)st;
@@ -268,7 +316,7 @@ int main(void)
         cmocka_unit_test(test_strmap),           cmocka_unit_test(test_make_unique),
         cmocka_unit_test(test_categorical_subset), cmocka_unit_test(test_split),
         cmocka_unit_test(test_text_gzip),        cmocka_unit_test(test_philox_known_answer),
-        cmocka_unit_test(test_atomic_output),    cmocka_unit_test(test_csr_ops),
+        cmocka_unit_test(test_atomic_output),    cmocka_unit_test(test_file_same),    cmocka_unit_test(test_csr_ops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

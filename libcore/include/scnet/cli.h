@@ -24,6 +24,8 @@ typedef struct sn_cli_s {
     int argc;
     char **argv;  /* as typed (for the history) */
     char **pargv; /* the program's argv, which getopt permutes */
+    const char *outs[8]; /* output paths, checked before the run */
+    int nouts;
     double t0, c0;
 } sn_cli;
 
@@ -62,6 +64,21 @@ int sn_cli_bad(const char *fmt, ...) SN_PRINTF(1, 2);
 int sn_cli_finish(sn_cli *c, int rc);
 /* Exit status after --help/--version: 0, or 1 if stdout failed. */
 int sn_cli_exit_early(void);
+/* A file a run reads or writes, named as the user gave it ("-o",
+ * "--tsv", "the input"). */
+typedef struct {
+    const char *path; /* NULL: not given */
+    const char *opt;
+    int out;  /* written by the run */
+    int pair; /* nonzero: an output may replace the input of its pair,
+                 which is read before the output is renamed over it */
+} sn_cli_file;
+
+/* Check a run's files once its options are read: an empty name, an
+ * output that would overwrite an input or another output, or two outputs
+ * on standard output is a usage error.  The outputs are kept in c, and
+ * sn_cli_main checks, before the run, that each can be created. */
+int sn_cli_files(sn_cli *c, const sn_cli_file *f, int n) SN_WUR;
 /* The full command line, shell-quoted; malloc'd. */
 char *sn_cli_cmdline(const sn_cli *c);
 

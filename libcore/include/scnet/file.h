@@ -52,5 +52,14 @@ int sn_write_all(int fd, const void *buf, size_t n, const char *what) SN_WUR;
 int sn_read_all(const char *path, unsigned char **buf, size_t *len) SN_WUR;
 /* Nonzero if path names an existing directory. */
 int sn_is_dir(const char *path);
+/* Nonzero when two paths would name the same regular file: one inode for
+ * paths that exist (links and symlinks included), one directory entry for
+ * paths not there yet.  Devices, pipes, directories and "-" never match:
+ * they are streams, with nothing to overwrite. */
+int sn_file_same(const char *a, const char *b);
+/* SN_OK when path can be created or replaced as an output ("-", an
+ * existing non-directory, or a new name in an existing directory);
+ * otherwise the error sn_out_open would give, found before any work. */
+int sn_out_check(const char *path) SN_WUR;
 
 #endif

@@ -30,6 +30,9 @@ typedef struct {
  * unique like anndata's var_names_make_unique, with a warning), and where
  * the input has them var columns "gene_ids" and "feature_types". */
 int sn_read_counts(const char *path, const sn_read_opts *o, sn_adata *a) SN_WUR;
+/* The same from an open HDF5 file (an .h5ad or a 10x matrix; name for
+ * messages); *h5ad says which it was. */
+int sn_read_counts_fid(hid_t fid, const char *name, const sn_read_opts *o, sn_adata *a, int *h5ad) SN_WUR;
 /* Values of an expression matrix read from an .h5ad (name: "X",
  * "layers/counts"): counts or log-normalised expression, so finite and
  * non-negative; the text and 10x readers check their values as they parse. */
