@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "scnet/cli.h"
+#include "scnet/file.h"
 #include "scnet/h5.h"
 #include "scnet/h5ad.h"
 #include "scnet/hvg.h"
@@ -205,11 +206,18 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
         return sn_cli_bad("--ppi and --no-ppi exclude each other");
     o->pca.seed = o->knn.seed = cli->seed;
     /* The counts are not replaced in place: the output drops cells and
-     * genes the input had. */
-    const sn_cli_file f[] = {{o->in, "the input", 0, 0},      {o->obs, "--obs", 0, 0},
-                             {o->ppi, "--ppi", 0, 0},         {o->gene_map, "--gene-map", 0, 0},
-                             {cli->output, "-o", 1, 0}};
-    return sn_cli_files(cli, f, 5);
+     * genes the input had.  A 10x folder's files are inputs too. */
+    char *in[3] = {NULL, NULL, NULL};
+    if (sn_is_dir(o->in))
+        (void)sn_read_mtx_dir_files(o->in, in);
+    const sn_cli_file f[] = {{o->in, "the input", 0, 0},     {in[0], "the input's matrix", 0, 0},
+                             {in[1], "the input's genes", 0, 0}, {in[2], "the input's barcodes", 0, 0},
+                             {o->obs, "--obs", 0, 0},        {o->ppi, "--ppi", 0, 0},
+                             {o->gene_map, "--gene-map", 0, 0}, {cli->output, "-o", 1, 0}};
+    int rc = sn_cli_files(cli, f, 8);
+    for (int i = 0; i < 3; i++)
+        free(in[i]);
+    return rc;
 }
 
 /* ---- the run ---- */

@@ -183,7 +183,7 @@ static int clash(const sn_cli_file *a, const sn_cli_file *b)
     if (!strcmp(a->path, "-") && !strcmp(b->path, "-") && a->out == b->out)
         return a->out ? sn_cli_bad("%s and %s both write to standard output", a->opt, b->opt)
                       : sn_cli_bad("%s and %s both read standard input", a->opt, b->opt);
-    if ((!a->out && !b->out) || !sn_file_same(a->path, b->path))
+    if ((!a->out && !b->out) || !sn_file_same(a->path, a->out, b->path, b->out))
         return SN_OK;
     if (a->out && b->out)
         return sn_cli_bad("%s and %s name the same file (%s)", a->opt, b->opt, b->path);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,17 +43,21 @@ static void drop_pending(void)
             unlink(pending[i]);
 }
 
+static atomic_flag stopping = ATOMIC_FLAG_INIT;
+
 static void on_signal(int sig)
 {
-    /* A second signal during the first's clean-up only ends the run. */
-    if (!got_signal) {
-        got_signal = sig;
-        drop_pending();
-        /* A reader that stopped reading (head) is no error worth a line:
-         * end as any filter does on SIGPIPE, quietly. */
-        if (sig != SIGPIPE)
-            (void)!write(STDERR_FILENO, stop_line, strlen(stop_line));
-    }
+    /* The first signal, in whichever thread takes it, cleans up and ends
+     * the run; one taken meanwhile by another thread (an OpenMP worker)
+     * leaves that to it. */
+    if (atomic_flag_test_and_set(&stopping))
+        return;
+    got_signal = sig;
+    drop_pending();
+    /* A reader that stopped reading (head) is no error worth a line: end
+     * as any filter does on SIGPIPE, quietly. */
+    if (sig != SIGPIPE)
+        (void)!write(STDERR_FILENO, stop_line, strlen(stop_line));
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -83,7 +88,8 @@ static void crash_handlers(void)
 {
 #ifndef SANITIZED
     /* A stack overflow (deep recursion on a corrupt file) leaves no stack
-     * for the handler: it runs on its own. */
+     * for the handler: it runs on its own (the main thread's; an overflow
+     * in a worker thread ends the run without the clean-up). */
     static char alt[1 << 16];
     stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt};
     struct sigaction sa;
@@ -390,27 +396,30 @@ static int split_path(const char *path, char *dir, size_t n, const char **base)
     return 1;
 }
 
-/* 1: a regular file (st filled); 0: no such entry; -1: anything else. */
-static int regular(const char *path, struct stat *st)
+/* 1: a regular file (st filled); 0: no such entry; -1: anything else.
+ * "-" is standard output for an output, standard input for an input. */
+static int regular(const char *path, int out, struct stat *st)
 {
-    if (strcmp(path, "-") == 0)
-        return -1;
-    if (stat(path, st) != 0)
-        return errno == ENOENT ? 0 : -1;
+    int std = strcmp(path, "-") == 0;
+    if ((std ? fstat(out ? STDOUT_FILENO : STDIN_FILENO, st) : stat(path, st)) != 0)
+        return errno == ENOENT && !std ? 0 : -1;
     return S_ISREG(st->st_mode) ? 1 : -1;
 }
 
-int sn_file_same(const char *a, const char *b)
+int sn_file_same(const char *a, int a_out, const char *b, int b_out)
 {
     struct stat sa, sb;
-    int ka = regular(a, &sa), kb = regular(b, &sb);
+    int ka = regular(a, a_out, &sa), kb = regular(b, b_out, &sb);
     if (ka != kb || ka < 0)
         return 0;
     if (ka == 1)
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    /* Neither there yet: an input that is not there is nothing to
+     * overwrite; two outputs collide when they name one directory entry. */
     char da[4096], db[4096];
     const char *ba, *bb;
-    if (!split_path(a, da, sizeof da, &ba) || !split_path(b, db, sizeof db, &bb) || strcmp(ba, bb) != 0)
+    if (!a_out || !b_out || !split_path(a, da, sizeof da, &ba) || !split_path(b, db, sizeof db, &bb) ||
+        strcmp(ba, bb) != 0)
         return 0;
     return stat(da, &sa) == 0 && stat(db, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
@@ -420,17 +429,27 @@ int sn_out_check(const char *path)
     struct stat st;
     if (strcmp(path, "-") == 0)
         return SN_OK;
-    if (stat(path, &st) == 0)
-        return S_ISDIR(st.st_mode) ? sn_err(SN_EIO, "%s: is a directory", path) : SN_OK;
-    char dir[4096];
-    const char *base;
-    if (!*path || !split_path(path, dir, sizeof dir, &base) || !*base)
-        return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(ENOENT));
-    if (stat(dir, &st) != 0)
-        return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(ENOTDIR));
-    if (access(dir, W_OK | X_OK) != 0)
-        return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(errno));
-    return SN_OK;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return sn_err(SN_EIO, "%s: is a directory", path);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return SN_OK; /* a device or a pipe, written directly */
+    /* The output is written as a temporary beside it: make one and remove
+     * it, which finds every reason it cannot be (no such directory, no
+     * permission, a read-only or special file system). */
+    size_t n = strlen(path) + 16;
+    char *tmp = sn_malloc(n, "a file name");
+    if (!tmp)
+        return SN_ENOMEM;
+    snprintf(tmp, n, "%s.tmpXXXXXX", path);
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    int fd = mkstemp(tmp), e = errno;
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    free(tmp);
+    return fd >= 0 ? SN_OK : sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(e));
 }

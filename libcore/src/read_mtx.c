@@ -444,6 +444,14 @@ out:
     return sn_rd_named(rc, dir);
 }
 
+int sn_read_mtx_dir_files(const char *dir, char *files[3])
+{
+    files[0] = find_in(dir, MTX_NAMES);
+    files[1] = find_in(dir, GENE_NAMES);
+    files[2] = find_in(dir, CELL_NAMES);
+    return files[0] || files[1] || files[2];
+}
+
 int sn_read_mtx_dir(const char *dir, sn_adata *a)
 {
     return sn_read_mtx_dir_opts(dir, NULL, a);

@@ -1,4 +1,5 @@
 /* Unit tests of the core helpers: errors, strings, tables, text, RNG. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -248,16 +249,25 @@ static void test_file_same(void **st)
     assert_int_equal(symlink(a, sym), 0);
     assert_int_equal(link(a, hard), 0);
     assert_int_equal(mkdir(sub, 0700), 0);
-    assert_true(sn_file_same(a, a));
-    assert_true(sn_file_same(a, dot));
-    assert_true(sn_file_same(a, sym));
-    assert_true(sn_file_same(hard, sym));
-    assert_false(sn_file_same(a, other));
-    assert_true(sn_file_same(fresh, fresh2)); /* neither there yet */
-    assert_false(sn_file_same(fresh, a));
-    assert_false(sn_file_same("-", "-"));
-    assert_false(sn_file_same("/dev/null", "/dev/null"));
-    assert_false(sn_file_same(sub, sub));
+    assert_true(sn_file_same(a, 0, a, 1));
+    assert_true(sn_file_same(a, 0, dot, 1));
+    assert_true(sn_file_same(a, 0, sym, 1));
+    assert_true(sn_file_same(hard, 1, sym, 1));
+    assert_false(sn_file_same(a, 0, other, 1));
+    assert_true(sn_file_same(fresh, 1, fresh2, 1)); /* two outputs, neither there yet */
+    assert_false(sn_file_same(fresh, 0, fresh2, 1)); /* an input not there: nothing to overwrite */
+    assert_false(sn_file_same(fresh, 1, a, 1));
+    assert_false(sn_file_same("/dev/null", 1, "/dev/null", 1));
+    assert_false(sn_file_same(sub, 0, sub, 1));
+    /* "-" as an input is standard input: here the file a */
+    int saved = dup(STDIN_FILENO), fd = open(a, O_RDONLY);
+    assert_true(saved >= 0 && fd >= 0 && dup2(fd, STDIN_FILENO) == STDIN_FILENO);
+    assert_true(sn_file_same("-", 0, a, 1));
+    assert_false(sn_file_same("-", 0, other, 1));
+    assert_false(sn_file_same("-", 1, a, 1)); /* standard output is not a */
+    assert_true(dup2(saved, STDIN_FILENO) == STDIN_FILENO);
+    close(fd);
+    close(saved);
     /* what sn_out_open would refuse, found up front */
     assert_int_equal(sn_out_check(fresh), SN_OK);
     assert_int_equal(sn_out_check(a), SN_OK);
@@ -270,6 +280,11 @@ static void test_file_same(void **st)
     snprintf(fresh2, sizeof fresh2, "%s/b.h5ad/x.tsv", dir);
     assert_int_equal(sn_out_check(fresh2), SN_EIO);
     assert_non_null(strstr(sn_errmsg(), "Not a directory"));
+    if (sn_is_dir("/proc/self")) { /* a directory where no file can be made, even by root */
+        assert_int_equal(sn_out_check("/proc/scnet-test.h5ad"), SN_EIO);
+        assert_non_null(strstr(sn_errmsg(), "/proc/scnet-test.h5ad: cannot create output"));
+    }
+    assert_int_equal(sn_out_check("/dev/null"), SN_OK);
     unlink(a), unlink(sym), unlink(hard), unlink(other), rmdir(sub), rmdir(dir);
 }
 

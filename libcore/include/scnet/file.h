@@ -54,11 +54,13 @@ int sn_read_all(const char *path, unsigned char **buf, size_t *len) SN_WUR;
 int sn_is_dir(const char *path);
 /* Nonzero when two paths would name the same regular file: one inode for
  * paths that exist (links and symlinks included), one directory entry for
- * paths not there yet.  Devices, pipes, directories and "-" never match:
- * they are streams, with nothing to overwrite. */
-int sn_file_same(const char *a, const char *b);
-/* SN_OK when path can be created or replaced as an output ("-", an
- * existing non-directory, or a new name in an existing directory);
+ * two outputs not there yet.  "-" is standard output for an output
+ * (a_out, b_out nonzero) and standard input for an input.  Devices, pipes
+ * and directories never match: they are streams, with nothing to
+ * overwrite; nor does an input that is not there. */
+int sn_file_same(const char *a, int a_out, const char *b, int b_out);
+/* SN_OK when path can be created or replaced as an output ("-", a device
+ * or pipe, or a regular file whose temporary can be made beside it);
  * otherwise the error sn_out_open would give, found before any work. */
 int sn_out_check(const char *path) SN_WUR;
 
