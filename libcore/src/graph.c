@@ -3,7 +3,6 @@
 #include "scnet/mem.h"
 #include "scnet/strmap.h"
 
-#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +90,8 @@ int sn_graph_from_csr(const sn_csr *adj, int weighted, sn_graph *g)
     if (adj->nrow != adj->ncol)
         return sn_err(SN_EFMT, "adjacency matrix is %lld × %lld, not square", (long long)adj->nrow,
                       (long long)adj->ncol);
+    if (weighted)
+        SN_TRY(sn_csr_check_weights(adj, NULL)); /* the caller names the matrix */
     SN_TRY(sn_graph_alloc(g, adj->nrow, sn_csr_nnz(adj), weighted));
     int64_t m = 0;
     for (int64_t i = 0; i < adj->nrow; i++)
@@ -98,11 +99,6 @@ int sn_graph_from_csr(const sn_csr *adj, int weighted, sn_graph *g)
             if (adj->indices[p] < 0 || adj->indices[p] >= adj->ncol) {
                 sn_graph_free(g);
                 return sn_err(SN_EFMT, "adjacency column index %d out of range", adj->indices[p]);
-            }
-            if (weighted && !(adj->data[p] >= 0 && adj->data[p] <= FLT_MAX)) {
-                sn_graph_free(g);
-                return sn_err(SN_EFMT, "adjacency weight %g in row %lld (expected finite, non-negative weights)",
-                              (double)adj->data[p], (long long)i);
             }
             g->a[m] = (int32_t)i;
             g->b[m] = adj->indices[p];

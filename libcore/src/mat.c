@@ -162,8 +162,8 @@ int sn_csr_check_weights(const sn_csr *m, const char *name)
     int64_t i, bad = sn_csr_first_invalid(m, &i);
     if (bad < 0)
         return SN_OK;
-    return sn_err(SN_EFMT, "%s: weight %g in row %lld (expected finite, non-negative weights)", name,
-                  (double)m->data[bad], (long long)i);
+    return sn_err(SN_EFMT, "%s%sweight %g in row %lld (expected finite, non-negative weights)", name ? name : "",
+                  name ? ": " : "", (double)m->data[bad], (long long)i);
 }
 
 int sn_csr_rows_sorted(const sn_csr *m)

@@ -52,7 +52,8 @@ int64_t sn_indptr_row(const int64_t *indptr, int64_t n, int64_t k);
  * there is none (checked in parallel); *row: its row. */
 int64_t sn_csr_first_invalid(const sn_csr *m, int64_t *row);
 /* SN_OK when every stored value is finite and non-negative (graph weights);
- * else an error naming name, the value and its row. */
+ * else an error naming name (NULL: the caller names the matrix), the value
+ * and its row. */
 int sn_csr_check_weights(const sn_csr *m, const char *name) SN_WUR;
 
 int sn_mat_alloc(sn_mat *m, int64_t nrow, int64_t ncol) SN_WUR;
