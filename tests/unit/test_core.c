@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "scnet/cli.h"
 #include "scnet/err.h"
 #include "scnet/file.h"
 #include "scnet/frame.h"
@@ -288,6 +289,49 @@ static void test_file_same(void **st)
     unlink(a), unlink(sym), unlink(hard), unlink(other), rmdir(sub), rmdir(dir);
 }
 
+/* The rules a run's files follow, on the library call every program makes. */
+static void test_cli_files(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/sn_files_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char in[256], out[256], tsv[256];
+    snprintf(in, sizeof in, "%s/in.h5ad", dir);
+    snprintf(out, sizeof out, "%s/out.h5ad", dir);
+    snprintf(tsv, sizeof tsv, "%s/t.tsv", dir);
+    FILE *fp = fopen(in, "w");
+    fclose(fp);
+    sn_cli c;
+    memset(&c, 0, sizeof c);
+    /* -o may replace the input of its pair; --tsv may not */
+    sn_cli_file ok[] = {{in, "the input", 0, 1}, {in, "-o", 1, 1}, {tsv, "--tsv", 1, 0}, {NULL, "--modules", 1, 0}};
+    assert_int_equal(sn_cli_files(&c, ok, 4), SN_OK);
+    assert_int_equal(c.nouts, 2);
+    assert_string_equal(c.outs[0], in);
+    assert_string_equal(c.outs[1], tsv);
+    sn_cli_file over[] = {{in, "the input", 0, 1}, {out, "-o", 1, 1}, {in, "--tsv", 1, 0}};
+    assert_int_equal(sn_cli_files(&c, over, 3), SN_EUSAGE);
+    assert_non_null(strstr(sn_errmsg(), "--tsv"));
+    assert_non_null(strstr(sn_errmsg(), "would overwrite the input"));
+    sn_cli_file twice[] = {{in, "the input", 0, 1}, {tsv, "--tsv", 1, 0}, {tsv, "--modules", 1, 0}};
+    assert_int_equal(sn_cli_files(&c, twice, 3), SN_EUSAGE);
+    assert_non_null(strstr(sn_errmsg(), "--tsv and --modules name the same file"));
+    sn_cli_file stdout2[] = {{in, "the input", 0, 1}, {"-", "-o", 1, 1}, {"-", "--tsv", 1, 0}};
+    assert_int_equal(sn_cli_files(&c, stdout2, 3), SN_EUSAGE);
+    assert_non_null(strstr(sn_errmsg(), "both write to standard output"));
+    sn_cli_file stdin2[] = {{"-", "the input", 0, 1}, {"-", "--diff", 0, 0}, {out, "-o", 1, 1}};
+    assert_int_equal(sn_cli_files(&c, stdin2, 3), SN_EUSAGE);
+    assert_non_null(strstr(sn_errmsg(), "both read standard input"));
+    sn_cli_file empty[] = {{in, "the input", 0, 1}, {"", "--tsv", 1, 0}};
+    assert_int_equal(sn_cli_files(&c, empty, 2), SN_EUSAGE);
+    assert_non_null(strstr(sn_errmsg(), "--tsv: empty file name"));
+    /* an input that is not there is the reader's to report */
+    sn_cli_file missing[] = {{out, "the input", 0, 0}, {out, "-o", 1, 0}};
+    assert_int_equal(sn_cli_files(&c, missing, 2), SN_OK);
+    unlink(in);
+    rmdir(dir);
+}
+
 static void test_csr_ops(void **st)
 {
     (void)st;
@@ -331,7 +375,7 @@ int main(void)
         cmocka_unit_test(test_strmap),           cmocka_unit_test(test_make_unique),
         cmocka_unit_test(test_categorical_subset), cmocka_unit_test(test_split),
         cmocka_unit_test(test_text_gzip),        cmocka_unit_test(test_philox_known_answer),
-        cmocka_unit_test(test_atomic_output),    cmocka_unit_test(test_file_same),    cmocka_unit_test(test_csr_ops),
+        cmocka_unit_test(test_atomic_output),    cmocka_unit_test(test_file_same),    cmocka_unit_test(test_cli_files),    cmocka_unit_test(test_csr_ops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
