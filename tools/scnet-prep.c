@@ -209,7 +209,7 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
      * genes the input had.  A 10x folder's files are inputs too. */
     char *in[3] = {NULL, NULL, NULL};
     if (sn_is_dir(o->in))
-        (void)sn_read_mtx_dir_files(o->in, in);
+        sn_read_mtx_dir_files(o->in, in);
     const sn_cli_file f[] = {{o->in, "the input", 0, 0},     {in[0], "the input's matrix", 0, 0},
                              {in[1], "the input's genes", 0, 0}, {in[2], "the input's barcodes", 0, 0},
                              {o->obs, "--obs", 0, 0},        {o->ppi, "--ppi", 0, 0},

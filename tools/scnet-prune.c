@@ -95,18 +95,20 @@ static int write_tsv(const char *path, const sn_csr *g, char **names)
     return sn_out_commit(out);
 }
 
-/* The connectivities --connectivities carries over: checked before any output. */
-static int check_conn(hid_t f)
+/* The connectivities --connectivities carries over, read once and checked
+ * before any output. */
+static int read_conn(hid_t f, sn_csr *w)
 {
-    sn_csr w;
-    SN_TRY(sn_h5ad_read_csr(f, "obsp/connectivities", &w));
-    int rc = sn_csr_check_weights(&w, "obsp/connectivities");
-    sn_csr_free(&w);
+    SN_TRY(sn_h5ad_read_csr(f, "obsp/connectivities", w));
+    int rc = sn_csr_check_weights(w, "obsp/connectivities");
+    if (rc < 0)
+        sn_csr_free(w);
     return rc;
 }
 
-/* obsp scnet_connectivities / scnet_distances and uns scnet_neighbors. */
-static int write_neighbors(hid_t in, hid_t out, const sn_csr *pruned, int comp)
+/* obsp scnet_connectivities / scnet_distances (conn and the input's
+ * distances restricted to the pruned graph) and uns scnet_neighbors. */
+static int write_neighbors(hid_t in, hid_t out, const sn_csr *conn, const sn_csr *pruned, int comp)
 {
     const char *key[2] = {"connectivities", "distances"};
     hid_t g;
@@ -114,16 +116,17 @@ static int write_neighbors(hid_t in, hid_t out, const sn_csr *pruned, int comp)
     int rc = SN_OK;
     for (int t = 0; rc == SN_OK && t < 2; t++) {
         char path[64], name[64];
-        sn_csr w, m;
+        sn_csr read = {0}, m;
+        const sn_csr *w = t == 0 ? conn : &read;
         snprintf(path, sizeof path, "obsp/%s", key[t]);
         snprintf(name, sizeof name, "scnet_%s", key[t]);
-        if ((rc = sn_h5ad_read_csr(in, path, &w)) < 0)
+        if (t > 0 && (rc = sn_h5ad_read_csr(in, path, &read)) < 0)
             break;
-        if ((rc = sn_csr_mask_sym(&w, pruned, &m)) == SN_OK) {
+        if ((rc = sn_csr_mask_sym(w, pruned, &m)) == SN_OK) {
             rc = sn_h5ad_write_csr(g, name, &m, comp);
             sn_csr_free(&m);
         }
-        sn_csr_free(&w);
+        sn_csr_free(&read);
     }
     H5Gclose(g);
     SN_TRY(rc);
@@ -163,8 +166,9 @@ static int write_stats(hid_t out, const opts *o, const sn_prune_stats *st)
     return rc;
 }
 
-static int write_out(hid_t in, hid_t out, const opts *o, const sn_csr *pruned, const sn_prune_stats *st,
-                     const sn_cli *cli)
+/* conn: the connectivities with --connectivities, else NULL. */
+static int write_out(hid_t in, hid_t out, const opts *o, const sn_csr *conn, const sn_csr *pruned,
+                     const sn_prune_stats *st, const sn_cli *cli)
 {
     const char *skip[] = {"obsp/scnet_knn_pruned", "uns/scnet/prune", "obsp/scnet_connectivities",
                           "obsp/scnet_distances", "uns/scnet_neighbors", NULL};
@@ -174,8 +178,8 @@ static int write_out(hid_t in, hid_t out, const opts *o, const sn_csr *pruned, c
     int rc = sn_h5ad_write_csr(g, "scnet_knn_pruned", pruned, o->compress);
     H5Gclose(g);
     SN_TRY(rc);
-    if (o->conn)
-        SN_TRY(write_neighbors(in, out, pruned, o->compress));
+    if (conn)
+        SN_TRY(write_neighbors(in, out, conn, pruned, o->compress));
     SN_TRY(write_stats(out, o, st));
     return sn_h5ad_record_run(out, cli);
 }
@@ -184,7 +188,7 @@ static int run(sn_cli *cli, void *ctx)
 {
     const opts *o = ctx;
     sn_h5 *in = NULL, *out = NULL;
-    sn_csr att = {0}, pruned = {0};
+    sn_csr att = {0}, pruned = {0}, conn = {0};
     char path[256], **names = NULL;
     int64_t n_obs, n_var, nn = 0;
     sn_prune_stats st;
@@ -204,7 +208,7 @@ static int run(sn_cli *cli, void *ctx)
     if (rc == SN_OK)
         rc = sn_csr_check_weights(&att, path);
     if (rc == SN_OK && o->conn)
-        rc = check_conn(f);
+        rc = read_conn(f, &conn);
     if (rc == SN_OK && o->tsv)
         rc = sn_h5ad_read_index(f, "obs", &names, &nn);
     if (rc < 0) {
@@ -215,7 +219,7 @@ static int run(sn_cli *cli, void *ctx)
     sn_note("pruned cell graph: %lld -> %lld edges (threshold %.4g); %lld cells kept only their %d protected edges",
             (long long)st.before, (long long)st.after, st.threshold, (long long)st.held, o->p.protect);
     SN_CHECK(sn_h5_create(cli->output, &out));
-    if ((rc = write_out(f, sn_h5_id(out), o, &pruned, &st, cli)) < 0) {
+    if ((rc = write_out(f, sn_h5_id(out), o, o->conn ? &conn : NULL, &pruned, &st, cli)) < 0) {
         rc = sn_err_prefix(rc, "%s: ", sn_h5_name(out));
         goto out;
     }
@@ -231,6 +235,7 @@ out:
     sn_h5_close(in);
     sn_csr_free(&att);
     sn_csr_free(&pruned);
+    sn_csr_free(&conn);
     sn_free_strings(names, nn);
     return rc;
 }

@@ -139,6 +139,35 @@ static void track(char *tmp, int add)
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Create the temporary an output to path is written to, beside it; keep:
+ * record it for the signal handler (no signal between creating and
+ * recording it) and return its descriptor and name, else remove it at
+ * once (a trial).  A negative code (error set) on failure. */
+static int make_temp(const char *path, int keep, char **name)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = sn_malloc(n, "a file name");
+    if (!tmp)
+        return SN_ENOMEM;
+    snprintf(tmp, n, "%s.tmpXXXXXX", path);
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    int fd = mkstemp(tmp), e = errno;
+    if (fd >= 0 && keep) {
+        track(tmp, 1);
+    } else if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (fd < 0 || !keep)
+        free(tmp);
+    else
+        *name = tmp;
+    return fd >= 0 ? fd : sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(e));
+}
+
 int sn_out_open(const char *path, int binary, sn_out **out)
 {
     *out = NULL;
@@ -178,25 +207,10 @@ int sn_out_open(const char *path, int binary, sn_out **out)
         *out = o;
         return SN_OK;
     }
-    size_t n = strlen(path) + 16;
-    if (!(o->tmp = sn_malloc(n, "a file name"))) {
-        sn_out_abort(o);
-        return SN_ENOMEM;
-    }
-    snprintf(o->tmp, n, "%s.tmpXXXXXX", path);
-    /* no signal between creating the temporary and recording it */
-    sigset_t all, old;
-    sigfillset(&all);
-    sigprocmask(SIG_BLOCK, &all, &old);
-    int fd = mkstemp(o->tmp), e = errno;
-    if (fd >= 0)
-        track(o->tmp, 1);
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    int fd = make_temp(path, 1, &o->tmp);
     if (fd < 0) {
-        free(o->tmp);
-        o->tmp = NULL;
         sn_out_abort(o);
-        return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(e));
+        return fd;
     }
     (void)fchmod(fd, file_mode);
     if (!(o->fp = fdopen(fd, "wb"))) {
@@ -429,27 +443,14 @@ int sn_out_check(const char *path)
     struct stat st;
     if (strcmp(path, "-") == 0)
         return SN_OK;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    int there = stat(path, &st) == 0;
+    if (there && S_ISDIR(st.st_mode))
         return sn_err(SN_EIO, "%s: is a directory", path);
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    if (there && !S_ISREG(st.st_mode))
         return SN_OK; /* a device or a pipe, written directly */
-    /* The output is written as a temporary beside it: make one and remove
-     * it, which finds every reason it cannot be (no such directory, no
-     * permission, a read-only or special file system). */
-    size_t n = strlen(path) + 16;
-    char *tmp = sn_malloc(n, "a file name");
-    if (!tmp)
-        return SN_ENOMEM;
-    snprintf(tmp, n, "%s.tmpXXXXXX", path);
-    sigset_t all, old;
-    sigfillset(&all);
-    sigprocmask(SIG_BLOCK, &all, &old);
-    int fd = mkstemp(tmp), e = errno;
-    if (fd >= 0) {
-        close(fd);
-        unlink(tmp);
-    }
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    free(tmp);
-    return fd >= 0 ? SN_OK : sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(e));
+    /* Making the temporary the output will be written to, and removing it,
+     * finds every reason it cannot be (no such directory, no permission,
+     * a read-only or special file system). */
+    int rc = make_temp(path, 0, NULL);
+    return rc < 0 ? rc : SN_OK;
 }

@@ -417,12 +417,21 @@ static const char *const GENE_NAMES[] = {"features.tsv.gz", "features.tsv", "gen
 static const char *const CELL_NAMES[] = {"barcodes.tsv.gz", "barcodes.tsv", "barcodes.txt.gz", "barcodes.txt",
                                          NULL};
 
+void sn_read_mtx_dir_files(const char *dir, char *files[3])
+{
+    files[0] = find_in(dir, MTX_NAMES);
+    files[1] = find_in(dir, GENE_NAMES);
+    files[2] = find_in(dir, CELL_NAMES);
+}
+
 int sn_read_mtx_dir_opts(const char *dir, const sn_read_opts *o, sn_adata *a)
 {
     memset(a, 0, sizeof *a);
     if (!sn_is_dir(dir))
         return sn_err(SN_EIO, "%s: not a directory (expected a 10x folder with matrix.mtx.gz)", dir);
-    char *mtx = find_in(dir, MTX_NAMES), *genes = find_in(dir, GENE_NAMES), *cells = find_in(dir, CELL_NAMES);
+    char *files[3];
+    sn_read_mtx_dir_files(dir, files);
+    char *mtx = files[0], *genes = files[1], *cells = files[2];
     int rc = SN_OK;
     if (!mtx)
         SN_CHECK(sn_err(SN_EFMT, "%s: no matrix.mtx.gz or matrix.mtx (not a 10x MatrixMarket folder?)", dir));
@@ -442,14 +451,6 @@ out:
     free(genes);
     free(cells);
     return sn_rd_named(rc, dir);
-}
-
-int sn_read_mtx_dir_files(const char *dir, char *files[3])
-{
-    files[0] = find_in(dir, MTX_NAMES);
-    files[1] = find_in(dir, GENE_NAMES);
-    files[2] = find_in(dir, CELL_NAMES);
-    return files[0] || files[1] || files[2];
 }
 
 int sn_read_mtx_dir(const char *dir, sn_adata *a)

@@ -45,8 +45,8 @@ int sn_read_check_expr(const sn_csr *x, const char *name) SN_WUR;
 int sn_read_mtx_dir(const char *dir, sn_adata *a) SN_WUR;
 int sn_read_mtx_dir_opts(const char *dir, const sn_read_opts *o, sn_adata *a) SN_WUR;
 /* The matrix, gene and barcode files a folder read would open (malloc'd,
- * NULL where absent); nonzero if any is there. */
-int sn_read_mtx_dir_files(const char *dir, char *files[3]);
+ * NULL where absent). */
+void sn_read_mtx_dir_files(const char *dir, char *files[3]);
 /* A single MatrixMarket file (genes × cells, "coordinate integer|real
  * general"), with optional row/column label files (NULL = numbered from 0);
  * all features are kept.  Entries may come in any order; repeated ones,
