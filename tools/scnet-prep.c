@@ -46,7 +46,7 @@ static void usage(FILE *fp)
             "      --layer NAME        .h5ad: read this layer instead of X\n"
             "      --genome NAME       10x .h5 (v2): the genome to read [the only one]\n"
             "      --all-features      10x: keep features other than Gene Expression\n"
-            "      --orient O          text tables: auto, genes (rows are genes) or cells [auto]\n"
+            "      --orient O          text tables and .mtx: auto, genes (rows are genes) or cells [auto]\n"
             "\nPPI network:\n"
             "      --ppi FILE          edge list: A B [weight] (tab, comma or blank separated)\n"
             "      --no-ppi            no network: keep every gene (scnet-train needs one)\n"

@@ -49,7 +49,7 @@ static void usage(FILE *fp)
             "      --max-genes INT     model only the INT most variable genes (output has those) [all]\n"
             "      --cell-batch        train on blocks of cells (default above --cell-threshold)\n"
             "      --no-cell-batch     never use cell blocks\n"
-            "      --block-size INT    most cells per block [4000]\n"
+            "      --block-size INT    blocks above INT cells become N / INT blocks [4000]\n"
             "      --cell-threshold INT  cells above which blocks are used [10000]\n"
             "\nOutputs and checkpoints:\n"
             "      --outputs W         model state written: best (held-out AUROC), last,\n"
@@ -222,8 +222,10 @@ static int run(sn_cli *cli, void *ctx)
     SN_CHECK(sn_train_run(&ti.data, &o->t, ops, &r));
     double secs = sn_time() - t0;
     if (r.n_epochs < o->t.epochs) {
-        sn_note("stopped after %d of %d epochs; checkpoint in %s (continue with --resume)", r.n_epochs,
-                      o->t.epochs, o->t.checkpoint);
+        /* the outputs come at the end: a stopped run has none to write */
+        sn_note("stopped after %d of %d epochs; checkpoint in %s (continue with --resume %s); no output written",
+                r.n_epochs, o->t.epochs, o->t.checkpoint, o->t.checkpoint);
+        goto out;
     }
     sn_train_report(&r, &o->t, secs, dev);
     SN_CHECK(sn_h5_create(cli->output, &out));

@@ -215,7 +215,7 @@ const char *sn_col_str(const sn_col *c, int64_t i, char *buf, int len)
     case SN_COL_F32: snprintf(buf, (size_t)len, "%.9g", (double)c->v.f32[i]); return buf;
     case SN_COL_I64: snprintf(buf, (size_t)len, "%lld", (long long)c->v.i64[i]); return buf;
     case SN_COL_I32: snprintf(buf, (size_t)len, "%d", c->v.i32[i]); return buf;
-    case SN_COL_BOOL: return c->v.b[i] ? "True" : "False";
+    case SN_COL_BOOL: return c->v.b[i] == SN_BOOL_NA ? "nan" : c->v.b[i] ? "True" : "False";
     case SN_COL_STR: return c->v.str[i];
     case SN_COL_CAT: return c->v.codes[i] >= 0 && c->v.codes[i] < c->ncat ? c->cats[c->v.codes[i]] : "";
     }

@@ -163,23 +163,19 @@ static int read_child(hid_t g, const char *child, const char *name, sn_col *c)
     return rc;
 }
 
-/* Masked slots: NaN (integers), false (booleans, warned), "" (strings). */
-static void apply_mask(sn_col *c, const uint8_t *mask, const char *name)
+/* Masked slots: NaN (integers), SN_BOOL_NA (booleans), "" (strings). */
+static void apply_mask(sn_col *c, const uint8_t *mask)
 {
-    int64_t nmasked = 0;
     for (int64_t i = 0; i < c->n; i++) {
         if (!mask[i])
             continue;
-        nmasked++;
         if (c->type == SN_COL_F64)
             c->v.f64[i] = NAN;
         else if (c->type == SN_COL_BOOL)
-            c->v.b[i] = 0;
+            c->v.b[i] = SN_BOOL_NA;
         else if (c->type == SN_COL_STR)
             c->v.str[i][0] = 0;
     }
-    if (nmasked && c->type == SN_COL_BOOL)
-        sn_warn("%s: %lld missing values of a nullable boolean column read as False", name, (long long)nmasked);
 }
 
 static int to_f64(sn_col *c)
@@ -192,6 +188,7 @@ static int to_f64(sn_col *c)
         d.v.f64[i] = c->type == SN_COL_I64 ? (double)c->v.i64[i]
                      : c->type == SN_COL_I32 ? (double)c->v.i32[i]
                      : c->type == SN_COL_F32 ? (double)c->v.f32[i]
+                     : c->v.b[i] == SN_BOOL_NA ? NAN
                                              : (double)c->v.b[i];
     sn_col_free(c);
     *c = d;
@@ -245,7 +242,7 @@ static int read_nullable_col(hid_t g, const char *name, const char *enc, sn_col 
         SN_CHECK(to_bool(c));
     if (H5Lexists(g, "mask", H5P_DEFAULT) > 0) {
         SN_CHECK(read_mask(g, name, c->n, &mask));
-        apply_mask(c, mask, name);
+        apply_mask(c, mask);
     }
 out:
     free(mask);
@@ -461,15 +458,27 @@ out:
     return rc < 0 ? rc : SN_OK;
 }
 
+/* A plain bool array, or with missing values anndata's nullable-boolean:
+ * a group of values and mask (True = missing). */
 static int write_bool(hid_t g, const sn_col *c, int comp)
 {
-    int8_t *b = sn_malloc((size_t)c->n, "a boolean column");
+    int8_t *b = sn_malloc(2 * (size_t)c->n + 1, "a boolean column"), *mask = b ? b + c->n : NULL;
     if (!b)
         return SN_ENOMEM;
-    for (int64_t i = 0; i < c->n; i++)
-        b[i] = c->v.b[i] != 0;
-    hid_t t = sn_h5x_bool_type();
-    int rc = sn_h5x_write(g, c->name, t, t, 1, &c->n, b, comp, "array", "0.2.0");
+    int na = 0, rc;
+    for (int64_t i = 0; i < c->n; i++) {
+        mask[i] = c->v.b[i] == SN_BOOL_NA;
+        b[i] = c->v.b[i] == 1;
+        na |= mask[i];
+    }
+    hid_t t = sn_h5x_bool_type(), grp = -1;
+    if (!na)
+        rc = sn_h5x_write(g, c->name, t, t, 1, &c->n, b, comp, "array", "0.2.0");
+    else if ((rc = sn_h5x_group(g, c->name, "nullable-boolean", "0.1.0", &grp)) == SN_OK &&
+             (rc = sn_h5x_write(grp, "values", t, t, 1, &c->n, b, comp, "array", "0.2.0")) == SN_OK)
+        rc = sn_h5x_write(grp, "mask", t, t, 1, &c->n, mask, comp, "array", "0.2.0");
+    if (grp >= 0)
+        H5Gclose(grp);
     H5Tclose(t);
     free(b);
     return rc;

@@ -1,11 +1,13 @@
 /* Count matrices in any supported format, detected from the path and the
  * content rather than the file name where possible. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "scnet/file.h"
 #include "scnet/h5.h"
+#include "scnet/log.h"
 #include "scnet/read.h"
 
 static int ends_with(const char *s, const char *suffix)
@@ -26,8 +28,11 @@ int sn_read_check_expr(const sn_csr *x, const char *name)
 
 /* An option the input's format has no use for is an error, not ignored:
  * the user meant something the run would not do. */
-static int unused_opts(const char *name, const sn_read_opts *o, int h5ad, int tenx, const char *kind)
+static int unused_opts(const char *name, const sn_read_opts *o, int h5ad, int tenx, int text, const char *kind)
 {
+    if (o->orient != SN_ORIENT_AUTO && !text)
+        return sn_err(SN_EINVAL, "%s: --orient applies to text tables and .mtx files only (this is %s, whose "
+                                 "layout is fixed)", name, kind);
     if (o->layer && !h5ad)
         return sn_err(SN_EINVAL, "%s: --layer applies to .h5ad input only (this is %s)", name, kind);
     if (o->genome && !tenx)
@@ -39,7 +44,7 @@ int sn_read_counts_fid(hid_t fid, const char *name, const sn_read_opts *o, sn_ad
 {
     int tenx = sn_is_10x_h5(fid);
     *h5ad = !tenx;
-    SN_TRY(unused_opts(name, o, !tenx, tenx, tenx ? "a 10x HDF5 matrix" : "an .h5ad file"));
+    SN_TRY(unused_opts(name, o, !tenx, tenx, 0, tenx ? "a 10x HDF5 matrix" : "an .h5ad file"));
     if (tenx)
         return sn_read_10x_fid(fid, name, o, a);
     char xname[256];
@@ -54,13 +59,31 @@ int sn_read_counts_fid(hid_t fid, const char *name, const sn_read_opts *o, sn_ad
     return rc;
 }
 
+/* A matrix.mtx read alone, beside the 10x files that would name its genes
+ * and cells, is most likely a folder given by the wrong path. */
+static void mtx_alone(const char *path)
+{
+    char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL, *files[3];
+    if (!dir)
+        return;
+    if (slash)
+        *slash = 0;
+    sn_read_mtx_dir_files(slash ? (*dir ? dir : "/") : ".", files);
+    if (files[1] && files[2])
+        sn_warn("%s: read alone, its genes and cells numbered; give the folder (%s) to name them from %s and %s",
+                path, slash ? (*dir ? dir : "/") : ".", files[1], files[2]);
+    for (int i = 0; i < 3; i++)
+        free(files[i]);
+    free(dir);
+}
+
 int sn_read_counts(const char *path, const sn_read_opts *o, sn_adata *a)
 {
     static const sn_read_opts defaults = {0};
     o = o ? o : &defaults;
     memset(a, 0, sizeof *a);
     if (sn_is_dir(path)) {
-        SN_TRY(unused_opts(path, o, 0, 0, "a Matrix Market folder"));
+        SN_TRY(unused_opts(path, o, 0, 0, 0, "a Matrix Market folder"));
         return sn_read_mtx_dir_opts(path, o, a);
     }
     /* standard input can only carry HDF5 (.h5ad or 10x .h5): sn_h5_open
@@ -75,8 +98,10 @@ int sn_read_counts(const char *path, const sn_read_opts *o, sn_adata *a)
     }
     int mtx = ends_with(path, ".mtx") || ends_with(path, ".mtx.gz");
     if (access(path, R_OK) == 0) /* else the reader says why it cannot open it */
-        SN_TRY(unused_opts(path, o, 0, 0, mtx ? "a Matrix Market file" : "a text matrix"));
-    if (mtx)
-        return sn_read_mtx(path, NULL, NULL, a);
+        SN_TRY(unused_opts(path, o, 0, 0, 1, mtx ? "a Matrix Market file" : "a text matrix"));
+    if (mtx) {
+        mtx_alone(path);
+        return sn_read_mtx_orient(path, o->orient, a);
+    }
     return sn_read_text_matrix(path, o->orient, a);
 }

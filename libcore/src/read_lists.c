@@ -24,9 +24,13 @@ static int content_line(sn_text *t, char **line)
     return r;
 }
 
+/* Names hold no blanks: a line that mixes tabs and blanks is blank-separated
+ * (tabs count as blanks there). */
 static char line_delim(const char *line)
 {
-    return strchr(line, '\t') ? '\t' : strchr(line, ',') ? ',' : ' ';
+    if (strchr(line, '\t'))
+        return strchr(line, ' ') ? ' ' : '\t';
+    return strchr(line, ',') ? ',' : ' ';
 }
 
 /* ---- edge lists ---- */
@@ -131,11 +135,14 @@ static int edge_line(sn_text *t, char **f, int64_t nf, int weighted, edge_rd *r)
         int bad = sn_rd_number(f[2], &w);
         /* Graph weights are float32 downstream: a larger one would become inf there. */
         if (bad || w < 0 || w > FLT_MAX)
-            return sn_text_err(t, SN_EFMT, "weight '%s' is %s", sn_rd_quote(f[2], q, sizeof q),
+            return sn_text_err(t, SN_EFMT, "weight '%s' is %s%s", sn_rd_quote(f[2], q, sizeof q),
                                bad == 1 ? "not a number"
                                : bad    ? "not finite"
                                : w < 0  ? "negative"
-                                        : "over float32's range");
+                                        : "over float32's range",
+                               bad == 1 && nf > 3 ? " (more than three fields: a row-number column first?)"
+                               : bad == 1         ? " (expected 'A B' or 'A B weight')"
+                                                  : "");
     }
     return push_edge(r, f[0], f[1], w);
 }
@@ -159,14 +166,17 @@ int sn_read_edges(const char *path, sn_edges *e)
             r = sn_text_err(t, SN_EFMT, "unterminated quote");
             break;
         }
-        if (first && is_header(f, nf)) {
+        /* only the first line may be a header; the first edge says whether
+         * the list is weighted */
+        int header = first && is_header(f, nf);
+        first = 0;
+        if (header) {
             if (nf >= 3)
                 sn_rd_quote(f[2], third, sizeof third);
             continue;
         }
-        if (first)
+        if (e->n == 0)
             e->weighted = nf >= 3;
-        first = 0;
         if ((r = edge_line(t, f, nf, e->weighted, &rd)) < 0)
             break;
     }

@@ -15,8 +15,10 @@
 #include <sys/stat.h>
 
 typedef struct {
-    int64_t nrow, ncol, nnz; /* as declared: genes, cells, entries */
+    int64_t nrow, ncol, nnz; /* genes, cells (the size line's rows and columns, or columns and rows when
+                              * cells_rows), entries */
     int integer;             /* field "integer": values must be whole */
+    int cells_rows;          /* the file's rows are cells (scanpy's layout), not genes (10x) */
 } mtx_head;
 
 /* Blank-separated tokens, NUL-terminated in place; returns how many (may
@@ -107,6 +109,11 @@ static int size_line(sn_text *t, const char *path, mtx_head *h)
     if (h->nnz > h->nrow * h->ncol) /* both below 2^31: no overflow */
         return sn_text_err(t, SN_EFMT, "size line declares %lld entries, more than a %lld x %lld matrix holds",
                            (long long)h->nnz, (long long)h->nrow, (long long)h->ncol);
+    if (h->cells_rows) {
+        int64_t n = h->nrow;
+        h->nrow = h->ncol;
+        h->ncol = n;
+    }
     return SN_OK;
 }
 
@@ -159,13 +166,14 @@ static int entry(sn_text *t, char *line, const mtx_head *h, coo *c)
     int nt = tokens(line, tok, 4);
     if (nt != 3)
         return sn_text_err(t, SN_EFMT, "expected 'ROW COLUMN VALUE', found %d field%s", nt, nt == 1 ? "" : "s");
-    int64_t i = parse_index(tok[0], h->nrow), j = parse_index(tok[1], h->ncol);
+    int r = h->cells_rows;
+    int64_t i = parse_index(tok[r], h->nrow), j = parse_index(tok[!r], h->ncol);
     if (i < 0)
-        return sn_text_err(t, SN_EFMT, "row (gene) index '%s' is out of range 1..%lld", sn_rd_quote(tok[0], q, 24),
-                           (long long)h->nrow);
+        return sn_text_err(t, SN_EFMT, "%s (gene) index '%s' is out of range 1..%lld", r ? "column" : "row",
+                           sn_rd_quote(tok[r], q, 24), (long long)h->nrow);
     if (j < 0)
-        return sn_text_err(t, SN_EFMT, "column (cell) index '%s' is out of range 1..%lld",
-                           sn_rd_quote(tok[1], q, 24), (long long)h->ncol);
+        return sn_text_err(t, SN_EFMT, "%s (cell) index '%s' is out of range 1..%lld", r ? "row" : "column",
+                           sn_rd_quote(tok[!r], q, 24), (long long)h->ncol);
     double v;
     int bad = sn_rd_count(tok[2], &v);
     if (bad)
@@ -230,9 +238,9 @@ static int coo_to_csr(const coo *c, const char *path, const mtx_head *h, sn_csr 
     int r = sn_rd_sort_rows(x, &dr, &dc);
     if (r != 0) {
         sn_csr_free(x);
-        if (r > 0)
+        if (r > 0) /* dr, dc: the cell and the gene */
             r = sn_err(SN_EFMT, "%s: entry (row %lld, column %lld) appears more than once", path,
-                       (long long)dc + 1, (long long)dr + 1);
+                       (long long)(h->cells_rows ? dr : dc) + 1, (long long)(h->cells_rows ? dc : dr) + 1);
     }
     return r;
 }
@@ -358,10 +366,10 @@ out:
 }
 
 /* Everything but the unique names (so features can be dropped first). */
-static int mtx_load(const char *mtx, const char *genes, const char *cells, sn_adata *a)
+static int mtx_load(const char *mtx, const char *genes, const char *cells, int cells_rows, sn_adata *a)
 {
     sn_text *t = NULL;
-    mtx_head h = {0};
+    mtx_head h = {.cells_rows = cells_rows};
     coo c = {0};
     int rc = SN_OK;
     memset(a, 0, sizeof *a);
@@ -385,13 +393,23 @@ static int finish_names(sn_adata *a, const char *where)
     return sn_rd_make_unique(a->obs.index, a->obs.n, where, "cell ids");
 }
 
-int sn_read_mtx(const char *mtx, const char *genes, const char *cells, sn_adata *a)
+static int read_mtx(const char *mtx, const char *genes, const char *cells, int cells_rows, sn_adata *a)
 {
-    SN_TRY(mtx_load(mtx, genes, cells, a));
+    SN_TRY(mtx_load(mtx, genes, cells, cells_rows, a));
     int rc = finish_names(a, mtx);
     if (rc < 0)
         sn_rd_adata_clear(a);
     return rc;
+}
+
+int sn_read_mtx(const char *mtx, const char *genes, const char *cells, sn_adata *a)
+{
+    return read_mtx(mtx, genes, cells, 0, a);
+}
+
+int sn_read_mtx_orient(const char *mtx, sn_orient orient, sn_adata *a)
+{
+    return read_mtx(mtx, NULL, NULL, orient == SN_ORIENT_CELLS_ROWS, a);
 }
 
 /* The first of names present in dir, as a malloc'd path; NULL if none. */
@@ -440,7 +458,7 @@ int sn_read_mtx_dir_opts(const char *dir, const sn_read_opts *o, sn_adata *a)
                                  "matrix rows)", dir));
     if (!cells)
         SN_CHECK(sn_err(SN_EFMT, "%s: no barcodes.tsv.gz (the cell barcodes of the matrix columns)", dir));
-    SN_CHECK(mtx_load(mtx, genes, cells, a));
+    SN_CHECK(mtx_load(mtx, genes, cells, 0, a));
     if (!(o && o->all_features))
         SN_CHECK(sn_rd_gex_only(a, dir));
     SN_CHECK(finish_names(a, dir));

@@ -5,6 +5,7 @@
 #include "scnet/log.h"
 #include "scnet/mem.h"
 #include "scnet/read.h"
+#include "scnet/strmap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,34 @@ static int read_rows(tmat *m, char *first)
     return r;
 }
 
+/* Row names that are all numbers, mostly repeated, are a row of counts:
+ * the table was written without its row names (pandas index=False).
+ * Numeric names that are unique (Entrez ids) pass. */
+static int names_are_counts(const tmat *m)
+{
+    int64_t n = m->names.n, distinct = 0;
+    if (n < 4)
+        return SN_OK;
+    for (int64_t i = 0; i < n; i++) {
+        double v;
+        if (sn_rd_count(m->names.v[i], &v))
+            return SN_OK;
+    }
+    sn_strmap seen;
+    SN_TRY(sn_strmap_init(&seen, n));
+    int rc = SN_OK;
+    for (int64_t i = 0; rc >= 0 && i < n; i++)
+        if ((rc = sn_strmap_put(&seen, m->names.v[i], i, NULL)) == 1)
+            distinct++;
+    sn_strmap_free(&seen);
+    SN_TRY(rc);
+    if (2 * distinct >= n)
+        return SN_OK;
+    return sn_err(SN_EFMT, "%s: the first column holds numbers, %lld distinct in %lld rows, not row names: the "
+                           "table seems to have no row-name column (write it with its gene or cell names first)",
+                  m->path, (long long)distinct, (long long)n);
+}
+
 static int cells_named(const char *s)
 {
     static const char *const w[] = {"cell", "cells", "cell_id", "cellid", "cell_name", "barcode", "barcodes",
@@ -232,6 +261,7 @@ int sn_read_text_matrix(const char *path, sn_orient orient, sn_adata *a)
     SN_CHECK(sn_text_open(path, &m.t));
     SN_CHECK(read_header(&m, &first));
     SN_CHECK(read_rows(&m, first));
+    SN_CHECK(names_are_counts(&m));
     int cells_rows = orient == SN_ORIENT_CELLS_ROWS ||
                      (orient == SN_ORIENT_AUTO && m.lead && cells_named(m.hf[0]));
     SN_CHECK(to_adata(&m, cells_rows, a));

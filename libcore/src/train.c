@@ -202,10 +202,12 @@ int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *p
 {
     const sn_train_opts *o = s->opt;
     sn_train_result *r = s->res;
-    int rc = SN_OK;
+    int rc = SN_OK, saved = -1, stopped = 0;
     for (int epoch = s->start_epoch; rc == SN_OK && epoch < o->epochs; epoch++) {
-        if (o->stop_after > 0 && epoch - s->start_epoch >= o->stop_after)
+        if (o->stop_after > 0 && epoch - s->start_epoch >= o->stop_after) {
+            stopped = 1;
             break;
+        }
         double t0 = sn_time();
         rc = one(s, epoch, ctx, pg);
         r->epoch_sec[epoch] = sn_time() - t0;
@@ -213,9 +215,14 @@ int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *p
         sn_info("epoch %d: loss %.5f (ppi %.5f, mse %.5f, corr %.5f), %.2f s", epoch,
                 r->loss_ppi[epoch] + r->loss_mse[epoch] + r->loss_corr[epoch], r->loss_ppi[epoch],
                 r->loss_mse[epoch], r->loss_corr[epoch], r->epoch_sec[epoch]);
-        if (rc == SN_OK && o->checkpoint && o->checkpoint_every > 0 && (epoch + 1) % o->checkpoint_every == 0)
+        if (rc == SN_OK && o->checkpoint && o->checkpoint_every > 0 && (epoch + 1) % o->checkpoint_every == 0) {
             rc = sn_train_ckpt_save(s, epoch + 1);
+            saved = epoch + 1;
+        }
     }
+    /* a stopped run keeps every epoch it did, whatever --checkpoint-every */
+    if (rc == SN_OK && stopped && o->checkpoint && saved != r->n_epochs)
+        rc = sn_train_ckpt_save(s, r->n_epochs);
     return rc;
 }
 

@@ -131,6 +131,50 @@ static int get_params(sn_model *m, hid_t f)
     return rc;
 }
 
+/* The options that shape training after the start, as the command line
+ * names them: a resumed run must have them all as they were, or its result
+ * would be neither run's. */
+#define N_TRAIN_OPTS 17
+
+static void train_opts(const sn_train_opts *o, double *v, const char **names)
+{
+    const sn_model_cfg *m = &o->model;
+    const char *n[N_TRAIN_OPTS] = {"--lr", "--weight-decay", "--dropout", "--dropout (attention)", "--test-frac",
+                                   "--eval-every", "--prune-every", "--prune-protect", "--prune-cap", "--prune-pct",
+                                   "--outputs", "--output-graph", "--cell-batch", "--block-size",
+                                   "the leaky-ReLU slope", "the attention temperature", "the Adam betas"};
+    double x[N_TRAIN_OPTS] = {m->lr, m->wd, m->dropout, m->att_dropout, o->test_frac, o->eval_every,
+                              o->prune_every, o->protect, o->prune_cap, o->prune_pct, o->outputs,
+                              o->output_graph, o->cell_mode, o->block_max, m->slope, m->temp,
+                              m->beta1 + 10 * m->beta2};
+    memcpy(v, x, sizeof x);
+    if (names)
+        memcpy(names, n, sizeof n);
+}
+
+static int put_options(sn_run *s, hid_t f)
+{
+    double v[N_TRAIN_OPTS];
+    train_opts(s->opt, v, NULL);
+    return put(f, "options", H5T_NATIVE_DOUBLE, N_TRAIN_OPTS, v);
+}
+
+/* Checkpoints written before the options were kept have none to check. */
+static int check_options(sn_run *s, hid_t f)
+{
+    double was[N_TRAIN_OPTS], now[N_TRAIN_OPTS];
+    const char *names[N_TRAIN_OPTS];
+    if (length(f, "options") < 0)
+        return SN_OK;
+    SN_TRY(get(f, "options", H5T_NATIVE_DOUBLE, N_TRAIN_OPTS, was));
+    train_opts(s->opt, now, names);
+    for (int i = 0; i < N_TRAIN_OPTS; i++)
+        if (was[i] != now[i])
+            return sn_err(SN_EINVAL, "checkpoint was made with another %s (%g, this run %g); resume with the "
+                                     "options of the run that made it", names[i], was[i], now[i]);
+    return SN_OK;
+}
+
 static int put_config(sn_run *s, hid_t f, int epochs_done)
 {
     const sn_train_result *r = s->res;
@@ -154,6 +198,7 @@ static int put_state(sn_run *s, hid_t f, int epochs_done)
     sn_train_result *r = s->res;
     int64_t G = s->d->G, N = s->d->N, e = s->m.cfg.embed;
     SN_TRY(put_config(s, f, epochs_done));
+    SN_TRY(put_options(s, f));
     SN_TRY(put_params(&s->m, f, 1));
     SN_TRY(put(f, "K_src", H5T_NATIVE_INT32, s->K.n, s->K.src));
     SN_TRY(put(f, "K_dst", H5T_NATIVE_INT32, s->K.n, s->K.dst));
@@ -221,10 +266,10 @@ static int check_config(sn_run *s, hid_t f, int64_t *v)
     if (v[11] != s->opt->batches)
         return sn_err(SN_EINVAL, "checkpoint was made with %lld batches, this run has %d", (long long)v[11],
                       s->opt->batches);
-    if (v[6] > s->opt->epochs)
-        return sn_err(SN_EINVAL, "checkpoint is after %lld epochs, more than the %d asked for", (long long)v[6],
-                      s->opt->epochs);
-    return SN_OK;
+    if (v[6] >= s->opt->epochs)
+        return sn_err(SN_EINVAL, "checkpoint is after %lld epochs, and this run asks for %d: nothing is left to "
+                                 "train (ask for more with -e)", (long long)v[6], s->opt->epochs);
+    return check_options(s, f);
 }
 
 static int get_state(sn_run *s, hid_t f)

@@ -216,7 +216,7 @@ static int read_hvg(hid_t f, sn_train_input *ti)
     else if (!(ti->hvg = sn_malloc((size_t)G, "gene flags")))
         rc = SN_ENOMEM;
     for (int g = 0; rc == SN_OK && g < G; g++)
-        n += (ti->hvg[g] = c.v.b[ti->genes[g]] != 0);
+        n += (ti->hvg[g] = c.v.b[ti->genes[g]] == 1);
     if (rc == SN_OK && n == 0)
         sn_warn("no highly variable gene among the model's genes: the expression loss is off");
     sn_col_free(&c);
@@ -382,6 +382,22 @@ static int write_uns(hid_t out, const sn_train_result *r, const sn_train_meta *m
     return rc == SN_OK ? sn_h5ad_record_run(out, m->cli) : rc;
 }
 
+/* The modelled genes' degrees in the PPI among them, over scnet-prep's
+ * degrees in the whole aligned PPI. */
+static int write_degrees(hid_t out, const sn_train_input *ti, int comp)
+{
+    if (!sn_h5ad_exists(out, "var/scnet_ppi_degree"))
+        return SN_OK;
+    sn_col c;
+    SN_TRY(sn_col_new(&c, "scnet_ppi_degree", SN_COL_I64, ti->data.G));
+    memset(c.v.i64, 0, (size_t)ti->data.G * sizeof *c.v.i64);
+    for (int64_t e = 0; e < ti->data.n_ppi; e++)
+        c.v.i64[ti->ppi_a[e]]++, c.v.i64[ti->ppi_b[e]]++;
+    int rc = sn_h5ad_write_col(out, "var", &c, comp);
+    sn_col_free(&c);
+    return rc;
+}
+
 int sn_train_output_write(hid_t in, hid_t out, const sn_train_input *ti, const sn_train_result *r,
                           const sn_train_meta *m)
 {
@@ -393,8 +409,10 @@ int sn_train_output_write(hid_t in, hid_t out, const sn_train_input *ti, const s
         memcpy(skip + 6, more, sizeof more);
     }
     SN_TRY(sn_h5ad_copy(in, out, skip));
-    if (subset)
+    if (subset) {
         SN_TRY(sn_subset_var(in, out, ti->genes, ti->data.G, comp));
+        SN_TRY(write_degrees(out, ti, comp));
+    }
     int64_t N = ti->data.N, G = ti->data.G, e = r->embed;
     SN_TRY(write_in(out, "obsm", "X_scnet", N, e, r->zc, comp));
     SN_TRY(write_in(out, "varm", "scnet", G, e, r->zg, comp));

@@ -293,6 +293,8 @@ def counts_cases(o):
     o.bytes("counts_single_cell.csv", csv(head[:2], [r[:2] for r in body]))
     o.bytes("counts_single_gene.csv", csv(head, body[:1]))
     o.bytes("counts_all_zero.csv", csv(head, [[r[0]] + ["0"] * 60 for r in body]))
+    # pandas to_csv(index=False): no row names, the first cell's counts in their place
+    o.bytes("counts_no_row_names.csv", csv(head[1:], [r[1:] for r in body]))
     # 10x MatrixMarket folders
     cells = [c.strip('"') for c in head[1:]]
     genes_ = [r[0].strip('"') for r in body]

@@ -35,6 +35,25 @@ h5diff --exclude-path /uns/scnet/history "$T/t1.h5ad" "$T/t2.h5ad" >/dev/null ||
     die "-t 1 and -t 2 differ: $(h5diff --exclude-path /uns/scnet/history "$T/t1.h5ad" "$T/t2.h5ad" | head -5)"
 h5diff "$T/t1.h5ad" "$T/t2.h5ad" >/dev/null && die "the history should record the different command lines"
 
+# ---- a MatrixMarket file alone: genes x cells as 10x writes it, or cells x
+# genes (scanpy's layout) with --orient cells; --orient elsewhere is an error ----
+PB=$SCNET_DATA/pbmc3k_10x
+"$PY" - "$PB/matrix.mtx.gz" "$T/cells_rows.mtx" <<'PY' || die "cannot write a transposed .mtx"
+import sys, scipy.io as sio
+sio.mmwrite(sys.argv[2], sio.mmread(sys.argv[1]).T.tocoo(), field="integer")
+PY
+expect_exit 0 "$prep" "$PB/matrix.mtx.gz" --no-ppi -o "$T/mtx_genes.h5ad"
+grep -q "read alone, its genes and cells numbered; give the folder" "$T/stderr" ||
+    die "no hint to read the 10x folder: $(cat "$T/stderr")"
+expect_exit 0 "$prep" "$T/cells_rows.mtx" --orient cells --no-ppi -q -o "$T/mtx_cells.h5ad"
+for f in X obs/_index var/_index; do
+    cmp -s <("$info" -q --field "$f" "$T/mtx_genes.h5ad") <("$info" -q --field "$f" "$T/mtx_cells.h5ad") ||
+        die ".mtx with cells as rows (--orient cells): $f differs from the 10x layout"
+done
+expect_exit 1 "$prep" "$T/mtx_genes.h5ad" --orient cells --no-ppi -o "$T/never.h5ad"
+grep -q "orient applies to text tables and .mtx files only" "$T/stderr" || die "--orient on .h5ad: $(cat "$T/stderr")"
+[ ! -e "$T/never.h5ad" ] || die "--orient on .h5ad left an output"
+
 # ---- the output feeds scnet-train ----
 if [ -x "$SCNET_BIN/scnet-train" ]; then
     "$SCNET_BIN/scnet-train" -e 1 --max-genes 300 -q "$T/a.h5ad" | "$info" -q - >"$T/trained.txt" ||

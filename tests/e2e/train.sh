@@ -19,6 +19,13 @@ grep -Eq $'^layers/scnet_reconstructed\t.*\t895 x 120' "$T/info" || die "reconst
 grep -Eq $'^obsp/scnet_attention\tcsr_matrix' "$T/info" || die "no attention"
 grep -Eq $'^var\t.*\t120 x ' "$T/info" || die "var not restricted to the modelled genes"
 grep -q 'scnet-train' <("$B/scnet-info" -q --history "$T/a.h5ad") || die "history lacks scnet-train"
+# the degrees are those of the PPI among the modelled genes
+"$PY" - "$T/a.h5ad" <<'EOF' || die "var['scnet_ppi_degree'] is not the degree in varp['scnet_ppi']"
+import sys, anndata as ad, numpy as np
+a = ad.read_h5ad(sys.argv[1])
+deg = np.asarray((a.varp["scnet_ppi"] != 0).sum(axis=1)).ravel()
+assert (a.var["scnet_ppi_degree"].to_numpy() == deg).all()
+EOF
 # evaluations at epochs 0, 2 and the last; AUROC a probability
 "$B/scnet-info" -q --field uns/scnet/train/eval_epoch "$T/a.h5ad" >"$T/ev"
 expect_eq "$(tr '\n' ' ' <"$T/ev")" "0 2 3 " "evaluation epochs"
@@ -74,13 +81,22 @@ assert a.obsm["X_scnet"].shape == (895, 8), a.obsm["X_scnet"].shape
 assert (np.abs(a.obsm["X_scnet"]).sum(axis=1) > 0).all(), "a cell without an embedding"
 EOF
 
-# stopped after 2 epochs, resumed: the same result as one run
-"$B/scnet-train" "${small[@]}" -t 2 --checkpoint "$T/ck" --checkpoint-every 2 --stop-after 2 \
-    -o "$T/part.h5ad" "$T/prep.h5ad"
+# stopped after 3 epochs (checkpoints every 2: the stop saves the third),
+# resumed: the same result as one run; the stopped run writes no output
+"$B/scnet-train" "${small[@]}" -v -t 2 --checkpoint "$T/ck" --checkpoint-every 2 --stop-after 3 \
+    -o "$T/part.h5ad" "$T/prep.h5ad" 2>"$T/stop.err"
+[ ! -e "$T/part.h5ad" ] || die "a stopped run wrote an output"
+grep -q "stopped after 3 of 4 epochs.*no output written" "$T/stop.err" || die "stop: $(cat "$T/stop.err")"
 "$B/scnet-train" "${small[@]}" -t 2 --resume "$T/ck" -o "$T/r.h5ad" "$T/prep.h5ad"
 "$B/scnet-info" -q --field varm/scnet "$T/a.h5ad" >"$T/ga"
 "$B/scnet-info" -q --field varm/scnet "$T/r.h5ad" >"$T/gr"
 cmp -s "$T/ga" "$T/gr" || die "resumed run differs from the uninterrupted one"
+# a resume with nothing left to train, or with another training option, is refused
+expect_exit 1 "$B/scnet-train" "${small[@]}" -e 3 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+grep -q "checkpoint is after 3 epochs, and this run asks for 3" "$T/stderr" || die "resume -e 3: $(cat "$T/stderr")"
+expect_exit 1 "$B/scnet-train" "${small[@]}" --lr 1e-3 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+grep -q "checkpoint was made with another --lr" "$T/stderr" || die "resume --lr: $(cat "$T/stderr")"
+[ ! -e "$T/x.h5ad" ] || die "a refused resume wrote an output"
 
 # a pipe through prune and info
 "$B/scnet-train" "${small[@]}" <"$T/prep.h5ad" | "$B/scnet-prune" -q --pct 20 --connectivities |

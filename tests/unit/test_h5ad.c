@@ -918,7 +918,7 @@ static void test_anndata_columns(void **st)
     sn_col *x = sn_frame_get(&fr, "ni");
     assert_true(x && x->type == SN_COL_F64 && x->v.f64[0] == 5 && isnan(x->v.f64[1]) && x->v.f64[2] == -3);
     x = sn_frame_get(&fr, "nb");
-    assert_true(x && x->type == SN_COL_BOOL && x->v.b[0] == 1 && x->v.b[1] == 0 && x->v.b[2] == 0);
+    assert_true(x && x->type == SN_COL_BOOL && x->v.b[0] == 1 && x->v.b[1] == SN_BOOL_NA && x->v.b[2] == 0);
     x = sn_frame_get(&fr, "numcat");
     assert_true(x && x->type == SN_COL_CAT && x->ncat == 2 && !x->ordered);
     assert_string_equal(x->cats[0], "10");

@@ -17,6 +17,8 @@ typedef enum {
     SN_COL_CAT /* codes into cats; code -1 = missing */
 } sn_coltype;
 
+#define SN_BOOL_NA 2
+
 typedef struct {
     char *name;
     sn_coltype type;
@@ -26,7 +28,7 @@ typedef struct {
         float *f32;
         int64_t *i64;
         int32_t *i32;
-        uint8_t *b;
+        uint8_t *b; /* 0, 1, or SN_BOOL_NA (a nullable column's missing value) */
         char **str;
         int32_t *codes;
     } v;

@@ -19,7 +19,7 @@ typedef enum {
 } sn_orient;
 
 typedef struct {
-    sn_orient orient;   /* text matrices */
+    sn_orient orient;   /* text matrices and .mtx files */
     const char *genome; /* 10x HDF5 v2: genome group; NULL = the only one */
     int all_features;   /* 10x: keep features other than "Gene Expression" */
     const char *layer;  /* .h5ad: read this layer instead of X */
@@ -53,6 +53,10 @@ void sn_read_mtx_dir_files(const char *dir, char *files[3]);
  * negative or non-finite values and a count that differs from the size
  * line are errors. */
 int sn_read_mtx(const char *mtx, const char *genes, const char *cells, sn_adata *a) SN_WUR;
+/* A MatrixMarket file alone (names numbered from 0): genes × cells as 10x
+ * writes it, or cells × genes (scanpy's layout, scipy.io.mmwrite of X) with
+ * SN_ORIENT_CELLS_ROWS. */
+int sn_read_mtx_orient(const char *mtx, sn_orient orient, sn_adata *a) SN_WUR;
 /* Cell Ranger HDF5: v3+ (/matrix, features/{id,name,feature_type,genome})
  * or v2 (one group per genome; o->genome picks one when there are several).
  * var columns gene_ids, feature_types and genome as present; only "Gene
