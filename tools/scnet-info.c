@@ -387,6 +387,7 @@ static int dump_field(FILE *fp, hid_t fid, const char *path)
 typedef struct {
     int history;
     const char *field;
+    char *field_buf; /* the --field argument without trailing slashes */
     const char *input;
 } info_opts;
 
@@ -400,8 +401,17 @@ static int parse_opt(void *ctx, int c, const char *arg)
     info_opts *o = ctx;
     if (c == OPT_HISTORY)
         o->history = 1;
-    else if (c == OPT_FIELD)
-        o->field = arg;
+    else if (c == OPT_FIELD) {
+        /* 'uns/scnet/' names the same element as 'uns/scnet' */
+        size_t n = strlen(arg);
+        while (n > 1 && arg[n - 1] == '/')
+            n--;
+        free(o->field_buf);
+        if (!(o->field_buf = sn_strdup(arg)))
+            return SN_ENOMEM;
+        o->field_buf[n] = 0;
+        o->field = o->field_buf;
+    }
     return SN_OK;
 }
 
@@ -410,6 +420,10 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     info_opts *o = ctx;
     if (n > 1)
         return sn_cli_bad("expected one input file, got %d", n);
+    if (o->field && o->history)
+        return sn_cli_bad("--field and --history each choose what to print; give one");
+    if (o->field && !*o->field)
+        return sn_cli_bad("--field: empty path");
     o->input = n ? args[0] : "-";
     if (is(o->input, "-") && isatty(STDIN_FILENO))
         return sn_cli_bad("no input file (give FILE, or - to read standard input)");
@@ -446,5 +460,7 @@ static const sn_cli_prog program = {"scnet-info", usage, longopts, SN_CLI_SHORTO
 int main(int argc, char **argv)
 {
     info_opts o = {0};
-    return sn_cli_main(&program, &o, argc, argv);
+    int rc = sn_cli_main(&program, &o, argc, argv);
+    free(o.field_buf);
+    return rc;
 }

@@ -23,6 +23,7 @@
 #include "scnet/prep.h"
 #include "scnet/prepio.h"
 #include "scnet/read.h"
+#include "scnet/text.h"
 
 enum {
     O_OBS = SN_OPT_PROG, O_LAYER, O_GENOME, O_ALL_FEAT, O_ORIENT, O_PPI, O_NO_PPI, O_MIN_SCORE, O_SPECIES,
@@ -147,8 +148,8 @@ static int parse_steps(opts *o, int c, const char *a)
     case O_TARGET:
         if (strcmp(a, "median") == 0)
             o->target = 0;
-        else
-            SN_TRY(sn_cli_double("--target-sum", a, 1e-300, 1e300, &o->target));
+        else if (sn_parse_double(a, &o->target) < 0 || !(o->target > 0))
+            return sn_cli_bad("invalid value '%s' for --target-sum (expected a positive number, or median)", a);
         return 1;
     case O_NO_NORM: o->normalize = 0; return 1;
     case O_NORM: o->normalize = 1; return 1;
@@ -374,6 +375,9 @@ static int step_read(prep *p)
                 "(--normalize to normalise anyway)", o->in, p->maxval);
     else if (p->kind == SN_VALUES_NONINT && p->normalised)
         sn_warn("%s: values are not integer counts (largest %.3g); normalising them anyway", o->in, p->maxval);
+    else if (p->kind == SN_VALUES_COUNTS && !p->normalised)
+        sn_warn("%s: values are integer counts (largest %.3g), yet --no-normalize uses them as log-normalised "
+                "expression", o->in, p->maxval);
     sn_info("read %lld cells x %lld genes, %lld non-zeros", (long long)p->cells_in, (long long)p->genes_in,
             (long long)sn_csr_nnz(&p->a.X));
     return SN_OK;
@@ -756,12 +760,12 @@ static int write_uns(prep *p, hid_t f)
     sn_prepio_item it[] = {
         STR_("input", o->in), STR_("ppi", o->ppi ? o->ppi : "none"),
         STR_("species", o->po.mouse ? "mouse" : "human"), STR_("gene_map", o->gene_map ? o->gene_map : "none"),
-        NUM_("normalized", p->normalised), NUM_("target_sum", p->normalised ? p->target : 0),
+        NUM_("normalized", p->normalised), REAL_("target_sum", p->normalised ? p->target : 0),
         NUM_("min_genes", (double)o->min_genes), NUM_("min_cells", (double)o->min_cells), NUM_("n_pcs", p->pca.k),
         STR_("pca_genes", o->pca_hvg ? "hvg" : "all"), NUM_("scale_before_pca", o->pca.scale),
         NUM_("reuse_pca", o->reuse_pca), NUM_("n_neighbors", o->knn.k),
         STR_("knn_method", p->knn_used == SN_KNN_IVF ? "ivf" : "exact"), NUM_("n_top_genes", (double)o->n_top),
-        NUM_("ppi_min_score", o->po.min_score), NUM_("min_expressed_frac", o->po.min_expr_frac),
+        REAL_("ppi_min_score", o->po.min_score), REAL_("min_expressed_frac", o->po.min_expr_frac),
         NUM_("min_ppi_genes", (double)o->po.min_genes), NUM_("seed", (double)p->cli->seed),
         NUM_("cells_in", (double)p->cells_in), NUM_("genes_in", (double)p->genes_in),
         NUM_("spike_ins_removed", (double)p->spikes),

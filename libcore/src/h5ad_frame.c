@@ -596,6 +596,42 @@ static int add_to_order(hid_t g, const char *name, const char *col)
     return rc < 0 ? rc : SN_OK;
 }
 
+/* column-order without col; 1 when it was there. */
+static int drop_from_order(hid_t g, const char *name, const char *col)
+{
+    char **cols = NULL;
+    int64_t n = 0, k = 0;
+    int rc = sn_h5x_attr_strs(g, "column-order", name, &cols, &n), found = 0;
+    for (int64_t i = 0; rc >= 0 && i < n; i++) {
+        if (strcmp(cols[i], col) == 0) {
+            found = 1;
+            free(cols[i]);
+            continue;
+        }
+        cols[k++] = cols[i];
+    }
+    if (rc >= 0 && found)
+        rc = sn_h5x_set_attr_strs(g, "column-order", cols, k);
+    sn_free_strings(cols, found ? k : n);
+    return rc < 0 ? rc : found;
+}
+
+int sn_h5ad_drop_col(hid_t loc, const char *frame, const char *col)
+{
+    char name[SN_H5X_NAME], enc[32];
+    hid_t g;
+    int rc = sn_h5x_open(loc, frame, name, &g, enc, sizeof enc);
+    if (rc < 0)
+        return rc;
+    rc = SN_OK;
+    if (H5Iget_type(g) != H5I_GROUP || strcmp(enc, "dataframe") != 0)
+        rc = sn_err(SN_EFMT, "%s: expected a dataframe, found %s", name, *enc ? enc : "an unknown element");
+    if (rc == SN_OK && (rc = drop_from_order(g, name, col)) == 1)
+        rc = sn_h5ad_remove(g, col) < 0 ? sn_err(SN_EIO, "%s: cannot remove column '%s'", name, col) : 1;
+    sn_h5x_close(g);
+    return rc;
+}
+
 int sn_h5ad_write_col(hid_t loc, const char *frame, const sn_col *c, int comp)
 {
     char name[SN_H5X_NAME], enc[32], *ix = NULL;

@@ -335,7 +335,7 @@ static int pick_genome(hid_t fid, const char *want, const char **grp, genomes *g
         return SN_OK;
     }
     if (gs->n > 1)
-        return sn_err(SN_EINVAL, "the file holds several genomes (%s): choose one", gs->names);
+        return sn_err(SN_EINVAL, "the file holds several genomes (%s): choose one with --genome", gs->names);
     *grp = gs->first;
     return SN_OK;
 }

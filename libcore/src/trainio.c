@@ -343,23 +343,22 @@ static int write_params(hid_t g, const sn_train_result *r, const sn_train_meta *
 {
     const sn_train_opts *o = m->opt;
     const sn_model_cfg *c = &o->model;
+    /* real: float64 whatever the value, so that a reader sees one type */
     struct {
         const char *k;
         double v;
-    } p[] = {{"epochs", o->epochs},          {"batches", o->batches},       {"layers", c->layers},
-             {"hidden", c->hidden},          {"embed", c->embed},           {"dropout", c->dropout},
-             {"lr", c->lr},                  {"weight_decay", c->wd},       {"eval_every", o->eval_every},
-             {"test_frac", o->test_frac},    {"prune_every", o->prune_every}, {"prune_protect", o->protect},
-             {"prune_cap", o->prune_cap},    {"prune_pct", o->prune_pct},   {"seed", (double)c->seed},
-             {"max_genes", m->max_genes},    {"threads", m->cli->threads},
-             {"gflop_per_epoch", r->gflop_per_epoch}, {"knn_edges", (double)r->knn_edges},
-             {"ppi_train_edges", (double)r->train_edges}, {"ppi_test_edges", (double)r->test_edges},
-             {"blocks", r->blocks},          {"block_size", r->block_size}};
-    for (size_t i = 0; i < sizeof p / sizeof *p; i++) {
-        double v = p[i].v;
-        SN_TRY(v == floor(v) && fabs(v) < 9e15 ? sn_h5ad_write_int(g, p[i].k, (int64_t)v)
-                                              : sn_h5ad_write_scalar(g, p[i].k, v));
-    }
+        int real;
+    } p[] = {{"epochs", o->epochs, 0},          {"batches", o->batches, 0},       {"layers", c->layers, 0},
+             {"hidden", c->hidden, 0},          {"embed", c->embed, 0},           {"dropout", c->dropout, 1},
+             {"lr", c->lr, 1},                  {"weight_decay", c->wd, 1},       {"eval_every", o->eval_every, 0},
+             {"test_frac", o->test_frac, 1},    {"prune_every", o->prune_every, 0}, {"prune_protect", o->protect, 0},
+             {"prune_cap", o->prune_cap, 1},    {"prune_pct", o->prune_pct, 1},   {"seed", (double)c->seed, 0},
+             {"max_genes", m->max_genes, 0},    {"threads", m->cli->threads, 0},
+             {"gflop_per_epoch", r->gflop_per_epoch, 1}, {"knn_edges", (double)r->knn_edges, 0},
+             {"ppi_train_edges", (double)r->train_edges, 0}, {"ppi_test_edges", (double)r->test_edges, 0},
+             {"blocks", r->blocks, 0},          {"block_size", r->block_size, 0}};
+    for (size_t i = 0; i < sizeof p / sizeof *p; i++)
+        SN_TRY(p[i].real ? sn_h5ad_write_scalar(g, p[i].k, p[i].v) : sn_h5ad_write_int(g, p[i].k, (int64_t)p[i].v));
     SN_TRY(sn_h5ad_write_str(g, "device", m->device));
     SN_TRY(sn_h5ad_write_str(g, "mode", r->cell_mode ? "cell blocks" : "edge batches"));
     static const char *what[] = {"best AUROC, evaluation mode", "last epoch, evaluation mode", "reference"};
@@ -402,17 +401,27 @@ int sn_train_output_write(hid_t in, hid_t out, const sn_train_input *ti, const s
                           const sn_train_meta *m)
 {
     int subset = ti->data.G < ti->G_all, comp = m->compress;
+    /* this stage's fields, and those the later stages made from an earlier
+     * model (retraining a finished file must not leave them behind) */
     const char *skip[] = {"obsm/X_scnet", "varm/scnet", "layers/scnet_reconstructed", "obsp/scnet_attention",
-                          "obsp/scnet_knn_pruned", "uns/scnet/train", NULL, NULL, NULL, NULL, NULL, NULL};
+                          "obsp/scnet_knn_pruned", "uns/scnet/train", "obsp/scnet_connectivities",
+                          "obsp/scnet_distances", "uns/scnet_neighbors", "uns/scnet/prune", "varp/scnet_coembed",
+                          "varp/scnet_coexpression", "uns/scnet/coembed", "uns/scnet/propagate",
+                          NULL, NULL, NULL, NULL, NULL, NULL};
     if (subset) {
         const char *more[] = {"X", "layers", "var", "varm", "varp"};
-        memcpy(skip + 6, more, sizeof more);
+        memcpy(skip + 14, more, sizeof more);
     }
     SN_TRY(sn_h5ad_copy(in, out, skip));
     if (subset) {
         SN_TRY(sn_subset_var(in, out, ti->genes, ti->data.G, comp));
         SN_TRY(write_degrees(out, ti, comp));
+        for (int i = 10; i < 12; i++) /* the gene networks, restricted with varp */
+            if (sn_h5ad_remove(out, skip[i]) < 0)
+                return sn_err(SN_EIO, "cannot remove %s", skip[i]);
     }
+    if (sn_h5ad_exists(out, "var/scnet_module"))
+        SN_TRY(sn_h5ad_drop_col(out, "var", "scnet_module"));
     int64_t N = ti->data.N, G = ti->data.G, e = r->embed;
     SN_TRY(write_in(out, "obsm", "X_scnet", N, e, r->zc, comp));
     SN_TRY(write_in(out, "varm", "scnet", G, e, r->zg, comp));

@@ -104,6 +104,21 @@ grep -q "checkpoint was made with another --lr" "$T/stderr" || die "resume --lr:
 grep -Eq $'^obsp/scnet_knn_pruned\tcsr_matrix' "$T/pinfo" || die "pipe: no pruned graph"
 grep -Eq $'^obsp/scnet_connectivities\tcsr_matrix' "$T/pinfo" || die "pipe: no connectivities"
 
+# retraining a file the later stages have been through drops what they made
+# from the old model
+"$B/scnet-train" "${small[@]}" <"$T/prep.h5ad" | "$B/scnet-prune" -q --connectivities |
+    "$B/scnet-coembed" -q -o "$T/down.h5ad"
+"$B/scnet-train" "${small[@]}" --seed 5 -o "$T/again.h5ad" "$T/down.h5ad"
+"$B/scnet-info" -q "$T/down.h5ad" >"$T/down.txt"
+"$B/scnet-info" -q "$T/again.h5ad" >"$T/again.txt"
+for f in obsp/scnet_connectivities uns/scnet_neighbors varp/scnet_coembed var/scnet_module uns/scnet/coembed \
+    uns/scnet/prune; do
+    grep -q "^$f"$'\t' "$T/down.txt" || die "the downstream file lacks $f"
+    ! grep -q "^$f"$'\t' "$T/again.txt" || die "retraining left the stale $f"
+done
+"$PY" -W error -c 'import sys, anndata as ad; ad.read_h5ad(sys.argv[1])' "$T/again.h5ad" ||
+    die "anndata cannot read the retrained file"
+
 # bad input: a file without the PPI; the previous output survives untouched
 "$PY" - "$T/noppi.h5ad" <<'EOF'
 import sys, numpy as np, anndata as ad

@@ -643,7 +643,7 @@ static void test_10x_h5_v2(void **st)
     write_v2_genome(f, "hg19", 1);
     write_v2_genome(f, "mm10", 10);
     H5Fclose(f);
-    expect_err(sn_read_10x_h5(p, NULL, &a), "v2b.h5: the file holds several genomes (hg19, mm10): choose one");
+    expect_err(sn_read_10x_h5(p, NULL, &a), "v2b.h5: the file holds several genomes (hg19, mm10): choose one with --genome");
     sn_read_opts o = {.genome = "mm10"};
     assert_int_equal(sn_read_10x_h5(p, &o, &a), 0);
     assert_true(get(&a.X, 1, 1) == 30.0f);

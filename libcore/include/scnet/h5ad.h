@@ -158,6 +158,8 @@ int sn_h5ad_write_frame(hid_t loc, const char *name, const sn_frame *f, int comp
 /* Add or replace one column of an existing frame: a replaced column keeps
  * its place in column-order, a new one is appended. */
 int sn_h5ad_write_col(hid_t loc, const char *frame, const sn_col *c, int comp) SN_WUR;
+/* Remove one column of a frame if present (1 removed, 0 absent). */
+int sn_h5ad_drop_col(hid_t loc, const char *frame, const char *col) SN_WUR;
 int sn_h5ad_write_scalar(hid_t loc, const char *name, double v) SN_WUR;
 int sn_h5ad_write_int(hid_t loc, const char *name, int64_t v) SN_WUR;
 int sn_h5ad_write_bool(hid_t loc, const char *name, int v) SN_WUR;
