@@ -107,7 +107,10 @@ static int parse_opt(void *ctx, int c, const char *arg)
     int k;
     static const char *const methods[] = {"leiden", "louvain", NULL};
     switch (c) {
-    case 'p': return sn_cli_double("--percentile", arg, 0, 100, &o->net.percentile);
+    case 'p':
+        SN_TRY(sn_cli_double("--percentile", arg, 0, 100, &o->net.percentile));
+        /* edges lie strictly above it: the 100th percentile leaves none */
+        return o->net.percentile < 100 ? SN_OK : sn_cli_bad("--percentile 100 leaves no edge (give less than 100)");
     case OPT_WEIGHTED: o->net.weighted = 1; return SN_OK;
     case OPT_EMBEDDING: o->embedding = arg; return SN_OK;
     case OPT_BLOCK:

@@ -318,9 +318,50 @@ static void prep_free(prep *p)
 
 /* .h5ad input (file or stdin) read here, keeping the file for the optional
  * extras; every other format through sn_read_counts. */
+/* What the output makes anew from the counts (or reads: the layer). */
+static int remade(const char *path, const char *layer)
+{
+    static const char *const own[] = {"obsm/X_pca", "varm/PCs", "obsp/distances", "obsp/connectivities",
+                                      "layers/counts", "layers/scaled", "uns/pca", "uns/neighbors", "uns/hvg",
+                                      "uns/log1p", "uns/scnet", "varp/scnet_ppi", NULL};
+    for (int i = 0; own[i]; i++)
+        if (strcmp(path, own[i]) == 0)
+            return 1;
+    return layer && strncmp(path, "layers/", 7) == 0 && strcmp(path + 7, layer) == 0;
+}
+
+/* The input's elements the output does not carry over, said once: a
+ * scanpy user may expect an embedding or a layer to travel with the file. */
+static void note_dropped(hid_t fid, const char *name, const char *layer)
+{
+    static const char *const groups[] = {"obsm", "varm", "obsp", "varp", "layers", "uns", NULL};
+    char list[512] = "", path[256];
+    int64_t total = 0;
+    for (int g = 0; groups[g]; g++) {
+        char **keys = NULL;
+        int64_t n = 0;
+        if (!sn_h5ad_exists(fid, groups[g]) || sn_h5ad_keys(fid, groups[g], &keys, &n) < 0)
+            continue;
+        for (int64_t i = 0; i < n; i++) {
+            snprintf(path, sizeof path, "%s/%s", groups[g], keys[i]);
+            if (remade(path, layer))
+                continue;
+            if (total++ < 6)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? ", " : "", path);
+        }
+        sn_free_strings(keys, n);
+    }
+    if (total > 6)
+        snprintf(list + strlen(list), sizeof list - strlen(list), " and %lld more", (long long)total - 6);
+    if (total)
+        sn_note("%s: not carried over (the output is made anew from the counts; obs and var columns are kept): %s",
+                name, list);
+}
+
 static int read_hdf5_extras(prep *p, hid_t fid, const char *name)
 {
     int rc = SN_OK;
+    note_dropped(fid, name, p->o->ro.layer);
     if (p->o->reuse_pca && (rc = sn_h5ad_read_mat(fid, "obsm/X_pca", &p->reused)) < 0)
         return sn_err_prefix(rc, "%s: --reuse-pca: ", name);
     if (!p->o->ro.layer && sn_h5ad_exists(fid, "layers/counts") &&

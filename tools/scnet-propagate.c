@@ -42,7 +42,9 @@ enum {
 
 typedef struct {
     const char *input, *network, *edges, *gene_list, *genes_file, *gmt;
-    int unweighted, evaluate, n_random, splits_set;
+    int unweighted, evaluate, n_random, splits_set, holdout_set;
+    const char *eval_only; /* the last option given that only --evaluate uses */
+    const char *random_only; /* likewise for --n-random */
     int64_t min_size, max_size;
     double swaps;
     sn_eval_opts ev; /* ev.prop: the propagation options */
@@ -124,8 +126,13 @@ static int parse_num(opts *o, int c, const char *arg)
     case OPT_MAX_SIZE: return int_opt("--max-size", arg, 2, INT32_MAX, &o->max_size);
     case OPT_ALPHA: return sn_cli_double("--alpha", arg, 0, 0.999999, &p->alpha);
     case OPT_TOL: return sn_cli_double("--tol", arg, 1e-300, 1e300, &p->tol);
-    case OPT_HOLDOUT: return sn_cli_double("--holdout", arg, 1e-6, 1 - 1e-6, &o->ev.holdout);
-    case OPT_SWAPS: return sn_cli_double("--swaps", arg, 0, 1e6, &o->swaps);
+    case OPT_HOLDOUT:
+        o->eval_only = "--holdout";
+        o->holdout_set = 1;
+        return sn_cli_double("--holdout", arg, 1e-6, 1 - 1e-6, &o->ev.holdout);
+    case OPT_SWAPS:
+        o->random_only = "--swaps";
+        return sn_cli_double("--swaps", arg, 0, 1e6, &o->swaps);
     case OPT_MAX_ITER:
         SN_TRY(int_opt("--max-iter", arg, 0, 100000000, &v));
         p->max_iter = (int)v;
@@ -134,6 +141,7 @@ static int parse_num(opts *o, int c, const char *arg)
         SN_TRY(int_opt("--splits", arg, 1, 1000000, &v));
         o->ev.splits = (int)v;
         o->splits_set = 1;
+        o->eval_only = "--splits";
         return SN_OK;
     case OPT_N_RANDOM:
         SN_TRY(int_opt("--n-random", arg, 0, 100000, &v));
@@ -156,7 +164,10 @@ static int parse_opt(void *ctx, int c, const char *arg)
     case OPT_NO_NORMALIZE: o->ev.prop.normalize = 0; return SN_OK;
     case OPT_JOINT: o->ev.prop.joint = 1; return SN_OK;
     case OPT_EVALUATE: o->evaluate = 1; return SN_OK;
-    case OPT_REFERENCE: o->ev.mode = SN_SPLIT_REFERENCE; return SN_OK;
+    case OPT_REFERENCE:
+        o->ev.mode = SN_SPLIT_REFERENCE;
+        o->eval_only = "--reference-split";
+        return SN_OK;
     }
     return parse_num(o, c, arg);
 }
@@ -178,6 +189,12 @@ static int parse_operands(sn_cli *cli, void *ctx, int npos, char **pos)
     if (o->n_random == 1)
         return sn_cli_bad("--n-random needs at least 2 networks for a standard deviation");
     o->evaluate |= o->n_random > 0;
+    if (o->eval_only && !o->evaluate)
+        return sn_cli_bad("%s applies to --evaluate (or --n-random) only", o->eval_only);
+    if (o->random_only && o->n_random == 0)
+        return sn_cli_bad("%s applies to --n-random only", o->random_only);
+    if (o->holdout_set && o->ev.mode == SN_SPLIT_REFERENCE)
+        return sn_cli_bad("--holdout does not apply to --reference-split (its split is 70/30 of all genes)");
     if (!o->splits_set && o->n_random > 0)
         o->ev.splits = 1;
     if (ends_with(cli->output, ".h5ad") && !o->input)

@@ -215,16 +215,37 @@ static int is_numeric(const otab *o, int64_t k)
     return any;
 }
 
+/* pandas reads a column of whole numbers written without a point as
+ * int64, unless a value is missing. */
+static int int_literal(const char *s)
+{
+    s += *s == '-' || *s == '+';
+    size_t n = strspn(s, "0123456789");
+    return n > 0 && n < 19 && !s[n];
+}
+
 static int num_col(sn_frame *f, const otab *o, int64_t k, const int64_t *row, const char *name)
 {
     sn_col c;
+    int ints = 1;
     SN_TRY(sn_col_new(&c, name, SN_COL_F64, f->n));
     for (int64_t i = 0; i < f->n; i++)
         c.v.f64[i] = NAN;
     for (int64_t r = 0; r < o->nrow; r++) {
         const char *s = o->cell[r * o->nf + k];
-        if (row[r] >= 0 && !na_like(s))
+        if (row[r] >= 0 && !na_like(s)) {
             c.v.f64[row[r]] = strtod(s, NULL); /* checked by is_numeric; keeps Inf */
+            ints &= int_literal(s);
+        }
+    }
+    for (int64_t i = 0; ints && i < f->n; i++)
+        ints = !isnan(c.v.f64[i]);
+    if (ints) { /* the same array, each double replaced by its int64 (both 8 bytes) */
+        for (int64_t i = 0; i < f->n; i++) {
+            int64_t v = (int64_t)c.v.f64[i];
+            memcpy(&c.v.i64[i], &v, sizeof v);
+        }
+        c.type = SN_COL_I64;
     }
     int rc = sn_frame_put(f, &c);
     if (rc < 0)
@@ -269,9 +290,12 @@ static int add_columns(sn_adata *a, const otab *o, int64_t idf, const int64_t *r
     sn_frame tmp;
     sn_frame_init(&tmp, a->obs.n);
     int rc = build_columns(&tmp, o, idf, row);
-    for (int i = 0; rc == SN_OK && i < tmp.ncol; i++)
+    for (int i = 0; rc == SN_OK && i < tmp.ncol; i++) {
+        if (sn_frame_get(&a->obs, tmp.cols[i].name))
+            sn_note("%s: column '%s' replaces the input's obs['%s']", o->path, tmp.cols[i].name, tmp.cols[i].name);
         if ((rc = sn_frame_put(&a->obs, &tmp.cols[i])) == SN_OK)
             memset(&tmp.cols[i], 0, sizeof tmp.cols[i]);
+    }
     sn_frame_free(&tmp);
     return rc;
 }

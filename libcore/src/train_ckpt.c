@@ -75,6 +75,23 @@ static int get_attr(hid_t loc, const char *name, hid_t type, void *v)
     return rc;
 }
 
+/* A parameter as PyTorch shapes it: rows × cols (a vector when either is
+ * 1), so that another framework can load it without knowing the layout. */
+static int put_param(hid_t loc, const char *name, int rows, int cols, const float *data)
+{
+    hsize_t dims[2] = {(hsize_t)rows, (hsize_t)cols};
+    int rank = rows > 1 && cols > 1 ? 2 : 1;
+    if (rank == 1)
+        dims[0] = (hsize_t)rows * (hsize_t)cols;
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t ds = H5Dcreate2(loc, name, H5T_NATIVE_FLOAT, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t e = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 ? 0 : -1;
+    if (ds >= 0)
+        H5Dclose(ds);
+    H5Sclose(sp);
+    return e < 0 ? sn_err(SN_EIO, "cannot write '%s' (disk full?)", name) : SN_OK;
+}
+
 /* Parameters: weights only, or with Adam moments. */
 static int put_params(sn_model *m, hid_t f, int moments)
 {
@@ -94,7 +111,7 @@ static int put_params(sn_model *m, hid_t f, int moments)
             char name[80];
             snprintf(name, sizeof name, "%s%s", p->name, suffix[t]);
             m->o->download(m->o, buf, src[t], (size_t)n * sizeof *buf);
-            rc = put(g, name, H5T_NATIVE_FLOAT, n, buf);
+            rc = put_param(g, name, p->rows, p->cols, buf);
         }
         free(buf);
     }

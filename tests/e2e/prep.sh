@@ -54,6 +54,19 @@ expect_exit 1 "$prep" "$T/mtx_genes.h5ad" --orient cells --no-ppi -o "$T/never.h
 grep -q "orient applies to text tables and .mtx files only" "$T/stderr" || die "--orient on .h5ad: $(cat "$T/stderr")"
 [ ! -e "$T/never.h5ad" ] || die "--orient on .h5ad left an output"
 
+# ---- an .h5ad input: what the output does not carry over is said ----
+"$PY" - "$T/mtx_genes.h5ad" "$T/extra.h5ad" <<'PY' || die "cannot write an .h5ad with extra elements"
+import sys, anndata as ad, numpy as np
+a = ad.read_h5ad(sys.argv[1])
+a = ad.AnnData(X=a.layers["counts"], obs=a.obs[[]], var=a.var[[]])
+a.obsm["X_umap"] = np.zeros((a.n_obs, 2), np.float32)
+a.layers["spliced"] = a.X.copy()
+a.write_h5ad(sys.argv[2])
+PY
+expect_exit 0 "$prep" "$T/extra.h5ad" --no-ppi -o "$T/extra_out.h5ad"
+grep -q "extra.h5ad: not carried over .*: obsm/X_umap, layers/spliced$" "$T/stderr" ||
+    die "no note of the elements left behind: $(cat "$T/stderr")"
+
 # ---- the output feeds scnet-train ----
 if [ -x "$SCNET_BIN/scnet-train" ]; then
     "$SCNET_BIN/scnet-train" -e 1 --max-genes 300 -q "$T/a.h5ad" | "$info" -q - >"$T/trained.txt" ||

@@ -104,6 +104,19 @@ grep -q "checkpoint was made with another --lr" "$T/stderr" || die "resume --lr:
 grep -Eq $'^obsp/scnet_knn_pruned\tcsr_matrix' "$T/pinfo" || die "pipe: no pruned graph"
 grep -Eq $'^obsp/scnet_connectivities\tcsr_matrix' "$T/pinfo" || die "pipe: no connectivities"
 
+# --save-model: PyTorch's names and shapes (weights out x in), the weights
+# the outputs came from (the decoder's last layer gives the reconstruction's
+# genes)
+"$B/scnet-train" "${small[@]}" --save-model "$T/model.h5" -o "$T/sm.h5ad" "$T/prep.h5ad"
+"$PY" - "$T/model.h5" <<'EOF' || die "--save-model: unexpected datasets"
+import sys, h5py
+p = h5py.File(sys.argv[1], "r")["params"]
+assert p["dec.2.weight"].shape == (120, 32), p["dec.2.weight"].shape   # genes x hidden
+assert p["dec.0.weight"].shape == (32, 8), p["dec.0.weight"].shape     # hidden x embed
+assert p["dec.2.bias"].shape == (120,), p["dec.2.bias"].shape
+assert p["cell.gcn.weight"].shape == (32, 120), p["cell.gcn.weight"].shape
+EOF
+
 # retraining a file the later stages have been through drops what they made
 # from the old model
 "$B/scnet-train" "${small[@]}" <"$T/prep.h5ad" | "$B/scnet-prune" -q --connectivities |
