@@ -23,6 +23,7 @@
 #include "scnet/prep.h"
 #include "scnet/prepio.h"
 #include "scnet/read.h"
+#include "scnet/strmap.h"
 #include "scnet/text.h"
 
 enum {
@@ -497,7 +498,12 @@ static int step_filter(prep *p)
     for (int64_t r = 0; rc == SN_OK && r < n; r++)
         ng[r] = ng[keep[r]];
     if (rc == SN_OK && n < 1)
-        rc = sn_err(SN_EINVAL, "%s: no cell has %lld detected genes (lower --min-genes)", p->o->in, p->o->min_genes);
+        rc = p->a.X.ncol < p->o->min_genes
+                 ? sn_err(SN_EINVAL, "%s: no cell has %lld detected genes: the data have %lld genes and %lld cells; "
+                                     "is the table the other way round (--orient), or lower --min-genes",
+                          p->o->in, p->o->min_genes, (long long)p->a.X.ncol, (long long)p->a.X.nrow)
+                 : sn_err(SN_EINVAL, "%s: no cell has %lld detected genes (lower --min-genes)", p->o->in,
+                          p->o->min_genes);
     if (rc == SN_OK && (rc = subset_cells(p, keep, n)) == SN_OK)
         rc = sn_prepio_col(&p->a.obs, "n_genes", SN_COL_I64, ng);
     free(keep);
@@ -590,6 +596,38 @@ static void ppi_report(const prep *p)
             (long long)q->genes_isolated, (long long)q->n, (long long)q->edges_kept);
 }
 
+/* How many cell ids are PPI genes: many means the table was read the
+ * wrong way round. */
+static int64_t cells_in_ppi(const prep *p, const sn_edges *e)
+{
+    sn_strmap m;
+    int64_t hits = 0;
+    if (sn_strmap_init(&m, e->nnodes + 16) < 0)
+        return 0;
+    int rc = SN_OK;
+    for (int64_t i = 0; rc >= 0 && i < e->nnodes; i++)
+        rc = sn_strmap_put(&m, e->nodes[i], i, NULL);
+    for (int64_t i = 0; rc >= 0 && i < p->a.obs.n; i++)
+        hits += sn_strmap_get(&m, p->a.obs.index[i]) >= 0;
+    sn_strmap_free(&m);
+    return rc < 0 ? 0 : hits;
+}
+
+static int align_failed(prep *p, const sn_edges *e, int rc)
+{
+    int ids = !p->mapped && sn_ppi_names_are_ids(p->names, p->a.var.n);
+    int64_t cells = p->a.obs.index ? cells_in_ppi(p, e) : 0;
+    rc = sn_err_prefix(rc, "%s: ", p->o->ppi);
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", sn_errmsg());
+    if (2 * cells > p->a.obs.n)
+        return sn_err(rc, "%s; yet %lld of the %lld cell ids are PPI genes: is the table the other way round "
+                          "(--orient)?", msg, (long long)cells, (long long)p->a.obs.n);
+    if (ids)
+        return sn_err(rc, "%s; give --gene-map FILE (e.g. a 10x features.tsv) or --symbol-column", msg);
+    return rc;
+}
+
 static int step_ppi(prep *p)
 {
     SN_TRY(gene_names(p));
@@ -606,15 +644,8 @@ static int step_ppi(prep *p)
     SN_TRY(ppi_reader_take(&p->ppi_rd, &e));
     const sn_col *nc = sn_frame_get(&p->a.var, "n_cells"); /* step_filter's */
     int rc = nc && nc->type == SN_COL_I64 ? SN_OK : sn_err(SN_EINVAL, "%s: no var column n_cells", p->o->in);
-    if (rc == SN_OK && (rc = sn_ppi_align(&e, p->names, n, nc->v.i64, p->a.X.nrow, &p->o->po, &p->ppi)) < 0) {
-        int ids = !p->mapped && sn_ppi_names_are_ids(p->names, n);
-        rc = sn_err_prefix(rc, "%s: ", p->o->ppi);
-        if (ids) {
-            char msg[1024];
-            snprintf(msg, sizeof msg, "%s", sn_errmsg());
-            rc = sn_err(rc, "%s; give --gene-map FILE (e.g. a 10x features.tsv) or --symbol-column", msg);
-        }
-    }
+    if (rc == SN_OK && (rc = sn_ppi_align(&e, p->names, n, nc->v.i64, p->a.X.nrow, &p->o->po, &p->ppi)) < 0)
+        rc = align_failed(p, &e, rc);
     sn_edges_free(&e);
     SN_TRY(rc);
     ppi_report(p);
