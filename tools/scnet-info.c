@@ -382,12 +382,22 @@ static int dump_field(FILE *fp, hid_t fid, const char *path)
     return sn_err(SN_EFMT, "%s: cannot print a %s element", path, enc[0] ? enc : "unknown");
 }
 
+/* 'uns/scnet/' names the same element as 'uns/scnet'. */
+static int dump_path(FILE *fp, hid_t fid, const char *field)
+{
+    size_t n = strlen(field);
+    char path[n + 1];
+    memcpy(path, field, n + 1);
+    while (n > 1 && path[n - 1] == '/')
+        path[--n] = 0;
+    return dump_field(fp, fid, path);
+}
+
 /* ---- main ---- */
 
 typedef struct {
     int history;
     const char *field;
-    char *field_buf; /* the --field argument without trailing slashes */
     const char *input;
 } info_opts;
 
@@ -401,17 +411,8 @@ static int parse_opt(void *ctx, int c, const char *arg)
     info_opts *o = ctx;
     if (c == OPT_HISTORY)
         o->history = 1;
-    else if (c == OPT_FIELD) {
-        /* 'uns/scnet/' names the same element as 'uns/scnet' */
-        size_t n = strlen(arg);
-        while (n > 1 && arg[n - 1] == '/')
-            n--;
-        free(o->field_buf);
-        if (!(o->field_buf = sn_strdup(arg)))
-            return SN_ENOMEM;
-        o->field_buf[n] = 0;
-        o->field = o->field_buf;
-    }
+    else if (c == OPT_FIELD)
+        o->field = arg;
     return SN_OK;
 }
 
@@ -443,7 +444,7 @@ static int run(sn_cli *cli, void *ctx)
     hid_t fid = sn_h5_id(f);
     int64_t n_obs, n_var;
     if ((rc = sn_h5ad_check(fid, &n_obs, &n_var)) == SN_OK)
-        rc = o->field ? dump_field(fp, fid, o->field) : o->history ? print_history(fp, fid) : list_file(fp, fid);
+        rc = o->field ? dump_path(fp, fid, o->field) : o->history ? print_history(fp, fid) : list_file(fp, fid);
     if (rc < 0)
         SN_CHECK(sn_err_prefix(rc, "%s: ", sn_h5_name(f)));
     rc = sn_out_commit(out);
@@ -460,7 +461,5 @@ static const sn_cli_prog program = {"scnet-info", usage, longopts, SN_CLI_SHORTO
 int main(int argc, char **argv)
 {
     info_opts o = {0};
-    int rc = sn_cli_main(&program, &o, argc, argv);
-    free(o.field_buf);
-    return rc;
+    return sn_cli_main(&program, &o, argc, argv);
 }

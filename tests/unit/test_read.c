@@ -689,8 +689,8 @@ static void test_metadata_join(void **st)
     assert_int_equal(count_cat(&a, "demuxlet_cls", "DBL"), 34);
     const sn_col *ng = sn_frame_get(&a.obs, "number_of_genes");
     assert_non_null(ng);
-    assert_int_equal(ng->type, SN_COL_F64);
-    assert_true(ng->v.f64[0] == 4773); /* "A1",...,9481,4773,... */
+    assert_int_equal(ng->type, SN_COL_I64); /* whole numbers without a point: int64, as pandas */
+    assert_true(ng->v.i64[0] == 4773);     /* "A1",...,9481,4773,... */
     assert_int_equal(count_cat(&a, "outliers", "FALSE"), 274);
     free_ad(&a);
 
@@ -722,10 +722,10 @@ static void test_metadata_join(void **st)
         assert_int_equal(sn_read_text_matrix(data(c), SN_ORIENT_AUTO, &a), 0);
         assert_int_equal(sn_read_obs_table(data(m), NULL, &a), 0);
         const sn_col *mix = sn_frame_get(&a.obs, "mix");
-        assert_int_equal(mix->type, SN_COL_F64);
+        assert_int_equal(mix->type, SN_COL_I64);
         int64_t g1 = 0;
         for (int64_t k = 0; k < a.obs.n; k++)
-            g1 += mix->v.f64[k] == 1;
+            g1 += mix->v.i64[k] == 1;
         assert_int_equal(g1, group1[i]);
         assert_true(fabs(sn_frame_get(&a.obs, "H2228_prop")->v.f64[0] - 0.68) < 1e-12); /* cell "L19" */
         free_ad(&a);
@@ -752,7 +752,7 @@ static void test_metadata_partial(void **st)
     sn_adata a;
     const char *p = put("cnt.csv", "c1,c2,c3\nG1,1,2,3\n");
     assert_int_equal(sn_read_text_matrix(p, SN_ORIENT_AUTO, &a), 0);
-    const char *t = put("meta.tsv", "id\tgroup\tscore\tnote\nc3\tb\t2.5\tNA\nzz\ta\t1\tx\nc1\ta\tNA\ty\n");
+    const char *t = put("meta.tsv", "id\tgroup\tscore\tnote\tcount\nc3\tb\t2.5\tNA\t3\nzz\ta\t1\tx\t1\nc1\ta\tNA\ty\t7\n");
     capture_start();
     int rc = sn_read_obs_table(t, NULL, &a);
     const char *warn = capture_end();
@@ -770,14 +770,17 @@ static void test_metadata_partial(void **st)
     assert_int_equal(n->type, SN_COL_CAT);
     assert_int_equal(n->v.codes[2], -1);
     assert_int_equal(n->ncat, 1); /* "x" belongs to an unknown id */
+    const sn_col *k = sn_frame_get(&a.obs, "count"); /* whole numbers, but c2 has none: float64, as pandas */
+    assert_true(k && k->type == SN_COL_F64 && k->v.f64[0] == 7 && isnan(k->v.f64[1]) && k->v.f64[2] == 3);
 
     expect_err(sn_read_obs_table(put("m2.csv", "a,b\nX1,1,2\nX2,3,4\n"), NULL, &a),
                "m2.csv: no id of the table matches a cell of the data (table: 'X1', data: 'c1')");
-    expect_err(sn_read_obs_table(t, "barcode", &a), "meta.tsv: no column 'barcode' (columns: id, group, score, note)");
+    expect_err(sn_read_obs_table(t, "barcode", &a),
+               "meta.tsv: no column 'barcode' (columns: id, group, score, note, count)");
     expect_err(sn_read_obs_table(put("m3.csv", "a\nc1,1\nc2,2,3\n"), NULL, &a), "m3.csv:3: 3 fields, expected 2");
     expect_err(sn_read_obs_table(put("m4.csv", "a\nc1,1\nc1,2\n"), NULL, &a),
                "m4.csv:3: id 'c1' appears twice (first on line 2)");
-    assert_int_equal(a.obs.ncol, 3); /* failed joins leave obs as it was */
+    assert_int_equal(a.obs.ncol, 4); /* failed joins leave obs as it was */
     free_ad(&a);
 }
 
