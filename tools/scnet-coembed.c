@@ -362,14 +362,12 @@ static int diff_run(const input *a, const input *b, const opts *o, diff_result *
     return rc;
 }
 
-/* The second file of --diff: same embedding width, some genes shared. */
+/* The second file of --diff: some genes shared.  Its network is built from
+ * its own embedding, so the widths of the two may differ. */
 static int diff_open(const opts *o, const input *in, input *other)
 {
     const char *name = sn_h5_name(in->f);
     SN_TRY(input_open(o->diff, o->embedding, other));
-    if (other->emb.ncol != in->emb.ncol)
-        return sn_err(SN_EFMT, "%s: the embedding has %lld dimensions, %s has %lld", o->diff,
-                      (long long)other->emb.ncol, name, (long long)in->emb.ncol);
     sn_strmap m;
     int64_t shared = 0;
     SN_TRY(sn_strmap_init(&m, in->n + 16));

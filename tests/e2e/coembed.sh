@@ -124,6 +124,27 @@ assert d["n_shared_genes"] == 854 and d["n_only_this"] == len(only_a) and d["n_c
 print("differential:", len(only_a), len(only_b), len(ea & eb))
 PY
 
+# each network comes from its own file: embeddings of other widths compare too
+"$PY" -c "
+import anndata as ad
+b = ad.read_h5ad('$B'); b.varm['scnet'] = b.varm['scnet'][:, :7].copy(); b.write_h5ad('$T/narrow.h5ad')"
+expect_exit 0 "$co" -q --diff "$T/narrow.h5ad" --diff-out "$T/diffn.tsv" -o "$T/dn.h5ad" "$A"
+"$PY" - "$T" <<'PY' || die "differential network of two widths"
+import sys, numpy as np, anndata as ad
+from pathlib import Path
+t = sys.argv[1]
+a, b = ad.read_h5ad(f"{t}/a.h5ad"), ad.read_h5ad(f"{t}/narrow.h5ad")
+shared = [g for g in a.var_names if g in set(b.var_names)]
+def edges(ad_, p=99):
+    x = ad_[:, shared].varm["scnet"].astype(np.float64)
+    c = np.abs(np.corrcoef(x)); np.fill_diagonal(c, 0)
+    return {(shared[i], shared[j]) for i, j in np.argwhere(np.triu(c > np.percentile(c, p), 1))}
+ea, eb = edges(a), edges(b)
+rows = [l.split("\t") for l in Path(f"{t}/diffn.tsv").read_text().splitlines()[1:]]
+assert {(r[0], r[1]) for r in rows if r[2].endswith("narrow.h5ad")} == eb - ea
+assert {(r[0], r[1]) for r in rows if r[2].endswith("a.h5ad")} == ea - eb
+PY
+
 # bad inputs: one line on stderr, exit 1 (2 for usage), no output left behind
 "$PY" -c "
 import anndata as ad, sys
