@@ -147,6 +147,7 @@ void sn_cli_start(sn_cli *c)
     sn_log_setup(c->prog, c->level);
     omp_set_num_threads(c->threads);
     openblas_set_num_threads(c->threads);
+    (void)sn_file_thread_stacks(); /* without them a worker's overflow only skips the clean-up */
 }
 
 char *sn_cli_cmdline(const sn_cli *c)

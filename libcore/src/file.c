@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <omp.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -72,6 +73,9 @@ static void on_signal(int sig)
 #endif
 #endif
 
+#define ALT_STACK (1 << 16)
+#define MAX_ALT_STACKS 1024
+
 #ifndef SANITIZED
 /* A crash (inside the HDF5 library on some corrupt files) still removes
  * the temporaries, says so, and ends by the same signal, with its core. */
@@ -88,9 +92,9 @@ static void crash_handlers(void)
 {
 #ifndef SANITIZED
     /* A stack overflow (deep recursion on a corrupt file) leaves no stack
-     * for the handler: it runs on its own (the main thread's; an overflow
-     * in a worker thread ends the run without the clean-up). */
-    static char alt[1 << 16];
+     * for the handler: it runs on its own (the main thread's here, the
+     * workers' from sn_file_thread_stacks). */
+    static char alt[ALT_STACK];
     stack_t ss = {.ss_sp = alt, .ss_size = sizeof alt};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -101,6 +105,31 @@ static void crash_handlers(void)
         for (int i = 0, sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}; i < 5; i++)
             sigaction(sigs[i], &sa, NULL);
 #endif
+}
+
+int sn_file_thread_stacks(void)
+{
+    int ok = 1;
+#ifndef SANITIZED
+    /* Each worker thread gets its own stack for the crash handler, kept for
+     * the life of the thread (the pool outlives every parallel region);
+     * the table keeps them reachable. */
+    static void *stacks[MAX_ALT_STACKS];
+#pragma omp parallel reduction(&& : ok)
+    {
+        stack_t cur;
+        int t = omp_get_thread_num();
+        if (sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_DISABLE)) {
+            /* a thread that replaced an earlier one of its number takes its stack */
+            void *sp = t >= MAX_ALT_STACKS ? NULL : stacks[t] ? stacks[t] : malloc(ALT_STACK);
+            stack_t ss = {.ss_sp = sp, .ss_size = ALT_STACK};
+            ok = sp && sigaltstack(&ss, NULL) == 0;
+            if (sp)
+                stacks[t] = sp;
+        }
+    }
+#endif
+    return ok;
 }
 
 void sn_file_signals(const char *prog)

@@ -1,5 +1,7 @@
 /* Unit tests of the core helpers: errors, strings, tables, text, RNG. */
 #include <fcntl.h>
+#include <omp.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -332,6 +334,36 @@ static void test_cli_files(void **st)
     rmdir(dir);
 }
 
+/* Every thread of the pool gets an alternate signal stack of its own. */
+static void test_thread_stacks(void **st)
+{
+    (void)st;
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    omp_set_num_threads(4);
+    assert_int_equal(sn_file_thread_stacks(), 1);
+    void *sp[4] = {0};
+    int flags[4] = {0}, n = 0;
+#pragma omp parallel
+    {
+        stack_t cur;
+        int t = omp_get_thread_num();
+        if (t < 4 && sigaltstack(NULL, &cur) == 0) {
+            sp[t] = cur.ss_sp;
+            flags[t] = cur.ss_flags;
+        }
+#pragma omp atomic
+        n++;
+    }
+    assert_int_equal(n, 4);
+    for (int t = 0; t < 4; t++) {
+        assert_false(flags[t] & SS_DISABLE);
+        for (int u = 0; u < t; u++)
+            assert_ptr_not_equal(sp[t], sp[u]);
+    }
+    assert_int_equal(sn_file_thread_stacks(), 1); /* again: nothing new to do */
+#endif
+}
+
 static void test_csr_ops(void **st)
 {
     (void)st;
@@ -376,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_categorical_subset), cmocka_unit_test(test_split),
         cmocka_unit_test(test_text_gzip),        cmocka_unit_test(test_philox_known_answer),
         cmocka_unit_test(test_atomic_output),    cmocka_unit_test(test_file_same),    cmocka_unit_test(test_cli_files),    cmocka_unit_test(test_csr_ops),
+        cmocka_unit_test(test_thread_stacks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

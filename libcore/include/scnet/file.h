@@ -20,6 +20,10 @@ typedef struct sn_out sn_out;
 /* Install the signal handlers (programs call this once, via sn_cli_init);
  * prog starts the message printed when a signal ends the run. */
 void sn_file_signals(const char *prog);
+/* Give every thread of the OpenMP pool an alternate signal stack, so that
+ * a stack overflow in a worker still runs the crash clean-up (once the
+ * thread count is set; nonzero when every thread has one). */
+int sn_file_thread_stacks(void);
 /* Nonzero once SIGINT/SIGTERM was received (long loops may poll it). */
 int sn_file_interrupted(void);
 
