@@ -404,8 +404,14 @@ static int step_read(prep *p)
     if (o->reuse_pca && p->reused.nrow != p->a.X.nrow)
         return sn_err(SN_EFMT, "%s: obsm/X_pca has %lld rows for %lld cells", o->in, (long long)p->reused.nrow,
                       (long long)p->a.X.nrow);
-    if (o->obs)
+    if (o->obs) {
+        const sn_col *was = sn_frame_get(&p->a.obs, "n_genes");
+        const void *data = was ? (const void *)was->v.f64 : NULL;
         SN_TRY(sn_read_obs_table(o->obs, NULL, &p->a));
+        const sn_col *now = sn_frame_get(&p->a.obs, "n_genes");
+        if (now && (const void *)now->v.f64 != data)
+            sn_note("%s: its column 'n_genes' gives way to scnet-prep's own (the genes detected per cell)", o->obs);
+    }
     p->cells_in = p->a.X.nrow;
     p->genes_in = p->a.X.ncol;
     int rc = sn_prep_inspect(&p->a.X, &p->kind, &p->maxval);

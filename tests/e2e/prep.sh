@@ -67,6 +67,20 @@ expect_exit 0 "$prep" "$T/extra.h5ad" --no-ppi -o "$T/extra_out.h5ad"
 grep -q "extra.h5ad: not carried over .*: obsm/X_umap, layers/spliced$" "$T/stderr" ||
     die "no note of the elements left behind: $(cat "$T/stderr")"
 
+# ---- --obs: whole numbers become int64 as in pandas; a column named like
+# scnet-prep's own gives way, and says so ----
+"$info" -q --field obs/_index "$T/mtx_genes.h5ad" | awk 'BEGIN { print ",n_genes,plate" } { print $1 "," NR "," NR % 3 }' \
+    >"$T/obs.csv"
+expect_exit 0 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obs.csv" --no-ppi -o "$T/obs_out.h5ad"
+grep -q "obs.csv: its column 'n_genes' gives way to scnet-prep's own" "$T/stderr" || die "no n_genes note: $(cat "$T/stderr")"
+"$PY" - "$T/obs_out.h5ad" <<'PY' || die "--obs columns: wrong types or values"
+import sys, anndata as ad, numpy as np
+a = ad.read_h5ad(sys.argv[1])
+assert a.obs["plate"].dtype == np.int64, a.obs["plate"].dtype
+n = np.asarray((a.X > 0).sum(axis=1)).ravel()
+assert (a.obs["n_genes"].to_numpy() == n).all(), "n_genes is not the genes detected per cell"
+PY
+
 # ---- the output feeds scnet-train ----
 if [ -x "$SCNET_BIN/scnet-train" ]; then
     "$SCNET_BIN/scnet-train" -e 1 --max-genes 300 -q "$T/a.h5ad" | "$info" -q - >"$T/trained.txt" ||
