@@ -167,7 +167,7 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
         return sn_cli_bad("--diff and --diff-out go together");
     o->comm.seed = cli->seed;
     const sn_cli_file f[] = {{o->input, "the input", 0, 1},      {o->diff, "--diff", 0, 0},
-                             {cli->output, "-o", 1, 1},          {o->diff_out, "--diff-out", 1, 0},
+                             {cli->output, "-o", SN_OUT_HDF5, 1}, {o->diff_out, "--diff-out", 1, 0},
                              {o->tsv, "--tsv", 1, 0},            {o->modules, "--modules", 1, 0},
                              {o->graphml, "--graphml", 1, 0}};
     return sn_cli_files(cli, f, 7);

@@ -215,7 +215,7 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     const sn_cli_file f[] = {{o->in, "the input", 0, 0},     {in[0], "the input's matrix", 0, 0},
                              {in[1], "the input's genes", 0, 0}, {in[2], "the input's barcodes", 0, 0},
                              {o->obs, "--obs", 0, 0},        {o->ppi, "--ppi", 0, 0},
-                             {o->gene_map, "--gene-map", 0, 0}, {cli->output, "-o", 1, 0}};
+                             {o->gene_map, "--gene-map", 0, 0}, {cli->output, "-o", SN_OUT_HDF5, 0}};
     int rc = sn_cli_files(cli, f, 8);
     for (int i = 0; i < 3; i++)
         free(in[i]);
@@ -289,6 +289,7 @@ typedef struct {
     char **names;      /* symbols used for the PPI (NULL = unmapped), one per gene after the filters */
     int64_t nnames;
     int mapped;        /* names differ from the var index */
+    int text;          /* the input is a text table or an .mtx file (--orient applies) */
     int64_t *genes, ng; /* the kept genes (aligned, or all) */
     sn_ppi ppi;
     sn_hvg hvg;
@@ -391,6 +392,7 @@ static int read_input(prep *p)
     }
     if (o->reuse_pca)
         return sn_err(SN_EINVAL, "%s: --reuse-pca needs an .h5ad input with obsm/X_pca", o->in);
+    p->text = !sn_is_dir(o->in);
     return sn_read_counts(o->in, &o->ro, &p->a);
 }
 
@@ -405,11 +407,10 @@ static int step_read(prep *p)
         return sn_err(SN_EFMT, "%s: obsm/X_pca has %lld rows for %lld cells", o->in, (long long)p->reused.nrow,
                       (long long)p->a.X.nrow);
     if (o->obs) {
-        const sn_col *was = sn_frame_get(&p->a.obs, "n_genes");
-        const void *data = was ? (const void *)was->v.f64 : NULL;
+        /* the input's own n_genes goes anyway: only the table's is worth a note */
+        (void)sn_frame_drop(&p->a.obs, "n_genes");
         SN_TRY(sn_read_obs_table(o->obs, NULL, &p->a));
-        const sn_col *now = sn_frame_get(&p->a.obs, "n_genes");
-        if (now && (const void *)now->v.f64 != data)
+        if (sn_frame_get(&p->a.obs, "n_genes"))
             sn_note("%s: its column 'n_genes' gives way to scnet-prep's own (the genes detected per cell)", o->obs);
     }
     p->cells_in = p->a.X.nrow;
@@ -504,7 +505,7 @@ static int step_filter(prep *p)
     for (int64_t r = 0; rc == SN_OK && r < n; r++)
         ng[r] = ng[keep[r]];
     if (rc == SN_OK && n < 1)
-        rc = p->a.X.ncol < p->o->min_genes
+        rc = p->text && p->a.X.ncol < p->o->min_genes
                  ? sn_err(SN_EINVAL, "%s: no cell has %lld detected genes: the data have %lld genes and %lld cells; "
                                      "is the table the other way round (--orient), or lower --min-genes",
                           p->o->in, p->o->min_genes, (long long)p->a.X.ncol, (long long)p->a.X.nrow)
@@ -626,7 +627,7 @@ static int align_failed(prep *p, const sn_edges *e, int rc)
     rc = sn_err_prefix(rc, "%s: ", p->o->ppi);
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", sn_errmsg());
-    if (2 * cells > p->a.obs.n)
+    if (p->text && 2 * cells > p->a.obs.n)
         return sn_err(rc, "%s; yet %lld of the %lld cell ids are PPI genes: is the table the other way round "
                           "(--orient)?", msg, (long long)cells, (long long)p->a.obs.n);
     if (ids)
@@ -844,7 +845,7 @@ static int write_uns(prep *p, hid_t f)
         NUM_("reuse_pca", o->reuse_pca), NUM_("n_neighbors", o->knn.k),
         STR_("knn_method", p->knn_used == SN_KNN_IVF ? "ivf" : "exact"), NUM_("n_top_genes", (double)o->n_top),
         REAL_("ppi_min_score", o->po.min_score), REAL_("min_expressed_frac", o->po.min_expr_frac),
-        NUM_("min_ppi_genes", (double)o->po.min_genes), NUM_("seed", (double)p->cli->seed),
+        NUM_("min_ppi_genes", (double)o->po.min_genes),
         NUM_("cells_in", (double)p->cells_in), NUM_("genes_in", (double)p->genes_in),
         NUM_("spike_ins_removed", (double)p->spikes),
         NUM_("cells", (double)p->a.X.nrow), NUM_("genes", (double)p->a.X.ncol),
@@ -859,6 +860,7 @@ static int write_uns(prep *p, hid_t f)
      * recall is measured only for the approximate search */
     int nit = (int)(sizeof it / sizeof *it) - (isnan(p->recall) ? 1 : 0);
     SN_TRY(sn_prepio_write_items(f, "uns/scnet/prep", it, nit));
+    SN_TRY(sn_h5ad_write_int(f, "uns/scnet/prep/seed", (int64_t)p->cli->seed)); /* exact: not through a double */
     char *cmd = sn_cli_cmdline(p->cli), *entry = NULL;
     size_t n = (cmd ? strlen(cmd) : 0) + 64;
     if (cmd && (entry = sn_malloc(n, "history")))

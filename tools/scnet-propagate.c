@@ -205,7 +205,7 @@ static int parse_operands(sn_cli *cli, void *ctx, int npos, char **pos)
     int h5ad = ends_with(cli->output, ".h5ad");
     const sn_cli_file f[] = {{o->input, "the input", 0, 1}, {o->edges, "--edges", 0, 0},
                              {o->genes_file, "--genes", 0, 0}, {o->gmt, "--gmt", 0, 0},
-                             {cli->output, "-o", 1, h5ad}};
+                             {cli->output, "-o", h5ad ? SN_OUT_HDF5 : SN_OUT_TEXT, h5ad}};
     return sn_cli_files(cli, f, 5);
 }
 

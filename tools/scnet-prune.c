@@ -72,7 +72,7 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     if (n > 1)
         return sn_cli_bad("one input file expected, got %d", n);
     o->in = n ? args[0] : "-";
-    const sn_cli_file f[] = {{o->in, "the input", 0, 1}, {cli->output, "-o", 1, 1}, {o->tsv, "--tsv", 1, 0}};
+    const sn_cli_file f[] = {{o->in, "the input", 0, 1}, {cli->output, "-o", SN_OUT_HDF5, 1}, {o->tsv, "--tsv", 1, 0}};
     return sn_cli_files(cli, f, 3);
 }
 

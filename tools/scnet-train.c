@@ -163,8 +163,8 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     /* -o may update the input in place and --checkpoint continue the
      * file --resume read: both inputs are read before those are written. */
     const sn_cli_file f[] = {{o->in, "the input", 0, 1},           {o->t.resume, "--resume", 0, 2},
-                             {cli->output, "-o", 1, 1},            {o->t.checkpoint, "--checkpoint", 1, 2},
-                             {o->t.save_model, "--save-model", 1, 0}};
+                             {cli->output, "-o", SN_OUT_HDF5, 1}, {o->t.checkpoint, "--checkpoint", SN_OUT_HDF5, 2},
+                             {o->t.save_model, "--save-model", SN_OUT_HDF5, 0}};
     return sn_cli_files(cli, f, 5);
 }
 

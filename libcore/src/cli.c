@@ -205,16 +205,21 @@ int sn_cli_files(sn_cli *c, const sn_cli_file *f, int n)
             if (f[j].path)
                 SN_TRY(clash(&f[i], &f[j]));
     for (int i = 0; i < n; i++)
-        if (f[i].path && f[i].out && c->nouts < (int)(sizeof c->outs / sizeof *c->outs))
+        if (f[i].path && f[i].out && c->nouts < (int)(sizeof c->outs / sizeof *c->outs)) {
+            c->out_binary[c->nouts] = f[i].out == SN_OUT_HDF5;
             c->outs[c->nouts++] = f[i].path;
+        }
     return SN_OK;
 }
 
 /* Outputs that cannot be created fail now, not after the work. */
 static int outputs_ok(const sn_cli *c)
 {
-    for (int i = 0; i < c->nouts; i++)
+    for (int i = 0; i < c->nouts; i++) {
+        if (c->out_binary[i] && strcmp(c->outs[i], "-") == 0 && isatty(STDOUT_FILENO))
+            return sn_err(SN_EUSAGE, "refusing to write binary data to a terminal (use -o FILE or a pipe)");
         SN_TRY(sn_out_check(c->outs[i]));
+    }
     return SN_OK;
 }
 

@@ -24,13 +24,17 @@ static int content_line(sn_text *t, char **line)
     return r;
 }
 
-/* Names hold no blanks: a line that mixes tabs and blanks is blank-separated
- * (tabs count as blanks there). */
 static char line_delim(const char *line)
 {
-    if (strchr(line, '\t'))
-        return strchr(line, ' ') ? ' ' : '\t';
-    return strchr(line, ',') ? ',' : ' ';
+    return strchr(line, '\t') ? '\t' : strchr(line, ',') ? ',' : ' ';
+}
+
+/* Node names hold no blanks and an edge no empty field: a line that mixes
+ * tabs and blanks is blank-separated (tabs count as blanks there).  Not for
+ * mapping tables, whose values may be empty or hold blanks. */
+static char edge_delim(const char *line)
+{
+    return strchr(line, '\t') && strchr(line, ' ') ? ' ' : line_delim(line);
 }
 
 /* ---- edge lists ---- */
@@ -160,7 +164,7 @@ int sn_read_edges(const char *path, sn_edges *e)
         return r;
     }
     while ((r = content_line(t, &line)) == 1) {
-        delim = delim ? delim : line_delim(line);
+        delim = delim ? delim : edge_delim(line);
         int64_t nf = sn_split(line, delim, f, 4);
         if (nf < 0) {
             r = sn_text_err(t, SN_EFMT, "unterminated quote");

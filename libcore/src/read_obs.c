@@ -228,26 +228,30 @@ static int num_col(sn_frame *f, const otab *o, int64_t k, const int64_t *row, co
 {
     sn_col c;
     int ints = 1;
-    SN_TRY(sn_col_new(&c, name, SN_COL_F64, f->n));
+    int64_t *iv = sn_malloc(((size_t)f->n + 1) * sizeof *iv, "a table column"); /* exact whole numbers */
+    int rc = iv ? sn_col_new(&c, name, SN_COL_F64, f->n) : SN_ENOMEM;
+    if (rc < 0) {
+        free(iv);
+        return rc;
+    }
     for (int64_t i = 0; i < f->n; i++)
         c.v.f64[i] = NAN;
     for (int64_t r = 0; r < o->nrow; r++) {
         const char *s = o->cell[r * o->nf + k];
         if (row[r] >= 0 && !na_like(s)) {
             c.v.f64[row[r]] = strtod(s, NULL); /* checked by is_numeric; keeps Inf */
-            ints &= int_literal(s);
+            if ((ints &= int_literal(s)))
+                iv[row[r]] = strtoll(s, NULL, 10);
         }
     }
     for (int64_t i = 0; ints && i < f->n; i++)
         ints = !isnan(c.v.f64[i]);
-    if (ints) { /* the same array, each double replaced by its int64 (both 8 bytes) */
-        for (int64_t i = 0; i < f->n; i++) {
-            int64_t v = (int64_t)c.v.f64[i];
-            memcpy(&c.v.i64[i], &v, sizeof v);
-        }
+    if (ints) { /* int64 and double are both 8 bytes: the same array holds them */
+        memcpy(c.v.i64, iv, (size_t)f->n * sizeof *iv);
         c.type = SN_COL_I64;
     }
-    int rc = sn_frame_put(f, &c);
+    free(iv);
+    rc = sn_frame_put(f, &c);
     if (rc < 0)
         sn_col_free(&c);
     return rc;

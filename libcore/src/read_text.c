@@ -176,12 +176,15 @@ static int read_rows(tmat *m, char *first)
 }
 
 /* Row names that are all numbers, mostly repeated, are a row of counts:
- * the table was written without its row names (pandas index=False).
- * Numeric names that are unique (Entrez ids) pass. */
+ * the table was written without its row names (pandas index=False, whose
+ * header names a column where the row names would be).  Numeric names that
+ * are unique (Entrez ids) pass, and so does a header that leaves the
+ * row-name field out (R) or empty (pandas index=True: the index may repeat
+ * after a concat). */
 static int names_are_counts(const tmat *m)
 {
     int64_t n = m->names.n, distinct = 0;
-    if (n < 4)
+    if (n < 4 || !m->lead || !*m->hf[0])
         return SN_OK;
     for (int64_t i = 0; i < n; i++) {
         double v;

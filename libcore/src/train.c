@@ -202,12 +202,10 @@ int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *p
 {
     const sn_train_opts *o = s->opt;
     sn_train_result *r = s->res;
-    int rc = SN_OK, saved = -1, stopped = 0;
+    int rc = SN_OK, saved = -1;
     for (int epoch = s->start_epoch; rc == SN_OK && epoch < o->epochs; epoch++) {
-        if (o->stop_after > 0 && epoch - s->start_epoch >= o->stop_after) {
-            stopped = 1;
+        if (o->stop_after > 0 && epoch - s->start_epoch >= o->stop_after)
             break;
-        }
         double t0 = sn_time();
         rc = one(s, epoch, ctx, pg);
         r->epoch_sec[epoch] = sn_time() - t0;
@@ -220,8 +218,9 @@ int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *p
             saved = epoch + 1;
         }
     }
-    /* a stopped run keeps every epoch it did, whatever --checkpoint-every */
-    if (rc == SN_OK && stopped && o->checkpoint && saved != r->n_epochs)
+    /* the last epoch done is always kept, stopped or finished, whatever
+     * --checkpoint-every */
+    if (rc == SN_OK && o->checkpoint && saved != r->n_epochs && r->n_epochs > s->start_epoch)
         rc = sn_train_ckpt_save(s, r->n_epochs);
     return rc;
 }

@@ -75,12 +75,13 @@ static int get_attr(hid_t loc, const char *name, hid_t type, void *v)
     return rc;
 }
 
-/* A parameter as PyTorch shapes it: rows × cols (a vector when either is
- * 1), so that another framework can load it without knowing the layout. */
+/* A parameter as PyTorch shapes it: weights rows × cols, biases vectors,
+ * so that another framework can load it without knowing the layout. */
 static int put_param(hid_t loc, const char *name, int rows, int cols, const float *data)
 {
     hsize_t dims[2] = {(hsize_t)rows, (hsize_t)cols};
-    int rank = rows > 1 && cols > 1 ? 2 : 1;
+    const char *b = strstr(name, ".bias"); /* its Adam moments too: ".bias.adam_m" */
+    int rank = b && (b[5] == 0 || b[5] == '.') ? 1 : 2;
     if (rank == 1)
         dims[0] = (hsize_t)rows * (hsize_t)cols;
     hid_t sp = H5Screate_simple(rank, dims, NULL);
@@ -148,21 +149,24 @@ static int get_params(sn_model *m, hid_t f)
     return rc;
 }
 
-/* The options that shape training after the start, as the command line
- * names them: a resumed run must have them all as they were, or its result
- * would be neither run's. */
+/* What shapes training after the start, as resolved for this run (auto
+ * choices included) and named as the command line sets it: a resumed run
+ * must have them all as they were, or its result would be neither run's. */
 #define N_TRAIN_OPTS 17
 
-static void train_opts(const sn_train_opts *o, double *v, const char **names)
+static void train_opts(const sn_run *s, double *v, const char **names)
 {
+    const sn_train_opts *o = s->opt;
     const sn_model_cfg *m = &o->model;
+    const sn_train_result *r = s->res;
     const char *n[N_TRAIN_OPTS] = {"--lr", "--weight-decay", "--dropout", "--dropout (attention)", "--test-frac",
                                    "--eval-every", "--prune-every", "--prune-protect", "--prune-cap", "--prune-pct",
-                                   "--outputs", "--output-graph", "--cell-batch", "--block-size",
-                                   "the leaky-ReLU slope", "the attention temperature", "the Adam betas"};
+                                   "--outputs (0 best, 1 last, 2 reference)", "--output-graph",
+                                   "cell-block mode (--cell-batch, --cell-threshold)", "cell block size (--block-size)",
+                                   "leaky-ReLU slope", "attention temperature", "Adam betas"};
     double x[N_TRAIN_OPTS] = {m->lr, m->wd, m->dropout, m->att_dropout, o->test_frac, o->eval_every,
-                              o->prune_every, o->protect, o->prune_cap, o->prune_pct, o->outputs,
-                              o->output_graph, o->cell_mode, o->block_max, m->slope, m->temp,
+                              o->prune_every, o->protect, o->prune_cap, o->prune_pct, r->outputs,
+                              o->output_graph, r->cell_mode, r->cell_mode ? r->block_size : 0, m->slope, m->temp,
                               m->beta1 + 10 * m->beta2};
     memcpy(v, x, sizeof x);
     if (names)
@@ -172,7 +176,7 @@ static void train_opts(const sn_train_opts *o, double *v, const char **names)
 static int put_options(sn_run *s, hid_t f)
 {
     double v[N_TRAIN_OPTS];
-    train_opts(s->opt, v, NULL);
+    train_opts(s, v, NULL);
     return put(f, "options", H5T_NATIVE_DOUBLE, N_TRAIN_OPTS, v);
 }
 
@@ -184,7 +188,7 @@ static int check_options(sn_run *s, hid_t f)
     if (length(f, "options") < 0)
         return SN_OK;
     SN_TRY(get(f, "options", H5T_NATIVE_DOUBLE, N_TRAIN_OPTS, was));
-    train_opts(s->opt, now, names);
+    train_opts(s, now, names);
     for (int i = 0; i < N_TRAIN_OPTS; i++)
         if (was[i] != now[i])
             return sn_err(SN_EINVAL, "checkpoint was made with another %s (%g, this run %g); resume with the "
@@ -207,6 +211,9 @@ static int put_config(sn_run *s, hid_t f, int epochs_done)
         rc = put_attr(f, names[i], H5T_NATIVE_INT64, &v[i]);
     if (rc == SN_OK)
         rc = put_attr(f, "best_auroc", H5T_NATIVE_DOUBLE, &r->best_auroc);
+    int64_t asked = s->opt->epochs; /* the run's -e: its outputs are final at that epoch */
+    if (rc == SN_OK)
+        rc = put_attr(f, "epochs", H5T_NATIVE_INT64, &asked);
     return rc;
 }
 
@@ -283,7 +290,12 @@ static int check_config(sn_run *s, hid_t f, int64_t *v)
     if (v[11] != s->opt->batches)
         return sn_err(SN_EINVAL, "checkpoint was made with %lld batches, this run has %d", (long long)v[11],
                       s->opt->batches);
-    if (v[6] >= s->opt->epochs)
+    /* a checkpoint of a run's last epoch holds that run's outputs: resuming
+     * it with the same -e writes them */
+    int64_t asked = -1;
+    if (H5Aexists(f, "epochs") > 0)
+        SN_TRY(get_attr(f, "epochs", H5T_NATIVE_INT64, &asked));
+    if (v[6] > s->opt->epochs || (v[6] == s->opt->epochs && asked != v[6]))
         return sn_err(SN_EINVAL, "checkpoint is after %lld epochs, and this run asks for %d: nothing is left to "
                                  "train (ask for more with -e)", (long long)v[6], s->opt->epochs);
     return check_options(s, f);

@@ -352,13 +352,14 @@ static int write_params(hid_t g, const sn_train_result *r, const sn_train_meta *
              {"hidden", c->hidden, 0},          {"embed", c->embed, 0},           {"dropout", c->dropout, 1},
              {"lr", c->lr, 1},                  {"weight_decay", c->wd, 1},       {"eval_every", o->eval_every, 0},
              {"test_frac", o->test_frac, 1},    {"prune_every", o->prune_every, 0}, {"prune_protect", o->protect, 0},
-             {"prune_cap", o->prune_cap, 1},    {"prune_pct", o->prune_pct, 1},   {"seed", (double)c->seed, 0},
+             {"prune_cap", o->prune_cap, 1},    {"prune_pct", o->prune_pct, 1},
              {"max_genes", m->max_genes, 0},    {"threads", m->cli->threads, 0},
              {"gflop_per_epoch", r->gflop_per_epoch, 1}, {"knn_edges", (double)r->knn_edges, 0},
              {"ppi_train_edges", (double)r->train_edges, 0}, {"ppi_test_edges", (double)r->test_edges, 0},
              {"blocks", r->blocks, 0},          {"block_size", r->block_size, 0}};
     for (size_t i = 0; i < sizeof p / sizeof *p; i++)
         SN_TRY(p[i].real ? sn_h5ad_write_scalar(g, p[i].k, p[i].v) : sn_h5ad_write_int(g, p[i].k, (int64_t)p[i].v));
+    SN_TRY(sn_h5ad_write_int(g, "seed", (int64_t)c->seed)); /* up to 2^63 - 1: not through a double */
     SN_TRY(sn_h5ad_write_str(g, "device", m->device));
     SN_TRY(sn_h5ad_write_str(g, "mode", r->cell_mode ? "cell blocks" : "edge batches"));
     static const char *what[] = {"best AUROC, evaluation mode", "last epoch, evaluation mode", "reference"};

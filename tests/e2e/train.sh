@@ -97,6 +97,19 @@ grep -q "checkpoint is after 3 epochs, and this run asks for 3" "$T/stderr" || d
 expect_exit 1 "$B/scnet-train" "${small[@]}" --lr 1e-3 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
 grep -q "checkpoint was made with another --lr" "$T/stderr" || die "resume --lr: $(cat "$T/stderr")"
 [ ! -e "$T/x.h5ad" ] || die "a refused resume wrote an output"
+# standard output on a terminal is refused before any training
+if command -v script >/dev/null; then
+    script -qc "$B/scnet-train ${small[*]} -v $T/prep.h5ad" /dev/null >"$T/tty.out" 2>&1 || true
+    grep -q "refusing to write binary data to a terminal" "$T/tty.out" || die "tty: $(cat "$T/tty.out")"
+    ! grep -q "trained" "$T/tty.out" || die "trained before refusing the terminal"
+fi
+# a checkpoint is always written after the last epoch; resuming it with the
+# same -e writes that run's outputs again
+"$B/scnet-train" "${small[@]}" -t 2 --checkpoint "$T/fin" -o "$T/fin.h5ad" "$T/prep.h5ad"
+[ -e "$T/fin" ] || die "no checkpoint after the last epoch"
+"$B/scnet-train" "${small[@]}" -t 2 --resume "$T/fin" -o "$T/fin2.h5ad" "$T/prep.h5ad"
+cmp -s <("$B/scnet-info" -q --field obsm/X_scnet "$T/fin.h5ad") <("$B/scnet-info" -q --field obsm/X_scnet "$T/fin2.h5ad") ||
+    die "the last epoch's checkpoint does not give the run's outputs"
 
 # a pipe through prune and info
 "$B/scnet-train" "${small[@]}" <"$T/prep.h5ad" | "$B/scnet-prune" -q --pct 20 --connectivities |

@@ -25,6 +25,7 @@ typedef struct sn_cli_s {
     char **argv;  /* as typed (for the history) */
     char **pargv; /* the program's argv, which getopt permutes */
     const char *outs[8]; /* output paths, checked before the run */
+    unsigned char out_binary[8]; /* HDF5 outputs: never to a terminal */
     int nouts;
     double t0, c0;
 } sn_cli;
@@ -69,15 +70,18 @@ int sn_cli_exit_early(void);
 typedef struct {
     const char *path; /* NULL: not given */
     const char *opt;
-    int out;  /* written by the run */
+    int out;  /* written by the run: SN_OUT_TEXT or SN_OUT_HDF5 (0: read) */
     int pair; /* nonzero: an output may replace the input of its pair,
                  which is read before the output is renamed over it */
 } sn_cli_file;
 
+enum { SN_OUT_TEXT = 1, SN_OUT_HDF5 = 2 };
+
 /* Check a run's files once its options are read: an empty name, an
  * output that would overwrite an input or another output, or two outputs
  * on standard output is a usage error.  The outputs are kept in c, and
- * sn_cli_main checks, before the run, that each can be created. */
+ * sn_cli_main checks, before the run, that each can be created and that
+ * no HDF5 output goes to a terminal. */
 int sn_cli_files(sn_cli *c, const sn_cli_file *f, int n) SN_WUR;
 /* The full command line, shell-quoted; malloc'd. */
 char *sn_cli_cmdline(const sn_cli *c);

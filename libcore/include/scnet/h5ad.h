@@ -112,8 +112,8 @@ int sn_h5ad_read_strings(hid_t loc, const char *path, char ***s, int64_t *n) SN_
  * and uint32/uint64 → SN_COL_I64, narrower integers → SN_COL_I32), bool,
  * string arrays, categoricals (numeric categories become text, code -1 =
  * missing), nullable-integer (→ SN_COL_F64, NaN where masked),
- * nullable-boolean (→ SN_COL_BOOL: masked values read as false, with a
- * warning, since the table has no missing booleans), nullable-string-array
+ * nullable-boolean (→ SN_COL_BOOL, SN_BOOL_NA where masked, written back
+ * as nullable-boolean), nullable-string-array
  * ("" where masked).  Columns of other element types are skipped with a
  * warning naming them. */
 int sn_h5ad_read_frame(hid_t loc, const char *path, sn_frame *f) SN_WUR;
