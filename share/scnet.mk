@@ -3,7 +3,7 @@
 #   SCNET_PPI     = ppi.tsv.gz
 #   SCNET_COUNTS  = data/%/filtered_feature_bc_matrix    # % = the sample name
 #   include /usr/local/share/scnet/scnet.mk
-#   all: scnet/donor1.scores.tsv scnet/donor2.scores.tsv
+#   all: $(call scnet_files,donor1 donor2)
 #
 # Each stage is its own file, so make reruns only what is out of date:
 #   $(SCNET_OUT)/S.prep.h5ad    scnet-prep       counts -> normalised, PCA, KNN, aligned PPI
@@ -11,7 +11,12 @@
 #   $(SCNET_OUT)/S.prune.h5ad   scnet-prune      attention-pruned cell graph
 #   $(SCNET_OUT)/S.scnet.h5ad   scnet-coembed    co-embedded gene network, modules
 #   $(SCNET_OUT)/S.scores.tsv   scnet-propagate  gene-set propagation (needs SCNET_GMT)
-# make does not notice changed options: remove the stage's files to redo it.
+# $(call scnet_files,SAMPLES) names every stage's file of the samples: as
+# targets, each is kept, and a removed one is made again with every later
+# stage's.  make does not notice changed options: remove the stage's file to
+# redo it.  Naming only the scores as targets makes the stages between
+# intermediates, which make deletes after the run (unless your Makefile
+# says .SECONDARY:, and then a removed one is not made again).
 
 SCNET_COUNTS         ?= data/%.h5
 SCNET_PPI            ?=
@@ -28,10 +33,11 @@ SCNET_COEMBED_OPTS   ?= -p 99
 SCNET_PROPAGATE_OPTS ?=
 
 scnet_bin = $(if $(SCNET_BIN),$(SCNET_BIN)/)
+scnet_files = $(foreach s,$(1),$(addprefix $(SCNET_OUT)/$(s),.prep.h5ad .train.h5ad .prune.h5ad .scnet.h5ad \
+    $(if $(SCNET_GMT),.scores.tsv)))
 scnet_need = $(if $($(1)),,$(error $(1) is not set: $(2)))
 
 .DELETE_ON_ERROR:
-.SECONDARY:
 
 $(SCNET_OUT)/%.prep.h5ad: $(SCNET_COUNTS) $(SCNET_OBS) $(SCNET_GENE_MAP) $(SCNET_PPI)
 	$(call scnet_need,SCNET_PPI,the protein-protein interaction edge list)

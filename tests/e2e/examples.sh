@@ -50,6 +50,12 @@ touch "$T/mk/out/$S.prune.h5ad"
 (cd "$T/mk" && "${MK[@]}" -n) >"$T/mk.n"
 grep -q scnet-coembed "$T/mk.n" && grep -q scnet-propagate "$T/mk.n" || die "a newer prune output does not rerun the later stages"
 grep -Eq 'scnet-(prep|train|prune) ' "$T/mk.n" && die "a newer prune output reruns earlier stages: $(cat "$T/mk.n")"
+rm "$T/mk/out/$S.train.h5ad"
+(cd "$T/mk" && "${MK[@]}" -n) >"$T/mk.n"
+for p in train prune coembed propagate; do
+    grep -q "scnet-$p " "$T/mk.n" || die "a removed train output does not rerun scnet-$p: $(cat "$T/mk.n")"
+done
+grep -q 'scnet-prep ' "$T/mk.n" && die "a removed train output reruns scnet-prep"
 
 # ---- the Snakefile: two samples, threads on the command line ----
 SM=("$PY" -m snakemake -s "$EX/Snakefile" --cores 2 --config "train_opts=$TRAIN" "bin=$SCNET_BIN"
@@ -75,10 +81,14 @@ SCNET_GMT = $SCNET_DATA/genesets/msigdb_c2.cp.kegg.v7.0.symbols.cogena-renamed.g
 SCNET_THREADS = 1
 SCNET_TRAIN_OPTS = $TRAIN
 include $SCNET_ROOT/share/scnet.mk
-all: scnet/$S.scores.tsv
+all: \$(call scnet_files,$S)
 EOF
 make --no-print-directory -C "$T/inc" >"$T/inc.log" 2>&1 || die "share/scnet.mk failed: $(tail -5 "$T/inc.log")"
 same "$T/inc/scnet/$S.scnet.h5ad" "$REF" "share/scnet.mk"
+rm "$T/inc/scnet/$S.prune.h5ad"
+make --no-print-directory -C "$T/inc" -n >"$T/inc.n" 2>&1
+grep -q "scnet-prune " "$T/inc.n" && grep -q "scnet-propagate " "$T/inc.n" ||
+    die "scnet.mk: a removed prune output is not made again: $(cat "$T/inc.n")"
 expect_exit 2 make --no-print-directory -C "$T/inc" SCNET_PPI= -B scnet/$S.prep.h5ad
 grep -q "SCNET_PPI is not set" "$T/stderr" || die "scnet.mk: no message for a missing SCNET_PPI: $(cat "$T/stderr")"
 
