@@ -198,22 +198,50 @@ static int print_history(FILE *fp, hid_t fid)
     return SN_OK;
 }
 
-/* The programs that have run: the first word of each history entry. */
+/* A pipeline stage's place: scnet-prep and scnet-train make anew what the
+ * later stages had added (their rerun removes those outputs); -1 for
+ * other programs. */
+static int stage_rank(const char *s, size_t len)
+{
+    static const char *const order[] = {"scnet-prep", "scnet-train", "scnet-prune", "scnet-coembed",
+                                        "scnet-propagate"};
+    for (int k = 0; k < 5; k++)
+        if (strlen(order[k]) == len && strncmp(order[k], s, len) == 0)
+            return k;
+    return -1;
+}
+
+/* The programs whose outputs the file holds: the first word of each
+ * history entry, in the order they first ran, less the later stages a
+ * rerun of scnet-prep or scnet-train has removed. */
 static int print_stages(FILE *fp, hid_t fid)
 {
     char **h;
-    int64_t n, shown = 0;
+    int64_t n, m = 0;
     SN_TRY(read_history(fid, &h, &n));
-    fprintf(fp, "stages\t");
+    const char *st[n + 1];
+    size_t sl[n + 1];
     for (int64_t i = 0; i < n; i++) {
         size_t len = strcspn(h[i], " \t");
-        int seen = len == 0;
-        for (int64_t j = 0; j < i && !seen; j++)
-            seen = strncmp(h[j], h[i], len) == 0 && strcspn(h[j], " \t") == len;
+        int r = stage_rank(h[i], len), seen = len == 0;
+        if (r == 0 || r == 1) { /* keep only the stages up to this one */
+            int64_t k = 0;
+            for (int64_t j = 0; j < m; j++) {
+                int rj = stage_rank(st[j], sl[j]);
+                if (rj < 0 || rj <= r)
+                    st[k] = st[j], sl[k++] = sl[j];
+            }
+            m = k;
+        }
+        for (int64_t j = 0; j < m && !seen; j++)
+            seen = sl[j] == len && strncmp(st[j], h[i], len) == 0;
         if (!seen)
-            fprintf(fp, "%s%.*s", shown++ ? " " : "", (int)len, h[i]);
+            st[m] = h[i], sl[m++] = len;
     }
-    fprintf(fp, "%s\n", shown ? "" : "none");
+    fprintf(fp, "stages\t");
+    for (int64_t j = 0; j < m; j++)
+        fprintf(fp, "%s%.*s", j ? " " : "", (int)sl[j], st[j]);
+    fprintf(fp, "%s\n", m ? "" : "none");
     sn_free_strings(h, n);
     return SN_OK;
 }

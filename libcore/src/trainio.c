@@ -440,8 +440,8 @@ void sn_train_report(const sn_train_result *r, const sn_train_opts *o, double se
 {
     double per = r->n_epochs ? seconds / r->n_epochs : 0;
     double rate = per > 0 ? r->gflop_per_epoch / per : 0;
-    sn_note("trained %d epochs in %.1f s on %s (%.2f s/epoch, %.1f GFLOP/s); held-out PPI AUROC %.4f at epoch %d%s",
-            r->n_epochs, seconds, device, per, rate, r->best_auroc, r->best_epoch,
+    sn_note("trained %d epoch%s in %.1f s on %s (%.2f s/epoch, %.1f GFLOP/s); held-out PPI AUROC %.4f at epoch %d%s",
+            r->n_epochs, r->n_epochs == 1 ? "" : "s", seconds, device, per, rate, r->best_auroc, r->best_epoch,
             r->outputs == SN_OUT_REFERENCE ? " (outputs: reference schedule)"
             : r->outputs == SN_OUT_LAST    ? " (outputs: last epoch)"
                                            : "");

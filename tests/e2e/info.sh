@@ -27,7 +27,7 @@ cp "$TEST_TMP/stdout" "$TEST_TMP/list.txt"
 L=$TEST_TMP/list.txt
 expect_line "$L" "shape${T}4 obs x 3 var"
 expect_line "$L" "X${T}csr_matrix${T}float32${T}4 x 3${T}nnz 5 (41.67%)"
-expect_line "$L" "stages${T}scnet-prep scnet-train"
+expect_line "$L" "stages${T}scnet-prep" # the second scnet-prep made the file anew: no scnet-train outputs
 expect_line "$L" "layers/counts${T}array${T}int64${T}4 x 3"
 expect_line "$L" "obs/_index${T}string-array${T}str${T}4${T}index"
 expect_line "$L" "obs/cell_type${T}categorical${T}str${T}4${T}2 categories"

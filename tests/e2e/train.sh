@@ -142,6 +142,7 @@ for f in obsp/scnet_connectivities uns/scnet_neighbors varp/scnet_coembed var/sc
     grep -q "^$f"$'\t' "$T/down.txt" || die "the downstream file lacks $f"
     ! grep -q "^$f"$'\t' "$T/again.txt" || die "retraining left the stale $f"
 done
+expect_line "$T/again.txt" $'stages\tscnet-prep scnet-train'
 "$PY" -W error -c 'import sys, anndata as ad; ad.read_h5ad(sys.argv[1])' "$T/again.h5ad" ||
     die "anndata cannot read the retrained file"
 
