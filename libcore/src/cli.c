@@ -181,7 +181,7 @@ char *sn_cli_cmdline(const sn_cli *c)
 /* Whether two files of a run may share a path: SN_OK or a usage error. */
 static int clash(const sn_cli_file *a, const sn_cli_file *b)
 {
-    if (!strcmp(a->path, "-") && !strcmp(b->path, "-") && a->out == b->out)
+    if (!strcmp(a->path, "-") && !strcmp(b->path, "-") && !a->out == !b->out)
         return a->out ? sn_cli_bad("%s and %s both write to standard output", a->opt, b->opt)
                       : sn_cli_bad("%s and %s both read standard input", a->opt, b->opt);
     if ((!a->out && !b->out) || !sn_file_same(a->path, a->out, b->path, b->out))

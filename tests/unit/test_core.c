@@ -318,9 +318,13 @@ static void test_cli_files(void **st)
     sn_cli_file twice[] = {{in, "the input", 0, 1}, {tsv, "--tsv", 1, 0}, {tsv, "--modules", 1, 0}};
     assert_int_equal(sn_cli_files(&c, twice, 3), SN_EUSAGE);
     assert_non_null(strstr(sn_errmsg(), "--tsv and --modules name the same file"));
-    sn_cli_file stdout2[] = {{in, "the input", 0, 1}, {"-", "-o", 1, 1}, {"-", "--tsv", 1, 0}};
+    sn_cli_file stdout2[] = {{in, "the input", 0, 1}, {"-", "-o", SN_OUT_HDF5, 1}, {"-", "--tsv", SN_OUT_TEXT, 0}};
     assert_int_equal(sn_cli_files(&c, stdout2, 3), SN_EUSAGE);
     assert_non_null(strstr(sn_errmsg(), "both write to standard output"));
+    /* the kinds are kept: an HDF5 output is never sent to a terminal */
+    sn_cli_file kinds[] = {{in, "the input", 0, 1}, {out, "-o", SN_OUT_HDF5, 1}, {tsv, "--tsv", SN_OUT_TEXT, 0}};
+    assert_int_equal(sn_cli_files(&c, kinds, 3), SN_OK);
+    assert_true(c.nouts == 2 && c.out_binary[0] == 1 && c.out_binary[1] == 0);
     sn_cli_file stdin2[] = {{"-", "the input", 0, 1}, {"-", "--diff", 0, 0}, {out, "-o", 1, 1}};
     assert_int_equal(sn_cli_files(&c, stdin2, 3), SN_EUSAGE);
     assert_non_null(strstr(sn_errmsg(), "both read standard input"));
