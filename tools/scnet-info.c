@@ -87,11 +87,33 @@ static void shape_str(const sn_h5ad_elem *e, char *buf, size_t len)
         at += (size_t)snprintf(buf + at, len - at, "%s%lld", k ? " x " : "", (long long)e->shape[k]);
 }
 
+/* A whole-number scalar as it is stored (a double would round one past
+ * 2^53, such as a large seed): 1 when written to buf. */
+static int int_scalar(hid_t fid, const char *path, const char *dtype, char *buf, size_t len)
+{
+    if (strncmp(dtype, "int", 3) != 0 && strncmp(dtype, "uint", 4) != 0)
+        return 0;
+    hid_t ds = H5Dopen2(fid, path, H5P_DEFAULT);
+    if (ds < 0)
+        return 0;
+    int u = dtype[0] == 'u', ok;
+    long long v = 0;
+    unsigned long long w = 0;
+    ok = H5Dread(ds, u ? H5T_NATIVE_ULLONG : H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, u ? (void *)&w
+                                                                                                  : (void *)&v) >= 0;
+    H5Dclose(ds);
+    if (ok)
+        u ? snprintf(buf, len, "%llu", w) : snprintf(buf, len, "%lld", v);
+    return ok;
+}
+
 static void scalar_note(hid_t fid, const char *path, const sn_h5ad_elem *e, char *buf, size_t len)
 {
     char v[64], *s = NULL;
     double x;
-    if (is(e->dtype, "str") && sn_h5ad_read_str(fid, path, &s) == 0) {
+    if (int_scalar(fid, path, e->dtype, v, sizeof v)) {
+        snprintf(buf, len, "= %s", v);
+    } else if (is(e->dtype, "str") && sn_h5ad_read_str(fid, path, &s) == 0) {
         snprintf(buf, len, "= \"%.60s%s\"", s, strlen(s) > 60 ? "..." : "");
         for (char *p = buf; *p; p++)
             *p = *p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p;
@@ -379,6 +401,10 @@ static int dump_scalar(FILE *fp, hid_t fid, const char *path, const char *dtype)
         put_str(fp, s);
         fputc('\n', fp);
         free(s);
+        return SN_OK;
+    }
+    if (int_scalar(fid, path, dtype, v, sizeof v)) {
+        fprintf(fp, "%s\n", v);
         return SN_OK;
     }
     SN_TRY(sn_h5ad_read_scalar(fid, path, &x));

@@ -81,6 +81,10 @@ n = np.asarray((a.X > 0).sum(axis=1)).ravel()
 assert (a.obs["n_genes"].to_numpy() == n).all(), "n_genes is not the genes detected per cell"
 PY
 
+# ---- the largest seed is recorded, and shown, exactly ----
+expect_exit 0 "$prep" "$T/extra.h5ad" --no-ppi --seed 9223372036854775807 -q -o "$T/seed.h5ad"
+expect_eq "$("$info" -q --field uns/scnet/prep/seed "$T/seed.h5ad")" 9223372036854775807 "the recorded seed"
+
 # ---- the output feeds scnet-train ----
 if [ -x "$SCNET_BIN/scnet-train" ]; then
     "$SCNET_BIN/scnet-train" -e 1 --max-genes 300 -q "$T/a.h5ad" | "$info" -q - >"$T/trained.txt" ||
