@@ -318,8 +318,6 @@ static void prep_free(prep *p)
     sn_h5_close(p->out);
 }
 
-/* .h5ad input (file or stdin) read here, keeping the file for the optional
- * extras; every other format through sn_read_counts. */
 /* What the output makes anew from the counts (or reads: the layer). */
 static int remade(const char *path, const char *layer)
 {
@@ -375,6 +373,8 @@ static int read_hdf5_extras(prep *p, hid_t fid, const char *name)
     return SN_OK;
 }
 
+/* .h5ad input (file or stdin) read here, keeping the file for the optional
+ * extras; every other format through sn_read_counts. */
 static int read_input(prep *p)
 {
     const opts *o = p->o;

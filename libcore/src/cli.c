@@ -215,11 +215,8 @@ int sn_cli_files(sn_cli *c, const sn_cli_file *f, int n)
 /* Outputs that cannot be created fail now, not after the work. */
 static int outputs_ok(const sn_cli *c)
 {
-    for (int i = 0; i < c->nouts; i++) {
-        if (c->out_binary[i] && strcmp(c->outs[i], "-") == 0 && isatty(STDOUT_FILENO))
-            return sn_err(SN_EUSAGE, "refusing to write binary data to a terminal (use -o FILE or a pipe)");
-        SN_TRY(sn_out_check(c->outs[i]));
-    }
+    for (int i = 0; i < c->nouts; i++)
+        SN_TRY(sn_out_check(c->outs[i], c->out_binary[i]));
     return SN_OK;
 }
 

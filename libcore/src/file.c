@@ -27,6 +27,19 @@ static int isatty_path(const char *path)
     return r;
 }
 
+/* Binary data is never sent to a terminal: standard output ("-") or a
+ * device path that is one. */
+static int to_terminal(const char *path, int binary)
+{
+    if (!binary)
+        return SN_OK;
+    if (strcmp(path, "-") == 0)
+        return isatty(STDOUT_FILENO) ? sn_err(SN_EUSAGE, "refusing to write binary data to a terminal (use -o "
+                                                         "FILE or a pipe)")
+                                     : SN_OK;
+    return isatty_path(path) ? sn_err(SN_EUSAGE, "refusing to write binary data to a terminal (%s)", path) : SN_OK;
+}
+
 /* Pending temporaries, removed by the signal handler.  A fixed table keeps
  * the handler async-signal-safe. */
 #define MAX_PENDING 64
@@ -206,9 +219,10 @@ int sn_out_open(const char *path, int binary, sn_out **out)
         return SN_ENOMEM;
     }
     if (strcmp(path, "-") == 0) {
-        if (binary && isatty(STDOUT_FILENO)) {
+        int rc = to_terminal(path, binary);
+        if (rc < 0) {
             sn_out_abort(o);
-            return sn_err(SN_EUSAGE, "refusing to write binary data to a terminal (use -o FILE or a pipe)");
+            return rc;
         }
         o->is_stdout = o->is_stream = 1;
         o->fp = stdout;
@@ -223,9 +237,10 @@ int sn_out_open(const char *path, int binary, sn_out **out)
             sn_out_abort(o);
             return sn_err(SN_EIO, "%s: is a directory", path);
         }
-        if (binary && isatty_path(path)) {
+        int rc = to_terminal(path, binary);
+        if (rc < 0) {
             sn_out_abort(o);
-            return sn_err(SN_EUSAGE, "refusing to write binary data to a terminal (%s)", path);
+            return rc;
         }
         if (!(o->fp = fopen(path, "wb"))) {
             int e = errno;
@@ -467,16 +482,16 @@ int sn_file_same(const char *a, int a_out, const char *b, int b_out)
     return stat(da, &sa) == 0 && stat(db, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-int sn_out_check(const char *path)
+int sn_out_check(const char *path, int binary)
 {
     struct stat st;
     if (strcmp(path, "-") == 0)
-        return SN_OK;
+        return to_terminal(path, binary);
     int there = stat(path, &st) == 0;
     if (there && S_ISDIR(st.st_mode))
         return sn_err(SN_EIO, "%s: is a directory", path);
     if (there && !S_ISREG(st.st_mode))
-        return SN_OK; /* a device or a pipe, written directly */
+        return to_terminal(path, binary); /* a device or a pipe, written directly */
     /* Making the temporary the output will be written to, and removing it,
      * finds every reason it cannot be (no such directory, no permission,
      * a read-only or special file system). */

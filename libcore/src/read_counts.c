@@ -8,6 +8,7 @@
 #include "scnet/file.h"
 #include "scnet/h5.h"
 #include "scnet/log.h"
+#include "scnet/mem.h"
 #include "scnet/read.h"
 
 static int ends_with(const char *s, const char *suffix)
@@ -63,15 +64,16 @@ int sn_read_counts_fid(hid_t fid, const char *name, const sn_read_opts *o, sn_ad
  * and cells, is most likely a folder given by the wrong path. */
 static void mtx_alone(const char *path)
 {
-    char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL, *files[3];
+    char *dir = sn_strdup(path), *slash = dir ? strrchr(dir, '/') : NULL, *files[3];
     if (!dir)
         return;
     if (slash)
         *slash = 0;
-    sn_read_mtx_dir_files(slash ? (*dir ? dir : "/") : ".", files);
+    const char *folder = !slash ? "." : *dir ? dir : "/";
+    sn_read_mtx_dir_files(folder, files);
     if (files[1] && files[2])
         sn_warn("%s: read alone, its genes and cells numbered; give the folder (%s) to name them from %s and %s",
-                path, slash ? (*dir ? dir : "/") : ".", files[1], files[2]);
+                path, folder, files[1], files[2]);
     for (int i = 0; i < 3; i++)
         free(files[i]);
     free(dir);

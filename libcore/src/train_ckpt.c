@@ -15,16 +15,22 @@
 
 #define CKPT_FORMAT "scnet-checkpoint-1"
 
-static int put(hid_t loc, const char *name, hid_t type, int64_t n, const void *data)
+static int put_dims(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data)
 {
-    hsize_t dim = (hsize_t)n;
-    hid_t sp = H5Screate_simple(1, &dim, NULL);
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
     hid_t ds = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = ds >= 0 && (n == 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0) ? 0 : -1;
+    int empty = H5Sget_simple_extent_npoints(sp) == 0;
+    herr_t e = ds >= 0 && (empty || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0) ? 0 : -1;
     if (ds >= 0)
         H5Dclose(ds);
     H5Sclose(sp);
     return e < 0 ? sn_err(SN_EIO, "cannot write '%s' (disk full?)", name) : SN_OK;
+}
+
+static int put(hid_t loc, const char *name, hid_t type, int64_t n, const void *data)
+{
+    hsize_t dim = (hsize_t)n;
+    return put_dims(loc, name, type, 1, &dim, data);
 }
 
 /* Read exactly n elements (n < 0: any length, returned in *got). */
@@ -79,18 +85,11 @@ static int get_attr(hid_t loc, const char *name, hid_t type, void *v)
  * so that another framework can load it without knowing the layout. */
 static int put_param(hid_t loc, const char *name, int rows, int cols, const float *data)
 {
-    hsize_t dims[2] = {(hsize_t)rows, (hsize_t)cols};
     const char *b = strstr(name, ".bias"); /* its Adam moments too: ".bias.adam_m" */
-    int rank = b && (b[5] == 0 || b[5] == '.') ? 1 : 2;
-    if (rank == 1)
-        dims[0] = (hsize_t)rows * (hsize_t)cols;
-    hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t ds = H5Dcreate2(loc, name, H5T_NATIVE_FLOAT, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = ds >= 0 && H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 ? 0 : -1;
-    if (ds >= 0)
-        H5Dclose(ds);
-    H5Sclose(sp);
-    return e < 0 ? sn_err(SN_EIO, "cannot write '%s' (disk full?)", name) : SN_OK;
+    if (b && (b[5] == 0 || b[5] == '.'))
+        return put(loc, name, H5T_NATIVE_FLOAT, (int64_t)rows * cols, data);
+    hsize_t dims[2] = {(hsize_t)rows, (hsize_t)cols};
+    return put_dims(loc, name, H5T_NATIVE_FLOAT, 2, dims, data);
 }
 
 /* Parameters: weights only, or with Adam moments. */

@@ -402,27 +402,30 @@ int sn_train_output_write(hid_t in, hid_t out, const sn_train_input *ti, const s
                           const sn_train_meta *m)
 {
     int subset = ti->data.G < ti->G_all, comp = m->compress;
-    /* this stage's fields, and those the later stages made from an earlier
-     * model (retraining a finished file must not leave them behind) */
-    const char *skip[] = {"obsm/X_scnet", "varm/scnet", "layers/scnet_reconstructed", "obsp/scnet_attention",
-                          "obsp/scnet_knn_pruned", "uns/scnet/train", "obsp/scnet_connectivities",
-                          "obsp/scnet_distances", "uns/scnet_neighbors", "uns/scnet/prune", "varp/scnet_coembed",
-                          "varp/scnet_coexpression", "uns/scnet/coembed", "uns/scnet/propagate",
-                          NULL, NULL, NULL, NULL, NULL, NULL};
-    if (subset) {
-        const char *more[] = {"X", "layers", "var", "varm", "varp"};
-        memcpy(skip + 14, more, sizeof more);
-    }
+    static const char *const own[] = {"obsm/X_scnet", "varm/scnet", "layers/scnet_reconstructed",
+                                      "obsp/scnet_attention", "obsp/scnet_knn_pruned", "uns/scnet/train"};
+    /* what the later stages made from an earlier model: retraining a
+     * finished file must not leave it behind */
+    static const char *const later[] = {"obsp/scnet_connectivities", "obsp/scnet_distances", "uns/scnet_neighbors",
+                                        "uns/scnet/prune", "varp/scnet_coembed", "varp/scnet_coexpression",
+                                        "uns/scnet/coembed", "uns/scnet/propagate"};
+    static const char *const by_gene[] = {"X", "layers", "var", "varm", "varp"}; /* sn_subset_var's */
+    enum { NOWN = sizeof own / sizeof *own, NLATER = sizeof later / sizeof *later,
+           NGENE = sizeof by_gene / sizeof *by_gene };
+    const char *skip[NOWN + NLATER + NGENE + 1] = {0};
+    memcpy(skip, own, sizeof own);
+    memcpy(skip + NOWN, later, sizeof later);
+    if (subset)
+        memcpy(skip + NOWN + NLATER, by_gene, sizeof by_gene);
     SN_TRY(sn_h5ad_copy(in, out, skip));
     if (subset) {
         SN_TRY(sn_subset_var(in, out, ti->genes, ti->data.G, comp));
         SN_TRY(write_degrees(out, ti, comp));
-        for (int i = 10; i < 12; i++) /* the gene networks, restricted with varp */
-            if (sn_h5ad_remove(out, skip[i]) < 0)
-                return sn_err(SN_EIO, "cannot remove %s", skip[i]);
+        for (size_t i = 0; i < NLATER; i++) /* the gene networks came back with varp */
+            if (strncmp(later[i], "varp/", 5) == 0 && sn_h5ad_remove(out, later[i]) < 0)
+                return sn_err(SN_EIO, "cannot remove %s", later[i]);
     }
-    if (sn_h5ad_exists(out, "var/scnet_module"))
-        SN_TRY(sn_h5ad_drop_col(out, "var", "scnet_module"));
+    SN_TRY(sn_h5ad_drop_col(out, "var", "scnet_module"));
     int64_t N = ti->data.N, G = ti->data.G, e = r->embed;
     SN_TRY(write_in(out, "obsm", "X_scnet", N, e, r->zc, comp));
     SN_TRY(write_in(out, "varm", "scnet", G, e, r->zg, comp));

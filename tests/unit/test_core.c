@@ -272,22 +272,23 @@ static void test_file_same(void **st)
     close(fd);
     close(saved);
     /* what sn_out_open would refuse, found up front */
-    assert_int_equal(sn_out_check(fresh), SN_OK);
-    assert_int_equal(sn_out_check(a), SN_OK);
-    assert_int_equal(sn_out_check("-"), SN_OK);
-    assert_int_equal(sn_out_check(sub), SN_EIO);
+    assert_int_equal(sn_out_check(fresh, 0), SN_OK);
+    assert_int_equal(sn_out_check(a, 0), SN_OK);
+    assert_int_equal(sn_out_check("-", 0), SN_OK);
+    assert_int_equal(sn_out_check(sub, 0), SN_EIO);
     assert_non_null(strstr(sn_errmsg(), "is a directory"));
     snprintf(fresh2, sizeof fresh2, "%s/none/x.tsv", dir);
-    assert_int_equal(sn_out_check(fresh2), SN_EIO);
+    assert_int_equal(sn_out_check(fresh2, 0), SN_EIO);
     assert_non_null(strstr(sn_errmsg(), "none/x.tsv: cannot create output: No such file"));
     snprintf(fresh2, sizeof fresh2, "%s/b.h5ad/x.tsv", dir);
-    assert_int_equal(sn_out_check(fresh2), SN_EIO);
+    assert_int_equal(sn_out_check(fresh2, 0), SN_EIO);
     assert_non_null(strstr(sn_errmsg(), "Not a directory"));
     if (sn_is_dir("/proc/self")) { /* a directory where no file can be made, even by root */
-        assert_int_equal(sn_out_check("/proc/scnet-test.h5ad"), SN_EIO);
+        assert_int_equal(sn_out_check("/proc/scnet-test.h5ad", 0), SN_EIO);
         assert_non_null(strstr(sn_errmsg(), "/proc/scnet-test.h5ad: cannot create output"));
     }
-    assert_int_equal(sn_out_check("/dev/null"), SN_OK);
+    assert_int_equal(sn_out_check("/dev/null", 0), SN_OK);
+    assert_int_equal(sn_out_check("/dev/null", 1), SN_OK); /* binary, but not a terminal */
     unlink(a), unlink(sym), unlink(hard), unlink(other), rmdir(sub), rmdir(dir);
 }
 

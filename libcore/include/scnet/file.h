@@ -64,8 +64,9 @@ int sn_is_dir(const char *path);
  * overwrite; nor does an input that is not there. */
 int sn_file_same(const char *a, int a_out, const char *b, int b_out);
 /* SN_OK when path can be created or replaced as an output ("-", a device
- * or pipe, or a regular file whose temporary can be made beside it);
- * otherwise the error sn_out_open would give, found before any work. */
-int sn_out_check(const char *path) SN_WUR;
+ * or pipe, or a regular file whose temporary can be made beside it; binary
+ * output not to a terminal); otherwise the error sn_out_open(path, binary)
+ * would give, found before any work. */
+int sn_out_check(const char *path, int binary) SN_WUR;
 
 #endif
