@@ -161,8 +161,6 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     if (n > 1)
         return sn_cli_bad("expected one input file, got %d", n);
     o->input = n ? args[0] : "-";
-    if (is(o->input, "-") && isatty(STDIN_FILENO))
-        return sn_cli_bad("no input file (give FILE, or - to read standard input)");
     if (!o->diff != !o->diff_out)
         return sn_cli_bad("--diff and --diff-out go together");
     o->comm.seed = cli->seed;

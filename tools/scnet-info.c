@@ -480,8 +480,6 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     if (o->field && !*o->field)
         return sn_cli_bad("--field: empty path");
     o->input = n ? args[0] : "-";
-    if (is(o->input, "-") && isatty(STDIN_FILENO))
-        return sn_cli_bad("no input file (give FILE, or - to read standard input)");
     const sn_cli_file f[] = {{o->input, "the input", 0, 0}, {cli->output, "-o", 1, 0}};
     return sn_cli_files(cli, f, 2);
 }

@@ -181,7 +181,7 @@ static int parse_operands(sn_cli *cli, void *ctx, int npos, char **pos)
         return sn_cli_bad("give either an .h5ad FILE or --edges, not both");
     o->input = npos ? pos[0] : o->edges ? NULL : "-";
     if (o->input && is(o->input, "-") && isatty(STDIN_FILENO))
-        return sn_cli_bad("no input (give an .h5ad FILE, - for standard input, or --edges)");
+        return sn_cli_bad("no input: standard input is a terminal (give an .h5ad FILE, pipe one in, or give --edges)");
     if (!!o->gene_list + !!o->genes_file + !!o->gmt != 1)
         return sn_cli_bad("give one source of seeds: -g, --genes or --gmt");
     if (o->min_size > o->max_size)

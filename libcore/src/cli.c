@@ -197,9 +197,15 @@ static int clash(const sn_cli_file *a, const sn_cli_file *b)
 int sn_cli_files(sn_cli *c, const sn_cli_file *f, int n)
 {
     c->nouts = 0;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         if (f[i].path && !*f[i].path)
             return sn_cli_bad("%s: empty file name", f[i].opt);
+        /* nobody types a matrix or an .h5ad: a forgotten file name would
+         * otherwise wait on the keyboard */
+        if (f[i].path && !f[i].out && !strcmp(f[i].path, "-") && isatty(STDIN_FILENO))
+            return sn_cli_bad("no input: standard input is a terminal (give %s as a FILE, or pipe it in)",
+                              f[i].opt);
+    }
     for (int i = 0; i < n; i++)
         for (int j = i + 1; f[i].path && j < n; j++)
             if (f[j].path)
@@ -263,7 +269,7 @@ int sn_cli_main(const sn_cli_prog *p, void *opts, int argc, char **argv)
     sn_cli_init(&c, p->name, p->usage, argc, argv);
     int rc = sn_cli_parse(&c, p, opts, argc, argv);
     if (rc == SN_CLI_EXIT)
-        return sn_cli_exit_early();
+        return sn_cli_exit_early(c.prog);
     if (rc == SN_OK)
         rc = outputs_ok(&c);
     if (rc == SN_OK) {
@@ -273,10 +279,10 @@ int sn_cli_main(const sn_cli_prog *p, void *opts, int argc, char **argv)
     return sn_cli_finish(&c, rc);
 }
 
-int sn_cli_exit_early(void)
+int sn_cli_exit_early(const char *prog)
 {
     if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-        fprintf(stderr, "stdout: write failed: %s\n", strerror(errno ? errno : EIO));
+        fprintf(stderr, "%s: stdout: write failed: %s\n", prog, strerror(errno ? errno : EIO));
         return 1;
     }
     return 0;

@@ -18,8 +18,14 @@ struct sn_out {
     int is_stdout, is_stream; /* stream: stdout or a non-regular file */
 };
 
+/* Only a character device can be a terminal; opening anything else to ask
+ * would have effects (a FIFO's reader would see the open and the close as
+ * an empty stream). */
 static int isatty_path(const char *path)
 {
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISCHR(st.st_mode))
+        return 0;
     int fd = open(path, O_WRONLY | O_NOCTTY);
     int r = fd >= 0 && isatty(fd);
     if (fd >= 0)
@@ -46,9 +52,29 @@ static int to_terminal(const char *path, int binary)
 static char *volatile pending[MAX_PENDING];
 static volatile sig_atomic_t got_signal;
 /* The lines a signal prints, made beforehand: one write() each. */
-static char stop_line[128] = "scnet: interrupted, no output written\n";
+static char stop_line[400] = "scnet: interrupted, no output written\n";
 static char crash_line[160] = "scnet: crashed (a bug, or a corrupt input), no output written\n";
+static char partial_line[600];
+static volatile sig_atomic_t stream_started; /* partial_line is set: a stream has output */
 static mode_t file_mode = 0644;
+static const char *prog_name = "scnet";
+
+/* The lines a signal prints, remade (signals blocked) when what they say
+ * changes: a stream that has output, a note such as a checkpoint. */
+static char stream_name[208], stop_note[256];
+
+static void make_lines(void)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    const char *sep = *stop_note ? "; " : "";
+    snprintf(stop_line, sizeof stop_line, "%.63s: interrupted, no output written%s%s\n", prog_name, sep, stop_note);
+    snprintf(partial_line, sizeof partial_line, "%.63s: interrupted; what went to %s is incomplete%s%s\n",
+             prog_name, stream_name, sep, stop_note);
+    stream_started = *stream_name != 0;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
 
 static void drop_pending(void)
 {
@@ -70,8 +96,10 @@ static void on_signal(int sig)
     drop_pending();
     /* A reader that stopped reading (head) is no error worth a line: end
      * as any filter does on SIGPIPE, quietly. */
-    if (sig != SIGPIPE)
-        (void)!write(STDERR_FILENO, stop_line, strlen(stop_line));
+    if (sig != SIGPIPE) {
+        const char *line = stream_started ? partial_line : stop_line;
+        (void)!write(STDERR_FILENO, line, strlen(line));
+    }
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -147,7 +175,8 @@ int sn_file_thread_stacks(void)
 
 void sn_file_signals(const char *prog)
 {
-    snprintf(stop_line, sizeof stop_line, "%.63s: interrupted, no output written\n", prog);
+    prog_name = prog;
+    make_lines();
     snprintf(crash_line, sizeof crash_line, "%.63s: crashed (a bug, or a corrupt input), no output written\n", prog);
     mode_t mask = umask(0);
     umask(mask);
@@ -181,33 +210,105 @@ static void track(char *tmp, int add)
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The directory holding path (".", or up to its last slash) and its
+ * last component, without touching path. */
+static int split_path(const char *path, char *dir, size_t n, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    if (!slash)
+        return snprintf(dir, n, ".") >= 0;
+    size_t len = slash == path ? 1 : (size_t)(slash - path);
+    if (len >= n)
+        return 0;
+    memcpy(dir, path, len);
+    dir[len] = 0;
+    return 1;
+}
+
 /* Create the temporary an output to path is written to, beside it; keep:
  * record it for the signal handler (no signal between creating and
  * recording it) and return its descriptor and name, else remove it at
  * once (a trial).  A negative code (error set) on failure. */
-static int make_temp(const char *path, int keep, char **name)
+/* mkstemp on tmpl; keep: record it for the signal handler, with no signal
+ * between creating and recording it; else remove it at once (a trial). */
+static int temp_fd(char *tmpl, int keep)
 {
-    size_t n = strlen(path) + 16;
-    char *tmp = sn_malloc(n, "a file name");
-    if (!tmp)
-        return SN_ENOMEM;
-    snprintf(tmp, n, "%s.tmpXXXXXX", path);
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
-    int fd = mkstemp(tmp), e = errno;
+    int fd = mkstemp(tmpl), e = errno;
     if (fd >= 0 && keep) {
-        track(tmp, 1);
+        track(tmpl, 1);
     } else if (fd >= 0) {
         close(fd);
-        unlink(tmp);
+        unlink(tmpl);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return fd;
+}
+
+#define TMP_SUFFIX ".tmpXXXXXX"
+#define NAME_LIMIT 255 /* NAME_MAX of the common file systems */
+
+static int make_temp(const char *path, int keep, char **name)
+{
+    size_t n = strlen(path) + sizeof TMP_SUFFIX;
+    char *tmp = sn_malloc(n, "a file name");
+    if (!tmp)
+        return SN_ENOMEM;
+    /* a name near the limit is cut so that the suffix still fits */
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    size_t keep_len = strlen(path), room = NAME_LIMIT - (sizeof TMP_SUFFIX - 1);
+    if (strlen(base) > room)
+        keep_len -= strlen(base) - room;
+    snprintf(tmp, n, "%.*s%s", (int)keep_len, path, TMP_SUFFIX);
+    int fd = temp_fd(tmp, keep), e = errno;
     if (fd < 0 || !keep)
         free(tmp);
     else
         *name = tmp;
-    return fd >= 0 ? fd : sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(e));
+    if (fd >= 0)
+        return fd;
+    if (e == EACCES || e == EROFS || e == EPERM) { /* the directory's fault, not the file's */
+        char dir[4096];
+        const char *b;
+        if (split_path(path, dir, sizeof dir, &b))
+            return sn_err(SN_EIO, "%s: cannot create output: directory %s: %s", path, dir, strerror(e));
+    }
+    return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(e));
+}
+
+/* A regular file at path (st) may be replaced only where writing it in
+ * place would be allowed: not when it is write-protected against us, nor
+ * another user's in a sticky directory (where the rename would fail after
+ * all the work). */
+static int replace_ok(const char *path, const struct stat *st)
+{
+    if (access(path, W_OK) != 0 && errno != ENOENT)
+        return sn_err(SN_EIO, "%s: cannot replace: %s", path, strerror(errno));
+    char dir[4096];
+    const char *base;
+    struct stat ds;
+    uid_t me = geteuid();
+    if (me != 0 && st->st_uid != me && split_path(path, dir, sizeof dir, &base) && stat(dir, &ds) == 0 &&
+        (ds.st_mode & S_ISVTX) && ds.st_uid != me)
+        return sn_err(SN_EIO, "%s: cannot replace another user's file in the sticky directory %s", path, dir);
+    return SN_OK;
+}
+
+/* The replacement keeps the old file's permissions (and, for root, its
+ * owner), as editing it in place would; a new file gets the umask's. */
+static void take_mode(int fd, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        (void)fchmod(fd, file_mode);
+        return;
+    }
+    (void)!fchown(fd, geteuid() == 0 ? st.st_uid : (uid_t)-1, st.st_gid);
+    (void)fchmod(fd, st.st_mode & 07777);
 }
 
 int sn_out_open(const char *path, int binary, sn_out **out)
@@ -226,6 +327,8 @@ int sn_out_open(const char *path, int binary, sn_out **out)
         }
         o->is_stdout = o->is_stream = 1;
         o->fp = stdout;
+        if (!binary)
+            sn_out_started(o);
         *out = o;
         return SN_OK;
     }
@@ -248,15 +351,18 @@ int sn_out_open(const char *path, int binary, sn_out **out)
             return sn_err(SN_EIO, "%s: cannot open for writing: %s", path, strerror(e));
         }
         o->is_stream = 1;
+        if (!binary)
+            sn_out_started(o);
         *out = o;
         return SN_OK;
     }
-    int fd = make_temp(path, 1, &o->tmp);
+    int there = stat(path, &st) == 0, rc = there ? replace_ok(path, &st) : SN_OK;
+    int fd = rc < 0 ? rc : make_temp(path, 1, &o->tmp);
     if (fd < 0) {
         sn_out_abort(o);
         return fd;
     }
-    (void)fchmod(fd, file_mode);
+    take_mode(fd, path);
     if (!(o->fp = fdopen(fd, "wb"))) {
         close(fd);
         sn_out_abort(o);
@@ -264,6 +370,67 @@ int sn_out_open(const char *path, int binary, sn_out **out)
     }
     *out = o;
     return SN_OK;
+}
+
+void sn_out_started(const sn_out *o)
+{
+    snprintf(stream_name, sizeof stream_name, "%s", o->is_stdout ? "standard output" : o->path);
+    make_lines();
+}
+
+void sn_file_stop_note(const char *note)
+{
+    snprintf(stop_note, sizeof stop_note, "%s", note);
+    make_lines();
+}
+
+int sn_spool_make(char **name)
+{
+    const char *dir = getenv("TMPDIR");
+    dir = dir && *dir ? dir : "/tmp";
+    size_t n = strlen(dir) + 32;
+    char *tmp = sn_malloc(n, "a file name");
+    if (!tmp)
+        return SN_ENOMEM;
+    snprintf(tmp, n, "%s/scnet-XXXXXX", dir);
+    int fd = temp_fd(tmp, 1);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return sn_err(SN_EIO, "cannot make a temporary file in %s (set TMPDIR): %s", dir, strerror(e));
+    }
+    close(fd);
+    *name = tmp;
+    return SN_OK;
+}
+
+void sn_spool_drop(char *name)
+{
+    if (!name)
+        return;
+    unlink(name);
+    track(name, 0);
+    free(name);
+}
+
+int sn_copy_fd(int from, int to, const char *from_name, const char *to_name)
+{
+    enum { BUF = 1 << 20 };
+    char *buf = sn_malloc(BUF, "a copy buffer");
+    if (!buf)
+        return SN_ENOMEM;
+    int rc = SN_OK;
+    for (;;) {
+        ssize_t r = read(from, buf, BUF);
+        if (r < 0 && errno == EINTR && !got_signal)
+            continue;
+        if (r < 0)
+            rc = sn_err(SN_EIO, "%s: read failed: %s", from_name, strerror(errno));
+        if (r <= 0 || (rc = sn_write_all(to, buf, (size_t)r, to_name)) < 0)
+            break;
+    }
+    free(buf);
+    return rc;
 }
 
 FILE *sn_out_fp(sn_out *o) { return o->fp; }
@@ -438,22 +605,6 @@ int sn_is_dir(const char *path)
     return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The directory holding path (".", or up to its last slash) and its
- * last component, without touching path. */
-static int split_path(const char *path, char *dir, size_t n, const char **base)
-{
-    const char *slash = strrchr(path, '/');
-    *base = slash ? slash + 1 : path;
-    if (!slash)
-        return snprintf(dir, n, ".") >= 0;
-    size_t len = slash == path ? 1 : (size_t)(slash - path);
-    if (len >= n)
-        return 0;
-    memcpy(dir, path, len);
-    dir[len] = 0;
-    return 1;
-}
-
 /* 1: a regular file (st filled); 0: no such entry; -1: anything else.
  * "-" is standard output for an output, standard input for an input. */
 static int regular(const char *path, int out, struct stat *st)
@@ -492,6 +643,8 @@ int sn_out_check(const char *path, int binary)
         return sn_err(SN_EIO, "%s: is a directory", path);
     if (there && !S_ISREG(st.st_mode))
         return to_terminal(path, binary); /* a device or a pipe, written directly */
+    if (there)
+        SN_TRY(replace_ok(path, &st));
     /* Making the temporary the output will be written to, and removing it,
      * finds every reason it cannot be (no such directory, no permission,
      * a read-only or special file system). */

@@ -10,12 +10,14 @@
 #include <liblzf/lzf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct sn_h5 {
     hid_t fid;
     char *name;
     sn_out *out; /* created files: the atomic output */
+    char *spool; /* created for a stream: the temporary the file is built in */
     int writing;
     int werr; /* errno of a failed write to the file on disk (h5vfd.h) */
 };
@@ -112,8 +114,13 @@ static int has_signature(const unsigned char *b, size_t n)
 
 int sn_h5_probe(const char *path)
 {
+    struct stat st;
     if (strcmp(path, "-") == 0)
         return -1;
+    /* only a regular file can be looked into without taking its data (a
+     * FIFO's writer would lose what was read) */
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return 0;
@@ -151,21 +158,48 @@ static int open_buf(sn_h5 *f, void *buf, size_t len, int own)
     return SN_OK;
 }
 
-static int open_image(sn_h5 *f)
+/* Open the regular file at path as f (named f->name in messages; what
+ * follows "not an HDF5 file"). */
+static int open_file(sn_h5 *f, const char *path, const char *what)
 {
-    unsigned char *buf;
-    size_t len;
-    SN_TRY(sn_read_all("-", &buf, &len));
-    if (len == 0) {
-        free(buf);
-        return sn_err(SN_EFMT, "stdin: no input (empty stream)");
-    }
-    if (!has_signature(buf, len)) {
-        free(buf);
-        return sn_err(SN_EFMT, "stdin: not an HDF5 file (expected .h5ad data on standard input)");
-    }
-    /* HDF5 owns buf from here, and frees it itself when the open fails. */
-    return open_buf(f, buf, len, 1);
+    if (sn_h5_probe(path) <= 0)
+        return sn_err(SN_EFMT, "%s: not an HDF5 file%s%s%s", f->name, *what ? " (expected .h5ad data" : "", what,
+                      *what ? ")" : "");
+    if ((f->fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
+        return sn_err(SN_EFMT, "%s: cannot open HDF5 file (truncated or corrupt)", f->name);
+    return SN_OK;
+}
+
+/* HDF5 from a stream (standard input, a pipe, a FIFO): a regular file
+ * behind standard input is opened as itself; anything else is copied to a
+ * temporary file first (HDF5 seeks), which goes as soon as HDF5 holds it
+ * open, so the data costs disk, not memory. */
+static int open_stream(sn_h5 *f, const char *path)
+{
+    int is_stdin = strcmp(path, "-") == 0;
+    const char *what = is_stdin ? " on standard input" : "";
+    struct stat st;
+    if (is_stdin && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+        return st.st_size == 0 ? sn_err(SN_EFMT, "stdin: no input (empty stream)") : open_file(f, "/dev/stdin", what);
+    int in = is_stdin ? STDIN_FILENO : open(path, O_RDONLY);
+    if (in < 0)
+        return sn_err(SN_EIO, "%s: cannot open: %s", f->name, strerror(errno));
+    char *spool = NULL;
+    int rc = sn_spool_make(&spool), out = -1;
+    if (rc == SN_OK && (out = open(spool, O_WRONLY | O_TRUNC)) < 0)
+        rc = sn_err(SN_EIO, "%s: cannot open: %s", spool, strerror(errno));
+    if (rc == SN_OK)
+        rc = sn_copy_fd(in, out, f->name, spool);
+    if (out >= 0 && close(out) != 0 && rc == SN_OK)
+        rc = sn_err(SN_EIO, "%s: write failed: %s", spool, strerror(errno));
+    if (!is_stdin)
+        close(in);
+    if (rc == SN_OK && stat(spool, &st) == 0 && st.st_size == 0)
+        rc = sn_err(SN_EFMT, "%s: no input (empty stream)", f->name);
+    if (rc == SN_OK)
+        rc = open_file(f, spool, what);
+    sn_spool_drop(spool); /* HDF5 holds it open */
+    return rc;
 }
 
 int sn_h5_open_image(const void *buf, size_t len, const char *name, sn_h5 **out)
@@ -192,14 +226,13 @@ int sn_h5_open(const char *path, sn_h5 **out)
     if (!f)
         return SN_ENOMEM;
     int rc = SN_OK;
-    if (strcmp(path, "-") == 0) {
-        rc = open_image(f);
+    struct stat st;
+    if (strcmp(path, "-") == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
+        rc = open_stream(f, path);
     } else if (access(path, R_OK) != 0) {
         rc = sn_err(SN_EIO, "%s: cannot open: %s", path, strerror(errno));
-    } else if (!sn_h5_probe(path)) {
-        rc = sn_err(SN_EFMT, "%s: not an HDF5 file", path);
-    } else if ((f->fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0) {
-        rc = sn_err(SN_EFMT, "%s: cannot open HDF5 file (truncated or corrupt)", path);
+    } else {
+        rc = open_file(f, path, "");
     }
     if (rc < 0) {
         sn_h5_close(f);
@@ -225,12 +258,14 @@ int sn_h5_create(const char *path, sn_h5 **out)
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     /* Files readable by the HDF5 1.10 that anndata users commonly have. */
     H5Pset_libver_bounds(fapl, H5F_LIBVER_EARLIEST, H5F_LIBVER_V18);
-    if (sn_out_is_stream(f->out)) {
-        H5Pset_fapl_core(fapl, 1 << 24, 0);
-        f->fid = H5Fcreate("scnet-stdout.h5", H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    } else if (sn_h5vfd_set(fapl, &f->werr) == 0) {
-        f->fid = H5Fcreate(sn_out_tmpname(f->out), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    /* a stream gets the file built in a temporary, copied out on commit */
+    if (sn_out_is_stream(f->out) && (rc = sn_spool_make(&f->spool)) < 0) {
+        H5Pclose(fapl);
+        sn_h5_close(f);
+        return rc;
     }
+    if (sn_h5vfd_set(fapl, &f->werr) == 0)
+        f->fid = H5Fcreate(f->spool ? f->spool : sn_out_tmpname(f->out), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
     if (f->fid < 0) {
         rc = sn_err(SN_EIO, "%s: cannot create HDF5 file", f->name);
@@ -244,41 +279,36 @@ int sn_h5_create(const char *path, sn_h5 **out)
 hid_t sn_h5_id(const sn_h5 *f) { return f->fid; }
 const char *sn_h5_name(const sn_h5 *f) { return f->name; }
 
-static int write_image(sn_h5 *f)
+/* The finished file from its temporary to the stream. */
+static int copy_out(sn_h5 *f)
 {
-    if (H5Fflush(f->fid, H5F_SCOPE_GLOBAL) < 0)
-        return sn_err(SN_EIO, "%s: cannot finish the HDF5 image", f->name);
-    ssize_t n = H5Fget_file_image(f->fid, NULL, 0);
-    if (n <= 0)
-        return sn_err(SN_EIO, "%s: cannot finish the HDF5 image", f->name);
-    void *buf = sn_malloc((size_t)n, "the output file image");
-    if (!buf)
-        return SN_ENOMEM;
-    int rc = H5Fget_file_image(f->fid, buf, (size_t)n) == n ? SN_OK
-                                                             : sn_err(SN_EIO, "%s: cannot copy the HDF5 image", f->name);
-    if (rc == SN_OK && sn_file_interrupted())
-        rc = sn_err(SN_EINTR, "interrupted");
-    if (rc == SN_OK) {
-        FILE *fp = sn_out_fp(f->out);
-        fflush(fp);
-        rc = sn_write_all(fileno(fp), buf, (size_t)n, f->name);
-    }
-    free(buf);
+    if (sn_file_interrupted())
+        return sn_err(SN_EINTR, "interrupted");
+    int in = open(f->spool, O_RDONLY);
+    if (in < 0)
+        return sn_err(SN_EIO, "%s: cannot open: %s", f->spool, strerror(errno));
+    sn_out_started(f->out);
+    FILE *fp = sn_out_fp(f->out);
+    fflush(fp);
+    int rc = sn_copy_fd(in, fileno(fp), f->spool, f->name);
+    close(in);
     return rc;
 }
 
 int sn_h5_commit(sn_h5 *f)
 {
     int rc = SN_OK;
-    if (sn_out_is_stream(f->out))
-        rc = write_image(f);
-    else if (H5Fflush(f->fid, H5F_SCOPE_GLOBAL) < 0)
-        rc = sn_err(SN_EIO, "%s: write failed (disk full?)", f->name);
+    /* a failure to write the temporary of a stream names where it was */
+    const char *where = f->spool ? f->spool : f->name;
+    if (H5Fflush(f->fid, H5F_SCOPE_GLOBAL) < 0)
+        rc = sn_err(SN_EIO, "%s: write failed (disk full?)", where);
     if (file_close(f->fid) < 0 && rc == SN_OK)
-        rc = sn_err(SN_EIO, "%s: write failed (disk full?)", f->name);
+        rc = sn_err(SN_EIO, "%s: write failed (disk full?)", where);
     f->fid = H5I_INVALID_HID;
     if (f->werr && rc == SN_OK)
-        rc = sn_err(SN_EIO, "%s: write failed: %s", f->name, strerror(f->werr));
+        rc = sn_err(SN_EIO, "%s: write failed: %s", where, strerror(f->werr));
+    if (rc == SN_OK && f->spool)
+        rc = copy_out(f);
     if (rc == SN_OK) {
         rc = sn_out_commit(f->out);
         f->out = NULL;
@@ -295,6 +325,7 @@ void sn_h5_close(sn_h5 *f)
         file_close(f->fid);
     if (f->out)
         sn_out_abort(f->out);
+    sn_spool_drop(f->spool);
     free(f->name);
     free(f);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scnet/file.h"
 #include "scnet/h5.h"
 #include "scnet/log.h"
 #include "scnet/mem.h"
@@ -252,7 +253,12 @@ int sn_train_ckpt_save(sn_run *s, int epochs_done)
         return sn_err_prefix(rc, "%s: ", s->opt->checkpoint);
     }
     sn_info("checkpoint after %d epochs written to %s", epochs_done, s->opt->checkpoint);
-    return sn_h5_commit(h);
+    SN_TRY(sn_h5_commit(h));
+    char note[4200];
+    snprintf(note, sizeof note, "the checkpoint in %s holds %d epochs (continue with --resume %s)",
+             s->opt->checkpoint, epochs_done, s->opt->checkpoint);
+    sn_file_stop_note(note);
+    return SN_OK;
 }
 
 /* Fill *arr with a freshly allocated copy of a dataset of any length. */

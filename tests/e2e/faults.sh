@@ -121,22 +121,45 @@ no_leftovers .
 # ---- SIGINT and SIGTERM while training, over an existing output ----
 cp train.h5ad long.h5ad
 cp train.h5ad keep.h5ad
+# (with SIGTERM the run keeps checkpoints, and its last line says where)
 for sig in INT TERM; do
-    "$B/scnet-train" -v --max-genes 60 -e 100000 -b 2 --hidden 16 --embed 8 -o long.h5ad prep.h5ad 2>sig.err &
+    ck=()
+    [ $sig = INT ] || ck=(--checkpoint sig.ck --checkpoint-every 1)
+    "$B/scnet-train" -v --max-genes 60 -e 100000 -b 2 --hidden 16 --embed 8 "${ck[@]}" -o long.h5ad prep.h5ad 2>sig.err &
     pid=$!
     for _ in $(seq 600); do
-        grep -q 'epoch 0' sig.err && break
+        grep -q 'epoch 1:' sig.err && break
         sleep 0.1
     done
-    grep -q 'epoch 0' sig.err || { kill -KILL $pid; die "training did not start: $(cat sig.err)"; }
+    grep -q 'epoch 1:' sig.err || { kill -KILL $pid; die "training did not start: $(cat sig.err)"; }
     kill -$sig $pid
     rc=0
     wait $pid || rc=$?
     expect_eq "$rc" $((128 + $(kill -l $sig))) "exit status after SIG$sig"
-    expect_eq "$(tail -n 1 sig.err)" "scnet-train: interrupted, no output written" "last line after SIG$sig"
+    if [ $sig = INT ]; then
+        expect_eq "$(tail -n 1 sig.err)" "scnet-train: interrupted, no output written" "last line after SIG$sig"
+    else
+        tail -n 1 sig.err | grep -Eqx "scnet-train: interrupted, no output written; the checkpoint in sig.ck holds [1-9][0-9]* epochs \(continue with --resume sig.ck\)" ||
+            die "last line after SIG$sig: $(tail -n 1 sig.err)"
+        rm -f sig.ck
+    fi
     cmp -s long.h5ad keep.h5ad || die "SIG$sig changed the existing output"
     no_leftovers .
 done
+# a signal after output went to a stream says that it is incomplete (the
+# reader waits, so the writer is stopped in the middle)
+mkfifo slow
+"$B/scnet-info" -q --field layers/scaled prep.h5ad >slow 2>sig.err &
+pid=$!
+exec 3<slow
+head -c 1000 <&3 >/dev/null
+kill -TERM $pid
+rc=0
+wait $pid || rc=$?
+exec 3<&-
+expect_eq "$rc" 143 "exit status after SIGTERM with output in a pipe"
+expect_eq "$(tail -n 1 sig.err)" "scnet-info: interrupted; what went to standard output is incomplete" "last line"
+rm -f slow
 # SIGTERM in the middle of writing the temporary (strace delivers it at the
 # third write of the output)
 if command -v strace >/dev/null; then
@@ -221,6 +244,62 @@ grep -q '^uns/scnet/prune/pct' info.txt || die "scnet-prune in place: no record 
 "$B/scnet-train" "${small[@]}" -e 2 --resume ck.h5 --checkpoint ck.h5 --checkpoint-every 1 -o t3.h5ad prep.h5ad
 [ -s t3.h5ad ] || die "--resume and --checkpoint on one file: no output"
 rm -f link.h5ad hard.h5ad inplace.h5ad info.txt ck.h5 t3.h5ad sums
+no_leftovers .
+
+# ---- streams: HDF5 through pipes, FIFOs and standard input ----
+# HDF5 needs a file it can seek in: a stream's data passes through a
+# temporary in $TMPDIR, so memory stays as for a file, and the result is the
+# file's data (its history differs: it records -o)
+mkdir spool
+"$B/scnet-prune" -q -o pruned.h5ad train.h5ad
+TMPDIR=$T/spool "$B/scnet-prune" -q -o - train.h5ad >piped.h5ad
+h5diff --exclude-path /uns/scnet/history pruned.h5ad piped.h5ad || die "scnet-prune -o -: not the file's data"
+[ -z "$(ls -A spool)" ] || die "a spooled stream left its temporary: $(ls -A spool)"
+# standard input as a pipe, as a regular file, as /dev/stdin; a FIFO both ways
+"$B/scnet-info" -q --field obsp/scnet_knn_pruned pruned.h5ad >want.tsv
+cat pruned.h5ad | TMPDIR=$T/spool "$B/scnet-info" -q --field obsp/scnet_knn_pruned - >got.tsv
+cmp -s want.tsv got.tsv || die "scnet-info from a pipe differs from the file"
+"$B/scnet-info" -q --field obsp/scnet_knn_pruned - <pruned.h5ad >got.tsv
+cmp -s want.tsv got.tsv || die "scnet-info from a redirected file differs"
+cat pruned.h5ad | "$B/scnet-info" -q --field obsp/scnet_knn_pruned /dev/stdin >got.tsv
+cmp -s want.tsv got.tsv || die "scnet-info from /dev/stdin differs"
+mkfifo fifo
+"$B/scnet-prune" -q -o fifo train.h5ad &
+timeout 60 "$B/scnet-info" -q --field obsp/scnet_knn_pruned fifo >got.tsv
+wait $! || die "scnet-prune into a FIFO failed"
+cmp -s want.tsv got.tsv || die "scnet-prune through a FIFO into scnet-info differs"
+[ -z "$(ls -A spool)" ] || die "a stream input left its temporary: $(ls -A spool)"
+expect_fail "^scnet-info: stdin: not an HDF5 file" sh -c "echo hello | $B/scnet-info -q -"
+expect_fail "^scnet-prune: stdin: no input \(empty stream\)" sh -c "$B/scnet-prune -q -o x.h5ad - </dev/null"
+# a temporary that cannot be made: named, with the way out
+expect_fail "^scnet-info: cannot make a temporary file in $T/plain \(set TMPDIR\): Not a directory" \
+    sh -c "cat pruned.h5ad | TMPDIR=$T/plain $B/scnet-info -q -"
+rm -f fifo want.tsv got.tsv piped.h5ad x.h5ad
+
+# ---- replacing a file keeps its permissions; write-protection holds ----
+cp pruned.h5ad private.h5ad
+chmod 600 private.h5ad
+"$B/scnet-prune" -q -o private.h5ad train.h5ad
+expect_eq "$(stat -c %a private.h5ad)" 600 "the mode of a replaced output"
+# as another user (root may write anything), where one can run the program
+as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+if command -v setpriv >/dev/null && "${as_nobody[@]}" "$B/scnet-prune" --version >/dev/null 2>&1; then
+    # a directory another user can reach (the test's own may not be)
+    shared=$(mktemp -d /tmp/scnet-faults.XXXXXX)
+    chmod 1777 "$shared"
+    cp train.h5ad "$shared/in.h5ad"
+    cp pruned.h5ad "$shared/ro.h5ad"
+    chmod 444 "$shared/ro.h5ad"
+    sum=$(cksum <"$shared/ro.h5ad")
+    expect_fail "^scnet-prune: $shared/ro\.h5ad: cannot replace: Permission denied$" \
+        "${as_nobody[@]}" "$B/scnet-prune" -q -o "$shared/ro.h5ad" "$shared/in.h5ad"
+    chmod 666 "$shared/ro.h5ad"
+    expect_fail "^scnet-prune: $shared/ro\.h5ad: cannot replace another user's file in the sticky directory $shared$" \
+        "${as_nobody[@]}" "$B/scnet-prune" -q -o "$shared/ro.h5ad" "$shared/in.h5ad"
+    expect_eq "$(cksum <"$shared/ro.h5ad")" "$sum" "a protected output after refused runs"
+    rm -rf "$shared"
+fi
+rm -f private.h5ad pruned.h5ad
 no_leftovers .
 
 # ---- memory limits: one line naming the size needed, exit 1 ----

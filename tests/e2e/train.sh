@@ -102,6 +102,12 @@ if command -v script >/dev/null; then
     script -qc "$B/scnet-train ${small[*]} -v $T/prep.h5ad" /dev/null >"$T/tty.out" 2>&1 || true
     grep -q "refusing to write binary data to a terminal" "$T/tty.out" || die "tty: $(cat "$T/tty.out")"
     ! grep -q "trained" "$T/tty.out" || die "trained before refusing the terminal"
+    # a forgotten input file: standard input on a terminal is refused, not waited on
+    for p in "scnet-train ${small[*]} -o $T/x.h5ad" "scnet-prune -q -o $T/x.h5ad" "scnet-info -" \
+             "scnet-prep --ppi $T/none -o $T/x.h5ad -"; do
+        timeout 20 script -qc "$B/$p" /dev/null >"$T/tty.out" 2>&1 || true
+        grep -q "no input: standard input is a terminal" "$T/tty.out" || die "$p on a terminal: $(cat "$T/tty.out")"
+    done
 fi
 # a checkpoint is always written after the last epoch; resuming it with the
 # same -e writes that run's outputs again

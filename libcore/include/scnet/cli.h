@@ -64,7 +64,7 @@ int sn_cli_bad(const char *fmt, ...) SN_PRINTF(1, 2);
  * write errors and prints the closing line.  Returns the exit status. */
 int sn_cli_finish(sn_cli *c, int rc);
 /* Exit status after --help/--version: 0, or 1 if stdout failed. */
-int sn_cli_exit_early(void);
+int sn_cli_exit_early(const char *prog);
 /* A file a run reads or writes, named as the user gave it ("-o",
  * "--tsv", "the input"). */
 typedef struct {

@@ -24,6 +24,9 @@ void sn_file_signals(const char *prog);
  * a stack overflow in a worker still runs the crash clean-up (once the
  * thread count is set; nonzero when every thread has one). */
 int sn_file_thread_stacks(void);
+/* Add what the line a signal prints should say after "interrupted" (a
+ * checkpoint to resume from); replaces the previous note. */
+void sn_file_stop_note(const char *note);
 /* Nonzero once SIGINT/SIGTERM was received (long loops may poll it). */
 int sn_file_interrupted(void);
 
@@ -37,6 +40,18 @@ int sn_out_is_stdout(const sn_out *o);
 /* Standard output or an existing non-regular file (device, FIFO): written
  * directly, as a stream, with no temporary. */
 int sn_out_is_stream(const sn_out *o);
+/* From now on a signal's line says that what went to the stream o is
+ * incomplete (text streams are marked when opened). */
+void sn_out_started(const sn_out *o);
+/* A temporary file in $TMPDIR (else /tmp), created empty, removed by the
+ * signal handler until sn_spool_drop: where HDF5 data to or from a stream
+ * (a pipe, standard input or output) is held, since HDF5 needs a file it
+ * can seek in.  *name is malloc'd. */
+int sn_spool_make(char **name) SN_WUR;
+/* Remove the temporary and free name.  Safe on NULL. */
+void sn_spool_drop(char *name);
+/* Copy everything readable from one descriptor to another. */
+int sn_copy_fd(int from, int to, const char *from_name, const char *to_name) SN_WUR;
 /* Flush, check for write errors, fsync and rename into place.  On failure
  * the temporary is removed and the target left as it was.  Frees o. */
 int sn_out_commit(sn_out *o) SN_WUR;
