@@ -200,9 +200,10 @@ int sn_cli_files(sn_cli *c, const sn_cli_file *f, int n)
     for (int i = 0; i < n; i++) {
         if (f[i].path && !*f[i].path)
             return sn_cli_bad("%s: empty file name", f[i].opt);
-        /* nobody types a matrix or an .h5ad: a forgotten file name would
-         * otherwise wait on the keyboard */
-        if (f[i].path && !f[i].out && !strcmp(f[i].path, "-") && isatty(STDIN_FILENO))
+        /* nobody types a matrix or an .h5ad (the main input, first): a
+         * forgotten file name would otherwise wait on the keyboard; a gene
+         * list may be typed */
+        if (i == 0 && f[i].path && !f[i].out && !strcmp(f[i].path, "-") && isatty(STDIN_FILENO))
             return sn_cli_bad("no input: standard input is a terminal (give %s as a FILE, or pipe it in)",
                               f[i].opt);
     }

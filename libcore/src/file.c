@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <omp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -52,16 +53,16 @@ static int to_terminal(const char *path, int binary)
 static char *volatile pending[MAX_PENDING];
 static volatile sig_atomic_t got_signal;
 /* The lines a signal prints, made beforehand: one write() each. */
-static char stop_line[400] = "scnet: interrupted, no output written\n";
+static char stop_line[8400] = "scnet: interrupted, no output written\n";
 static char crash_line[160] = "scnet: crashed (a bug, or a corrupt input), no output written\n";
-static char partial_line[600];
+static char partial_line[12600];
 static volatile sig_atomic_t stream_started; /* partial_line is set: a stream has output */
 static mode_t file_mode = 0644;
 static const char *prog_name = "scnet";
 
 /* The lines a signal prints, remade (signals blocked) when what they say
  * changes: a stream that has output, a note such as a checkpoint. */
-static char stream_name[208], stop_note[256];
+static char stream_name[4100], stop_note[8200];
 
 static void make_lines(void)
 {
@@ -84,12 +85,18 @@ static void drop_pending(void)
 }
 
 static atomic_flag stopping = ATOMIC_FLAG_INIT;
+static pthread_t main_thread;
 
 static void on_signal(int sig)
 {
-    /* The first signal, in whichever thread takes it, cleans up and ends
-     * the run; one taken meanwhile by another thread (an OpenMP worker)
-     * leaves that to it. */
+    /* The main thread cleans up and ends the run (the others pass a stop
+     * on to it); the first signal there does, one taken meanwhile (a
+     * SIGPIPE in another thread) leaves that to it. */
+    if (sig != SIGPIPE && !pthread_equal(pthread_self(), main_thread)) {
+        /* the main thread takes it as soon as it is not blocking it */
+        pthread_kill(main_thread, sig);
+        return;
+    }
     if (atomic_flag_test_and_set(&stopping))
         return;
     got_signal = sig;
@@ -148,18 +155,35 @@ static void crash_handlers(void)
 #endif
 }
 
+/* INT, TERM and HUP go to the main thread only, so that blocking them
+ * there (while a temporary is recorded or a line rebuilt) holds them off
+ * for the whole process (on_signal forwards any that still reach another
+ * thread). */
+static void block_stops(void)
+{
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+}
+
 int sn_file_thread_stacks(void)
 {
     int ok = 1;
-#ifndef SANITIZED
     /* Each worker thread gets its own stack for the crash handler, kept for
      * the life of the thread (the pool outlives every parallel region);
      * the table keeps them reachable. */
     static void *stacks[MAX_ALT_STACKS];
+    (void)stacks;
 #pragma omp parallel reduction(&& : ok)
     {
-        stack_t cur;
         int t = omp_get_thread_num();
+        if (t != 0)
+            block_stops();
+#ifndef SANITIZED
+        stack_t cur;
         if (sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_DISABLE)) {
             /* a thread that replaced an earlier one of its number takes its stack */
             void *sp = t >= MAX_ALT_STACKS ? NULL : stacks[t] ? stacks[t] : malloc(ALT_STACK);
@@ -168,13 +192,14 @@ int sn_file_thread_stacks(void)
             if (sp)
                 stacks[t] = sp;
         }
-    }
 #endif
+    }
     return ok;
 }
 
 void sn_file_signals(const char *prog)
 {
+    main_thread = pthread_self();
     prog_name = prog;
     make_lines();
     snprintf(crash_line, sizeof crash_line, "%.63s: crashed (a bug, or a corrupt input), no output written\n", prog);
@@ -286,13 +311,19 @@ static int make_temp(const char *path, int keep, char **name)
  * all the work). */
 static int replace_ok(const char *path, const struct stat *st)
 {
-    if (access(path, W_OK) != 0 && errno != ENOENT)
+    struct stat ls;
+    (void)st;
+    /* a symbolic link is replaced itself (as sed -i does): what counts is
+     * the link, not its target */
+    if (lstat(path, &ls) != 0)
+        return SN_OK;
+    if (!S_ISLNK(ls.st_mode) && faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0 && errno != ENOENT)
         return sn_err(SN_EIO, "%s: cannot replace: %s", path, strerror(errno));
     char dir[4096];
     const char *base;
     struct stat ds;
     uid_t me = geteuid();
-    if (me != 0 && st->st_uid != me && split_path(path, dir, sizeof dir, &base) && stat(dir, &ds) == 0 &&
+    if (me != 0 && ls.st_uid != me && split_path(path, dir, sizeof dir, &base) && stat(dir, &ds) == 0 &&
         (ds.st_mode & S_ISVTX) && ds.st_uid != me)
         return sn_err(SN_EIO, "%s: cannot replace another user's file in the sticky directory %s", path, dir);
     return SN_OK;
@@ -303,12 +334,15 @@ static int replace_ok(const char *path, const struct stat *st)
 static void take_mode(int fd, const char *path)
 {
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) { /* new, or a link replaced */
         (void)fchmod(fd, file_mode);
         return;
     }
-    (void)!fchown(fd, geteuid() == 0 ? st.st_uid : (uid_t)-1, st.st_gid);
-    (void)fchmod(fd, st.st_mode & 07777);
+    mode_t mode = st.st_mode & 07777;
+    /* a group we cannot give the file must not get the old group's rights */
+    if (fchown(fd, geteuid() == 0 ? st.st_uid : (uid_t)-1, st.st_gid) != 0)
+        mode = (mode & ~(mode_t)(S_IRWXG | S_ISGID)) | (file_mode & S_IRWXG);
+    (void)fchmod(fd, mode);
 }
 
 int sn_out_open(const char *path, int binary, sn_out **out)
@@ -415,19 +449,27 @@ void sn_spool_drop(char *name)
 
 int sn_copy_fd(int from, int to, const char *from_name, const char *to_name)
 {
+    return sn_copy_fd_max(from, to, INT64_MAX, from_name, to_name);
+}
+
+int sn_copy_fd_max(int from, int to, int64_t max, const char *from_name, const char *to_name)
+{
     enum { BUF = 1 << 20 };
     char *buf = sn_malloc(BUF, "a copy buffer");
     if (!buf)
         return SN_ENOMEM;
     int rc = SN_OK;
-    for (;;) {
-        ssize_t r = read(from, buf, BUF);
+    int64_t left = max;
+    while (rc == SN_OK && left > 0) {
+        ssize_t r = read(from, buf, left < BUF ? (size_t)left : BUF);
         if (r < 0 && errno == EINTR && !got_signal)
             continue;
         if (r < 0)
             rc = sn_err(SN_EIO, "%s: read failed: %s", from_name, strerror(errno));
-        if (r <= 0 || (rc = sn_write_all(to, buf, (size_t)r, to_name)) < 0)
+        if (r <= 0)
             break;
+        rc = sn_write_all(to, buf, (size_t)r, to_name);
+        left -= r;
     }
     free(buf);
     return rc;
@@ -636,13 +678,16 @@ int sn_file_same(const char *a, int a_out, const char *b, int b_out)
 int sn_out_check(const char *path, int binary)
 {
     struct stat st;
-    if (strcmp(path, "-") == 0)
-        return to_terminal(path, binary);
-    int there = stat(path, &st) == 0;
+    int there = strcmp(path, "-") != 0 && stat(path, &st) == 0;
     if (there && S_ISDIR(st.st_mode))
         return sn_err(SN_EIO, "%s: is a directory", path);
-    if (there && !S_ISREG(st.st_mode))
-        return to_terminal(path, binary); /* a device or a pipe, written directly */
+    if (!strcmp(path, "-") || (there && !S_ISREG(st.st_mode))) { /* a stream, written directly */
+        SN_TRY(to_terminal(path, binary));
+        char *spool = NULL; /* where an HDF5 file for it is built */
+        int rc = binary ? sn_spool_make(&spool) : SN_OK;
+        sn_spool_drop(spool);
+        return rc;
+    }
     if (there)
         SN_TRY(replace_ok(path, &st));
     /* Making the temporary the output will be written to, and removing it,

@@ -179,8 +179,17 @@ static int open_stream(sn_h5 *f, const char *path)
     int is_stdin = strcmp(path, "-") == 0;
     const char *what = is_stdin ? " on standard input" : "";
     struct stat st;
-    if (is_stdin && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
-        return st.st_size == 0 ? sn_err(SN_EFMT, "stdin: no input (empty stream)") : open_file(f, "/dev/stdin", what);
+    struct stat again;
+    /* a regular file behind standard input, read from its start, is opened
+     * as itself when /dev/stdin reaches it (not when permissions, a missing
+     * /dev or an offset say otherwise: then it is copied like a pipe) */
+    if (is_stdin && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && lseek(STDIN_FILENO, 0, SEEK_CUR) == 0) {
+        if (st.st_size == 0)
+            return sn_err(SN_EFMT, "stdin: no input (empty stream)");
+        if (stat("/dev/stdin", &again) == 0 && again.st_dev == st.st_dev && again.st_ino == st.st_ino &&
+            access("/dev/stdin", R_OK) == 0)
+            return open_file(f, "/dev/stdin", what);
+    }
     int in = is_stdin ? STDIN_FILENO : open(path, O_RDONLY);
     if (in < 0)
         return sn_err(SN_EIO, "%s: cannot open: %s", f->name, strerror(errno));
@@ -188,7 +197,10 @@ static int open_stream(sn_h5 *f, const char *path)
     int rc = sn_spool_make(&spool), out = -1;
     if (rc == SN_OK && (out = open(spool, O_WRONLY | O_TRUNC)) < 0)
         rc = sn_err(SN_EIO, "%s: cannot open: %s", spool, strerror(errno));
-    if (rc == SN_OK)
+    /* the signature lies within the first MiB: what lacks it is refused
+     * before the rest is copied (a CSV, /dev/zero) */
+    if (rc == SN_OK && (rc = sn_copy_fd_max(in, out, (1 << 20) + 8, f->name, spool)) == SN_OK &&
+        sn_h5_probe(spool) > 0)
         rc = sn_copy_fd(in, out, f->name, spool);
     if (out >= 0 && close(out) != 0 && rc == SN_OK)
         rc = sn_err(SN_EIO, "%s: write failed: %s", spool, strerror(errno));

@@ -152,8 +152,8 @@ mkfifo slow
 "$B/scnet-info" -q --field layers/scaled prep.h5ad >slow 2>sig.err &
 pid=$!
 exec 3<slow
-head -c 1000 <&3 >/dev/null
-kill -TERM $pid
+timeout 60 head -c 1000 <&3 >/dev/null
+kill -TERM $pid || die "scnet-info ended before its reader had read: $(cat sig.err)"
 rc=0
 wait $pid || rc=$?
 exec 3<&-
@@ -261,16 +261,20 @@ cat pruned.h5ad | TMPDIR=$T/spool "$B/scnet-info" -q --field obsp/scnet_knn_prun
 cmp -s want.tsv got.tsv || die "scnet-info from a pipe differs from the file"
 "$B/scnet-info" -q --field obsp/scnet_knn_pruned - <pruned.h5ad >got.tsv
 cmp -s want.tsv got.tsv || die "scnet-info from a redirected file differs"
-cat pruned.h5ad | "$B/scnet-info" -q --field obsp/scnet_knn_pruned /dev/stdin >got.tsv
+cat pruned.h5ad | TMPDIR=$T/spool "$B/scnet-info" -q --field obsp/scnet_knn_pruned /dev/stdin >got.tsv
 cmp -s want.tsv got.tsv || die "scnet-info from /dev/stdin differs"
 mkfifo fifo
-"$B/scnet-prune" -q -o fifo train.h5ad &
-timeout 60 "$B/scnet-info" -q --field obsp/scnet_knn_pruned fifo >got.tsv
+TMPDIR=$T/spool timeout 60 "$B/scnet-prune" -q -o fifo train.h5ad &
+TMPDIR=$T/spool timeout 60 "$B/scnet-info" -q --field obsp/scnet_knn_pruned fifo >got.tsv
 wait $! || die "scnet-prune into a FIFO failed"
 cmp -s want.tsv got.tsv || die "scnet-prune through a FIFO into scnet-info differs"
 [ -z "$(ls -A spool)" ] || die "a stream input left its temporary: $(ls -A spool)"
 expect_fail "^scnet-info: stdin: not an HDF5 file" sh -c "echo hello | $B/scnet-info -q -"
 expect_fail "^scnet-prune: stdin: no input \(empty stream\)" sh -c "$B/scnet-prune -q -o x.h5ad - </dev/null"
+# what lacks the signature in its first MiB is refused without copying the rest
+expect_fail "^scnet-info: /dev/zero: not an HDF5 file" $B/scnet-info -q /dev/zero
+# a redirected file read past its start is copied from there, like a pipe
+expect_fail "^scnet-info: stdin: not an HDF5 file" sh -c "(head -c 8 >/dev/null; $B/scnet-info -q -) <pruned.h5ad"
 # a temporary that cannot be made: named, with the way out
 expect_fail "^scnet-info: cannot make a temporary file in $T/plain \(set TMPDIR\): Not a directory" \
     sh -c "cat pruned.h5ad | TMPDIR=$T/plain $B/scnet-info -q -"

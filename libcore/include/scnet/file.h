@@ -52,6 +52,8 @@ int sn_spool_make(char **name) SN_WUR;
 void sn_spool_drop(char *name);
 /* Copy everything readable from one descriptor to another. */
 int sn_copy_fd(int from, int to, const char *from_name, const char *to_name) SN_WUR;
+/* The same, up to max bytes. */
+int sn_copy_fd_max(int from, int to, int64_t max, const char *from_name, const char *to_name) SN_WUR;
 /* Flush, check for write errors, fsync and rename into place.  On failure
  * the temporary is removed and the target left as it was.  Frees o. */
 int sn_out_commit(sn_out *o) SN_WUR;
