@@ -55,8 +55,7 @@ static volatile sig_atomic_t got_signal;
 /* The lines a signal prints, made beforehand: one write() each. */
 static char stop_line[8400] = "scnet: interrupted, no output written\n";
 static char crash_line[160] = "scnet: crashed (a bug, or a corrupt input), no output written\n";
-static char partial_line[12600];
-static volatile sig_atomic_t stream_started; /* partial_line is set: a stream has output */
+static char partial_line[12600]; /* when stream_name is set: a stream has output */
 static mode_t file_mode = 0644;
 static const char *prog_name = "scnet";
 
@@ -73,7 +72,6 @@ static void make_lines(void)
     snprintf(stop_line, sizeof stop_line, "%.63s: interrupted, no output written%s%s\n", prog_name, sep, stop_note);
     snprintf(partial_line, sizeof partial_line, "%.63s: interrupted; what went to %s is incomplete%s%s\n",
              prog_name, stream_name, sep, stop_note);
-    stream_started = *stream_name != 0;
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
@@ -104,7 +102,7 @@ static void on_signal(int sig)
     /* A reader that stopped reading (head) is no error worth a line: end
      * as any filter does on SIGPIPE, quietly. */
     if (sig != SIGPIPE) {
-        const char *line = stream_started ? partial_line : stop_line;
+        const char *line = *stream_name ? partial_line : stop_line;
         (void)!write(STDERR_FILENO, line, strlen(line));
     }
     signal(sig, SIG_DFL);
@@ -251,10 +249,6 @@ static int split_path(const char *path, char *dir, size_t n, const char **base)
     return 1;
 }
 
-/* Create the temporary an output to path is written to, beside it; keep:
- * record it for the signal handler (no signal between creating and
- * recording it) and return its descriptor and name, else remove it at
- * once (a trial).  A negative code (error set) on failure. */
 /* mkstemp on tmpl; keep: record it for the signal handler, with no signal
  * between creating and recording it; else remove it at once (a trial). */
 static int temp_fd(char *tmpl, int keep)
@@ -277,6 +271,10 @@ static int temp_fd(char *tmpl, int keep)
 #define TMP_SUFFIX ".tmpXXXXXX"
 #define NAME_LIMIT 255 /* NAME_MAX of the common file systems */
 
+/* Create the temporary an output to path is written to, beside it; keep:
+ * record it for the signal handler and return its descriptor and name,
+ * else remove it at once (a trial).  A negative code (error set) on
+ * failure. */
 static int make_temp(const char *path, int keep, char **name)
 {
     size_t n = strlen(path) + sizeof TMP_SUFFIX;
@@ -305,14 +303,13 @@ static int make_temp(const char *path, int keep, char **name)
     return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(e));
 }
 
-/* A regular file at path (st) may be replaced only where writing it in
- * place would be allowed: not when it is write-protected against us, nor
- * another user's in a sticky directory (where the rename would fail after
- * all the work). */
-static int replace_ok(const char *path, const struct stat *st)
+/* A file at path may be replaced only where writing it in place would be
+ * allowed: not when it is write-protected against us, nor another user's
+ * in a sticky directory (where the rename would fail after all the work).
+ * SN_OK when there is none. */
+static int replace_ok(const char *path)
 {
     struct stat ls;
-    (void)st;
     /* a symbolic link is replaced itself (as sed -i does): what counts is
      * the link, not its target */
     if (lstat(path, &ls) != 0)
@@ -390,7 +387,7 @@ int sn_out_open(const char *path, int binary, sn_out **out)
         *out = o;
         return SN_OK;
     }
-    int there = stat(path, &st) == 0, rc = there ? replace_ok(path, &st) : SN_OK;
+    int rc = replace_ok(path);
     int fd = rc < 0 ? rc : make_temp(path, 1, &o->tmp);
     if (fd < 0) {
         sn_out_abort(o);
@@ -688,8 +685,7 @@ int sn_out_check(const char *path, int binary)
         sn_spool_drop(spool);
         return rc;
     }
-    if (there)
-        SN_TRY(replace_ok(path, &st));
+    SN_TRY(replace_ok(path));
     /* Making the temporary the output will be written to, and removing it,
      * finds every reason it cannot be (no such directory, no permission,
      * a read-only or special file system). */

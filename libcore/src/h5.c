@@ -144,15 +144,14 @@ static sn_h5 *h5_new(const char *name)
     return f;
 }
 
-/* Open an in-memory file image.  own: HDF5 takes buf (DONT_COPY without
- * DONT_RELEASE: it frees it on close); otherwise it copies it. */
-static int open_buf(sn_h5 *f, void *buf, size_t len, int own)
+/* Open an in-memory file image (HDF5 copies it). */
+static int open_buf(sn_h5 *f, void *buf, size_t len)
 {
     if (len == 0)
         return sn_err(SN_EFMT, "%s: no input (empty)", f->name);
     if (!has_signature(buf, len))
         return sn_err(SN_EFMT, "%s: not an HDF5 file", f->name);
-    f->fid = H5LTopen_file_image(buf, len, own ? H5LT_FILE_IMAGE_DONT_COPY : 0);
+    f->fid = H5LTopen_file_image(buf, len, 0);
     if (f->fid < 0)
         return sn_err(SN_EFMT, "%s: cannot open HDF5 image (truncated or corrupt)", f->name);
     return SN_OK;
@@ -178,8 +177,7 @@ static int open_stream(sn_h5 *f, const char *path)
 {
     int is_stdin = strcmp(path, "-") == 0;
     const char *what = is_stdin ? " on standard input" : "";
-    struct stat st;
-    struct stat again;
+    struct stat st, again;
     /* a regular file behind standard input, read from its start, is opened
      * as itself when /dev/stdin reaches it (not when permissions, a missing
      * /dev or an offset say otherwise: then it is copied like a pipe) */
@@ -221,7 +219,7 @@ int sn_h5_open_image(const void *buf, size_t len, const char *name, sn_h5 **out)
     sn_h5 *f = h5_new(name);
     if (!f)
         return SN_ENOMEM;
-    int rc = open_buf(f, (void *)buf, len, 0);
+    int rc = open_buf(f, (void *)buf, len);
     if (rc < 0) {
         sn_h5_close(f);
         return rc;
