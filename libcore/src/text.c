@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -133,6 +134,14 @@ static int check_line(sn_text *t, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     int64_t ln = t->lineno + 1;
+    /* a regular HDF5 file is recognised before any text reader sees it;
+     * one arriving here came through a FIFO or was given where text goes */
+    struct stat st;
+    if (ln == 1 && n >= 4 && memcmp(s, "\x89HDF", 4) == 0)
+        return stat(t->path, &st) == 0 && S_ISREG(st.st_mode)
+                   ? sn_err(SN_EFMT, "%s: an HDF5 file where a text table was expected", t->path)
+                   : sn_err(SN_EFMT, "%s: HDF5 data where text was expected (an .h5ad or .h5 through a pipe or "
+                                     "FIFO is read only as standard input: give it as -)", t->path);
     if ((ln == 1 && n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) ||
         (n >= 2 && memchr(s, 0, n) && (u[0] == 0 || u[1] == 0)))
         return sn_err(SN_EFMT, "%s: UTF-16 text; save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)", t->path);
