@@ -2,20 +2,21 @@
 # Clustering quality of the scNET cell embedding against PCA on labelled
 # real data (Tian et al. 2019 CellBench): the two RNA-mixture sets, where
 # an embedding can beat PCA, and a pure cell-line set, where it must not
-# break the clusters.  Each set: scnet-prep (10x gene map, iRefIndex PPI),
-# scnet-train (--max-genes GENES, EPOCHS epochs, --outputs OUTPUTS,
-# --output-graph GRAPH, --seed SEED), then
+# break the clusters.  Each set: scnet-prep (10x gene map, iRefIndex PPI,
+# a cell graph of K neighbours), scnet-train (--max-genes GENES, EPOCHS
+# epochs, --outputs OUTPUTS, --output-graph GRAPH, --seed SEED), then
 # bench/quality.py (Leiden on a k=15 KNN graph, best ARI over resolutions
 # 0.1..1.0, as in ../shared/data/README.md).  Also prints the held-out PPI
 # AUROC at the first and last evaluation and the training time.
-# Environment: BUILD [build], SHARED [../shared], THREADS [2], GENES
-# [1000], EPOCHS [150], OUTPUTS [last], GRAPH [chunks], SEED [42], SETS [the
-# three above; sc_dropseq and sc_10x_cepo894genes, two more pure cell-line
-# sets, are also known].
+# Environment: BUILD [build], SHARED [../shared], THREADS [2], K [25, as the
+# reference], GENES [1000], EPOCHS [150], OUTPUTS [last], GRAPH [chunks],
+# SEED [42], SETS [the three above; sc_dropseq and sc_10x_cepo894genes, two
+# more pure cell-line sets, are also known].
 # About 15 minutes a set with the defaults on 2 cores.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 THREADS=${THREADS:-2}
+K=${K:-25}
 GENES=${GENES:-1000}
 EPOCHS=${EPOCHS:-150}
 OUTPUTS=${OUTPUTS:-last}
@@ -26,7 +27,7 @@ W=$BUILD/bench/quality
 mkdir -p "$W"
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 C=$DATA/tian2019_cellbench
-echo "quality: --max-genes $GENES, $EPOCHS epochs, --outputs $OUTPUTS, --output-graph $GRAPH, --seed $SEED, $THREADS threads; $(nproc) cores," \
+echo "quality: -k $K, --max-genes $GENES, $EPOCHS epochs, --outputs $OUTPUTS, --output-graph $GRAPH, --seed $SEED, $THREADS threads; $(nproc) cores," \
      "load $(cut -d' ' -f1-3 /proc/loadavg)"
 for s in $SETS; do
     case $s in
@@ -40,9 +41,10 @@ for s in $SETS; do
     if [ "$s" = sc_10x_cepo894genes ]; then
         genes=() ppi=$DATA/ppi/pinnacle_global_ppi_edgelist.txt.gz meta=$C/$s.metadata.tsv.gz
     fi
-    prep=$W/$s.prep.h5ad out=$W/$s.g$GENES.e$EPOCHS.$OUTPUTS.$GRAPH.s$SEED.h5ad
+    kk=$([ "$K" = 25 ] || echo ".k$K")
+    prep=$W/$s$kk.prep.h5ad out=$W/$s$kk.g$GENES.e$EPOCHS.$OUTPUTS.$GRAPH.s$SEED.h5ad
     [ -f "$prep" ] || "$BIN/scnet-prep" -q -t "$THREADS" "$C/$s.count.csv.gz" --obs "$meta" "${genes[@]}" \
-        --ppi "$ppi" -o "$prep"
+        --ppi "$ppi" -k "$K" -o "$prep"
     t0=$(date +%s)
     "$BIN/scnet-train" -v -t "$THREADS" --max-genes "$GENES" -e "$EPOCHS" --outputs "$OUTPUTS" --output-graph "$GRAPH" \
         --seed "$SEED" -o "$out" "$prep" \
