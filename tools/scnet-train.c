@@ -217,6 +217,7 @@ static int run(sn_cli *cli, void *ctx)
         goto out;
     }
     SN_CHECK(sn_backend_open(cli->device, o->tf32, &ops, dev, sizeof dev));
+    o->t.backend = dev;
     SN_CHECK(check_memory(&ti.data, &o->t, ops, dev));
     double t0 = sn_time();
     SN_CHECK(sn_train_run(&ti.data, &o->t, ops, &r));

@@ -82,6 +82,34 @@ static int get_attr(hid_t loc, const char *name, hid_t type, void *v)
     return rc;
 }
 
+/* Fixed-length strings, NUL-terminated in the file. */
+static int put_attr_str(hid_t loc, const char *name, const char *v)
+{
+    hid_t str = H5Tcopy(H5T_C_S1);
+    H5Tset_size(str, strlen(v) + 1);
+    int rc = put_attr(loc, name, str, v);
+    H5Tclose(str);
+    return rc;
+}
+
+/* Read into buf[len]; a longer string fails. */
+static int get_attr_str(hid_t loc, const char *name, char *buf, size_t len)
+{
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t t = a >= 0 ? H5Aget_type(a) : -1;
+    hid_t str = H5Tcopy(H5T_C_S1);
+    H5Tset_size(str, len);
+    int ok = t >= 0 && H5Tget_class(t) == H5T_STRING && !H5Tis_variable_str(t) && H5Tget_size(t) < len &&
+             H5Aread(a, str, buf) >= 0;
+    buf[ok ? len - 1 : 0] = 0;
+    H5Tclose(str);
+    if (t >= 0)
+        H5Tclose(t);
+    if (a >= 0)
+        H5Aclose(a);
+    return ok ? SN_OK : sn_err(SN_EFMT, "attribute '%s' is missing", name);
+}
+
 /* A parameter as PyTorch shapes it: weights rows × cols, biases vectors,
  * so that another framework can load it without knowing the layout. */
 static int put_param(hid_t loc, const char *name, int rows, int cols, const float *data)
@@ -203,10 +231,9 @@ static int put_config(sn_run *s, hid_t f, int epochs_done)
                    epochs_done, (int64_t)s->step, s->m.adam_t, r->best_epoch, r->n_eval, s->opt->batches};
     const char *names[] = {"genes", "cells", "layers", "hidden", "embed", "seed", "epochs_done", "step",
                            "adam_t", "best_epoch", "n_eval", "batches"};
-    hid_t str = H5Tcopy(H5T_C_S1);
-    H5Tset_size(str, sizeof CKPT_FORMAT);
-    int rc = put_attr(f, "format", str, CKPT_FORMAT);
-    H5Tclose(str);
+    int rc = put_attr_str(f, "format", CKPT_FORMAT);
+    if (rc == SN_OK && s->opt->backend)
+        rc = put_attr_str(f, "backend", s->opt->backend);
     for (size_t i = 0; rc == SN_OK && i < sizeof v / sizeof *v; i++)
         rc = put_attr(f, names[i], H5T_NATIVE_INT64, &v[i]);
     if (rc == SN_OK)
@@ -274,14 +301,24 @@ static int get_any(hid_t f, const char *name, hid_t type, size_t size, void **ar
     return get(f, name, type, len, *arr);
 }
 
+/* Another backend, precision, thread count or BLAS kernel set rounds
+ * differently, and training amplifies rounding: the run goes on, but its
+ * result is not the uninterrupted run's to the bit. */
+static void check_backend(const sn_run *s, hid_t f)
+{
+    char was[512];
+    const char *now = s->opt->backend;
+    if (!now || H5Aexists(f, "backend") <= 0 || get_attr_str(f, "backend", was, sizeof was) < 0)
+        return;
+    if (strcmp(was, now) != 0)
+        sn_warn("%s: checkpoint was made on %s, this run computes on %s: the result will differ from an "
+                "uninterrupted run's in the last bits, and more as training goes on", s->opt->resume, was, now);
+}
+
 static int check_config(sn_run *s, hid_t f, int64_t *v)
 {
-    char fmt[64] = "";
-    hid_t str = H5Tcopy(H5T_C_S1);
-    H5Tset_size(str, sizeof fmt - 1);
-    int rc = get_attr(f, "format", str, fmt);
-    H5Tclose(str);
-    if (rc < 0 || strcmp(fmt, CKPT_FORMAT) != 0)
+    char fmt[64];
+    if (get_attr_str(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, CKPT_FORMAT) != 0)
         return sn_err(SN_EFMT, "not a scnet checkpoint");
     const char *names[] = {"genes", "cells", "layers", "hidden", "embed", "seed", "epochs_done", "step",
                            "adam_t", "best_epoch", "n_eval", "batches"};
@@ -303,7 +340,9 @@ static int check_config(sn_run *s, hid_t f, int64_t *v)
     if (v[6] > s->opt->epochs || (v[6] == s->opt->epochs && asked != v[6]))
         return sn_err(SN_EINVAL, "checkpoint is after %lld epochs, and this run asks for %d: nothing is left to "
                                  "train (ask for more with -e)", (long long)v[6], s->opt->epochs);
-    return check_options(s, f);
+    SN_TRY(check_options(s, f));
+    check_backend(s, f);
+    return SN_OK;
 }
 
 static int get_state(sn_run *s, hid_t f)

@@ -10,6 +10,7 @@ B=$SCNET_BIN D=$SCNET_DATA T=$TEST_TMP
     --ppi "$D/ppi/iref13_miscore_interactome.tsv.gz" --ppi-min-score 0 --min-genes 20 \
     --min-ppi-genes 50 -o "$T/prep.h5ad"
 small=(--max-genes 120 -e 4 -b 3 --hidden 32 --embed 8 --eval-every 2 -q)
+loud=("${small[@]:0:${#small[@]}-1}") # without -q, where a warning is looked for
 
 "$B/scnet-train" "${small[@]}" -t 2 -o "$T/a.h5ad" "$T/prep.h5ad"
 "$B/scnet-info" -q "$T/a.h5ad" >"$T/info"
@@ -87,7 +88,8 @@ EOF
     -o "$T/part.h5ad" "$T/prep.h5ad" 2>"$T/stop.err"
 [ ! -e "$T/part.h5ad" ] || die "a stopped run wrote an output"
 grep -q "stopped after 3 of 4 epochs.*no output written" "$T/stop.err" || die "stop: $(cat "$T/stop.err")"
-"$B/scnet-train" "${small[@]}" -t 2 --resume "$T/ck" -o "$T/r.h5ad" "$T/prep.h5ad"
+"$B/scnet-train" "${loud[@]}" -t 2 --resume "$T/ck" -o "$T/r.h5ad" "$T/prep.h5ad" 2>"$T/res.err"
+! grep -q "checkpoint was made on" "$T/res.err" || die "resume on the same backend warned: $(cat "$T/res.err")"
 "$B/scnet-info" -q --field varm/scnet "$T/a.h5ad" >"$T/ga"
 "$B/scnet-info" -q --field varm/scnet "$T/r.h5ad" >"$T/gr"
 cmp -s "$T/ga" "$T/gr" || die "resumed run differs from the uninterrupted one"
@@ -97,6 +99,12 @@ grep -q "checkpoint is after 3 epochs, and this run asks for 3" "$T/stderr" || d
 expect_exit 1 "$B/scnet-train" "${small[@]}" --lr 1e-3 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
 grep -q "checkpoint was made with another --lr" "$T/stderr" || die "resume --lr: $(cat "$T/stderr")"
 [ ! -e "$T/x.h5ad" ] || die "a refused resume wrote an output"
+# another thread count rounds differently: said, and the run goes on
+"$B/scnet-train" "${loud[@]}" -t 1 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad" 2>"$T/res.err"
+grep -q "^scnet-train: warning: $T/ck: checkpoint was made on cpu (2 threads, .*), this run computes on cpu (1 thread, " \
+    "$T/res.err" || die "resume -t 1: $(cat "$T/res.err")"
+[ -s "$T/x.h5ad" ] || die "resume -t 1: no output"
+rm -f "$T/x.h5ad"
 # standard output on a terminal is refused before any training
 if command -v script >/dev/null; then
     script -qc "$B/scnet-train ${small[*]} -v $T/prep.h5ad" /dev/null >"$T/tty.out" 2>&1 || true

@@ -58,6 +58,7 @@ typedef struct {
     const char *checkpoint; /* path */
     const char *resume;     /* path */
     const char *save_model; /* path: best weights */
+    const char *backend;    /* what computes (sn_backend_open's description), kept in checkpoints */
 } sn_train_opts;
 
 void sn_train_opts_default(sn_train_opts *o);
