@@ -745,9 +745,15 @@ static int step_pca(prep *p)
     double sum = 0;
     for (int t = 0; t < p->pca.k; t++)
         sum += p->pca.variance_ratio[t];
-    sn_info("PCA: %d components on %s genes (%s solver%s), %.1f %% of the variance", p->pca.k,
-            p->o->pca_hvg ? "the highly variable" : "all", p->pca.solver == SN_PCA_EXACT ? "exact" : "randomized",
-            p->pca.solver == SN_PCA_EXACT ? "" : ", converged", 100 * sum);
+    const char *genes = p->o->pca_hvg ? "the highly variable" : "all";
+    if (p->pca.solver == SN_PCA_EXACT)
+        sn_info("PCA: %d components on %s genes (exact solver), %.1f %% of the variance", p->pca.k, genes, 100 * sum);
+    else if (p->pca.change < po.tol)
+        sn_info("PCA: %d components on %s genes (randomized solver, converged in %d blocks of the Krylov basis), "
+                "%.1f %% of the variance", p->pca.k, genes, p->pca.iterations, 100 * sum);
+    else
+        sn_warn("%s: PCA: the randomized solver stopped at %d blocks before converging (its components still "
+                "moved by %.1e rad a block)", p->o->in, p->pca.iterations, p->pca.change);
     return SN_OK;
 }
 

@@ -996,7 +996,7 @@ static int kry_extend(const op_t *op, kry_t *s)
 }
 
 static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double *lam, double *scores,
-                            double *V, int *iters)
+                            double *V, int *iters, double *moved)
 {
     int64_t mn = op->n < op->p ? op->n : op->p;
     kry_t s = {0};
@@ -1009,14 +1009,16 @@ static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double 
     gaussian_start(s.Qt, op->p, s.b, o->seed);
     int rc = qr_cols(s.Qt, op->p, s.b);
     s.nq = 1;
+    double change = 1;
     while (rc == SN_OK) {
-        double change = 1;
+        change = 1;
         if ((rc = kry_step(op, &s, k)) < 0 || (s.mprev > 0 && (rc = ritz_change(&s, k, &change)) < 0))
             break;
         if (change < o->tol || s.nq >= s.depth)
             break;
         rc = kry_extend(op, &s);
     }
+    *moved = change;
     if (rc == SN_OK && s.m < k)
         rc = sn_err(SN_EINVAL, "the Krylov basis stayed below %d vectors (raise the iterations)", k);
     if (rc == SN_OK) {
@@ -1106,7 +1108,7 @@ int sn_pca_run(const sn_csr *x, const sn_pca_opts *o, sn_pca *p)
     if (rc == SN_OK && solver == SN_PCA_EXACT)
         rc = solve_exact(&op, k, lam, scores, V);
     else if (rc == SN_OK)
-        rc = solve_randomized(&op, o, k, lam, scores, V, &p->iterations);
+        rc = solve_randomized(&op, o, k, lam, scores, V, &p->iterations, &p->change);
     if (rc == SN_OK) {
         flip_signs(op.n, op.p, k, scores, V);
         rc = store(&op, k, lam, scores, V, p);

@@ -154,6 +154,32 @@ static void test_randomized(void **st)
     free(a);
 }
 
+/* What the solver says of its convergence: a full run moved by less than
+ * the tolerance at its last block; one cut short by max_iter says it had
+ * not, and how many blocks it did. */
+static void test_randomized_convergence(void **st)
+{
+    (void)st;
+    float *a = random_counts(400, 300, 6, 0.3, 27);
+    sn_csr m = dense_to_csr(a, 400, 300);
+    sn_pca_opts o;
+    sn_pca_defaults(&o);
+    o.n_comps = 10;
+    o.solver = SN_PCA_RANDOMIZED;
+    sn_pca p;
+    assert_int_equal(sn_pca_run(&m, &o, &p), 0);
+    assert_true(p.change < o.tol);
+    assert_true(p.iterations > 3 && p.iterations < o.max_iter);
+    sn_pca_free(&p);
+    o.max_iter = 3;
+    assert_int_equal(sn_pca_run(&m, &o, &p), 0);
+    assert_int_equal(p.iterations, 3);
+    assert_true(p.change >= o.tol && p.change <= 1);
+    sn_pca_free(&p);
+    sn_csr_free(&m);
+    free(a);
+}
+
 /* Many cells: the Aᵀ products sum each column over many float32 runs of
  * rows. */
 static void test_randomized_many_cells(void **st)
@@ -252,7 +278,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_cells_gram),    cmocka_unit_test(test_exact_genes_gram),
-        cmocka_unit_test(test_randomized),          cmocka_unit_test(test_randomized_many_cells),          cmocka_unit_test(test_thread_independence),
+        cmocka_unit_test(test_randomized),          cmocka_unit_test(test_randomized_many_cells),
+        cmocka_unit_test(test_randomized_convergence),          cmocka_unit_test(test_thread_independence),
         cmocka_unit_test(test_unsorted_rows),
         cmocka_unit_test(test_too_many_components),
     };

@@ -68,6 +68,8 @@ typedef struct {
     double total_variance;  /* sum of the per-gene variances (ddof 1) of the used genes */
     sn_pca_solver solver;   /* the solver that ran */
     int iterations;         /* randomized: iterations done */
+    double change;          /* randomized: the last move of the Ritz subspace (rad); above
+                             * the tolerance when max_iter stopped it */
 } sn_pca;
 
 int sn_pca_run(const sn_csr *x, const sn_pca_opts *o, sn_pca *p) SN_WUR;
