@@ -17,6 +17,7 @@ struct sn_out {
     char *path, *tmp;
     FILE *fp;
     int is_stdout, is_stream; /* stream: stdout or a non-regular file */
+    int aside;                /* kept state (a checkpoint), not an output the run makes */
 };
 
 /* Only a character device can be a terminal; opening anything else to ask
@@ -53,15 +54,18 @@ static int to_terminal(const char *path, int binary)
 static char *volatile pending[MAX_PENDING];
 static volatile sig_atomic_t got_signal;
 /* The lines a signal prints, made beforehand: one write() each. */
-static char stop_line[8400] = "scnet: interrupted, no output written\n";
-static char crash_line[160] = "scnet: crashed (a bug, or a corrupt input), no output written\n";
-static char partial_line[12600]; /* when stream_name is set: a stream has output */
+static char stop_line[12600] = "scnet: interrupted, no output written\n";
+static char crash_line[4400] = "scnet: crashed (a bug, or a corrupt input), no output written\n";
+static char partial_line[16700]; /* when stream_name is set: a stream has output */
 static mode_t file_mode = 0644;
 static const char *prog_name = "scnet";
 
 /* The lines a signal prints, remade (signals blocked) when what they say
  * changes: a stream that has output, a note such as a checkpoint. */
 static char stream_name[4100], stop_note[8200];
+/* Outputs already renamed into place: a signal in the moments after (the
+ * run tearing down) must not say that nothing was written. */
+static char written[4100];
 
 static void make_lines(void)
 {
@@ -69,10 +73,37 @@ static void make_lines(void)
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
     const char *sep = *stop_note ? "; " : "";
-    snprintf(stop_line, sizeof stop_line, "%.63s: interrupted, no output written%s%s\n", prog_name, sep, stop_note);
-    snprintf(partial_line, sizeof partial_line, "%.63s: interrupted; what went to %s is incomplete%s%s\n",
-             prog_name, stream_name, sep, stop_note);
+    if (*written)
+        snprintf(stop_line, sizeof stop_line, "%.63s: interrupted after writing %s (no other output)%s%s\n",
+                 prog_name, written, sep, stop_note);
+    else
+        snprintf(stop_line, sizeof stop_line, "%.63s: interrupted, no output written%s%s\n", prog_name, sep,
+                 stop_note);
+    snprintf(partial_line, sizeof partial_line, "%.63s: interrupted; what went to %s is incomplete%s%s%s%s\n",
+             prog_name, stream_name, *written ? "; written: " : "", written, sep, stop_note);
+    snprintf(crash_line, sizeof crash_line, "%.63s: crashed (a bug, or a corrupt input)%s%s\n", prog_name,
+             *written ? " after writing " : ", no output written", written);
     sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Rename a finished temporary into place, and record it for the lines in
+ * the same breath: signals wait until both are done.  0 or errno. */
+static int put_in_place(const char *tmp, const char *path, int aside)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    int e = rename(tmp, path) == 0 ? 0 : errno;
+    if (!e && !aside) {
+        size_t n = strlen(written);
+        if (n + strlen(path) + 8 < sizeof written)
+            snprintf(written + n, sizeof written - n, "%s%s", n ? ", " : "", path);
+        else if (n + 8 < sizeof written && !strstr(written, "..."))
+            snprintf(written + n, sizeof written - n, "%s...", n ? ", " : "");
+        make_lines();
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return e;
 }
 
 static void drop_pending(void)
@@ -200,7 +231,6 @@ void sn_file_signals(const char *prog)
     main_thread = pthread_self();
     prog_name = prog;
     make_lines();
-    snprintf(crash_line, sizeof crash_line, "%.63s: crashed (a bug, or a corrupt input), no output written\n", prog);
     mode_t mask = umask(0);
     umask(mask);
     file_mode = 0666 & ~mask;
@@ -403,6 +433,8 @@ int sn_out_open(const char *path, int binary, sn_out **out)
     return SN_OK;
 }
 
+void sn_out_aside(sn_out *o) { o->aside = 1; }
+
 void sn_out_started(const sn_out *o)
 {
     snprintf(stream_name, sizeof stream_name, "%s", o->is_stdout ? "standard output" : o->path);
@@ -547,8 +579,8 @@ int sn_out_commit(sn_out *o)
     o->fp = NULL;
     if (!e && o->tmp && hold(o))
         return SN_OK;
-    if (!e && o->tmp && rename(o->tmp, o->path) != 0)
-        e = errno;
+    if (!e && o->tmp)
+        e = put_in_place(o->tmp, o->path, o->aside);
     if (e)
         return out_fail(o, e);
     out_free(o);
@@ -562,16 +594,20 @@ void sn_out_hold(void)
 
 int sn_out_release(int ok)
 {
-    int rc = SN_OK;
+    int rc = SN_OK, e;
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old); /* all of them, or a signal after the last */
     for (int i = 0; i < nheld; i++) {
-        if (ok && rc == SN_OK && rename(held[i].tmp, held[i].path) != 0)
-            rc = sn_err(SN_EIO, "%s: write failed: %s", held[i].path, strerror(errno));
+        if (ok && rc == SN_OK && (e = put_in_place(held[i].tmp, held[i].path, 0)) != 0)
+            rc = sn_err(SN_EIO, "%s: write failed: %s", held[i].path, strerror(e));
         if (!ok || rc < 0)
             unlink(held[i].tmp);
         track(held[i].tmp, 0);
         free(held[i].tmp);
         free(held[i].path);
     }
+    sigprocmask(SIG_SETMASK, &old, NULL);
     nheld = 0;
     holding = 0;
     return rc;

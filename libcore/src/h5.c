@@ -305,6 +305,12 @@ static int copy_out(sn_h5 *f)
     return rc;
 }
 
+void sn_h5_aside(sn_h5 *f)
+{
+    if (f->out)
+        sn_out_aside(f->out);
+}
+
 int sn_h5_commit(sn_h5 *f)
 {
     int rc = SN_OK;

@@ -274,6 +274,7 @@ int sn_train_ckpt_save(sn_run *s, int epochs_done)
 {
     sn_h5 *h;
     SN_TRY(sn_h5_create(s->opt->checkpoint, &h));
+    sn_h5_aside(h);
     int rc = put_state(s, sn_h5_id(h), epochs_done);
     if (rc < 0) {
         sn_h5_close(h);

@@ -146,6 +146,30 @@ for sig in INT TERM; do
     cmp -s long.h5ad keep.h5ad || die "SIG$sig changed the existing output"
     no_leftovers .
 done
+# a signal in the moments after the output was renamed into place (the
+# run tearing down) says what was written, not that nothing was
+cp train.h5ad inplace.h5ad
+"$PY" - "$B" <<'EOF'
+import os, re, signal, subprocess, sys
+b = sys.argv[1]
+for args, said in ((["scnet-prune", "-q", "-o", "inplace.h5ad", "inplace.h5ad"], {"inplace.h5ad"}),
+                   (["scnet-prune", "-q", "--tsv", "att.tsv", "-o", "inplace.h5ad", "inplace.h5ad"],
+                    {"inplace.h5ad", "att.tsv"})):
+    for _ in range(5):
+        ino = os.stat("inplace.h5ad").st_ino
+        p = subprocess.Popen([f"{b}/{args[0]}"] + args[1:], stderr=subprocess.PIPE, text=True)
+        while p.poll() is None and os.stat("inplace.h5ad").st_ino == ino:
+            pass
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+        err = p.communicate(timeout=60)[1]
+        assert os.stat("inplace.h5ad").st_ino != ino, f"{args}: not replaced: {err}"
+        if p.returncode != 0:
+            assert p.returncode == -signal.SIGINT, (args, p.returncode, err)
+            m = re.fullmatch(args[0] + r": interrupted after writing (.*) \(no other output\)\n", err)
+            assert m and set(m[1].split(", ")) == said, f"{args}: {err!r}, expected {said} written"
+EOF
+no_leftovers .
 # a signal after output went to a stream says that it is incomplete (the
 # reader waits, so the writer is stopped in the middle)
 mkfifo slow

@@ -40,6 +40,9 @@ int sn_out_is_stdout(const sn_out *o);
 /* Standard output or an existing non-regular file (device, FIFO): written
  * directly, as a stream, with no temporary. */
 int sn_out_is_stream(const sn_out *o);
+/* o holds kept state (a checkpoint), not an output: once in place, a
+ * signal's line does not count it as written. */
+void sn_out_aside(sn_out *o);
 /* From now on a signal's line says that what went to the stream o is
  * incomplete (text streams are marked when opened). */
 void sn_out_started(const sn_out *o);

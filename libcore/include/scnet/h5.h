@@ -25,6 +25,8 @@ int sn_h5_open_image(const void *buf, size_t len, const char *name, sn_h5 **f) S
  * or a device, the file is built in a temporary and copied out on
  * commit. */
 int sn_h5_create(const char *path, sn_h5 **f) SN_WUR;
+/* A created file that holds kept state, not an output (sn_out_aside). */
+void sn_h5_aside(sn_h5 *f);
 /* Finish a created file: close it and rename into place / write it out.
  * On error nothing is left behind.  Frees f. */
 int sn_h5_commit(sn_h5 *f) SN_WUR;
