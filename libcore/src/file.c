@@ -708,6 +708,26 @@ int sn_file_same(const char *a, int a_out, const char *b, int b_out)
     return stat(da, &sa) == 0 && stat(db, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* An output's stream: standard output for "-", else what the path leads
+ * to (/dev/stdout, a FIFO); 0 when it is not a stream. */
+static int out_stream(const char *path, struct stat *st)
+{
+    if ((strcmp(path, "-") == 0 ? fstat(STDOUT_FILENO, st) : stat(path, st)) != 0)
+        return 0;
+    return !S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode);
+}
+
+int sn_file_same_stream(const char *a, const char *b)
+{
+    struct stat sa, sb, so;
+    if (!out_stream(a, &sa) || !out_stream(b, &sb) || sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino)
+        return 0;
+    /* a device shared harmlessly (/dev/null) is not a clash; standard
+     * output's own terminal is */
+    int is_out = fstat(STDOUT_FILENO, &so) == 0 && so.st_dev == sa.st_dev && so.st_ino == sa.st_ino;
+    return S_ISFIFO(sa.st_mode) || S_ISSOCK(sa.st_mode) || is_out;
+}
+
 int sn_out_check(const char *path, int binary)
 {
     struct stat st;

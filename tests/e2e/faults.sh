@@ -254,6 +254,14 @@ expect_clash '^scnet-coembed: --tsv hard\.h5ad would overwrite the input' \
 expect_clash '^scnet-coembed: --tsv and --modules name the same file \(m\.tsv\)' \
     $B/scnet-coembed -q --tsv m.tsv --modules m.tsv -o c.h5ad train.h5ad
 expect_clash '^scnet-coembed: -o and --tsv both write to standard output' $B/scnet-coembed -q --tsv - train.h5ad
+# two outputs reaching one pipe or FIFO, by any names
+mkfifo clash.fifo
+expect_clash '^scnet-prune: -o and --tsv both write to one stream \(clash\.fifo\)$' \
+    timeout 60 $B/scnet-prune -q --tsv clash.fifo -o clash.fifo train.h5ad
+expect_clash '^scnet-coembed: -o and --modules both write to one stream \(- and /dev/stdout\)$' \
+    bash -c "set -o pipefail; timeout 60 $B/scnet-coembed -q --modules /dev/stdout -o - train.h5ad | cat"
+"$B/scnet-prune" -q --tsv /dev/null -o /dev/null train.h5ad || die "two outputs to /dev/null refused"
+rm clash.fifo
 expect_clash '^scnet-propagate: -o coembed\.h5ad would overwrite --gmt' \
     $B/scnet-propagate -q --gmt coembed.h5ad -o coembed.h5ad train.h5ad
 md5sum -c --quiet sums || die "a refused run changed an input"

@@ -83,6 +83,9 @@ int sn_is_dir(const char *path);
  * and directories never match: they are streams, with nothing to
  * overwrite; nor does an input that is not there. */
 int sn_file_same(const char *a, int a_out, const char *b, int b_out);
+/* Nonzero when two outputs reach one stream: a pipe, FIFO or socket, or
+ * standard output's terminal ("-" and /dev/stdout included). */
+int sn_file_same_stream(const char *a, const char *b);
 /* SN_OK when path can be created or replaced as an output ("-", a device
  * or pipe, or a regular file whose temporary can be made beside it; binary
  * output not to a terminal); otherwise the error sn_out_open(path, binary)
