@@ -15,6 +15,7 @@
 
 struct sn_out {
     char *path, *tmp;
+    char *dest;               /* where the file goes: path, or the target of the link path is */
     FILE *fp;
     int is_stdout, is_stream; /* stream: stdout or a non-regular file */
     int aside;                /* kept state (a checkpoint), not an output the run makes */
@@ -88,12 +89,12 @@ static void make_lines(void)
 
 /* Rename a finished temporary into place, and record it for the lines in
  * the same breath: signals wait until both are done.  0 or errno. */
-static int put_in_place(const char *tmp, const char *path, int aside)
+static int put_in_place(const char *tmp, const char *dest, const char *path, int aside)
 {
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
-    int e = rename(tmp, path) == 0 ? 0 : errno;
+    int e = rename(tmp, dest) == 0 ? 0 : errno;
     if (!e && !aside) {
         size_t n = strlen(written);
         if (n + strlen(path) + 8 < sizeof written)
@@ -333,18 +334,55 @@ static int make_temp(const char *path, int keep, char **name)
     return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(e));
 }
 
+/* Where an output named path goes: through a symbolic link to its target
+ * (a chain of them followed, a relative one from its own directory; a
+ * dangling one to the file it names), as a shell redirection or h5py
+ * writes, so that an update in place reaches the file the link stands
+ * for.  *dest is malloc'd. */
+static int out_target(const char *path, char **dest)
+{
+    char *cur = sn_strdup(path), link[4096];
+    for (int hops = 0; cur; hops++) {
+        struct stat ls;
+        if (lstat(cur, &ls) != 0 || !S_ISLNK(ls.st_mode)) {
+            *dest = cur;
+            return SN_OK;
+        }
+        ssize_t n = hops < 40 ? readlink(cur, link, sizeof link - 1) : -1;
+        if (n < 0) {
+            int e = hops < 40 ? errno : ELOOP;
+            free(cur);
+            return sn_err(SN_EIO, "%s: cannot create output: %s", path, strerror(e));
+        }
+        link[n] = 0;
+        const char *slash = strrchr(cur, '/');
+        int dir = *link == '/' || !slash ? 0 : (int)(slash - cur) + 1;
+        char *next = sn_malloc((size_t)dir + (size_t)n + 1, "a file name");
+        if (next)
+            snprintf(next, (size_t)dir + (size_t)n + 1, "%.*s%s", dir, cur, link);
+        free(cur);
+        cur = next;
+    }
+    return SN_ENOMEM;
+}
+
+/* An error about a link's target (which the message names) says which
+ * link led there. */
+static int name_link(int rc, const char *path, const char *dest)
+{
+    return strcmp(path, dest) != 0 ? sn_err_prefix(rc, "%s -> ", path) : rc;
+}
+
 /* A file at path may be replaced only where writing it in place would be
  * allowed: not when it is write-protected against us, nor another user's
  * in a sticky directory (where the rename would fail after all the work).
  * SN_OK when there is none. */
 static int replace_ok(const char *path)
 {
-    struct stat ls;
-    /* a symbolic link is replaced itself (as sed -i does): what counts is
-     * the link, not its target */
+    struct stat ls; /* path is no link: out_target resolved it */
     if (lstat(path, &ls) != 0)
         return SN_OK;
-    if (!S_ISLNK(ls.st_mode) && faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0 && errno != ENOENT)
+    if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0 && errno != ENOENT)
         return sn_err(SN_EIO, "%s: cannot replace: %s", path, strerror(errno));
     char dir[4096];
     const char *base;
@@ -361,7 +399,7 @@ static int replace_ok(const char *path)
 static void take_mode(int fd, const char *path)
 {
     struct stat st;
-    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) { /* new, or a link replaced */
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) { /* new */
         (void)fchmod(fd, file_mode);
         return;
     }
@@ -417,13 +455,15 @@ int sn_out_open(const char *path, int binary, sn_out **out)
         *out = o;
         return SN_OK;
     }
-    int rc = replace_ok(path);
-    int fd = rc < 0 ? rc : make_temp(path, 1, &o->tmp);
+    int rc = out_target(path, &o->dest);
+    rc = rc < 0 ? rc : replace_ok(o->dest);
+    int fd = rc < 0 ? rc : make_temp(o->dest, 1, &o->tmp);
     if (fd < 0) {
+        fd = o->dest ? name_link(fd, path, o->dest) : fd;
         sn_out_abort(o);
         return fd;
     }
-    take_mode(fd, path);
+    take_mode(fd, o->dest);
     if (!(o->fp = fdopen(fd, "wb"))) {
         close(fd);
         sn_out_abort(o);
@@ -516,6 +556,7 @@ static void out_free(sn_out *o)
         track(o->tmp, 0);
         free(o->tmp);
     }
+    free(o->dest);
     free(o->path);
     free(o);
 }
@@ -535,7 +576,7 @@ void sn_out_abort(sn_out *o)
 /* Finished temporaries waiting for sn_out_release; they stay in the
  * pending table, so a signal still removes them. */
 static struct {
-    char *tmp, *path;
+    char *tmp, *path, *dest;
 } held[MAX_PENDING];
 static int nheld, holding;
 
@@ -545,6 +586,7 @@ static int hold(sn_out *o)
     if (!holding || nheld == MAX_PENDING)
         return 0;
     held[nheld].tmp = o->tmp;
+    held[nheld].dest = o->dest;
     held[nheld++].path = o->path;
     free(o);
     return 1;
@@ -580,7 +622,7 @@ int sn_out_commit(sn_out *o)
     if (!e && o->tmp && hold(o))
         return SN_OK;
     if (!e && o->tmp)
-        e = put_in_place(o->tmp, o->path, o->aside);
+        e = put_in_place(o->tmp, o->dest, o->path, o->aside);
     if (e)
         return out_fail(o, e);
     out_free(o);
@@ -599,12 +641,13 @@ int sn_out_release(int ok)
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old); /* all of them, or a signal after the last */
     for (int i = 0; i < nheld; i++) {
-        if (ok && rc == SN_OK && (e = put_in_place(held[i].tmp, held[i].path, 0)) != 0)
+        if (ok && rc == SN_OK && (e = put_in_place(held[i].tmp, held[i].dest, held[i].path, 0)) != 0)
             rc = sn_err(SN_EIO, "%s: write failed: %s", held[i].path, strerror(e));
         if (!ok || rc < 0)
             unlink(held[i].tmp);
         track(held[i].tmp, 0);
         free(held[i].tmp);
+        free(held[i].dest);
         free(held[i].path);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -741,10 +784,14 @@ int sn_out_check(const char *path, int binary)
         sn_spool_drop(spool);
         return rc;
     }
-    SN_TRY(replace_ok(path));
+    char *dest = NULL;
+    SN_TRY(out_target(path, &dest));
     /* Making the temporary the output will be written to, and removing it,
      * finds every reason it cannot be (no such directory, no permission,
      * a read-only or special file system). */
-    int rc = make_temp(path, 0, NULL);
+    int rc = replace_ok(dest);
+    rc = rc < 0 ? rc : make_temp(dest, 0, NULL);
+    rc = rc < 0 ? name_link(rc, path, dest) : rc;
+    free(dest);
     return rc < 0 ? rc : SN_OK;
 }

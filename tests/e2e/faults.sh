@@ -323,6 +323,29 @@ cp pruned.h5ad private.h5ad
 chmod 600 private.h5ad
 "$B/scnet-prune" -q -o private.h5ad train.h5ad
 expect_eq "$(stat -c %a private.h5ad)" 600 "the mode of a replaced output"
+# an output through a symbolic link (a chain, a relative one from its own
+# directory) goes to its target, which keeps its mode; the links stay; a
+# dangling link makes the file it names; a loop is one line
+mkdir -p real
+cp train.h5ad real/t.h5ad
+chmod 640 real/t.h5ad
+ln -s real/t.h5ad lk1.h5ad
+ln -s lk1.h5ad lk2.h5ad
+ln -s ../made.h5ad real/dangling.h5ad
+ln -s loop.b loop.a
+ln -s loop.a loop.b
+ino=$(stat -c %i real/t.h5ad)
+"$B/scnet-prune" -q --pct 20 -o lk2.h5ad lk2.h5ad
+[ -L lk1.h5ad ] && [ -L lk2.h5ad ] || die "an output through a link replaced the link"
+[ "$(stat -c %i real/t.h5ad)" != "$ino" ] || die "an output through a link did not reach its target"
+expect_eq "$(stat -c %a real/t.h5ad)" 640 "the mode of a link's target after an update through it"
+"$B/scnet-info" -q --field uns/scnet/prune/pct real/t.h5ad >pct.txt
+expect_eq "$(cat pct.txt)" 20 "the pruning recorded in the link's target"
+"$B/scnet-prune" -q -o real/dangling.h5ad train.h5ad
+[ -L real/dangling.h5ad ] && [ -s made.h5ad ] || die "a dangling link's file was not made"
+expect_fail '^scnet-prune: loop\.a: cannot create output: Too many levels of symbolic links$' \
+    "$B/scnet-prune" -q -o loop.a train.h5ad
+rm -rf real lk1.h5ad lk2.h5ad made.h5ad loop.a loop.b pct.txt
 # as another user (root may write anything), where one can run the program
 as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 if command -v setpriv >/dev/null && "${as_nobody[@]}" "$B/scnet-prune" --version >/dev/null 2>&1; then
