@@ -19,7 +19,7 @@ enum { OPT_HISTORY = SN_OPT_PROG, OPT_FIELD };
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "Usage: scnet-info [options] FILE\n"
+            "Usage: scnet-info [options] [FILE]\n"
             "\n"
             "Show what an AnnData (.h5ad) file holds: its shape, how X is stored, which\n"
             "scnet stages have run, and every field (obs/var columns, obsm, varm, obsp,\n"
@@ -433,7 +433,7 @@ static int dump_field(FILE *fp, hid_t fid, const char *path)
         return dump_vector(fp, fid, path, e.dtype);
     if (!e.group && e.ndim == 0)
         return dump_scalar(fp, fid, path, e.dtype);
-    return sn_err(SN_EFMT, "%s: cannot print a %s element", path, enc[0] ? enc : "unknown");
+    return sn_err(SN_EFMT, "%s: cannot print an element of encoding '%s'", path, enc[0] ? enc : "unknown");
 }
 
 /* 'uns/scnet/' names the same element as 'uns/scnet'. */

@@ -185,7 +185,7 @@ static void crash_handlers(void)
 #endif
 }
 
-/* INT, TERM and HUP go to the main thread only, so that blocking them
+/* INT, TERM, HUP and QUIT go to the main thread only, so that blocking them
  * there (while a temporary is recorded or a line rebuilt) holds them off
  * for the whole process (on_signal forwards any that still reach another
  * thread). */
@@ -196,6 +196,7 @@ static void block_stops(void)
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGHUP);
+    sigaddset(&stop, SIGQUIT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 }
 
@@ -242,6 +243,7 @@ void sn_file_signals(const char *prog)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL); /* cleans up, then dumps core as it would have */
     sigaction(SIGPIPE, &sa, NULL);
     /* Past the file-size limit (ulimit -f) a write fails with EFBIG and
      * the run ends with a message, instead of being killed. */

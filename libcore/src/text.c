@@ -283,6 +283,10 @@ int sn_parse_double(const char *s, double *out)
     errno = 0;
     while (*s == ' ')
         s++;
+    /* strtod's hexadecimal floats are no number a table or a user means */
+    const char *d = s + (*s == '+' || *s == '-');
+    if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X'))
+        return SN_EFMT;
     double v = strtod(s, &end);
     while (*end == ' ')
         end++;

@@ -121,10 +121,12 @@ no_leftovers .
 # ---- SIGINT and SIGTERM while training, over an existing output ----
 cp train.h5ad long.h5ad
 cp train.h5ad keep.h5ad
-# (with SIGTERM the run keeps checkpoints, and its last line says where)
-for sig in INT TERM; do
+# (with SIGTERM the run keeps checkpoints, and its last line says where;
+# SIGQUIT cleans up too before it ends the run, with no core file here)
+ulimit -c 0
+for sig in INT TERM QUIT; do
     ck=()
-    [ $sig = INT ] || ck=(--checkpoint sig.ck --checkpoint-every 1)
+    [ $sig != TERM ] || ck=(--checkpoint sig.ck --checkpoint-every 1)
     "$B/scnet-train" -v --max-genes 60 -e 100000 -b 2 --hidden 16 --embed 8 "${ck[@]}" -o long.h5ad prep.h5ad 2>sig.err &
     pid=$!
     for _ in $(seq 600); do
@@ -136,7 +138,7 @@ for sig in INT TERM; do
     rc=0
     wait $pid || rc=$?
     expect_eq "$rc" $((128 + $(kill -l $sig))) "exit status after SIG$sig"
-    if [ $sig = INT ]; then
+    if [ $sig != TERM ]; then
         expect_eq "$(tail -n 1 sig.err)" "scnet-train: interrupted, no output written" "last line after SIG$sig"
     else
         tail -n 1 sig.err | grep -Eqx "scnet-train: interrupted, no output written; the checkpoint in sig.ck holds [1-9][0-9]* epochs \(continue with --resume sig.ck\)" ||

@@ -124,6 +124,10 @@ static void test_split(void **st)
     assert_int_equal(sn_parse_double("nan", &d), SN_EFMT);
     assert_int_equal(sn_parse_double("1e3", &d), 0);
     assert_true(d == 1000.0);
+    assert_int_equal(sn_parse_double("0x10", &d), SN_EFMT);
+    assert_int_equal(sn_parse_double(" -0X1p3", &d), SN_EFMT);
+    assert_int_equal(sn_parse_double("-0.5", &d), 0);
+    assert_true(d == -0.5);
 }
 
 static void write_gz(const char *path, const char *text, size_t cut)
