@@ -81,7 +81,7 @@ expect_exit 0 "$info" -q "$f"
 
 # help, usage errors, bad input
 expect_exit 0 "$info" --help
-grep -q '^Usage: scnet-info \[options\] FILE' "$TEST_TMP/stdout" || die "--help does not print the usage to stdout"
+grep -q '^Usage: scnet-info \[options\] \[FILE\]' "$TEST_TMP/stdout" || die "--help does not print the usage to stdout"
 grep -q -- '--field PATH' "$TEST_TMP/stdout" || die "--help does not describe --field"
 expect_exit 2 "$info" --no-such-option "$f"
 grep -q "unknown option" "$TEST_TMP/stderr" || die "unknown option: $(cat "$TEST_TMP/stderr")"
