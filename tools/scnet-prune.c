@@ -170,9 +170,11 @@ static int write_stats(hid_t out, const opts *o, const sn_prune_stats *st)
 static int write_out(hid_t in, hid_t out, const opts *o, const sn_csr *conn, const sn_csr *pruned,
                      const sn_prune_stats *st, const sn_cli *cli)
 {
-    const char *skip[] = {"obsp/scnet_knn_pruned", "uns/scnet/prune", "obsp/scnet_connectivities",
-                          "obsp/scnet_distances", "uns/scnet_neighbors", NULL};
-    SN_TRY(sn_h5ad_copy(in, out, o->conn ? skip : (const char *[]){skip[0], skip[1], NULL}));
+    /* all an earlier run wrote, also what this one does not write: left
+     * behind, neighbors_key='scnet_neighbors' would find an older graph */
+    static const char *const skip[] = {"obsp/scnet_knn_pruned", "uns/scnet/prune", "obsp/scnet_connectivities",
+                                       "obsp/scnet_distances", "uns/scnet_neighbors", NULL};
+    SN_TRY(sn_h5ad_copy(in, out, skip));
     hid_t g;
     SN_TRY(sn_h5ad_dict(out, "obsp", &g));
     int rc = sn_h5ad_write_csr(g, "scnet_knn_pruned", pruned, o->compress);

@@ -131,6 +131,21 @@ cmp -s <("$B/scnet-info" -q --field obsm/X_scnet "$T/fin.h5ad") <("$B/scnet-info
 grep -Eq $'^obsp/scnet_knn_pruned\tcsr_matrix' "$T/pinfo" || die "pipe: no pruned graph"
 grep -Eq $'^obsp/scnet_connectivities\tcsr_matrix' "$T/pinfo" || die "pipe: no connectivities"
 
+# pruning a pruned file again: what the first run wrote and the second does
+# not is gone, or scanpy's neighbors_key='scnet_neighbors' would find the
+# first run's graph
+"$B/scnet-prune" -q --connectivities -o "$T/pc.h5ad" "$T/a.h5ad"
+"$B/scnet-prune" -q --pct 50 -o "$T/pc2.h5ad" "$T/pc.h5ad"
+"$B/scnet-info" -q "$T/pc.h5ad" >"$T/pc.txt"
+"$B/scnet-info" -q "$T/pc2.h5ad" >"$T/pc2.txt"
+for f in obsp/scnet_connectivities obsp/scnet_distances uns/scnet_neighbors; do
+    grep -q "^$f"$'\t' "$T/pc.txt" || die "--connectivities did not write $f"
+    ! grep -q "^$f"$'\t' "$T/pc2.txt" || die "pruning again left the first run's $f"
+done
+expect_eq "$(field uns/scnet/prune/pct "$T/pc2.h5ad")" 50 "pct of the second pruning"
+cmp -s <(field obsp/scnet_knn_pruned "$T/pc.h5ad") <(field obsp/scnet_knn_pruned "$T/pc2.h5ad") &&
+    die "the second pruning kept the first one's graph"
+
 # --save-model: PyTorch's names and shapes (weights out x in), the weights
 # the outputs came from (the decoder's last layer gives the reconstruction's
 # genes)
