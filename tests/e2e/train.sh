@@ -146,6 +146,24 @@ expect_eq "$(field uns/scnet/prune/pct "$T/pc2.h5ad")" 50 "pct of the second pru
 cmp -s <(field obsp/scnet_knn_pruned "$T/pc.h5ad") <(field obsp/scnet_knn_pruned "$T/pc2.h5ad") &&
     die "the second pruning kept the first one's graph"
 
+# --connectivities without scanpy's distances, or with a graph of another
+# shape: refused before any work (no summary), naming the input
+cp "$T/a.h5ad" "$T/nodist.h5ad"
+"$PY" -c 'import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f: del f["obsp/distances"]' "$T/nodist.h5ad"
+expect_exit 1 "$B/scnet-prune" --connectivities -o "$T/p.h5ad" "$T/nodist.h5ad"
+expect_eq "$(cat "$T/stderr")" "scnet-prune: $T/nodist.h5ad: obsp/distances is missing (needed by --connectivities)" \
+    "prune without obsp/distances"
+cp "$T/a.h5ad" "$T/small.h5ad"
+"$PY" -c 'import sys, h5py, scipy.sparse as sp, anndata as ad
+with h5py.File(sys.argv[1], "r+") as f: ad.io.write_elem(f, "obsp/connectivities", sp.csr_matrix(sp.eye(3, dtype="f4")))' \
+    "$T/small.h5ad"
+expect_exit 1 "$B/scnet-prune" --connectivities -o "$T/p.h5ad" "$T/small.h5ad"
+expect_eq "$(cat "$T/stderr")" \
+    "scnet-prune: $T/small.h5ad: obsp/connectivities is 3 x 3, expected cells x cells (895)" \
+    "prune with a 3 x 3 obsp/connectivities"
+[ ! -e "$T/p.h5ad" ] || die "a refused prune wrote an output"
+
 # --save-model: PyTorch's names and shapes (weights out x in), the weights
 # the outputs came from (the decoder's last layer gives the reconstruction's
 # genes)
