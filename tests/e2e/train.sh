@@ -164,6 +164,22 @@ expect_eq "$(cat "$T/stderr")" \
     "prune with a 3 x 3 obsp/connectivities"
 [ ! -e "$T/p.h5ad" ] || die "a refused prune wrote an output"
 
+# the rule scnet-prune(1) gives: without protection, exactly the edges below
+# min(--cap, numpy's linear percentile) go, at most ceil(pct/100 (n - 1))
+"$B/scnet-prune" -q --protect 0 --pct 10 --cap 1 -o "$T/p10.h5ad" "$T/a.h5ad"
+"$PY" - "$T/p10.h5ad" <<'EOF' || die "--pct 10 --protect 0 does not follow the documented rule"
+import sys, math, anndata as ad, numpy as np
+a = ad.read_h5ad(sys.argv[1])
+att = a.obsp["scnet_attention"].data.astype(np.float64)
+p = a.uns["scnet"]["prune"]
+thr = min(1.0, np.percentile(att, 10))
+gone = int((att < thr).sum())
+assert abs(p["threshold"] - thr) <= 1e-12 * thr, (p["threshold"], thr)
+assert p["edges_before"] == att.size and p["edges_before"] - p["edges_after"] == gone, (dict(p), gone)
+assert a.obsp["scnet_knn_pruned"].nnz == att.size - gone
+assert 0 < gone <= math.ceil(0.1 * (att.size - 1)), gone
+EOF
+
 # --save-model: PyTorch's names and shapes (weights out x in), the weights
 # the outputs came from (the decoder's last layer gives the reconstruction's
 # genes)
