@@ -29,8 +29,9 @@ static void usage(FILE *fp)
                 "attention values), unless it is one of the sending cell's --protect strongest\n"
                 "edges.  IN defaults to standard input.\n"
                 "\nPruning:\n"
-                "      --pct FLOAT         percentile of attention giving the threshold; at most\n"
-                "                          this share of edges is removed [10]\n"
+                "      --pct FLOAT         percentile of attention giving the threshold (linear\n"
+                "                          interpolation); of n edges at most\n"
+                "                          ceil(pct/100 * (n - 1)) are removed [10]\n"
                 "      --cap FLOAT         threshold at most FLOAT [0.2]\n"
                 "      --protect INT       strongest outgoing edges every cell keeps [10]\n"
                 "      --attention KEY     obsp key of the attention [scnet_attention]\n"
@@ -95,38 +96,47 @@ static int write_tsv(const char *path, const sn_csr *g, char **names)
     return sn_out_commit(out);
 }
 
-/* The connectivities --connectivities carries over, read once and checked
- * before any output. */
-static int read_conn(hid_t f, sn_csr *w)
+static const char *const knn_key[2] = {"connectivities", "distances"};
+
+static int check_cells(const sn_csr *m, const char *path, int64_t n_obs)
 {
-    SN_TRY(sn_h5ad_read_csr(f, "obsp/connectivities", w));
-    int rc = sn_csr_check_weights(w, "obsp/connectivities");
-    if (rc < 0)
-        sn_csr_free(w);
+    if (m->nrow != n_obs || m->ncol != n_obs)
+        return sn_err(SN_EFMT, "%s is %lld x %lld, expected cells x cells (%lld)", path, (long long)m->nrow,
+                      (long long)m->ncol, (long long)n_obs);
+    return sn_csr_check_weights(m, path);
+}
+
+/* The KNN weights --connectivities carries over, read and checked before
+ * the work: a file that lacks them fails naming the input, not the output. */
+static int read_knn(hid_t f, int64_t n_obs, sn_csr w[2])
+{
+    int rc = SN_OK;
+    for (int t = 0; rc == SN_OK && t < 2; t++) {
+        char path[64];
+        snprintf(path, sizeof path, "obsp/%s", knn_key[t]);
+        if (!sn_h5ad_exists(f, path))
+            rc = sn_err(SN_EFMT, "%s is missing (needed by --connectivities)", path);
+        else if ((rc = sn_h5ad_read_csr(f, path, &w[t])) == SN_OK)
+            rc = check_cells(&w[t], path, n_obs);
+    }
     return rc;
 }
 
-/* obsp scnet_connectivities / scnet_distances (conn and the input's
- * distances restricted to the pruned graph) and uns scnet_neighbors. */
-static int write_neighbors(hid_t in, hid_t out, const sn_csr *conn, const sn_csr *pruned, int comp)
+/* obsp scnet_connectivities / scnet_distances (the KNN weights restricted
+ * to the pruned graph) and uns scnet_neighbors. */
+static int write_neighbors(hid_t out, const sn_csr knn[2], const sn_csr *pruned, int comp)
 {
-    const char *key[2] = {"connectivities", "distances"};
     hid_t g;
     SN_TRY(sn_h5ad_dict(out, "obsp", &g));
     int rc = SN_OK;
     for (int t = 0; rc == SN_OK && t < 2; t++) {
-        char path[64], name[64];
-        sn_csr read = {0}, m;
-        const sn_csr *w = t == 0 ? conn : &read;
-        snprintf(path, sizeof path, "obsp/%s", key[t]);
-        snprintf(name, sizeof name, "scnet_%s", key[t]);
-        if (t > 0 && (rc = sn_h5ad_read_csr(in, path, &read)) < 0)
-            break;
-        if ((rc = sn_csr_mask_sym(w, pruned, &m)) == SN_OK) {
+        char name[64];
+        sn_csr m;
+        snprintf(name, sizeof name, "scnet_%s", knn_key[t]);
+        if ((rc = sn_csr_mask_sym(&knn[t], pruned, &m)) == SN_OK) {
             rc = sn_h5ad_write_csr(g, name, &m, comp);
             sn_csr_free(&m);
         }
-        sn_csr_free(&read);
     }
     H5Gclose(g);
     SN_TRY(rc);
@@ -166,20 +176,22 @@ static int write_stats(hid_t out, const opts *o, const sn_prune_stats *st)
     return rc;
 }
 
-/* conn: the connectivities with --connectivities, else NULL. */
-static int write_out(hid_t in, hid_t out, const opts *o, const sn_csr *conn, const sn_csr *pruned,
+/* knn: the KNN weights with --connectivities, else NULL. */
+static int write_out(hid_t in, hid_t out, const opts *o, const sn_csr *knn, const sn_csr *pruned,
                      const sn_prune_stats *st, const sn_cli *cli)
 {
-    const char *skip[] = {"obsp/scnet_knn_pruned", "uns/scnet/prune", "obsp/scnet_connectivities",
-                          "obsp/scnet_distances", "uns/scnet_neighbors", NULL};
-    SN_TRY(sn_h5ad_copy(in, out, o->conn ? skip : (const char *[]){skip[0], skip[1], NULL}));
+    /* all an earlier run wrote, also what this one does not write: left
+     * behind, neighbors_key='scnet_neighbors' would find an older graph */
+    static const char *const skip[] = {"obsp/scnet_knn_pruned", "uns/scnet/prune", "obsp/scnet_connectivities",
+                                       "obsp/scnet_distances", "uns/scnet_neighbors", NULL};
+    SN_TRY(sn_h5ad_copy(in, out, skip));
     hid_t g;
     SN_TRY(sn_h5ad_dict(out, "obsp", &g));
     int rc = sn_h5ad_write_csr(g, "scnet_knn_pruned", pruned, o->compress);
     H5Gclose(g);
     SN_TRY(rc);
-    if (conn)
-        SN_TRY(write_neighbors(in, out, conn, pruned, o->compress));
+    if (knn)
+        SN_TRY(write_neighbors(out, knn, pruned, o->compress));
     SN_TRY(write_stats(out, o, st));
     return sn_h5ad_record_run(out, cli);
 }
@@ -188,7 +200,7 @@ static int run(sn_cli *cli, void *ctx)
 {
     const opts *o = ctx;
     sn_h5 *in = NULL, *out = NULL;
-    sn_csr att = {0}, pruned = {0}, conn = {0};
+    sn_csr att = {0}, pruned = {0}, knn[2] = {{0}};
     char path[256], **names = NULL;
     int64_t n_obs, n_var, nn = 0;
     sn_prune_stats st;
@@ -198,17 +210,12 @@ static int run(sn_cli *cli, void *ctx)
     snprintf(path, sizeof path, "obsp/%s", o->att);
     if ((rc = sn_h5ad_check(f, &n_obs, &n_var)) == SN_OK && !sn_h5ad_exists(f, path))
         rc = sn_err(SN_EFMT, "%s is missing; make the file with scnet-train", path);
-    if (rc == SN_OK && o->conn && !sn_h5ad_exists(f, "obsp/connectivities"))
-        rc = sn_err(SN_EFMT, "obsp/connectivities is missing (needed by --connectivities)");
     if (rc == SN_OK)
         rc = sn_h5ad_read_csr(f, path, &att);
-    if (rc == SN_OK && (att.nrow != n_obs || att.ncol != n_obs))
-        rc = sn_err(SN_EFMT, "%s is %lld x %lld, expected cells x cells (%lld)", path, (long long)att.nrow,
-                    (long long)att.ncol, (long long)n_obs);
     if (rc == SN_OK)
-        rc = sn_csr_check_weights(&att, path);
+        rc = check_cells(&att, path, n_obs);
     if (rc == SN_OK && o->conn)
-        rc = read_conn(f, &conn);
+        rc = read_knn(f, n_obs, knn);
     if (rc == SN_OK && o->tsv)
         rc = sn_h5ad_read_index(f, "obs", &names, &nn);
     if (rc < 0) {
@@ -219,7 +226,7 @@ static int run(sn_cli *cli, void *ctx)
     sn_note("pruned cell graph: %lld -> %lld edges (threshold %.4g); %lld cells kept only their %d protected edges",
             (long long)st.before, (long long)st.after, st.threshold, (long long)st.held, o->p.protect);
     SN_CHECK(sn_h5_create(cli->output, &out));
-    if ((rc = write_out(f, sn_h5_id(out), o, o->conn ? &conn : NULL, &pruned, &st, cli)) < 0) {
+    if ((rc = write_out(f, sn_h5_id(out), o, o->conn ? knn : NULL, &pruned, &st, cli)) < 0) {
         rc = sn_err_prefix(rc, "%s: ", sn_h5_name(out));
         goto out;
     }
@@ -235,7 +242,8 @@ out:
     sn_h5_close(in);
     sn_csr_free(&att);
     sn_csr_free(&pruned);
-    sn_csr_free(&conn);
+    sn_csr_free(&knn[0]);
+    sn_csr_free(&knn[1]);
     sn_free_strings(names, nn);
     return rc;
 }

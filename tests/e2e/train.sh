@@ -131,6 +131,55 @@ cmp -s <("$B/scnet-info" -q --field obsm/X_scnet "$T/fin.h5ad") <("$B/scnet-info
 grep -Eq $'^obsp/scnet_knn_pruned\tcsr_matrix' "$T/pinfo" || die "pipe: no pruned graph"
 grep -Eq $'^obsp/scnet_connectivities\tcsr_matrix' "$T/pinfo" || die "pipe: no connectivities"
 
+# pruning a pruned file again: what the first run wrote and the second does
+# not is gone, or scanpy's neighbors_key='scnet_neighbors' would find the
+# first run's graph
+"$B/scnet-prune" -q --connectivities -o "$T/pc.h5ad" "$T/a.h5ad"
+"$B/scnet-prune" -q --pct 50 -o "$T/pc2.h5ad" "$T/pc.h5ad"
+"$B/scnet-info" -q "$T/pc.h5ad" >"$T/pc.txt"
+"$B/scnet-info" -q "$T/pc2.h5ad" >"$T/pc2.txt"
+for f in obsp/scnet_connectivities obsp/scnet_distances uns/scnet_neighbors; do
+    grep -q "^$f"$'\t' "$T/pc.txt" || die "--connectivities did not write $f"
+    ! grep -q "^$f"$'\t' "$T/pc2.txt" || die "pruning again left the first run's $f"
+done
+expect_eq "$(field uns/scnet/prune/pct "$T/pc2.h5ad")" 50 "pct of the second pruning"
+cmp -s <(field obsp/scnet_knn_pruned "$T/pc.h5ad") <(field obsp/scnet_knn_pruned "$T/pc2.h5ad") &&
+    die "the second pruning kept the first one's graph"
+
+# --connectivities without scanpy's distances, or with a graph of another
+# shape: refused before any work (no summary), naming the input
+cp "$T/a.h5ad" "$T/nodist.h5ad"
+"$PY" -c 'import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f: del f["obsp/distances"]' "$T/nodist.h5ad"
+expect_exit 1 "$B/scnet-prune" --connectivities -o "$T/p.h5ad" "$T/nodist.h5ad"
+expect_eq "$(cat "$T/stderr")" "scnet-prune: $T/nodist.h5ad: obsp/distances is missing (needed by --connectivities)" \
+    "prune without obsp/distances"
+cp "$T/a.h5ad" "$T/small.h5ad"
+"$PY" -c 'import sys, h5py, scipy.sparse as sp, anndata as ad
+with h5py.File(sys.argv[1], "r+") as f: ad.io.write_elem(f, "obsp/connectivities", sp.csr_matrix(sp.eye(3, dtype="f4")))' \
+    "$T/small.h5ad"
+expect_exit 1 "$B/scnet-prune" --connectivities -o "$T/p.h5ad" "$T/small.h5ad"
+expect_eq "$(cat "$T/stderr")" \
+    "scnet-prune: $T/small.h5ad: obsp/connectivities is 3 x 3, expected cells x cells (895)" \
+    "prune with a 3 x 3 obsp/connectivities"
+[ ! -e "$T/p.h5ad" ] || die "a refused prune wrote an output"
+
+# the rule scnet-prune(1) gives: without protection, exactly the edges below
+# min(--cap, numpy's linear percentile) go, at most ceil(pct/100 (n - 1))
+"$B/scnet-prune" -q --protect 0 --pct 10 --cap 1 -o "$T/p10.h5ad" "$T/a.h5ad"
+"$PY" - "$T/p10.h5ad" <<'EOF' || die "--pct 10 --protect 0 does not follow the documented rule"
+import sys, math, anndata as ad, numpy as np
+a = ad.read_h5ad(sys.argv[1])
+att = a.obsp["scnet_attention"].data.astype(np.float64)
+p = a.uns["scnet"]["prune"]
+thr = min(1.0, np.percentile(att, 10))
+gone = int((att < thr).sum())
+assert abs(p["threshold"] - thr) <= 1e-12 * thr, (p["threshold"], thr)
+assert p["edges_before"] == att.size and p["edges_before"] - p["edges_after"] == gone, (dict(p), gone)
+assert a.obsp["scnet_knn_pruned"].nnz == att.size - gone
+assert 0 < gone <= math.ceil(0.1 * (att.size - 1)), gone
+EOF
+
 # --save-model: PyTorch's names and shapes (weights out x in), the weights
 # the outputs came from (the decoder's last layer gives the reconstruction's
 # genes)
