@@ -17,6 +17,15 @@ expect_exit 0 "$pr" --edges "$PPI" --gmt "$T/two.gmt" -o "$T/ppi_scores.tsv"
 grep -q 'propagated 2 seed sets over 15404 genes' "$T/stderr" || die "summary: $(cat "$T/stderr")"
 expect_exit 0 "$pr" -g MECOM,ERP44,CENPV,TNNT1 -o "$T/net_scores.tsv" "$T/net.h5ad"
 expect_exit 0 "$pr" -q -g MECOM,ERP44,CENPV,TNNT1 --no-normalize -o "$T/net_raw.tsv" "$T/net.h5ad"
+# -g adds up (the union), blanks around names go, empty items are no genes,
+# and the genes not in the network are named
+expect_exit 0 "$pr" -g MECOM,,ERP44 -g ' CENPV , TNNT1,NOTAGENE' -g MECOM -o "$T/net_union.tsv" "$T/net.h5ad"
+cmp -s "$T/net_scores.tsv" "$T/net_union.tsv" || die "-g given three times differs from one list"
+grep -q '^scnet-propagate: 1 seed gene is not in the network: NOTAGENE$' "$T/stderr" ||
+    die "missing seed note: $(cat "$T/stderr")"
+expect_exit 0 "$pr" -g TNNT1,G1,G2,G3,G4,G5,G6,G7,G3 -o "$T/net_many.tsv" "$T/net.h5ad"
+grep -q '^scnet-propagate: 7 seed genes are not in the network: G1, G2, G3, G4, G5 and 2 more$' "$T/stderr" ||
+    die "missing seeds note: $(cat "$T/stderr")"
 "$PY" - "$T" "$PPI" <<'PY' || die "scores differ from the reference loop"
 import gzip, sys
 from pathlib import Path
@@ -171,6 +180,7 @@ bad 1 "^scnet-propagate: .*tiny.gmt: none of its 1 sets has 5 to 500 genes" --ed
 bad 1 "^scnet-propagate: .*a.h5ad: varp/scnet_coembed is missing" -g TP53 "$A"
 bad 1 "^scnet-propagate: .*a.h5ad: varp/other is missing" --network other -g TP53 "$A"
 bad 2 "one source of seeds" "$T/net.h5ad"
+bad 2 "-g ' , ' names no gene" -g ' , ' "$T/net.h5ad"
 bad 2 "one source of seeds" -g TP53 --gmt "$KEGG" "$T/net.h5ad"
 bad 2 "either an .h5ad FILE or --edges" --edges "$PPI" -g TP53 "$T/net.h5ad"
 bad 2 "needs an .h5ad input" --edges "$PPI" -g TP53 -o "$T/x.h5ad"
