@@ -568,12 +568,43 @@ typedef struct {
     sn_zscores *z;  /* with random networks, else NULL */
 } evaluation;
 
+/* Splits left out of their set's mean, and why, in one line. */
+static void warn_left_out(const sn_eval *e)
+{
+    int64_t out = e->n_no_seed + e->n_no_pos + e->n_no_neg;
+    if (out == 0)
+        return;
+    char why[256] = "";
+    const struct {
+        int64_t n;
+        const char *what;
+    } r[] = {{e->n_no_pos, "every gene of the set drawn for training, none left to rank"},
+             {e->n_no_seed, "no gene of the set drawn for training, none to seed the walk"},
+             {e->n_no_neg, "no gene outside the set to rank against"}};
+    for (size_t i = 0; i < sizeof r / sizeof *r; i++) {
+        size_t len = strlen(why);
+        if (r[i].n)
+            snprintf(why + len, sizeof why - len, "%s%lld with %s", len ? "; " : "", (long long)r[i].n, r[i].what);
+    }
+    int64_t none = e->nsets - e->n_evaluated;
+    char nan_sets[96] = "";
+    if (none)
+        snprintf(nan_sets, sizeof nan_sets, "; %lld set%s no split left: AUROC and AUPR nan", (long long)none,
+                 none == 1 ? " has" : "s have");
+    sn_warn("%lld of %lld splits could not be evaluated (%s) and are left out of their set's mean%s", (long long)out,
+            (long long)e->n_splits, why, nan_sets);
+}
+
 static void summary(const opts *o, const evaluation *ev)
 {
     const sn_eval *e = ev->e;
-    sn_note("evaluated %lld sets (%d split%s each, %s): AUROC mean %.4f median %.4f; AUPR mean %.4f "
+    char of[48] = "";
+    if (e->n_evaluated < e->nsets)
+        snprintf(of, sizeof of, " of %lld", (long long)e->nsets);
+    warn_left_out(e);
+    sn_note("evaluated %lld%s sets (%d split%s each, %s): AUROC mean %.4f median %.4f; AUPR mean %.4f "
             "median %.4f",
-            (long long)e->n_evaluated, o->ev.splits, o->ev.splits == 1 ? "" : "s",
+            (long long)e->n_evaluated, of, o->ev.splits, o->ev.splits == 1 ? "" : "s",
             o->ev.mode == SN_SPLIT_HOLDOUT ? "held-out genes against all others" : "reference 70/30 split",
             e->mean_auroc, e->median_auroc, e->mean_aupr, e->median_aupr);
     if (!ev->z)

@@ -136,6 +136,39 @@ assert (z > 0).mean() > 0.8 and auroc.mean() > rmean.mean() + 0.05
 print("z-scores: %d sets, median z %.2f" % (len(v), np.median(z)))
 PY
 
+# splits that leave nothing to evaluate (the reference's split of a 2-gene
+# set draws both genes for training, or neither): left out of the set's
+# mean, a set without any split is nan, and the summary and one warning
+# count them as the table shows
+"$SCNET_BIN/scnet-info" -q --field var/_index "$A" >"$T/names.txt" || die "scnet-info var/_index"
+head -n 20 "$T/names.txt" | paste -sd '\t' |
+    awk -F'\t' -v OFS='\t' '{print "PAIR", "d", $1, $2; for (k = 0; k < 3; k++) {
+        printf "SET%d\td", k; for (i = 3 + 6 * k; i < 9 + 6 * k; i++) printf "\t%s", $i; print ""}}' >"$T/pb.gmt"
+[ "$(wc -l <"$T/pb.gmt")" = 4 ] || die "pb.gmt"
+ref=(--min-size 2 --gmt "$T/pb.gmt" --evaluate --reference-split --network scnet_ppi)
+seen_nan=0
+for seed in 1 2 3 4 5 6 7 8; do
+    expect_exit 0 "$pr" "${ref[@]}" --splits 1 --seed $seed -o "$T/pb.tsv" "$A"
+    nan=$(grep -c $'\tnan\tnan$' "$T/pb.tsv" || true)
+    expect_eq "$(wc -l <"$T/pb.tsv")" 5 "rows of the table (seed $seed)"
+    if [ "$nan" -gt 0 ]; then
+        seen_nan=1
+        grep -q "evaluated $((4 - nan)) of 4 sets (1 split each" "$T/stderr" || die "seed $seed, $nan nan: $(cat "$T/stderr")"
+        grep -Eq "warning: $nan of 4 splits could not be evaluated \(.*\) and are left out of their set's mean; $nan sets? ha(s|ve) no split left" \
+            "$T/stderr" || die "seed $seed, $nan nan rows: no warning saying so: $(cat "$T/stderr")"
+    else
+        grep -q "evaluated 4 sets" "$T/stderr" || die "seed $seed: $(cat "$T/stderr")"
+    fi
+    expect_eq "$(grep -c warning "$T/stderr" || true)" "$([ "$nan" -gt 0 ] && echo 1 || echo 0)" "warnings (seed $seed)"
+done
+[ "$seen_nan" = 1 ] || die "no seed left a set without a split: the check above checked nothing"
+# with many splits every set keeps some, and the ones left out are counted
+expect_exit 0 "$pr" "${ref[@]}" --splits 20 -o "$T/pb20.tsv" "$A"
+grep -q nan "$T/pb20.tsv" && die "a set lost all 20 splits: $(cat "$T/pb20.tsv")"
+grep -q "evaluated 4 sets (20 splits each" "$T/stderr" || die "20 splits: $(cat "$T/stderr")"
+grep -Eq "warning: [1-9][0-9]* of 80 splits could not be evaluated \([0-9]+ with every gene of the set drawn for training" \
+    "$T/stderr" || die "20 splits: no warning: $(cat "$T/stderr")"
+
 # .h5ad output: the scores in uns, equal to the table's
 expect_exit 0 "$pr" -q -g MECOM,ERP44,CENPV,TNNT1 -o "$T/p.h5ad" "$T/net.h5ad"
 expect_exit 0 "$pr" -q --network scnet_ppi --unweighted --gmt "$T/two.gmt" --min-size 2 --evaluate \
