@@ -568,24 +568,31 @@ typedef struct {
     sn_zscores *z;  /* with random networks, else NULL */
 } evaluation;
 
-/* Splits left out of their set's mean, and why, in one line. */
-static void warn_left_out(const sn_eval *e)
+/* Why splits were left out: "2 with ...; 1 with ...". */
+static void left_out_why(const sn_eval *e, char *why, size_t size)
 {
-    int64_t out = e->n_no_seed + e->n_no_pos + e->n_no_neg;
-    if (out == 0)
-        return;
-    char why[256] = "";
     const struct {
         int64_t n;
         const char *what;
     } r[] = {{e->n_no_pos, "every gene of the set drawn for training, none left to rank"},
              {e->n_no_seed, "no gene of the set drawn for training, none to seed the walk"},
              {e->n_no_neg, "no gene outside the set to rank against"}};
+    why[0] = 0;
     for (size_t i = 0; i < sizeof r / sizeof *r; i++) {
         size_t len = strlen(why);
         if (r[i].n)
-            snprintf(why + len, sizeof why - len, "%s%lld with %s", len ? "; " : "", (long long)r[i].n, r[i].what);
+            snprintf(why + len, size - len, "%s%lld with %s", len ? "; " : "", (long long)r[i].n, r[i].what);
     }
+}
+
+/* Splits left out of their set's mean, and why, in one line. */
+static void warn_left_out(const sn_eval *e)
+{
+    int64_t out = e->n_no_seed + e->n_no_pos + e->n_no_neg;
+    if (out == 0)
+        return;
+    char why[256];
+    left_out_why(e, why, sizeof why);
     int64_t none = e->nsets - e->n_evaluated;
     char nan_sets[96] = "";
     if (none)
@@ -626,9 +633,6 @@ static int run_evaluate(const opts *o, const network *w, const sets *S, evaluati
             return SN_ENOMEM;
         SN_TRY(sn_prop_zscores(&w->g, !o->unweighted, S->s, S->n, &o->ev, o->n_random, o->swaps, ev->z));
         ev->e = &ev->z->real;
-        if (ev->z->min_swaps < (int64_t)ceil(o->swaps * (double)w->g.m))
-            sn_warn("a random network accepted only %lld of %.0f swaps (few swappable edges)",
-                    (long long)ev->z->min_swaps, ceil(o->swaps * (double)w->g.m));
     } else {
         sn_propnet p;
         ev->e = sn_calloc(1, sizeof *ev->e, "evaluation");
@@ -639,6 +643,16 @@ static int run_evaluate(const opts *o, const network *w, const sets *S, evaluati
         sn_propnet_free(&p);
         SN_TRY(rc);
     }
+    if (ev->e->n_evaluated == 0) {
+        char why[256];
+        left_out_why(ev->e, why, sizeof why);
+        return sn_err(SN_EINVAL, "%s: no set could be evaluated: none of the %lld split%s could (%s)",
+                      o->gmt ? o->gmt : o->genes_file ? o->genes_file : "-g", (long long)ev->e->n_splits,
+                      ev->e->n_splits == 1 ? "" : "s", why);
+    }
+    if (ev->z && ev->z->min_swaps < (int64_t)ceil(o->swaps * (double)w->g.m))
+        sn_warn("a random network accepted only %lld of %.0f swaps (few swappable edges)", (long long)ev->z->min_swaps,
+                ceil(o->swaps * (double)w->g.m));
     summary(o, ev);
     return SN_OK;
 }

@@ -146,10 +146,11 @@ head -n 20 "$T/names.txt" | paste -sd '\t' |
         printf "SET%d\td", k; for (i = 3 + 6 * k; i < 9 + 6 * k; i++) printf "\t%s", $i; print ""}}' >"$T/pb.gmt"
 [ "$(wc -l <"$T/pb.gmt")" = 4 ] || die "pb.gmt"
 ref=(--min-size 2 --gmt "$T/pb.gmt" --evaluate --reference-split --network scnet_ppi)
-seen_nan=0
+seen_nan=0 pair_seed=
 for seed in 1 2 3 4 5 6 7 8; do
     expect_exit 0 "$pr" "${ref[@]}" --splits 1 --seed $seed -o "$T/pb.tsv" "$A"
     nan=$(grep -c $'\tnan\tnan$' "$T/pb.tsv" || true)
+    grep -q $'^PAIR\t2\tnan\tnan$' "$T/pb.tsv" && pair_seed=$seed
     expect_eq "$(wc -l <"$T/pb.tsv")" 5 "rows of the table (seed $seed)"
     if [ "$nan" -gt 0 ]; then
         seen_nan=1
@@ -168,6 +169,14 @@ grep -q nan "$T/pb20.tsv" && die "a set lost all 20 splits: $(cat "$T/pb20.tsv")
 grep -q "evaluated 4 sets (20 splits each" "$T/stderr" || die "20 splits: $(cat "$T/stderr")"
 grep -Eq "warning: [1-9][0-9]* of 80 splits could not be evaluated \([0-9]+ with every gene of the set drawn for training" \
     "$T/stderr" || die "20 splits: no warning: $(cat "$T/stderr")"
+
+[ -n "$pair_seed" ] || die "no seed left PAIR without a split"
+head -n 1 "$T/pb.gmt" >"$T/pair.gmt"
+expect_exit 1 "$pr" "${ref[@]/pb.gmt/pair.gmt}" --splits 1 --seed $pair_seed -o "$T/pair.tsv" "$A"
+grep -Eq "pair.gmt: no set could be evaluated: none of the 1 split could \(1 with (every|no) gene of the set drawn for training" \
+    "$T/stderr" || die "no set evaluated: $(cat "$T/stderr")"
+expect_eq "$(wc -l <"$T/stderr")" 1 "lines on stderr when no set could be evaluated"
+[ ! -e "$T/pair.tsv" ] || die "a run that evaluated no set wrote a table"
 
 # .h5ad output: the scores in uns, equal to the table's
 expect_exit 0 "$pr" -q -g MECOM,ERP44,CENPV,TNNT1 -o "$T/p.h5ad" "$T/net.h5ad"
