@@ -323,12 +323,10 @@ typedef struct {
 static int shared_rows(const input *a, const input *b, int64_t *ia, int64_t *ib, int64_t *n)
 {
     sn_strmap m;
-    SN_TRY(sn_strmap_init(&m, b->n + 16));
-    int rc = SN_OK;
-    for (int64_t i = 0; i < b->n && rc >= 0; i++)
-        rc = sn_strmap_put(&m, b->genes[i], i, NULL);
+    int64_t ndup, first;
+    SN_TRY(sn_strmap_index(&m, b->genes, b->n, &ndup, &first));
     *n = 0;
-    for (int64_t i = 0; i < a->n && rc >= 0; i++) {
+    for (int64_t i = 0; i < a->n; i++) {
         int64_t j = sn_strmap_get(&m, a->genes[i]);
         if (j >= 0) {
             ia[*n] = i;
@@ -336,7 +334,7 @@ static int shared_rows(const input *a, const input *b, int64_t *ia, int64_t *ib,
         }
     }
     sn_strmap_free(&m);
-    return rc < 0 ? rc : SN_OK;
+    return SN_OK;
 }
 
 static int rows_of(const sn_mat *m, const int64_t *rows, int64_t n, sn_mat *out)
@@ -395,6 +393,16 @@ static int diff_run(const input *a, const input *b, const opts *o, diff_result *
     return rc;
 }
 
+/* The networks are matched by gene name: a repeated name finds its first
+ * copy only. */
+static void warn_dup_names(const input *in, int64_t ndup, int64_t first)
+{
+    if (ndup)
+        sn_warn("%s: %lld gene name%s in var repeat%s an earlier one (the first: '%.40s'); --diff matches genes "
+                "by name, which finds the first copy only", sn_h5_name(in->f), (long long)ndup,
+                ndup == 1 ? "" : "s", ndup == 1 ? "s" : "", in->genes[first]);
+}
+
 /* The second file of --diff: some genes shared.  Its network is built from
  * its own embedding, so the widths of the two may differ. */
 static int diff_open(const opts *o, const input *in, input *other)
@@ -402,18 +410,19 @@ static int diff_open(const opts *o, const input *in, input *other)
     const char *name = sn_h5_name(in->f);
     SN_TRY(input_open(o->diff, o->embedding, other));
     sn_strmap m;
-    int64_t shared = 0;
-    SN_TRY(sn_strmap_init(&m, in->n + 16));
-    int rc = SN_OK;
-    for (int64_t i = 0; i < in->n && rc >= 0; i++)
-        rc = sn_strmap_put(&m, in->genes[i], i, NULL);
-    for (int64_t i = 0; i < other->n && rc >= 0; i++)
+    int64_t shared = 0, ndup, first, odup, ofirst;
+    SN_TRY(sn_strmap_index(&m, in->genes, in->n, &ndup, &first));
+    for (int64_t i = 0; i < other->n; i++)
         shared += sn_strmap_get(&m, other->genes[i]) >= 0;
     sn_strmap_free(&m);
-    if (rc >= 0 && shared < 2)
-        rc = sn_err(SN_EFMT, "%s shares %lld genes with %s: nothing to compare", o->diff,
-                    (long long)shared, name);
-    return rc < 0 ? rc : SN_OK;
+    if (shared < 2)
+        return sn_err(SN_EFMT, "%s shares %lld genes with %s: nothing to compare", o->diff, (long long)shared,
+                      name);
+    SN_TRY(sn_strmap_index(&m, other->genes, other->n, &odup, &ofirst));
+    sn_strmap_free(&m);
+    warn_dup_names(in, ndup, first);
+    warn_dup_names(other, odup, ofirst);
+    return SN_OK;
 }
 
 /* Everything the run will need, checked before the long computations. */

@@ -487,12 +487,11 @@ static int seeds_gmt(const opts *o, const sn_strmap *map, uint8_t *seen, sets *S
 static int sets_load(const opts *o, const network *w, sets *S)
 {
     sn_strmap map;
+    int64_t ndup, first;
     memset(S, 0, sizeof *S);
-    SN_TRY(sn_strmap_init(&map, w->n + 16));
+    SN_TRY(sn_strmap_index(&map, w->names, w->n, &ndup, &first));
     uint8_t *seen = sn_calloc((size_t)w->n + 1, 1, "seed marks");
     int rc = seen ? SN_OK : SN_ENOMEM;
-    for (int64_t i = 0; i < w->n && rc >= 0; i++)
-        rc = sn_strmap_put(&map, w->names[i], i, NULL);
     int64_t lo = o->evaluate ? 2 : 1; /* a held-out gene and a seed */
     if (rc >= 0)
         rc = o->gmt ? seeds_gmt(o, &map, seen, S)
@@ -502,6 +501,10 @@ static int sets_load(const opts *o, const network *w, sets *S)
                     o->n_gene_lists ? "-g" : o->genes_file, o->evaluate ? "fewer than two" : "none",
                     o->evaluate ? " (evaluation holds some out)" : "", (long long)w->n,
                     o->edges ? o->edges : o->input, w->n ? w->names[0] : "");
+    if (rc >= 0 && ndup) /* an edge list names each node once: this is the .h5ad's var */
+        sn_warn("%s: %lld gene name%s in var repeat%s an earlier one (the first: '%.40s'); seed genes are looked "
+                "up by name, which finds the first copy only", sn_h5_name(w->f), (long long)ndup, ndup == 1 ? "" : "s",
+                ndup == 1 ? "s" : "", w->names[first]);
     free(seen);
     sn_strmap_free(&map);
     return rc < 0 ? rc : SN_OK;

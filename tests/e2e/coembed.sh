@@ -146,6 +146,29 @@ assert {(r[0], r[1]) for r in rows if r[2].endswith("narrow.h5ad")} == eb - ea
 assert {(r[0], r[1]) for r in rows if r[2].endswith("a.h5ad")} == ea - eb
 PY
 
+# a gene name given twice: --diff matches by name, so a warning names the
+# file, the name and how many repeat (either file); none without --diff
+dupname=$("$PY" - "$B" "$T" <<'PY'
+import sys, warnings, anndata as ad
+b = ad.read_h5ad(sys.argv[1])
+names = b.var_names.to_list(); names[1] = names[0]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")   # anndata warns about the repeat too
+    b.var_names = names
+    b.write_h5ad(f"{sys.argv[2]}/bdup.h5ad")
+print(names[0])
+PY
+) || die "bdup.h5ad"
+for order in "$A --diff $T/bdup.h5ad" "$T/bdup.h5ad --diff $A"; do
+    # shellcheck disable=SC2086 # two paths without blanks
+    expect_exit 0 "$co" --diff-out "$T/dd.tsv" -o "$T/dd.h5ad" $order
+    grep -q "^scnet-coembed: warning: .*bdup.h5ad: 1 gene name in var repeats an earlier one (the first: '$dupname'); --diff" \
+        "$T/stderr" || die "no warning of the repeated name ($order): $(cat "$T/stderr")"
+    expect_eq "$(grep -c warning "$T/stderr")" 1 "warnings for one repeated name ($order)"
+done
+expect_exit 0 "$co" -o "$T/dd.h5ad" "$T/bdup.h5ad"
+grep -q warning "$T/stderr" && die "a warning without --diff: $(cat "$T/stderr")"
+
 # bad inputs: one line on stderr, exit 1 (2 for usage), no output left behind
 "$PY" -c "
 import anndata as ad, sys

@@ -178,6 +178,28 @@ grep -Eq "pair.gmt: no set could be evaluated: none of the 1 split could \(1 wit
 expect_eq "$(wc -l <"$T/stderr")" 1 "lines on stderr when no set could be evaluated"
 [ ! -e "$T/pair.tsv" ] || die "a run that evaluated no set wrote a table"
 
+# a gene name given twice in var: a warning names the file, the name and
+# how many repeat; the seed is its first copy, the table lists both
+dupname=$("$PY" - "$T" <<'PY'
+import sys, warnings, anndata as ad
+t = sys.argv[1]
+a = ad.read_h5ad(f"{t}/net.h5ad")
+names = a.var_names.to_list(); names[1] = names[0]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")   # anndata warns about the repeat too
+    a.var_names = names
+    a.write_h5ad(f"{t}/dup.h5ad")
+print(names[0])
+PY
+) || die "dup.h5ad"
+expect_exit 0 "$pr" -g "$dupname" -o "$T/dup.tsv" "$T/dup.h5ad"
+grep -q "^scnet-propagate: warning: .*dup.h5ad: 1 gene name in var repeats an earlier one (the first: '$dupname')" \
+    "$T/stderr" || die "no warning of the repeated name: $(cat "$T/stderr")"
+expect_eq "$(grep -c warning "$T/stderr")" 1 "warnings for one repeated name"
+expect_eq "$(grep -c "^$dupname"$'\t' "$T/dup.tsv")" 2 "rows of the repeated name"
+expect_exit 0 "$pr" -g "$dupname" -o "$T/nodup.tsv" "$T/net.h5ad"
+grep -q warning "$T/stderr" && die "a warning without a repeated name: $(cat "$T/stderr")"
+
 # .h5ad output: the scores in uns, equal to the table's
 expect_exit 0 "$pr" -q -g MECOM,ERP44,CENPV,TNNT1 -o "$T/p.h5ad" "$T/net.h5ad"
 expect_exit 0 "$pr" -q --network scnet_ppi --unweighted --gmt "$T/two.gmt" --min-size 2 --evaluate \
