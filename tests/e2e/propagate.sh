@@ -115,6 +115,13 @@ for r in [l.split("\t") for l in Path(f"{t}/eval3.tsv").read_text().splitlines()
 print("evaluation: %d sets, mean AUROC %.4f, mean AUPR %.4f" % (len(got), auroc.mean(), aupr.mean()))
 PY
 
+# a set of no genes is skipped like any set below --min-size, whether a tab
+# follows its description or not
+{ cat "$T/three.gmt"; printf 'empty1\tdesc\nempty2\tdesc\t\n'; } >"$T/empty.gmt"
+expect_exit 0 "$pr" --edges "$PPI" --gmt "$T/empty.gmt" --evaluate --splits 2 -o "$T/eval_empty.tsv"
+grep -q "empty.gmt: 3 of 5 sets kept (5 to 500 genes in the network)" "$T/stderr" || die "empty sets: $(cat "$T/stderr")"
+cmp -s "$T/eval3.tsv" "$T/eval_empty.tsv" || die "empty sets changed the evaluation"
+
 # the reference's 70/30 rule, and z-scores against random networks
 expect_exit 0 "$pr" --edges "$PPI" --gmt "$T/three.gmt" --evaluate --reference-split -o "$T/ref.tsv"
 grep -q 'reference 70/30 split' "$T/stderr" || die "reference split summary"
@@ -223,7 +230,7 @@ PY
 
 # bad inputs: one line on stderr, exit 1 (2 for usage), no output left behind
 printf 'TP53\n' >"$T/onecol.tsv"
-printf 'only_name\tdesc\n' >"$T/short.gmt"
+printf 'only_name desc TP53\n' >"$T/notab.gmt"
 printf 'set1\tdesc\tTP53\tMDM2\n' >"$T/tiny.gmt"
 bad() { # exit pattern args...
     local want=$1 pat=$2
@@ -239,7 +246,8 @@ bad() { # exit pattern args...
 bad 1 "^scnet-propagate: -g: none of the seed genes in the network" -g NOTAGENE,ALSONOT "$T/net.h5ad"
 bad 1 "^scnet-propagate: .*nope.tsv" --edges "$T/nope.tsv" -g TP53
 bad 1 "^scnet-propagate: .*onecol.tsv:1" --edges "$T/onecol.tsv" -g TP53
-bad 1 "^scnet-propagate: .*short.gmt:1" --edges "$PPI" --gmt "$T/short.gmt"
+bad 1 "^scnet-propagate: .*notab.gmt:1: no tab; a gene set needs NAME, DESCRIPTION and its genes" --edges "$PPI" \
+    --gmt "$T/notab.gmt"
 bad 1 "^scnet-propagate: .*tiny.gmt: none of its 1 sets has 5 to 500 genes" --edges "$PPI" --gmt "$T/tiny.gmt"
 bad 1 "^scnet-propagate: .*a.h5ad: varp/scnet_coembed is missing" -g TP53 "$A"
 bad 1 "^scnet-propagate: .*a.h5ad: varp/other is missing" --network other -g TP53 "$A"
