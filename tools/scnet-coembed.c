@@ -35,6 +35,7 @@ enum {
 
 typedef struct {
     const char *input, *embedding, *diff, *diff_out, *tsv, *modules, *graphml;
+    const char *leiden_only; /* the last option given that only Leiden uses */
     sn_coembed_opts net;
     sn_comm_opts comm;
     int base_expr, base_ppi;
@@ -122,8 +123,11 @@ static int parse_opt(void *ctx, int c, const char *arg)
         o->comm.method = k;
         return SN_OK;
     case OPT_RESOLUTION: return sn_cli_double("--resolution", arg, 0, 1e6, &o->comm.resolution);
-    case OPT_BETA: return sn_cli_double("--beta", arg, 1e-9, 1e3, &o->comm.beta);
+    case OPT_BETA:
+        o->leiden_only = "--beta";
+        return sn_cli_double("--beta", arg, 1e-9, 1e3, &o->comm.beta);
     case OPT_ITERATIONS:
+        o->leiden_only = "--iterations";
         SN_TRY(sn_cli_int("--iterations", arg, -1000000, 1000000, &v));
         o->comm.iterations = (int)v;
         return SN_OK;
@@ -163,6 +167,8 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     o->input = n ? args[0] : "-";
     if (!o->diff != !o->diff_out)
         return sn_cli_bad("--diff and --diff-out go together");
+    if (o->leiden_only && o->comm.method != SN_COMM_LEIDEN)
+        return sn_cli_bad("%s applies to --method leiden only", o->leiden_only);
     o->comm.seed = cli->seed;
     const sn_cli_file f[] = {{o->input, "the input", 0, 1},      {o->diff, "--diff", 0, 0},
                              {cli->output, "-o", SN_OUT_HDF5, 1}, {o->diff_out, "--diff-out", 1, 0},
@@ -249,10 +255,24 @@ static void report(const char *what, const network *w, int thresholded)
             (long long)w->part.n_multi, w->part.modularity);
 }
 
-static int coembed(const sn_mat *emb, const opts *o, network *w)
+/* Edges lie strictly above the percentile, so when the values from it up
+ * are tied none is left: modules and modularity would mean nothing. */
+static int need_edges(const sn_graph *g, const sn_coembed_info *info, double pct, const char *what)
 {
+    if (g->m > 0)
+        return SN_OK;
+    return sn_err(SN_EINVAL, "%s has no edge: no pair of genes has |r| above the %gth percentile (%g), the "
+                             "values from there up are tied; give a lower --percentile",
+                  what, pct, info->threshold);
+}
+
+static int coembed(const input *in, const opts *o, network *w)
+{
+    char what[512];
     memset(w, 0, sizeof *w);
-    SN_TRY(sn_coembed_dense(emb, &o->net, &w->g, &w->info));
+    SN_TRY(sn_coembed_dense(&in->emb, &o->net, &w->g, &w->info));
+    snprintf(what, sizeof what, "%s: the co-embedded network", sn_h5_name(in->f));
+    SN_TRY(need_edges(&w->g, &w->info, o->net.percentile, what));
     return sn_graph_communities(&w->g, &o->comm, &w->part);
 }
 
@@ -261,13 +281,19 @@ static int baseline_expression(hid_t fid, const opts *o, network *w)
     sn_csr x, xt;
     memset(w, 0, sizeof *w);
     SN_TRY(sn_h5ad_read_csr(fid, "X", &x));
-    int rc = sn_csr_transpose(&x, &xt);
+    /* checked as stored (cells x genes): the transpose would swap row and
+     * column in the message */
+    int rc = sn_csr_validate(&x, 1);
+    if (rc == SN_OK)
+        rc = sn_csr_transpose(&x, &xt);
     sn_csr_free(&x);
     if (rc < 0)
-        return rc;
+        return sn_err_prefix(rc, "X: ");
     if ((rc = sn_coembed_sparse(&xt, &o->net, &w->g, &w->info)) < 0)
         sn_err_prefix(rc, "X: ");
     sn_csr_free(&xt);
+    if (rc == SN_OK)
+        rc = need_edges(&w->g, &w->info, o->net.percentile, "the co-expression network of X");
     return rc < 0 ? rc : sn_graph_communities(&w->g, &o->comm, &w->part);
 }
 
@@ -280,6 +306,8 @@ static int baseline_ppi(hid_t fid, const opts *o, network *w)
     if (rc == SN_OK && (rc = sn_graph_from_csr(&a, o->net.weighted, &w->g)) < 0)
         sn_err_prefix(rc, "varp/scnet_ppi: ");
     sn_csr_free(&a);
+    if (rc == SN_OK && w->g.m == 0)
+        rc = sn_err(SN_EINVAL, "varp/scnet_ppi has no edge between two genes: the PPI baseline has no modules");
     return rc < 0 ? rc : sn_graph_communities(&w->g, &o->comm, &w->part);
 }
 
@@ -295,12 +323,10 @@ typedef struct {
 static int shared_rows(const input *a, const input *b, int64_t *ia, int64_t *ib, int64_t *n)
 {
     sn_strmap m;
-    SN_TRY(sn_strmap_init(&m, b->n + 16));
-    int rc = SN_OK;
-    for (int64_t i = 0; i < b->n && rc >= 0; i++)
-        rc = sn_strmap_put(&m, b->genes[i], i, NULL);
+    int64_t ndup, first;
+    SN_TRY(sn_strmap_index(&m, b->genes, b->n, &ndup, &first));
     *n = 0;
-    for (int64_t i = 0; i < a->n && rc >= 0; i++) {
+    for (int64_t i = 0; i < a->n; i++) {
         int64_t j = sn_strmap_get(&m, a->genes[i]);
         if (j >= 0) {
             ia[*n] = i;
@@ -308,7 +334,7 @@ static int shared_rows(const input *a, const input *b, int64_t *ia, int64_t *ib,
         }
     }
     sn_strmap_free(&m);
-    return rc < 0 ? rc : SN_OK;
+    return SN_OK;
 }
 
 static int rows_of(const sn_mat *m, const int64_t *rows, int64_t n, sn_mat *out)
@@ -324,11 +350,18 @@ static int diff_build(const input *a, const input *b, const opts *o, const int64
 {
     sn_mat ea = {0}, eb = {0};
     sn_graph ga = {0}, gb = {0};
+    sn_coembed_info ia_info, ib_info;
+    char what[2][512];
     int rc;
+    const char *na = sn_h5_name(a->f), *nb = sn_h5_name(b->f);
+    snprintf(what[0], sizeof what[0], "%s: the network over the %lld genes shared with %s", na, (long long)r->n, nb);
+    snprintf(what[1], sizeof what[1], "%s: the network over the %lld genes shared with %s", nb, (long long)r->n, na);
     SN_CHECK(rows_of(&a->emb, ia, r->n, &ea));
     SN_CHECK(rows_of(&b->emb, ib, r->n, &eb));
-    SN_CHECK(sn_coembed_dense(&ea, &o->net, &ga, NULL));
-    SN_CHECK(sn_coembed_dense(&eb, &o->net, &gb, NULL));
+    SN_CHECK(sn_coembed_dense(&ea, &o->net, &ga, &ia_info));
+    SN_CHECK(need_edges(&ga, &ia_info, o->net.percentile, what[0]));
+    SN_CHECK(sn_coembed_dense(&eb, &o->net, &gb, &ib_info));
+    SN_CHECK(need_edges(&gb, &ib_info, o->net.percentile, what[1]));
     SN_CHECK(sn_graph_diff(&ga, r->names, &gb, r->names, &r->d));
 out:
     sn_mat_free(&ea);
@@ -360,6 +393,16 @@ static int diff_run(const input *a, const input *b, const opts *o, diff_result *
     return rc;
 }
 
+/* The networks are matched by gene name: a repeated name finds its first
+ * copy only. */
+static void warn_dup_names(const input *in, int64_t ndup, int64_t first)
+{
+    if (ndup)
+        sn_warn("%s: %lld gene name%s in var repeat%s an earlier one (the first: '%.40s'); --diff matches genes "
+                "by name, which finds the first copy only", sn_h5_name(in->f), (long long)ndup,
+                ndup == 1 ? "" : "s", ndup == 1 ? "s" : "", in->genes[first]);
+}
+
 /* The second file of --diff: some genes shared.  Its network is built from
  * its own embedding, so the widths of the two may differ. */
 static int diff_open(const opts *o, const input *in, input *other)
@@ -367,18 +410,19 @@ static int diff_open(const opts *o, const input *in, input *other)
     const char *name = sn_h5_name(in->f);
     SN_TRY(input_open(o->diff, o->embedding, other));
     sn_strmap m;
-    int64_t shared = 0;
-    SN_TRY(sn_strmap_init(&m, in->n + 16));
-    int rc = SN_OK;
-    for (int64_t i = 0; i < in->n && rc >= 0; i++)
-        rc = sn_strmap_put(&m, in->genes[i], i, NULL);
-    for (int64_t i = 0; i < other->n && rc >= 0; i++)
+    int64_t shared = 0, ndup, first, odup, ofirst;
+    SN_TRY(sn_strmap_index(&m, in->genes, in->n, &ndup, &first));
+    for (int64_t i = 0; i < other->n; i++)
         shared += sn_strmap_get(&m, other->genes[i]) >= 0;
     sn_strmap_free(&m);
-    if (rc >= 0 && shared < 2)
-        rc = sn_err(SN_EFMT, "%s shares %lld genes with %s: nothing to compare", o->diff,
-                    (long long)shared, name);
-    return rc < 0 ? rc : SN_OK;
+    if (shared < 2)
+        return sn_err(SN_EFMT, "%s shares %lld genes with %s: nothing to compare", o->diff, (long long)shared,
+                      name);
+    SN_TRY(sn_strmap_index(&m, other->genes, other->n, &odup, &ofirst));
+    sn_strmap_free(&m);
+    warn_dup_names(in, ndup, first);
+    warn_dup_names(other, odup, ofirst);
+    return SN_OK;
 }
 
 /* Everything the run will need, checked before the long computations. */
@@ -392,6 +436,9 @@ static int inputs_open(const opts *o, input *in, input *other)
     if (o->base_ppi && !sn_h5ad_exists(fid, "varp/scnet_ppi"))
         return sn_err(SN_EFMT, "%s: varp/scnet_ppi is missing (needed by --baseline ppi; run scnet-prep "
                                "with --ppi)", name);
+    sn_h5ad_elem e;
+    if (o->base_ppi && sn_h5ad_stat(fid, "varp/scnet_ppi", &e) == SN_OK && e.nnz == 0)
+        return sn_err(SN_EINVAL, "%s: varp/scnet_ppi has no edge: the PPI baseline has no modules", name);
     return o->diff ? diff_open(o, in, other) : SN_OK;
 }
 
@@ -444,10 +491,13 @@ static int write_sub(hid_t parent, const char *name, const network *w, int thres
 static int write_params(hid_t g, const opts *o)
 {
     SN_TRY(sn_h5ad_write_scalar(g, "percentile", o->net.percentile));
-    SN_TRY(sn_h5ad_write_str(g, "method", o->comm.method == SN_COMM_LEIDEN ? "leiden" : "louvain"));
+    int leiden = o->comm.method == SN_COMM_LEIDEN;
+    SN_TRY(sn_h5ad_write_str(g, "method", leiden ? "leiden" : "louvain"));
     SN_TRY(sn_h5ad_write_scalar(g, "resolution", o->comm.resolution));
-    SN_TRY(sn_h5ad_write_scalar(g, "beta", o->comm.beta));
-    SN_TRY(sn_h5ad_write_int(g, "iterations", o->comm.iterations));
+    if (leiden) { /* Louvain has no such parameters */
+        SN_TRY(sn_h5ad_write_scalar(g, "beta", o->comm.beta));
+        SN_TRY(sn_h5ad_write_int(g, "iterations", o->comm.iterations));
+    }
     SN_TRY(sn_h5ad_write_int(g, "seed", (int64_t)o->comm.seed));
     SN_TRY(sn_h5ad_write_bool(g, "weighted", o->net.weighted));
     return sn_h5ad_write_str(g, "embedding", o->embedding);
@@ -556,7 +606,7 @@ static int baselines(const opts *o, const input *in, results *r)
 static int compute(const opts *o, const input *in, const input *other, results *r)
 {
     double t0 = sn_time();
-    SN_TRY(coembed(&in->emb, o, &r->main));
+    SN_TRY(coembed(in, o, &r->main));
     sn_info("network built in %.1f s (%d passes over the correlations)", sn_time() - t0, r->main.info.passes);
     report("co-embedded network", &r->main, 1);
     SN_TRY(baselines(o, in, r));

@@ -40,8 +40,13 @@ enum {
     OPT_SWAPS
 };
 
+/* -g given more often than this is a usage error: long lists go in --genes. */
+#define MAX_GENE_OPTS 256
+
 typedef struct {
-    const char *input, *network, *edges, *gene_list, *genes_file, *gmt;
+    const char *input, *network, *edges, *genes_file, *gmt;
+    const char *gene_lists[MAX_GENE_OPTS]; /* each -g, in argv (repeats add up) */
+    int n_gene_lists;
     int unweighted, evaluate, n_random, splits_set, holdout_set;
     const char *eval_only; /* the last option given that only --evaluate uses */
     const char *random_only; /* likewise for --n-random */
@@ -68,7 +73,7 @@ static void usage(FILE *fp)
             "      --unweighted        treat every edge as weight 1\n"
             "\n"
             "Seeds (one of):\n"
-            "  -g, --gene LIST         comma-separated seed genes (one set)\n"
+            "  -g, --gene LIST         comma-separated seed genes (one set; repeat to add)\n"
             "      --genes FILE        seed genes, one per line (one set)\n"
             "      --gmt FILE          gene sets (GMT); one column or evaluation per set\n"
             "      --min-size INT      skip GMT sets with fewer genes in the network [5]\n"
@@ -151,6 +156,16 @@ static int parse_num(opts *o, int c, const char *arg)
     return sn_cli_bad("unknown option");
 }
 
+static int add_gene_list(opts *o, const char *arg)
+{
+    if (!arg[strspn(arg, ", \t")])
+        return sn_cli_bad("-g '%s' names no gene", arg);
+    if (o->n_gene_lists == MAX_GENE_OPTS)
+        return sn_cli_bad("-g is given more than %d times (put long lists in a --genes file)", MAX_GENE_OPTS);
+    o->gene_lists[o->n_gene_lists++] = arg;
+    return SN_OK;
+}
+
 static int parse_opt(void *ctx, int c, const char *arg)
 {
     opts *o = ctx;
@@ -158,7 +173,7 @@ static int parse_opt(void *ctx, int c, const char *arg)
     case OPT_NETWORK: o->network = arg; return SN_OK;
     case OPT_EDGES: o->edges = arg; return SN_OK;
     case OPT_UNWEIGHTED: o->unweighted = 1; return SN_OK;
-    case 'g': o->gene_list = arg; return SN_OK;
+    case 'g': return add_gene_list(o, arg);
     case OPT_GENES: o->genes_file = arg; return SN_OK;
     case OPT_GMT: o->gmt = arg; return SN_OK;
     case OPT_NO_NORMALIZE: o->ev.prop.normalize = 0; return SN_OK;
@@ -182,7 +197,7 @@ static int parse_operands(sn_cli *cli, void *ctx, int npos, char **pos)
     o->input = npos ? pos[0] : o->edges ? NULL : "-";
     if (o->input && is(o->input, "-") && isatty(STDIN_FILENO))
         return sn_cli_bad("no input: standard input is a terminal (give an .h5ad FILE, pipe one in, or give --edges)");
-    if (!!o->gene_list + !!o->genes_file + !!o->gmt != 1)
+    if (!!o->n_gene_lists + !!o->genes_file + !!o->gmt != 1)
         return sn_cli_bad("give one source of seeds: -g, --genes or --gmt");
     if (o->min_size > o->max_size)
         return sn_cli_bad("--min-size is larger than --max-size");
@@ -309,7 +324,7 @@ static int network_load(const opts *o, network *w)
 typedef struct {
     int64_t n, cap;
     sn_geneset *s; /* names and indices owned here */
-    int64_t skipped, missing;
+    int64_t skipped;
 } sets;
 
 static void sets_free(sets *S)
@@ -332,7 +347,6 @@ static int sets_add(sets *S, const char *name, char *const *genes, int64_t ng, c
     int64_t k = 0;
     for (int64_t i = 0; i < ng; i++) {
         int64_t v = sn_strmap_get(map, genes[i]);
-        S->missing += v < 0;
         if (v >= 0 && !seen[v]++)
             idx[k++] = (int32_t)v;
     }
@@ -362,17 +376,81 @@ static int sets_add(sets *S, const char *name, char *const *genes, int64_t ng, c
     return SN_OK;
 }
 
+/* "3 seed genes are not in the network: A, B, C", each name once, the
+ * first few by name. */
+static int note_missing(char *const *genes, int64_t ng, const sn_strmap *map)
+{
+    enum { SHOW = 5 };
+    sn_strmap once;
+    char list[320] = "";
+    int64_t n = 0;
+    SN_TRY(sn_strmap_init(&once, 16));
+    int rc = SN_OK;
+    for (int64_t i = 0; i < ng && rc >= 0; i++) {
+        if (sn_strmap_get(map, genes[i]) >= 0 || (rc = sn_strmap_put(&once, genes[i], i, NULL)) <= 0)
+            continue;
+        size_t len = strlen(list);
+        if (n++ < SHOW)
+            snprintf(list + len, sizeof list - len, "%s%.40s", n > 1 ? ", " : "", genes[i]);
+    }
+    sn_strmap_free(&once);
+    SN_TRY(rc);
+    size_t len = strlen(list);
+    if (n > SHOW)
+        snprintf(list + len, sizeof list - len, " and %lld more", (long long)(n - SHOW));
+    if (n)
+        sn_note("%lld seed gene%s not in the network: %s", (long long)n, n == 1 ? " is" : "s are", list);
+    return SN_OK;
+}
+
+/* One set from a seed list and, when it is kept (else the run ends with
+ * an error), a note of the genes it could not use. */
+static int seeds_named(sets *S, const char *name, char *const *genes, int64_t ng, const sn_strmap *map,
+                       uint8_t *seen, int64_t lo)
+{
+    int64_t before = S->n;
+    SN_TRY(sets_add(S, name, genes, ng, map, seen, lo, INT64_MAX));
+    return S->n > before ? note_missing(genes, ng, map) : SN_OK;
+}
+
+/* The items of one -g in place: split on commas, blanks around an item
+ * dropped, empty items skipped.  Returns how many, or -1 for an
+ * unterminated quote. */
+static int64_t split_seeds(char *s, char **f, int64_t max)
+{
+    int64_t nf = sn_split(s, ',', f, max), k = 0;
+    for (int64_t i = 0; i < nf; i++) {
+        char *t = f[i] + strspn(f[i], " \t");
+        size_t n = strlen(t);
+        while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+            t[--n] = 0;
+        if (n)
+            f[k++] = t;
+    }
+    return nf < 0 ? -1 : k;
+}
+
+/* Every -g together: one set, their union. */
 static int seeds_inline(const opts *o, const sn_strmap *map, uint8_t *seen, sets *S, int64_t lo)
 {
-    char *buf = sn_strdup(o->gene_list);
-    int64_t max = (int64_t)strlen(o->gene_list) + 1;
-    char **f = sn_malloc(sn_mul_size((size_t)max, sizeof *f), "seed genes");
+    size_t len = 1;
+    for (int i = 0; i < o->n_gene_lists; i++)
+        len += strlen(o->gene_lists[i]) + 1;
+    char *buf = sn_malloc(len, "seed genes"), *p = buf;
+    char **f = sn_malloc(sn_mul_size(len, sizeof *f), "seed genes");
     int rc = buf && f ? SN_OK : SN_ENOMEM;
-    int64_t nf = rc == SN_OK ? sn_split(buf, ',', f, max) : 0;
-    if (rc == SN_OK && nf < 0)
-        rc = sn_cli_bad("-g: unterminated quote");
+    int64_t nf = 0;
+    for (int i = 0; rc == SN_OK && i < o->n_gene_lists; i++) {
+        const char *arg = o->gene_lists[i];
+        memcpy(p, arg, strlen(arg) + 1);
+        int64_t k = split_seeds(p, f + nf, (int64_t)len - nf);
+        if (k < 0)
+            rc = sn_cli_bad("-g '%s': unterminated quote", arg);
+        nf += k;
+        p += strlen(arg) + 1;
+    }
     if (rc == SN_OK)
-        rc = sets_add(S, "seeds", f, nf, map, seen, lo, INT64_MAX);
+        rc = seeds_named(S, "seeds", f, nf, map, seen, lo);
     free(buf);
     free(f);
     return rc;
@@ -384,7 +462,7 @@ static int seeds_file(const opts *o, const sn_strmap *map, uint8_t *seen, sets *
     int64_t ng;
     SN_TRY(sn_read_genes(o->genes_file, &genes, &ng));
     const char *base = strrchr(o->genes_file, '/');
-    int rc = sets_add(S, base ? base + 1 : o->genes_file, genes, ng, map, seen, lo, INT64_MAX);
+    int rc = seeds_named(S, base ? base + 1 : o->genes_file, genes, ng, map, seen, lo);
     sn_free_strings(genes, ng);
     return rc;
 }
@@ -409,23 +487,24 @@ static int seeds_gmt(const opts *o, const sn_strmap *map, uint8_t *seen, sets *S
 static int sets_load(const opts *o, const network *w, sets *S)
 {
     sn_strmap map;
+    int64_t ndup, first;
     memset(S, 0, sizeof *S);
-    SN_TRY(sn_strmap_init(&map, w->n + 16));
+    SN_TRY(sn_strmap_index(&map, w->names, w->n, &ndup, &first));
     uint8_t *seen = sn_calloc((size_t)w->n + 1, 1, "seed marks");
     int rc = seen ? SN_OK : SN_ENOMEM;
-    for (int64_t i = 0; i < w->n && rc >= 0; i++)
-        rc = sn_strmap_put(&map, w->names[i], i, NULL);
     int64_t lo = o->evaluate ? 2 : 1; /* a held-out gene and a seed */
     if (rc >= 0)
         rc = o->gmt ? seeds_gmt(o, &map, seen, S)
-                    : o->gene_list ? seeds_inline(o, &map, seen, S, lo) : seeds_file(o, &map, seen, S, lo);
+                    : o->n_gene_lists ? seeds_inline(o, &map, seen, S, lo) : seeds_file(o, &map, seen, S, lo);
     if (rc >= 0 && !o->gmt && S->n == 0)
         rc = sn_err(SN_EFMT, "%s: %s of the seed genes in the network%s (%lld genes of %s, e.g. '%.40s')",
-                    o->gene_list ? "-g" : o->genes_file, o->evaluate ? "fewer than two" : "none",
+                    o->n_gene_lists ? "-g" : o->genes_file, o->evaluate ? "fewer than two" : "none",
                     o->evaluate ? " (evaluation holds some out)" : "", (long long)w->n,
                     o->edges ? o->edges : o->input, w->n ? w->names[0] : "");
-    if (rc >= 0 && !o->gmt && S->missing)
-        sn_note("%lld seed gene%s not in the network", (long long)S->missing, S->missing == 1 ? " is" : "s are");
+    if (rc >= 0 && ndup) /* an edge list names each node once: this is the .h5ad's var */
+        sn_warn("%s: %lld gene name%s in var repeat%s an earlier one (the first: '%.40s'); seed genes are looked "
+                "up by name, which finds the first copy only", sn_h5_name(w->f), (long long)ndup, ndup == 1 ? "" : "s",
+                ndup == 1 ? "s" : "", w->names[first]);
     free(seen);
     sn_strmap_free(&map);
     return rc < 0 ? rc : SN_OK;
@@ -492,12 +571,50 @@ typedef struct {
     sn_zscores *z;  /* with random networks, else NULL */
 } evaluation;
 
+/* Why splits were left out: "2 with ...; 1 with ...". */
+static void left_out_why(const sn_eval *e, char *why, size_t size)
+{
+    const struct {
+        int64_t n;
+        const char *what;
+    } r[] = {{e->n_no_pos, "every gene of the set drawn for training, none left to rank"},
+             {e->n_no_seed, "no gene of the set drawn for training, none to seed the walk"},
+             {e->n_no_neg, "no gene outside the set to rank against"}};
+    why[0] = 0;
+    for (size_t i = 0; i < sizeof r / sizeof *r; i++) {
+        size_t len = strlen(why);
+        if (r[i].n)
+            snprintf(why + len, size - len, "%s%lld with %s", len ? "; " : "", (long long)r[i].n, r[i].what);
+    }
+}
+
+/* Splits left out of their set's mean, and why, in one line. */
+static void warn_left_out(const sn_eval *e)
+{
+    int64_t out = e->n_no_seed + e->n_no_pos + e->n_no_neg;
+    if (out == 0)
+        return;
+    char why[256];
+    left_out_why(e, why, sizeof why);
+    int64_t none = e->nsets - e->n_evaluated;
+    char nan_sets[96] = "";
+    if (none)
+        snprintf(nan_sets, sizeof nan_sets, "; %lld set%s no split left: AUROC and AUPR nan", (long long)none,
+                 none == 1 ? " has" : "s have");
+    sn_warn("%lld of %lld splits could not be evaluated (%s) and are left out of their set's mean%s", (long long)out,
+            (long long)e->n_splits, why, nan_sets);
+}
+
 static void summary(const opts *o, const evaluation *ev)
 {
     const sn_eval *e = ev->e;
-    sn_note("evaluated %lld sets (%d split%s each, %s): AUROC mean %.4f median %.4f; AUPR mean %.4f "
+    char of[48] = "";
+    if (e->n_evaluated < e->nsets)
+        snprintf(of, sizeof of, " of %lld", (long long)e->nsets);
+    warn_left_out(e);
+    sn_note("evaluated %lld%s sets (%d split%s each, %s): AUROC mean %.4f median %.4f; AUPR mean %.4f "
             "median %.4f",
-            (long long)e->n_evaluated, o->ev.splits, o->ev.splits == 1 ? "" : "s",
+            (long long)e->n_evaluated, of, o->ev.splits, o->ev.splits == 1 ? "" : "s",
             o->ev.mode == SN_SPLIT_HOLDOUT ? "held-out genes against all others" : "reference 70/30 split",
             e->mean_auroc, e->median_auroc, e->mean_aupr, e->median_aupr);
     if (!ev->z)
@@ -519,9 +636,6 @@ static int run_evaluate(const opts *o, const network *w, const sets *S, evaluati
             return SN_ENOMEM;
         SN_TRY(sn_prop_zscores(&w->g, !o->unweighted, S->s, S->n, &o->ev, o->n_random, o->swaps, ev->z));
         ev->e = &ev->z->real;
-        if (ev->z->min_swaps < (int64_t)ceil(o->swaps * (double)w->g.m))
-            sn_warn("a random network accepted only %lld of %.0f swaps (few swappable edges)",
-                    (long long)ev->z->min_swaps, ceil(o->swaps * (double)w->g.m));
     } else {
         sn_propnet p;
         ev->e = sn_calloc(1, sizeof *ev->e, "evaluation");
@@ -532,6 +646,16 @@ static int run_evaluate(const opts *o, const network *w, const sets *S, evaluati
         sn_propnet_free(&p);
         SN_TRY(rc);
     }
+    if (ev->e->n_evaluated == 0) {
+        char why[256];
+        left_out_why(ev->e, why, sizeof why);
+        return sn_err(SN_EINVAL, "%s: no set could be evaluated: none of the %lld split%s could (%s)",
+                      o->gmt ? o->gmt : o->genes_file ? o->genes_file : "-g", (long long)ev->e->n_splits,
+                      ev->e->n_splits == 1 ? "" : "s", why);
+    }
+    if (ev->z && ev->z->min_swaps < (int64_t)ceil(o->swaps * (double)w->g.m))
+        sn_warn("a random network accepted only %lld of %.0f swaps (few swappable edges)", (long long)ev->z->min_swaps,
+                ceil(o->swaps * (double)w->g.m));
     summary(o, ev);
     return SN_OK;
 }

@@ -276,15 +276,28 @@ static int check_set(const sn_geneset *g, int64_t n, uint8_t *mark)
     return rc;
 }
 
+/* A split without a seed propagates nothing (every score 0, AUROC 0.5 by
+ * ties alone), one without a positive or a negative has nothing to rank:
+ * counted, and left out. */
+static int split_degenerate(const split_t *s, int64_t n, int64_t set_n, sn_eval *e)
+{
+    int64_t nneg = s->neg ? s->nneg : n - set_n;
+    e->n_no_seed += s->nseeds == 0;
+    e->n_no_pos += s->nseeds > 0 && s->npos == 0;
+    e->n_no_neg += s->nseeds > 0 && s->npos > 0 && nneg == 0;
+    return s->nseeds == 0 || s->npos == 0 || nneg == 0;
+}
+
 static uint64_t set_stream(const sn_geneset *g, int64_t set, int split)
 {
     uint64_t h = g->name ? sn_hash_str(g->name) : (uint64_t)set;
     return h + (uint64_t)split * 0x9E3779B97F4A7C15ULL;
 }
 
-/* All splits of all sets with enough genes; sets are checked first. */
+/* All splits of all sets with enough genes but the degenerate ones
+ * (counted in ev); sets are checked first. */
 static int make_splits(const sn_propnet *p, const sn_geneset *sets, int64_t nsets,
-                       const sn_eval_opts *o, eval_ctx *e)
+                       const sn_eval_opts *o, eval_ctx *e, sn_eval *ev)
 {
     int64_t n = p->n, cap = 0;
     uint8_t *mark = sn_calloc((size_t)n + 1, 1, "gene marks");
@@ -308,6 +321,12 @@ static int make_splits(const sn_propnet *p, const sn_geneset *sets, int64_t nset
             s->set = k;
             rc = o->mode == SN_SPLIT_HOLDOUT ? split_holdout(g, o, &rng, s)
                                              : split_reference(g, n, o, &rng, scratch, mark, s);
+            ev->n_splits++;
+            if (rc == SN_OK && split_degenerate(s, n, g->n, ev)) {
+                split_free(s);
+                memset(s, 0, sizeof *s);
+                e->nsp--;
+            }
         }
         for (int64_t i = 0; i < g->n; i++)
             mark[g->idx[i]] = 0;
@@ -395,7 +414,7 @@ int sn_prop_evaluate(const sn_propnet *p, const sn_geneset *sets, int64_t nsets,
         rc = SN_ENOMEM;
         goto out;
     }
-    SN_CHECK(make_splits(p, sets, nsets, o, &c));
+    SN_CHECK(make_splits(p, sets, nsets, o, &c, e));
     c.auroc = sn_malloc(sn_mul_size((size_t)c.nsp + 1, sizeof *c.auroc), "split scores");
     c.aupr = sn_malloc(sn_mul_size((size_t)c.nsp + 1, sizeof *c.aupr), "split scores");
     c.mark = sn_calloc((size_t)nt * (p->n + 1), 1, "gene marks");

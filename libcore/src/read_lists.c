@@ -298,9 +298,9 @@ static int gmt_line(sn_text *t, char *line, sn_gmt *g, int64_t *cap, char ***f, 
         nf += *p == '\t';
     SN_TRY(sn_rd_grow((void **)f, fcap, nf, sizeof **f, "a line of fields"));
     sn_rd_split_plain(line, '\t', *f, nf);
-    if (nf < 3)
-        return sn_text_err(t, SN_EFMT, "%lld tab-separated field%s; a gene set needs NAME, DESCRIPTION and its "
-                                       "genes", (long long)nf, nf == 1 ? "" : "s");
+    /* NAME<tab>DESC is a set without genes, as NAME<tab>DESC<tab> is */
+    if (nf < 2)
+        return sn_text_err(t, SN_EFMT, "no tab; a gene set needs NAME, DESCRIPTION and its genes, tab-separated");
     if (!(*f)[0][0])
         return sn_text_err(t, SN_EFMT, "the gene set name (first field) is empty");
     SN_TRY(gmt_grow(g, cap));

@@ -87,6 +87,23 @@ int sn_strmap_set(sn_strmap *m, const char *key, int64_t val)
     return r < 0 ? r : SN_OK;
 }
 
+int sn_strmap_index(sn_strmap *m, char *const *labels, int64_t n, int64_t *ndup, int64_t *first)
+{
+    *ndup = 0;
+    *first = -1;
+    SN_TRY(sn_strmap_init(m, n));
+    for (int64_t i = 0; i < n; i++) {
+        int r = sn_strmap_put(m, labels[i], i, NULL);
+        if (r < 0) {
+            sn_strmap_free(m);
+            return r;
+        }
+        if (r == 0 && (*ndup)++ == 0)
+            *first = i;
+    }
+    return SN_OK;
+}
+
 int64_t sn_strmap_get(const sn_strmap *m, const char *key)
 {
     if (!m->cap)

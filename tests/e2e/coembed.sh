@@ -96,6 +96,7 @@ np.fill_diagonal(c, 0)
 tau = np.percentile(c, 95)
 assert abs(u["threshold"] - tau) < 1e-12 and u["n_edges"] == np.triu(c > tau, 1).sum()
 assert u["method"] == "louvain" and u["weighted"] and 0.1 < u["modularity"] < 1
+assert "beta" not in u and "iterations" not in u   # Leiden's own parameters
 w = np.array([float(l.split("\t")[2]) for l in Path(f"{t}/w.tsv").read_text().splitlines()[1:]])
 assert len(w) == u["n_edges"] and (w > tau).all() and (w <= 1).all()
 PY
@@ -145,6 +146,29 @@ assert {(r[0], r[1]) for r in rows if r[2].endswith("narrow.h5ad")} == eb - ea
 assert {(r[0], r[1]) for r in rows if r[2].endswith("a.h5ad")} == ea - eb
 PY
 
+# a gene name given twice: --diff matches by name, so a warning names the
+# file, the name and how many repeat (either file); none without --diff
+dupname=$("$PY" - "$B" "$T" <<'PY'
+import sys, warnings, anndata as ad
+b = ad.read_h5ad(sys.argv[1])
+names = b.var_names.to_list(); names[1] = names[0]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")   # anndata warns about the repeat too
+    b.var_names = names
+    b.write_h5ad(f"{sys.argv[2]}/bdup.h5ad")
+print(names[0])
+PY
+) || die "bdup.h5ad"
+for order in "$A --diff $T/bdup.h5ad" "$T/bdup.h5ad --diff $A"; do
+    # shellcheck disable=SC2086 # two paths without blanks
+    expect_exit 0 "$co" --diff-out "$T/dd.tsv" -o "$T/dd.h5ad" $order
+    grep -q "^scnet-coembed: warning: .*bdup.h5ad: 1 gene name in var repeats an earlier one (the first: '$dupname'); --diff" \
+        "$T/stderr" || die "no warning of the repeated name ($order): $(cat "$T/stderr")"
+    expect_eq "$(grep -c warning "$T/stderr")" 1 "warnings for one repeated name ($order)"
+done
+expect_exit 0 "$co" -o "$T/dd.h5ad" "$T/bdup.h5ad"
+grep -q warning "$T/stderr" && die "a warning without --diff: $(cat "$T/stderr")"
+
 # bad inputs: one line on stderr, exit 1 (2 for usage), no output left behind
 "$PY" -c "
 import anndata as ad, sys
@@ -172,6 +196,34 @@ bad 2 "percentile" -p 101 "$A"
 bad 2 "method" --method walktrap "$A"
 bad 2 "baseline" --baseline coexpression "$A"
 bad 2 "--diff and --diff-out" --diff "$B" "$A"
+bad 2 "^scnet-coembed: --beta applies to --method leiden only" --method louvain --beta 0.5 "$A"
+bad 2 "^scnet-coembed: --iterations applies to --method leiden only" --iterations 3 --method louvain "$A"
+
+# a network without an edge is refused, not stored with modularity nan:
+# the embedding of every gene the same (|r| = 1 for every pair) or constant
+# (|r| = 0), X without a value, a PPI without an edge
+xcol=$("$PY" - "$A" "$T" <<'PY'
+import sys, numpy as np, anndata as ad, scipy.sparse as sp
+a = ad.read_h5ad(sys.argv[1]); t = sys.argv[2]
+b = a.copy(); b.varm["scnet"] = np.tile(b.varm["scnet"][:1], (b.n_vars, 1)); b.write_h5ad(f"{t}/tied.h5ad")
+b = a.copy(); b.varm["scnet"][:] = 0.5; b.write_h5ad(f"{t}/flat.h5ad")
+b = a.copy(); b.X = sp.csr_matrix(b.shape, dtype=np.float32); b.write_h5ad(f"{t}/xzero.h5ad")
+b = a.copy(); b.varp["scnet_ppi"] = sp.csr_matrix((b.n_vars,) * 2, dtype=np.float32); b.write_h5ad(f"{t}/ppi0.h5ad")
+b = a.copy(); b.X = b.X.tocsr(); b.X.data[0] = np.nan; b.write_h5ad(f"{t}/xnan.h5ad")
+print(b.X.indices[0])   # the gene (column) of row 0's first stored value
+PY
+) || die "fixtures without edges"
+[ "$xcol" -gt 0 ] || die "the NaN should not sit in column 0, where row and column cannot be told apart"
+bad 1 "^scnet-coembed: .*tied.h5ad: the co-embedded network has no edge: no pair of genes has \|r\| above the 99th percentile \(1\), the values from there up are tied" \
+    "$T/tied.h5ad"
+bad 1 "^scnet-coembed: .*flat.h5ad: the co-embedded network has no edge: .*99.5th percentile \(0\)" -p 99.5 "$T/flat.h5ad"
+bad 1 "^scnet-coembed: .*xzero.h5ad: the co-expression network of X has no edge" -q --baseline expression "$T/xzero.h5ad"
+bad 1 "^scnet-coembed: .*ppi0.h5ad: varp/scnet_ppi has no edge" -q --baseline ppi "$T/ppi0.h5ad"
+bad 1 "^scnet-coembed: .*tied.h5ad: the network over the 894 genes shared with .*a.h5ad has no edge" \
+    -q --diff "$T/tied.h5ad" --diff-out "$T/x.tsv" "$A"
+[ ! -e "$T/x.tsv" ] || die "a diff without edges left its table"
+# X is cells x genes: the NaN is in row 0 (a cell), column $xcol (a gene)
+bad 1 "^scnet-coembed: .*xnan.h5ad: X: value at row 0, column $xcol is not finite" -q --baseline expression "$T/xnan.h5ad"
 expect_exit 1 "$co" -o "$T/no/such/dir/x.h5ad" "$A"
 expect_eq "$(wc -l <"$T/stderr")" 1 "lines for an unwritable output"
 [ ! -e "$T/x.tsv" ] || die "a failed diff left its table"

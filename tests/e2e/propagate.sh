@@ -17,6 +17,15 @@ expect_exit 0 "$pr" --edges "$PPI" --gmt "$T/two.gmt" -o "$T/ppi_scores.tsv"
 grep -q 'propagated 2 seed sets over 15404 genes' "$T/stderr" || die "summary: $(cat "$T/stderr")"
 expect_exit 0 "$pr" -g MECOM,ERP44,CENPV,TNNT1 -o "$T/net_scores.tsv" "$T/net.h5ad"
 expect_exit 0 "$pr" -q -g MECOM,ERP44,CENPV,TNNT1 --no-normalize -o "$T/net_raw.tsv" "$T/net.h5ad"
+# -g adds up (the union), blanks around names go, empty items are no genes,
+# and the genes not in the network are named
+expect_exit 0 "$pr" -g MECOM,,ERP44 -g ' CENPV , TNNT1,NOTAGENE' -g MECOM -o "$T/net_union.tsv" "$T/net.h5ad"
+cmp -s "$T/net_scores.tsv" "$T/net_union.tsv" || die "-g given three times differs from one list"
+grep -q '^scnet-propagate: 1 seed gene is not in the network: NOTAGENE$' "$T/stderr" ||
+    die "missing seed note: $(cat "$T/stderr")"
+expect_exit 0 "$pr" -g TNNT1,G1,G2,G3,G4,G5,G6,G7,G3 -o "$T/net_many.tsv" "$T/net.h5ad"
+grep -q '^scnet-propagate: 7 seed genes are not in the network: G1, G2, G3, G4, G5 and 2 more$' "$T/stderr" ||
+    die "missing seeds note: $(cat "$T/stderr")"
 "$PY" - "$T" "$PPI" <<'PY' || die "scores differ from the reference loop"
 import gzip, sys
 from pathlib import Path
@@ -106,6 +115,13 @@ for r in [l.split("\t") for l in Path(f"{t}/eval3.tsv").read_text().splitlines()
 print("evaluation: %d sets, mean AUROC %.4f, mean AUPR %.4f" % (len(got), auroc.mean(), aupr.mean()))
 PY
 
+# a set of no genes is skipped like any set below --min-size, whether a tab
+# follows its description or not
+{ cat "$T/three.gmt"; printf 'empty1\tdesc\nempty2\tdesc\t\n'; } >"$T/empty.gmt"
+expect_exit 0 "$pr" --edges "$PPI" --gmt "$T/empty.gmt" --evaluate --splits 2 -o "$T/eval_empty.tsv"
+grep -q "empty.gmt: 3 of 5 sets kept (5 to 500 genes in the network)" "$T/stderr" || die "empty sets: $(cat "$T/stderr")"
+cmp -s "$T/eval3.tsv" "$T/eval_empty.tsv" || die "empty sets changed the evaluation"
+
 # the reference's 70/30 rule, and z-scores against random networks
 expect_exit 0 "$pr" --edges "$PPI" --gmt "$T/three.gmt" --evaluate --reference-split -o "$T/ref.tsv"
 grep -q 'reference 70/30 split' "$T/stderr" || die "reference split summary"
@@ -126,6 +142,70 @@ assert np.allclose(z, (auroc - rmean) / rsd) and (rsd > 0).all()
 assert (z > 0).mean() > 0.8 and auroc.mean() > rmean.mean() + 0.05
 print("z-scores: %d sets, median z %.2f" % (len(v), np.median(z)))
 PY
+
+# splits that leave nothing to evaluate (the reference's split of a 2-gene
+# set draws both genes for training, or neither): left out of the set's
+# mean, a set without any split is nan, and the summary and one warning
+# count them as the table shows
+"$SCNET_BIN/scnet-info" -q --field var/_index "$A" >"$T/names.txt" || die "scnet-info var/_index"
+head -n 20 "$T/names.txt" | paste -sd '\t' |
+    awk -F'\t' -v OFS='\t' '{print "PAIR", "d", $1, $2; for (k = 0; k < 3; k++) {
+        printf "SET%d\td", k; for (i = 3 + 6 * k; i < 9 + 6 * k; i++) printf "\t%s", $i; print ""}}' >"$T/pb.gmt"
+[ "$(wc -l <"$T/pb.gmt")" = 4 ] || die "pb.gmt"
+ref=(--min-size 2 --gmt "$T/pb.gmt" --evaluate --reference-split --network scnet_ppi)
+seen_nan=0 pair_seed=
+for seed in 1 2 3 4 5 6 7 8; do
+    expect_exit 0 "$pr" "${ref[@]}" --splits 1 --seed $seed -o "$T/pb.tsv" "$A"
+    nan=$(grep -c $'\tnan\tnan$' "$T/pb.tsv" || true)
+    grep -q $'^PAIR\t2\tnan\tnan$' "$T/pb.tsv" && pair_seed=$seed
+    expect_eq "$(wc -l <"$T/pb.tsv")" 5 "rows of the table (seed $seed)"
+    if [ "$nan" -gt 0 ]; then
+        seen_nan=1
+        grep -q "evaluated $((4 - nan)) of 4 sets (1 split each" "$T/stderr" || die "seed $seed, $nan nan: $(cat "$T/stderr")"
+        grep -Eq "warning: $nan of 4 splits could not be evaluated \(.*\) and are left out of their set's mean; $nan sets? ha(s|ve) no split left" \
+            "$T/stderr" || die "seed $seed, $nan nan rows: no warning saying so: $(cat "$T/stderr")"
+    else
+        grep -q "evaluated 4 sets" "$T/stderr" || die "seed $seed: $(cat "$T/stderr")"
+    fi
+    expect_eq "$(grep -c warning "$T/stderr" || true)" "$([ "$nan" -gt 0 ] && echo 1 || echo 0)" "warnings (seed $seed)"
+done
+[ "$seen_nan" = 1 ] || die "no seed left a set without a split: the check above checked nothing"
+# with many splits every set keeps some, and the ones left out are counted
+expect_exit 0 "$pr" "${ref[@]}" --splits 20 -o "$T/pb20.tsv" "$A"
+grep -q nan "$T/pb20.tsv" && die "a set lost all 20 splits: $(cat "$T/pb20.tsv")"
+grep -q "evaluated 4 sets (20 splits each" "$T/stderr" || die "20 splits: $(cat "$T/stderr")"
+grep -Eq "warning: [1-9][0-9]* of 80 splits could not be evaluated \([0-9]+ with every gene of the set drawn for training" \
+    "$T/stderr" || die "20 splits: no warning: $(cat "$T/stderr")"
+
+[ -n "$pair_seed" ] || die "no seed left PAIR without a split"
+head -n 1 "$T/pb.gmt" >"$T/pair.gmt"
+expect_exit 1 "$pr" "${ref[@]/pb.gmt/pair.gmt}" --splits 1 --seed $pair_seed -o "$T/pair.tsv" "$A"
+grep -Eq "pair.gmt: no set could be evaluated: none of the 1 split could \(1 with (every|no) gene of the set drawn for training" \
+    "$T/stderr" || die "no set evaluated: $(cat "$T/stderr")"
+expect_eq "$(wc -l <"$T/stderr")" 1 "lines on stderr when no set could be evaluated"
+[ ! -e "$T/pair.tsv" ] || die "a run that evaluated no set wrote a table"
+
+# a gene name given twice in var: a warning names the file, the name and
+# how many repeat; the seed is its first copy, the table lists both
+dupname=$("$PY" - "$T" <<'PY'
+import sys, warnings, anndata as ad
+t = sys.argv[1]
+a = ad.read_h5ad(f"{t}/net.h5ad")
+names = a.var_names.to_list(); names[1] = names[0]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")   # anndata warns about the repeat too
+    a.var_names = names
+    a.write_h5ad(f"{t}/dup.h5ad")
+print(names[0])
+PY
+) || die "dup.h5ad"
+expect_exit 0 "$pr" -g "$dupname" -o "$T/dup.tsv" "$T/dup.h5ad"
+grep -q "^scnet-propagate: warning: .*dup.h5ad: 1 gene name in var repeats an earlier one (the first: '$dupname')" \
+    "$T/stderr" || die "no warning of the repeated name: $(cat "$T/stderr")"
+expect_eq "$(grep -c warning "$T/stderr")" 1 "warnings for one repeated name"
+expect_eq "$(grep -c "^$dupname"$'\t' "$T/dup.tsv")" 2 "rows of the repeated name"
+expect_exit 0 "$pr" -g "$dupname" -o "$T/nodup.tsv" "$T/net.h5ad"
+grep -q warning "$T/stderr" && die "a warning without a repeated name: $(cat "$T/stderr")"
 
 # .h5ad output: the scores in uns, equal to the table's
 expect_exit 0 "$pr" -q -g MECOM,ERP44,CENPV,TNNT1 -o "$T/p.h5ad" "$T/net.h5ad"
@@ -150,7 +230,7 @@ PY
 
 # bad inputs: one line on stderr, exit 1 (2 for usage), no output left behind
 printf 'TP53\n' >"$T/onecol.tsv"
-printf 'only_name\tdesc\n' >"$T/short.gmt"
+printf 'only_name desc TP53\n' >"$T/notab.gmt"
 printf 'set1\tdesc\tTP53\tMDM2\n' >"$T/tiny.gmt"
 bad() { # exit pattern args...
     local want=$1 pat=$2
@@ -166,11 +246,13 @@ bad() { # exit pattern args...
 bad 1 "^scnet-propagate: -g: none of the seed genes in the network" -g NOTAGENE,ALSONOT "$T/net.h5ad"
 bad 1 "^scnet-propagate: .*nope.tsv" --edges "$T/nope.tsv" -g TP53
 bad 1 "^scnet-propagate: .*onecol.tsv:1" --edges "$T/onecol.tsv" -g TP53
-bad 1 "^scnet-propagate: .*short.gmt:1" --edges "$PPI" --gmt "$T/short.gmt"
+bad 1 "^scnet-propagate: .*notab.gmt:1: no tab; a gene set needs NAME, DESCRIPTION and its genes" --edges "$PPI" \
+    --gmt "$T/notab.gmt"
 bad 1 "^scnet-propagate: .*tiny.gmt: none of its 1 sets has 5 to 500 genes" --edges "$PPI" --gmt "$T/tiny.gmt"
 bad 1 "^scnet-propagate: .*a.h5ad: varp/scnet_coembed is missing" -g TP53 "$A"
 bad 1 "^scnet-propagate: .*a.h5ad: varp/other is missing" --network other -g TP53 "$A"
 bad 2 "one source of seeds" "$T/net.h5ad"
+bad 2 "-g ' , ' names no gene" -g ' , ' "$T/net.h5ad"
 bad 2 "one source of seeds" -g TP53 --gmt "$KEGG" "$T/net.h5ad"
 bad 2 "either an .h5ad FILE or --edges" --edges "$PPI" -g TP53 "$T/net.h5ad"
 bad 2 "needs an .h5ad input" --edges "$PPI" -g TP53 -o "$T/x.h5ad"

@@ -62,6 +62,19 @@ static void test_strmap(void **st)
     assert_int_equal(sn_strmap_set(&m, "g7", 70), 0);
     assert_int_equal(sn_strmap_get(&m, "g7"), 70);
     sn_strmap_free(&m);
+    /* an index: repeated labels lead to their first row, and are counted */
+    char *labels[] = {"A", "B", "A", "C", "B", "A"};
+    int64_t ndup, first;
+    assert_int_equal(sn_strmap_index(&m, labels, 6, &ndup, &first), 0);
+    assert_int_equal(ndup, 3);
+    assert_int_equal(first, 2);
+    assert_int_equal(sn_strmap_get(&m, "A"), 0);
+    assert_int_equal(sn_strmap_get(&m, "B"), 1);
+    assert_int_equal(sn_strmap_get(&m, "C"), 3);
+    sn_strmap_free(&m);
+    assert_int_equal(sn_strmap_index(&m, labels, 2, &ndup, &first), 0);
+    assert_true(ndup == 0 && first == -1);
+    sn_strmap_free(&m);
 }
 
 static void test_make_unique(void **st)

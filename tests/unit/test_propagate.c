@@ -403,7 +403,36 @@ static void test_evaluate(void **st)
     o.splits = 20;
     assert_int_equal(sn_prop_evaluate(&p, &rs, 1, &o, &e), 0);
     assert_true(e.auroc[0] < 0.75);
+    assert_int_equal(e.n_splits, 20);
+    assert_int_equal(e.n_no_seed + e.n_no_pos + e.n_no_neg, 0);
     sn_eval_free(&e);
+    /* a 2-gene set under the reference split: the splits that draw both
+     * genes for training (no positive) or neither (no seed) are counted and
+     * left out of the mean */
+    int32_t pair[] = {0, 1};
+    sn_geneset ps = {"pair", 2, pair};
+    o.mode = SN_SPLIT_REFERENCE;
+    o.min_genes = 2;
+    o.splits = 40;
+    assert_int_equal(sn_prop_evaluate(&p, &ps, 1, &o, &e), 0);
+    assert_int_equal(e.n_splits, 40);
+    assert_true(e.n_no_pos > 0 && e.n_no_seed > 0 && e.n_no_neg == 0);
+    assert_true(e.n_no_pos + e.n_no_seed < 40 && !isnan(e.auroc[0]) && e.n_evaluated == 1);
+    sn_eval_free(&e);
+    o.splits = 1;
+    int64_t none = 0;
+    for (uint64_t seed = 1; seed <= 10; seed++) {
+        o.seed = seed;
+        assert_int_equal(sn_prop_evaluate(&p, &ps, 1, &o, &e), 0);
+        int left_out = e.n_no_pos + e.n_no_seed == 1;
+        assert_int_equal(!!isnan(e.auroc[0]), left_out);
+        assert_int_equal(e.n_evaluated, !left_out);
+        none += left_out;
+        sn_eval_free(&e);
+    }
+    assert_true(none > 0 && none < 10);
+    o.seed = 42;
+    o.mode = SN_SPLIT_HOLDOUT;
     /* a gene listed twice is an error */
     int32_t dup[] = {1, 2, 3, 4, 5, 2};
     sn_geneset ds = {"dup", 6, dup};

@@ -893,8 +893,16 @@ static void test_gmt(void **st)
     assert_string_equal(g.genes[0][1], "B");
     assert_string_equal(g.desc[1], "");
     sn_gmt_free(&g);
-    expect_err(sn_read_gmt(put("bad.gmt", "S1\td\tA\nS2\tonly-two\n"), &g),
-               "bad.gmt:2: 2 tab-separated fields; a gene set needs NAME, DESCRIPTION and its genes");
+    /* a set of no genes, whether a tab ends the line or not */
+    assert_int_equal(sn_read_gmt(put("e.gmt", "S1\td\tA\nS2\tno genes\nS3\tno genes\t\n"), &g), 0);
+    assert_int_equal(g.n, 3);
+    assert_int_equal(g.size[1], 0);
+    assert_int_equal(g.size[2], 0);
+    assert_string_equal(g.desc[1], "no genes");
+    assert_string_equal(g.desc[2], "no genes");
+    sn_gmt_free(&g);
+    expect_err(sn_read_gmt(put("bad.gmt", "S1\td\tA\nS2 d A\n"), &g),
+               "bad.gmt:2: no tab; a gene set needs NAME, DESCRIPTION and its genes, tab-separated");
     assert_null(g.name);
 }
 

@@ -100,6 +100,10 @@ typedef struct {
     int64_t nsets;
     double *auroc, *aupr; /* per set, mean over its splits; NaN when skipped */
     int64_t n_evaluated;  /* sets with a value */
+    /* splits made (of the sets with enough genes), and those left out of
+     * their set's mean: without a seed, without a positive, without a
+     * negative (a set whose splits are all left out gets NaN) */
+    int64_t n_splits, n_no_seed, n_no_pos, n_no_neg;
     double mean_auroc, median_auroc, mean_aupr, median_aupr;
     sn_prop_stats stats;
 } sn_eval;
@@ -110,7 +114,10 @@ typedef struct {
  * mode: a random round(train·n) of all n network genes are training genes;
  * the prior marks training genes in the set; positives are the other set
  * genes, negatives as many random non-set test genes (fewer when there are
- * not enough). */
+ * not enough).  A split left without a seed (reference mode: all of the
+ * set's genes drawn as test genes), a positive (all drawn as training
+ * genes) or a negative is not propagated and does not count in its set's
+ * mean. */
 int sn_prop_evaluate(const sn_propnet *p, const sn_geneset *sets, int64_t nsets,
                      const sn_eval_opts *o, sn_eval *e) SN_WUR;
 void sn_eval_free(sn_eval *e);

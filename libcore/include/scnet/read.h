@@ -106,7 +106,8 @@ void sn_edges_free(sn_edges *e);
 int sn_read_genes(const char *path, char ***genes, int64_t *n) SN_WUR;
 
 /* GMT gene sets: NAME <tab> DESCRIPTION <tab> GENE ... (empty gene fields
- * are skipped; a line with fewer than three fields is an error). */
+ * are skipped, so NAME <tab> DESCRIPTION with or without a tab after it is a
+ * set of no genes; a line without a tab is an error). */
 typedef struct {
     int64_t n;
     char **name, **desc;

@@ -23,6 +23,10 @@ int sn_strmap_put(sn_strmap *m, const char *key, int64_t val, int64_t *old) SN_W
 int sn_strmap_set(sn_strmap *m, const char *key, int64_t val) SN_WUR;
 /* Value for key, or -1 when absent. */
 int64_t sn_strmap_get(const sn_strmap *m, const char *key);
+/* Initialise m as labels[i] → i for n labels, a label given twice keeping
+ * its first row (where lookups by name lead).  *ndup: the rows whose label
+ * repeats an earlier one; *first: the first of them, or -1. */
+int sn_strmap_index(sn_strmap *m, char *const *labels, int64_t n, int64_t *ndup, int64_t *first) SN_WUR;
 uint64_t sn_hash_str(const char *s);
 
 #endif
