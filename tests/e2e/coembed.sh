@@ -148,17 +148,7 @@ PY
 
 # a gene name given twice: --diff matches by name, so a warning names the
 # file, the name and how many repeat (either file); none without --diff
-dupname=$("$PY" - "$B" "$T" <<'PY'
-import sys, warnings, anndata as ad
-b = ad.read_h5ad(sys.argv[1])
-names = b.var_names.to_list(); names[1] = names[0]
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")   # anndata warns about the repeat too
-    b.var_names = names
-    b.write_h5ad(f"{sys.argv[2]}/bdup.h5ad")
-print(names[0])
-PY
-) || die "bdup.h5ad"
+dupname=$(dup_var_name "$B" "$T/bdup.h5ad") || die "bdup.h5ad"
 for order in "$A --diff $T/bdup.h5ad" "$T/bdup.h5ad --diff $A"; do
     # shellcheck disable=SC2086 # two paths without blanks
     expect_exit 0 "$co" --diff-out "$T/dd.tsv" -o "$T/dd.h5ad" $order

@@ -43,6 +43,21 @@ expect_line() {
     grep -qxF -- "$2" "$1" || die "$1 has no line '$2'; it holds: $(head -c 600 "$1")"
 }
 
+# dup_var_name IN OUT: write OUT, IN with its second gene renamed as the
+# first; print the repeated name.
+dup_var_name() {
+    "$PY" - "$1" "$2" <<'PY'
+import sys, warnings, anndata as ad
+a = ad.read_h5ad(sys.argv[1])
+names = a.var_names.to_list(); names[1] = names[0]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")   # anndata warns about the repeat too
+    a.var_names = names
+    a.write_h5ad(sys.argv[2])
+print(names[0])
+PY
+}
+
 # Run directly (tests/run.sh runs every tests/e2e/*.sh), check the helpers.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     expect_exit 3 sh -c 'echo oops >&2; exit 3'

@@ -187,18 +187,7 @@ expect_eq "$(wc -l <"$T/stderr")" 1 "lines on stderr when no set could be evalua
 
 # a gene name given twice in var: a warning names the file, the name and
 # how many repeat; the seed is its first copy, the table lists both
-dupname=$("$PY" - "$T" <<'PY'
-import sys, warnings, anndata as ad
-t = sys.argv[1]
-a = ad.read_h5ad(f"{t}/net.h5ad")
-names = a.var_names.to_list(); names[1] = names[0]
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")   # anndata warns about the repeat too
-    a.var_names = names
-    a.write_h5ad(f"{t}/dup.h5ad")
-print(names[0])
-PY
-) || die "dup.h5ad"
+dupname=$(dup_var_name "$T/net.h5ad" "$T/dup.h5ad") || die "dup.h5ad"
 expect_exit 0 "$pr" -g "$dupname" -o "$T/dup.tsv" "$T/dup.h5ad"
 grep -q "^scnet-propagate: warning: .*dup.h5ad: 1 gene name in var repeats an earlier one (the first: '$dupname')" \
     "$T/stderr" || die "no warning of the repeated name: $(cat "$T/stderr")"
