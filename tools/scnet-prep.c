@@ -753,7 +753,8 @@ static int step_pca(prep *p)
                 "%.1f %% of the variance", p->pca.k, genes, p->pca.iterations, 100 * sum);
     else
         sn_warn("%s: PCA: the randomized solver stopped at %d blocks before converging (its components still "
-                "moved by %.1e rad a block)", p->o->in, p->pca.iterations, p->pca.change);
+                "moved by %.1e rad a block), %.1f %% of the variance", p->o->in, p->pca.iterations, p->pca.change,
+                100 * sum);
     return SN_OK;
 }
 

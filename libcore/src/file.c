@@ -412,6 +412,23 @@ static void take_mode(int fd, const char *path)
     (void)fchmod(fd, mode);
 }
 
+/* Standard output or error (1 or 2) when path is a link to the regular
+ * file behind it (/dev/stdout, /dev/fd/2 with the stream redirected to a
+ * file): written through the descriptor, as a shell's redirection writes,
+ * since replacing the file would lose what the stream held before it (and
+ * an append); -1 otherwise. */
+static int std_target(const char *path)
+{
+    struct stat ls, st, fs;
+    if (strcmp(path, "-") == 0 || lstat(path, &ls) != 0 || !S_ISLNK(ls.st_mode) || stat(path, &st) != 0 ||
+        !S_ISREG(st.st_mode))
+        return -1;
+    for (int fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++)
+        if (fstat(fd, &fs) == 0 && fs.st_dev == st.st_dev && fs.st_ino == st.st_ino)
+            return fd;
+    return -1;
+}
+
 int sn_out_open(const char *path, int binary, sn_out **out)
 {
     *out = NULL;
@@ -420,8 +437,9 @@ int sn_out_open(const char *path, int binary, sn_out **out)
         free(o);
         return SN_ENOMEM;
     }
-    if (strcmp(path, "-") == 0) {
-        int rc = to_terminal(path, binary);
+    int std = std_target(path);
+    if (strcmp(path, "-") == 0 || std == STDOUT_FILENO) {
+        int rc = to_terminal("-", binary);
         if (rc < 0) {
             sn_out_abort(o);
             return rc;
@@ -434,6 +452,21 @@ int sn_out_open(const char *path, int binary, sn_out **out)
         return SN_OK;
     }
     struct stat st;
+    if (std == STDERR_FILENO) {
+        int fd = dup(STDERR_FILENO);
+        if (fd < 0 || !(o->fp = fdopen(fd, "wb"))) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
+            sn_out_abort(o);
+            return sn_err(SN_EIO, "%s: cannot open for writing: %s", path, strerror(e));
+        }
+        o->is_stream = 1;
+        if (!binary)
+            sn_out_started(o);
+        *out = o;
+        return SN_OK;
+    }
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         /* A device or pipe (/dev/null, /dev/full, a FIFO): nothing to
          * protect by renaming, and renaming would replace the node. */
@@ -745,12 +778,18 @@ int sn_file_same(const char *a, int a_out, const char *b, int b_out)
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
     /* Neither there yet: an input that is not there is nothing to
      * overwrite; two outputs collide when they name one directory entry. */
-    char da[4096], db[4096];
+    char da[4096], db[4096], *ta = NULL, *tb = NULL;
     const char *ba, *bb;
-    if (!a_out || !b_out || !split_path(a, da, sizeof da, &ba) || !split_path(b, db, sizeof db, &bb) ||
-        strcmp(ba, bb) != 0)
+    if (!a_out || !b_out || out_target(a, &ta) < 0 || out_target(b, &tb) < 0) {
+        free(ta);
         return 0;
-    return stat(da, &sa) == 0 && stat(db, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    }
+    /* the entries the outputs will make: a dangling link makes its target */
+    int same = split_path(ta, da, sizeof da, &ba) && split_path(tb, db, sizeof db, &bb) && strcmp(ba, bb) == 0 &&
+               stat(da, &sa) == 0 && stat(db, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    free(ta);
+    free(tb);
+    return same;
 }
 
 /* An output's stream: standard output for "-", else what the path leads
@@ -779,7 +818,7 @@ int sn_out_check(const char *path, int binary)
     int there = strcmp(path, "-") != 0 && stat(path, &st) == 0;
     if (there && S_ISDIR(st.st_mode))
         return sn_err(SN_EIO, "%s: is a directory", path);
-    if (!strcmp(path, "-") || (there && !S_ISREG(st.st_mode))) { /* a stream, written directly */
+    if (!strcmp(path, "-") || std_target(path) >= 0 || (there && !S_ISREG(st.st_mode))) { /* a stream */
         SN_TRY(to_terminal(path, binary));
         char *spool = NULL; /* where an HDF5 file for it is built */
         int rc = binary ? sn_spool_make(&spool) : SN_OK;

@@ -1018,7 +1018,8 @@ static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double 
             break;
         rc = kry_extend(op, &s);
     }
-    *moved = change;
+    /* a basis spanning the whole space holds the exact solution */
+    *moved = (int64_t)s.m >= mn ? 0 : change;
     if (rc == SN_OK && s.m < k)
         rc = sn_err(SN_EINVAL, "the Krylov basis stayed below %d vectors (raise the iterations)", k);
     if (rc == SN_OK) {

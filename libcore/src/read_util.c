@@ -291,7 +291,7 @@ int sn_rd_number(const char *s, double *v)
     while (*s == ' ')
         s++;
     char *end;
-    double d = strtod(s, &end);
+    double d = sn_strtod(s, &end);
     if (end == s)
         return 1;
     while (*end == ' ')

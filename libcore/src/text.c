@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include "scnet/text.h"
 #include "scnet/mem.h"
 
@@ -277,17 +278,26 @@ char sn_guess_delim(const char *line)
     return ' ';
 }
 
+double sn_strtod(const char *s, char **end)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    /* strtod's hexadecimal floats are no number a table or a user means */
+    const char *d = s + (*s == '+' || *s == '-');
+    if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X')) {
+        *end = (char *)s;
+        return 0;
+    }
+    return strtod(s, end);
+}
+
 int sn_parse_double(const char *s, double *out)
 {
     char *end;
     errno = 0;
-    while (*s == ' ')
+    while (isspace((unsigned char)*s))
         s++;
-    /* strtod's hexadecimal floats are no number a table or a user means */
-    const char *d = s + (*s == '+' || *s == '-');
-    if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X'))
-        return SN_EFMT;
-    double v = strtod(s, &end);
+    double v = sn_strtod(s, &end);
     while (*end == ' ')
         end++;
     if (end == s || *end || !isfinite(v))

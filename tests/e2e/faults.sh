@@ -157,6 +157,7 @@ b = sys.argv[1]
 for args, said in ((["scnet-prune", "-q", "-o", "inplace.h5ad", "inplace.h5ad"], {"inplace.h5ad"}),
                    (["scnet-prune", "-q", "--tsv", "att.tsv", "-o", "inplace.h5ad", "inplace.h5ad"],
                     {"inplace.h5ad", "att.tsv"})):
+    caught = 0
     for _ in range(5):
         ino = os.stat("inplace.h5ad").st_ino
         p = subprocess.Popen([f"{b}/{args[0]}"] + args[1:], stderr=subprocess.PIPE, text=True)
@@ -170,6 +171,8 @@ for args, said in ((["scnet-prune", "-q", "-o", "inplace.h5ad", "inplace.h5ad"],
             assert p.returncode == -signal.SIGINT, (args, p.returncode, err)
             m = re.fullmatch(args[0] + r": interrupted after writing (.*) \(no other output\)\n", err)
             assert m and set(m[1].split(", ")) == said, f"{args}: {err!r}, expected {said} written"
+            caught += 1
+    assert caught > 0, f"{args}: the signal came after the end of every run, nothing was checked"
 EOF
 no_leftovers .
 # a signal after output went to a stream says that it is incomplete (the
@@ -348,6 +351,24 @@ expect_eq "$(cat pct.txt)" 20 "the pruning recorded in the link's target"
 expect_fail '^scnet-prune: loop\.a: cannot create output: Too many levels of symbolic links$' \
     "$B/scnet-prune" -q -o loop.a train.h5ad
 rm -rf real lk1.h5ad lk2.h5ad made.h5ad loop.a loop.b pct.txt
+# two outputs meeting through a dangling link are refused like two names
+# of one file
+ln -s meet.tsv meet.h5ad
+expect_exit 2 "$B/scnet-prune" -q --tsv meet.tsv -o meet.h5ad train.h5ad
+grep -q '^scnet-prune: -o and --tsv name the same file' "$T/stderr" || die "meet: $(cat "$T/stderr")"
+[ ! -e meet.tsv ] || die "a refused run made meet.tsv"
+rm meet.h5ad
+# /dev/stdout and /dev/stderr redirected to a file are written through the
+# stream, as a shell writes: what it held before stays, an append appends
+{ echo HEADER; "$B/scnet-prune" -q --tsv /dev/stdout -o std.h5ad train.h5ad; echo FOOTER; } >std.txt
+[ "$(head -1 std.txt)" = HEADER ] && [ "$(tail -1 std.txt)" = FOOTER ] && [ "$(sed -n 2p std.txt | cut -f1)" = source ] ||
+    die "--tsv /dev/stdout into a file lost what the stream held: $(head -2 std.txt)"
+echo before >std.txt
+"$B/scnet-prune" -q --tsv /dev/stdout -o std.h5ad train.h5ad >>std.txt
+[ "$(head -1 std.txt)" = before ] || die "--tsv /dev/stdout replaced a file opened for appending"
+"$B/scnet-prune" -v --tsv /dev/stderr -o std.h5ad train.h5ad 2>std.txt
+grep -q '^scnet-prune: ' std.txt && grep -q '^source' std.txt || die "--tsv /dev/stderr into a file lost the log"
+rm std.txt std.h5ad
 # as another user (root may write anything), where one can run the program
 as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 if command -v setpriv >/dev/null && "${as_nobody[@]}" "$B/scnet-prune" --version >/dev/null 2>&1; then

@@ -24,6 +24,14 @@ for f in layers/counts layers/scaled varp/scnet_ppi obsp/connectivities var/high
     grep -q "^$f$TAB" "$L" || die "no $f in the output"
 done
 
+# ---- a Krylov basis spanning all 16 genes of the PCA holds the exact
+# solution: it converged, no warning ----
+expect_exit 0 "$prep" "$CSV" --ppi "$IREF" --gene-map "$MAP" -v --pca-genes hvg --n-top-genes 16 \
+    --pca-solver randomized -o /dev/null
+grep -q 'PCA: 15 components on the highly variable genes (randomized solver, converged in 2 blocks' "$T/stderr" ||
+    die "a Krylov basis over every gene: $(grep PCA "$T/stderr")"
+grep -q 'warning' "$T/stderr" && die "a warning: $(grep warning "$T/stderr")"
+
 # ---- determinism: reruns byte-identical; one and two threads give the same data ----
 run_small() { "$prep" "$CSV" --ppi "$IREF" --gene-map "$MAP" -q "$@"; }
 run_small >"$T/a.h5ad"

@@ -139,6 +139,9 @@ static void test_split(void **st)
     assert_true(d == 1000.0);
     assert_int_equal(sn_parse_double("0x10", &d), SN_EFMT);
     assert_int_equal(sn_parse_double(" -0X1p3", &d), SN_EFMT);
+    assert_int_equal(sn_parse_double("\t0x10", &d), SN_EFMT);
+    assert_int_equal(sn_parse_double("\t2.5 ", &d), 0);
+    assert_true(d == 2.5);
     assert_int_equal(sn_parse_double("-0.5", &d), 0);
     assert_true(d == -0.5);
 }

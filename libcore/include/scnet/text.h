@@ -36,6 +36,9 @@ int64_t sn_utf8_invalid(const char *s, size_t len);
 char sn_guess_delim(const char *line);
 
 /* Number parsing: whole string must be a finite number / integer. */
+/* strtod after leading blanks, refusing hexadecimal: *end == the first
+ * non-blank character when no number starts there. */
+double sn_strtod(const char *s, char **end);
 int sn_parse_double(const char *s, double *out);
 int sn_parse_long(const char *s, long long *out);
 /* Number printing: the shortest text that reads back as the same value
