@@ -284,6 +284,7 @@ def counts_cases(o):
     variant("counts_negative.csv", lambda h, b: b[7].__setitem__(9, "-2"))
     variant("counts_ragged.csv", lambda h, b: b[10].pop())
     variant("counts_text_value.csv", lambda h, b: b[2].__setitem__(5, "n/a"))
+    variant("counts_hex_value.csv", lambda h, b: b[2].__setitem__(5, "0x10"))
     variant("counts_dup_cells.csv", lambda h, b: h.__setitem__(2, h[1]))
     variant("counts_dup_genes.csv", lambda h, b: b[1].__setitem__(0, b[0][0]))
     o.bytes("counts_latin1_cell.csv", good.replace(head[1].encode(), '"Caf\xe9"'.encode("latin-1"), 1))
