@@ -91,12 +91,28 @@ static int subset_cols(hid_t in, hid_t outg, const char *path, const char *name,
     return rc;
 }
 
+/* Row subset of a data frame (var, or one in varm) written as name. */
+static int subset_frame(hid_t in, hid_t outg, const char *path, const char *name, const int64_t *keep, int64_t n,
+                        int comp)
+{
+    sn_frame f, s;
+    SN_TRY(sn_h5ad_read_frame(in, path, &f));
+    int rc = sn_frame_subset(&f, keep, n, &s);
+    sn_frame_free(&f);
+    SN_TRY(rc);
+    rc = sn_h5ad_write_frame(outg, name, &s, comp);
+    sn_frame_free(&s);
+    return rc;
+}
+
 /* Row subset (varm) or row-and-column subset (varp) of a matrix element. */
 static int subset_rows(hid_t in, hid_t outg, const char *path, const char *name, const int64_t *keep, int64_t n,
                        int both, int comp)
 {
     char enc[64];
     SN_TRY(sn_h5ad_encoding(in, path, enc, sizeof enc));
+    if (strcmp(enc, "dataframe") == 0 && !both) /* anndata allows one in varm */
+        return subset_frame(in, outg, path, name, keep, n, comp);
     if (strcmp(enc, "csr_matrix") == 0 || strcmp(enc, "csc_matrix") == 0) {
         sn_csr a, b;
         SN_TRY(sn_h5ad_read_csr(in, path, &a));
@@ -160,12 +176,5 @@ int sn_subset_var(hid_t in, hid_t out, const int64_t *keep, int64_t n, int comp)
     SN_TRY(subset_group(in, out, "layers", 0, keep, n, n_var, comp));
     SN_TRY(subset_group(in, out, "varm", 1, keep, n, n_var, comp));
     SN_TRY(subset_group(in, out, "varp", 2, keep, n, n_var, comp));
-    sn_frame f, s;
-    SN_TRY(sn_h5ad_read_frame(in, "var", &f));
-    int rc = sn_frame_subset(&f, keep, n, &s);
-    sn_frame_free(&f);
-    SN_TRY(rc);
-    rc = sn_h5ad_write_frame(out, "var", &s, comp);
-    sn_frame_free(&s);
-    return rc;
+    return subset_frame(in, out, "var", "var", keep, n, comp);
 }

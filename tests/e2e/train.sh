@@ -27,6 +27,20 @@ a = ad.read_h5ad(sys.argv[1])
 deg = np.asarray((a.varp["scnet_ppi"] != 0).sum(axis=1)).ravel()
 assert (a.var["scnet_ppi_degree"].to_numpy() == deg).all()
 EOF
+# a data frame in varm is cut to the modelled genes, as var is
+"$PY" - "$T/prep.h5ad" "$T/vdf.h5ad" <<'EOF' || die "vdf.h5ad"
+import sys, anndata as ad, numpy as np, pandas as pd
+a = ad.read_h5ad(sys.argv[1])
+a.varm["vdf"] = pd.DataFrame({"w": np.arange(a.n_vars, dtype=float)}, index=a.var_names)
+a.write_h5ad(sys.argv[2])
+EOF
+"$B/scnet-train" "${small[@]}" -t 2 -o "$T/vdf.out.h5ad" "$T/vdf.h5ad" || die "a data frame in varm"
+"$PY" - "$T/vdf.h5ad" "$T/vdf.out.h5ad" <<'EOF' || die "varm['vdf'] not cut to the modelled genes"
+import sys, anndata as ad
+a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
+assert list(b.varm["vdf"].index) == list(b.var_names)
+assert (b.varm["vdf"]["w"] == a.varm["vdf"].loc[b.var_names, "w"]).all()
+EOF
 # evaluations at epochs 0, 2 and the last; AUROC a probability
 "$B/scnet-info" -q --field uns/scnet/train/eval_epoch "$T/a.h5ad" >"$T/ev"
 expect_eq "$(tr '\n' ' ' <"$T/ev")" "0 2 3 " "evaluation epochs"
