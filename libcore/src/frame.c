@@ -19,6 +19,7 @@ void sn_col_free(sn_col *c)
     else
         free(c->v.f64);
     sn_free_strings(c->cats, c->ncat);
+    free(c->na);
     free(c->name);
     memset(c, 0, sizeof *c);
 }
@@ -118,13 +119,18 @@ static int subset_col(const sn_col *c, const int64_t *keep, int64_t n, sn_col *o
         o->n = n;
         o->name = sn_strdup(c->name);
         o->v.str = subset_strings(c->v.str, keep, n);
-        if (!o->name || !o->v.str) {
+        o->nullable = c->nullable;
+        if (c->na && (o->na = sn_malloc((size_t)n + 1, "a mask")))
+            for (int64_t i = 0; i < n; i++)
+                o->na[i] = c->na[keep[i]];
+        if (!o->name || !o->v.str || (c->na && !o->na)) {
             sn_col_free(o);
             return SN_ENOMEM;
         }
         return SN_OK;
     }
     SN_TRY(sn_col_new(o, c->name, c->type, n));
+    o->nullable = c->nullable;
     size_t es = elem_size(c->type);
     for (int64_t i = 0; i < n; i++)
         memcpy((char *)o->v.f64 + (size_t)i * es, (const char *)c->v.f64 + (size_t)keep[i] * es, es);

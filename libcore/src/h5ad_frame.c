@@ -244,6 +244,11 @@ static int read_nullable_col(hid_t g, const char *name, const char *enc, sn_col 
         SN_CHECK(read_mask(g, name, c->n, &mask));
         apply_mask(c, mask);
     }
+    c->nullable = c->type != SN_COL_BOOL; /* a bool column keeps SN_BOOL_NA */
+    if (is_str) {
+        c->na = mask;
+        mask = NULL;
+    }
 out:
     free(mask);
     if (rc < 0)
@@ -484,8 +489,39 @@ static int write_bool(hid_t g, const sn_col *c, int comp)
     return rc;
 }
 
+/* anndata's nullable-integer or nullable-string-array: a group of values
+ * and mask (True = missing), as the column was read. */
+static int write_nullable(hid_t g, const sn_col *c, int comp)
+{
+    int str = c->type == SN_COL_STR;
+    int8_t *mask = sn_calloc((size_t)c->n + 1, 1, "a mask");
+    int64_t *v = str ? NULL : sn_malloc((size_t)c->n * sizeof *v + 1, "a nullable column");
+    hid_t t = sn_h5x_bool_type(), grp = -1;
+    int rc = mask && (str || v) ? SN_OK : SN_ENOMEM;
+    for (int64_t i = 0; rc == SN_OK && i < c->n; i++) {
+        mask[i] = str ? c->na && c->na[i] : isnan(c->v.f64[i]);
+        if (!str)
+            v[i] = mask[i] ? 0 : (int64_t)c->v.f64[i];
+    }
+    if (rc == SN_OK)
+        rc = sn_h5x_group(g, c->name, str ? "nullable-string-array" : "nullable-integer", "0.1.0", &grp);
+    if (rc == SN_OK)
+        rc = str ? sn_h5x_write_strs(grp, "values", c->v.str, c->n, comp, "string-array", "0.2.0")
+                 : sn_h5x_write(grp, "values", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &c->n, v, comp, "array", "0.2.0");
+    if (rc == SN_OK)
+        rc = sn_h5x_write(grp, "mask", t, t, 1, &c->n, mask, comp, "array", "0.2.0");
+    if (grp >= 0)
+        H5Gclose(grp);
+    H5Tclose(t);
+    free(mask);
+    free(v);
+    return rc;
+}
+
 static int write_colobj(hid_t g, const sn_col *c, const char *name, int comp)
 {
+    if (c->nullable && (c->type == SN_COL_STR || c->type == SN_COL_F64))
+        return write_nullable(g, c, comp);
     switch (c->type) {
     case SN_COL_F64:
         return sn_h5x_write(g, c->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &c->n, c->v.f64, comp, "array", "0.2.0");

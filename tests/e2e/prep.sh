@@ -32,6 +32,29 @@ grep -q 'PCA: 15 components on the highly variable genes (randomized solver, con
     die "a Krylov basis over every gene: $(grep PCA "$T/stderr")"
 grep -q 'warning' "$T/stderr" && die "a warning: $(grep warning "$T/stderr")"
 
+# ---- anndata's nullable columns keep their missing values and types
+# through the cells' subset ----
+"$PY" - "$CSV" "$T/nullable.h5ad" <<'EOF' || die "nullable.h5ad"
+import sys, anndata as ad, numpy as np, pandas as pd
+a = ad.io.read_csv(sys.argv[1]).T
+n = a.n_obs
+a.obs["nint"] = pd.array([None if i % 7 == 0 else i for i in range(n)], dtype="Int64")
+ad.settings.allow_write_nullable_strings = True
+a.obs["donor"] = pd.array([None if i % 5 == 0 else f"d{i % 3}" for i in range(n)], dtype="string")
+a.write_h5ad(sys.argv[2])
+EOF
+expect_exit 0 "$prep" "$T/nullable.h5ad" --ppi "$IREF" --gene-map "$MAP" --min-genes 5000 -q -o "$T/nullable.out.h5ad"
+"$PY" - "$T/nullable.h5ad" "$T/nullable.out.h5ad" <<'EOF' || die "nullable columns changed"
+import sys, anndata as ad
+a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
+assert b.n_obs < a.n_obs, "no cell was filtered"
+for c in ("nint", "donor"):
+    assert b.obs[c].dtype == a.obs[c].dtype, (c, a.obs[c].dtype, b.obs[c].dtype)
+    x = a.obs.loc[b.obs_names, c]
+    assert (x.isna().to_numpy() == b.obs[c].isna().to_numpy()).all(), c
+    assert (x.dropna().to_numpy() == b.obs[c].dropna().to_numpy()).all(), c
+EOF
+
 # ---- determinism: reruns byte-identical; one and two threads give the same data ----
 run_small() { "$prep" "$CSV" --ppi "$IREF" --gene-map "$MAP" -q "$@"; }
 run_small >"$T/a.h5ad"

@@ -35,6 +35,11 @@ typedef struct {
     char **cats; /* SN_COL_CAT only */
     int64_t ncat;
     int ordered;
+    /* read from anndata's nullable-integer (F64, NaN = missing) or
+     * nullable-string-array (STR, na[i] = missing; NULL = none missing),
+     * and written back as it came */
+    int nullable;
+    uint8_t *na;
 } sn_col;
 
 typedef struct {
