@@ -649,9 +649,11 @@ static int run_evaluate(const opts *o, const network *w, const sets *S, evaluati
     if (ev->e->n_evaluated == 0) {
         char why[256];
         left_out_why(ev->e, why, sizeof why);
-        return sn_err(SN_EINVAL, "%s: no set could be evaluated: none of the %lld split%s could (%s)",
-                      o->gmt ? o->gmt : o->genes_file ? o->genes_file : "-g", (long long)ev->e->n_splits,
-                      ev->e->n_splits == 1 ? "" : "s", why);
+        const char *src = o->gmt ? o->gmt : o->genes_file ? o->genes_file : "-g";
+        if (ev->e->n_splits == 1)
+            return sn_err(SN_EINVAL, "%s: no set could be evaluated: its one split could not (%s)", src, why);
+        return sn_err(SN_EINVAL, "%s: no set could be evaluated: none of the %lld splits could (%s)", src,
+                      (long long)ev->e->n_splits, why);
     }
     if (ev->z && ev->z->min_swaps < (int64_t)ceil(o->swaps * (double)w->g.m))
         sn_warn("a random network accepted only %lld of %.0f swaps (few swappable edges)", (long long)ev->z->min_swaps,

@@ -180,7 +180,7 @@ grep -Eq "warning: [1-9][0-9]* of 80 splits could not be evaluated \([0-9]+ with
 [ -n "$pair_seed" ] || die "no seed left PAIR without a split"
 head -n 1 "$T/pb.gmt" >"$T/pair.gmt"
 expect_exit 1 "$pr" "${ref[@]/pb.gmt/pair.gmt}" --splits 1 --seed $pair_seed -o "$T/pair.tsv" "$A"
-grep -Eq "pair.gmt: no set could be evaluated: none of the 1 split could \(1 with (every|no) gene of the set drawn for training" \
+grep -Eq "pair.gmt: no set could be evaluated: its one split could not \(1 with (every|no) gene of the set drawn for training" \
     "$T/stderr" || die "no set evaluated: $(cat "$T/stderr")"
 expect_eq "$(wc -l <"$T/stderr")" 1 "lines on stderr when no set could be evaluated"
 [ ! -e "$T/pair.tsv" ] || die "a run that evaluated no set wrote a table"
