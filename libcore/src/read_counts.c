@@ -88,9 +88,9 @@ int sn_read_counts(const char *path, const sn_read_opts *o, sn_adata *a)
         SN_TRY(unused_opts(path, o, 0, 0, 0, "a Matrix Market folder"));
         return sn_read_mtx_dir_opts(path, o, a);
     }
-    /* standard input can only carry HDF5 (.h5ad or 10x .h5): sn_h5_open
-     * says so when it is something else */
-    if (strcmp(path, "-") == 0 || sn_h5_probe(path) > 0) {
+    /* standard input can only carry HDF5 (.h5ad or 10x .h5), and a file
+     * named as one is read as one: sn_h5_open says so when it is not */
+    if (strcmp(path, "-") == 0 || ends_with(path, ".h5ad") || ends_with(path, ".h5") || sn_h5_probe(path) > 0) {
         sn_h5 *f;
         int h5ad;
         SN_TRY(sn_h5_open(path, &f));
