@@ -264,8 +264,11 @@ int sn_train_input_read(hid_t f, int max_genes, sn_train_input *ti)
     ti->data.ppi_b = ti->ppi_b;
     ti->data.knn = ti->knn;
     if (ti->data.G < n_var)
-        sn_note("modelling the %d most variable of %lld genes (--max-genes); %lld PPI edges among them",
-                ti->data.G, (long long)n_var, (long long)ti->data.n_ppi);
+        sn_note("modelling the %d most variable of %lld genes (--max-genes, by %s); %lld PPI edges among them",
+                ti->data.G, (long long)n_var,
+                sn_h5ad_exists(f, "var/dispersions_norm") ? "var['dispersions_norm']"
+                                                          : "the variance of X: the input has no var['dispersions_norm']",
+                (long long)ti->data.n_ppi);
 out:
     free(sel);
     sn_csr_free(&X);

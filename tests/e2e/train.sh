@@ -27,6 +27,13 @@ a = ad.read_h5ad(sys.argv[1])
 deg = np.asarray((a.varp["scnet_ppi"] != 0).sum(axis=1)).ravel()
 assert (a.var["scnet_ppi_degree"].to_numpy() == deg).all()
 EOF
+# without var['dispersions_norm'] the genes are ranked by variance, and the
+# note says so
+"$PY" -c 'import sys, anndata as ad
+a = ad.read_h5ad(sys.argv[1]); del a.var["dispersions_norm"]; a.write_h5ad(sys.argv[2])' "$T/prep.h5ad" "$T/nodisp.h5ad"
+"$B/scnet-train" "${loud[@]}" -t 2 -o "$T/nodisp.out.h5ad" "$T/nodisp.h5ad" 2>"$T/nodisp.err" || die "no dispersions_norm"
+grep -q "genes (--max-genes, by the variance of X: the input has no var\['dispersions_norm'\])" "$T/nodisp.err" ||
+    die "the ranking is not named: $(cat "$T/nodisp.err")"
 # a data frame in varm is cut to the modelled genes, as var is
 "$PY" - "$T/prep.h5ad" "$T/vdf.h5ad" <<'EOF' || die "vdf.h5ad"
 import sys, anndata as ad, numpy as np, pandas as pd
