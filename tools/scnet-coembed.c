@@ -204,11 +204,13 @@ typedef struct {
     char **genes;
     int64_t n;
     sn_mat emb;
+    sn_strmap byname; /* gene → its first row; built for --diff only */
 } input;
 
 static void input_close(input *in)
 {
     sn_h5_close(in->f);
+    sn_strmap_free(&in->byname);
     sn_free_strings(in->genes, in->n);
     sn_mat_free(&in->emb);
     memset(in, 0, sizeof *in);
@@ -320,21 +322,23 @@ typedef struct {
     sn_netdiff d;
 } diff_result;
 
-static int shared_rows(const input *a, const input *b, int64_t *ia, int64_t *ib, int64_t *n)
+/* Row i of a is used only as the first copy of its name: a later copy
+ * would match b's gene again, adding a spurious edge and making the count
+ * depend on which file is the input. */
+static int64_t shared_rows(const input *a, const input *b, int64_t *ia, int64_t *ib)
 {
-    sn_strmap m;
-    int64_t ndup, first;
-    SN_TRY(sn_strmap_index(&m, b->genes, b->n, &ndup, &first));
-    *n = 0;
+    int64_t n = 0;
     for (int64_t i = 0; i < a->n; i++) {
-        int64_t j = sn_strmap_get(&m, a->genes[i]);
-        if (j >= 0) {
-            ia[*n] = i;
-            ib[(*n)++] = j;
+        int64_t j = sn_strmap_get(&b->byname, a->genes[i]);
+        if (j >= 0 && sn_strmap_get(&a->byname, a->genes[i]) == i) {
+            if (ia) {
+                ia[n] = i;
+                ib[n] = j;
+            }
+            n++;
         }
     }
-    sn_strmap_free(&m);
-    return SN_OK;
+    return n;
 }
 
 static int rows_of(const sn_mat *m, const int64_t *rows, int64_t n, sn_mat *out)
@@ -379,7 +383,9 @@ static int diff_run(const input *a, const input *b, const opts *o, diff_result *
     ia = sn_malloc(sn_mul_size((size_t)a->n + 1, sizeof *ia), "shared genes");
     ib = sn_malloc(sn_mul_size((size_t)a->n + 1, sizeof *ib), "shared genes");
     r->names = sn_malloc(sn_mul_size((size_t)a->n + 1, sizeof *r->names), "shared genes");
-    int rc = ia && ib && r->names ? shared_rows(a, b, ia, ib, &r->n) : SN_ENOMEM;
+    int rc = ia && ib && r->names ? SN_OK : SN_ENOMEM;
+    if (rc == SN_OK)
+        r->n = shared_rows(a, b, ia, ib);
     for (int64_t k = 0; rc == SN_OK && k < r->n; k++)
         r->names[k] = a->genes[ia[k]];
     if (rc == SN_OK)
@@ -405,21 +411,17 @@ static void warn_dup_names(const input *in, int64_t ndup, int64_t first)
 
 /* The second file of --diff: some genes shared.  Its network is built from
  * its own embedding, so the widths of the two may differ. */
-static int diff_open(const opts *o, const input *in, input *other)
+static int diff_open(const opts *o, input *in, input *other)
 {
-    const char *name = sn_h5_name(in->f);
+    int64_t ndup, first, odup, ofirst;
     SN_TRY(input_open(o->diff, o->embedding, other));
-    sn_strmap m;
-    int64_t shared = 0, ndup, first, odup, ofirst;
-    SN_TRY(sn_strmap_index(&m, in->genes, in->n, &ndup, &first));
-    for (int64_t i = 0; i < other->n; i++)
-        shared += sn_strmap_get(&m, other->genes[i]) >= 0;
-    sn_strmap_free(&m);
+    /* kept for shared_rows, which matches the genes again */
+    SN_TRY(sn_strmap_index(&in->byname, in->genes, in->n, &ndup, &first));
+    SN_TRY(sn_strmap_index(&other->byname, other->genes, other->n, &odup, &ofirst));
+    int64_t shared = shared_rows(in, other, NULL, NULL);
     if (shared < 2)
         return sn_err(SN_EFMT, "%s shares %lld genes with %s: nothing to compare", o->diff, (long long)shared,
-                      name);
-    SN_TRY(sn_strmap_index(&m, other->genes, other->n, &odup, &ofirst));
-    sn_strmap_free(&m);
+                      sn_h5_name(in->f));
     warn_dup_names(in, ndup, first);
     warn_dup_names(other, odup, ofirst);
     return SN_OK;

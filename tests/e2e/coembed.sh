@@ -159,6 +159,24 @@ done
 expect_exit 0 "$co" -o "$T/dd.h5ad" "$T/bdup.h5ad"
 grep -q warning "$T/stderr" && die "a warning without --diff: $(cat "$T/stderr")"
 
+# a repeated name counts once whichever file is the input: only its first
+# copy is matched, so both orders share the same genes and edges
+dup_var_name "$A" "$T/adup.h5ad" >/dev/null || die "adup.h5ad"
+expect_exit 0 "$co" -q --diff "$A" --diff-out "$T/du1.tsv" -o "$T/du1.h5ad" "$T/adup.h5ad"
+expect_exit 0 "$co" -q --diff "$T/adup.h5ad" --diff-out "$T/du2.tsv" -o "$T/du2.h5ad" "$A"
+"$PY" - "$T" <<'PY' || die "a repeated name: the two orders differ"
+import sys, anndata as ad
+from pathlib import Path
+t = sys.argv[1]
+def run(k):
+    n = ad.read_h5ad(f"{t}/du{k}.h5ad").uns["scnet"]["coembed"]["diff"]["n_shared_genes"]
+    rows = [l.split("\t") for l in Path(f"{t}/du{k}.tsv").read_text().splitlines()[1:]]
+    return n, {(frozenset(r[:2]), Path(r[2]).name) for r in rows}
+(n1, e1), (n2, e2) = run(1), run(2)
+assert n1 == n2 == 893, (n1, n2)
+assert e1 == e2, (len(e1 - e2), len(e2 - e1))
+PY
+
 # bad inputs: one line on stderr, exit 1 (2 for usage), no output left behind
 "$PY" -c "
 import anndata as ad, sys
