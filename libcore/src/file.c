@@ -451,36 +451,25 @@ int sn_out_open(const char *path, int binary, sn_out **out)
         *out = o;
         return SN_OK;
     }
+    /* A device or pipe (/dev/null, /dev/full, a FIFO), or standard error
+     * behind a link: nothing to protect by renaming, and renaming would
+     * replace the node (or the file the stream writes to). */
     struct stat st;
-    if (std == STDERR_FILENO) {
-        int fd = dup(STDERR_FILENO);
-        if (fd < 0 || !(o->fp = fdopen(fd, "wb"))) {
-            int e = errno;
-            if (fd >= 0)
-                close(fd);
-            sn_out_abort(o);
-            return sn_err(SN_EIO, "%s: cannot open for writing: %s", path, strerror(e));
-        }
-        o->is_stream = 1;
-        if (!binary)
-            sn_out_started(o);
-        *out = o;
-        return SN_OK;
-    }
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        /* A device or pipe (/dev/null, /dev/full, a FIFO): nothing to
-         * protect by renaming, and renaming would replace the node. */
-        if (S_ISDIR(st.st_mode)) {
+    if (std == STDERR_FILENO || (stat(path, &st) == 0 && !S_ISREG(st.st_mode))) {
+        if (std < 0 && S_ISDIR(st.st_mode)) {
             sn_out_abort(o);
             return sn_err(SN_EIO, "%s: is a directory", path);
         }
-        int rc = to_terminal(path, binary);
+        int rc = std < 0 ? to_terminal(path, binary) : SN_OK;
         if (rc < 0) {
             sn_out_abort(o);
             return rc;
         }
-        if (!(o->fp = fopen(path, "wb"))) {
+        int fd = std < 0 ? -1 : dup(STDERR_FILENO);
+        if (!(o->fp = std < 0 ? fopen(path, "wb") : fd >= 0 ? fdopen(fd, "wb") : NULL)) {
             int e = errno;
+            if (fd >= 0)
+                close(fd);
             sn_out_abort(o);
             return sn_err(SN_EIO, "%s: cannot open for writing: %s", path, strerror(e));
         }
