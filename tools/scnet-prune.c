@@ -122,9 +122,32 @@ static int read_knn(hid_t f, int64_t n_obs, sn_csr w[2])
     return rc;
 }
 
+/* uns scnet_neighbors params: scanpy's tools (umap, diffmap, paga) read
+ * n_neighbors and method there, so the input's neighbors params travel;
+ * without them, what the KNN graph itself says (its widest row plus the
+ * cell itself, as scanpy counts). */
+static int write_params(hid_t in, hid_t out, const sn_csr *dist)
+{
+    if (sn_h5ad_exists(in, "uns/neighbors/params"))
+        return sn_h5ad_copy_elem(in, "uns/neighbors/params", out, "uns/scnet_neighbors/params");
+    int64_t k = 0;
+    for (int64_t i = 0; i < dist->nrow; i++)
+        if (dist->indptr[i + 1] - dist->indptr[i] > k)
+            k = dist->indptr[i + 1] - dist->indptr[i];
+    hid_t g;
+    SN_TRY(sn_h5ad_dict(out, "uns/scnet_neighbors/params", &g));
+    int rc = sn_h5ad_write_int(g, "n_neighbors", k + 1);
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_str(g, "method", "umap");
+    if (rc == SN_OK)
+        rc = sn_h5ad_write_str(g, "metric", "euclidean");
+    H5Gclose(g);
+    return rc;
+}
+
 /* obsp scnet_connectivities / scnet_distances (the KNN weights restricted
  * to the pruned graph) and uns scnet_neighbors. */
-static int write_neighbors(hid_t out, const sn_csr knn[2], const sn_csr *pruned, int comp)
+static int write_neighbors(hid_t in, hid_t out, const sn_csr knn[2], const sn_csr *pruned, int comp)
 {
     hid_t g;
     SN_TRY(sn_h5ad_dict(out, "obsp", &g));
@@ -145,14 +168,7 @@ static int write_neighbors(hid_t out, const sn_csr knn[2], const sn_csr *pruned,
     if (rc == SN_OK)
         rc = sn_h5ad_write_str(g, "distances_key", "scnet_distances");
     H5Gclose(g);
-    if (rc == SN_OK) {
-        SN_TRY(sn_h5ad_dict(out, "uns/scnet_neighbors/params", &g));
-        rc = sn_h5ad_write_str(g, "method", "umap");
-        if (rc == SN_OK)
-            rc = sn_h5ad_write_str(g, "metric", "euclidean");
-        H5Gclose(g);
-    }
-    return rc;
+    return rc == SN_OK ? write_params(in, out, &knn[1]) : rc;
 }
 
 static int write_stats(hid_t out, const opts *o, const sn_prune_stats *st)
@@ -191,7 +207,7 @@ static int write_out(hid_t in, hid_t out, const opts *o, const sn_csr *knn, cons
     H5Gclose(g);
     SN_TRY(rc);
     if (knn)
-        SN_TRY(write_neighbors(out, knn, pruned, o->compress));
+        SN_TRY(write_neighbors(in, out, knn, pruned, o->compress));
     SN_TRY(write_stats(out, o, st));
     return sn_h5ad_record_run(out, cli);
 }

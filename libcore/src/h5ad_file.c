@@ -148,11 +148,12 @@ static int copy_partial(hid_t src, hid_t dst, const char *key, const char *path,
     return rc;
 }
 
-static int copy_one(hid_t src, hid_t dst, const char *key, const char *path)
+/* key (in src) to to (in dst); path names the element in messages. */
+static int copy_one(hid_t src, const char *key, hid_t dst, const char *to, const char *path)
 {
-    if (H5Lexists(dst, key, H5P_DEFAULT) > 0 && H5Ldelete(dst, key, H5P_DEFAULT) < 0)
+    if (H5Lexists(dst, to, H5P_DEFAULT) > 0 && H5Ldelete(dst, to, H5P_DEFAULT) < 0)
         return sn_h5x_fail(SN_EIO, path, "cannot replace the existing element");
-    if (H5Ocopy(src, key, dst, key, H5P_DEFAULT, H5P_DEFAULT) >= 0)
+    if (H5Ocopy(src, key, dst, to, H5P_DEFAULT, H5P_DEFAULT) >= 0)
         return SN_OK;
     /* Writes that fail are reported by the output's own driver; what
      * fails here is reading: name the input, which the caller does not. */
@@ -181,7 +182,7 @@ static int copy_tree(hid_t src, hid_t dst, const char *prefix, const char *const
         if (st == 2 && sn_h5x_kind(src, keys[i]) == H5O_TYPE_GROUP)
             SN_CHECK(copy_partial(src, dst, keys[i], path, skip));
         else
-            SN_CHECK(copy_one(src, dst, keys[i], path));
+            SN_CHECK(copy_one(src, keys[i], dst, keys[i], path));
     }
     rc = SN_OK;
 out:
@@ -193,6 +194,11 @@ int sn_h5ad_copy(hid_t src, hid_t dst, const char *const *skip)
 {
     SN_TRY(sn_h5x_copy_attrs(src, dst));
     return copy_tree(src, dst, "", skip);
+}
+
+int sn_h5ad_copy_elem(hid_t src, const char *from, hid_t dst, const char *to)
+{
+    return copy_one(src, from, dst, to, from);
 }
 
 /* ---- history ---- */

@@ -164,6 +164,25 @@ for f in obsp/scnet_connectivities obsp/scnet_distances uns/scnet_neighbors; do
     ! grep -q "^$f"$'\t' "$T/pc2.txt" || die "pruning again left the first run's $f"
 done
 expect_eq "$(field uns/scnet/prune/pct "$T/pc2.h5ad")" 50 "pct of the second pruning"
+# scanpy's tools take the pruned graph with neighbors_key='scnet_neighbors':
+# its params are the input's neighbors params, or without them what the
+# graph says (n_neighbors: the widest row of distances and the cell itself)
+cp "$T/a.h5ad" "$T/nopar.h5ad"
+"$PY" -c 'import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f: del f["uns/neighbors/params"]' "$T/nopar.h5ad"
+"$B/scnet-prune" -q --connectivities -o "$T/pc3.h5ad" "$T/nopar.h5ad"
+"$PY" - "$T/pc.h5ad" "$T/pc3.h5ad" <<'PY' || die "scanpy cannot use uns['scnet_neighbors']"
+import sys, anndata as ad, scanpy as sc
+for path in sys.argv[1:]:
+    a = ad.read_h5ad(path)
+    p, q = a.uns["scnet_neighbors"]["params"], a.uns["neighbors"].get("params")
+    if q is not None:
+        assert dict(p) == dict(q), (p, q)
+    k = 1 + max(a.obsp["distances"].getnnz(axis=1))
+    assert p["n_neighbors"] == k and p["method"] == "umap", (path, p, k)
+    sc.tl.diffmap(a, neighbors_key="scnet_neighbors", n_comps=4)
+    assert a.obsm["X_diffmap"].shape == (a.n_obs, 4)
+PY
 cmp -s <(field obsp/scnet_knn_pruned "$T/pc.h5ad") <(field obsp/scnet_knn_pruned "$T/pc2.h5ad") &&
     die "the second pruning kept the first one's graph"
 

@@ -51,6 +51,9 @@ int sn_h5ad_write_like(hid_t fid, const sn_adata *a, int comp, const char *like)
  * input plus its fields" while preserving everything it does not
  * understand.  Elements of dst with the same name are replaced. */
 int sn_h5ad_copy(hid_t src, hid_t dst, const char *const *skip) SN_WUR;
+/* Copy the element at from (in src, with everything below it) to to (in
+ * dst, whose parent group must exist), replacing what is there. */
+int sn_h5ad_copy_elem(hid_t src, const char *from, hid_t dst, const char *to) SN_WUR;
 /* Append "PROG VERSION: COMMAND LINE" of this run to uns/scnet/history. */
 struct sn_cli_s;
 int sn_h5ad_record_run(hid_t fid, const struct sn_cli_s *cli) SN_WUR;
