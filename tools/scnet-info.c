@@ -74,7 +74,7 @@ static const char *col_value(const sn_col *c, int64_t i, char *buf, int len)
 
 static void shape_str(const sn_h5ad_elem *e, char *buf, size_t len)
 {
-    if (e->group && e->ndim == 0) {
+    if ((e->group && e->ndim == 0) || is(e->encoding, "null")) {
         snprintf(buf, len, "-");
         return;
     }
@@ -136,6 +136,8 @@ static void elem_note(hid_t fid, const char *path, const sn_h5ad_elem *e, char *
                      e->ordered ? ", ordered" : "");
     } else if (is(enc, "dataframe")) {
         snprintf(buf, len, "%lld column%s", (long long)e->shape[1], e->shape[1] == 1 ? "" : "s");
+    } else if (is(enc, "null")) {
+        snprintf(buf, len, "= None");
     } else if (e->ndim == 0 && !e->group) {
         scalar_note(fid, path, e, buf, len);
     }
@@ -425,6 +427,10 @@ static int dump_field(FILE *fp, hid_t fid, const char *path)
         return list_tree(fp, fid, path);
     if (is(enc, "string-array"))
         return dump_strings(fp, fid, path);
+    if (is(enc, "null")) {
+        fputs("None\n", fp); /* a write error shows when the output closes */
+        return SN_OK;
+    }
     if (is(enc, "categorical") || strncmp(enc, "nullable-", 9) == 0)
         return dump_column(fp, fid, path);
     if (!e.group && e.ndim == 2)

@@ -170,6 +170,8 @@ int sn_h5ad_stat(hid_t loc, const char *path, sn_h5ad_elem *e)
     e->legacy = rc == 0;
     e->group = H5Iget_type(o) == H5I_GROUP;
     rc = e->group ? stat_group(o, name, e) : ds_info(o, name, e);
+    if (rc == SN_OK && strcmp(e->encoding, "null") == 0)
+        e->dtype[0] = 0; /* None: the dataset's type carries no value */
     sn_h5x_close(o);
     return rc < 0 ? rc : SN_OK;
 }

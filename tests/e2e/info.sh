@@ -17,7 +17,7 @@ a.obsm["X_pca"] = np.array([[1.5, -2], [0, 0.25], [1e-3, 3], [4, 5]], dtype=np.f
 a.layers["counts"] = np.arange(12, dtype=np.int64).reshape(4, 3)
 a.uns["pca"] = {"params": {"n_comps": 2, "zero_center": True}, "variance_ratio": np.array([0.75, 0.25])}
 a.uns["scnet"] = {"history": ["scnet-prep 0.1.0 counts.h5 --ppi ppi.tsv", "scnet-train 0.1.0 -t 2",
-                              "scnet-prep 0.1.0 again.h5"], "title": "small test"}
+                              "scnet-prep 0.1.0 again.h5"], "title": "small test", "unset": None}
 a.write_h5ad(sys.argv[1])
 PY
 
@@ -38,6 +38,7 @@ expect_line "$L" "varp${T}dict${T}-${T}-${T}0 entries"
 expect_line "$L" "uns/pca/params/n_comps${T}numeric-scalar${T}int64${T}scalar${T}= 2"
 expect_line "$L" "uns/pca/params/zero_center${T}numeric-scalar${T}bool${T}scalar${T}= True"
 expect_line "$L" "uns/scnet/title${T}string${T}str${T}scalar${T}= \"small test\""
+expect_line "$L" "uns/scnet/unset${T}null${T}-${T}-${T}= None"
 expect_line "$L" "uns/scnet/history${T}string-array${T}str${T}3"
 # obs columns come in column-order, X before the mappings
 expect_eq "$(grep -n '^obs/' "$L" | cut -d: -f1 | tr '\n' ' ')" \
@@ -68,6 +69,8 @@ expect_exit 0 "$info" -q --field uns/pca/params/n_comps "$f"
 expect_eq "$(cat "$TEST_TMP/stdout")" "2" "--field of a scalar"
 expect_exit 0 "$info" -q --field uns/scnet/title "$f"
 expect_eq "$(cat "$TEST_TMP/stdout")" "small test" "--field of a string"
+expect_exit 0 "$info" -q --field uns/scnet/unset "$f"
+expect_eq "$(cat "$TEST_TMP/stdout")" "None" "--field of None"
 expect_exit 0 "$info" -q --history "$f"
 expect_eq "$(cat "$TEST_TMP/stdout")" \
     $'scnet-prep 0.1.0 counts.h5 --ppi ppi.tsv\nscnet-train 0.1.0 -t 2\nscnet-prep 0.1.0 again.h5' "--history"
