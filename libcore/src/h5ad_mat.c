@@ -13,7 +13,7 @@ static int is_sparse(const char *enc)
 }
 
 /* Child dataset of a sparse group: 1-D, integer when want_int. */
-static int sparse_child(hid_t g, const char *child, const char *name, int want_int, hid_t *ds, int64_t *len)
+int sn_h5x_sparse_child(hid_t g, const char *child, const char *name, int want_int, hid_t *ds, int64_t *len)
 {
     int rank = 0;
     int64_t d[H5S_MAX_RANK];
@@ -36,7 +36,7 @@ static int sparse_child(hid_t g, const char *child, const char *name, int want_i
     return SN_OK;
 }
 
-static int check_indptr(const int64_t *p, int64_t major, int64_t nnz, const char *name, const char *unit)
+int sn_h5x_check_indptr(const int64_t *p, int64_t major, int64_t nnz, const char *name, const char *unit)
 {
     if (p[0] != 0)
         return sn_err(SN_EFMT, "%s: indptr starts at %lld, expected 0", name, (long long)p[0]);
@@ -108,9 +108,9 @@ static int read_compressed(hid_t g, const char *name, int64_t major, int64_t min
     int64_t nip = 0, nix = 0, ndt = 0;
     int rc = SN_OK;
     const char *unit = csc ? "column" : "row";
-    SN_CHECK(sparse_child(g, "indptr", name, 1, &ip, &nip));
-    SN_CHECK(sparse_child(g, "indices", name, 1, &ix, &nix));
-    SN_CHECK(sparse_child(g, "data", name, 0, &dt, &ndt));
+    SN_CHECK(sn_h5x_sparse_child(g, "indptr", name, 1, &ip, &nip));
+    SN_CHECK(sn_h5x_sparse_child(g, "indices", name, 1, &ix, &nix));
+    SN_CHECK(sn_h5x_sparse_child(g, "data", name, 0, &dt, &ndt));
     if (nip != major + 1)
         SN_CHECK(sn_err(SN_EFMT, "%s: indptr has %lld entries, expected %lld (%ss + 1 for shape %lld x %lld)", name,
                         (long long)nip, (long long)(major + 1), unit, (long long)(csc ? minor : major),
@@ -123,7 +123,7 @@ static int read_compressed(hid_t g, const char *name, int64_t major, int64_t min
                         (long long)minor, csc ? "row" : "column"));
     SN_CHECK(sn_csr_alloc(m, major, minor, nix));
     SN_CHECK(sn_h5x_read_num(ip, name, SN_H5X_I64, m->indptr));
-    SN_CHECK(check_indptr(m->indptr, major, nix, name, unit));
+    SN_CHECK(sn_h5x_check_indptr(m->indptr, major, nix, name, unit));
     SN_CHECK(read_indices(ix, name, m, csc));
     SN_CHECK(sn_h5x_read_num(dt, name, SN_H5X_F32, m->data));
 out:

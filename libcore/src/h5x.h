@@ -120,6 +120,13 @@ int sn_h5x_open(hid_t loc, const char *path, char *name, hid_t *obj, char *enc, 
 int sn_h5x_parent(hid_t loc, const char *name, hid_t *parent, const char **leaf) SN_WUR;
 /* shape (or h5sparse_shape) attribute of a sparse group. */
 int sn_h5x_sparse_shape(hid_t g, const char *name, int64_t *nrow, int64_t *ncol) SN_WUR;
+/* The child dataset of sparse group g (indptr, indices, data), opened into
+ * *ds (close it even after an error): 1-D, integer when want_int; *len its
+ * length. */
+int sn_h5x_sparse_child(hid_t g, const char *child, const char *name, int want_int, hid_t *ds,
+                        int64_t *len) SN_WUR;
+/* indptr p of major + 1 entries: from 0, increasing, ending at nnz. */
+int sn_h5x_check_indptr(const int64_t *p, int64_t major, int64_t nnz, const char *name, const char *unit) SN_WUR;
 /* Write an array-like element at name (parents made as dicts, an existing
  * element replaced) with encoding enc, version "0.2.0". */
 int sn_h5x_put(hid_t loc, const char *name, hid_t ft, hid_t mt, int rank, const int64_t *dims, const void *buf,

@@ -54,43 +54,6 @@ int sn_h5_children(hid_t loc, const char *path, char ***names, int *n)
     return SN_OK;
 }
 
-/* Column subset of a matrix element (X, a layer), kept dense or sparse. */
-static int subset_cols(hid_t in, hid_t outg, const char *path, const char *name, const int64_t *keep, int64_t n,
-                       int64_t ncol, int comp)
-{
-    char enc[64];
-    SN_TRY(sn_h5ad_encoding(in, path, enc, sizeof enc));
-    int64_t *map = sn_malloc((size_t)(ncol + 1) * sizeof *map, "gene map");
-    if (!map)
-        return SN_ENOMEM;
-    for (int64_t j = 0; j < ncol; j++)
-        map[j] = -1;
-    for (int64_t j = 0; j < n; j++)
-        map[keep[j]] = j;
-    int rc;
-    if (strcmp(enc, "csr_matrix") == 0 || strcmp(enc, "csc_matrix") == 0) {
-        sn_csr a;
-        if ((rc = sn_h5ad_read_csr(in, path, &a)) == SN_OK) {
-            rc = sn_h5ad_write_csr_cols(outg, name, &a, map, n, comp);
-            sn_csr_free(&a);
-        }
-    } else {
-        sn_mat a, b;
-        if ((rc = sn_h5ad_read_mat(in, path, &a)) == SN_OK) {
-            if ((rc = sn_mat_alloc(&b, a.nrow, n)) == SN_OK) {
-                for (int64_t i = 0; i < a.nrow; i++)
-                    for (int64_t j = 0; j < n; j++)
-                        b.data[i * n + j] = a.data[i * a.ncol + keep[j]];
-                rc = sn_h5ad_write_mat(outg, name, &b, comp);
-                sn_mat_free(&b);
-            }
-            sn_mat_free(&a);
-        }
-    }
-    free(map);
-    return rc;
-}
-
 /* Row subset of a data frame (var, or one in varm) written as name. */
 static int subset_frame(hid_t in, hid_t outg, const char *path, const char *name, const int64_t *keep, int64_t n,
                         int comp)
@@ -105,48 +68,21 @@ static int subset_frame(hid_t in, hid_t outg, const char *path, const char *name
     return rc;
 }
 
-/* Row subset (varm) or row-and-column subset (varp) of a matrix element. */
-static int subset_rows(hid_t in, hid_t outg, const char *path, const char *name, const int64_t *keep, int64_t n,
-                       int both, int comp)
+/* Column subset (kind 0: X, layers), row subset (1: varm) or both (2:
+ * varp) of an element, stored as it was. */
+static int subset_elem(hid_t in, hid_t outg, const char *path, const char *name, const int64_t *keep, int64_t n,
+                       int kind, int comp)
 {
     char enc[64];
     SN_TRY(sn_h5ad_encoding(in, path, enc, sizeof enc));
-    if (strcmp(enc, "dataframe") == 0 && !both) /* anndata allows one in varm */
+    if (strcmp(enc, "dataframe") == 0 && kind == 1) /* anndata allows one in varm */
         return subset_frame(in, outg, path, name, keep, n, comp);
-    if (strcmp(enc, "csr_matrix") == 0 || strcmp(enc, "csc_matrix") == 0) {
-        sn_csr a, b;
-        SN_TRY(sn_h5ad_read_csr(in, path, &a));
-        int64_t *map = sn_malloc((size_t)(a.ncol + 1) * sizeof *map, "gene map");
-        int rc = map ? SN_OK : SN_ENOMEM;
-        for (int64_t j = 0; map && j < a.ncol; j++)
-            map[j] = both ? -1 : j;
-        for (int64_t j = 0; map && both && j < n; j++)
-            map[keep[j]] = j;
-        if (rc == SN_OK && (rc = sn_csr_subset(&a, keep, n, map, both ? n : a.ncol, &b)) == SN_OK) {
-            rc = sn_h5ad_write_csr(outg, name, &b, comp);
-            sn_csr_free(&b);
-        }
-        free(map);
-        sn_csr_free(&a);
-        return rc;
-    }
-    sn_mat a, b;
-    SN_TRY(sn_h5ad_read_mat(in, path, &a));
-    int64_t nc = both ? n : a.ncol;
-    int rc = sn_mat_alloc(&b, n, nc);
-    for (int64_t i = 0; rc == SN_OK && i < n; i++)
-        for (int64_t j = 0; j < nc; j++)
-            b.data[i * nc + j] = a.data[keep[i] * a.ncol + (both ? keep[j] : j)];
-    if (rc == SN_OK) {
-        rc = sn_h5ad_write_mat(outg, name, &b, comp);
-        sn_mat_free(&b);
-    }
-    sn_mat_free(&a);
-    return rc;
+    return sn_h5ad_take(in, path, outg, name, kind ? keep : NULL, kind ? n : 0, kind != 1 ? keep : NULL,
+                        kind != 1 ? n : 0, comp);
 }
 
-static int subset_group(hid_t in, hid_t out, const char *group, int kind, const int64_t *keep, int64_t n,
-                        int64_t ncol, int comp)
+/* kind as subset_elem's. */
+static int subset_group(hid_t in, hid_t out, const char *group, int kind, const int64_t *keep, int64_t n, int comp)
 {
     char **names;
     int nn;
@@ -156,14 +92,46 @@ static int subset_group(hid_t in, hid_t out, const char *group, int kind, const 
     for (int i = 0; rc == SN_OK && i < nn; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s", group, names[i]);
-        rc = kind == 0 ? subset_cols(in, g, path, names[i], keep, n, ncol, comp)
-                       : subset_rows(in, g, path, names[i], keep, n, kind == 2, comp);
-        if (rc < 0)
-            sn_err_prefix(rc, "%s: ", path);
+        rc = subset_elem(in, g, path, names[i], keep, n, kind, comp);
     }
-    if (rc == SN_OK || nn)
+    if (g >= 0)
         H5Gclose(g);
     sn_free_strings(names, nn);
+    return rc;
+}
+
+/* kind as subset_elem's. */
+static int check_elem(hid_t in, const char *path, int kind)
+{
+    sn_h5ad_elem e;
+    SN_TRY(sn_h5ad_stat(in, path, &e));
+    if (e.nnz >= 0 || (kind == 1 && strcmp(e.encoding, "dataframe") == 0))
+        return SN_OK;
+    if (!e.group && (kind == 1 ? e.ndim >= 1 : e.ndim == 2))
+        return SN_OK;
+    const char *what = e.group ? (e.encoding[0] ? e.encoding : "group") : e.ndim ? "array" : "scalar";
+    char dims[48] = "";
+    if (!e.group && e.ndim)
+        snprintf(dims, sizeof dims, " of %d dimension%s", e.ndim, e.ndim == 1 ? "" : "s");
+    return sn_err(SN_EFMT, "%s: cannot cut a%s %s%s to the modelled genes (--max-genes); remove it or model every gene",
+                  path, strchr("aeiou", what[0]) ? "n" : "", what, dims);
+}
+
+int sn_subset_check(hid_t in)
+{
+    static const char *const group[3] = {"layers", "varm", "varp"};
+    int rc = SN_OK;
+    for (int kind = 0; rc == SN_OK && kind < 3; kind++) {
+        char **names;
+        int nn;
+        SN_TRY(sn_h5_children(in, group[kind], &names, &nn));
+        for (int i = 0; rc == SN_OK && i < nn; i++) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", group[kind], names[i]);
+            rc = check_elem(in, path, kind);
+        }
+        sn_free_strings(names, nn);
+    }
     return rc;
 }
 
@@ -172,9 +140,9 @@ int sn_subset_var(hid_t in, hid_t out, const int64_t *keep, int64_t n, int comp)
     int64_t n_obs, n_var;
     SN_TRY(sn_h5ad_check(in, &n_obs, &n_var));
     if (sn_h5ad_exists(in, "X"))
-        SN_TRY(subset_cols(in, out, "X", "X", keep, n, n_var, comp));
-    SN_TRY(subset_group(in, out, "layers", 0, keep, n, n_var, comp));
-    SN_TRY(subset_group(in, out, "varm", 1, keep, n, n_var, comp));
-    SN_TRY(subset_group(in, out, "varp", 2, keep, n, n_var, comp));
+        SN_TRY(sn_h5ad_take(in, "X", out, "X", NULL, 0, keep, n, comp));
+    SN_TRY(subset_group(in, out, "layers", 0, keep, n, comp));
+    SN_TRY(subset_group(in, out, "varm", 1, keep, n, comp));
+    SN_TRY(subset_group(in, out, "varp", 2, keep, n, comp));
     return subset_frame(in, out, "var", "var", keep, n, comp);
 }

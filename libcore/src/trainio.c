@@ -253,6 +253,8 @@ int sn_train_input_read(hid_t f, int max_genes, sn_train_input *ti)
     }
     SN_CHECK(select_genes(f, &X, max_genes, sel));
     SN_CHECK(restrict_ppi(&P, sel, ti));
+    if (ti->data.G < n_var)
+        SN_CHECK(sn_subset_check(f));
     ti->G_all = (int)n_var;
     ti->data.N = (int)n_obs;
     SN_CHECK(dense_x(&X, ti));

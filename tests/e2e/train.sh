@@ -34,20 +34,55 @@ a = ad.read_h5ad(sys.argv[1]); del a.var["dispersions_norm"]; a.write_h5ad(sys.a
 "$B/scnet-train" "${loud[@]}" -t 2 -o "$T/nodisp.out.h5ad" "$T/nodisp.h5ad" 2>"$T/nodisp.err" || die "no dispersions_norm"
 grep -q "genes (--max-genes, by the variance of X: the input has no var\['dispersions_norm'\])" "$T/nodisp.err" ||
     die "the ranking is not named: $(cat "$T/nodisp.err")"
-# a data frame in varm is cut to the modelled genes, as var is
+# what varm, varp and layers hold is cut to the modelled genes, as var is,
+# keeping its element type: a data frame, dense arrays of any type and
+# rank, strings, sparse matrices in either layout
 "$PY" - "$T/prep.h5ad" "$T/vdf.h5ad" <<'EOF' || die "vdf.h5ad"
-import sys, anndata as ad, numpy as np, pandas as pd
+import sys, anndata as ad, h5py, numpy as np, pandas as pd, scipy.sparse as sp
 a = ad.read_h5ad(sys.argv[1])
-a.varm["vdf"] = pd.DataFrame({"w": np.arange(a.n_vars, dtype=float)}, index=a.var_names)
+g, rng = a.n_vars, np.random.default_rng(0)
+a.varm["vdf"] = pd.DataFrame({"w": np.arange(g, dtype=float)}, index=a.var_names)
+a.varm["f64"] = rng.normal(size=(g, 3))
+a.varm["i16"] = rng.integers(-9, 9, size=(g, 2, 3)).astype(np.int16)
+a.varm["flag"] = rng.random((g, 2)) < 0.5
+a.varp["dense"] = rng.normal(size=(g, g)).astype(np.float32)
+a.varp["csc"] = sp.random(g, g, density=0.01, format="csc", random_state=1, dtype=np.float64)
+a.layers["f64"] = rng.normal(size=(a.n_obs, g))
 a.write_h5ad(sys.argv[2])
+with h5py.File(sys.argv[2], "r+") as f:  # a string array: anndata itself reads varm as 2-D
+    ad.io.write_elem(f, "varm/name", np.array([f"n{i}" for i in range(g)], dtype=object))
 EOF
-"$B/scnet-train" "${small[@]}" -t 2 -o "$T/vdf.out.h5ad" "$T/vdf.h5ad" || die "a data frame in varm"
-"$PY" - "$T/vdf.h5ad" "$T/vdf.out.h5ad" <<'EOF' || die "varm['vdf'] not cut to the modelled genes"
-import sys, anndata as ad
+"$B/scnet-train" "${small[@]}" -t 2 -o "$T/vdf.out.h5ad" "$T/vdf.h5ad" || die "varm, varp and layers to subset"
+"$PY" - "$T/vdf.h5ad" "$T/vdf.out.h5ad" <<'EOF' || die "varm, varp or layers not cut to the modelled genes"
+import sys, anndata as ad, h5py, numpy as np
 a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
+ix = a.var_names.get_indexer(b.var_names)
+assert b.n_vars == 120 and (ix >= 0).all()
 assert list(b.varm["vdf"].index) == list(b.var_names)
 assert (b.varm["vdf"]["w"] == a.varm["vdf"].loc[b.var_names, "w"]).all()
+for k in ("f64", "i16", "flag", "name"):
+    x, y = np.asarray(a.varm[k]), np.asarray(b.varm[k])
+    assert x.dtype == y.dtype and np.array_equal(x[ix], y), k
+x, y = a.varp["dense"], b.varp["dense"]
+assert x.dtype == y.dtype and np.array_equal(x[np.ix_(ix, ix)], y)
+x, y = a.varp["csc"], b.varp["csc"]
+assert x.dtype == y.dtype and (x[ix][:, ix] != y).nnz == 0
+assert b.layers["f64"].dtype == np.float64 and np.array_equal(a.layers["f64"][:, ix], b.layers["f64"])
+with h5py.File(sys.argv[2]) as f:
+    assert f["varm/name"].attrs["encoding-type"] == "string-array"
 EOF
+# what cannot be cut is refused before training, naming the input
+"$PY" - "$T/prep.h5ad" "$T/vdict.h5ad" <<'EOF' || die "vdict.h5ad"
+import sys, shutil, anndata as ad, h5py, numpy as np
+shutil.copy(sys.argv[1], sys.argv[2])
+with h5py.File(sys.argv[2], "r+") as f:
+    ad.io.write_elem(f, "varm/nested", {"a": np.zeros(f["var/_index"].shape[0])})
+EOF
+expect_exit 1 "$B/scnet-train" "${small[@]}" -o "$T/vdict.out.h5ad" "$T/vdict.h5ad"
+expect_eq "$(cat "$T/stderr")" \
+    "scnet-train: $T/vdict.h5ad: varm/nested: cannot cut a dict to the modelled genes (--max-genes); remove it or model every gene" \
+    "a dict in varm"
+[ ! -e "$T/vdict.out.h5ad" ] || die "a refused run wrote its output"
 # evaluations at epochs 0, 2 and the last; AUROC a probability
 "$B/scnet-info" -q --field uns/scnet/train/eval_epoch "$T/a.h5ad" >"$T/ev"
 expect_eq "$(tr '\n' ' ' <"$T/ev")" "0 2 3 " "evaluation epochs"

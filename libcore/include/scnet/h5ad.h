@@ -138,6 +138,12 @@ int sn_h5ad_read_str(hid_t loc, const char *path, char **s) SN_WUR;
 /* CSR with int32 indptr/indices when they fit, else int64; rows with
  * unsorted indices are written sorted. */
 int sn_h5ad_write_csr(hid_t loc, const char *name, const sn_csr *m, int comp) SN_WUR;
+/* The dense array at path in `in` (any rank from 1, any element type,
+ * strings too) with its first dimension restricted to rows[0..nr) and,
+ * when cols is given, its second to cols[0..nc) (NULL: all), written as
+ * dst under loc with the same element type and attributes. */
+int sn_h5ad_take(hid_t in, const char *path, hid_t loc, const char *dst, const int64_t *rows, int64_t nr,
+                 const int64_t *cols, int64_t nc, int comp) SN_WUR;
 /* The columns of m that colmap keeps (colmap[j]: column j's new index in
  * [0, ncol), or -1), written a block of entries at a time: no copy of m
  * when the map keeps the columns' order and m's rows are sorted. */
