@@ -120,6 +120,7 @@ static int subset_col(const sn_col *c, const int64_t *keep, int64_t n, sn_col *o
         o->name = sn_strdup(c->name);
         o->v.str = subset_strings(c->v.str, keep, n);
         o->nullable = c->nullable;
+        memcpy(o->dtype, c->dtype, sizeof o->dtype);
         if (c->na && (o->na = sn_malloc((size_t)n + 1, "a mask")))
             for (int64_t i = 0; i < n; i++)
                 o->na[i] = c->na[keep[i]];
@@ -131,6 +132,8 @@ static int subset_col(const sn_col *c, const int64_t *keep, int64_t n, sn_col *o
     }
     SN_TRY(sn_col_new(o, c->name, c->type, n));
     o->nullable = c->nullable;
+    memcpy(o->dtype, c->dtype, sizeof o->dtype);
+    memcpy(o->cat_dtype, c->cat_dtype, sizeof o->cat_dtype);
     size_t es = elem_size(c->type);
     for (int64_t i = 0; i < n; i++)
         memcpy((char *)o->v.f64 + (size_t)i * es, (const char *)c->v.f64 + (size_t)keep[i] * es, es);

@@ -64,6 +64,8 @@ static int read_array_col(hid_t ds, const char *name, sn_col *c)
     if (cls != H5T_INTEGER && cls != H5T_FLOAT && cls != H5T_ENUM)
         return sn_err(SN_EFMT, "%s: expected a numeric column, found %s values", name, d);
     SN_TRY(sn_col_new(c, leaf_of(name), ct, n));
+    if (cls == H5T_INTEGER && strlen(d) < sizeof c->dtype)
+        memcpy(c->dtype, d, strlen(d) + 1);
     int rc = sn_h5x_read_num(ds, name, coltype_num(ct), c->v.f64);
     if (rc < 0)
         sn_col_free(c);
@@ -86,6 +88,8 @@ static int read_categories(hid_t ds, const char *name, sn_col *c)
 {
     hid_t t = H5Dget_type(ds);
     int str = H5Tget_class(t) == H5T_STRING;
+    if (!str)
+        sn_h5x_dtype(t, c->cat_dtype, sizeof c->cat_dtype);
     H5Tclose(t);
     return str ? sn_h5x_read_strs(ds, name, &c->cats, &c->ncat) : sn_h5x_read_numstrs(ds, name, &c->cats, &c->ncat);
 }
@@ -236,15 +240,18 @@ static int read_nullable_col(hid_t g, const char *name, const char *enc, sn_col 
         SN_CHECK(SN_ENOMEM);
     if ((c->type == SN_COL_STR) != is_str || (!is_str && (c->type == SN_COL_F32 || c->type == SN_COL_F64)))
         SN_CHECK(sn_err(SN_EFMT, "%s: values do not match the encoding %s", name, enc));
+    char stored[sizeof c->dtype];
+    memcpy(stored, c->dtype, sizeof stored);
     if (strcmp(enc, "nullable-integer") == 0)
         SN_CHECK(to_f64(c));
     else if (!is_str)
         SN_CHECK(to_bool(c));
+    memcpy(c->dtype, stored, sizeof stored);
     if (H5Lexists(g, "mask", H5P_DEFAULT) > 0) {
         SN_CHECK(read_mask(g, name, c->n, &mask));
         apply_mask(c, mask);
     }
-    c->nullable = c->type != SN_COL_BOOL; /* a bool column keeps SN_BOOL_NA */
+    c->nullable = 1; /* a bool column marks missing values with SN_BOOL_NA */
     if (is_str) {
         c->na = mask;
         mask = NULL;
@@ -448,6 +455,70 @@ static int check_categories(const sn_col *c, const char *name)
     return rc < 0 ? rc : SN_OK;
 }
 
+/* The file type of an integer column stored as dtype, or dflt. */
+static hid_t stored_int(const char *dtype, hid_t dflt)
+{
+    static const struct {
+        const char *name;
+        hid_t *type;
+    } t[] = {{"int8", &H5T_STD_I8LE_g},   {"int16", &H5T_STD_I16LE_g},  {"int32", &H5T_STD_I32LE_g},
+             {"int64", &H5T_STD_I64LE_g}, {"uint8", &H5T_STD_U8LE_g},   {"uint16", &H5T_STD_U16LE_g},
+             {"uint32", &H5T_STD_U32LE_g}, {"uint64", &H5T_STD_U64LE_g}};
+    for (size_t k = 0; k < sizeof t / sizeof *t; k++)
+        if (strcmp(dtype, t[k].name) == 0)
+            return *t[k].type;
+    return dflt;
+}
+
+/* Categories that were numbers or booleans (read as pandas prints them),
+ * written back as that type: 0, or 1 when some category no longer parses
+ * (then they stay strings). */
+static int parse_cats(const sn_col *c, int64_t *iv, double *fv)
+{
+    int flt = c->cat_dtype[0] == 'f', bln = strcmp(c->cat_dtype, "bool") == 0;
+    for (int64_t k = 0; k < c->ncat; k++) {
+        char *end;
+        const char *s = c->cats[k];
+        if (bln && (strcmp(s, "True") == 0 || strcmp(s, "False") == 0))
+            iv[k] = s[0] == 'T';
+        else if (bln)
+            return 1;
+        else if (flt)
+            fv[k] = strtod(s, &end);
+        else
+            iv[k] = c->cat_dtype[0] == 'u' ? (int64_t)strtoull(s, &end, 10) : strtoll(s, &end, 10);
+        if (!bln && (end == s || *end))
+            return 1;
+    }
+    return 0;
+}
+
+static int write_cats(hid_t g, const sn_col *c, int comp)
+{
+    int64_t *iv = sn_malloc((size_t)c->ncat * sizeof *iv + 1, "categories");
+    double *fv = sn_malloc((size_t)c->ncat * sizeof *fv + 1, "categories");
+    int rc = iv && fv ? SN_OK : SN_ENOMEM, flt = c->cat_dtype[0] == 'f';
+    if (rc == SN_OK && (!c->cat_dtype[0] || parse_cats(c, iv, fv)))
+        rc = sn_h5x_write_strs(g, "categories", c->cats, c->ncat, comp, "string-array", "0.2.0");
+    else if (rc == SN_OK && strcmp(c->cat_dtype, "bool") == 0) {
+        int8_t *b = (int8_t *)fv;
+        for (int64_t k = 0; k < c->ncat; k++)
+            b[k] = (int8_t)iv[k];
+        hid_t t = sn_h5x_bool_type();
+        rc = sn_h5x_write(g, "categories", t, t, 1, &c->ncat, b, comp, "array", "0.2.0");
+        H5Tclose(t);
+    } else if (rc == SN_OK) {
+        hid_t ft = flt ? (strcmp(c->cat_dtype, "float32") == 0 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE)
+                       : stored_int(c->cat_dtype, H5T_STD_I64LE);
+        hid_t mt = flt ? H5T_NATIVE_DOUBLE : c->cat_dtype[0] == 'u' ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64;
+        rc = sn_h5x_write(g, "categories", ft, mt, 1, &c->ncat, flt ? (void *)fv : (void *)iv, comp, "array",
+                          "0.2.0");
+    }
+    free(iv);
+    free(fv);
+    return rc;
+}
+
 static int write_cat(hid_t parent, const sn_col *c, const char *name, int comp)
 {
     hid_t g;
@@ -457,14 +528,14 @@ static int write_cat(hid_t parent, const sn_col *c, const char *name, int comp)
     SN_CHECK(sn_h5x_set_attr_bool(g, "ordered", c->ordered));
     SN_CHECK(sn_h5x_write(g, "codes", codes_type(c->ncat), H5T_NATIVE_INT32, 1, &c->n, c->v.codes, comp, "array",
                           "0.2.0"));
-    SN_CHECK(sn_h5x_write_strs(g, "categories", c->cats, c->ncat, comp, "string-array", "0.2.0"));
+    SN_CHECK(write_cats(g, c, comp));
 out:
     H5Gclose(g);
     return rc < 0 ? rc : SN_OK;
 }
 
-/* A plain bool array, or with missing values anndata's nullable-boolean:
- * a group of values and mask (True = missing). */
+/* A plain bool array, or with missing values (or read as one) anndata's
+ * nullable-boolean: a group of values and mask (True = missing). */
 static int write_bool(hid_t g, const sn_col *c, int comp)
 {
     int8_t *b = sn_malloc(2 * (size_t)c->n + 1, "a boolean column"), *mask = b ? b + c->n : NULL;
@@ -477,7 +548,7 @@ static int write_bool(hid_t g, const sn_col *c, int comp)
         na |= mask[i];
     }
     hid_t t = sn_h5x_bool_type(), grp = -1;
-    if (!na)
+    if (!na && !c->nullable)
         rc = sn_h5x_write(g, c->name, t, t, 1, &c->n, b, comp, "array", "0.2.0");
     else if ((rc = sn_h5x_group(g, c->name, "nullable-boolean", "0.1.0", &grp)) == SN_OK &&
              (rc = sn_h5x_write(grp, "values", t, t, 1, &c->n, b, comp, "array", "0.2.0")) == SN_OK)
@@ -507,7 +578,8 @@ static int write_nullable(hid_t g, const sn_col *c, int comp)
         rc = sn_h5x_group(g, c->name, str ? "nullable-string-array" : "nullable-integer", "0.1.0", &grp);
     if (rc == SN_OK)
         rc = str ? sn_h5x_write_strs(grp, "values", c->v.str, c->n, comp, "string-array", "0.2.0")
-                 : sn_h5x_write(grp, "values", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &c->n, v, comp, "array", "0.2.0");
+                 : sn_h5x_write(grp, "values", stored_int(c->dtype, H5T_STD_I64LE), H5T_NATIVE_INT64, 1, &c->n, v,
+                               comp, "array", "0.2.0");
     if (rc == SN_OK)
         rc = sn_h5x_write(grp, "mask", t, t, 1, &c->n, mask, comp, "array", "0.2.0");
     if (grp >= 0)
@@ -528,9 +600,11 @@ static int write_colobj(hid_t g, const sn_col *c, const char *name, int comp)
     case SN_COL_F32:
         return sn_h5x_write(g, c->name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 1, &c->n, c->v.f32, comp, "array", "0.2.0");
     case SN_COL_I64:
-        return sn_h5x_write(g, c->name, H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &c->n, c->v.i64, comp, "array", "0.2.0");
+        return sn_h5x_write(g, c->name, stored_int(c->dtype, H5T_STD_I64LE), H5T_NATIVE_INT64, 1, &c->n, c->v.i64,
+                            comp, "array", "0.2.0");
     case SN_COL_I32:
-        return sn_h5x_write(g, c->name, H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &c->n, c->v.i32, comp, "array", "0.2.0");
+        return sn_h5x_write(g, c->name, stored_int(c->dtype, H5T_STD_I32LE), H5T_NATIVE_INT32, 1, &c->n, c->v.i32,
+                            comp, "array", "0.2.0");
     case SN_COL_BOOL: return write_bool(g, c, comp);
     case SN_COL_STR: return sn_h5x_write_strs(g, c->name, c->v.str, c->n, comp, "string-array", "0.2.0");
     case SN_COL_CAT: return write_cat(g, c, name, comp);

@@ -32,8 +32,9 @@ grep -q 'PCA: 15 components on the highly variable genes (randomized solver, con
     die "a Krylov basis over every gene: $(grep PCA "$T/stderr")"
 grep -q 'warning' "$T/stderr" && die "a warning: $(grep warning "$T/stderr")"
 
-# ---- anndata's nullable columns keep their missing values and types
-# through the cells' subset ----
+# ---- obs columns keep their types through the cells' subset: anndata's
+# nullable columns with their missing values, small and unsigned integers,
+# categories that are numbers or booleans ----
 "$PY" - "$CSV" "$T/nullable.h5ad" <<'EOF' || die "nullable.h5ad"
 import sys, anndata as ad, numpy as np, pandas as pd
 a = ad.io.read_csv(sys.argv[1]).T
@@ -41,6 +42,14 @@ n = a.n_obs
 a.obs["nint"] = pd.array([None if i % 7 == 0 else i for i in range(n)], dtype="Int64")
 ad.settings.allow_write_nullable_strings = True
 a.obs["donor"] = pd.array([None if i % 5 == 0 else f"d{i % 3}" for i in range(n)], dtype="string")
+a.obs["nbool"] = pd.array([i % 2 == 0 for i in range(n)], dtype="boolean")  # without a missing value
+a.obs["nint32"] = pd.array([None if i % 3 == 0 else i for i in range(n)], dtype="Int32")
+a.obs["i8"] = (np.arange(n) % 100).astype(np.int8)
+a.obs["u16"] = np.arange(n).astype(np.uint16)
+a.obs["u32"] = np.arange(n).astype(np.uint32)
+a.obs["plate"] = pd.Categorical(np.arange(n) % 4 + 10)
+a.obs["flag"] = pd.Categorical(np.arange(n) % 2 == 0)
+a.obs["dose"] = pd.Categorical((np.arange(n) % 3) / 4)
 a.write_h5ad(sys.argv[2])
 EOF
 expect_exit 0 "$prep" "$T/nullable.h5ad" --ppi "$IREF" --gene-map "$MAP" --min-genes 5000 -q -o "$T/nullable.out.h5ad"
@@ -48,7 +57,7 @@ expect_exit 0 "$prep" "$T/nullable.h5ad" --ppi "$IREF" --gene-map "$MAP" --min-g
 import sys, anndata as ad
 a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
 assert b.n_obs < a.n_obs, "no cell was filtered"
-for c in ("nint", "donor"):
+for c in ("nint", "donor", "nbool", "nint32", "i8", "u16", "u32", "plate", "flag", "dose"):
     assert b.obs[c].dtype == a.obs[c].dtype, (c, a.obs[c].dtype, b.obs[c].dtype)
     x = a.obs.loc[b.obs_names, c]
     assert (x.isna().to_numpy() == b.obs[c].isna().to_numpy()).all(), c

@@ -40,6 +40,11 @@ typedef struct {
      * and written back as it came */
     int nullable;
     uint8_t *na;
+    /* the element types on disk where they differ from the column's own
+     * (an int8 or uint16 array read as I32, a nullable Int32's values,
+     * integer or boolean categories read as strings), so that a column is
+     * written back as it was read; "" = the column type's own */
+    char dtype[12], cat_dtype[12];
 } sn_col;
 
 typedef struct {
