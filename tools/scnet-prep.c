@@ -635,9 +635,33 @@ static int align_failed(prep *p, const sn_edges *e, int rc)
     return rc;
 }
 
+/* Genes whose name (symbol) an earlier gene has: the PPI's node goes to the
+ * first of them, the rest cannot be aligned.  Said once, since ids that
+ * map to one symbol are common and otherwise vanish unexplained. */
+static int note_repeats(const prep *p)
+{
+    sn_strmap m;
+    SN_TRY(sn_strmap_init(&m, p->nnames));
+    int64_t n = 0, first = -1;
+    int rc = SN_OK;
+    for (int64_t j = 0; rc >= 0 && j < p->nnames; j++)
+        if (p->names[j] && (rc = sn_strmap_put(&m, p->names[j], j, NULL)) == 0 && n++ == 0)
+            first = j;
+    sn_strmap_free(&m);
+    if (rc < 0)
+        return rc;
+    if (n)
+        sn_note("%s: %lld gene%s the %s of an earlier gene (first: '%s'); only the first gene of a name is "
+                "aligned to the PPI", p->o->in, (long long)n, n == 1 ? " repeats" : "s repeat",
+                p->mapped ? "symbol" : "name", p->names[first]);
+    return SN_OK;
+}
+
 static int step_ppi(prep *p)
 {
     SN_TRY(gene_names(p));
+    if (!p->o->no_ppi)
+        SN_TRY(note_repeats(p));
     int64_t n = p->a.var.n;
     if (p->o->no_ppi) {
         if (!(p->genes = sn_malloc(((size_t)n + 1) * sizeof *p->genes, "kept genes")))

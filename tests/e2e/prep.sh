@@ -94,6 +94,16 @@ expect_exit 1 "$prep" "$T/mtx_genes.h5ad" --orient cells --no-ppi -o "$T/never.h
 grep -q "orient applies to text tables and .mtx files only" "$T/stderr" || die "--orient on .h5ad: $(cat "$T/stderr")"
 [ ! -e "$T/never.h5ad" ] || die "--orient on .h5ad left an output"
 
+# ---- ids that map to one symbol: the first is aligned, and a note says so ----
+expect_exit 0 "$prep" "$CSV" --ppi "$IREF" --gene-map "$MAP" -o "$T/rep.h5ad"
+grep -q "sc_celseq2.count.csv.gz: 4 genes repeat the symbol of an earlier gene (first: 'NPIPA9'); only the first gene of a name is aligned to the PPI" \
+    "$T/stderr" || die "no note of the repeated symbols: $(cat "$T/stderr")"
+"$PY" - "$T/rep.h5ad" <<'PY' || die "repeated symbols in the output's genes"
+import sys, anndata as ad
+a = ad.read_h5ad(sys.argv[1])
+assert a.var_names.is_unique and not any(n.startswith("NPIPA9-") for n in a.var_names)
+PY
+
 # ---- an .h5ad input: what the output does not carry over is said ----
 "$PY" - "$T/mtx_genes.h5ad" "$T/extra.h5ad" <<'PY' || die "cannot write an .h5ad with extra elements"
 import sys, anndata as ad, numpy as np
