@@ -461,8 +461,10 @@ static int seeds_file(const opts *o, const sn_strmap *map, uint8_t *seen, sets *
     char **genes;
     int64_t ng;
     SN_TRY(sn_read_genes(o->genes_file, &genes, &ng));
+    /* the set is named by the file, without its folders */
     const char *base = strrchr(o->genes_file, '/');
-    int rc = seeds_named(S, base ? base + 1 : o->genes_file, genes, ng, map, seen, lo);
+    base = strcmp(o->genes_file, "-") == 0 ? "stdin" : base ? base + 1 : o->genes_file;
+    int rc = seeds_named(S, base, genes, ng, map, seen, lo);
     sn_free_strings(genes, ng);
     return rc;
 }

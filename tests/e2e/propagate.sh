@@ -4,6 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 pr=$SCNET_BIN/scnet-propagate
 T=$TEST_TMP
+TAB=$'\t'
 PPI=$SCNET_DATA/ppi/iref13_miscore_interactome.tsv.gz
 KEGG=$SCNET_DATA/genesets/msigdb_c2.cp.kegg.v7.0.symbols.cogena-renamed.gmt.gz
 A=$T/a.h5ad
@@ -23,6 +24,11 @@ expect_exit 0 "$pr" -g MECOM,,ERP44 -g ' CENPV , TNNT1,NOTAGENE' -g MECOM -o "$T
 cmp -s "$T/net_scores.tsv" "$T/net_union.tsv" || die "-g given three times differs from one list"
 grep -q '^scnet-propagate: 1 seed gene is not in the network: NOTAGENE$' "$T/stderr" ||
     die "missing seed note: $(cat "$T/stderr")"
+# --genes: the same seeds from standard input, a set named "stdin"
+printf 'MECOM\n# a comment\nERP44\nCENPV\nTNNT1\n' |
+    "$pr" -q --genes - -o "$T/net_stdin.tsv" "$T/net.h5ad" || die "--genes -"
+expect_eq "$(head -1 "$T/net_stdin.tsv")" "gene${TAB}stdin" "the header of --genes -"
+cmp -s <(tail -n +2 "$T/net_scores.tsv") <(tail -n +2 "$T/net_stdin.tsv") || die "--genes - differs from -g"
 expect_exit 0 "$pr" -g TNNT1,G1,G2,G3,G4,G5,G6,G7,G3 -o "$T/net_many.tsv" "$T/net.h5ad"
 grep -q '^scnet-propagate: 7 seed genes are not in the network: G1, G2, G3, G4, G5 and 2 more$' "$T/stderr" ||
     die "missing seeds note: $(cat "$T/stderr")"
