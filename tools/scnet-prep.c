@@ -24,6 +24,7 @@
 #include "scnet/prepio.h"
 #include "scnet/read.h"
 #include "scnet/strmap.h"
+#include "scnet/subset.h"
 #include "scnet/text.h"
 
 enum {
@@ -286,6 +287,9 @@ typedef struct {
     sn_adata a;        /* X: counts, then log-normalised */
     sn_csr counts;     /* log-normalised .h5ad input: its layers/counts, if any */
     sn_mat reused;     /* --reuse-pca: the input's X_pca */
+    sn_h5 *in;         /* an .h5ad input with elements to carry over, held open */
+    sn_subset_plan carry;
+    int64_t *cell_src, *gene_src; /* with in: the input's cells and genes kept, in order */
     char **names;      /* symbols used for the PPI (NULL = unmapped), one per gene after the filters */
     int64_t nnames;
     int mapped;        /* names differ from the var index */
@@ -309,6 +313,10 @@ static void prep_free(prep *p)
     sn_adata_free(&p->a);
     sn_csr_free(&p->counts);
     sn_mat_free(&p->reused);
+    sn_subset_plan_free(&p->carry);
+    free(p->cell_src);
+    free(p->gene_src);
+    sn_h5_close(p->in);
     sn_free_strings(p->names, p->nnames);
     free(p->genes);
     sn_ppi_free(&p->ppi);
@@ -330,38 +338,56 @@ static int remade(const char *path, const char *layer)
     return layer && strncmp(path, "layers/", 7) == 0 && strcmp(path + 7, layer) == 0;
 }
 
-/* The input's elements the output does not carry over, said once: a
- * scanpy user may expect an embedding or a layer to travel with the file. */
-static void note_dropped(hid_t fid, const char *name, const char *layer)
+/* What the output does not carry over from the input: 1 what it makes
+ * anew, 2 what a later stage made from the old cells and genes (the
+ * model's outputs, its pruned graph, its gene networks). */
+static int leave_behind(const char *path, void *ctx)
 {
-    static const char *const groups[] = {"obsm", "varm", "obsp", "varp", "layers", "uns", NULL};
-    char list[512] = "", path[256];
-    int64_t total = 0;
-    for (int g = 0; groups[g]; g++) {
-        char **keys = NULL;
-        int64_t n = 0;
-        if (!sn_h5ad_exists(fid, groups[g]) || sn_h5ad_keys(fid, groups[g], &keys, &n) < 0)
-            continue;
-        for (int64_t i = 0; i < n; i++) {
-            snprintf(path, sizeof path, "%s/%s", groups[g], keys[i]);
-            if (remade(path, layer))
-                continue;
-            if (total++ < 6)
-                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? ", " : "", path);
-        }
-        sn_free_strings(keys, n);
-    }
-    if (total > 6)
-        snprintf(list + strlen(list), sizeof list - strlen(list), " and %lld more", (long long)total - 6);
-    if (total)
-        sn_note("%s: not carried over (the output is made anew from the counts; obs and var columns are kept): %s",
-                name, list);
+    const prep *p = ctx;
+    if (remade(path, p->o->ro.layer))
+        return 1;
+    const char *key = strchr(path, '/') + 1;
+    if (strncmp(path, "uns/", 4) == 0)
+        return strcmp(key, "scnet_neighbors") == 0 ? 2 : 0;
+    return strncmp(key, "scnet", 5) == 0 || strncmp(key, "X_scnet", 7) == 0 ? 2 : 0;
+}
+
+/* The input's elements to carry over, and those left behind, said once:
+ * a scanpy user may expect every embedding and layer to travel. */
+static int plan_carry(prep *p, hid_t fid, const char *name)
+{
+    SN_TRY(sn_subset_plan_make(fid, p->a.X.nrow, p->a.X.ncol, leave_behind, p, &p->carry));
+    const sn_subset_plan *c = &p->carry;
+    char list[512] = "";
+    for (int i = 0; i < c->nleft && i < 6; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", c->left[i]);
+    if (c->nleft > 6)
+        snprintf(list + strlen(list), sizeof list - strlen(list), " and %d more", c->nleft - 6);
+    if (c->nleft)
+        sn_note("%s: not carried over (a later stage's output, or not cut to the kept cells and genes): %s", name,
+                list);
+    return SN_OK;
+}
+
+/* The input's cells and genes, before any is filtered. */
+static int track_subsets(prep *p)
+{
+    int64_t n = p->a.X.nrow, m = p->a.X.ncol;
+    p->cell_src = sn_malloc(((size_t)n + 1) * sizeof *p->cell_src, "the kept cells");
+    p->gene_src = sn_malloc(((size_t)m + 1) * sizeof *p->gene_src, "the kept genes");
+    if (!p->cell_src || !p->gene_src)
+        return SN_ENOMEM;
+    for (int64_t i = 0; i < n; i++)
+        p->cell_src[i] = i;
+    for (int64_t j = 0; j < m; j++)
+        p->gene_src[j] = j;
+    return SN_OK;
 }
 
 static int read_hdf5_extras(prep *p, hid_t fid, const char *name)
 {
     int rc = SN_OK;
-    note_dropped(fid, name, p->o->ro.layer);
+    SN_TRY(plan_carry(p, fid, name));
     if (p->o->reuse_pca && (rc = sn_h5ad_read_mat(fid, "obsm/X_pca", &p->reused)) < 0)
         return sn_err_prefix(rc, "%s: --reuse-pca: ", name);
     if (!p->o->ro.layer && sn_h5ad_exists(fid, "layers/counts") &&
@@ -387,6 +413,10 @@ static int read_input(prep *p)
             rc = read_hdf5_extras(p, fid, sn_h5_name(f));
         else if (rc == SN_OK && o->reuse_pca)
             rc = sn_err(SN_EINVAL, "%s: --reuse-pca needs an .h5ad input with obsm/X_pca", sn_h5_name(f));
+        if (rc == SN_OK && h5ad && (p->carry.n || sn_h5ad_exists(fid, "uns/scnet/history"))) {
+            p->in = f; /* read again when the output is written */
+            return track_subsets(p);
+        }
         sn_h5_close(f);
         return rc;
     }
@@ -432,6 +462,22 @@ static int step_read(prep *p)
     return SN_OK;
 }
 
+/* *src (the input's indices of the current rows or columns, or NULL when
+ * nothing is carried) restricted to keep, in keep's order. */
+static int compose(int64_t **src, const int64_t *keep, int64_t n)
+{
+    if (!*src)
+        return SN_OK;
+    int64_t *s = sn_malloc(((size_t)n + 1) * sizeof *s, "the kept cells and genes");
+    if (!s)
+        return SN_ENOMEM;
+    for (int64_t r = 0; r < n; r++)
+        s[r] = (*src)[keep[r]];
+    free(*src);
+    *src = s;
+    return SN_OK;
+}
+
 /* Subset obs (rows) or var (columns) tables and the matrices together. */
 static int subset_cells(prep *p, const int64_t *keep, int64_t n)
 {
@@ -439,6 +485,7 @@ static int subset_cells(prep *p, const int64_t *keep, int64_t n)
     SN_TRY(sn_frame_subset(&p->a.obs, keep, n, &f));
     sn_frame_free(&p->a.obs);
     p->a.obs = f;
+    SN_TRY(compose(&p->cell_src, keep, n));
     SN_TRY(sn_prep_subset(&p->a.X, keep, n, NULL, 0));
     if (p->counts.data)
         SN_TRY(sn_prep_subset(&p->counts, keep, n, NULL, 0));
@@ -457,6 +504,7 @@ static int subset_genes(prep *p, const int64_t *keep, int64_t n)
     SN_TRY(sn_frame_subset(&p->a.var, keep, n, &f));
     sn_frame_free(&p->a.var);
     p->a.var = f;
+    SN_TRY(compose(&p->gene_src, keep, n));
     SN_TRY(sn_prep_subset(&p->a.X, NULL, 0, keep, n));
     if (p->counts.data)
         SN_TRY(sn_prep_subset(&p->counts, NULL, 0, keep, n));
@@ -912,6 +960,23 @@ static int mark(double *t, const char *what, int rc)
     return rc;
 }
 
+/* The input's elements, cut to the kept cells and genes, and its
+ * history, which this run's entry extends. */
+static int carry_over(prep *p, hid_t f)
+{
+    hid_t in = sn_h5_id(p->in), g;
+    int rc = sn_subset_plan_write(in, f, &p->carry, p->cell_src, p->a.X.nrow, p->gene_src, p->a.X.ncol,
+                                  p->o->compress);
+    if (rc < 0)
+        return sn_err_prefix(rc, "%s: ", sn_h5_name(p->in));
+    if (!sn_h5ad_exists(in, "uns/scnet/history"))
+        return SN_OK;
+    SN_TRY(sn_h5ad_dict(f, "uns/scnet", &g));
+    rc = sn_h5ad_copy_elem(in, "uns/scnet/history", g, "history");
+    H5Gclose(g);
+    return rc;
+}
+
 static int step_write(prep *p)
 {
     hid_t f = sn_h5_id(p->out);
@@ -933,11 +998,14 @@ static int step_write(prep *p)
         rc = mark(&t, "PCA, PPI", SN_OK);
     if (rc == SN_OK)
         rc = mark(&t, "layers/scaled", write_scaled(p, f, mean, sd));
+    int carried = SN_OK; /* its errors name the input they come from */
+    if (rc == SN_OK && p->in)
+        rc = carried = mark(&t, "carried over", carry_over(p, f));
     if (rc == SN_OK)
         rc = write_uns(p, f);
     free(mean);
     free(sd);
-    return rc < 0 ? sn_err_prefix(rc, "%s: ", sn_h5_name(p->out)) : SN_OK;
+    return rc < 0 && carried == SN_OK ? sn_err_prefix(rc, "%s: ", sn_h5_name(p->out)) : rc;
 }
 
 static int run(sn_cli *cli, void *ctx)

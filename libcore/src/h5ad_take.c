@@ -11,6 +11,18 @@
 
 /* ---- dense ---- */
 
+/* Every index of sel (n of them, NULL: none) below len: the caller's
+ * indices come from its own shapes, this keeps an element of another
+ * shape from being read out of bounds. */
+static int in_range(const int64_t *sel, int64_t n, int64_t len, const char *name, const char *axis)
+{
+    for (int64_t i = 0; sel && i < n; i++)
+        if (sel[i] < 0 || sel[i] >= len)
+            return sn_err(SN_EFMT, "%s: has %lld %ss, a subset asks for %s %lld", name, (long long)len, axis,
+                          axis, (long long)sel[i]);
+    return SN_OK;
+}
+
 /* out[i, j] = in[rows[i], cols[j]] (NULL: all) for an in of d0 x d1
  * blocks of block bytes (a block: one element of dims[2..]). */
 static void take_copy(const char *in, char *out, int64_t d1, const int64_t *rows, int64_t nr, const int64_t *cols,
@@ -84,6 +96,8 @@ static int take_dense(hid_t ds, const char *name, hid_t loc, const char *dst, co
     if (rank < 1 || (cols && rank != 2))
         return sn_err(SN_EFMT, "%s: expected a %s array, found %s", name, cols ? "2-D" : "1-D or wider",
                       rank ? "more dimensions" : "a scalar");
+    SN_TRY(in_range(rows, nr, d[0], name, "row"));
+    SN_TRY(in_range(cols, nc, cols ? d[1] : 0, name, "column"));
     int rc = SN_OK;
     if ((ft = H5Dget_type(ds)) < 0 || (mt = H5Tget_native_type(ft, H5T_DIR_ASCEND)) < 0)
         rc = sn_h5x_fail(SN_EFMT, name, "cannot read its element type");
@@ -250,6 +264,10 @@ static int take_sparse(hid_t g, const char *name, int csc, hid_t loc, const char
     sp_init(&a);
     sp_init(&b);
     int rc = sp_read(g, name, csc, &a);
+    if (rc == SN_OK)
+        rc = in_range(rows, nr, csc ? a.minor : a.major, name, "row");
+    if (rc == SN_OK)
+        rc = in_range(cols, nc, csc ? a.major : a.minor, name, "column");
     const int64_t *msel = csc ? cols : rows, *nsel = csc ? rows : cols;
     int64_t nm = csc ? nc : nr, nn = csc ? nr : nc;
     int64_t *map = rc == SN_OK ? sn_malloc(((size_t)a.minor + 1) * sizeof *map, "a sparse matrix") : NULL;

@@ -68,20 +68,18 @@ static int subset_frame(hid_t in, hid_t outg, const char *path, const char *name
     return rc;
 }
 
-/* Column subset (kind 0: X, layers), row subset (1: varm) or both (2:
- * varp) of an element, stored as it was. */
-static int subset_elem(hid_t in, hid_t outg, const char *path, const char *name, const int64_t *keep, int64_t n,
-                       int kind, int comp)
+int sn_subset_elem(hid_t in, const char *path, hid_t loc, const char *name, const int64_t *rows, int64_t nr,
+                   const int64_t *cols, int64_t nc, int comp)
 {
     char enc[64];
     SN_TRY(sn_h5ad_encoding(in, path, enc, sizeof enc));
-    if (strcmp(enc, "dataframe") == 0 && kind == 1) /* anndata allows one in varm */
-        return subset_frame(in, outg, path, name, keep, n, comp);
-    return sn_h5ad_take(in, path, outg, name, kind ? keep : NULL, kind ? n : 0, kind != 1 ? keep : NULL,
-                        kind != 1 ? n : 0, comp);
+    if (strcmp(enc, "dataframe") == 0 && rows && !cols) /* anndata allows one in obsm and varm */
+        return subset_frame(in, loc, path, name, rows, nr, comp);
+    return sn_h5ad_take(in, path, loc, name, rows, nr, cols, nc, comp);
 }
 
-/* kind as subset_elem's. */
+/* The children of group, cut as sn_subset_var does: kind 0 columns (X,
+ * layers), 1 rows (varm), 2 both (varp). */
 static int subset_group(hid_t in, hid_t out, const char *group, int kind, const int64_t *keep, int64_t n, int comp)
 {
     char **names;
@@ -92,7 +90,8 @@ static int subset_group(hid_t in, hid_t out, const char *group, int kind, const 
     for (int i = 0; rc == SN_OK && i < nn; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s", group, names[i]);
-        rc = subset_elem(in, g, path, names[i], keep, n, kind, comp);
+        rc = sn_subset_elem(in, path, g, names[i], kind ? keep : NULL, kind ? n : 0, kind != 1 ? keep : NULL,
+                            kind != 1 ? n : 0, comp);
     }
     if (g >= 0)
         H5Gclose(g);
@@ -100,27 +99,33 @@ static int subset_group(hid_t in, hid_t out, const char *group, int kind, const 
     return rc;
 }
 
-/* kind as subset_elem's. */
-static int check_elem(hid_t in, const char *path, int kind)
+int sn_subset_fits(hid_t in, const char *path, int64_t n0, int64_t n1)
 {
     sn_h5ad_elem e;
     SN_TRY(sn_h5ad_stat(in, path, &e));
-    if (e.nnz >= 0 || (kind == 1 && strcmp(e.encoding, "dataframe") == 0))
-        return SN_OK;
-    if (!e.group && (kind == 1 ? e.ndim >= 1 : e.ndim == 2))
-        return SN_OK;
-    const char *what = e.group ? (e.encoding[0] ? e.encoding : "group") : e.ndim ? "array" : "scalar";
-    char dims[48] = "";
-    if (!e.group && e.ndim)
-        snprintf(dims, sizeof dims, " of %d dimension%s", e.ndim, e.ndim == 1 ? "" : "s");
-    return sn_err(SN_EFMT, "%s: cannot cut a%s %s%s to the modelled genes (--max-genes); remove it or model every gene",
-                  path, strchr("aeiou", what[0]) ? "n" : "", what, dims);
+    int frame = n1 < 0 && strcmp(e.encoding, "dataframe") == 0;
+    if (!(e.nnz >= 0 || frame || (!e.group && (n1 < 0 ? e.ndim >= 1 : e.ndim == 2)))) {
+        const char *what = e.group ? (e.encoding[0] ? e.encoding : "group") : e.ndim ? "array" : "scalar";
+        char dims[48] = "";
+        if (!e.group && e.ndim)
+            snprintf(dims, sizeof dims, " of %d dimension%s", e.ndim, e.ndim == 1 ? "" : "s");
+        return sn_err(SN_EFMT, "%s: a%s %s%s cannot be cut to a subset", path, strchr("aeiou", what[0]) ? "n" : "",
+                      what, dims);
+    }
+    if (e.shape[0] != n0)
+        return sn_err(SN_EFMT, "%s: has %lld rows, expected %lld", path, (long long)e.shape[0], (long long)n0);
+    if (n1 >= 0 && e.shape[1] != n1)
+        return sn_err(SN_EFMT, "%s: has %lld columns, expected %lld", path, (long long)e.shape[1], (long long)n1);
+    return SN_OK;
 }
 
 int sn_subset_check(hid_t in)
 {
     static const char *const group[3] = {"layers", "varm", "varp"};
+    int64_t n_obs, n_var;
     int rc = SN_OK;
+    SN_TRY(sn_h5ad_check(in, &n_obs, &n_var));
+    const int64_t dims[3][2] = {{n_obs, n_var}, {n_var, -1}, {n_var, n_var}};
     for (int kind = 0; rc == SN_OK && kind < 3; kind++) {
         char **names;
         int nn;
@@ -128,7 +133,7 @@ int sn_subset_check(hid_t in)
         for (int i = 0; rc == SN_OK && i < nn; i++) {
             char path[512];
             snprintf(path, sizeof path, "%s/%s", group[kind], names[i]);
-            rc = check_elem(in, path, kind);
+            rc = sn_subset_fits(in, path, dims[kind][0], dims[kind][1]);
         }
         sn_free_strings(names, nn);
     }
@@ -145,4 +150,104 @@ int sn_subset_var(hid_t in, hid_t out, const int64_t *keep, int64_t n, int comp)
     SN_TRY(subset_group(in, out, "varm", 1, keep, n, comp));
     SN_TRY(subset_group(in, out, "varp", 2, keep, n, comp));
     return subset_frame(in, out, "var", "var", keep, n, comp);
+}
+
+/* ---- carrying an input's elements through a subset of cells and genes ---- */
+
+/* The groups an input's elements are carried from, with what indexes each
+ * axis: 'o' cells, 'v' genes, '-' none (rows only), 0 copied whole. */
+static const struct {
+    const char *group;
+    char rows, cols;
+} carry_group[] = {{"obsm", 'o', '-'}, {"obsp", 'o', 'o'}, {"layers", 'o', 'v'},
+                   {"varm", 'v', '-'}, {"varp", 'v', 'v'}, {"uns", 0, 0}};
+enum { NCARRY = sizeof carry_group / sizeof *carry_group };
+
+static int plan_add(char ***list, int *n, const char *path, int kind, int **kinds)
+{
+    char **l = sn_realloc(*list, ((size_t)*n + 1) * sizeof *l, "a list of elements");
+    if (!l)
+        return SN_ENOMEM;
+    *list = l;
+    if (kinds) {
+        int *k = sn_realloc(*kinds, ((size_t)*n + 1) * sizeof *k, "a list of elements");
+        if (!k)
+            return SN_ENOMEM;
+        *kinds = k;
+        k[*n] = kind;
+    }
+    if (!(l[*n] = sn_strdup(path)))
+        return SN_ENOMEM;
+    (*n)++;
+    return SN_OK;
+}
+
+static int64_t axis_len(char axis, int64_t n_obs, int64_t n_var)
+{
+    return axis == 'o' ? n_obs : axis == 'v' ? n_var : -1;
+}
+
+static int plan_group(hid_t in, int g, int64_t n_obs, int64_t n_var, sn_subset_skip skip, void *ctx,
+                      sn_subset_plan *p)
+{
+    char **names;
+    int nn, rc = SN_OK;
+    SN_TRY(sn_h5_children(in, carry_group[g].group, &names, &nn));
+    for (int i = 0; rc == SN_OK && i < nn; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", carry_group[g].group, names[i]);
+        int s = skip ? skip(path, ctx) : 0;
+        if (s == 0 && carry_group[g].rows &&
+            sn_subset_fits(in, path, axis_len(carry_group[g].rows, n_obs, n_var),
+                           axis_len(carry_group[g].cols, n_obs, n_var)) < 0)
+            s = 2; /* cannot be cut: said, not an error */
+        if (s == 0)
+            rc = plan_add(&p->path, &p->n, path, g, &p->group);
+        else if (s == 2)
+            rc = plan_add(&p->left, &p->nleft, path, 0, NULL);
+    }
+    sn_free_strings(names, nn);
+    return rc;
+}
+
+int sn_subset_plan_make(hid_t in, int64_t n_obs, int64_t n_var, sn_subset_skip skip, void *ctx, sn_subset_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    int rc = SN_OK;
+    for (int g = 0; rc == SN_OK && g < NCARRY; g++)
+        rc = plan_group(in, g, n_obs, n_var, skip, ctx, p);
+    if (rc == SN_OK && sn_h5ad_exists(in, "raw")) /* its own genes: not cut here */
+        rc = plan_add(&p->left, &p->nleft, "raw", 0, NULL);
+    if (rc < 0)
+        sn_subset_plan_free(p);
+    return rc;
+}
+
+int sn_subset_plan_write(hid_t in, hid_t out, const sn_subset_plan *p, const int64_t *cells, int64_t nc,
+                         const int64_t *genes, int64_t ng, int comp)
+{
+    int rc = SN_OK;
+    for (int i = 0; rc == SN_OK && i < p->n; i++) {
+        int g = p->group[i];
+        const char *name = p->path[i] + strlen(carry_group[g].group) + 1;
+        const int64_t *rows = carry_group[g].rows == 'o' ? cells : genes;
+        const int64_t *cols = carry_group[g].cols == 'o' ? cells : carry_group[g].cols == 'v' ? genes : NULL;
+        hid_t loc;
+        SN_TRY(sn_h5ad_dict(out, carry_group[g].group, &loc));
+        if (!carry_group[g].rows)
+            rc = sn_h5ad_copy_elem(in, p->path[i], loc, name);
+        else
+            rc = sn_subset_elem(in, p->path[i], loc, name, rows, rows == cells ? nc : ng, cols,
+                                cols == cells ? nc : cols ? ng : 0, comp);
+        H5Gclose(loc);
+    }
+    return rc;
+}
+
+void sn_subset_plan_free(sn_subset_plan *p)
+{
+    sn_free_strings(p->path, p->n);
+    sn_free_strings(p->left, p->nleft);
+    free(p->group);
+    memset(p, 0, sizeof *p);
 }

@@ -253,8 +253,12 @@ int sn_train_input_read(hid_t f, int max_genes, sn_train_input *ti)
     }
     SN_CHECK(select_genes(f, &X, max_genes, sel));
     SN_CHECK(restrict_ppi(&P, sel, ti));
-    if (ti->data.G < n_var)
-        SN_CHECK(sn_subset_check(f));
+    if (ti->data.G < n_var && (rc = sn_subset_check(f)) < 0) {
+        char why[1024];
+        snprintf(why, sizeof why, "%s", sn_errmsg());
+        rc = sn_err(rc, "%s (--max-genes cuts it to the modelled genes); remove it or model every gene", why);
+        goto out;
+    }
     ti->G_all = (int)n_var;
     ti->data.N = (int)n_obs;
     SN_CHECK(dense_x(&X, ti));

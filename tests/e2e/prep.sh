@@ -104,18 +104,46 @@ a = ad.read_h5ad(sys.argv[1])
 assert a.var_names.is_unique and not any(n.startswith("NPIPA9-") for n in a.var_names)
 PY
 
-# ---- an .h5ad input: what the output does not carry over is said ----
+# ---- an .h5ad input: its embeddings, graphs, layers and uns travel, cut to
+# the kept cells and genes; what a later stage made from the old data, what
+# cannot be cut and raw are left behind, and said ----
 "$PY" - "$T/mtx_genes.h5ad" "$T/extra.h5ad" <<'PY' || die "cannot write an .h5ad with extra elements"
-import sys, anndata as ad, numpy as np
+import sys, anndata as ad, h5py, numpy as np, scipy.sparse as sp
 a = ad.read_h5ad(sys.argv[1])
 a = ad.AnnData(X=a.layers["counts"], obs=a.obs[[]], var=a.var[[]])
-a.obsm["X_umap"] = np.zeros((a.n_obs, 2), np.float32)
+n, g = a.shape
+a.obsm["X_umap"] = np.arange(2 * n, dtype=np.float32).reshape(n, 2)
+a.obsm["X_scnet"] = np.zeros((n, 3), np.float32)
+a.obsp["knn"] = sp.random(n, n, density=0.01, format="csr", random_state=0)
 a.layers["spliced"] = a.X.copy()
+a.layers["dense16"] = a.X.toarray().astype(np.int16)
+a.varm["loadings"] = np.arange(3 * g, dtype=np.float64).reshape(g, 3)
+a.varp["corr"] = sp.random(g, g, density=0.001, format="csc", random_state=1)
+a.uns["umap"] = {"params": {"a": 1.5}}
+a.uns["scnet_neighbors"] = {"connectivities_key": "scnet_connectivities"}
+a.raw = a
+a.write_h5ad(sys.argv[2] + ".ref")  # what anndata reads: odd below is not
 a.write_h5ad(sys.argv[2])
+with h5py.File(sys.argv[2], "r+") as f:
+    ad.io.write_elem(f, "layers/odd", {"x": np.zeros(3)})
 PY
-expect_exit 0 "$prep" "$T/extra.h5ad" --no-ppi -o "$T/extra_out.h5ad"
-grep -q "extra.h5ad: not carried over .*: obsm/X_umap, layers/spliced$" "$T/stderr" ||
+expect_exit 0 "$prep" "$T/extra.h5ad" --no-ppi --min-genes 300 --min-cells 5 -o "$T/extra_out.h5ad"
+grep -q "extra.h5ad: not carried over (a later stage's output, or not cut to the kept cells and genes): obsm/X_scnet, layers/odd, uns/scnet_neighbors, raw$" "$T/stderr" ||
     die "no note of the elements left behind: $(cat "$T/stderr")"
+"$PY" - "$T/extra.h5ad.ref" "$T/extra_out.h5ad" <<'PY' || die "the carried elements are not the input's, cut"
+import sys, anndata as ad, numpy as np
+a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
+c, g = a.obs_names.get_indexer(b.obs_names), a.var_names.get_indexer(b.var_names)
+assert (c >= 0).all() and (g >= 0).all() and len(c) < a.n_obs and len(g) < a.n_vars, (len(c), len(g))
+assert np.array_equal(a.obsm["X_umap"][c], b.obsm["X_umap"]) and "X_scnet" not in b.obsm
+assert (a.obsp["knn"][c][:, c] != b.obsp["knn"]).nnz == 0
+assert (a.layers["spliced"][c][:, g] != b.layers["spliced"]).nnz == 0
+assert b.layers["dense16"].dtype == np.int16 and np.array_equal(a.layers["dense16"][np.ix_(c, g)], b.layers["dense16"])
+assert np.array_equal(a.varm["loadings"][g], b.varm["loadings"])
+assert b.varp["corr"].format == "csc" and (a.varp["corr"][g][:, g] != b.varp["corr"]).nnz == 0
+assert b.uns["umap"]["params"]["a"] == 1.5 and "scnet_neighbors" not in b.uns and b.raw is None
+assert "odd" not in b.layers
+PY
 
 # ---- --obs: whole numbers become int64 as in pandas; a column named like
 # scnet-prep's own gives way, and says so ----

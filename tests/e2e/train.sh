@@ -80,7 +80,7 @@ with h5py.File(sys.argv[2], "r+") as f:
 EOF
 expect_exit 1 "$B/scnet-train" "${small[@]}" -o "$T/vdict.out.h5ad" "$T/vdict.h5ad"
 expect_eq "$(cat "$T/stderr")" \
-    "scnet-train: $T/vdict.h5ad: varm/nested: cannot cut a dict to the modelled genes (--max-genes); remove it or model every gene" \
+    "scnet-train: $T/vdict.h5ad: varm/nested: a dict cannot be cut to a subset (--max-genes cuts it to the modelled genes); remove it or model every gene" \
     "a dict in varm"
 [ ! -e "$T/vdict.out.h5ad" ] || die "a refused run wrote its output"
 # evaluations at epochs 0, 2 and the last; AUROC a probability
