@@ -239,8 +239,13 @@ static int run(sn_cli *cli, void *ctx)
         goto out;
     }
     SN_CHECK(sn_prune_attention(&att, &o->p, &pruned, &st));
-    sn_note("pruned cell graph: %lld -> %lld edges (threshold %.4g); %lld cells kept only their %d protected edges",
-            (long long)st.before, (long long)st.after, st.threshold, (long long)st.held, o->p.protect);
+    char held[96];
+    if (o->p.protect)
+        snprintf(held, sizeof held, "kept only their %d protected edge%s", o->p.protect, o->p.protect == 1 ? "" : "s");
+    else
+        snprintf(held, sizeof held, "lost every edge (--protect 0)");
+    sn_note("pruned cell graph: %lld -> %lld edges (threshold %.4g); %lld cells %s", (long long)st.before,
+            (long long)st.after, st.threshold, (long long)st.held, held);
     SN_CHECK(sn_h5_create(cli->output, &out));
     if ((rc = write_out(f, sn_h5_id(out), o, o->conn ? knn : NULL, &pruned, &st, cli)) < 0) {
         rc = sn_err_prefix(rc, "%s: ", sn_h5_name(out));

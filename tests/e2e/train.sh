@@ -241,7 +241,9 @@ expect_eq "$(cat "$T/stderr")" \
 
 # the rule scnet-prune(1) gives: without protection, exactly the edges below
 # min(--cap, numpy's linear percentile) go, at most ceil(pct/100 (n - 1))
-"$B/scnet-prune" -q --protect 0 --pct 10 --cap 1 -o "$T/p10.h5ad" "$T/a.h5ad"
+"$B/scnet-prune" --protect 0 --pct 10 --cap 1 -o "$T/p10.h5ad" "$T/a.h5ad" 2>"$T/p10.err" || die "prune --protect 0"
+grep -Eq "^scnet-prune: pruned cell graph: [0-9]+ -> [0-9]+ edges \(threshold [0-9.e-]+\); [0-9]+ cells lost every edge \(--protect 0\)$" \
+    "$T/p10.err" || die "prune --protect 0: $(cat "$T/p10.err")"
 "$PY" - "$T/p10.h5ad" <<'EOF' || die "--pct 10 --protect 0 does not follow the documented rule"
 import sys, math, anndata as ad, numpy as np
 a = ad.read_h5ad(sys.argv[1])
