@@ -51,7 +51,8 @@ static void usage(FILE *fp)
             "      --all-features      10x: keep features other than Gene Expression\n"
             "      --orient O          text tables and .mtx: auto, genes (rows are genes) or cells [auto]\n"
             "\nPPI network:\n"
-            "      --ppi FILE          edge list: A B [weight] (tab, comma or blank separated)\n"
+            "      --ppi FILE          edge list: A B [weight] (tab, comma or blank separated);\n"
+            "                          default for an .h5ad input: its varp['scnet_ppi']\n"
             "      --no-ppi            no network: keep every gene (scnet-train needs one)\n"
             "      --ppi-min-score F   keep edges with weight >= F (weighted lists) [0.5]\n"
             "      --species S         human, or mouse: PPI symbols recased TP53 -> Tp53 [human]\n"
@@ -92,6 +93,8 @@ typedef struct {
     const char *in, *obs, *ppi, *gene_map, *symbols;
     sn_read_opts ro;
     int no_ppi, normalize, pca_hvg, reuse_pca, scaled, compress, keep_spikes;
+    int ppi_in, min_score_given; /* ppi_in: the .h5ad input's varp/scnet_ppi is the network */
+    char ppi_label[512];
     sn_ppi_opts po;
     long long min_genes, min_cells, n_top;
     double target, scaled_max;
@@ -127,7 +130,10 @@ static int parse_input(opts *o, int c, const char *a)
     case O_ORIENT: SN_TRY(sn_cli_choice("--orient", a, orient, &k)); o->ro.orient = (sn_orient)k; return 1;
     case O_PPI: o->ppi = a; return 1;
     case O_NO_PPI: o->no_ppi = 1; return 1;
-    case O_MIN_SCORE: SN_TRY(sn_cli_double("--ppi-min-score", a, -1e300, 1e300, &o->po.min_score)); return 1;
+    case O_MIN_SCORE:
+        o->min_score_given = 1;
+        SN_TRY(sn_cli_double("--ppi-min-score", a, -1e300, 1e300, &o->po.min_score));
+        return 1;
     case O_SPECIES: SN_TRY(sn_cli_choice("--species", a, species, &k)); o->po.mouse = k; return 1;
     case O_GENE_MAP: o->gene_map = a; return 1;
     case O_SYMBOLS: o->symbols = a; return 1;
@@ -203,7 +209,10 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     if (n != 1)
         return sn_cli_bad(n ? "one input expected, got %d" : "no input given (COUNTS, or - for stdin)", n);
     o->in = args[0];
-    if (!o->ppi && !o->no_ppi)
+    /* An .h5ad from scnet-prep brings its aligned network: read_input says
+     * so when it has none. */
+    o->ppi_in = !o->ppi && !o->no_ppi && (strcmp(o->in, "-") == 0 || sn_h5_probe(o->in) > 0);
+    if (!o->ppi && !o->no_ppi && !o->ppi_in)
         return sn_cli_bad("--ppi FILE is required (or --no-ppi to keep every gene)");
     if (o->ppi && o->no_ppi)
         return sn_cli_bad("--ppi and --no-ppi exclude each other");
@@ -220,6 +229,12 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     int rc = sn_cli_files(cli, f, 8);
     for (int i = 0; i < 3; i++)
         free(in[i]);
+    if (o->ppi_in) {
+        snprintf(o->ppi_label, sizeof o->ppi_label, "%s: varp/scnet_ppi", strcmp(o->in, "-") ? o->in : "stdin");
+        o->ppi = o->ppi_label;
+        if (!o->min_score_given) /* its edges passed a cut-off already */
+            o->po.min_score = 0;
+    }
     return rc;
 }
 
@@ -408,12 +423,17 @@ static int read_input(prep *p)
         sn_h5 *f;
         SN_TRY(sn_h5_open(o->in, &f));
         hid_t fid = sn_h5_id(f);
-        int h5ad, rc = sn_read_counts_fid(fid, sn_h5_name(f), &o->ro, &p->a, &h5ad);
+        int h5ad = 0, rc = SN_OK;
+        if (o->ppi_in && !sn_h5ad_exists(fid, "varp/scnet_ppi")) /* said before the matrix is read */
+            rc = sn_err(SN_EINVAL, "%s: no varp/scnet_ppi (the network scnet-prep aligns) to use: give --ppi FILE, "
+                                   "or --no-ppi to keep every gene", sn_h5_name(f));
+        if (rc == SN_OK)
+            rc = sn_read_counts_fid(fid, sn_h5_name(f), &o->ro, &p->a, &h5ad);
         if (rc == SN_OK && h5ad)
             rc = read_hdf5_extras(p, fid, sn_h5_name(f));
         else if (rc == SN_OK && o->reuse_pca)
             rc = sn_err(SN_EINVAL, "%s: --reuse-pca needs an .h5ad input with obsm/X_pca", sn_h5_name(f));
-        if (rc == SN_OK && h5ad && (p->carry.n || sn_h5ad_exists(fid, "uns/scnet/history"))) {
+        if (rc == SN_OK && h5ad && (p->carry.n || o->ppi_in || sn_h5ad_exists(fid, "uns/scnet/history"))) {
             p->in = f; /* read again when the output is written */
             return track_subsets(p);
         }
@@ -705,6 +725,46 @@ static int note_repeats(const prep *p)
     return SN_OK;
 }
 
+/* The edges of an input's aligned network (varp/scnet_ppi, over the
+ * input's genes) between the genes kept so far, by the names they align
+ * by now. */
+static int input_edges(prep *p, sn_edges *e)
+{
+    sn_csr P;
+    memset(e, 0, sizeof *e);
+    SN_TRY(sn_h5ad_read_csr(sn_h5_id(p->in), "varp/scnet_ppi", &P));
+    int rc = P.nrow == p->genes_in && P.ncol == p->genes_in
+                 ? sn_csr_check_weights(&P, "varp/scnet_ppi")
+                 : sn_err(SN_EFMT, "varp/scnet_ppi is %lld x %lld, expected %lld x %lld", (long long)P.nrow,
+                          (long long)P.ncol, (long long)p->genes_in, (long long)p->genes_in);
+    int64_t *at = rc == SN_OK ? sn_malloc(((size_t)P.nrow + 1) * sizeof *at, "the kept genes") : NULL;
+    size_t cap = (size_t)sn_csr_nnz(&P) + 1;
+    e->a = at ? sn_malloc(cap * sizeof *e->a, "the aligned network") : NULL;
+    e->b = e->a ? sn_malloc(cap * sizeof *e->b, "the aligned network") : NULL;
+    e->w = e->b ? sn_malloc(cap * sizeof *e->w, "the aligned network") : NULL;
+    if (rc == SN_OK && !e->w)
+        rc = SN_ENOMEM;
+    for (int64_t i = 0; rc == SN_OK && i < P.nrow; i++)
+        at[i] = -1;
+    for (int64_t j = 0; rc == SN_OK && j < p->a.var.n; j++)
+        at[p->gene_src[j]] = p->names[j] ? j : -1;
+    for (int64_t i = 0; rc == SN_OK && i < P.nrow; i++)
+        for (int64_t q = P.indptr[i]; at[i] >= 0 && q < P.indptr[i + 1]; q++) {
+            int64_t k = P.indices[q];
+            if (k <= i || at[k] < 0)
+                continue; /* each edge once: the network is symmetric */
+            e->a[e->n] = p->names[at[i]];
+            e->b[e->n] = p->names[at[k]];
+            e->w[e->n++] = P.data[q];
+        }
+    e->weighted = 1;
+    free(at);
+    sn_csr_free(&P);
+    if (rc < 0)
+        sn_edges_free(e);
+    return rc < 0 ? sn_err_prefix(rc, "%s: ", sn_h5_name(p->in)) : SN_OK;
+}
+
 static int step_ppi(prep *p)
 {
     SN_TRY(gene_names(p));
@@ -720,7 +780,7 @@ static int step_ppi(prep *p)
         return SN_OK;
     }
     sn_edges e;
-    SN_TRY(ppi_reader_take(&p->ppi_rd, &e));
+    SN_TRY(p->o->ppi_in ? input_edges(p, &e) : ppi_reader_take(&p->ppi_rd, &e));
     const sn_col *nc = sn_frame_get(&p->a.var, "n_cells"); /* step_filter's */
     int rc = nc && nc->type == SN_COL_I64 ? SN_OK : sn_err(SN_EINVAL, "%s: no var column n_cells", p->o->in);
     if (rc == SN_OK && (rc = sn_ppi_align(&e, p->names, n, nc->v.i64, p->a.X.nrow, &p->o->po, &p->ppi)) < 0)
@@ -1017,7 +1077,7 @@ static int run(sn_cli *cli, void *ctx)
     memset(&p, 0, sizeof p);
     p.o = o;
     p.cli = cli;
-    if (!o->no_ppi)
+    if (!o->no_ppi && !o->ppi_in)
         ppi_reader_start(&p.ppi_rd, o->ppi);
     int rc = SN_OK;
     for (int s = 0; s < T_STEPS && rc == SN_OK; s++) {

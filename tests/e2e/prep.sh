@@ -223,6 +223,40 @@ grep -Eq "^uns/scnet/prep/knn_recall${TAB}numeric-scalar${TAB}float64${TAB}scala
     die "no recall >= 0.98 recorded: $(grep recall "$T/ivf.txt")"
 grep -q "knn_recall" "$L" && die "an exact search should record no recall"
 
+# ---- an .h5ad from scnet-prep brings its aligned network: no --ppi, its
+# edges kept as they are; a cut-off given again applies to their weights ----
+expect_exit 0 "$prep" "$T/a.h5ad" --min-genes 0 --min-cells 0 -v -o "$T/reuse.h5ad"
+grep -q "PPI $T/a.h5ad: varp/scnet_ppi: [0-9]* edges read, 0 below 0," "$T/stderr" ||
+    die "the input's network not reused: $(grep PPI "$T/stderr")"
+expect_exit 0 sh -c "cat '$T/a.h5ad' | '$prep' - --ppi-min-score 0.6 --min-genes 0 --min-cells 0 -q -o '$T/reuse6.h5ad'"
+"$PY" - "$T/a.h5ad" "$T/reuse.h5ad" "$T/reuse6.h5ad" <<'PY' || die "the reused network is not the input's"
+import sys, anndata as ad, numpy as np
+a, b, c = (ad.read_h5ad(p) for p in sys.argv[1:])
+assert list(a.var_names) == list(b.var_names) and (a.varp["scnet_ppi"] != b.varp["scnet_ppi"]).nnz == 0
+g = a.var_names.get_indexer(c.var_names)
+cut = a.varp["scnet_ppi"][g][:, g].multiply(a.varp["scnet_ppi"][g][:, g] >= 0.6)
+assert c.n_vars < a.n_vars and (cut != c.varp["scnet_ppi"]).nnz == 0 and c.varp["scnet_ppi"].data.min() >= 0.6
+assert c.uns["scnet"]["prep"]["ppi"] == "stdin: varp/scnet_ppi"
+PY
+# with its PCA too (--reuse-pca), a second run with another k is the run
+# from the counts with that k
+run_small -k 15 -o "$T/k15.h5ad"
+expect_exit 0 "$prep" "$T/a.h5ad" --reuse-pca -k 15 -q -o "$T/rek15.h5ad"
+"$PY" - "$T/k15.h5ad" "$T/rek15.h5ad" <<'PY' || die "a second run with -k 15 differs from the run from the counts"
+import sys, anndata as ad, numpy as np
+a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
+assert list(a.obs_names) == list(b.obs_names) and list(a.var_names) == list(b.var_names)
+for k in ("distances", "connectivities"):
+    assert (a.obsp[k] != b.obsp[k]).nnz == 0, k
+assert (a.varp["scnet_ppi"] != b.varp["scnet_ppi"]).nnz == 0 and (a.layers["counts"] != b.layers["counts"]).nnz == 0
+assert np.array_equal(a.obsm["X_pca"], b.obsm["X_pca"]) and np.array_equal(a.layers["scaled"], b.layers["scaled"])
+assert (a.var["highly_variable"] == b.var["highly_variable"]).all()
+PY
+expect_exit 1 "$prep" "$T/mtx_genes.h5ad" -o "$T/never.h5ad"
+expect_eq "$(cat "$T/stderr")" "scnet-prep: $T/mtx_genes.h5ad: no varp/scnet_ppi (the network scnet-prep aligns) to use: give --ppi FILE, or --no-ppi to keep every gene" \
+    "an .h5ad without a network, no --ppi"
+[ ! -e "$T/never.h5ad" ] || die "a refused run wrote its output"
+
 # ---- bad inputs: exit status, one clear line, no output ----
 mkdir -p "$T/out"
 echo keep >"$T/out/res.h5ad"
