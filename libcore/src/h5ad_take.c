@@ -121,138 +121,191 @@ static int take_dense(hid_t ds, const char *name, hid_t loc, const char *dst, co
     return rc;
 }
 
-/* ---- sparse ---- */
+/* ---- compressed sparse (CSR, CSC) ---- */
 
-/* The three arrays of a compressed matrix: indptr over major, indices in
- * [0, minor), data as stored (element size es, memory type mt); file types
- * kept for writing back. */
+/* Entries read at once: a matrix of any size is cut in spans of rows
+ * (columns for CSC) that hold about this many, so the memory needed is
+ * the index pointers and a few spans, not the matrix. */
+enum { SPAN = 1 << 20 };
+
+/* One cut: the source's arrays (open; indptr read), the majors kept (msel,
+ * NULL: all), minor indices through map (-1: dropped), and span buffers. */
 typedef struct {
-    int64_t major, minor, nnz, *ip, *ix;
-    char *data;
+    const char *name;
+    int64_t major, minor, nnz, *ip;
+    hid_t ds[3], ft[3], mt; /* indptr, indices, data */
     size_t es;
-    hid_t ft[3], mt;
-} sp_arrays;
+    const int64_t *msel;
+    int64_t nm, *map, nminor, cap;
+    int all_minor;
+    int64_t *op;          /* the cut's indptr, nm + 1 */
+    int64_t *ix, *oix;    /* a span's indices, read and kept */
+    char *val, *oval;     /* and its values */
+} sp_cut;
 
-static void sp_init(sp_arrays *a)
+static void sp_free(sp_cut *c)
 {
-    memset(a, 0, sizeof *a);
-    a->ft[0] = a->ft[1] = a->ft[2] = a->mt = H5I_INVALID_HID;
+    free(c->ip);
+    free(c->map);
+    free(c->op);
+    free(c->ix);
+    free(c->oix);
+    free(c->val);
+    free(c->oval);
+    for (int k = 0; k < 3; k++) {
+        sn_h5x_close(c->ds[k]);
+        sn_h5x_close(c->ft[k]);
+    }
+    sn_h5x_close(c->mt);
 }
 
-static void sp_free(sp_arrays *a)
-{
-    free(a->ip);
-    free(a->ix);
-    free(a->data);
-    for (int k = 0; k < 3; k++)
-        sn_h5x_close(a->ft[k]);
-    sn_h5x_close(a->mt);
-    sp_init(a);
-}
+static int64_t sp_src(const sp_cut *c, int64_t i) { return c->msel ? c->msel[i] : i; }
 
-/* Lengths agree with the shape, before anything is read. */
-static int sp_lengths(const sp_arrays *a, const char *name, const int64_t *len)
-{
-    if (len[0] != a->major + 1)
-        return sn_err(SN_EFMT, "%s: indptr has %lld entries, expected %lld", name, (long long)len[0],
-                      (long long)(a->major + 1));
-    if (len[2] != len[1])
-        return sn_err(SN_EFMT, "%s: data has %lld values but indices has %lld", name, (long long)len[2],
-                      (long long)len[1]);
-    return SN_OK;
-}
-
-static int sp_indices(const sp_arrays *a, const char *name, int csc)
-{
-    SN_TRY(sn_h5x_check_indptr(a->ip, a->major, a->nnz, name, csc ? "column" : "row"));
-    for (int64_t k = 0; k < a->nnz; k++)
-        if (a->ix[k] < 0 || a->ix[k] >= a->minor)
-            return sn_err(SN_EFMT, "%s: index %lld out of range [0, %lld)", name, (long long)a->ix[k],
-                          (long long)a->minor);
-    return SN_OK;
-}
-
-static int sp_read(hid_t g, const char *name, int csc, sp_arrays *a)
+static int sp_open(hid_t g, const char *name, int csc, sp_cut *c)
 {
     static const char *const child[3] = {"indptr", "indices", "data"};
-    hid_t ds[3] = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID};
     int64_t len[3] = {0}, nrow, ncol;
     int rc = sn_h5x_sparse_shape(g, name, &nrow, &ncol);
-    a->major = csc ? ncol : nrow;
-    a->minor = csc ? nrow : ncol;
+    c->major = csc ? ncol : nrow;
+    c->minor = csc ? nrow : ncol;
     for (int k = 0; rc == SN_OK && k < 3; k++)
-        if ((rc = sn_h5x_sparse_child(g, child[k], name, k < 2, &ds[k], &len[k])) == SN_OK)
-            a->ft[k] = H5Dget_type(ds[k]);
-    a->nnz = len[1];
-    if (rc == SN_OK)
-        rc = sp_lengths(a, name, len);
-    if (rc == SN_OK && (a->mt = H5Tget_native_type(a->ft[2], H5T_DIR_ASCEND)) < 0)
+        if ((rc = sn_h5x_sparse_child(g, child[k], name, k < 2, &c->ds[k], &len[k])) == SN_OK)
+            c->ft[k] = H5Dget_type(c->ds[k]);
+    c->nnz = len[1];
+    if (rc == SN_OK && len[0] != c->major + 1)
+        rc = sn_err(SN_EFMT, "%s: indptr has %lld entries, expected %lld", name, (long long)len[0],
+                    (long long)(c->major + 1));
+    if (rc == SN_OK && len[2] != len[1])
+        rc = sn_err(SN_EFMT, "%s: data has %lld values but indices has %lld", name, (long long)len[2],
+                    (long long)len[1]);
+    if (rc == SN_OK && (c->mt = H5Tget_native_type(c->ft[2], H5T_DIR_ASCEND)) < 0)
         rc = sn_h5x_fail(SN_EFMT, name, "cannot read the type of its data");
+    c->es = rc == SN_OK ? H5Tget_size(c->mt) : 1;
     if (rc == SN_OK)
-        rc = sn_h5x_read_num_new(ds[0], name, SN_H5X_I64, (size_t)len[0], "a sparse matrix", (void **)&a->ip);
+        rc = sn_h5x_read_num_new(c->ds[0], name, SN_H5X_I64, (size_t)len[0], "a sparse matrix", (void **)&c->ip);
     if (rc == SN_OK)
-        rc = sn_h5x_read_num_new(ds[1], name, SN_H5X_I64, (size_t)len[1], "a sparse matrix", (void **)&a->ix);
-    if (rc == SN_OK)
-        rc = sp_indices(a, name, csc);
-    a->es = rc == SN_OK ? H5Tget_size(a->mt) : 1;
-    if (rc == SN_OK && !(a->data = sn_malloc(sn_mul_size((size_t)a->nnz, a->es) + 1, "a sparse matrix")))
-        rc = SN_ENOMEM;
-    if (rc == SN_OK && a->nnz > 0 && H5Dread(ds[2], a->mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, a->data) < 0)
-        rc = sn_h5x_fail(SN_EFMT, name, "cannot read 'data'");
-    for (int k = 0; k < 3; k++)
-        sn_h5x_close(ds[k]);
+        rc = sn_h5x_check_indptr(c->ip, c->major, c->nnz, name, csc ? "column" : "row");
     return rc;
 }
 
-/* b: the majors msel (NULL: all) of a, with minor indices through map
- * (-1: dropped; ascending where kept, so rows stay sorted). */
-static int sp_select(const sp_arrays *a, const int64_t *msel, int64_t nm, const int64_t *map, int64_t minor,
-                     sp_arrays *b)
+/* The minor map and the span buffers, wide enough for the longest major
+ * kept. */
+static int sp_plan(sp_cut *c, const int64_t *nsel, int64_t nn)
 {
-    b->major = msel ? nm : a->major;
-    b->minor = minor;
-    b->es = a->es;
-    if (!(b->ip = sn_malloc(((size_t)b->major + 1) * sizeof *b->ip, "a sparse matrix")))
+    c->all_minor = !nsel;
+    c->nminor = nsel ? nn : c->minor;
+    if (!(c->map = sn_malloc(((size_t)c->minor + 1) * sizeof *c->map, "a sparse matrix")) ||
+        !(c->op = sn_calloc((size_t)c->nm + 1, sizeof *c->op, "a sparse matrix")))
         return SN_ENOMEM;
-    b->ip[0] = 0;
-    for (int64_t i = 0; i < b->major; i++) {
-        int64_t r = msel ? msel[i] : i, n = 0;
-        for (int64_t k = a->ip[r]; k < a->ip[r + 1]; k++)
-            n += map[a->ix[k]] >= 0;
-        b->ip[i + 1] = b->ip[i] + n;
+    for (int64_t j = 0; j < c->minor; j++)
+        c->map[j] = nsel ? -1 : j;
+    for (int64_t j = 0; nsel && j < nn; j++)
+        c->map[nsel[j]] = j;
+    c->cap = c->nnz < SPAN ? c->nnz : SPAN;
+    for (int64_t i = 0; i < c->nm; i++) {
+        int64_t r = sp_src(c, i);
+        if (c->ip[r + 1] - c->ip[r] > c->cap)
+            c->cap = c->ip[r + 1] - c->ip[r];
     }
-    b->nnz = b->ip[b->major];
-    b->ix = sn_malloc(sn_mul_size((size_t)b->nnz, sizeof *b->ix) + 1, "a sparse matrix");
-    b->data = sn_malloc(sn_mul_size((size_t)b->nnz, b->es) + 1, "a sparse matrix");
-    if (!b->ix || !b->data)
-        return SN_ENOMEM;
-    int64_t p = 0;
-    for (int64_t i = 0; i < b->major; i++) {
-        int64_t r = msel ? msel[i] : i;
-        for (int64_t k = a->ip[r]; k < a->ip[r + 1]; k++)
-            if (map[a->ix[k]] >= 0) {
-                b->ix[p] = map[a->ix[k]];
-                memcpy(b->data + (size_t)p++ * b->es, a->data + (size_t)k * a->es, a->es);
+    size_t n = (size_t)c->cap + 1;
+    c->ix = sn_malloc(n * sizeof *c->ix, "a sparse matrix");
+    c->oix = sn_malloc(n * sizeof *c->oix, "a sparse matrix");
+    c->val = sn_malloc(sn_mul_size(n, c->es), "a sparse matrix");
+    c->oval = sn_malloc(sn_mul_size(n, c->es), "a sparse matrix");
+    return c->ix && c->oix && c->val && c->oval ? SN_OK : SN_ENOMEM;
+}
+
+/* The end of the run of kept majors from i whose sources ascend and lie
+ * within one span of the source. */
+static int64_t sp_run(const sp_cut *c, int64_t i)
+{
+    int64_t lo = c->ip[sp_src(c, i)], j = i + 1;
+    while (j < c->nm && sp_src(c, j) > sp_src(c, j - 1) && c->ip[sp_src(c, j) + 1] - lo <= c->cap)
+        j++;
+    return j;
+}
+
+/* Entries [lo, hi) of the source: indices (checked) and, with vals, data. */
+static int sp_read_span(sp_cut *c, int64_t lo, int64_t hi, int vals)
+{
+    hsize_t o = (hsize_t)lo, n = (hsize_t)(hi - lo);
+    if (n == 0)
+        return SN_OK;
+    if (sn_h5x_read_slab(c->ds[1], H5T_NATIVE_INT64, 1, &o, &n, c->ix) < 0)
+        return sn_h5x_fail(SN_EFMT, c->name, "cannot read 'indices'");
+    for (int64_t k = 0; k < hi - lo; k++)
+        if (c->ix[k] < 0 || c->ix[k] >= c->minor)
+            return sn_err(SN_EFMT, "%s: index %lld out of range [0, %lld)", c->name, (long long)c->ix[k],
+                          (long long)c->minor);
+    if (vals && sn_h5x_read_slab(c->ds[2], c->mt, 1, &o, &n, c->val) < 0)
+        return sn_h5x_fail(SN_EFMT, c->name, "cannot read 'data'");
+    return SN_OK;
+}
+
+/* The cut's indptr: each kept major's entries whose minor is kept. */
+static int sp_count(sp_cut *c)
+{
+    for (int64_t i = 0, j; i < c->nm; i = j) {
+        j = sp_run(c, i);
+        int64_t lo = c->ip[sp_src(c, i)];
+        if (!c->all_minor)
+            SN_TRY(sp_read_span(c, lo, c->ip[sp_src(c, j - 1) + 1], 0));
+        for (int64_t t = i; t < j; t++) {
+            int64_t r = sp_src(c, t), n = c->ip[r + 1] - c->ip[r];
+            if (!c->all_minor) {
+                n = 0;
+                for (int64_t k = c->ip[r] - lo; k < c->ip[r + 1] - lo; k++)
+                    n += c->map[c->ix[k]] >= 0;
             }
+            c->op[t + 1] = c->op[t] + n;
+        }
     }
     return SN_OK;
 }
 
-static int sp_write(hid_t src, const sp_arrays *a, const sp_arrays *b, int csc, hid_t loc, const char *dst,
-                    int comp)
+/* The kept entries of the runs, written where the cut's indptr puts them. */
+static int sp_copy(sp_cut *c, hid_t di, hid_t dd, const char *out)
 {
-    hid_t g;
-    int64_t shape[2] = {csc ? b->minor : b->major, csc ? b->major : b->minor}, len[2] = {b->major + 1, b->nnz};
+    for (int64_t i = 0, j; i < c->nm; i = j) {
+        j = sp_run(c, i);
+        int64_t lo = c->ip[sp_src(c, i)], p = 0;
+        SN_TRY(sp_read_span(c, lo, c->ip[sp_src(c, j - 1) + 1], 1));
+        for (int64_t t = i; t < j; t++) {
+            int64_t r = sp_src(c, t);
+            for (int64_t k = c->ip[r] - lo; k < c->ip[r + 1] - lo; k++)
+                if (c->map[c->ix[k]] >= 0) {
+                    c->oix[p] = c->map[c->ix[k]];
+                    memcpy(c->oval + (size_t)p++ * c->es, c->val + (size_t)k * c->es, c->es);
+                }
+        }
+        hsize_t o = (hsize_t)c->op[i], n = (hsize_t)p;
+        if (p && (sn_h5x_write_slab(di, H5T_NATIVE_INT64, 1, &o, &n, c->oix) < 0 ||
+                  sn_h5x_write_slab(dd, c->mt, 1, &o, &n, c->oval) < 0))
+            return sn_h5x_fail(SN_EIO, out, "cannot write (disk full?)");
+    }
+    return SN_OK;
+}
+
+static int sp_write(hid_t src, sp_cut *c, int csc, hid_t loc, const char *dst, int comp)
+{
+    hid_t g, di = H5I_INVALID_HID, dd = H5I_INVALID_HID;
+    int64_t shape[2] = {csc ? c->nminor : c->nm, csc ? c->nm : c->nminor}, len[2] = {c->nm + 1, c->op[c->nm]};
+    char out[SN_H5X_NAME];
     SN_TRY(sn_h5x_group(loc, dst, NULL, NULL, &g));
+    sn_h5x_name(loc, dst, out, sizeof out);
     int rc = sn_h5x_copy_attrs(src, g);
     if (rc == SN_OK)
         rc = sn_h5x_set_attr_i64s(g, "shape", shape, 2);
     if (rc == SN_OK)
-        rc = sn_h5x_write(g, "indptr", a->ft[0], H5T_NATIVE_INT64, 1, &len[0], b->ip, comp, NULL, NULL);
+        rc = sn_h5x_write(g, "indptr", c->ft[0], H5T_NATIVE_INT64, 1, &len[0], c->op, comp, NULL, NULL);
     if (rc == SN_OK)
-        rc = sn_h5x_write(g, "indices", a->ft[1], H5T_NATIVE_INT64, 1, &len[1], b->ix, comp, NULL, NULL);
+        rc = sn_h5x_create(g, "indices", c->ft[1], 1, &len[1], comp, &di);
     if (rc == SN_OK)
-        rc = sn_h5x_write(g, "data", a->ft[2], a->mt, 1, &len[1], b->data, comp, NULL, NULL);
+        rc = sn_h5x_create(g, "data", c->ft[2], 1, &len[1], comp, &dd);
+    if (rc == SN_OK)
+        rc = sp_copy(c, di, dd, out);
+    sn_h5x_close(di);
+    sn_h5x_close(dd);
     sn_h5x_close(g);
     return rc;
 }
@@ -260,28 +313,27 @@ static int sp_write(hid_t src, const sp_arrays *a, const sp_arrays *b, int csc, 
 static int take_sparse(hid_t g, const char *name, int csc, hid_t loc, const char *dst, const int64_t *rows,
                        int64_t nr, const int64_t *cols, int64_t nc, int comp)
 {
-    sp_arrays a, b;
-    sp_init(&a);
-    sp_init(&b);
-    int rc = sp_read(g, name, csc, &a);
+    sp_cut c;
+    memset(&c, 0, sizeof c);
+    c.name = name;
+    for (int k = 0; k < 3; k++)
+        c.ds[k] = c.ft[k] = H5I_INVALID_HID;
+    c.mt = H5I_INVALID_HID;
+    int rc = sp_open(g, name, csc, &c);
     if (rc == SN_OK)
-        rc = in_range(rows, nr, csc ? a.minor : a.major, name, "row");
+        rc = in_range(rows, nr, csc ? c.minor : c.major, name, "row");
     if (rc == SN_OK)
-        rc = in_range(cols, nc, csc ? a.major : a.minor, name, "column");
-    const int64_t *msel = csc ? cols : rows, *nsel = csc ? rows : cols;
-    int64_t nm = csc ? nc : nr, nn = csc ? nr : nc;
-    int64_t *map = rc == SN_OK ? sn_malloc(((size_t)a.minor + 1) * sizeof *map, "a sparse matrix") : NULL;
-    if (rc == SN_OK && !map)
-        rc = SN_ENOMEM;
-    for (int64_t j = 0; map && j < a.minor; j++)
-        map[j] = nsel ? -1 : j;
-    for (int64_t j = 0; map && nsel && j < nn; j++)
-        map[nsel[j]] = j;
-    if (rc == SN_OK && (rc = sp_select(&a, msel, nm, map, nsel ? nn : a.minor, &b)) == SN_OK)
-        rc = sp_write(g, &a, &b, csc, loc, dst, comp);
-    free(map);
-    sp_free(&a);
-    sp_free(&b);
+        rc = in_range(cols, nc, csc ? c.major : c.minor, name, "column");
+    const int64_t *nsel = csc ? rows : cols;
+    c.msel = csc ? cols : rows;
+    c.nm = c.msel ? (csc ? nc : nr) : c.major;
+    if (rc == SN_OK)
+        rc = sp_plan(&c, nsel, csc ? nr : nc);
+    if (rc == SN_OK)
+        rc = sp_count(&c);
+    if (rc == SN_OK)
+        rc = sp_write(g, &c, csc, loc, dst, comp);
+    sp_free(&c);
     return rc;
 }
 
