@@ -200,20 +200,11 @@ static int list_tree(FILE *fp, hid_t fid, const char *path)
     return is(e.encoding, "dataframe") ? list_frame(fp, fid, path) : SN_OK;
 }
 
-static int read_history(hid_t fid, char ***h, int64_t *n)
-{
-    *h = NULL;
-    *n = 0;
-    if (!sn_h5ad_exists(fid, "uns/scnet/history"))
-        return SN_OK;
-    return sn_h5ad_read_strings(fid, "uns/scnet/history", h, n);
-}
-
 static int print_history(FILE *fp, hid_t fid)
 {
     char **h;
     int64_t n;
-    SN_TRY(read_history(fid, &h, &n));
+    SN_TRY(sn_h5ad_history_read(fid, &h, &n));
     for (int64_t i = 0; i < n; i++) {
         put_str(fp, h[i]);
         fputc('\n', fp);
@@ -242,7 +233,7 @@ static int print_stages(FILE *fp, hid_t fid)
 {
     char **h;
     int64_t n, m = 0;
-    SN_TRY(read_history(fid, &h, &n));
+    SN_TRY(sn_h5ad_history_read(fid, &h, &n));
     const char *st[n + 1];
     size_t sl[n + 1];
     for (int64_t i = 0; i < n; i++) {

@@ -353,13 +353,21 @@ static int remade(const char *path, const char *layer)
     return layer && strncmp(path, "layers/", 7) == 0 && strcmp(path + 7, layer) == 0;
 }
 
-/* What the output does not carry over from the input: 1 what it makes
- * anew, 2 what a later stage made from the old cells and genes (the
- * model's outputs, its pruned graph, its gene networks). */
+/* What the output does not carry over from the input: 1 what this run
+ * makes anew; 2 what a later stage made from the old cells and genes (the
+ * model's outputs, its pruned graph, its gene networks), and what this
+ * run would make but does not (no network, no scaled layer), stale here.
+ * With --reuse-pca the input's loadings and variances go with its X_pca. */
 static int leave_behind(const char *path, void *ctx)
 {
-    const prep *p = ctx;
-    if (remade(path, p->o->ro.layer))
+    const opts *o = ((const prep *)ctx)->o;
+    if (strcmp(path, "varp/scnet_ppi") == 0)
+        return o->no_ppi ? 2 : 1;
+    if (strcmp(path, "layers/scaled") == 0)
+        return o->scaled == 0 ? 2 : 1;
+    if (o->reuse_pca && (strcmp(path, "varm/PCs") == 0 || strcmp(path, "uns/pca") == 0))
+        return 0;
+    if (remade(path, o->ro.layer))
         return 1;
     const char *key = strchr(path, '/') + 1;
     if (strncmp(path, "uns/", 4) == 0)
@@ -367,19 +375,52 @@ static int leave_behind(const char *path, void *ctx)
     return strncmp(key, "scnet", 5) == 0 || strncmp(key, "X_scnet", 7) == 0 ? 2 : 0;
 }
 
-/* The input's elements to carry over, and those left behind, said once:
- * a scanpy user may expect every embedding and layer to travel. */
+/* The records of the input's other stages in uns/scnet (its history goes
+ * on; this run's own record replaces its prep). */
+static int leave_records(sn_subset_plan *c, hid_t fid)
+{
+    char **keys, path[512];
+    int n, rc = SN_OK;
+    SN_TRY(sn_h5_children(fid, "uns/scnet", &keys, &n));
+    for (int i = 0; rc == SN_OK && i < n; i++)
+        if (strcmp(keys[i], "history") && strcmp(keys[i], "prep")) {
+            snprintf(path, sizeof path, "uns/scnet/%s", keys[i]);
+            rc = sn_subset_plan_leave(c, path);
+        }
+    sn_free_strings(keys, n);
+    return rc;
+}
+
+/* s with what is not printable ASCII (a key may hold a line break) as '?'. */
+static const char *printable(const char *s, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (; s[n] && n + 1 < len; n++)
+        buf[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
+    buf[n] = 0;
+    return buf;
+}
+
+/* The input's elements to carry over, and those left behind, said in one
+ * note (with -v a line each): a scanpy user may expect every embedding
+ * and layer to travel. */
 static int plan_carry(prep *p, hid_t fid, const char *name)
 {
     SN_TRY(sn_subset_plan_make(fid, p->a.X.nrow, p->a.X.ncol, leave_behind, p, &p->carry));
     const sn_subset_plan *c = &p->carry;
-    char list[512] = "";
-    for (int i = 0; i < c->nleft && i < 6; i++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", c->left[i]);
-    if (c->nleft > 6)
-        snprintf(list + strlen(list), sizeof list - strlen(list), " and %d more", c->nleft - 6);
+    SN_TRY(leave_records(&p->carry, fid));
+    char list[640] = "", q[256];
+    int shown = 0;
+    for (int i = 0; i < c->nleft; i++) {
+        printable(c->left[i], q, sizeof q);
+        sn_info("%s: not carried over: %s", name, q);
+        if (shown == i && strlen(list) + strlen(q) + 40 < sizeof list)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", q), shown++;
+    }
+    if (shown < c->nleft)
+        snprintf(list + strlen(list), sizeof list - strlen(list), " and %d more (-v names them)", c->nleft - shown);
     if (c->nleft)
-        sn_note("%s: not carried over (a later stage's output, or not cut to the kept cells and genes): %s", name,
+        sn_note("%s: not carried over (a later stage's output, stale after this run, or not cut to the kept cells and genes): %s", name,
                 list);
     return SN_OK;
 }
@@ -725,40 +766,79 @@ static int note_repeats(const prep *p)
     return SN_OK;
 }
 
+/* The name each of the input's n genes aligns by in this run: its own, or,
+ * for a gene the filters left out and for a gene whose name an earlier
+ * gene has (only the first of a name is aligned), its label marked so
+ * that no gene matches it, so that its edges are not moved to another. */
+static int input_nodes(prep *p, int64_t n, char ***nodes)
+{
+    char **label = NULL, **v = sn_calloc((size_t)n + 1, sizeof *v, "the network's genes");
+    int64_t nl = 0, *at = sn_malloc(((size_t)n + 1) * sizeof *at, "the network's genes");
+    sn_strmap seen;
+    *nodes = v;
+    if (!v || !at || sn_strmap_init(&seen, n) < 0) {
+        free(at);
+        return SN_ENOMEM;
+    }
+    int rc = sn_h5ad_read_index(sn_h5_id(p->in), "var", &label, &nl);
+    if (rc == SN_OK && nl != n)
+        rc = sn_err(SN_EFMT, "var has %lld rows, varp/scnet_ppi %lld", (long long)nl, (long long)n);
+    for (int64_t i = 0; rc == SN_OK && i < n; i++)
+        at[i] = -1;
+    for (int64_t j = 0; rc == SN_OK && j < p->a.var.n; j++)
+        at[p->gene_src[j]] = j;
+    for (int64_t i = 0; rc >= 0 && i < n; i++) {
+        const char *nm = at[i] >= 0 ? p->names[at[i]] : NULL;
+        if (nm && (rc = sn_strmap_put(&seen, nm, i, NULL)) == 1) {
+            v[i] = sn_strdup(nm);
+        } else if (rc >= 0 && (v[i] = sn_malloc(strlen(label[i]) + 12, "the network's genes"))) {
+            sprintf(v[i], "%s (left out)", label[i]);
+        }
+        if (rc >= 0 && !v[i])
+            rc = SN_ENOMEM;
+    }
+    sn_strmap_free(&seen);
+    sn_free_strings(label, nl);
+    free(at);
+    return rc < 0 ? rc : SN_OK;
+}
+
 /* The edges of an input's aligned network (varp/scnet_ppi, over the
- * input's genes) between the genes kept so far, by the names they align
- * by now. */
+ * input's genes, each edge once from its upper triangle), between the
+ * names its genes align by now. */
 static int input_edges(prep *p, sn_edges *e)
 {
-    sn_csr P;
+    sn_csr P = {0};
     memset(e, 0, sizeof *e);
-    SN_TRY(sn_h5ad_read_csr(sn_h5_id(p->in), "varp/scnet_ppi", &P));
-    int rc = P.nrow == p->genes_in && P.ncol == p->genes_in
+    int rc = sn_h5ad_read_csr(sn_h5_id(p->in), "varp/scnet_ppi", &P);
+    if (rc == SN_OK)
+        rc = P.nrow == p->genes_in && P.ncol == p->genes_in
                  ? sn_csr_check_weights(&P, "varp/scnet_ppi")
                  : sn_err(SN_EFMT, "varp/scnet_ppi is %lld x %lld, expected %lld x %lld", (long long)P.nrow,
                           (long long)P.ncol, (long long)p->genes_in, (long long)p->genes_in);
-    int64_t *at = rc == SN_OK ? sn_malloc(((size_t)P.nrow + 1) * sizeof *at, "the kept genes") : NULL;
-    size_t cap = (size_t)sn_csr_nnz(&P) + 1;
-    e->a = at ? sn_malloc(cap * sizeof *e->a, "the aligned network") : NULL;
-    e->b = e->a ? sn_malloc(cap * sizeof *e->b, "the aligned network") : NULL;
-    e->w = e->b ? sn_malloc(cap * sizeof *e->w, "the aligned network") : NULL;
-    if (rc == SN_OK && !e->w)
+    if (rc == SN_OK) {
+        e->nnodes = P.nrow; /* freed with the edges, made or not */
+        rc = input_nodes(p, P.nrow, &e->nodes);
+    }
+    for (int64_t i = 0; rc == SN_OK && i < P.nrow; i++)
+        for (int64_t q = P.indptr[i]; q < P.indptr[i + 1]; q++)
+            e->n += P.indices[q] > i;
+    size_t cap = (size_t)e->n + 1;
+    if (rc == SN_OK && (!(e->a = sn_malloc(cap * sizeof *e->a, "the aligned network")) ||
+                        !(e->b = sn_malloc(cap * sizeof *e->b, "the aligned network")) ||
+                        !(e->w = sn_malloc(cap * sizeof *e->w, "the aligned network")) ||
+                        !(e->ia = sn_malloc(cap * sizeof *e->ia, "the aligned network")) ||
+                        !(e->ib = sn_malloc(cap * sizeof *e->ib, "the aligned network"))))
         rc = SN_ENOMEM;
+    int64_t r = 0;
     for (int64_t i = 0; rc == SN_OK && i < P.nrow; i++)
-        at[i] = -1;
-    for (int64_t j = 0; rc == SN_OK && j < p->a.var.n; j++)
-        at[p->gene_src[j]] = p->names[j] ? j : -1;
-    for (int64_t i = 0; rc == SN_OK && i < P.nrow; i++)
-        for (int64_t q = P.indptr[i]; at[i] >= 0 && q < P.indptr[i + 1]; q++) {
-            int64_t k = P.indices[q];
-            if (k <= i || at[k] < 0)
-                continue; /* each edge once: the network is symmetric */
-            e->a[e->n] = p->names[at[i]];
-            e->b[e->n] = p->names[at[k]];
-            e->w[e->n++] = P.data[q];
-        }
+        for (int64_t q = P.indptr[i]; q < P.indptr[i + 1]; q++)
+            if (P.indices[q] > i) {
+                e->ia[r] = (int32_t)i, e->ib[r] = P.indices[q];
+                e->a[r] = e->nodes[i], e->b[r] = e->nodes[P.indices[q]];
+                e->w[r++] = P.data[q];
+            }
     e->weighted = 1;
-    free(at);
     sn_csr_free(&P);
     if (rc < 0)
         sn_edges_free(e);
@@ -853,6 +933,12 @@ static int reuse_pca(prep *p)
     p->pca.k = k;
     p->pca.n_obs = p->reused.nrow;
     sn_mat_free(&p->reused);
+    const float *x = p->pca.scores.data;
+    for (int64_t t = 0; t < p->pca.n_obs * k; t++)
+        if (!isfinite(x[t]))
+            return sn_err(SN_EFMT, "%s: obsm/X_pca holds %s in cell '%s', component %lld (--reuse-pca needs finite "
+                                   "values)", p->o->in, isnan(x[t]) ? "NaN" : "an infinite value",
+                          p->a.obs.index ? p->a.obs.index[t / k] : "?", (long long)(t % k + 1));
     sn_info("PCA: reusing the first %d columns of the input's obsm/X_pca", k);
     return SN_OK;
 }
@@ -1024,17 +1110,19 @@ static int mark(double *t, const char *what, int rc)
  * history, which this run's entry extends. */
 static int carry_over(prep *p, hid_t f)
 {
-    hid_t in = sn_h5_id(p->in), g;
+    hid_t in = sn_h5_id(p->in);
     int rc = sn_subset_plan_write(in, f, &p->carry, p->cell_src, p->a.X.nrow, p->gene_src, p->a.X.ncol,
                                   p->o->compress);
     if (rc < 0)
         return sn_err_prefix(rc, "%s: ", sn_h5_name(p->in));
-    if (!sn_h5ad_exists(in, "uns/scnet/history"))
-        return SN_OK;
-    SN_TRY(sn_h5ad_dict(f, "uns/scnet", &g));
-    rc = sn_h5ad_copy_elem(in, "uns/scnet/history", g, "history");
-    H5Gclose(g);
-    return rc;
+    char **h;
+    int64_t n;
+    if ((rc = sn_h5ad_history_read(in, &h, &n)) < 0)
+        return sn_err_prefix(rc, "%s: ", sn_h5_name(p->in));
+    if (n)
+        rc = sn_h5ad_write_strings(f, "uns/scnet/history", h, n, 0);
+    sn_free_strings(h, n);
+    return rc < 0 ? sn_err_prefix(rc, "%s: ", sn_h5_name(p->out)) : SN_OK;
 }
 
 static int step_write(prep *p)

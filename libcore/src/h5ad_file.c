@@ -203,13 +203,35 @@ int sn_h5ad_copy_elem(hid_t src, const char *from, hid_t dst, const char *to)
 
 /* ---- history ---- */
 
+int sn_h5ad_history_read(hid_t fid, char ***h, int64_t *n)
+{
+    static const char *path = "uns/scnet/history";
+    char enc[32] = "";
+    *h = NULL;
+    *n = 0;
+    if (!sn_h5x_exists(fid, path))
+        return SN_OK;
+    if (sn_h5ad_encoding(fid, path, enc, sizeof enc) == SN_OK && strcmp(enc, "string") == 0) {
+        if (!(*h = sn_malloc(sizeof **h, "the history")))
+            return SN_ENOMEM;
+        int rc = sn_h5ad_read_str(fid, path, *h);
+        if (rc < 0) {
+            free(*h);
+            *h = NULL;
+            return rc;
+        }
+        *n = 1;
+        return SN_OK;
+    }
+    return sn_h5ad_read_strings(fid, path, h, n);
+}
+
 int sn_h5ad_history_append(hid_t fid, const char *entry)
 {
     static const char *path = "uns/scnet/history";
     char **h = NULL;
     int64_t n = 0;
-    if (sn_h5x_exists(fid, path))
-        SN_TRY(sn_h5ad_read_strings(fid, path, &h, &n));
+    SN_TRY(sn_h5ad_history_read(fid, &h, &n));
     char **more = sn_realloc(h, (size_t)(n + 1) * sizeof *more, "the history");
     if (!more) {
         sn_free_strings(h, n);

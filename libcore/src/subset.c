@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h5x.h"
 #include "scnet/h5ad.h"
 #include "scnet/mem.h"
 
@@ -187,6 +188,34 @@ static int64_t axis_len(char axis, int64_t n_obs, int64_t n_var)
     return axis == 'o' ? n_obs : axis == 'v' ? n_var : -1;
 }
 
+static herr_t ref_in(hid_t loc, const char *name, const H5L_info_t *info, void *found)
+{
+    (void)info;
+    if (sn_h5x_kind(loc, name) != H5O_TYPE_DATASET)
+        return 0;
+    hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT), t = ds < 0 ? -1 : H5Dget_type(ds);
+    *(int *)found = t >= 0 && H5Tget_class(t) == H5T_REFERENCE;
+    sn_h5x_close(t);
+    sn_h5x_close(ds);
+    return *(int *)found;
+}
+
+/* Whether the element at path holds an HDF5 object reference: a copy would
+ * point into the input, not the output. */
+static int holds_refs(hid_t in, const char *path)
+{
+    int found = 0, kind = sn_h5x_kind(in, path);
+    if (kind == H5O_TYPE_DATASET)
+        (void)ref_in(in, path, NULL, &found);
+    else if (kind == H5O_TYPE_GROUP) {
+        hid_t g = H5Gopen2(in, path, H5P_DEFAULT);
+        if (g >= 0)
+            H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, ref_in, &found);
+        sn_h5x_close(g);
+    }
+    return found;
+}
+
 static int plan_group(hid_t in, int g, int64_t n_obs, int64_t n_var, sn_subset_skip skip, void *ctx,
                       sn_subset_plan *p)
 {
@@ -201,6 +230,8 @@ static int plan_group(hid_t in, int g, int64_t n_obs, int64_t n_var, sn_subset_s
             sn_subset_fits(in, path, axis_len(carry_group[g].rows, n_obs, n_var),
                            axis_len(carry_group[g].cols, n_obs, n_var)) < 0)
             s = 2; /* cannot be cut: said, not an error */
+        if (s == 0 && !carry_group[g].rows && holds_refs(in, path))
+            s = 2;
         if (s == 0)
             rc = plan_add(&p->path, &p->n, path, g, &p->group);
         else if (s == 2)
@@ -242,6 +273,11 @@ int sn_subset_plan_write(hid_t in, hid_t out, const sn_subset_plan *p, const int
         H5Gclose(loc);
     }
     return rc;
+}
+
+int sn_subset_plan_leave(sn_subset_plan *p, const char *path)
+{
+    return plan_add(&p->left, &p->nleft, path, 0, NULL);
 }
 
 void sn_subset_plan_free(sn_subset_plan *p)

@@ -128,7 +128,7 @@ with h5py.File(sys.argv[2], "r+") as f:
     ad.io.write_elem(f, "layers/odd", {"x": np.zeros(3)})
 PY
 expect_exit 0 "$prep" "$T/extra.h5ad" --no-ppi --min-genes 300 --min-cells 5 -o "$T/extra_out.h5ad"
-grep -q "extra.h5ad: not carried over (a later stage's output, or not cut to the kept cells and genes): obsm/X_scnet, layers/odd, uns/scnet_neighbors, raw$" "$T/stderr" ||
+grep -q "extra.h5ad: not carried over (a later stage's output, stale after this run, or not cut to the kept cells and genes): obsm/X_scnet, layers/odd, uns/scnet_neighbors, raw$" "$T/stderr" ||
     die "no note of the elements left behind: $(cat "$T/stderr")"
 "$PY" - "$T/extra.h5ad.ref" "$T/extra_out.h5ad" <<'PY' || die "the carried elements are not the input's, cut"
 import sys, anndata as ad, numpy as np
@@ -252,6 +252,47 @@ assert (a.varp["scnet_ppi"] != b.varp["scnet_ppi"]).nnz == 0 and (a.layers["coun
 assert np.array_equal(a.obsm["X_pca"], b.obsm["X_pca"]) and np.array_equal(a.layers["scaled"], b.layers["scaled"])
 assert (a.var["highly_variable"] == b.var["highly_variable"]).all()
 PY
+# a repeated gene name: the later gene's edges are not moved onto the first;
+# a history stored as one string goes on; the records of other stages, an
+# HDF5 reference and the network --no-ppi does not make are named
+"$PY" - "$T/a.h5ad" "$T/dup.h5ad" "$T/pnan.h5ad" <<'PY' || die "cannot write the repeated-name input"
+import sys, anndata as ad, h5py, numpy as np
+a = ad.read_h5ad(sys.argv[1])
+deg = np.diff(a.varp["scnet_ppi"].indptr)
+i, j = np.flatnonzero(deg >= 3)[:2]
+names = list(a.var_names)
+names[j] = names[i]
+a.var_names = names
+a.uns["scnet"]["history"] = "one line from elsewhere"
+a.uns["scnet"]["train"] = {"epochs": 3}
+a.write_h5ad(sys.argv[2])
+with h5py.File(sys.argv[2], "r+") as f:
+    f["uns/ref"] = [f["obs"].ref]
+a.obsm["X_pca"][5, 2] = np.nan
+a.write_h5ad(sys.argv[3])
+PY
+expect_eq "$("$info" -q --history "$T/dup.h5ad")" "one line from elsewhere" "scnet-info --history of one string"
+expect_exit 0 "$prep" "$T/dup.h5ad" --min-genes 0 --min-cells 0 -q -o "$T/dup_out.h5ad"
+"$PY" - "$T/dup.h5ad" "$T/dup_out.h5ad" <<'PY' || die "a repeated name moved edges, or the history was lost"
+import sys, warnings, anndata as ad, numpy as np
+warnings.simplefilter("ignore")
+a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
+first = {}
+for k, n in enumerate(a.var_names):
+    first.setdefault(n, k)
+g = np.array([first[n] for n in b.var_names])
+assert (a.varp["scnet_ppi"][g][:, g] != b.varp["scnet_ppi"]).nnz == 0
+h = list(b.uns["scnet"]["history"])
+assert h[0] == "one line from elsewhere" and h[1].startswith("scnet-prep ") and len(h) == 2, h
+assert "ref" not in b.uns and "train" not in b.uns["scnet"]
+PY
+expect_exit 0 "$prep" "$T/dup.h5ad" --no-ppi --min-genes 0 --min-cells 0 -o "$T/dup_out.h5ad"
+grep -q "dup.h5ad: not carried over (.*): varp/scnet_ppi, uns/ref, uns/scnet/train$" "$T/stderr" ||
+    die "what is left behind is not named: $(cat "$T/stderr")"
+expect_exit 1 "$prep" "$T/pnan.h5ad" --reuse-pca -o "$T/never.h5ad"
+expect_eq "$(tail -n 1 "$T/stderr")" \
+    "scnet-prep: $T/pnan.h5ad: obsm/X_pca holds NaN in cell '$(sed -n 7p <("$info" -q --field obs "$T/a.h5ad") | cut -f1)', component 3 (--reuse-pca needs finite values)" \
+    "a NaN in the reused PCA"
 expect_exit 1 "$prep" "$T/mtx_genes.h5ad" -o "$T/never.h5ad"
 expect_eq "$(cat "$T/stderr")" "scnet-prep: $T/mtx_genes.h5ad: no varp/scnet_ppi (the network scnet-prep aligns) to use: give --ppi FILE, or --no-ppi to keep every gene" \
     "an .h5ad without a network, no --ppi"

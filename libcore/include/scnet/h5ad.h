@@ -57,6 +57,10 @@ int sn_h5ad_copy_elem(hid_t src, const char *from, hid_t dst, const char *to) SN
 /* Append "PROG VERSION: COMMAND LINE" of this run to uns/scnet/history. */
 struct sn_cli_s;
 int sn_h5ad_record_run(hid_t fid, const struct sn_cli_s *cli) SN_WUR;
+/* The lines of uns/scnet/history (none when absent; one line stored as a
+ * string, as uns['scnet'] = {'history': '...'} from Python writes it, is a
+ * history of one line). */
+int sn_h5ad_history_read(hid_t fid, char ***h, int64_t *n) SN_WUR;
 /* Append entry to the string array uns/scnet/history (created if absent). */
 int sn_h5ad_history_append(hid_t fid, const char *entry) SN_WUR;
 

@@ -32,7 +32,8 @@ typedef struct {
     char **path; /* carried, "obsm/X_umap" */
     int *group;  /* internal: which group each came from */
     int n;
-    char **left; /* not carried: what skip said, what cannot be cut, raw */
+    char **left; /* not carried: what skip said, what cannot be cut or holds HDF5
+                  * object references, raw */
     int nleft;
 } sn_subset_plan;
 /* 0: carry path (when it can be cut); 1: leave it, unsaid (the output
@@ -44,6 +45,8 @@ int sn_subset_plan_make(hid_t in, int64_t n_obs, int64_t n_var, sn_subset_skip s
 /* cells, genes: the input's rows and columns kept, in output order. */
 int sn_subset_plan_write(hid_t in, hid_t out, const sn_subset_plan *p, const int64_t *cells, int64_t nc,
                          const int64_t *genes, int64_t ng, int comp) SN_WUR;
+/* Add path to what p leaves behind (a caller's own reason). */
+int sn_subset_plan_leave(sn_subset_plan *p, const char *path) SN_WUR;
 void sn_subset_plan_free(sn_subset_plan *p);
 /* Names of the children of group path (none when it is absent). */
 int sn_h5_children(hid_t loc, const char *path, char ***names, int *n) SN_WUR;
