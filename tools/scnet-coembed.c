@@ -16,6 +16,7 @@
 #include "scnet/log.h"
 #include "scnet/mem.h"
 #include "scnet/strmap.h"
+#include "scnet/subset.h"
 
 enum {
     OPT_WEIGHTED = SN_OPT_PROG,
@@ -433,6 +434,9 @@ static int inputs_open(const opts *o, input *in, input *other)
     SN_TRY(input_open(o->input, o->embedding, in));
     hid_t fid = sn_h5_id(in->f);
     const char *name = sn_h5_name(in->f);
+    int rc = sn_subset_check_shapes(fid); /* the output copies every field */
+    if (rc < 0)
+        return sn_err_prefix(rc, "%s: ", name);
     if (o->base_expr && !sn_h5ad_exists(fid, "X"))
         return sn_err(SN_EFMT, "%s: X is missing (needed by --baseline expression)", name);
     if (o->base_ppi && !sn_h5ad_exists(fid, "varp/scnet_ppi"))
@@ -554,9 +558,26 @@ static int write_network(hid_t out, const char *path, const network *w)
     return rc;
 }
 
+/* Whether the input's propagation scored a network this run replaces:
+ * its scores would no longer be of the file's network. */
+static int stale_propagation(hid_t in)
+{
+    char *net = NULL;
+    if (!sn_h5ad_exists(in, "uns/scnet/propagate/network") ||
+        sn_h5ad_read_str(in, "uns/scnet/propagate/network", &net) < 0)
+        return 0;
+    int stale = strcmp(net, "scnet_coembed") == 0 || strcmp(net, "scnet_coexpression") == 0;
+    if (stale)
+        sn_info("uns/scnet/propagate left out: it scored the old varp['%s']", net);
+    free(net);
+    return stale;
+}
+
 static int write_h5ad(hid_t in, hid_t out, const opts *o, const results *r, const sn_cli *cli)
 {
-    const char *skip[] = {"varp/scnet_coembed", "varp/scnet_coexpression", "uns/scnet/coembed", NULL};
+    const char *skip[] = {"varp/scnet_coembed", "varp/scnet_coexpression", "uns/scnet/coembed", NULL, NULL};
+    if (stale_propagation(in))
+        skip[3] = "uns/scnet/propagate";
     sn_col col;
     SN_TRY(sn_h5ad_copy(in, out, skip));
     int rc = write_network(out, "varp/scnet_coembed", &r->main);

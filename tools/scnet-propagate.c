@@ -18,6 +18,7 @@
 #include "scnet/read.h"
 #include "scnet/strmap.h"
 #include "scnet/text.h"
+#include "scnet/subset.h"
 
 enum {
     OPT_NETWORK = SN_OPT_PROG,
@@ -837,6 +838,8 @@ static int run(sn_cli *cli, void *ctx)
     results r;
     memset(&r, 0, sizeof r);
     int rc = network_load(o, &w);
+    if (rc == SN_OK && ends_with(cli->output, ".h5ad") && (rc = sn_subset_check_shapes(sn_h5_id(w.f))) < 0)
+        rc = sn_err_prefix(rc, "%s: ", sn_h5_name(w.f)); /* the output copies every field */
     if (rc == SN_OK)
         rc = sets_load(o, &w, &r.S);
     if (rc == SN_OK)

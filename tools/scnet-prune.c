@@ -11,6 +11,7 @@
 #include "scnet/log.h"
 #include "scnet/mem.h"
 #include "scnet/prune.h"
+#include "scnet/subset.h"
 
 enum { O_PCT = SN_OPT_PROG, O_CAP, O_PROTECT, O_ATT, O_CONN, O_TSV, O_COMPRESS };
 
@@ -234,6 +235,8 @@ static int run(sn_cli *cli, void *ctx)
         rc = read_knn(f, n_obs, knn);
     if (rc == SN_OK && o->tsv)
         rc = sn_h5ad_read_index(f, "obs", &names, &nn);
+    if (rc == SN_OK)
+        rc = sn_subset_check_shapes(f); /* the output copies every field */
     if (rc < 0) {
         rc = sn_err_prefix(rc, "%s: ", sn_h5_name(in));
         goto out;

@@ -241,6 +241,69 @@ static int plan_group(hid_t in, int g, int64_t n_obs, int64_t n_var, sn_subset_s
     return rc;
 }
 
+/* Every element of the group with a shape (arrays, sparse matrices, data
+ * frames) indexed as carry_group[g] says. */
+static int check_group(hid_t in, int g, int64_t n_obs, int64_t n_var)
+{
+    char **names;
+    int nn, rc = SN_OK;
+    SN_TRY(sn_h5_children(in, carry_group[g].group, &names, &nn));
+    for (int i = 0; rc == SN_OK && i < nn; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", carry_group[g].group, names[i]);
+        sn_h5ad_elem e;
+        if ((rc = sn_h5ad_stat(in, path, &e)) < 0)
+            break;
+        int frame = strcmp(e.encoding, "dataframe") == 0;
+        int64_t n0 = axis_len(carry_group[g].rows, n_obs, n_var);
+        int64_t n1 = frame ? -1 : axis_len(carry_group[g].cols, n_obs, n_var);
+        if (!(e.nnz >= 0 || frame || (!e.group && e.ndim >= 1)))
+            continue; /* a dict: copied as it is */
+        if (n1 >= 0 && e.ndim != 2)
+            rc = sn_err(SN_EFMT, "%s: has %d dimension%s, expected 2", path, e.ndim, e.ndim == 1 ? "" : "s");
+        else
+            rc = sn_subset_fits(in, path, n0, n1);
+    }
+    sn_free_strings(names, nn);
+    return rc;
+}
+
+/* Every column of the frame has its n rows. */
+static int check_frame(hid_t in, const char *frame, int64_t n)
+{
+    char **names;
+    int nn, rc = SN_OK;
+    SN_TRY(sn_h5_children(in, frame, &names, &nn));
+    for (int i = 0; rc == SN_OK && i < nn; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", frame, names[i]);
+        sn_h5ad_elem e;
+        if ((rc = sn_h5ad_stat(in, path, &e)) == SN_OK && e.ndim >= 1 && e.shape[0] != n)
+            rc = sn_err(SN_EFMT, "%s: %lld rows, but the index of %s has %lld", path, (long long)e.shape[0], frame,
+                        (long long)n);
+    }
+    sn_free_strings(names, nn);
+    return rc;
+}
+
+int sn_subset_check_shapes(hid_t in)
+{
+    int64_t n_obs, n_var;
+    SN_TRY(sn_h5ad_check(in, &n_obs, &n_var));
+    SN_TRY(check_frame(in, "obs", n_obs));
+    SN_TRY(check_frame(in, "var", n_var));
+    for (int g = 0; g < NCARRY; g++)
+        if (carry_group[g].rows)
+            SN_TRY(check_group(in, g, n_obs, n_var));
+    if (sn_h5ad_exists(in, "uns/scnet") && sn_h5x_kind(in, "uns/scnet") != H5O_TYPE_GROUP)
+        return sn_err(SN_EFMT, "uns/scnet: expected a dict (the records of scnet's stages)");
+    char **h;
+    int64_t n;
+    SN_TRY(sn_h5ad_history_read(in, &h, &n));
+    sn_free_strings(h, n);
+    return SN_OK;
+}
+
 int sn_subset_plan_make(hid_t in, int64_t n_obs, int64_t n_var, sn_subset_skip skip, void *ctx, sn_subset_plan *p)
 {
     memset(p, 0, sizeof *p);

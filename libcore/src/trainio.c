@@ -264,6 +264,7 @@ int sn_train_input_read(hid_t f, int max_genes, sn_train_input *ti)
     SN_CHECK(dense_x(&X, ti));
     SN_CHECK(read_hvg(f, ti));
     SN_CHECK(read_knn(f, n_obs, ti));
+    SN_CHECK(sn_subset_check_shapes(f)); /* the output copies every field */
     ti->data.X = ti->X;
     ti->data.hvg = ti->hvg;
     ti->data.ppi_a = ti->ppi_a;

@@ -202,6 +202,16 @@ def h5ad_cases(o):
            set_data("varp/scnet_coembed/data", lambda d: d.__setitem__(slice(None), -1)))
     o.edit("trained.h5ad", "coembed_nan.h5ad",
            set_data("varp/scnet_coembed/data", lambda d: d.__setitem__(0, np.nan)))
+    # fields every stage copies: a wrong shape, a history that is not lines
+    def short_umap(f):
+        d = f.create_dataset("obsm/X_umap", data=np.zeros((N_CELLS - 4, 2), np.float32))
+        d.attrs["encoding-type"], d.attrs["encoding-version"] = "array", "0.2.0"
+    o.edit("trained.h5ad", "umap_short.h5ad", short_umap)
+    def history_dict(f):
+        for p in ("uns/scnet", "uns/scnet/history"):
+            g = f.require_group(p)
+            g.attrs["encoding-type"], g.attrs["encoding-version"] = "dict", "0.1.0"
+    o.edit("trained.h5ad", "history_dict.h5ad", history_dict)
     other = trained(prepared(N_CELLS, N_GENES, seed=5))
     other.var_names = [f"OTHER{i}" for i in range(N_GENES)]
     o.h5ad("no_shared_genes.h5ad", other)

@@ -223,6 +223,16 @@ assert p.uns["scnet"]["history"][-1].startswith("scnet-propagate 0.1.0: ")
 print("h5ad output ok")
 PY
 
+# scnet-coembed again: scores of the network it replaces go, of another stay
+"$SCNET_BIN/scnet-coembed" -q -p 90 -o "$T/p_again.h5ad" "$T/p.h5ad" || die "scnet-coembed on p.h5ad"
+"$SCNET_BIN/scnet-coembed" -q -p 90 -o "$T/pe_again.h5ad" "$T/pe.h5ad" || die "scnet-coembed on pe.h5ad"
+"$PY" - "$T" <<'PY' || die "scnet-coembed kept a stale propagation, or dropped a valid one"
+import sys, anndata as ad
+t = sys.argv[1]
+assert "propagate" not in ad.read_h5ad(f"{t}/p_again.h5ad").uns["scnet"]
+assert ad.read_h5ad(f"{t}/pe_again.h5ad").uns["scnet"]["propagate"]["network"] == "scnet_ppi"
+PY
+
 # bad inputs: one line on stderr, exit 1 (2 for usage), no output left behind
 printf 'TP53\n' >"$T/onecol.tsv"
 printf 'only_name desc TP53\n' >"$T/notab.gmt"

@@ -15,6 +15,13 @@ int sn_subset_var(hid_t in, hid_t out, const int64_t *keep, int64_t n, int comp)
  * genes (sn_subset_fits): checked before the work, so an hour of training
  * does not end in an element that cannot be written. */
 int sn_subset_check(hid_t in) SN_WUR;
+/* Whether every field of `in` has the shape its place gives it (obs and
+ * var columns, obsm, obsp, layers, varm, varp elements that are arrays,
+ * sparse matrices or data frames; a dict there is not checked), and its
+ * uns['scnet'], if any, is a dict with a readable history: a program that
+ * copies the fields checks them first, so that a file anndata cannot read
+ * is refused, not passed on. */
+int sn_subset_check_shapes(hid_t in) SN_WUR;
 /* Whether the element at path can be cut: a matrix, an array of any rank
  * from 1, or (n1 < 0) a data frame, whose first dimension is n0 and, when
  * n1 >= 0, second n1.  The message names path only. */
