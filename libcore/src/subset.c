@@ -55,6 +55,24 @@ int sn_h5_children(hid_t loc, const char *path, char ***names, int *n)
     return SN_OK;
 }
 
+/* fn(in, "group/child", name, ctx) for each child of group, in name order,
+ * until one fails. */
+typedef int (*child_fn)(hid_t in, const char *path, const char *name, void *ctx);
+
+static int each_child(hid_t in, const char *group, child_fn fn, void *ctx)
+{
+    char **names;
+    int nn, rc = SN_OK;
+    SN_TRY(sn_h5_children(in, group, &names, &nn));
+    for (int i = 0; rc == SN_OK && i < nn; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", group, names[i]);
+        rc = fn(in, path, names[i], ctx);
+    }
+    sn_free_strings(names, nn);
+    return rc;
+}
+
 /* Row subset of a data frame (var, or one in varm) written as name. */
 static int subset_frame(hid_t in, hid_t outg, const char *path, const char *name, const int64_t *keep, int64_t n,
                         int comp)
@@ -79,24 +97,29 @@ int sn_subset_elem(hid_t in, const char *path, hid_t loc, const char *name, cons
     return sn_h5ad_take(in, path, loc, name, rows, nr, cols, nc, comp);
 }
 
+typedef struct {
+    hid_t out;
+    int kind, comp;
+    const int64_t *keep;
+    int64_t n;
+} var_cut;
+
+static int cut_child(hid_t in, const char *path, const char *name, void *ctx)
+{
+    const var_cut *c = ctx;
+    int k = c->kind;
+    return sn_subset_elem(in, path, c->out, name, k ? c->keep : NULL, k ? c->n : 0, k != 1 ? c->keep : NULL,
+                          k != 1 ? c->n : 0, c->comp);
+}
+
 /* The children of group, cut as sn_subset_var does: kind 0 columns (X,
  * layers), 1 rows (varm), 2 both (varp). */
 static int subset_group(hid_t in, hid_t out, const char *group, int kind, const int64_t *keep, int64_t n, int comp)
 {
-    char **names;
-    int nn;
-    hid_t g;
-    SN_TRY(sn_h5_children(in, group, &names, &nn));
-    int rc = sn_h5ad_dict(out, group, &g);
-    for (int i = 0; rc == SN_OK && i < nn; i++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", group, names[i]);
-        rc = sn_subset_elem(in, path, g, names[i], kind ? keep : NULL, kind ? n : 0, kind != 1 ? keep : NULL,
-                            kind != 1 ? n : 0, comp);
-    }
-    if (g >= 0)
-        H5Gclose(g);
-    sn_free_strings(names, nn);
+    var_cut c = {H5I_INVALID_HID, kind, comp, keep, n};
+    SN_TRY(sn_h5ad_dict(out, group, &c.out));
+    int rc = each_child(in, group, cut_child, &c);
+    H5Gclose(c.out);
     return rc;
 }
 
@@ -120,25 +143,22 @@ int sn_subset_fits(hid_t in, const char *path, int64_t n0, int64_t n1)
     return SN_OK;
 }
 
+static int fits_child(hid_t in, const char *path, const char *name, void *ctx)
+{
+    (void)name;
+    const int64_t *dims = ctx;
+    return sn_subset_fits(in, path, dims[0], dims[1]);
+}
+
 int sn_subset_check(hid_t in)
 {
     static const char *const group[3] = {"layers", "varm", "varp"};
     int64_t n_obs, n_var;
-    int rc = SN_OK;
     SN_TRY(sn_h5ad_check(in, &n_obs, &n_var));
-    const int64_t dims[3][2] = {{n_obs, n_var}, {n_var, -1}, {n_var, n_var}};
-    for (int kind = 0; rc == SN_OK && kind < 3; kind++) {
-        char **names;
-        int nn;
-        SN_TRY(sn_h5_children(in, group[kind], &names, &nn));
-        for (int i = 0; rc == SN_OK && i < nn; i++) {
-            char path[512];
-            snprintf(path, sizeof path, "%s/%s", group[kind], names[i]);
-            rc = sn_subset_fits(in, path, dims[kind][0], dims[kind][1]);
-        }
-        sn_free_strings(names, nn);
-    }
-    return rc;
+    int64_t dims[3][2] = {{n_obs, n_var}, {n_var, -1}, {n_var, n_var}};
+    for (int kind = 0; kind < 3; kind++)
+        SN_TRY(each_child(in, group[kind], fits_child, dims[kind]));
+    return SN_OK;
 }
 
 int sn_subset_var(hid_t in, hid_t out, const int64_t *keep, int64_t n, int comp)
@@ -216,85 +236,81 @@ static int holds_refs(hid_t in, const char *path)
     return found;
 }
 
-static int plan_group(hid_t in, int g, int64_t n_obs, int64_t n_var, sn_subset_skip skip, void *ctx,
-                      sn_subset_plan *p)
+/* Where the plan being made is: its group, the shape, what to skip. */
+typedef struct {
+    int g;
+    int64_t n_obs, n_var;
+    sn_subset_skip skip;
+    void *ctx;
+    sn_subset_plan *p;
+} planning;
+
+static int plan_child(hid_t in, const char *path, const char *name, void *ctx)
 {
-    char **names;
-    int nn, rc = SN_OK;
-    SN_TRY(sn_h5_children(in, carry_group[g].group, &names, &nn));
-    for (int i = 0; rc == SN_OK && i < nn; i++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", carry_group[g].group, names[i]);
-        int s = skip ? skip(path, ctx) : 0;
-        if (s == 0 && carry_group[g].rows &&
-            sn_subset_fits(in, path, axis_len(carry_group[g].rows, n_obs, n_var),
-                           axis_len(carry_group[g].cols, n_obs, n_var)) < 0)
-            s = 2; /* cannot be cut: said, not an error */
-        if (s == 0 && !carry_group[g].rows && holds_refs(in, path))
-            s = 2;
-        if (s == 0)
-            rc = plan_add(&p->path, &p->n, path, g, &p->group);
-        else if (s == 2)
-            rc = plan_add(&p->left, &p->nleft, path, 0, NULL);
-    }
-    sn_free_strings(names, nn);
-    return rc;
+    (void)name;
+    planning *w = ctx;
+    int g = w->g, s = w->skip ? w->skip(path, w->ctx) : 0;
+    if (s == 0 && carry_group[g].rows &&
+        sn_subset_fits(in, path, axis_len(carry_group[g].rows, w->n_obs, w->n_var),
+                       axis_len(carry_group[g].cols, w->n_obs, w->n_var)) < 0)
+        s = 2; /* cannot be cut: said, not an error */
+    if (s == 0 && !carry_group[g].rows && holds_refs(in, path))
+        s = 2;
+    return s == 0 ? plan_add(&w->p->path, &w->p->n, path, g, &w->p->group)
+         : s == 2 ? plan_add(&w->p->left, &w->p->nleft, path, 0, NULL)
+                  : SN_OK;
 }
 
-/* Every element of the group with a shape (arrays, sparse matrices, data
- * frames) indexed as carry_group[g] says. */
-static int check_group(hid_t in, int g, int64_t n_obs, int64_t n_var)
+/* The cells and genes: what a group's elements and a frame's columns are
+ * checked against. */
+typedef struct {
+    int g;
+    int64_t n_obs, n_var;
+    const char *frame;
+} shapes;
+
+/* An element with a shape (array, sparse matrix, data frame) indexed as
+ * its group says; a dict is copied as it is. */
+static int check_child(hid_t in, const char *path, const char *name, void *ctx)
 {
-    char **names;
-    int nn, rc = SN_OK;
-    SN_TRY(sn_h5_children(in, carry_group[g].group, &names, &nn));
-    for (int i = 0; rc == SN_OK && i < nn; i++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", carry_group[g].group, names[i]);
-        sn_h5ad_elem e;
-        if ((rc = sn_h5ad_stat(in, path, &e)) < 0)
-            break;
-        int frame = strcmp(e.encoding, "dataframe") == 0;
-        int64_t n0 = axis_len(carry_group[g].rows, n_obs, n_var);
-        int64_t n1 = frame ? -1 : axis_len(carry_group[g].cols, n_obs, n_var);
-        if (!(e.nnz >= 0 || frame || (!e.group && e.ndim >= 1)))
-            continue; /* a dict: copied as it is */
-        if (n1 >= 0 && e.ndim != 2)
-            rc = sn_err(SN_EFMT, "%s: has %d dimension%s, expected 2", path, e.ndim, e.ndim == 1 ? "" : "s");
-        else
-            rc = sn_subset_fits(in, path, n0, n1);
-    }
-    sn_free_strings(names, nn);
-    return rc;
+    (void)name;
+    const shapes *w = ctx;
+    sn_h5ad_elem e;
+    SN_TRY(sn_h5ad_stat(in, path, &e));
+    int frame = strcmp(e.encoding, "dataframe") == 0;
+    int64_t n0 = axis_len(carry_group[w->g].rows, w->n_obs, w->n_var);
+    int64_t n1 = frame ? -1 : axis_len(carry_group[w->g].cols, w->n_obs, w->n_var);
+    if (!(e.nnz >= 0 || frame || (!e.group && e.ndim >= 1)))
+        return SN_OK;
+    if (n1 >= 0 && e.ndim != 2)
+        return sn_err(SN_EFMT, "%s: has %d dimension%s, expected 2", path, e.ndim, e.ndim == 1 ? "" : "s");
+    return sn_subset_fits(in, path, n0, n1);
 }
 
-/* Every column of the frame has its n rows. */
-static int check_frame(hid_t in, const char *frame, int64_t n)
+/* A column of obs or var has its frame's rows. */
+static int check_column(hid_t in, const char *path, const char *name, void *ctx)
 {
-    char **names;
-    int nn, rc = SN_OK;
-    SN_TRY(sn_h5_children(in, frame, &names, &nn));
-    for (int i = 0; rc == SN_OK && i < nn; i++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", frame, names[i]);
-        sn_h5ad_elem e;
-        if ((rc = sn_h5ad_stat(in, path, &e)) == SN_OK && e.ndim >= 1 && e.shape[0] != n)
-            rc = sn_err(SN_EFMT, "%s: %lld rows, but the index of %s has %lld", path, (long long)e.shape[0], frame,
-                        (long long)n);
-    }
-    sn_free_strings(names, nn);
-    return rc;
+    (void)name;
+    const shapes *w = ctx;
+    int64_t n = w->frame[0] == 'o' ? w->n_obs : w->n_var;
+    sn_h5ad_elem e;
+    SN_TRY(sn_h5ad_stat(in, path, &e));
+    if (e.ndim >= 1 && e.shape[0] != n)
+        return sn_err(SN_EFMT, "%s: %lld rows, but the index of %s has %lld", path, (long long)e.shape[0], w->frame,
+                      (long long)n);
+    return SN_OK;
 }
 
 int sn_subset_check_shapes(hid_t in)
 {
-    int64_t n_obs, n_var;
-    SN_TRY(sn_h5ad_check(in, &n_obs, &n_var));
-    SN_TRY(check_frame(in, "obs", n_obs));
-    SN_TRY(check_frame(in, "var", n_var));
-    for (int g = 0; g < NCARRY; g++)
-        if (carry_group[g].rows)
-            SN_TRY(check_group(in, g, n_obs, n_var));
+    shapes w = {0, 0, 0, "obs"};
+    SN_TRY(sn_h5ad_check(in, &w.n_obs, &w.n_var));
+    SN_TRY(each_child(in, "obs", check_column, &w));
+    w.frame = "var";
+    SN_TRY(each_child(in, "var", check_column, &w));
+    for (w.g = 0; w.g < NCARRY; w.g++)
+        if (carry_group[w.g].rows)
+            SN_TRY(each_child(in, carry_group[w.g].group, check_child, &w));
     if (sn_h5ad_exists(in, "uns/scnet") && sn_h5x_kind(in, "uns/scnet") != H5O_TYPE_GROUP)
         return sn_err(SN_EFMT, "uns/scnet: expected a dict (the records of scnet's stages)");
     char **h;
@@ -308,8 +324,9 @@ int sn_subset_plan_make(hid_t in, int64_t n_obs, int64_t n_var, sn_subset_skip s
 {
     memset(p, 0, sizeof *p);
     int rc = SN_OK;
-    for (int g = 0; rc == SN_OK && g < NCARRY; g++)
-        rc = plan_group(in, g, n_obs, n_var, skip, ctx, p);
+    planning w = {0, n_obs, n_var, skip, ctx, p};
+    for (; rc == SN_OK && w.g < NCARRY; w.g++)
+        rc = each_child(in, carry_group[w.g].group, plan_child, &w);
     if (rc == SN_OK && sn_h5ad_exists(in, "raw")) /* its own genes: not cut here */
         rc = plan_add(&p->left, &p->nleft, "raw", 0, NULL);
     if (rc < 0)
