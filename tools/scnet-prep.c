@@ -1149,6 +1149,10 @@ static int step_write(prep *p)
     int carried = SN_OK; /* its errors name the input they come from */
     if (rc == SN_OK && p->in)
         rc = carried = mark(&t, "carried over", carry_over(p, f));
+    if (rc == SN_OK && p->a.X.nrow < p->cells_in) /* as anndata's subsets leave them */
+        rc = sn_subset_trim_categories(f, "obs", p->o->compress);
+    if (rc == SN_OK && p->a.X.ncol < p->genes_in)
+        rc = sn_subset_trim_categories(f, "var", p->o->compress);
     if (rc == SN_OK)
         rc = write_uns(p, f);
     free(mean);

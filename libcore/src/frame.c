@@ -284,3 +284,40 @@ out:
     sn_strmap_free(&count);
     return rc < 0 ? rc : SN_OK;
 }
+
+int sn_col_drop_unused(sn_col *c, int64_t **kept)
+{
+    *kept = NULL;
+    if (c->type != SN_COL_CAT)
+        return SN_OK;
+    int64_t *to = sn_calloc((size_t)c->ncat + 1, sizeof *to, "categories"), k = 0;
+    if (!to)
+        return SN_ENOMEM;
+    for (int64_t i = 0; i < c->n; i++)
+        if (c->v.codes[i] >= 0 && c->v.codes[i] < c->ncat)
+            to[c->v.codes[i]] = 1;
+    for (int64_t j = 0; j < c->ncat; j++)
+        k += to[j];
+    int64_t *old = k < c->ncat ? sn_malloc(((size_t)k + 1) * sizeof *old, "categories") : NULL;
+    if (k == c->ncat || !old) {
+        free(to);
+        return old || k == c->ncat ? SN_OK : SN_ENOMEM;
+    }
+    k = 0;
+    for (int64_t j = 0; j < c->ncat; j++) {
+        if (!to[j]) {
+            free(c->cats[j]);
+            continue;
+        }
+        old[k] = j;
+        c->cats[k] = c->cats[j];
+        to[j] = k++;
+    }
+    for (int64_t i = 0; i < c->n; i++)
+        if (c->v.codes[i] >= 0 && c->v.codes[i] < c->ncat)
+            c->v.codes[i] = (int32_t)to[c->v.codes[i]];
+    c->ncat = k;
+    free(to);
+    *kept = old;
+    return SN_OK;
+}

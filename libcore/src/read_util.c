@@ -135,32 +135,6 @@ int sn_rd_sort_rows(sn_csr *m, int64_t *dup_row, int32_t *dup_col)
     return rc;
 }
 
-/* Categories no row uses any more are dropped (as a column rebuilt from
- * the kept strings would have them). */
-static void drop_unused(sn_col *c)
-{
-    int64_t *map = calloc((size_t)c->ncat + 1, sizeof *map), k = 0;
-    if (!map)
-        return; /* keeping unused categories is harmless */
-    for (int64_t i = 0; i < c->n; i++)
-        if (c->v.codes[i] >= 0)
-            map[c->v.codes[i]] = 1;
-    for (int64_t j = 0; j < c->ncat; j++) {
-        if (!map[j]) {
-            free(c->cats[j]);
-            map[j] = -1;
-            continue;
-        }
-        c->cats[k] = c->cats[j];
-        map[j] = k++;
-    }
-    for (int64_t i = 0; i < c->n; i++)
-        if (c->v.codes[i] >= 0)
-            c->v.codes[i] = (int32_t)map[c->v.codes[i]];
-    c->ncat = k;
-    free(map);
-}
-
 int sn_rd_keep_vars(sn_adata *a, const uint8_t *keep)
 {
     int64_t nv = a->X.ncol, nkeep = 0;
@@ -179,16 +153,20 @@ int sn_rd_keep_vars(sn_adata *a, const uint8_t *keep)
         if (keep[j])
             rows[p++] = j;
     SN_CHECK(sn_frame_subset(&a->var, rows, nkeep, &var));
-    for (int i = 0; i < var.ncol; i++)
-        if (var.cols[i].type == SN_COL_CAT)
-            drop_unused(&var.cols[i]);
+    for (int i = 0; i < var.ncol; i++) { /* as a column rebuilt from the kept strings would be */
+        int64_t *kept = NULL;
+        SN_CHECK(sn_col_drop_unused(&var.cols[i], &kept));
+        free(kept);
+    }
     sn_csr_free(&a->X);
     sn_frame_free(&a->var);
     a->X = x;
     a->var = var;
 out:
-    if (rc < 0)
+    if (rc < 0) {
         sn_csr_free(&x);
+        sn_frame_free(&var);
+    }
     free(colmap);
     free(rows);
     return rc;

@@ -367,3 +367,63 @@ void sn_subset_plan_free(sn_subset_plan *p)
     free(p->group);
     memset(p, 0, sizeof *p);
 }
+
+/* uns[NAME_colors], one colour per category as scanpy keeps it, cut to
+ * the categories kept; left as it is when it does not match them. */
+static int trim_colors(hid_t f, const char *name, int64_t ncat, const int64_t *kept, int64_t nkept)
+{
+    char path[512], **col;
+    int64_t n;
+    snprintf(path, sizeof path, "uns/%s_colors", name);
+    if (!sn_h5ad_exists(f, path) || sn_h5ad_read_strings(f, path, &col, &n) < 0) {
+        sn_err_clear();
+        return SN_OK;
+    }
+    int rc = SN_OK;
+    if (n == ncat) {
+        char **cut = sn_malloc(((size_t)nkept + 1) * sizeof *cut, "colours");
+        rc = cut ? SN_OK : SN_ENOMEM;
+        for (int64_t k = 0; cut && k < nkept; k++)
+            cut[k] = col[kept[k]];
+        if (cut)
+            rc = sn_h5ad_write_strings(f, path, cut, nkept, 0);
+        free(cut);
+    }
+    sn_free_strings(col, n);
+    return rc;
+}
+
+static int trim_column(hid_t f, const char *frame, const char *name, int comp)
+{
+    char path[512];
+    sn_col c;
+    int64_t *kept = NULL;
+    snprintf(path, sizeof path, "%s/%s", frame, name);
+    sn_h5ad_elem e;
+    if (sn_h5ad_stat(f, path, &e) < 0 || strcmp(e.encoding, "categorical") != 0) {
+        sn_err_clear();
+        return SN_OK;
+    }
+    SN_TRY(sn_h5ad_read_col(f, path, &c));
+    int64_t ncat = c.ncat;
+    int rc = sn_col_drop_unused(&c, &kept);
+    if (rc == SN_OK && kept)
+        rc = sn_h5ad_write_col(f, frame, &c, comp);
+    if (rc == SN_OK && kept)
+        rc = trim_colors(f, name, ncat, kept, c.ncat);
+    free(kept);
+    sn_col_free(&c);
+    return rc;
+}
+
+int sn_subset_trim_categories(hid_t f, const char *frame, int comp)
+{
+    char *index = NULL, **cols = NULL;
+    int64_t n = 0;
+    int rc = sn_h5ad_frame_names(f, frame, &index, &cols, &n);
+    for (int64_t i = 0; rc == SN_OK && i < n; i++)
+        rc = trim_column(f, frame, cols[i], comp);
+    free(index);
+    sn_free_strings(cols, n);
+    return rc;
+}

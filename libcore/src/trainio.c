@@ -430,6 +430,7 @@ int sn_train_output_write(hid_t in, hid_t out, const sn_train_input *ti, const s
     SN_TRY(sn_h5ad_copy(in, out, skip));
     if (subset) {
         SN_TRY(sn_subset_var(in, out, ti->genes, ti->data.G, comp));
+        SN_TRY(sn_subset_trim_categories(out, "var", comp)); /* as anndata's subsets leave them */
         SN_TRY(write_degrees(out, ti, comp));
         for (size_t i = 0; i < NLATER; i++) /* the gene networks came back with varp */
             if (strncmp(later[i], "varp/", 5) == 0 && sn_h5ad_remove(out, later[i]) < 0)

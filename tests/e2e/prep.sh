@@ -293,6 +293,33 @@ expect_exit 1 "$prep" "$T/pnan.h5ad" --reuse-pca -o "$T/never.h5ad"
 expect_eq "$(tail -n 1 "$T/stderr")" \
     "scnet-prep: $T/pnan.h5ad: obsm/X_pca holds NaN in cell '$(sed -n 7p <("$info" -q --field obs "$T/a.h5ad") | cut -f1)', component 3 (--reuse-pca needs finite values)" \
     "a NaN in the reused PCA"
+# categories no kept cell has go, with their colours, as anndata's subsets
+# leave them
+"$PY" - "$T/a.h5ad" "$T/cat.h5ad" <<'PY' || die "cannot write the categories input"
+import sys, anndata as ad, numpy as np
+a = ad.read_h5ad(sys.argv[1])
+ng = np.asarray((a.X > 0).sum(1)).ravel()
+g = np.array(["x", "y", "z"])[np.arange(a.n_obs) % 3].astype(object)
+g[np.argsort(ng)[:5]] = "sparse"
+a.obs["grp"] = g
+a.obs["grp"] = a.obs["grp"].astype("category")
+a.uns["grp_colors"] = np.array(["#ff0000", "#00ff00", "#0000ff", "#000000"])
+a.write_h5ad(sys.argv[2])
+PY
+expect_exit 0 "$prep" "$T/cat.h5ad" --min-genes "$("$PY" -c "
+import sys, anndata as ad, numpy as np
+a = ad.read_h5ad(sys.argv[1]); print(int(np.sort(np.asarray((a.X > 0).sum(1)).ravel())[4]) + 1)" "$T/cat.h5ad")" \
+    -q -o "$T/cat_out.h5ad"
+"$PY" - "$T/cat.h5ad" "$T/cat_out.h5ad" <<'PY' || die "categories or colours differ from anndata's subset"
+import sys, anndata as ad, numpy as np
+a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
+c = a[b.obs_names].copy()
+assert b.n_obs < a.n_obs and "sparse" not in b.obs["grp"].cat.categories
+for k in b.obs:
+    if b.obs[k].dtype == "category":
+        assert b.obs[k].dtype == c.obs[k].dtype, k
+assert list(b.uns["grp_colors"]) == list(c.uns["grp_colors"]) == ["#00ff00", "#0000ff", "#000000"]
+PY
 expect_exit 1 "$prep" "$T/mtx_genes.h5ad" -o "$T/never.h5ad"
 expect_eq "$(cat "$T/stderr")" "scnet-prep: $T/mtx_genes.h5ad: no varp/scnet_ppi (the network scnet-prep aligns) to use: give --ppi FILE, or --no-ppi to keep every gene" \
     "an .h5ad without a network, no --ppi"

@@ -257,6 +257,27 @@ assert a.obsp["scnet_knn_pruned"].nnz == att.size - gone
 assert 0 < gone <= math.ceil(0.1 * (att.size - 1)), gone
 EOF
 
+# --max-genes: a var category no modelled gene has goes, with its colour,
+# as anndata's subsets leave them
+"$PY" - "$T/prep.h5ad" "$T/vcat.h5ad" <<'EOF' || die "cannot write the var categories input"
+import sys, anndata as ad, numpy as np
+a = ad.read_h5ad(sys.argv[1])
+g = np.array(["c1", "c2"])[np.arange(a.n_vars) % 2].astype(object)
+g[np.argmin(a.var["dispersions_norm"].to_numpy())] = "rare"
+a.var["chrom"] = g
+a.var["chrom"] = a.var["chrom"].astype("category")
+a.uns["chrom_colors"] = np.array(["red", "green", "blue"])
+a.write_h5ad(sys.argv[2])
+EOF
+"$B/scnet-train" "${small[@]}" -o "$T/vcat_out.h5ad" "$T/vcat.h5ad" || die "train on vcat.h5ad"
+"$PY" - "$T/vcat.h5ad" "$T/vcat_out.h5ad" <<'EOF' || die "var categories or colours differ from anndata's subset"
+import sys, anndata as ad
+a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
+c = a[:, b.var_names].copy()
+assert list(b.var["chrom"].cat.categories) == list(c.var["chrom"].cat.categories) == ["c1", "c2"]
+assert list(b.uns["chrom_colors"]) == list(c.uns["chrom_colors"]) == ["red", "green"]
+EOF
+
 # --save-model: PyTorch's names and shapes (weights out x in), the weights
 # the outputs came from (the decoder's last layer gives the reconstruction's
 # genes)

@@ -70,6 +70,10 @@ int sn_frame_subset(const sn_frame *f, const int64_t *keep, int64_t nkeep, sn_fr
  * (zeroed for numeric), name copied. */
 int sn_col_new(sn_col *c, const char *name, sn_coltype type, int64_t n) SN_WUR;
 void sn_col_free(sn_col *c);
+/* A categorical column without the categories no row uses (as anndata
+ * leaves them after a subset); *kept: the old numbers of the categories
+ * left, malloc'd, or NULL when none was dropped (or c is not categorical). */
+int sn_col_drop_unused(sn_col *c, int64_t **kept) SN_WUR;
 /* Build a categorical column from n strings (categories sorted, like anndata
  * does when it converts string columns). */
 int sn_col_categorical(sn_col *c, const char *name, char *const *values, int64_t n) SN_WUR;

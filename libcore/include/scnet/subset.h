@@ -52,6 +52,10 @@ int sn_subset_plan_make(hid_t in, int64_t n_obs, int64_t n_var, sn_subset_skip s
 /* cells, genes: the input's rows and columns kept, in output order. */
 int sn_subset_plan_write(hid_t in, hid_t out, const sn_subset_plan *p, const int64_t *cells, int64_t nc,
                          const int64_t *genes, int64_t ng, int comp) SN_WUR;
+/* The categorical columns of frame ("obs" or "var") in the open output f
+ * without the categories no row uses, and uns[COLUMN_colors] cut to
+ * those left, as anndata leaves them after a subset. */
+int sn_subset_trim_categories(hid_t f, const char *frame, int comp) SN_WUR;
 /* Add path to what p leaves behind (a caller's own reason). */
 int sn_subset_plan_leave(sn_subset_plan *p, const char *path) SN_WUR;
 void sn_subset_plan_free(sn_subset_plan *p);
