@@ -298,10 +298,14 @@ int sn_col_drop_unused(sn_col *c, int64_t **kept)
             to[c->v.codes[i]] = 1;
     for (int64_t j = 0; j < c->ncat; j++)
         k += to[j];
-    int64_t *old = k < c->ncat ? sn_malloc(((size_t)k + 1) * sizeof *old, "categories") : NULL;
-    if (k == c->ncat || !old) {
+    if (k == c->ncat) {
         free(to);
-        return old || k == c->ncat ? SN_OK : SN_ENOMEM;
+        return SN_OK;
+    }
+    int64_t *old = sn_malloc(((size_t)k + 1) * sizeof *old, "categories");
+    if (!old) {
+        free(to);
+        return SN_ENOMEM;
     }
     k = 0;
     for (int64_t j = 0; j < c->ncat; j++) {

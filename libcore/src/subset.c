@@ -123,24 +123,30 @@ static int subset_group(hid_t in, hid_t out, const char *group, int kind, const 
     return rc;
 }
 
+/* sn_subset_fits on the element e, described already. */
+static int elem_fits(const sn_h5ad_elem *e, const char *path, int64_t n0, int64_t n1)
+{
+    int frame = n1 < 0 && strcmp(e->encoding, "dataframe") == 0;
+    if (!(e->nnz >= 0 || frame || (!e->group && (n1 < 0 ? e->ndim >= 1 : e->ndim == 2)))) {
+        const char *what = e->group ? (e->encoding[0] ? e->encoding : "group") : e->ndim ? "array" : "scalar";
+        char dims[48] = "";
+        if (!e->group && e->ndim)
+            snprintf(dims, sizeof dims, " of %d dimension%s", e->ndim, e->ndim == 1 ? "" : "s");
+        return sn_err(SN_EFMT, "%s: a%s %s%s cannot be cut to a subset", path, strchr("aeiou", what[0]) ? "n" : "",
+                      what, dims);
+    }
+    if (e->shape[0] != n0)
+        return sn_err(SN_EFMT, "%s: has %lld rows, expected %lld", path, (long long)e->shape[0], (long long)n0);
+    if (n1 >= 0 && e->shape[1] != n1)
+        return sn_err(SN_EFMT, "%s: has %lld columns, expected %lld", path, (long long)e->shape[1], (long long)n1);
+    return SN_OK;
+}
+
 int sn_subset_fits(hid_t in, const char *path, int64_t n0, int64_t n1)
 {
     sn_h5ad_elem e;
     SN_TRY(sn_h5ad_stat(in, path, &e));
-    int frame = n1 < 0 && strcmp(e.encoding, "dataframe") == 0;
-    if (!(e.nnz >= 0 || frame || (!e.group && (n1 < 0 ? e.ndim >= 1 : e.ndim == 2)))) {
-        const char *what = e.group ? (e.encoding[0] ? e.encoding : "group") : e.ndim ? "array" : "scalar";
-        char dims[48] = "";
-        if (!e.group && e.ndim)
-            snprintf(dims, sizeof dims, " of %d dimension%s", e.ndim, e.ndim == 1 ? "" : "s");
-        return sn_err(SN_EFMT, "%s: a%s %s%s cannot be cut to a subset", path, strchr("aeiou", what[0]) ? "n" : "",
-                      what, dims);
-    }
-    if (e.shape[0] != n0)
-        return sn_err(SN_EFMT, "%s: has %lld rows, expected %lld", path, (long long)e.shape[0], (long long)n0);
-    if (n1 >= 0 && e.shape[1] != n1)
-        return sn_err(SN_EFMT, "%s: has %lld columns, expected %lld", path, (long long)e.shape[1], (long long)n1);
-    return SN_OK;
+    return elem_fits(&e, path, n0, n1);
 }
 
 static int fits_child(hid_t in, const char *path, const char *name, void *ctx)
@@ -284,7 +290,7 @@ static int check_child(hid_t in, const char *path, const char *name, void *ctx)
         return SN_OK;
     if (n1 >= 0 && e.ndim != 2)
         return sn_err(SN_EFMT, "%s: has %d dimension%s, expected 2", path, e.ndim, e.ndim == 1 ? "" : "s");
-    return sn_subset_fits(in, path, n0, n1);
+    return elem_fits(&e, path, n0, n1);
 }
 
 /* A column of obs or var has its frame's rows. */
