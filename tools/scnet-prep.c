@@ -487,6 +487,22 @@ static int read_input(prep *p)
     return sn_read_counts(o->in, &o->ro, &p->a);
 }
 
+/* --symbol-column names a column of the input's var, checked before the
+ * filters add columns of their own (n_cells would pass for one). */
+static int check_symbol_column(const prep *p)
+{
+    const char *name = p->o->symbols;
+    const sn_col *c = name ? sn_frame_get(&p->a.var, name) : NULL;
+    if (!name || p->o->gene_map)
+        return SN_OK;
+    if (!c)
+        return sn_err(SN_EINVAL, "%s: no var column '%s' (--symbol-column)", p->o->in, name);
+    if (c->type != SN_COL_STR && c->type != SN_COL_CAT)
+        return sn_err(SN_EINVAL, "%s: var column '%s' holds numbers, not gene symbols (--symbol-column)", p->o->in,
+                      name);
+    return SN_OK;
+}
+
 static int step_read(prep *p)
 {
     const opts *o = p->o;
@@ -504,6 +520,7 @@ static int step_read(prep *p)
         if (sn_frame_get(&p->a.obs, "n_genes"))
             sn_note("%s: its column 'n_genes' gives way to scnet-prep's own (the genes detected per cell)", o->obs);
     }
+    SN_TRY(check_symbol_column(p));
     p->cells_in = p->a.X.nrow;
     p->genes_in = p->a.X.ncol;
     int rc = sn_prep_inspect(&p->a.X, &p->kind, &p->maxval);
@@ -681,8 +698,6 @@ static int gene_names(prep *p)
         p->mapped = 1;
         return SN_OK;
     }
-    if (p->o->symbols && !sn_frame_get(&p->a.var, p->o->symbols))
-        return sn_err(SN_EINVAL, "%s: no var column '%s' (--symbol-column)", p->o->in, p->o->symbols);
     c = symbol_column(p);
     p->names = sn_calloc((size_t)n + 1, sizeof *p->names, "gene names");
     if (!p->names)
@@ -1149,9 +1164,11 @@ static int step_write(prep *p)
     int carried = SN_OK; /* its errors name the input they come from */
     if (rc == SN_OK && p->in)
         rc = carried = mark(&t, "carried over", carry_over(p, f));
-    if (rc == SN_OK && p->a.X.nrow < p->cells_in) /* as anndata's subsets leave them */
+    /* as anndata's subsets leave them, one that keeps every row included
+     * (scanpy's filters subset whether or not they remove anything) */
+    if (rc == SN_OK && (p->o->min_genes > 0 || p->a.X.nrow < p->cells_in))
         rc = sn_subset_trim_categories(f, "obs", p->o->compress);
-    if (rc == SN_OK && p->a.X.ncol < p->genes_in)
+    if (rc == SN_OK && (p->o->min_cells > 0 || !p->o->no_ppi || p->a.X.ncol < p->genes_in))
         rc = sn_subset_trim_categories(f, "var", p->o->compress);
     if (rc == SN_OK)
         rc = write_uns(p, f);

@@ -653,10 +653,23 @@ static int write_index(hid_t g, const sn_frame *f, const char *name, const char 
     return rc;
 }
 
+/* The name the index is stored under: its own (pandas' index.name), unless
+ * a column has taken it (one a stage adds, such as gene_ids or n_cells);
+ * then the index goes unnamed, as pandas writes an index without a name. */
+static const char *index_key(const sn_frame *f)
+{
+    if (!f->index_name || !*f->index_name)
+        return "_index";
+    for (int i = 0; i < f->ncol; i++)
+        if (strcmp(f->cols[i].name, f->index_name) == 0)
+            return "_index";
+    return f->index_name;
+}
+
 int sn_h5ad_write_frame(hid_t loc, const char *name, const sn_frame *f, int comp)
 {
     char nm[SN_H5X_NAME];
-    const char *leaf, *index = f->index_name && *f->index_name ? f->index_name : "_index";
+    const char *leaf, *index = index_key(f);
     char **order = NULL;
     hid_t p = H5I_INVALID_HID, g = H5I_INVALID_HID;
     int rc;
@@ -742,6 +755,16 @@ int sn_h5ad_drop_col(hid_t loc, const char *frame, const char *col)
     return rc;
 }
 
+/* Store the index of g under "_index" instead of its name ix (see index_key). */
+static int unname_index(hid_t g, const char *name, const char *ix)
+{
+    if (H5Lexists(g, "_index", H5P_DEFAULT) > 0)
+        return sn_err(SN_EFMT, "%s: both '%s' (the index) and '_index' are present", name, ix);
+    if (H5Lmove(g, ix, g, "_index", H5P_DEFAULT, H5P_DEFAULT) < 0)
+        return sn_err(SN_EIO, "%s: cannot rename the index '%s'", name, ix);
+    return sn_h5x_set_attr_str(g, "_index", "_index");
+}
+
 int sn_h5ad_write_col(hid_t loc, const char *frame, const sn_col *c, int comp)
 {
     char name[SN_H5X_NAME], enc[32], *ix = NULL;
@@ -753,7 +776,9 @@ int sn_h5ad_write_col(hid_t loc, const char *frame, const sn_col *c, int comp)
     if (H5Iget_type(g) != H5I_GROUP || strcmp(enc, "dataframe") != 0)
         SN_CHECK(sn_err(SN_EFMT, "%s: expected a dataframe, found %s", name, *enc ? enc : "an unknown element"));
     SN_CHECK(sn_h5x_frame_len(g, name, &n, &ix));
-    SN_CHECK(check_colname(name, c->name, ix));
+    if (strcmp(c->name, ix) == 0 && strcmp(ix, "_index") != 0) /* the column takes the index's name */
+        SN_CHECK(unname_index(g, name, ix));
+    SN_CHECK(check_colname(name, c->name, "_index"));
     if (c->n != n)
         SN_CHECK(sn_err(SN_EINVAL, "%s: column '%s' has %lld rows, the table %lld", name, c->name, (long long)c->n,
                         (long long)n));

@@ -57,41 +57,94 @@ int sn_ppi_names_are_ids(char *const *names, int64_t n)
     return n > 0 && 2 * ids > n;
 }
 
+/* Length of id without a version suffix (".7"), or 0 when it has none. */
+static size_t versioned(const char *id, int digits_only)
+{
+    const char *dot = strchr(id, '.');
+    if (!dot || dot == id)
+        return 0;
+    for (const char *c = dot + 1; digits_only && *c; c++)
+        if (*c < '0' || *c > '9')
+            return 0;
+    return !digits_only || dot[1] ? (size_t)(dot - id) : 0;
+}
+
+/* Row of the table for id: the id itself, else its bare form, else an id
+ * of the table whose bare form it is (a table of versioned ids, such as
+ * GENCODE's, for data without versions). */
+static int64_t map_row(const sn_strmap *m, const sn_strmap *bare_keys, const char *id)
+{
+    char bare[256];
+    int64_t r = sn_strmap_get(m, id);
+    size_t len = versioned(id, 0);
+    if (r < 0 && len > 0 && len < sizeof bare) {
+        memcpy(bare, id, len);
+        bare[len] = 0;
+        r = sn_strmap_get(m, bare);
+        if (r < 0)
+            r = sn_strmap_get(bare_keys, bare);
+    }
+    return r >= 0 ? r : sn_strmap_get(bare_keys, id);
+}
+
+/* The table's versioned ids by their bare form (first row wins); the map
+ * borrows its keys from *store, freed with it. */
+static int bare_key_map(char *const *keys, int64_t nmap, sn_strmap *b, char **store)
+{
+    size_t total = 0;
+    for (int64_t i = 0; i < nmap; i++)
+        total += versioned(keys[i], 1) + 1;
+    *store = sn_malloc(total + 1, "gene ids");
+    if (!*store)
+        return SN_ENOMEM;
+    int rc = sn_strmap_init(b, nmap);
+    char *at = *store;
+    for (int64_t i = 0; i < nmap && rc >= 0; i++) {
+        size_t len = versioned(keys[i], 1);
+        if (len == 0)
+            continue;
+        memcpy(at, keys[i], len);
+        at[len] = 0;
+        rc = sn_strmap_put(b, at, i, NULL);
+        at += len + 1;
+    }
+    if (rc < 0) {
+        free(*store);
+        *store = NULL;
+    }
+    return rc < 0 ? rc : SN_OK;
+}
+
 int sn_ppi_map_ids(char *const *ids, int64_t n, char *const *keys, char *const *vals, int64_t nmap, char ***out,
                    int64_t *mapped)
 {
-    sn_strmap m;
+    sn_strmap m, b;
+    char *store = NULL;
     SN_TRY(sn_strmap_init(&m, nmap));
     int rc = SN_OK;
     for (int64_t i = 0; i < nmap && rc >= 0; i++)
         rc = sn_strmap_put(&m, keys[i], i, NULL); /* first row wins */
-    *out = rc >= 0 ? sn_calloc((size_t)n + 1, sizeof **out, "gene symbols") : NULL;
-    if (!*out) {
+    if (rc >= 0 && (rc = bare_key_map(keys, nmap, &b, &store)) < 0) {
         sn_strmap_free(&m);
-        return rc < 0 ? rc : SN_ENOMEM;
+        return rc;
     }
+    *out = rc >= 0 ? sn_calloc((size_t)n + 1, sizeof **out, "gene symbols") : NULL;
     *mapped = 0;
-    char bare[256];
-    for (int64_t i = 0; i < n; i++) {
-        int64_t r = sn_strmap_get(&m, ids[i]);
-        const char *dot = strchr(ids[i], '.');
-        if (r < 0 && dot && (size_t)(dot - ids[i]) < sizeof bare) {
-            memcpy(bare, ids[i], (size_t)(dot - ids[i]));
-            bare[dot - ids[i]] = 0;
-            r = sn_strmap_get(&m, bare);
-        }
+    for (int64_t i = 0; *out && i < n; i++) {
+        int64_t r = map_row(&m, &b, ids[i]);
         if (r < 0 || !vals[r][0])
             continue;
         if (!((*out)[i] = sn_strdup(vals[r]))) {
             sn_free_strings(*out, n);
             *out = NULL;
-            sn_strmap_free(&m);
-            return SN_ENOMEM;
         }
         ++*mapped;
     }
     sn_strmap_free(&m);
-    return SN_OK;
+    if (rc >= 0)
+        sn_strmap_free(&b);
+    free(store);
+    return rc < 0 ? rc : *out ? SN_OK : SN_ENOMEM;
 }
 
 typedef struct {

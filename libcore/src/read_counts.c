@@ -10,6 +10,7 @@
 #include "scnet/log.h"
 #include "scnet/mem.h"
 #include "scnet/read.h"
+#include "read_int.h"
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -53,6 +54,10 @@ int sn_read_counts_fid(hid_t fid, const char *name, const sn_read_opts *o, sn_ad
     int rc = sn_h5ad_read(fid, o->layer, a);
     if (rc == SN_OK)
         rc = sn_read_check_expr(&a->X, xname);
+    /* as for every other format: anndata warns on repeated var_names, and
+     * the stages after look genes up by name */
+    if (rc == SN_OK && a->var.index)
+        rc = sn_rd_make_unique(a->var.index, a->var.n, name, "gene names (var_names)");
     if (rc < 0) {
         sn_adata_free(a);
         sn_err_prefix(rc, "%s: ", name);

@@ -216,6 +216,44 @@ static int cells_named(const char *s)
     return 0;
 }
 
+/* A 10x-style cell barcode: ten or more bases in a row (AAACATACAACCAC-1,
+ * sample1_AAACATACAACCAC); no gene symbol or Ensembl id has them. */
+static int barcode_like(const char *s)
+{
+    int run = 0;
+    for (; *s; s++) {
+        run = strchr("ACGT", *s) ? run + 1 : 0;
+        if (run >= 10)
+            return 1;
+    }
+    return 0;
+}
+
+/* Most of the first (up to) 1000 labels look like barcodes. */
+static int mostly_barcodes(char *const *labels, int64_t n)
+{
+    int64_t k = n < 1000 ? n : 1000, hits = 0;
+    for (int64_t i = 0; i < k; i++)
+        hits += barcode_like(labels[i]);
+    return k > 0 && 10 * hits >= 9 * k;
+}
+
+/* Rows are cells when --orient says so, or when the header's first field
+ * names them; else when the row names look like cell barcodes and the
+ * column names do not (a table written by pandas leaves that field empty). */
+static int rows_are_cells(const tmat *m, sn_orient orient)
+{
+    if (orient != SN_ORIENT_AUTO)
+        return orient == SN_ORIENT_CELLS_ROWS;
+    if (m->lead && cells_named(m->hf[0]))
+        return 1;
+    if (!mostly_barcodes(m->names.v, m->names.n) || mostly_barcodes(m->hf + m->lead, m->nval))
+        return 0;
+    sn_note("%s: rows read as cells: their names look like cell barcodes (--orient genes reads them as genes)",
+            m->path);
+    return 1;
+}
+
 static int col_labels(tmat *m, char ***out)
 {
     char **v = sn_calloc((size_t)m->nval + 1, sizeof *v, "column names");
@@ -265,9 +303,7 @@ int sn_read_text_matrix(const char *path, sn_orient orient, sn_adata *a)
     SN_CHECK(read_header(&m, &first));
     SN_CHECK(read_rows(&m, first));
     SN_CHECK(names_are_counts(&m));
-    int cells_rows = orient == SN_ORIENT_CELLS_ROWS ||
-                     (orient == SN_ORIENT_AUTO && m.lead && cells_named(m.hf[0]));
-    SN_CHECK(to_adata(&m, cells_rows, a));
+    SN_CHECK(to_adata(&m, rows_are_cells(&m, orient), a));
 out:
     tmat_free(&m);
     if (rc < 0)

@@ -252,7 +252,7 @@ assert (a.varp["scnet_ppi"] != b.varp["scnet_ppi"]).nnz == 0 and (a.layers["coun
 assert np.array_equal(a.obsm["X_pca"], b.obsm["X_pca"]) and np.array_equal(a.layers["scaled"], b.layers["scaled"])
 assert (a.var["highly_variable"] == b.var["highly_variable"]).all()
 PY
-# a repeated gene name: the later gene's edges are not moved onto the first;
+# a repeated gene name: made unique, the later gene keeps its own edges;
 # a history stored as one string goes on; the records of other stages, an
 # HDF5 reference and the network --no-ppi does not make are named
 "$PY" - "$T/a.h5ad" "$T/dup.h5ad" "$T/pnan.h5ad" <<'PY' || die "cannot write the repeated-name input"
@@ -277,10 +277,9 @@ expect_exit 0 "$prep" "$T/dup.h5ad" --min-genes 0 --min-cells 0 -q -o "$T/dup_ou
 import sys, warnings, anndata as ad, numpy as np
 warnings.simplefilter("ignore")
 a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
-first = {}
-for k, n in enumerate(a.var_names):
-    first.setdefault(n, k)
-g = np.array([first[n] for n in b.var_names])
+a.var_names_make_unique()  # as scnet-prep names the later gene: each keeps its own edges
+g = a.var_names.get_indexer(b.var_names)
+assert (g >= 0).all() and any(n.endswith("-1") for n in b.var_names)
 assert (a.varp["scnet_ppi"][g][:, g] != b.varp["scnet_ppi"]).nnz == 0
 h = list(b.uns["scnet"]["history"])
 assert h[0] == "one line from elsewhere" and h[1].startswith("scnet-prep ") and len(h) == 2, h
@@ -351,6 +350,41 @@ grep -q "spikes.csv: every gene is an ERCC spike-in (--keep-spike-ins keeps them
     die "no message about an input of spike-ins only: $(cat "$T/stderr")"
 [ "$(cat "$T/out/res.h5ad")" = keep ] || die "a failed run changed the existing output"
 [ "$(ls -A "$T/out")" = res.h5ad ] || die "a failed run left files behind: $(ls -A "$T/out")"
+
+# ---- an .h5ad the way scanpy users write one: var indexed by gene_ids
+# (var.set_index('gene_ids')) with symbols in a column, repeated var_names,
+# and a category no cell has while every cell passes the filter ----
+"$PY" - "$T/mtx_genes.h5ad" "$T/ids.h5ad" <<'PY' || die "cannot write ids.h5ad"
+import sys, anndata as ad, pandas as pd
+a = ad.read_h5ad(sys.argv[1])
+a = a[:, :3000].copy()
+a.var["symbol"] = a.var_names.values
+names = [f"ENSG{i:011d}" for i in range(a.n_vars)]
+names[7] = names[3]
+a.var_names = names
+a.var.index.name = "gene_ids"
+a.obs["group"] = pd.Categorical(["g1"] * a.n_obs, categories=["g0", "g1", "g2"])
+a.uns["group_colors"] = ["#000000", "#111111", "#222222"]
+a.write_h5ad(sys.argv[2])
+PY
+expect_exit 0 "$prep" "$T/ids.h5ad" --no-ppi --min-genes 1 --symbol-column symbol -o "$T/ids_out.h5ad"
+grep -q "ids.h5ad: 1 gene names (var_names) were not unique; made unique" "$T/stderr" ||
+    die "repeated var_names not made unique: $(cat "$T/stderr")"
+"$PY" - "$T/ids_out.h5ad" <<'PY' || die "an .h5ad indexed by gene_ids: wrong output"
+import sys, warnings, anndata as ad
+warnings.simplefilter("error")
+a = ad.read_h5ad(sys.argv[1])
+assert a.var_names.is_unique and "gene_ids" in a.var.columns, a.var.columns
+assert a.var["gene_ids"].str.startswith("ENSG").all()
+assert list(a.obs["group"].cat.categories) == ["g1"] and list(a.uns["group_colors"]) == ["#111111"]
+PY
+expect_exit 1 "$prep" "$T/ids.h5ad" --no-ppi --symbol-column n_cells -o "$T/out/res.h5ad"
+grep -q "ids.h5ad: var column 'n_cells' holds numbers, not gene symbols (--symbol-column)" "$T/stderr" ||
+    die "--symbol-column took a column of numbers: $(cat "$T/stderr")"
+expect_exit 1 "$prep" "$T/ids.h5ad" --no-ppi --symbol-column highly_variable_rank -o "$T/out/res.h5ad"
+grep -q "ids.h5ad: no var column 'highly_variable_rank' (--symbol-column)" "$T/stderr" ||
+    die "no message for a missing --symbol-column: $(cat "$T/stderr")"
+[ "$(cat "$T/out/res.h5ad")" = keep ] || die "a failed run changed the existing output"
 
 # ---- the man page lists every option of --help and is lint-clean ----
 man=$ROOT/man/man1/scnet-prep.1

@@ -798,9 +798,39 @@ static void test_write_col(void **st)
     assert_int_equal(sn_col_new(&c, "short", SN_COL_F64, 3), 0);
     expect_err(sn_h5ad_write_col(f, "var", &c, 0), "var: column 'short' has 3 rows, the table 4");
     sn_col_free(&c);
+    /* a column named as the index (pandas' index.name) leaves the index unnamed */
     assert_int_equal(sn_col_new(&c, "barcode", SN_COL_F64, 4), 0);
-    expect_err(sn_h5ad_write_col(f, "var", &c, 0), "it has the name of the index");
+    c.v.f64[2] = 7;
+    assert_int_equal(sn_h5ad_write_col(f, "var", &c, 0), 0);
     sn_col_free(&c);
+    assert_int_equal(sn_h5ad_read_frame(f, "var", &rf), 0);
+    assert_null(rf.index_name);
+    assert_string_equal(rf.index[3], fr.index[3]);
+    assert_string_equal(rf.cols[rf.ncol - 1].name, "barcode");
+    assert_true(rf.cols[rf.ncol - 1].v.f64[2] == 7);
+    sn_frame_free(&rf);
+    sn_frame_free(&fr);
+    H5Fclose(f);
+}
+
+/* A frame written with a column of its index's name: the index is stored
+ * unnamed, both keep their values. */
+static void test_frame_index_name_taken(void **st)
+{
+    (void)st;
+    hid_t f = new_file("taken.h5");
+    sn_frame fr, rf;
+    make_frame(&fr, 3);
+    free(fr.index_name);
+    fr.index_name = strdup(fr.cols[0].name);
+    assert_int_equal(sn_h5ad_write_frame(f, "obs", &fr, 0), 0);
+    assert_int_equal(sn_h5ad_read_frame(f, "obs", &rf), 0);
+    assert_null(rf.index_name);
+    assert_int_equal(rf.ncol, fr.ncol);
+    assert_string_equal(rf.cols[0].name, fr.cols[0].name);
+    for (int64_t i = 0; i < 3; i++)
+        assert_string_equal(rf.index[i], fr.index[i]);
+    sn_frame_free(&rf);
     sn_frame_free(&fr);
     H5Fclose(f);
 }
@@ -1478,6 +1508,7 @@ int main(void)
         T(test_frame_roundtrip),
         T(test_frame_many_categories_and_no_index),
         T(test_write_col),
+        T(test_frame_index_name_taken),
         T(test_frame_bad_columns),
         T(test_anndata_columns),
         T(test_legacy_categorical),

@@ -148,6 +148,18 @@ static void test_ids(void **st)
     assert_null(sym[3]);
     assert_null(sym[4]);
     sn_free_strings(sym, 5);
+    /* a table of versioned ids (GENCODE) for data with and without versions;
+     * a suffix that is not a version (RP11-1.2_PAR) is not one */
+    char *data[] = {"ENSG00000141510", "ENSG00000135679.9", "ENSG00000100001", "RP11-1"};
+    char *vkeys[] = {"ENSG00000141510.17", "ENSG00000135679.12", "ENSG00000100001.3_PAR_Y", "RP11-1.x"};
+    char *vvals[] = {"TP53", "MDM2", "PARX", "RPX"};
+    assert_int_equal(sn_ppi_map_ids(data, 4, vkeys, vvals, 4, &sym, &mapped), 0);
+    assert_int_equal(mapped, 2);
+    assert_string_equal(sym[0], "TP53");
+    assert_string_equal(sym[1], "MDM2");
+    assert_null(sym[2]);
+    assert_null(sym[3]);
+    sn_free_strings(sym, 4);
     /* the hint for id-named data */
     const char *a[] = {"TP53"}, *b[] = {"MDM2"};
     double w[] = {1};

@@ -309,6 +309,25 @@ static void test_csv_layouts(void **st)
     assert_int_equal(a.X.nrow, 2);
     assert_int_equal(a.X.ncol, 3);
     free_ad(&a);
+    /* pandas' to_csv of a cells x genes frame: an empty first field, barcodes
+     * as row names; --orient genes still reads them as genes */
+    p = put("t4.csv", ",GA,GB,GC\nAAACATACAACCAC-1,1,0,2\ns1_TTTGCATGAGAGGC-1,0,2,0\n");
+    capture_start();
+    assert_int_equal(sn_read_text_matrix(p, SN_ORIENT_AUTO, &a), 0);
+    assert_non_null(strstr(capture_end(), "rows read as cells: their names look like cell barcodes"));
+    assert_int_equal(a.X.nrow, 2);
+    assert_int_equal(a.X.ncol, 3);
+    assert_string_equal(a.var.index[2], "GC");
+    free_ad(&a);
+    assert_int_equal(sn_read_text_matrix(p, SN_ORIENT_GENES_ROWS, &a), 0);
+    assert_int_equal(a.X.nrow, 3);
+    free_ad(&a);
+    /* barcodes as columns too: no evidence either way, genes as rows */
+    p = put("t5.csv", ",AAACATACAACCAC-1,AAACATTGAGCTAC-1\nAAACATACAACCAC-1,1,0\nAAACATTGAGCTAC-1,0,2\n");
+    assert_int_equal(sn_read_text_matrix(p, SN_ORIENT_AUTO, &a), 0);
+    assert_string_equal(a.var.index[0], "AAACATACAACCAC-1");
+    assert_int_equal(a.X.nrow, 2);
+    free_ad(&a);
 }
 
 static void test_csv_errors(void **st)
