@@ -131,7 +131,9 @@ static int parse_opt(void *ctx, int c, const char *arg)
         o->leiden_only = "--iterations";
         SN_TRY(sn_cli_int("--iterations", arg, -1000000, 1000000, &v));
         o->comm.iterations = (int)v;
-        return SN_OK;
+        return v != 0 ? SN_OK
+                      : sn_err(SN_EUSAGE, "--iterations 0 would leave every gene alone: give 1 or more passes, "
+                                          "or a negative number for passes until the modules no longer change");
     case OPT_BASELINE: return parse_baseline(o, arg);
     case OPT_DIFF: o->diff = arg; return SN_OK;
     case OPT_DIFF_OUT: o->diff_out = arg; return SN_OK;

@@ -482,16 +482,25 @@ static int zs_alloc(sn_zscores *z, int64_t nsets, int n_random)
 }
 
 /* Mean and sample standard deviation of the non-NaN values v[i·stride]. */
+/* Equal values have their value as mean and a standard deviation of exactly
+ * 0 (so no z-score), not the rounding left by summing them. */
 static void mean_sd(const double *v, int64_t n, int64_t stride, double *mean, double *sd)
 {
-    double s = 0, ss = 0;
+    double s = 0, ss = 0, lo = INFINITY, hi = -INFINITY;
     int64_t k = 0;
     for (int64_t i = 0; i < n; i++)
         if (!isnan(v[i * stride])) {
             s += v[i * stride];
+            lo = fmin(lo, v[i * stride]);
+            hi = fmax(hi, v[i * stride]);
             k++;
         }
     *mean = k ? s / (double)k : NAN;
+    if (k > 1 && lo == hi) {
+        *mean = lo;
+        *sd = 0;
+        return;
+    }
     for (int64_t i = 0; i < n; i++)
         if (!isnan(v[i * stride]))
             ss += (v[i * stride] - *mean) * (v[i * stride] - *mean);

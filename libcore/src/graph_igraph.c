@@ -65,25 +65,78 @@ static int to_igraph(const sn_graph *g, int use_weights, igraph_t *ig, igraph_ve
     return SN_OK;
 }
 
-/* Leiden with the modularity objective: node weights are the (weighted)
- * degrees and the resolution is divided by 2m, which turns igraph's CPM
- * quality into modularity. */
-static int leiden_call(const igraph_t *ig, const igraph_vector_t *w, double resolution,
-                       double beta, int iterations, igraph_vector_int_t *memb)
+/* One Leiden call with the modularity objective: node weights are the
+ * (weighted) degrees and the resolution is divided by 2m, which turns
+ * igraph's CPM quality into modularity. */
+static int leiden_pass(const igraph_t *ig, const igraph_vector_t *w, const igraph_vector_t *strength, double res,
+                       double beta, int start, int passes, igraph_vector_int_t *memb)
 {
-    igraph_vector_t strength;
     igraph_integer_t nclust = 0;
     igraph_real_t quality = 0;
+    igraph_error_t e = igraph_community_leiden(ig, w, strength, res, beta, start, passes, memb, &nclust, &quality);
+    return e == IGRAPH_SUCCESS ? SN_OK : ig_err(e, "Leiden");
+}
+
+/* Whether a and b are the same partition up to the modules' numbers. */
+static int same_partition(const igraph_vector_int_t *a, const igraph_vector_int_t *b, igraph_integer_t *map,
+                          igraph_integer_t n)
+{
+    for (igraph_integer_t i = 0; i < n; i++)
+        map[i] = -1;
+    for (igraph_integer_t i = 0; i < n; i++) {
+        igraph_integer_t x = VECTOR(*a)[i], y = VECTOR(*b)[i];
+        if (x < 0 || x >= n || (map[x] >= 0 && map[x] != y))
+            return 0;
+        map[x] = y;
+    }
+    return 1;
+}
+
+/* Negative iterations: passes until one leaves the partition as it was.
+ * Done here, one pass a call, because igraph 0.10's own loop for a negative
+ * count stops after the first pass that changes anything, and never stops
+ * when none does (every node staying alone at a high resolution). */
+#define LEIDEN_MAX_PASSES 1000
+
+static int leiden_until_stable(const igraph_t *ig, const igraph_vector_t *w, const igraph_vector_t *strength,
+                               double res, double beta, igraph_vector_int_t *memb)
+{
+    igraph_integer_t n = igraph_vcount(ig);
+    igraph_vector_int_t prev;
+    igraph_integer_t *map = sn_malloc(((size_t)n + 1) * sizeof *map, "a module map");
+    if (!map)
+        return SN_ENOMEM;
+    igraph_error_t e = igraph_vector_int_init(&prev, n);
+    if (e != IGRAPH_SUCCESS) {
+        free(map);
+        return ig_err(e, "membership");
+    }
+    int rc = leiden_pass(ig, w, strength, res, beta, 0, 1, memb);
+    for (int pass = 1; rc == SN_OK && pass < LEIDEN_MAX_PASSES; pass++) {
+        e = igraph_vector_int_update(&prev, memb);
+        rc = e == IGRAPH_SUCCESS ? leiden_pass(ig, w, strength, res, beta, 1, 1, memb) : ig_err(e, "membership");
+        if (rc == SN_OK && same_partition(&prev, memb, map, n))
+            break;
+    }
+    igraph_vector_int_destroy(&prev);
+    free(map);
+    return rc;
+}
+
+static int leiden_call(const igraph_t *ig, const igraph_vector_t *w, double resolution, double beta, int iterations,
+                       igraph_vector_int_t *memb)
+{
+    igraph_vector_t strength;
     igraph_error_t e = igraph_vector_init(&strength, 0);
     if (e != IGRAPH_SUCCESS)
         return ig_err(e, "node weights");
     e = igraph_strength(ig, &strength, igraph_vss_all(), IGRAPH_ALL, 1, w);
-    double two_m = igraph_vector_sum(&strength);
-    if (e == IGRAPH_SUCCESS)
-        e = igraph_community_leiden(ig, w, &strength, resolution / two_m, beta, 0, iterations,
-                                    memb, &nclust, &quality);
+    double res = resolution / igraph_vector_sum(&strength);
+    int rc = e != IGRAPH_SUCCESS ? ig_err(e, "node weights")
+             : iterations < 0    ? leiden_until_stable(ig, w, &strength, res, beta, memb)
+                                 : leiden_pass(ig, w, &strength, res, beta, 0, iterations, memb);
     igraph_vector_destroy(&strength);
-    return e == IGRAPH_SUCCESS ? SN_OK : ig_err(e, "Leiden");
+    return rc;
 }
 
 static int cmp_size_desc(const void *x, const void *y)

@@ -83,6 +83,16 @@ for f in varp/scnet_coembed var/scnet_module uns/scnet/coembed/threshold; do
     cmp -s "$T/f1" "$T/f2" || die "$f differs through a pipe"
 done
 
+# Leiden until stable (the default) is at least as modular as one or two
+# passes, and stops even where no pass moves a gene (every gene alone at a
+# resolution far above 2m)
+q() { "$co" --iterations "$1" ${2:+--resolution $2} -o /dev/null "$A" 2>&1 | grep -o 'modularity -*[0-9.]*' | head -1 | cut -d' ' -f2; }
+q1=$(q 1) q2=$(q 2) qs=$(q -1)
+awk "BEGIN{exit !($qs >= $q2 && $q2 >= $q1)}" || die "Leiden until stable $qs, one pass $q1, two passes $q2"
+[ "$qs" != "$q1" ] || die "--iterations -1 stopped after one pass ($qs)"
+expect_exit 0 timeout 60 "$co" -q --resolution 100000 -o "$T/alone.h5ad" "$A"
+expect_exit 2 "$co" --iterations 0 "$A"
+
 # other percentiles, weights, Louvain
 expect_exit 0 "$co" -q -p 95 --weighted --method louvain --tsv "$T/w.tsv" -o "$T/p95.h5ad" "$A"
 "$PY" - "$T" <<'PY' || die "-p 95 --weighted --method louvain"

@@ -548,6 +548,20 @@ static void test_zscores(void **st)
     }
     sn_zscores_free(&z);
     assert_int_equal(sn_prop_zscores(&g, 0, sets, 6, &o, 1, 10, &z), SN_EINVAL);
+    /* a set of genes without an edge scores alike on every random network:
+     * standard deviation exactly 0, mean the value, no z-score */
+    g.n += 12;
+    int32_t lone[12];
+    for (int i = 0; i < 12; i++)
+        lone[i] = (int32_t)(g.n - 12 + i);
+    sets[0] = (sn_geneset){"lone", 12, lone};
+    for (int nr = 2; nr <= 12; nr++) { /* sums of nr equal values that round */
+        assert_int_equal(sn_prop_zscores(&g, 0, sets, 1, &o, nr, 10, &z), 0);
+        assert_true(z.rand_sd_aupr[0] == 0 && z.rand_sd_auroc[0] == 0);
+        assert_true(z.rand_mean_aupr[0] == z.real.aupr[0]);
+        assert_true(isnan(z.z_aupr[0]) && isnan(z.z_auroc[0]));
+        sn_zscores_free(&z);
+    }
     sn_graph_free(&g);
 }
 
