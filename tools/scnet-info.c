@@ -226,6 +226,18 @@ static int stage_rank(const char *s, size_t len)
     return -1;
 }
 
+/* Whether a stage's outputs are still in the file: its record
+ * uns['scnet'][stage] (a later run can drop it, as scnet-coembed drops a
+ * propagation of the network it replaces); other programs count as there. */
+static int has_record(hid_t fid, const char *s, size_t len)
+{
+    char path[64];
+    if (stage_rank(s, len) < 0)
+        return 1;
+    snprintf(path, sizeof path, "uns/scnet/%.*s", (int)(len - 6), s + 6); /* less "scnet-" */
+    return sn_h5ad_exists(fid, path) > 0;
+}
+
 /* The programs whose outputs the file holds: the first word of each
  * history entry, in the order they first ran, less the later stages a
  * rerun of scnet-prep or scnet-train has removed. */
@@ -254,9 +266,11 @@ static int print_stages(FILE *fp, hid_t fid)
             st[m] = h[i], sl[m++] = len;
     }
     fprintf(fp, "stages\t");
+    int shown = 0;
     for (int64_t j = 0; j < m; j++)
-        fprintf(fp, "%s%.*s", j ? " " : "", (int)sl[j], st[j]);
-    fprintf(fp, "%s\n", m ? "" : "none");
+        if (has_record(fid, st[j], sl[j]))
+            fprintf(fp, "%s%.*s", shown++ ? " " : "", (int)sl[j], st[j]);
+    fprintf(fp, "%s\n", shown ? "" : "none");
     sn_free_strings(h, n);
     return SN_OK;
 }

@@ -51,6 +51,7 @@ typedef struct {
     int unweighted, evaluate, n_random, splits_set, holdout_set;
     const char *eval_only; /* the last option given that only --evaluate uses */
     const char *random_only; /* likewise for --n-random */
+    const char *gmt_only;    /* likewise for --gmt */
     int64_t min_size, max_size;
     double swaps;
     sn_eval_opts ev; /* ev.prop: the propagation options */
@@ -128,8 +129,8 @@ static int parse_num(opts *o, int c, const char *arg)
     int64_t v;
     sn_prop_opts *p = &o->ev.prop;
     switch (c) {
-    case OPT_MIN_SIZE: return int_opt("--min-size", arg, 2, INT32_MAX, &o->min_size);
-    case OPT_MAX_SIZE: return int_opt("--max-size", arg, 2, INT32_MAX, &o->max_size);
+    case OPT_MIN_SIZE: o->gmt_only = "--min-size"; return int_opt("--min-size", arg, 2, INT32_MAX, &o->min_size);
+    case OPT_MAX_SIZE: o->gmt_only = "--max-size"; return int_opt("--max-size", arg, 2, INT32_MAX, &o->max_size);
     case OPT_ALPHA: return sn_cli_double("--alpha", arg, 0, 0.999999, &p->alpha);
     case OPT_TOL: return sn_cli_double("--tol", arg, 1e-300, 1e300, &p->tol);
     case OPT_HOLDOUT:
@@ -200,8 +201,11 @@ static int parse_operands(sn_cli *cli, void *ctx, int npos, char **pos)
         return sn_cli_bad("no input: standard input is a terminal (give an .h5ad FILE, pipe one in, or give --edges)");
     if (!!o->n_gene_lists + !!o->genes_file + !!o->gmt != 1)
         return sn_cli_bad("give one source of seeds: -g, --genes or --gmt");
+    if (o->gmt_only && !o->gmt)
+        return sn_cli_bad("%s applies to --gmt only", o->gmt_only);
     if (o->min_size > o->max_size)
-        return sn_cli_bad("--min-size is larger than --max-size");
+        return sn_cli_bad("--min-size %lld is larger than --max-size %lld", (long long)o->min_size,
+                          (long long)o->max_size);
     if (o->n_random == 1)
         return sn_cli_bad("--n-random needs at least 2 networks for a standard deviation");
     o->evaluate |= o->n_random > 0;

@@ -270,6 +270,17 @@ static int gmt_grow(sn_gmt *g, int64_t *cap)
     return SN_OK;
 }
 
+/* A gene field without the blanks a hand-edited file leaves around it (in
+ * place). */
+static char *blank_trim(char *s)
+{
+    s += strspn(s, " ");
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == ' ')
+        s[--n] = 0;
+    return s;
+}
+
 static int gmt_set(sn_gmt *g, char **f, int64_t nf)
 {
     sn_rd_strs s = {0};
@@ -282,7 +293,7 @@ static int gmt_set(sn_gmt *g, char **f, int64_t nf)
     if (!g->name[i] || !g->desc[i])
         return SN_ENOMEM;
     for (int64_t k = 2; k < nf; k++)
-        if (f[k][strspn(f[k], " ")] && sn_rd_strs_push(&s, f[k]) < 0) {
+        if (*(f[k] = blank_trim(f[k])) && sn_rd_strs_push(&s, f[k]) < 0) {
             sn_rd_strs_free(&s);
             return SN_ENOMEM;
         }

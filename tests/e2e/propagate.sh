@@ -232,6 +232,11 @@ t = sys.argv[1]
 assert "propagate" not in ad.read_h5ad(f"{t}/p_again.h5ad").uns["scnet"]
 assert ad.read_h5ad(f"{t}/pe_again.h5ad").uns["scnet"]["propagate"]["network"] == "scnet_ppi"
 PY
+# scnet-info's stages: a propagation dropped is no longer listed
+"$SCNET_BIN/scnet-info" -q "$T/p_again.h5ad" | grep -q $'^stages\t.*scnet-coembed$' ||
+    die "scnet-info lists a dropped stage: $("$SCNET_BIN/scnet-info" -q "$T/p_again.h5ad" | grep ^stages)"
+"$SCNET_BIN/scnet-info" -q "$T/pe_again.h5ad" | grep -q $'^stages\t.*scnet-propagate' ||
+    die "scnet-info lost a stage: $("$SCNET_BIN/scnet-info" -q "$T/pe_again.h5ad" | grep ^stages)"
 
 # bad inputs: one line on stderr, exit 1 (2 for usage), no output left behind
 printf 'TP53\n' >"$T/onecol.tsv"
@@ -264,6 +269,15 @@ bad 2 "needs an .h5ad input" --edges "$PPI" -g TP53 -o "$T/x.h5ad"
 bad 2 "at least 2 networks" --edges "$PPI" --gmt "$KEGG" --n-random 1
 bad 2 "alpha" --alpha 1 -g TP53 "$T/net.h5ad"
 bad 2 "holdout" --holdout 0 --evaluate -g TP53 "$T/net.h5ad"
+bad 2 "^scnet-propagate: --max-size applies to --gmt only" --max-size 3 -g TP53 "$T/net.h5ad"
+bad 2 "^scnet-propagate: --min-size 6 is larger than --max-size 5" --min-size 6 --max-size 5 --gmt "$KEGG" "$T/net.h5ad"
+
+# blanks around a GMT gene (a hand-edited file) are not part of its name
+printf 'set1\tdesc\t TP53 \tMDM2 \t CDKN1A\n' >"$T/padded.gmt"
+printf 'set1\tdesc\tTP53\tMDM2\tCDKN1A\n' >"$T/plain.gmt"
+expect_exit 0 "$pr" -q --edges "$PPI" --min-size 3 --gmt "$T/padded.gmt" -o "$T/padded.tsv"
+expect_exit 0 "$pr" -q --edges "$PPI" --min-size 3 --gmt "$T/plain.gmt" -o "$T/plain.tsv"
+cmp -s "$T/padded.tsv" "$T/plain.tsv" || die "blanks around GMT genes changed the scores"
 
 "$pr" --help >"$T/help" || die "--help"
 man=$SCNET_ROOT/man/man1/scnet-propagate.1
