@@ -1,6 +1,7 @@
 /* Edge lists, gene lists, GMT gene sets and two-column mapping tables. */
 #include "read_int.h"
 
+#include "scnet/log.h"
 #include "scnet/mem.h"
 #include "scnet/read.h"
 #include "scnet/strmap.h"
@@ -155,7 +156,7 @@ int sn_read_edges(const char *path, sn_edges *e)
 {
     sn_text *t;
     char *line, *f[4], delim = 0, third[48] = "";
-    int r, first = 1;
+    int r, first = 1, extra = 0;
     memset(e, 0, sizeof *e);
     edge_rd rd = {.e = e};
     SN_TRY(sn_strmap_init(&rd.names, 1 << 14));
@@ -183,6 +184,9 @@ int sn_read_edges(const char *path, sn_edges *e)
             e->weighted = nf >= 3;
         if ((r = edge_line(t, f, nf, e->weighted, &rd)) < 0)
             break;
+        if (nf > 3 && !extra++)
+            sn_note("%s: lines with more than three fields: those after the third (gene, gene, weight) are ignored",
+                    path);
     }
     if (r == 0 && e->n == 0 && *third)
         r = sn_err(SN_EFMT, "%s: no edges: the first line, whose third field '%s' is not a number, was read as "

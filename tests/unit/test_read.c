@@ -885,6 +885,16 @@ static void test_edge_formats(void **st)
     expect_err(sn_read_edges(put("e7b.txt", "A B 1\nC D 1.7e308\n"), &e),
                "e7b.txt:2: weight '1.7e308' is over float32's range");
     expect_err(sn_read_edges(put("e8.txt", "# nothing\n"), &e), "e8.txt: no edges");
+    /* fields after the weight: read, and said once */
+    p = put("e9.tsv", "A\tB\t0.5\tx\nB\tC\t0.25\ty\tz\n");
+    capture_start();
+    assert_int_equal(sn_read_edges(p, &e), 0);
+    const char *said = capture_end();
+    assert_non_null(strstr(said, "e9.tsv: lines with more than three fields"));
+    assert_null(strstr(strstr(said, "more than three") + 1, "more than three"));
+    assert_int_equal(e.n, 2);
+    assert_true(e.w[1] == 0.25);
+    sn_edges_free(&e);
 }
 
 static void test_gmt(void **st)
