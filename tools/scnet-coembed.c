@@ -266,7 +266,7 @@ static int need_edges(const sn_graph *g, const sn_coembed_info *info, double pct
 {
     if (g->m > 0)
         return SN_OK;
-    return sn_err(SN_EINVAL, "%s has no edge: no pair of genes has |r| above the %gth percentile (%g), the "
+    return sn_err(SN_EINVAL, "%s has no edge: no pair of genes has |r| above the %.12gth percentile (%g), the "
                              "values from there up are tied; give a lower --percentile",
                   what, pct, info->threshold);
 }

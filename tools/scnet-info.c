@@ -226,16 +226,21 @@ static int stage_rank(const char *s, size_t len)
     return -1;
 }
 
-/* Whether a stage's outputs are still in the file: its record
- * uns['scnet'][stage] (a later run can drop it, as scnet-coembed drops a
- * propagation of the network it replaces); other programs count as there. */
-static int has_record(hid_t fid, const char *s, size_t len)
+/* Whether a stage's record uns['scnet'][stage] is in the file. */
+static int record_of(hid_t fid, const char *s, size_t len)
 {
     char path[64];
-    if (stage_rank(s, len) < 0)
-        return 1;
     snprintf(path, sizeof path, "uns/scnet/%.*s", (int)(len - 6), s + 6); /* less "scnet-" */
     return sn_h5ad_exists(fid, path) > 0;
+}
+
+/* Whether a stage's outputs are still in the file: where the stages left
+ * their records, its record (a later run can drop one, as scnet-coembed
+ * drops a propagation of the network it replaces); other programs, and
+ * every stage of a file without records, count as there. */
+static int has_record(hid_t fid, const char *s, size_t len, int records)
+{
+    return !records || stage_rank(s, len) < 0 || record_of(fid, s, len);
 }
 
 /* The programs whose outputs the file holds: the first word of each
@@ -266,9 +271,11 @@ static int print_stages(FILE *fp, hid_t fid)
             st[m] = h[i], sl[m++] = len;
     }
     fprintf(fp, "stages\t");
-    int shown = 0;
+    int shown = 0, records = 0;
     for (int64_t j = 0; j < m; j++)
-        if (has_record(fid, st[j], sl[j]))
+        records |= stage_rank(st[j], sl[j]) >= 0 && record_of(fid, st[j], sl[j]);
+    for (int64_t j = 0; j < m; j++)
+        if (has_record(fid, st[j], sl[j], records))
             fprintf(fp, "%s%.*s", shown++ ? " " : "", (int)sl[j], st[j]);
     fprintf(fp, "%s\n", shown ? "" : "none");
     sn_free_strings(h, n);
