@@ -7,6 +7,7 @@
 
 #include "scnet/backend.h"
 #include "scnet/cli.h"
+#include "scnet/file.h"
 #include "scnet/h5.h"
 #include "scnet/h5ad.h"
 #include "scnet/log.h"
@@ -208,9 +209,10 @@ static int run(sn_cli *cli, void *ctx)
     sn_train_result r;
     sn_ops *ops = NULL;
     char dev[256];
-    int rc;
+    int rc, rel;
     memset(&ti, 0, sizeof ti);
     memset(&r, 0, sizeof r);
+    sn_out_hold(); /* --save-model and -o succeed or fail together */
     SN_CHECK(sn_h5_open(o->in, &in));
     if ((rc = sn_train_input_read(sn_h5_id(in), o->max_genes, &ti)) < 0) {
         rc = sn_err_prefix(rc, "%s: ", sn_h5_name(in));
@@ -238,6 +240,9 @@ static int run(sn_cli *cli, void *ctx)
     rc = sn_h5_commit(out);
     out = NULL;
 out:
+    rel = sn_out_release(rc == SN_OK);
+    if (rc == SN_OK)
+        rc = rel;
     sn_h5_close(out);
     sn_h5_close(in);
     sn_train_result_free(&r);

@@ -158,6 +158,16 @@ double SN_R(sn_model_bytes)(const sn_model_cfg *c, int G, int N, int64_t max_cel
     return (params + act + edges) * sizeof(real);
 }
 
+double SN_R(sn_model_weight_count)(const sn_model_cfg *c, int G, int N)
+{
+    int np = c->layers * SN_P_PER_LAYER + SN_P_TAIL, rows[64], cols[64], big[64];
+    param_shapes(c, G, N, rows, cols, big);
+    double n = 0;
+    for (int k = 0; k < np; k++)
+        n += (double)rows[k] * cols[k];
+    return n;
+}
+
 static void alloc_params(sn_model *m, arena *a)
 {
     int rows[64], cols[64], big[64];

@@ -196,6 +196,26 @@ int sn_train_record_eval(sn_run *s, int epoch, double auroc, double ap)
     return 1;
 }
 
+/* The weights move on after the outputs are made, so --save-model keeps
+ * a host copy of the ones they came from, written when the run succeeds
+ * (with the outputs, never before). */
+int sn_train_snapshot(sn_run *s, int epoch)
+{
+    sn_model *m = &s->m;
+    if (!s->keep_weights)
+        return SN_OK;
+    double n = sn_model_weight_count_f32(&m->cfg, m->G, m->N);
+    if (!s->snap && !(s->snap = sn_malloc(sn_mul_size((size_t)n, sizeof(float)), "the outputs' weights")))
+        return SN_ENOMEM;
+    float *w = s->snap;
+    for (int k = 0; k < m->nparam; k++) {
+        sn_model_param_get_f32(m, k, w);
+        w += (int64_t)m->p[k].rows * m->p[k].cols;
+    }
+    s->snap_epoch = epoch;
+    return m->o->sync(m->o);
+}
+
 /* --------------------------------------------------------------- set-up */
 
 int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *pg)
@@ -232,6 +252,8 @@ static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn
     s->opt = opt;
     s->ops = ops;
     s->res = r;
+    s->keep_weights = opt->save_model != NULL;
+    s->snap_epoch = -1;
     memset(r, 0, sizeof *r);
     r->best_epoch = -1;
     r->G = d->G;
@@ -280,6 +302,7 @@ static void teardown(sn_run *s)
     free(s->neg);
     free(s->zg_tmp);
     free(s->xs);
+    free(s->snap);
 }
 
 int sn_train_model_init(sn_run *s, int N, int64_t max_edges)
@@ -298,6 +321,9 @@ int sn_train_run(const sn_train_data *d, const sn_train_opts *opt, sn_ops *ops, 
     int rc = setup(&s, d, opt, ops, r);
     if (rc == SN_OK)
         rc = cell_mode ? sn_train_cells(&s, block) : sn_train_edges(&s);
+    /* only a finished run has outputs (a stopped one resumes for them) */
+    if (rc == SN_OK && opt->save_model && r->n_epochs == opt->epochs)
+        rc = sn_train_save_model(&s, opt->save_model);
     teardown(&s);
     if (rc < 0)
         sn_train_result_free(r);
@@ -325,6 +351,8 @@ double sn_train_plan(const sn_train_data *d, const sn_train_opts *o, int *cell_m
     /* the input, its standardised copy and the reconstruction it becomes;
      * a block's working rows; the edge lists */
     double host = (double)d->N * d->G * 4 * 3 + (double)N * d->G * 4 + 64.0 * (ppi + cells);
+    if (o->save_model) /* the outputs' weights (sn_train_snapshot) */
+        host += 4 * sn_model_weight_count_f32(&o->model, d->G, N);
     if (model_bytes)
         *model_bytes = model;
     return model + host;

@@ -157,8 +157,7 @@ static int epoch_cells(sn_run *s, int epoch, void *ctx, sn_progress *pg)
         int want = out == SN_OUT_BEST ? best : out == SN_OUT_LAST ? last : epoch % o->eval_every == 0;
         if (want) {
             SN_TRY(block_outputs(s, b));
-            if (o->save_model)
-                SN_TRY(sn_train_save_model(s, o->save_model));
+            SN_TRY(sn_train_snapshot(s, epoch));
         }
     }
     return SN_OK;

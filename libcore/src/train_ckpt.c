@@ -121,8 +121,8 @@ static int put_param(hid_t loc, const char *name, int rows, int cols, const floa
     return put_dims(loc, name, H5T_NATIVE_FLOAT, 2, dims, data);
 }
 
-/* Parameters: weights only, or with Adam moments. */
-static int put_params(sn_model *m, hid_t f, int moments)
+/* Parameters with their Adam moments, from the backend. */
+static int put_params(sn_model *m, hid_t f)
 {
     hid_t g = H5Gcreate2(f, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int rc = g >= 0 ? SN_OK : sn_err(SN_EIO, "cannot create group 'params'");
@@ -136,13 +136,27 @@ static int put_params(sn_model *m, hid_t f, int moments)
         }
         real *src[3] = {p->w, p->m, p->v};
         const char *suffix[3] = {"", ".adam_m", ".adam_v"};
-        for (int t = 0; rc == SN_OK && t < (moments ? 3 : 1); t++) {
+        for (int t = 0; rc == SN_OK && t < 3; t++) {
             char name[80];
             snprintf(name, sizeof name, "%s%s", p->name, suffix[t]);
             m->o->download(m->o, buf, src[t], (size_t)n * sizeof *buf);
             rc = put_param(g, name, p->rows, p->cols, buf);
         }
         free(buf);
+    }
+    if (g >= 0)
+        H5Gclose(g);
+    return rc;
+}
+
+/* Weights held on the host (sn_train_snapshot's layout) as group name. */
+static int put_weights(const sn_model *m, hid_t f, const char *name, const float *w)
+{
+    hid_t g = H5Gcreate2(f, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = g >= 0 ? SN_OK : sn_err(SN_EIO, "cannot create group '%s'", name);
+    for (int k = 0; rc == SN_OK && k < m->nparam; k++) {
+        rc = put_param(g, m->p[k].name, m->p[k].rows, m->p[k].cols, w);
+        w += (int64_t)m->p[k].rows * m->p[k].cols;
     }
     if (g >= 0)
         H5Gclose(g);
@@ -250,7 +264,7 @@ static int put_state(sn_run *s, hid_t f, int epochs_done)
     int64_t G = s->d->G, N = s->d->N, e = s->m.cfg.embed;
     SN_TRY(put_config(s, f, epochs_done));
     SN_TRY(put_options(s, f));
-    SN_TRY(put_params(&s->m, f, 1));
+    SN_TRY(put_params(&s->m, f));
     SN_TRY(put(f, "K_src", H5T_NATIVE_INT32, s->K.n, s->K.src));
     SN_TRY(put(f, "K_dst", H5T_NATIVE_INT32, s->K.n, s->K.dst));
     double *logs[] = {r->loss_ppi, r->loss_mse, r->loss_corr, r->epoch_sec};
@@ -395,11 +409,13 @@ int sn_train_ckpt_load(sn_run *s)
 
 int sn_train_save_model(sn_run *s, const char *path)
 {
+    if (!s->snap)
+        return sn_err(SN_EINVAL, "%s: the weights of the outputs were not kept", path);
     sn_h5 *h;
     SN_TRY(sn_h5_create(path, &h));
     hid_t f = sn_h5_id(h);
-    int rc = put_params(&s->m, f, 0);
-    int64_t v[] = {s->d->G, s->m.N, s->m.cfg.layers, s->m.cfg.hidden, s->m.cfg.embed, s->res->best_epoch};
+    int rc = put_weights(&s->m, f, "params", s->snap);
+    int64_t v[] = {s->d->G, s->m.N, s->m.cfg.layers, s->m.cfg.hidden, s->m.cfg.embed, s->snap_epoch};
     const char *names[] = {"genes", "cells", "layers", "hidden", "embed", "epoch"};
     for (int i = 0; rc == SN_OK && i < 6; i++)
         rc = put_attr(f, names[i], H5T_NATIVE_INT64, &v[i]);

@@ -258,11 +258,10 @@ static int end_epoch(sn_run *s, int epoch, epoch_state *es)
         int out = s->res->outputs, want = out == SN_OUT_BEST ? best : out == SN_OUT_LAST && last;
         if (rc == SN_OK && out == SN_OUT_REFERENCE && epoch % o->eval_every == 0)
             rc = outputs_reference(s, &es->last, &es->last_e, &cand);
-        else if (rc == SN_OK && want) {
+        else if (rc == SN_OK && want)
             rc = outputs_eval(s, &cand);
-            if (rc == SN_OK && o->save_model)
-                rc = sn_train_save_model(s, o->save_model);
-        }
+        if (rc == SN_OK && (want || (out == SN_OUT_REFERENCE && epoch % o->eval_every == 0)))
+            rc = sn_train_snapshot(s, epoch);
     }
     if (rc == SN_OK && o->prune_every > 0 && (epoch + 1) % o->prune_every == 0) {
         sn_info("epoch %d: pruned cell graph installed: %lld -> %lld edges (threshold %.4g)", epoch,

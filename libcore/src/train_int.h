@@ -23,6 +23,9 @@ typedef struct {
     float *xs;           /* standardised input */
     uint64_t step;       /* training steps taken (keys dropout and negatives) */
     int start_epoch;     /* > 0 when resumed */
+    int keep_weights;    /* keep the outputs' weights in snap (--save-model) */
+    float *snap;         /* the weights the outputs come from, every parameter's in turn */
+    int snap_epoch;
 } sn_run;
 
 void sn_train_standardise(const float *X, int G, int64_t r0, int n, float *out);
@@ -31,6 +34,8 @@ int sn_train_step(sn_run *s, const sn_gstruct *cells, sn_losses *l);
 int sn_train_eval_forward(sn_run *s, const sn_gstruct *cells, double *auroc, double *ap);
 int sn_train_record_eval(sn_run *s, int epoch, double auroc, double ap);
 int sn_train_model_init(sn_run *s, int N, int64_t max_edges);
+/* The outputs were just made from the current weights: keep those. */
+int sn_train_snapshot(sn_run *s, int epoch);
 /* One epoch of a schedule (edge batches or cell blocks); ctx is the schedule's. */
 typedef int sn_train_epoch_fn(sn_run *s, int epoch, void *ctx, sn_progress *pg);
 /* The epochs from s->start_epoch on, up to --stop-after of them: each timed,
@@ -41,7 +46,7 @@ int sn_train_cells(sn_run *s, int block);
 /* Checkpoints (train_ckpt.c): state after `epoch` completed epochs. */
 int sn_train_ckpt_save(sn_run *s, int epochs_done);
 int sn_train_ckpt_load(sn_run *s);
-/* Best weights, --save-model. */
+/* The weights the outputs came from (the snapshot), --save-model. */
 int sn_train_save_model(sn_run *s, const char *path);
 
 #endif

@@ -291,6 +291,32 @@ assert p["dec.2.bias"].shape == (120,), p["dec.2.bias"].shape
 assert p["cell.gcn.weight"].shape == (32, 120), p["cell.gcn.weight"].shape
 EOF
 
+# --save-model goes in place with the outputs, only when the run succeeds:
+# a failed write of -o, a stopped run and an interrupted one leave an
+# existing file as it was
+echo OLD >"$T/keep.h5"
+expect_exit 1 sh -c '"$@" >/dev/full' sh "$B/scnet-train" "${small[@]}" --save-model "$T/keep.h5" "$T/prep.h5ad"
+expect_eq "$(cat "$T/keep.h5")" OLD "--save-model after a failed -o"
+"$B/scnet-train" "${small[@]}" --save-model "$T/keep.h5" --checkpoint "$T/sm.ck" --stop-after 2 -o "$T/x.h5ad" \
+    "$T/prep.h5ad"
+expect_eq "$(cat "$T/keep.h5")" OLD "--save-model after --stop-after"
+"$B/scnet-train" "${loud[@]}" -v -e 100000 --save-model "$T/keep.h5" -o "$T/x.h5ad" "$T/prep.h5ad" 2>"$T/int.err" &
+pid=$!
+for _ in $(seq 600); do
+    grep -q 'epoch 1:' "$T/int.err" && break # after the first evaluation's outputs
+    sleep 0.1
+done
+kill -INT $pid
+wait $pid && die "an interrupted run exited 0"
+expect_eq "$(cat "$T/keep.h5")" OLD "--save-model after SIGINT"
+[ ! -e "$T/x.h5ad" ] && ! ls "$T" | grep -q 'keep.h5.*tmp' || die "an interrupted run left files behind: $(ls "$T")"
+# the reference schedule's outputs have their weights saved too
+"$B/scnet-train" "${small[@]}" --outputs reference --save-model "$T/ref.h5" -o "$T/x.h5ad" "$T/prep.h5ad"
+"$PY" -c 'import sys, h5py
+f = h5py.File(sys.argv[1], "r"); assert f["params/dec.2.weight"].shape == (120, 32); assert f.attrs["epoch"] == 2' \
+    "$T/ref.h5" || die "--outputs reference: no saved model"
+rm -f "$T/x.h5ad"
+
 # retraining a file the later stages have been through drops what they made
 # from the old model
 "$B/scnet-train" "${small[@]}" <"$T/prep.h5ad" | "$B/scnet-prune" -q --connectivities |

@@ -92,6 +92,8 @@ enum {
 
 /* Bytes the model will allocate in the backend. */
 double SN_R(sn_model_bytes)(const sn_model_cfg *c, int G, int N, int64_t max_cell_edges, int64_t ppi_edges);
+/* Values in all the parameters' weights (no moments, no gradients). */
+double SN_R(sn_model_weight_count)(const sn_model_cfg *c, int G, int N);
 /* Build the model for G genes and N cells per step.  ppi: the training PPI
  * (both directions); hvg: G flags; max_cell_edges bounds every cell graph. */
 int SN_R(sn_model_init)(sn_model *m, sn_ops *o, const sn_model_cfg *cfg, int G, int N, int64_t max_cell_edges,
