@@ -252,7 +252,8 @@ static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn
     s->opt = opt;
     s->ops = ops;
     s->res = r;
-    s->keep_weights = opt->save_model != NULL;
+    /* a checkpoint carries them to a resumed run that saves the model */
+    s->keep_weights = opt->save_model || opt->checkpoint;
     s->snap_epoch = -1;
     memset(r, 0, sizeof *r);
     r->best_epoch = -1;
@@ -351,7 +352,7 @@ double sn_train_plan(const sn_train_data *d, const sn_train_opts *o, int *cell_m
     /* the input, its standardised copy and the reconstruction it becomes;
      * a block's working rows; the edge lists */
     double host = (double)d->N * d->G * 4 * 3 + (double)N * d->G * 4 + 64.0 * (ppi + cells);
-    if (o->save_model) /* the outputs' weights (sn_train_snapshot) */
+    if (o->save_model || o->checkpoint) /* the outputs' weights (sn_train_snapshot) */
         host += 4 * sn_model_weight_count_f32(&o->model, d->G, N);
     if (model_bytes)
         *model_bytes = model;

@@ -12,6 +12,7 @@
 #include "scnet/h5.h"
 #include "scnet/log.h"
 #include "scnet/mem.h"
+#include "h5x.h"
 #include "train_int.h"
 
 #define CKPT_FORMAT "scnet-checkpoint-1"
@@ -19,7 +20,10 @@
 static int put_dims(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data)
 {
     hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t ds = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0); /* no clock in the bytes: a saved model is reproducible */
+    hid_t ds = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
     int empty = H5Sget_simple_extent_npoints(sp) == 0;
     herr_t e = ds >= 0 && (empty || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0) ? 0 : -1;
     if (ds >= 0)
@@ -121,10 +125,18 @@ static int put_param(hid_t loc, const char *name, int rows, int cols, const floa
     return put_dims(loc, name, H5T_NATIVE_FLOAT, 2, dims, data);
 }
 
+static hid_t new_group(hid_t loc, const char *name)
+{
+    hid_t gcpl = sn_h5x_gcpl();
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
+    return g;
+}
+
 /* Parameters with their Adam moments, from the backend. */
 static int put_params(sn_model *m, hid_t f)
 {
-    hid_t g = H5Gcreate2(f, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = new_group(f, "params");
     int rc = g >= 0 ? SN_OK : sn_err(SN_EIO, "cannot create group 'params'");
     for (int k = 0; rc == SN_OK && k < m->nparam; k++) {
         sn_param *p = &m->p[k];
@@ -152,7 +164,7 @@ static int put_params(sn_model *m, hid_t f)
 /* Weights held on the host (sn_train_snapshot's layout) as group name. */
 static int put_weights(const sn_model *m, hid_t f, const char *name, const float *w)
 {
-    hid_t g = H5Gcreate2(f, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = new_group(f, name);
     int rc = g >= 0 ? SN_OK : sn_err(SN_EIO, "cannot create group '%s'", name);
     for (int k = 0; rc == SN_OK && k < m->nparam; k++) {
         rc = put_param(g, m->p[k].name, m->p[k].rows, m->p[k].cols, w);
@@ -281,7 +293,12 @@ static int put_state(sn_run *s, hid_t f, int epochs_done)
     SN_TRY(put(f, "att_dst", H5T_NATIVE_INT32, r->n_att, r->att_dst));
     SN_TRY(put(f, "att", H5T_NATIVE_FLOAT, r->n_att, r->att));
     SN_TRY(put(f, "pr_src", H5T_NATIVE_INT32, r->n_pruned, r->pr_src));
-    return put(f, "pr_dst", H5T_NATIVE_INT32, r->n_pruned, r->pr_dst);
+    SN_TRY(put(f, "pr_dst", H5T_NATIVE_INT32, r->n_pruned, r->pr_dst));
+    if (!s->snap)
+        return SN_OK;
+    int64_t epoch = s->snap_epoch;
+    SN_TRY(put_attr(f, "outputs_epoch", H5T_NATIVE_INT64, &epoch));
+    return put_weights(&s->m, f, "outputs_params", s->snap);
 }
 
 int sn_train_ckpt_save(sn_run *s, int epochs_done)
@@ -360,6 +377,41 @@ static int check_config(sn_run *s, hid_t f, int64_t *v)
     return SN_OK;
 }
 
+/* The weights the checkpoint's outputs came from, which --save-model
+ * writes when no later epoch makes the outputs; checkpoints made before
+ * they were kept have none, and a run that would need them is refused
+ * before it trains. */
+static int get_snapshot(sn_run *s, hid_t f)
+{
+    sn_model *m = &s->m;
+    if (!s->keep_weights)
+        return SN_OK;
+    if (H5Lexists(f, "outputs_params", H5P_DEFAULT) <= 0) {
+        if (s->opt->save_model && s->res->n_att > 0)
+            return sn_err(SN_EINVAL, "checkpoint does not hold the weights its outputs came from (made by an "
+                                     "earlier scnet-train), which --save-model would write; resume without "
+                                     "--save-model, or train again");
+        return SN_OK;
+    }
+    int64_t epoch;
+    SN_TRY(get_attr(f, "outputs_epoch", H5T_NATIVE_INT64, &epoch));
+    if (!s->snap && !(s->snap = sn_malloc(sn_mul_size((size_t)sn_model_weight_count_f32(&m->cfg, m->G, m->N),
+                                                      sizeof(float)), "the outputs' weights")))
+        return SN_ENOMEM;
+    hid_t g = H5Gopen2(f, "outputs_params", H5P_DEFAULT);
+    int rc = g >= 0 ? SN_OK : sn_err(SN_EFMT, "cannot open group 'outputs_params'");
+    float *w = s->snap;
+    for (int k = 0; rc == SN_OK && k < m->nparam; k++) {
+        int64_t n = (int64_t)m->p[k].rows * m->p[k].cols;
+        rc = get(g, m->p[k].name, H5T_NATIVE_FLOAT, n, w);
+        w += n;
+    }
+    if (g >= 0)
+        H5Gclose(g);
+    s->snap_epoch = (int)epoch;
+    return rc;
+}
+
 static int get_state(sn_run *s, hid_t f)
 {
     sn_train_result *r = s->res;
@@ -392,7 +444,8 @@ static int get_state(sn_run *s, hid_t f)
     SN_TRY(get_any(f, "att_dst", H5T_NATIVE_INT32, 4, (void **)&r->att_dst, &n));
     SN_TRY(get_any(f, "att", H5T_NATIVE_FLOAT, 4, (void **)&r->att, &n));
     SN_TRY(get_any(f, "pr_src", H5T_NATIVE_INT32, 4, (void **)&r->pr_src, &r->n_pruned));
-    return get_any(f, "pr_dst", H5T_NATIVE_INT32, 4, (void **)&r->pr_dst, &n);
+    SN_TRY(get_any(f, "pr_dst", H5T_NATIVE_INT32, 4, (void **)&r->pr_dst, &n));
+    return get_snapshot(s, f);
 }
 
 int sn_train_ckpt_load(sn_run *s)

@@ -23,7 +23,7 @@ typedef struct {
     float *xs;           /* standardised input */
     uint64_t step;       /* training steps taken (keys dropout and negatives) */
     int start_epoch;     /* > 0 when resumed */
-    int keep_weights;    /* keep the outputs' weights in snap (--save-model) */
+    int keep_weights;    /* keep the outputs' weights in snap (--save-model, --checkpoint) */
     float *snap;         /* the weights the outputs come from, every parameter's in turn */
     int snap_epoch;
 } sn_run;

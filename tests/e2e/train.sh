@@ -317,6 +317,22 @@ f = h5py.File(sys.argv[1], "r"); assert f["params/dec.2.weight"].shape == (120, 
     "$T/ref.h5" || die "--outputs reference: no saved model"
 rm -f "$T/x.h5ad"
 
+# the saved weights are those of the epoch the outputs came from, also when
+# a resumed run's outputs come from before its checkpoint, or from the
+# checkpoint of the last epoch resumed with the same -e; both save what the
+# uninterrupted run saves, to the byte
+best=(--outputs best --save-model)
+"$B/scnet-train" "${small[@]}" "${best[@]}" "$T/mu.h5" -o "$T/x.h5ad" "$T/prep.h5ad"
+"$PY" -c 'import sys, h5py; e = h5py.File(sys.argv[1], "r").attrs["epoch"]; assert e < 3, e' "$T/mu.h5" ||
+    die "the best epoch is not before the stop: the resumed case below is not tested"
+"$B/scnet-train" "${small[@]}" --outputs best --checkpoint "$T/mb.ck" --stop-after 3 -o "$T/x.h5ad" "$T/prep.h5ad"
+"$B/scnet-train" "${small[@]}" "${best[@]}" "$T/mr.h5" --resume "$T/mb.ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+cmp -s "$T/mu.h5" "$T/mr.h5" || die "--save-model of a run resumed after its best epoch differs"
+"$B/scnet-train" "${small[@]}" --outputs best --checkpoint "$T/mf.ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+"$B/scnet-train" "${small[@]}" "${best[@]}" "$T/mf.h5" --resume "$T/mf.ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+cmp -s "$T/mu.h5" "$T/mf.h5" || die "--save-model of the last epoch's checkpoint resumed with the same -e differs"
+rm -f "$T/x.h5ad"
+
 # retraining a file the later stages have been through drops what they made
 # from the old model
 "$B/scnet-train" "${small[@]}" <"$T/prep.h5ad" | "$B/scnet-prune" -q --connectivities |
