@@ -218,7 +218,7 @@ int sn_train_snapshot(sn_run *s, int epoch)
 
 /* --------------------------------------------------------------- set-up */
 
-int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *pg)
+int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, sn_train_finish_fn *finish, void *ctx, sn_progress *pg)
 {
     const sn_train_opts *o = s->opt;
     sn_train_result *r = s->res;
@@ -242,7 +242,17 @@ int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *p
      * --checkpoint-every */
     if (rc == SN_OK && o->checkpoint && saved != r->n_epochs && r->n_epochs > s->start_epoch)
         rc = sn_train_ckpt_save(s, r->n_epochs);
+    /* After the checkpoint, which so holds what a longer run continues
+     * from: an evaluation made only because this run ends there, or the
+     * outputs it made, would not be in the uninterrupted longer run. */
+    if (rc == SN_OK && r->n_epochs == o->epochs)
+        rc = finish(s, ctx);
     return rc;
+}
+
+int sn_train_scheduled_eval(const sn_train_opts *o, int epoch)
+{
+    return o->eval_every > 0 && epoch % o->eval_every == 0;
 }
 
 static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn_ops *ops, sn_train_result *r)
@@ -299,6 +309,8 @@ static void teardown(sn_run *s)
     sn_edges32_free(&s->test_pos);
     sn_edges32_free(&s->test_neg);
     sn_edges32_free(&s->K);
+    sn_edges32_free(&s->fin_K);
+    sn_edges32_free(&s->fin_cand);
     free(s->keys);
     free(s->neg);
     free(s->zg_tmp);

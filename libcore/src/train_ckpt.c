@@ -1,6 +1,8 @@
 /* Checkpoints and saved weights (HDF5).  A checkpoint holds everything a
  * run depends on: weights, Adam moments and step count, the current cell
- * graph, the log and the best outputs so far.  Randomness is keyed by
+ * graph, the log, the outputs so far and the weights they came from (the
+ * last epoch's checkpoint: before what the run does only because it ends
+ * there, with the graphs those outputs are made from).  Randomness is keyed by
  * step and epoch, so a resumed run ends exactly as an uninterrupted one. */
 #include <hdf5.h>
 #include <math.h>
@@ -15,7 +17,11 @@
 #include "h5x.h"
 #include "train_int.h"
 
-#define CKPT_FORMAT "scnet-checkpoint-1"
+#define CKPT_FORMAT "scnet-checkpoint-2"
+/* Format 1 kept the last epoch's own evaluation and outputs in that
+ * epoch's checkpoint, as a longer run does not have them: its checkpoints
+ * of earlier epochs resume as well. */
+#define CKPT_FORMAT_1 "scnet-checkpoint-1"
 
 static int put_dims(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data)
 {
@@ -270,6 +276,14 @@ static int put_config(sn_run *s, hid_t f, int epochs_done)
     return rc;
 }
 
+static int put_last_graphs(sn_run *s, hid_t f)
+{
+    SN_TRY(put(f, "last_K_src", H5T_NATIVE_INT32, s->fin_K.n, s->fin_K.src));
+    SN_TRY(put(f, "last_K_dst", H5T_NATIVE_INT32, s->fin_K.n, s->fin_K.dst));
+    SN_TRY(put(f, "last_cand_src", H5T_NATIVE_INT32, s->fin_cand.n, s->fin_cand.src));
+    return put(f, "last_cand_dst", H5T_NATIVE_INT32, s->fin_cand.n, s->fin_cand.dst);
+}
+
 static int put_state(sn_run *s, hid_t f, int epochs_done)
 {
     sn_train_result *r = s->res;
@@ -279,6 +293,8 @@ static int put_state(sn_run *s, hid_t f, int epochs_done)
     SN_TRY(put_params(&s->m, f));
     SN_TRY(put(f, "K_src", H5T_NATIVE_INT32, s->K.n, s->K.src));
     SN_TRY(put(f, "K_dst", H5T_NATIVE_INT32, s->K.n, s->K.dst));
+    if (epochs_done == s->opt->epochs && !r->cell_mode) /* for a resume that makes this run's outputs */
+        SN_TRY(put_last_graphs(s, f));
     double *logs[] = {r->loss_ppi, r->loss_mse, r->loss_corr, r->epoch_sec};
     const char *ln[] = {"loss_ppi", "loss_mse", "loss_corr", "epoch_sec"};
     for (int i = 0; i < 4; i++)
@@ -333,6 +349,15 @@ static int get_any(hid_t f, const char *name, hid_t type, size_t size, void **ar
     return get(f, name, type, len, *arr);
 }
 
+static int get_edges(hid_t f, const char *src, const char *dst, sn_edges32 *e)
+{
+    int64_t n;
+    sn_edges32_free(e);
+    SN_TRY(get_any(f, src, H5T_NATIVE_INT32, 4, (void **)&e->src, &e->n));
+    SN_TRY(get_any(f, dst, H5T_NATIVE_INT32, 4, (void **)&e->dst, &n));
+    return n == e->n ? SN_OK : sn_err(SN_EFMT, "'%s' and '%s' differ in length", src, dst);
+}
+
 /* Another backend, precision, thread count or BLAS kernel set rounds
  * differently, and training amplifies rounding: the run goes on, but its
  * result is not the uninterrupted run's to the bit. */
@@ -350,7 +375,7 @@ static void check_backend(const sn_run *s, hid_t f)
 static int check_config(sn_run *s, hid_t f, int64_t *v)
 {
     char fmt[64];
-    if (get_attr_str(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, CKPT_FORMAT) != 0)
+    if (get_attr_str(f, "format", fmt, sizeof fmt) < 0 || (strcmp(fmt, CKPT_FORMAT) && strcmp(fmt, CKPT_FORMAT_1)))
         return sn_err(SN_EFMT, "not a scnet checkpoint");
     const char *names[] = {"genes", "cells", "layers", "hidden", "embed", "seed", "epochs_done", "step",
                            "adam_t", "best_epoch", "n_eval", "batches"};
@@ -364,14 +389,18 @@ static int check_config(sn_run *s, hid_t f, int64_t *v)
     if (v[11] != s->opt->batches)
         return sn_err(SN_EINVAL, "checkpoint was made with %lld batches, this run has %d", (long long)v[11],
                       s->opt->batches);
-    /* a checkpoint of a run's last epoch holds that run's outputs: resuming
-     * it with the same -e writes them */
+    /* a checkpoint of a run's last epoch holds what that run's outputs are
+     * made from: resuming it with the same -e writes them */
     int64_t asked = -1;
     if (H5Aexists(f, "epochs") > 0)
         SN_TRY(get_attr(f, "epochs", H5T_NATIVE_INT64, &asked));
     if (v[6] > s->opt->epochs || (v[6] == s->opt->epochs && asked != v[6]))
         return sn_err(SN_EINVAL, "checkpoint is after %lld epochs, and this run asks for %d: nothing is left to "
                                  "train (ask for more with -e)", (long long)v[6], s->opt->epochs);
+    if (strcmp(fmt, CKPT_FORMAT_1) == 0 && asked == v[6])
+        return sn_err(SN_EINVAL, "checkpoint of the last epoch of a run, made by an earlier scnet-train "
+                                 "(%s): its evaluation of that epoch is not a longer run's; resume from a checkpoint "
+                                 "of an earlier epoch, or train again", fmt);
     SN_TRY(check_options(s, f));
     check_backend(s, f);
     return SN_OK;
@@ -425,10 +454,11 @@ static int get_state(sn_run *s, hid_t f)
     r->n_eval = (int)v[10];
     r->n_epochs = s->start_epoch;
     SN_TRY(get_attr(f, "best_auroc", H5T_NATIVE_DOUBLE, &r->best_auroc));
-    if (!s->res->cell_mode) {
-        sn_edges32_free(&s->K);
-        SN_TRY(get_any(f, "K_src", H5T_NATIVE_INT32, 4, (void **)&s->K.src, &s->K.n));
-        SN_TRY(get_any(f, "K_dst", H5T_NATIVE_INT32, 4, (void **)&s->K.dst, &n));
+    if (!s->res->cell_mode)
+        SN_TRY(get_edges(f, "K_src", "K_dst", &s->K));
+    if (!s->res->cell_mode && s->start_epoch == s->opt->epochs) {
+        SN_TRY(get_edges(f, "last_K_src", "last_K_dst", &s->fin_K));
+        SN_TRY(get_edges(f, "last_cand_src", "last_cand_dst", &s->fin_cand));
     }
     double *logs[] = {r->loss_ppi, r->loss_mse, r->loss_corr, r->epoch_sec};
     const char *ln[] = {"loss_ppi", "loss_mse", "loss_corr", "epoch_sec"};

@@ -26,6 +26,8 @@ typedef struct {
     int keep_weights;    /* keep the outputs' weights in snap (--save-model, --checkpoint) */
     float *snap;         /* the weights the outputs come from, every parameter's in turn */
     int snap_epoch;
+    sn_edges32 fin_K;    /* edge mode: the last epoch's cell graph (before a pruning it installed) */
+    sn_edges32 fin_cand; /* and its pruned candidate: what the end of the run makes its outputs from */
 } sn_run;
 
 void sn_train_standardise(const float *X, int G, int64_t r0, int n, float *out);
@@ -38,9 +40,16 @@ int sn_train_model_init(sn_run *s, int N, int64_t max_edges);
 int sn_train_snapshot(sn_run *s, int epoch);
 /* One epoch of a schedule (edge batches or cell blocks); ctx is the schedule's. */
 typedef int sn_train_epoch_fn(sn_run *s, int epoch, void *ctx, sn_progress *pg);
+/* The end of a run that trained its last epoch (or resumed after it):
+ * that epoch's evaluation unless the schedule made one, and the outputs
+ * when they are the last epoch's or it is the best. */
+typedef int sn_train_finish_fn(sn_run *s, void *ctx);
+/* Evaluations every --eval-every epochs (those a longer run makes too). */
+int sn_train_scheduled_eval(const sn_train_opts *o, int epoch);
 /* The epochs from s->start_epoch on, up to --stop-after of them: each timed,
- * logged and checkpointed alike in both schedules. */
-int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *pg);
+ * logged and checkpointed alike in both schedules; then, once the last is
+ * done and checkpointed, finish. */
+int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, sn_train_finish_fn *finish, void *ctx, sn_progress *pg);
 int sn_train_edges(sn_run *s);
 int sn_train_cells(sn_run *s, int block);
 /* Checkpoints (train_ckpt.c): state after `epoch` completed epochs. */

@@ -322,7 +322,7 @@ rm -f "$T/x.h5ad"
 # checkpoint of the last epoch resumed with the same -e; both save what the
 # uninterrupted run saves, to the byte
 best=(--outputs best --save-model)
-"$B/scnet-train" "${small[@]}" "${best[@]}" "$T/mu.h5" -o "$T/x.h5ad" "$T/prep.h5ad"
+"$B/scnet-train" "${small[@]}" "${best[@]}" "$T/mu.h5" -o "$T/bu.h5ad" "$T/prep.h5ad"
 "$PY" -c 'import sys, h5py; e = h5py.File(sys.argv[1], "r").attrs["epoch"]; assert e < 3, e' "$T/mu.h5" ||
     die "the best epoch is not before the stop: the resumed case below is not tested"
 "$B/scnet-train" "${small[@]}" --outputs best --checkpoint "$T/mb.ck" --stop-after 3 -o "$T/x.h5ad" "$T/prep.h5ad"
@@ -331,6 +331,18 @@ cmp -s "$T/mu.h5" "$T/mr.h5" || die "--save-model of a run resumed after its bes
 "$B/scnet-train" "${small[@]}" --outputs best --checkpoint "$T/mf.ck" -o "$T/x.h5ad" "$T/prep.h5ad"
 "$B/scnet-train" "${small[@]}" "${best[@]}" "$T/mf.h5" --resume "$T/mf.ck" -o "$T/x.h5ad" "$T/prep.h5ad"
 cmp -s "$T/mu.h5" "$T/mf.h5" || die "--save-model of the last epoch's checkpoint resumed with the same -e differs"
+# a finished run extended from its last checkpoint with a larger -e ends as
+# the uninterrupted run: the evaluation the shorter run made of its last
+# epoch only because it ended there (epoch 1, off --eval-every 2) and the
+# outputs it made are not carried on
+"$B/scnet-train" "${small[@]}" -e 2 --outputs best --checkpoint "$T/e2.ck" -o "$T/e2.h5ad" "$T/prep.h5ad"
+expect_eq "$(field uns/scnet/train/eval_epoch "$T/e2.h5ad" | tr '\n' ' ')" "0 1 " "evaluations of the 2-epoch run"
+"$B/scnet-train" "${small[@]}" "${best[@]}" "$T/me.h5" --resume "$T/e2.ck" -o "$T/e4.h5ad" "$T/prep.h5ad"
+expect_eq "$(field uns/scnet/train/eval_epoch "$T/e4.h5ad" | tr '\n' ' ')" "0 2 3 " "evaluations of the extended run"
+for f in obsm/X_scnet layers/scnet_reconstructed obsp/scnet_knn_pruned uns/scnet/train/auroc; do
+    cmp -s <(field $f "$T/bu.h5ad") <(field $f "$T/e4.h5ad") || die "$f: the extended run differs from one run"
+done
+cmp -s "$T/mu.h5" "$T/me.h5" || die "--save-model of the extended run differs from one run's"
 rm -f "$T/x.h5ad"
 
 # retraining a file the later stages have been through drops what they made
