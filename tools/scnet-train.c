@@ -31,7 +31,7 @@ static void usage(FILE *fp)
             "Learn scNET gene and cell embeddings from a file made by scnet-prep (- or no\n"
             "argument: standard input) and write it back with the model's outputs added.\n"
             "\nModel:\n"
-            "      --layers INT        mutual graph layers [3]\n"
+            "      --layers INT        mutual graph layers, 1 to 7 [3]\n"
             "      --hidden INT        intermediate width [250]\n"
             "      --embed INT         embedding width [75]\n"
             "      --dropout FLOAT     dropout rate [0.25]\n"

@@ -345,6 +345,19 @@ done
 cmp -s "$T/mu.h5" "$T/me.h5" || die "--save-model of the extended run differs from one run's"
 rm -f "$T/x.h5ad"
 
+# every documented layer count builds and trains (1 to 7; the deepest
+# model has the most backend buffers), and its weights name every layer
+for L in 1 5 7; do
+    "$B/scnet-train" "${small[@]}" -e 1 --layers $L --save-model "$T/l$L.h5" -o "$T/x.h5ad" "$T/prep.h5ad" ||
+        die "--layers $L: $(cat "$T/stderr" 2>/dev/null)"
+    "$PY" -c 'import sys, h5py
+p = h5py.File(sys.argv[1], "r")["params"]; L = int(sys.argv[2])
+assert f"mutual.{L - 1}.gene.lin_l.weight" in p and f"mutual.{L}.gene.lin_l.weight" not in p' "$T/l$L.h5" $L ||
+        die "--layers $L: the saved model has other layers"
+done
+expect_exit 2 "$B/scnet-train" "${small[@]}" --layers 8 "$T/prep.h5ad"
+rm -f "$T/x.h5ad"
+
 # retraining a file the later stages have been through drops what they made
 # from the old model
 "$B/scnet-train" "${small[@]}" <"$T/prep.h5ad" | "$B/scnet-prune" -q --connectivities |

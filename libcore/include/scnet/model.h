@@ -76,8 +76,8 @@ typedef struct {
     real *xP, *xQ, *gP, *gQ, *rP, *rQ, *gcP, *gcQ;
     real *loss;                   /* 3: ppi, mse, corr */
     int64_t adam_t;               /* Adam steps taken */
-    void *bufs[256];              /* every backend allocation, for sn_model_free */
-    int nbufs;
+    void **bufs;                  /* every backend allocation, for sn_model_free */
+    int nbufs, cap_bufs;
 } sn_model;
 
 /* Parameter indices. */
