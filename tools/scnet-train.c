@@ -214,6 +214,7 @@ static int run(sn_cli *cli, void *ctx)
     memset(&r, 0, sizeof r);
     sn_out_hold(); /* --save-model and -o succeed or fail together */
     SN_CHECK(sn_h5_open(o->in, &in));
+    o->t.source = sn_h5_name(in);
     if ((rc = sn_train_input_read(sn_h5_id(in), o->max_genes, &ti)) < 0) {
         rc = sn_err_prefix(rc, "%s: ", sn_h5_name(in));
         goto out;

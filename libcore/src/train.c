@@ -255,6 +255,21 @@ int sn_train_scheduled_eval(const sn_train_opts *o, int epoch)
     return o->eval_every > 0 && epoch % o->eval_every == 0;
 }
 
+/* With no PPI edge held out every AUROC is NaN: best would keep epoch 0
+ * and the log would hold nothing to read, so the split is refused (the
+ * split holds out floor(test_frac n) edges). */
+static int check_test_frac(const sn_train_data *d, const sn_train_opts *o)
+{
+    if ((int64_t)floor(o->test_frac * (double)d->n_ppi) >= 1)
+        return SN_OK;
+    double least = ceil(1000.0 / (double)d->n_ppi) / 1000;
+    if (floor(least * (double)d->n_ppi) < 1)
+        least += 0.001;
+    return sn_err(SN_EINVAL, "%s%s--test-frac %g holds out none of the %lld PPI edges among the modelled genes "
+                             "(the evaluation needs at least one: give --test-frac %g or more)",
+                  o->source ? o->source : "", o->source ? ": " : "", o->test_frac, (long long)d->n_ppi, least);
+}
+
 static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn_ops *ops, sn_train_result *r)
 {
     memset(s, 0, sizeof *s);
@@ -273,6 +288,7 @@ static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn
     if (d->n_ppi < 10)
         return sn_err(SN_EINVAL, "the PPI has only %lld edges among the genes; nothing to learn from",
                       (long long)d->n_ppi);
+    SN_TRY(check_test_frac(d, opt));
     SN_TRY(sn_ppi_split(d->G, d->n_ppi, d->ppi_a, d->ppi_b, opt->test_frac, opt->model.seed, &s->train,
                         &s->test_pos, &s->test_neg));
     if (!(s->keys = sn_edge_keys(&s->train, d->G)))

@@ -358,6 +358,18 @@ done
 expect_exit 2 "$B/scnet-train" "${small[@]}" --layers 8 "$T/prep.h5ad"
 rm -f "$T/x.h5ad"
 
+# a --test-frac that holds out no PPI edge (every AUROC would be NaN) is
+# refused before training, with the least fraction that holds one out
+expect_exit 1 "$B/scnet-train" "${small[@]}" --test-frac 0.01 --outputs best -o "$T/x.h5ad" "$T/prep.h5ad"
+expect_eq "$(cat "$T/stderr")" "scnet-train: $T/prep.h5ad: --test-frac 0.01 holds out none of the 70 PPI edges among the modelled genes (the evaluation needs at least one: give --test-frac 0.015 or more)" \
+    "--test-frac 0.01"
+[ ! -e "$T/x.h5ad" ] || die "a refused --test-frac wrote an output"
+"$B/scnet-train" "${small[@]}" -e 1 --test-frac 0.015 -o "$T/x.h5ad" "$T/prep.h5ad"
+expect_eq "$(field uns/scnet/train/ppi_test_edges "$T/x.h5ad")" 1 "held-out edges at the suggested --test-frac"
+auc=$(field uns/scnet/train/best_auroc "$T/x.h5ad")
+awk -v a="$auc" 'BEGIN { exit !(a >= 0 && a <= 1) }' || die "AUROC on one held-out edge: $auc"
+rm -f "$T/x.h5ad"
+
 # retraining a file the later stages have been through drops what they made
 # from the old model
 "$B/scnet-train" "${small[@]}" <"$T/prep.h5ad" | "$B/scnet-prune" -q --connectivities |

@@ -59,6 +59,7 @@ typedef struct {
     const char *resume;     /* path */
     const char *save_model; /* path: best weights */
     const char *backend;    /* what computes (sn_backend_open's description), kept in checkpoints */
+    const char *source;     /* the input's name, which messages about its data start with (NULL: none) */
 } sn_train_opts;
 
 void sn_train_opts_default(sn_train_opts *o);
