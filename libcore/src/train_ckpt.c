@@ -213,30 +213,44 @@ static int get_params(sn_model *m, hid_t f)
  * choices included) and named as the command line sets it: a resumed run
  * must have them all as they were, or its result would be neither run's. */
 #define N_TRAIN_OPTS 17
+enum { OPT_OUTPUTS = 10, OPT_GRAPH = 11, OPT_MODE = 12 }; /* the choices among them */
 
-static void train_opts(const sn_run *s, double *v, const char **names)
+static void train_opts(const sn_run *s, double *v)
 {
     const sn_train_opts *o = s->opt;
     const sn_model_cfg *m = &o->model;
     const sn_train_result *r = s->res;
-    const char *n[N_TRAIN_OPTS] = {"--lr", "--weight-decay", "--dropout", "--dropout (attention)", "--test-frac",
-                                   "--eval-every", "--prune-every", "--prune-protect", "--prune-cap", "--prune-pct",
-                                   "--outputs (0 best, 1 last, 2 reference)", "--output-graph",
-                                   "cell-block mode (--cell-batch, --cell-threshold)", "cell block size (--block-size)",
-                                   "leaky-ReLU slope", "attention temperature", "Adam betas"};
     double x[N_TRAIN_OPTS] = {m->lr, m->wd, m->dropout, m->att_dropout, o->test_frac, o->eval_every,
                               o->prune_every, o->protect, o->prune_cap, o->prune_pct, r->outputs,
                               o->output_graph, r->cell_mode, r->cell_mode ? r->block_size : 0, m->slope, m->temp,
                               m->beta1 + 10 * m->beta2};
     memcpy(v, x, sizeof x);
-    if (names)
-        memcpy(names, n, sizeof n);
+}
+
+/* Option i at value v, as the command line gives it. */
+static void describe(int i, double v, char *buf, size_t len)
+{
+    static const char *const fmt[N_TRAIN_OPTS] = {
+        "--lr %g", "--weight-decay %g", "--dropout %g", "--dropout %g (attention)", "--test-frac %g",
+        "--eval-every %g", "--prune-every %g", "--prune-protect %g", "--prune-cap %g", "--prune-pct %g",
+        "--outputs %g", "--output-graph %g", "cell-block mode %g", "cell blocks of %g cells (--block-size, -b)",
+        "leaky-ReLU slope %g", "attention temperature %g", "Adam betas %g (beta1 + 10 beta2)"};
+    static const char *const outs[] = {"--outputs best", "--outputs last", "--outputs reference"};
+    static const char *const graphs[] = {"--output-graph chunks", "--output-graph whole"};
+    static const char *const modes[] = {"edge batches (--no-cell-batch, or at most --cell-threshold cells)",
+                                        "cell blocks (--cell-batch, or more than --cell-threshold cells)"};
+    const char *const *name = i == OPT_OUTPUTS ? outs : i == OPT_GRAPH ? graphs : i == OPT_MODE ? modes : NULL;
+    int k = (int)v, n = i == OPT_OUTPUTS ? 3 : 2;
+    if (name && v == k && k >= 0 && k < n)
+        snprintf(buf, len, "%s", name[k]);
+    else
+        snprintf(buf, len, fmt[i], v);
 }
 
 static int put_options(sn_run *s, hid_t f)
 {
     double v[N_TRAIN_OPTS];
-    train_opts(s, v, NULL);
+    train_opts(s, v);
     return put(f, "options", H5T_NATIVE_DOUBLE, N_TRAIN_OPTS, v);
 }
 
@@ -244,15 +258,18 @@ static int put_options(sn_run *s, hid_t f)
 static int check_options(sn_run *s, hid_t f)
 {
     double was[N_TRAIN_OPTS], now[N_TRAIN_OPTS];
-    const char *names[N_TRAIN_OPTS];
+    char a[128], b[128];
     if (length(f, "options") < 0)
         return SN_OK;
     SN_TRY(get(f, "options", H5T_NATIVE_DOUBLE, N_TRAIN_OPTS, was));
-    train_opts(s, now, names);
+    train_opts(s, now);
     for (int i = 0; i < N_TRAIN_OPTS; i++)
-        if (was[i] != now[i])
-            return sn_err(SN_EINVAL, "checkpoint was made with another %s (%g, this run %g); resume with the "
-                                     "options of the run that made it", names[i], was[i], now[i]);
+        if (was[i] != now[i]) {
+            describe(i, was[i], a, sizeof a);
+            describe(i, now[i], b, sizeof b);
+            return sn_err(SN_EINVAL, "checkpoint was made with %s, this run %s; resume with the options of the run "
+                                     "that made it", a, b);
+        }
     return SN_OK;
 }
 

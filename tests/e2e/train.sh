@@ -153,7 +153,15 @@ cmp -s "$T/ga" "$T/gr" || die "resumed run differs from the uninterrupted one"
 expect_exit 1 "$B/scnet-train" "${small[@]}" -e 3 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
 grep -q "checkpoint is after 3 epochs, and this run asks for 3" "$T/stderr" || die "resume -e 3: $(cat "$T/stderr")"
 expect_exit 1 "$B/scnet-train" "${small[@]}" --lr 1e-3 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
-grep -q "checkpoint was made with another --lr" "$T/stderr" || die "resume --lr: $(cat "$T/stderr")"
+expect_eq "$(cat "$T/stderr")" "scnet-train: $T/ck: checkpoint was made with --lr 0.0001, this run --lr 0.001; resume with the options of the run that made it" "resume --lr"
+# choices are named as the command line gives them (auto resolved: last here)
+expect_exit 1 "$B/scnet-train" "${small[@]}" --outputs best --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+expect_eq "$(cat "$T/stderr")" "scnet-train: $T/ck: checkpoint was made with --outputs last, this run --outputs best; resume with the options of the run that made it" "resume --outputs"
+expect_exit 1 "$B/scnet-train" "${small[@]}" --output-graph whole --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+grep -q "made with --output-graph chunks, this run --output-graph whole;" "$T/stderr" || die "resume --output-graph: $(cat "$T/stderr")"
+expect_exit 1 "$B/scnet-train" "${small[@]}" --cell-batch --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+grep -q "made with edge batches (--no-cell-batch, or at most --cell-threshold cells), this run cell blocks (--cell-batch, or more than --cell-threshold cells);" \
+    "$T/stderr" || die "resume --cell-batch: $(cat "$T/stderr")"
 [ ! -e "$T/x.h5ad" ] || die "a refused resume wrote an output"
 # another thread count rounds differently: said, and the run goes on
 "$B/scnet-train" "${loud[@]}" -t 1 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad" 2>"$T/res.err"
@@ -368,6 +376,28 @@ expect_eq "$(cat "$T/stderr")" "scnet-train: $T/prep.h5ad: --test-frac 0.01 hold
 expect_eq "$(field uns/scnet/train/ppi_test_edges "$T/x.h5ad")" 1 "held-out edges at the suggested --test-frac"
 auc=$(field uns/scnet/train/best_auroc "$T/x.h5ad")
 awk -v a="$auc" 'BEGIN { exit !(a >= 0 && a <= 1) }' || die "AUROC on one held-out edge: $auc"
+rm -f "$T/x.h5ad"
+
+# a run that does not fit in memory is refused naming the input and what
+# makes it fit, which then does: cell blocks where the cells are the larger
+# side (895 cells, 177 genes), fewer genes where the genes are (340 cells
+# and 1000 of 7874 genes)
+"$B/scnet-prep" -q "$D/tian2019_cellbench/RNAmix_celseq2.count.csv.gz" \
+    --gene-map "$D/annotation/human_GRCh38-2024-A_10x_features.tsv.gz" \
+    --ppi "$D/ppi/iref13_miscore_interactome.tsv.gz" -k 15 -o "$T/mix.h5ad"
+for c in "60M $T/prep.h5ad train in smaller cell blocks: --cell-batch --block-size ([0-9]+) fits" \
+         "100M $T/mix.h5ad --max-genes 1000 model fewer genes: about --max-genes ([0-9]+) fits"; do
+    read -r lim in rest <<<"$c"
+    args=() && [[ $rest == --max-genes* ]] && args=(--max-genes 1000) && rest=${rest#--max-genes 1000 }
+    expect_exit 1 env SCNET_MEM_LIMIT=$lim "$B/scnet-train" -q -e 1 "${args[@]}" -o "$T/x.h5ad" "$in"
+    line=$(cat "$T/stderr")
+    [[ $line =~ ^"scnet-train: $in: training needs "[0-9.]+" MiB of memory but only "[0-9.]+" MiB is available ("$rest")"$ ]] ||
+        die "memory refusal: $line"
+    n=${BASH_REMATCH[1]}
+    fix=(--cell-batch --block-size "$n") && [[ $rest == model* ]] && fix=(--max-genes "$n")
+    env SCNET_MEM_LIMIT=$lim "$B/scnet-train" -q -e 1 "${fix[@]}" -o "$T/x.h5ad" "$in" ||
+        die "the advice ${fix[*]} does not fit in $lim"
+done
 rm -f "$T/x.h5ad"
 
 # retraining a file the later stages have been through drops what they made
