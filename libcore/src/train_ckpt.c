@@ -469,7 +469,7 @@ static int get_state(sn_run *s, hid_t f)
     s->m.adam_t = v[8];
     r->best_epoch = (int)v[9];
     r->n_eval = (int)v[10];
-    r->n_epochs = s->start_epoch;
+    r->n_epochs = r->start_epoch = s->start_epoch;
     SN_TRY(get_attr(f, "best_auroc", H5T_NATIVE_DOUBLE, &r->best_auroc));
     if (!s->res->cell_mode)
         SN_TRY(get_edges(f, "K_src", "K_dst", &s->K));

@@ -146,6 +146,9 @@ EOF
 grep -q "stopped after 3 of 4 epochs.*no output written" "$T/stop.err" || die "stop: $(cat "$T/stop.err")"
 "$B/scnet-train" "${loud[@]}" -t 2 --resume "$T/ck" -o "$T/r.h5ad" "$T/prep.h5ad" 2>"$T/res.err"
 ! grep -q "checkpoint was made on" "$T/res.err" || die "resume on the same backend warned: $(cat "$T/res.err")"
+# the summary counts and times this run's epochs only
+grep -Eq "^scnet-train: trained epochs 3-3 \(1 this run, after 3 from the checkpoint\) in [0-9.]+ s on .* \([0-9.]+ s/epoch, [0-9.]+ GFLOP/s\); held-out PPI AUROC" \
+    "$T/res.err" || die "resumed summary: $(grep trained "$T/res.err")"
 "$B/scnet-info" -q --field varm/scnet "$T/a.h5ad" >"$T/ga"
 "$B/scnet-info" -q --field varm/scnet "$T/r.h5ad" >"$T/gr"
 cmp -s "$T/ga" "$T/gr" || die "resumed run differs from the uninterrupted one"

@@ -76,6 +76,7 @@ typedef struct {
     int *eval_epoch;
     double *auroc, *ap;
     int n_epochs;
+    int start_epoch;        /* epochs done before this run (--resume) */
     double *loss_ppi, *loss_mse, *loss_corr, *epoch_sec;
     int best_epoch;
     double best_auroc;
