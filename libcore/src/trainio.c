@@ -393,11 +393,10 @@ static int write_uns(hid_t out, const sn_train_result *r, const sn_train_meta *m
 }
 
 /* The modelled genes' degrees in the PPI among them, over scnet-prep's
- * degrees in the whole aligned PPI. */
+ * degrees in the whole aligned PPI, or added when the input has none (a
+ * file written by anndata): a cut file always says them. */
 static int write_degrees(hid_t out, const sn_train_input *ti, int comp)
 {
-    if (!sn_h5ad_exists(out, "var/scnet_ppi_degree"))
-        return SN_OK;
     sn_col c;
     SN_TRY(sn_col_new(&c, "scnet_ppi_degree", SN_COL_I64, ti->data.G));
     memset(c.v.i64, 0, (size_t)ti->data.G * sizeof *c.v.i64);

@@ -27,6 +27,18 @@ a = ad.read_h5ad(sys.argv[1])
 deg = np.asarray((a.varp["scnet_ppi"] != 0).sum(axis=1)).ravel()
 assert (a.var["scnet_ppi_degree"].to_numpy() == deg).all()
 EOF
+# an input without var['scnet_ppi_degree'] (written by anndata, not
+# scnet-prep) gets it with the cut, as the degree among the modelled genes
+"$PY" -c 'import sys, anndata as ad
+a = ad.read_h5ad(sys.argv[1]); del a.var["scnet_ppi_degree"]; a.write_h5ad(sys.argv[2])' "$T/prep.h5ad" "$T/nodeg.h5ad"
+"$B/scnet-train" "${small[@]}" -e 1 -o "$T/nodeg.out.h5ad" "$T/nodeg.h5ad"
+"$PY" - "$T/nodeg.out.h5ad" <<'EOF' || die "var['scnet_ppi_degree'] is missing or wrong when the input had none"
+import sys, anndata as ad, numpy as np
+a = ad.read_h5ad(sys.argv[1])
+deg = np.asarray((a.varp["scnet_ppi"] != 0).sum(axis=1)).ravel()
+assert a.n_vars == 120 and deg.sum() > 0
+assert (a.var["scnet_ppi_degree"].to_numpy() == deg).all()
+EOF
 # without var['dispersions_norm'] the genes are ranked by variance, and the
 # note says so
 "$PY" -c 'import sys, anndata as ad
