@@ -7,6 +7,7 @@
 
 #include "scnet/backend.h"
 #include "scnet/cli.h"
+#include "scnet/file.h"
 #include "scnet/h5.h"
 #include "scnet/h5ad.h"
 #include "scnet/log.h"
@@ -30,7 +31,7 @@ static void usage(FILE *fp)
             "Learn scNET gene and cell embeddings from a file made by scnet-prep (- or no\n"
             "argument: standard input) and write it back with the model's outputs added.\n"
             "\nModel:\n"
-            "      --layers INT        mutual graph layers [3]\n"
+            "      --layers INT        mutual graph layers, 1 to 7 [3]\n"
             "      --hidden INT        intermediate width [250]\n"
             "      --embed INT         embedding width [75]\n"
             "      --dropout FLOAT     dropout rate [0.25]\n"
@@ -168,6 +169,63 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     return sn_cli_files(cli, f, 5);
 }
 
+/* Smaller blocks leave too few kNN edges inside a block (sn_train_fit's floor). */
+#define HINT_BLOCK_MIN 64
+
+/* The host memory a plan needs (on a device the model is not in it). */
+static double host_need(const sn_train_data *d, const sn_train_opts *t, int on_device)
+{
+    int cell, block;
+    double model, need = sn_train_plan(d, t, &cell, &block, &model);
+    return on_device ? need - model : need;
+}
+
+/* The largest cell blocks that fit, or 0. */
+static int fitting_block(const sn_train_data *d, const sn_train_opts *t, int on_device, double avail)
+{
+    sn_train_opts b = *t;
+    int cell;
+    b.cell_mode = 1;
+    sn_train_plan(d, &b, &cell, &b.block_max, NULL);
+    for (; b.block_max >= HINT_BLOCK_MIN; b.block_max = b.block_max * 7 / 8)
+        if (host_need(d, &b, on_device) <= avail)
+            return b.block_max;
+    return 0;
+}
+
+/* About the most genes that fit, or 0. */
+static int fitting_genes(const sn_train_data *d, const sn_train_opts *t, int on_device, double avail)
+{
+    sn_train_data g = *d;
+    for (g.G = d->G * 7 / 8; g.G >= 10; g.G = g.G * 7 / 8) {
+        g.n_ppi = (int64_t)((double)d->n_ppi * g.G / d->G); /* about: the PPI among fewer genes */
+        if (host_need(&g, t, on_device) <= avail)
+            return g.G;
+    }
+    return 0;
+}
+
+/* What makes a run fit in avail bytes.  The model's square weights are
+ * cells x cells (per block) and genes x genes: cell blocks shrink the
+ * first, --max-genes the second, so the larger side is tried first. */
+static void memory_hint(const sn_train_data *d, const sn_train_opts *t, int on_device, double avail, char *buf,
+                        size_t len)
+{
+    int cell, block;
+    sn_train_plan(d, t, &cell, &block, NULL);
+    int cells_first = block >= d->G;
+    int b = cells_first ? fitting_block(d, t, on_device, avail) : 0;
+    int g = b ? 0 : fitting_genes(d, t, on_device, avail);
+    if (!b && !g && !cells_first)
+        b = fitting_block(d, t, on_device, avail);
+    if (b)
+        snprintf(buf, len, "train in smaller cell blocks: --cell-batch --block-size %d fits", b);
+    else if (g)
+        snprintf(buf, len, "model fewer genes: about --max-genes %d fits", g);
+    else
+        snprintf(buf, len, "neither fewer genes nor smaller cell blocks fit: lower --hidden and --embed");
+}
+
 /* Refuse a run that cannot fit, naming what to change.  On a device the
  * model lives in its memory: when it does not fit there, train in cell
  * blocks that do (a tenth is left to cuBLAS and to the pool's rounding),
@@ -193,11 +251,12 @@ static int check_memory(const sn_train_data *d, sn_train_opts *t, const sn_ops *
     else
         sn_note("planned memory %s on %s (%d genes, %d cells%s); available %s", sn_fmt_bytes(need, a, sizeof a), dev,
                 d->G, d->N, mode, sn_fmt_bytes(avail, b, sizeof b));
-    if (avail > 0 && host > avail)
-        return sn_err(SN_ENOMEM, "needs %s but only %s is available; use --max-genes N (fewer genes) or "
-                                 "--cell-batch --block-size N (smaller blocks)",
-                      sn_fmt_bytes(host, a, sizeof a), sn_fmt_bytes(avail, b, sizeof b));
-    return SN_OK;
+    if (!(avail > 0 && host > avail))
+        return SN_OK;
+    char hint[160];
+    memory_hint(d, t, ops->mem_avail > 0, avail, hint, sizeof hint);
+    return sn_err(SN_ENOMEM, "%s: training needs %s of memory but only %s is available (%s)", t->source,
+                  sn_fmt_bytes(host, a, sizeof a), sn_fmt_bytes(avail, b, sizeof b), hint);
 }
 
 static int run(sn_cli *cli, void *ctx)
@@ -208,10 +267,12 @@ static int run(sn_cli *cli, void *ctx)
     sn_train_result r;
     sn_ops *ops = NULL;
     char dev[256];
-    int rc;
+    int rc, rel;
     memset(&ti, 0, sizeof ti);
     memset(&r, 0, sizeof r);
+    sn_out_hold(); /* --save-model and -o succeed or fail together */
     SN_CHECK(sn_h5_open(o->in, &in));
+    o->t.source = sn_h5_name(in);
     if ((rc = sn_train_input_read(sn_h5_id(in), o->max_genes, &ti)) < 0) {
         rc = sn_err_prefix(rc, "%s: ", sn_h5_name(in));
         goto out;
@@ -238,6 +299,9 @@ static int run(sn_cli *cli, void *ctx)
     rc = sn_h5_commit(out);
     out = NULL;
 out:
+    rel = sn_out_release(rc == SN_OK);
+    if (rc == SN_OK)
+        rc = rel;
     sn_h5_close(out);
     sn_h5_close(in);
     sn_train_result_free(&r);

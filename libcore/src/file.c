@@ -604,10 +604,12 @@ static struct {
 } held[MAX_PENDING];
 static int nheld, holding;
 
-/* Keep o's finished temporary for sn_out_release; 0 when not holding. */
+/* Keep o's finished temporary for sn_out_release; 0 when not holding.
+ * Kept state (a checkpoint) goes in place at once: a run that fails later
+ * is resumed from it. */
 static int hold(sn_out *o)
 {
-    if (!holding || nheld == MAX_PENDING)
+    if (!holding || o->aside || nheld == MAX_PENDING)
         return 0;
     held[nheld].tmp = o->tmp;
     held[nheld].dest = o->dest;

@@ -31,10 +31,23 @@ typedef struct {
     int failed;
 } arena;
 
+/* The table grows as the layers add buffers (about 22 a layer). */
+static int grow_table(sn_model *m)
+{
+    int cap = m->cap_bufs ? 2 * m->cap_bufs : 256;
+    void **t = sn_realloc(m->bufs, (size_t)cap * sizeof *t, "the model's buffer table");
+    if (!t)
+        return SN_ENOMEM;
+    m->bufs = t;
+    m->cap_bufs = cap;
+    return SN_OK;
+}
+
+/* On failure the backend's alloc, or grow_table, has set the message. */
 static void *get(arena *a, size_t bytes)
 {
     sn_model *m = a->m;
-    if (a->failed || m->nbufs == (int)(sizeof m->bufs / sizeof *m->bufs)) {
+    if (a->failed || (m->nbufs == m->cap_bufs && grow_table(m) < 0)) {
         a->failed = 1;
         return NULL;
     }
@@ -158,6 +171,16 @@ double SN_R(sn_model_bytes)(const sn_model_cfg *c, int G, int N, int64_t max_cel
     return (params + act + edges) * sizeof(real);
 }
 
+double SN_R(sn_model_weight_count)(const sn_model_cfg *c, int G, int N)
+{
+    int np = c->layers * SN_P_PER_LAYER + SN_P_TAIL, rows[64], cols[64], big[64];
+    param_shapes(c, G, N, rows, cols, big);
+    double n = 0;
+    for (int k = 0; k < np; k++)
+        n += (double)rows[k] * cols[k];
+    return n;
+}
+
 static void alloc_params(sn_model *m, arena *a)
 {
     int rows[64], cols[64], big[64];
@@ -225,12 +248,15 @@ int SN_R(sn_model_init)(sn_model *m, sn_ops *o, const sn_model_cfg *cfg, int G, 
     if (!m->p)
         return SN_ENOMEM;
     arena a = {m, 0};
+    sn_err_clear(); /* the reason below is this failure's, never an earlier one's */
     alloc_params(m, &a);
     dgraph_alloc(&a, &m->ppi, G, ppi->ne);
     dgraph_alloc(&a, &m->cells, N, max_cell_edges);
     alloc_buffers(m, &a, max_cell_edges);
     if (a.failed) {
-        int rc = sn_err_prefix(SN_ENOMEM, "model does not fit: ");
+        int rc = *sn_errmsg() ? sn_err_prefix(SN_ENOMEM, "model does not fit: ")
+                              : sn_err(SN_ENOMEM, "model does not fit: an allocation in the %s backend failed",
+                                       o->name ? o->name : "compute");
         SN_R(sn_model_free)(m);
         return rc;
     }
@@ -254,7 +280,9 @@ void SN_R(sn_model_free)(sn_model *m)
 {
     for (int i = 0; i < m->nbufs; i++)
         m->o->free(m->o, m->bufs[i]);
-    m->nbufs = 0;
+    free(m->bufs);
+    m->bufs = NULL;
+    m->nbufs = m->cap_bufs = 0;
     free(m->p);
     m->p = NULL;
 }
@@ -262,11 +290,13 @@ void SN_R(sn_model_free)(sn_model *m)
 int SN_R(sn_model_unfuse)(sn_model *m)
 {
     arena a = {m, 0};
+    sn_err_clear();
     for (int k = 0; k < m->nparam; k++)
         if (!m->p[k].g)
             m->p[k].g = getr(&a, (int64_t)m->p[k].rows * m->p[k].cols);
     if (a.failed)
-        return sn_err_prefix(SN_ENOMEM, "gradients do not fit: ");
+        return *sn_errmsg() ? sn_err_prefix(SN_ENOMEM, "gradients do not fit: ")
+                            : sn_err(SN_ENOMEM, "gradients do not fit: an allocation in the backend failed");
     m->fused = 0;
     return SN_OK;
 }

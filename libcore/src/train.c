@@ -196,9 +196,29 @@ int sn_train_record_eval(sn_run *s, int epoch, double auroc, double ap)
     return 1;
 }
 
+/* The weights move on after the outputs are made, so --save-model keeps
+ * a host copy of the ones they came from, written when the run succeeds
+ * (with the outputs, never before). */
+int sn_train_snapshot(sn_run *s, int epoch)
+{
+    sn_model *m = &s->m;
+    if (!s->keep_weights)
+        return SN_OK;
+    double n = sn_model_weight_count_f32(&m->cfg, m->G, m->N);
+    if (!s->snap && !(s->snap = sn_malloc(sn_mul_size((size_t)n, sizeof(float)), "the outputs' weights")))
+        return SN_ENOMEM;
+    float *w = s->snap;
+    for (int k = 0; k < m->nparam; k++) {
+        sn_model_param_get_f32(m, k, w);
+        w += (int64_t)m->p[k].rows * m->p[k].cols;
+    }
+    s->snap_epoch = epoch;
+    return m->o->sync(m->o);
+}
+
 /* --------------------------------------------------------------- set-up */
 
-int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *pg)
+int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, sn_train_finish_fn *finish, void *ctx, sn_progress *pg)
 {
     const sn_train_opts *o = s->opt;
     sn_train_result *r = s->res;
@@ -222,7 +242,32 @@ int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *p
      * --checkpoint-every */
     if (rc == SN_OK && o->checkpoint && saved != r->n_epochs && r->n_epochs > s->start_epoch)
         rc = sn_train_ckpt_save(s, r->n_epochs);
+    /* After the checkpoint, which so holds what a longer run continues
+     * from: an evaluation made only because this run ends there, or the
+     * outputs it made, would not be in the uninterrupted longer run. */
+    if (rc == SN_OK && r->n_epochs == o->epochs)
+        rc = finish(s, ctx);
     return rc;
+}
+
+int sn_train_scheduled_eval(const sn_train_opts *o, int epoch)
+{
+    return o->eval_every > 0 && epoch % o->eval_every == 0;
+}
+
+/* With no PPI edge held out every AUROC is NaN: best would keep epoch 0
+ * and the log would hold nothing to read, so the split is refused (the
+ * split holds out floor(test_frac n) edges). */
+static int check_test_frac(const sn_train_data *d, const sn_train_opts *o)
+{
+    if ((int64_t)floor(o->test_frac * (double)d->n_ppi) >= 1)
+        return SN_OK;
+    double least = ceil(1000.0 / (double)d->n_ppi) / 1000;
+    if (floor(least * (double)d->n_ppi) < 1)
+        least += 0.001;
+    return sn_err(SN_EINVAL, "%s%s--test-frac %g holds out none of the %lld PPI edges among the modelled genes "
+                             "(the evaluation needs at least one: give --test-frac %g or more)",
+                  o->source ? o->source : "", o->source ? ": " : "", o->test_frac, (long long)d->n_ppi, least);
 }
 
 static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn_ops *ops, sn_train_result *r)
@@ -232,6 +277,9 @@ static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn
     s->opt = opt;
     s->ops = ops;
     s->res = r;
+    /* a checkpoint carries them to a resumed run that saves the model */
+    s->keep_weights = opt->save_model || opt->checkpoint;
+    s->snap_epoch = -1;
     memset(r, 0, sizeof *r);
     r->best_epoch = -1;
     r->G = d->G;
@@ -240,6 +288,7 @@ static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn
     if (d->n_ppi < 10)
         return sn_err(SN_EINVAL, "the PPI has only %lld edges among the genes; nothing to learn from",
                       (long long)d->n_ppi);
+    SN_TRY(check_test_frac(d, opt));
     SN_TRY(sn_ppi_split(d->G, d->n_ppi, d->ppi_a, d->ppi_b, opt->test_frac, opt->model.seed, &s->train,
                         &s->test_pos, &s->test_neg));
     if (!(s->keys = sn_edge_keys(&s->train, d->G)))
@@ -276,10 +325,13 @@ static void teardown(sn_run *s)
     sn_edges32_free(&s->test_pos);
     sn_edges32_free(&s->test_neg);
     sn_edges32_free(&s->K);
+    sn_edges32_free(&s->fin_K);
+    sn_edges32_free(&s->fin_cand);
     free(s->keys);
     free(s->neg);
     free(s->zg_tmp);
     free(s->xs);
+    free(s->snap);
 }
 
 int sn_train_model_init(sn_run *s, int N, int64_t max_edges)
@@ -298,6 +350,9 @@ int sn_train_run(const sn_train_data *d, const sn_train_opts *opt, sn_ops *ops, 
     int rc = setup(&s, d, opt, ops, r);
     if (rc == SN_OK)
         rc = cell_mode ? sn_train_cells(&s, block) : sn_train_edges(&s);
+    /* only a finished run has outputs (a stopped one resumes for them) */
+    if (rc == SN_OK && opt->save_model && r->n_epochs == opt->epochs)
+        rc = sn_train_save_model(&s, opt->save_model);
     teardown(&s);
     if (rc < 0)
         sn_train_result_free(r);
@@ -325,6 +380,8 @@ double sn_train_plan(const sn_train_data *d, const sn_train_opts *o, int *cell_m
     /* the input, its standardised copy and the reconstruction it becomes;
      * a block's working rows; the edge lists */
     double host = (double)d->N * d->G * 4 * 3 + (double)N * d->G * 4 + 64.0 * (ppi + cells);
+    if (o->save_model || o->checkpoint) /* the outputs' weights (sn_train_snapshot) */
+        host += 4 * sn_model_weight_count_f32(&o->model, d->G, N);
     if (model_bytes)
         *model_bytes = model;
     return model + host;

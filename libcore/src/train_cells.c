@@ -134,6 +134,22 @@ static int block_outputs(sn_run *s, const blocks *b)
     return SN_OK;
 }
 
+/* Evaluate on the last block; nonzero in *best when the best so far. */
+static int eval_blocks(sn_run *s, const blocks *b, int epoch, int *best)
+{
+    double auroc, ap;
+    set_block_input(s, b, b->nb - 1);
+    SN_TRY(sn_train_eval_forward(s, &b->g[b->nb - 1], &auroc, &ap));
+    *best = sn_train_record_eval(s, epoch, auroc, ap);
+    return SN_OK;
+}
+
+static int outputs_now(sn_run *s, const blocks *b, int epoch)
+{
+    SN_TRY(block_outputs(s, b));
+    return sn_train_snapshot(s, epoch);
+}
+
 static int epoch_cells(sn_run *s, int epoch, void *ctx, sn_progress *pg)
 {
     const blocks *b = ctx;
@@ -147,21 +163,24 @@ static int epoch_cells(sn_run *s, int epoch, void *ctx, sn_progress *pg)
         r->loss_corr[epoch] += l.corr / b->nb;
         sn_progress_update(pg, (int64_t)epoch * b->nb + i + 1);
     }
+    int best, out = r->outputs;
+    if (!sn_train_scheduled_eval(s->opt, epoch))
+        return SN_OK;
+    SN_TRY(eval_blocks(s, b, epoch, &best));
+    return out == SN_OUT_REFERENCE || (out == SN_OUT_BEST && best) ? outputs_now(s, b, epoch) : SN_OK;
+}
+
+/* sn_train_finish_fn */
+static int finish_cells(sn_run *s, void *ctx)
+{
+    const blocks *b = ctx;
     const sn_train_opts *o = s->opt;
-    if (o->eval_every > 0 && (epoch % o->eval_every == 0 || epoch == o->epochs - 1)) {
-        double auroc, ap;
-        set_block_input(s, b, b->nb - 1);
-        SN_TRY(sn_train_eval_forward(s, &b->g[b->nb - 1], &auroc, &ap));
-        int best = sn_train_record_eval(s, epoch, auroc, ap), last = epoch == o->epochs - 1;
-        int out = s->res->outputs;
-        int want = out == SN_OUT_BEST ? best : out == SN_OUT_LAST ? last : epoch % o->eval_every == 0;
-        if (want) {
-            SN_TRY(block_outputs(s, b));
-            if (o->save_model)
-                SN_TRY(sn_train_save_model(s, o->save_model));
-        }
+    int epoch = o->epochs - 1, out = s->res->outputs, fresh = out == SN_OUT_LAST, best;
+    if (o->eval_every > 0 && !sn_train_scheduled_eval(o, epoch)) {
+        SN_TRY(eval_blocks(s, b, epoch, &best));
+        fresh |= best && out == SN_OUT_BEST;
     }
-    return SN_OK;
+    return fresh ? outputs_now(s, b, epoch) : SN_OK;
 }
 
 int sn_train_cells(sn_run *s, int size)
@@ -191,7 +210,7 @@ int sn_train_cells(sn_run *s, int size)
     sn_progress pg;
     sn_progress_start(&pg, "training", (int64_t)o->epochs * b.nb);
     if (rc == SN_OK)
-        rc = sn_train_epochs(s, epoch_cells, &b, &pg);
+        rc = sn_train_epochs(s, epoch_cells, finish_cells, &b, &pg);
     sn_progress_end(&pg);
     blocks_free(&b);
     return rc;

@@ -1,6 +1,8 @@
 /* Checkpoints and saved weights (HDF5).  A checkpoint holds everything a
  * run depends on: weights, Adam moments and step count, the current cell
- * graph, the log and the best outputs so far.  Randomness is keyed by
+ * graph, the log, the outputs so far and the weights they came from (the
+ * last epoch's checkpoint: before what the run does only because it ends
+ * there, with the graphs those outputs are made from).  Randomness is keyed by
  * step and epoch, so a resumed run ends exactly as an uninterrupted one. */
 #include <hdf5.h>
 #include <math.h>
@@ -12,14 +14,22 @@
 #include "scnet/h5.h"
 #include "scnet/log.h"
 #include "scnet/mem.h"
+#include "h5x.h"
 #include "train_int.h"
 
-#define CKPT_FORMAT "scnet-checkpoint-1"
+#define CKPT_FORMAT "scnet-checkpoint-2"
+/* Format 1 kept the last epoch's own evaluation and outputs in that
+ * epoch's checkpoint, as a longer run does not have them: its checkpoints
+ * of earlier epochs resume as well. */
+#define CKPT_FORMAT_1 "scnet-checkpoint-1"
 
 static int put_dims(hid_t loc, const char *name, hid_t type, int rank, const hsize_t *dims, const void *data)
 {
     hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t ds = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0); /* no clock in the bytes: a saved model is reproducible */
+    hid_t ds = H5Dcreate2(loc, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
     int empty = H5Sget_simple_extent_npoints(sp) == 0;
     herr_t e = ds >= 0 && (empty || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0) ? 0 : -1;
     if (ds >= 0)
@@ -121,10 +131,18 @@ static int put_param(hid_t loc, const char *name, int rows, int cols, const floa
     return put_dims(loc, name, H5T_NATIVE_FLOAT, 2, dims, data);
 }
 
-/* Parameters: weights only, or with Adam moments. */
-static int put_params(sn_model *m, hid_t f, int moments)
+static hid_t new_group(hid_t loc, const char *name)
 {
-    hid_t g = H5Gcreate2(f, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t gcpl = sn_h5x_gcpl();
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
+    return g;
+}
+
+/* Parameters with their Adam moments, from the backend. */
+static int put_params(sn_model *m, hid_t f)
+{
+    hid_t g = new_group(f, "params");
     int rc = g >= 0 ? SN_OK : sn_err(SN_EIO, "cannot create group 'params'");
     for (int k = 0; rc == SN_OK && k < m->nparam; k++) {
         sn_param *p = &m->p[k];
@@ -136,13 +154,27 @@ static int put_params(sn_model *m, hid_t f, int moments)
         }
         real *src[3] = {p->w, p->m, p->v};
         const char *suffix[3] = {"", ".adam_m", ".adam_v"};
-        for (int t = 0; rc == SN_OK && t < (moments ? 3 : 1); t++) {
+        for (int t = 0; rc == SN_OK && t < 3; t++) {
             char name[80];
             snprintf(name, sizeof name, "%s%s", p->name, suffix[t]);
             m->o->download(m->o, buf, src[t], (size_t)n * sizeof *buf);
             rc = put_param(g, name, p->rows, p->cols, buf);
         }
         free(buf);
+    }
+    if (g >= 0)
+        H5Gclose(g);
+    return rc;
+}
+
+/* Weights held on the host (sn_train_snapshot's layout) as group name. */
+static int put_weights(const sn_model *m, hid_t f, const char *name, const float *w)
+{
+    hid_t g = new_group(f, name);
+    int rc = g >= 0 ? SN_OK : sn_err(SN_EIO, "cannot create group '%s'", name);
+    for (int k = 0; rc == SN_OK && k < m->nparam; k++) {
+        rc = put_param(g, m->p[k].name, m->p[k].rows, m->p[k].cols, w);
+        w += (int64_t)m->p[k].rows * m->p[k].cols;
     }
     if (g >= 0)
         H5Gclose(g);
@@ -181,30 +213,44 @@ static int get_params(sn_model *m, hid_t f)
  * choices included) and named as the command line sets it: a resumed run
  * must have them all as they were, or its result would be neither run's. */
 #define N_TRAIN_OPTS 17
+enum { OPT_OUTPUTS = 10, OPT_GRAPH = 11, OPT_MODE = 12 }; /* the choices among them */
 
-static void train_opts(const sn_run *s, double *v, const char **names)
+static void train_opts(const sn_run *s, double *v)
 {
     const sn_train_opts *o = s->opt;
     const sn_model_cfg *m = &o->model;
     const sn_train_result *r = s->res;
-    const char *n[N_TRAIN_OPTS] = {"--lr", "--weight-decay", "--dropout", "--dropout (attention)", "--test-frac",
-                                   "--eval-every", "--prune-every", "--prune-protect", "--prune-cap", "--prune-pct",
-                                   "--outputs (0 best, 1 last, 2 reference)", "--output-graph",
-                                   "cell-block mode (--cell-batch, --cell-threshold)", "cell block size (--block-size)",
-                                   "leaky-ReLU slope", "attention temperature", "Adam betas"};
     double x[N_TRAIN_OPTS] = {m->lr, m->wd, m->dropout, m->att_dropout, o->test_frac, o->eval_every,
                               o->prune_every, o->protect, o->prune_cap, o->prune_pct, r->outputs,
                               o->output_graph, r->cell_mode, r->cell_mode ? r->block_size : 0, m->slope, m->temp,
                               m->beta1 + 10 * m->beta2};
     memcpy(v, x, sizeof x);
-    if (names)
-        memcpy(names, n, sizeof n);
+}
+
+/* Option i at value v, as the command line gives it. */
+static void describe(int i, double v, char *buf, size_t len)
+{
+    static const char *const fmt[N_TRAIN_OPTS] = {
+        "--lr %g", "--weight-decay %g", "--dropout %g", "--dropout %g (attention)", "--test-frac %g",
+        "--eval-every %g", "--prune-every %g", "--prune-protect %g", "--prune-cap %g", "--prune-pct %g",
+        "--outputs %g", "--output-graph %g", "cell-block mode %g", "cell blocks of %g cells (--block-size, -b)",
+        "leaky-ReLU slope %g", "attention temperature %g", "Adam betas %g (beta1 + 10 beta2)"};
+    static const char *const outs[] = {"--outputs best", "--outputs last", "--outputs reference"};
+    static const char *const graphs[] = {"--output-graph chunks", "--output-graph whole"};
+    static const char *const modes[] = {"edge batches (--no-cell-batch, or at most --cell-threshold cells)",
+                                        "cell blocks (--cell-batch, or more than --cell-threshold cells)"};
+    const char *const *name = i == OPT_OUTPUTS ? outs : i == OPT_GRAPH ? graphs : i == OPT_MODE ? modes : NULL;
+    int k = (int)v, n = i == OPT_OUTPUTS ? 3 : 2;
+    if (name && v == k && k >= 0 && k < n)
+        snprintf(buf, len, "%s", name[k]);
+    else
+        snprintf(buf, len, fmt[i], v);
 }
 
 static int put_options(sn_run *s, hid_t f)
 {
     double v[N_TRAIN_OPTS];
-    train_opts(s, v, NULL);
+    train_opts(s, v);
     return put(f, "options", H5T_NATIVE_DOUBLE, N_TRAIN_OPTS, v);
 }
 
@@ -212,15 +258,18 @@ static int put_options(sn_run *s, hid_t f)
 static int check_options(sn_run *s, hid_t f)
 {
     double was[N_TRAIN_OPTS], now[N_TRAIN_OPTS];
-    const char *names[N_TRAIN_OPTS];
+    char a[128], b[128];
     if (length(f, "options") < 0)
         return SN_OK;
     SN_TRY(get(f, "options", H5T_NATIVE_DOUBLE, N_TRAIN_OPTS, was));
-    train_opts(s, now, names);
+    train_opts(s, now);
     for (int i = 0; i < N_TRAIN_OPTS; i++)
-        if (was[i] != now[i])
-            return sn_err(SN_EINVAL, "checkpoint was made with another %s (%g, this run %g); resume with the "
-                                     "options of the run that made it", names[i], was[i], now[i]);
+        if (was[i] != now[i]) {
+            describe(i, was[i], a, sizeof a);
+            describe(i, now[i], b, sizeof b);
+            return sn_err(SN_EINVAL, "checkpoint was made with %s, this run %s; resume with the options of the run "
+                                     "that made it", a, b);
+        }
     return SN_OK;
 }
 
@@ -244,15 +293,25 @@ static int put_config(sn_run *s, hid_t f, int epochs_done)
     return rc;
 }
 
+static int put_last_graphs(sn_run *s, hid_t f)
+{
+    SN_TRY(put(f, "last_K_src", H5T_NATIVE_INT32, s->fin_K.n, s->fin_K.src));
+    SN_TRY(put(f, "last_K_dst", H5T_NATIVE_INT32, s->fin_K.n, s->fin_K.dst));
+    SN_TRY(put(f, "last_cand_src", H5T_NATIVE_INT32, s->fin_cand.n, s->fin_cand.src));
+    return put(f, "last_cand_dst", H5T_NATIVE_INT32, s->fin_cand.n, s->fin_cand.dst);
+}
+
 static int put_state(sn_run *s, hid_t f, int epochs_done)
 {
     sn_train_result *r = s->res;
     int64_t G = s->d->G, N = s->d->N, e = s->m.cfg.embed;
     SN_TRY(put_config(s, f, epochs_done));
     SN_TRY(put_options(s, f));
-    SN_TRY(put_params(&s->m, f, 1));
+    SN_TRY(put_params(&s->m, f));
     SN_TRY(put(f, "K_src", H5T_NATIVE_INT32, s->K.n, s->K.src));
     SN_TRY(put(f, "K_dst", H5T_NATIVE_INT32, s->K.n, s->K.dst));
+    if (epochs_done == s->opt->epochs && !r->cell_mode) /* for a resume that makes this run's outputs */
+        SN_TRY(put_last_graphs(s, f));
     double *logs[] = {r->loss_ppi, r->loss_mse, r->loss_corr, r->epoch_sec};
     const char *ln[] = {"loss_ppi", "loss_mse", "loss_corr", "epoch_sec"};
     for (int i = 0; i < 4; i++)
@@ -267,7 +326,12 @@ static int put_state(sn_run *s, hid_t f, int epochs_done)
     SN_TRY(put(f, "att_dst", H5T_NATIVE_INT32, r->n_att, r->att_dst));
     SN_TRY(put(f, "att", H5T_NATIVE_FLOAT, r->n_att, r->att));
     SN_TRY(put(f, "pr_src", H5T_NATIVE_INT32, r->n_pruned, r->pr_src));
-    return put(f, "pr_dst", H5T_NATIVE_INT32, r->n_pruned, r->pr_dst);
+    SN_TRY(put(f, "pr_dst", H5T_NATIVE_INT32, r->n_pruned, r->pr_dst));
+    if (!s->snap)
+        return SN_OK;
+    int64_t epoch = s->snap_epoch;
+    SN_TRY(put_attr(f, "outputs_epoch", H5T_NATIVE_INT64, &epoch));
+    return put_weights(&s->m, f, "outputs_params", s->snap);
 }
 
 int sn_train_ckpt_save(sn_run *s, int epochs_done)
@@ -302,6 +366,15 @@ static int get_any(hid_t f, const char *name, hid_t type, size_t size, void **ar
     return get(f, name, type, len, *arr);
 }
 
+static int get_edges(hid_t f, const char *src, const char *dst, sn_edges32 *e)
+{
+    int64_t n;
+    sn_edges32_free(e);
+    SN_TRY(get_any(f, src, H5T_NATIVE_INT32, 4, (void **)&e->src, &e->n));
+    SN_TRY(get_any(f, dst, H5T_NATIVE_INT32, 4, (void **)&e->dst, &n));
+    return n == e->n ? SN_OK : sn_err(SN_EFMT, "'%s' and '%s' differ in length", src, dst);
+}
+
 /* Another backend, precision, thread count or BLAS kernel set rounds
  * differently, and training amplifies rounding: the run goes on, but its
  * result is not the uninterrupted run's to the bit. */
@@ -319,7 +392,7 @@ static void check_backend(const sn_run *s, hid_t f)
 static int check_config(sn_run *s, hid_t f, int64_t *v)
 {
     char fmt[64];
-    if (get_attr_str(f, "format", fmt, sizeof fmt) < 0 || strcmp(fmt, CKPT_FORMAT) != 0)
+    if (get_attr_str(f, "format", fmt, sizeof fmt) < 0 || (strcmp(fmt, CKPT_FORMAT) && strcmp(fmt, CKPT_FORMAT_1)))
         return sn_err(SN_EFMT, "not a scnet checkpoint");
     const char *names[] = {"genes", "cells", "layers", "hidden", "embed", "seed", "epochs_done", "step",
                            "adam_t", "best_epoch", "n_eval", "batches"};
@@ -333,17 +406,56 @@ static int check_config(sn_run *s, hid_t f, int64_t *v)
     if (v[11] != s->opt->batches)
         return sn_err(SN_EINVAL, "checkpoint was made with %lld batches, this run has %d", (long long)v[11],
                       s->opt->batches);
-    /* a checkpoint of a run's last epoch holds that run's outputs: resuming
-     * it with the same -e writes them */
+    /* a checkpoint of a run's last epoch holds what that run's outputs are
+     * made from: resuming it with the same -e writes them */
     int64_t asked = -1;
     if (H5Aexists(f, "epochs") > 0)
         SN_TRY(get_attr(f, "epochs", H5T_NATIVE_INT64, &asked));
     if (v[6] > s->opt->epochs || (v[6] == s->opt->epochs && asked != v[6]))
         return sn_err(SN_EINVAL, "checkpoint is after %lld epochs, and this run asks for %d: nothing is left to "
                                  "train (ask for more with -e)", (long long)v[6], s->opt->epochs);
+    if (strcmp(fmt, CKPT_FORMAT_1) == 0 && asked == v[6])
+        return sn_err(SN_EINVAL, "checkpoint of the last epoch of a run, made by an earlier scnet-train "
+                                 "(%s): its evaluation of that epoch is not a longer run's; resume from a checkpoint "
+                                 "of an earlier epoch, or train again", fmt);
     SN_TRY(check_options(s, f));
     check_backend(s, f);
     return SN_OK;
+}
+
+/* The weights the checkpoint's outputs came from, which --save-model
+ * writes when no later epoch makes the outputs; checkpoints made before
+ * they were kept have none, and a run that would need them is refused
+ * before it trains. */
+static int get_snapshot(sn_run *s, hid_t f)
+{
+    sn_model *m = &s->m;
+    if (!s->keep_weights)
+        return SN_OK;
+    if (H5Lexists(f, "outputs_params", H5P_DEFAULT) <= 0) {
+        if (s->opt->save_model && s->res->n_att > 0)
+            return sn_err(SN_EINVAL, "checkpoint does not hold the weights its outputs came from (made by an "
+                                     "earlier scnet-train), which --save-model would write; resume without "
+                                     "--save-model, or train again");
+        return SN_OK;
+    }
+    int64_t epoch;
+    SN_TRY(get_attr(f, "outputs_epoch", H5T_NATIVE_INT64, &epoch));
+    if (!s->snap && !(s->snap = sn_malloc(sn_mul_size((size_t)sn_model_weight_count_f32(&m->cfg, m->G, m->N),
+                                                      sizeof(float)), "the outputs' weights")))
+        return SN_ENOMEM;
+    hid_t g = H5Gopen2(f, "outputs_params", H5P_DEFAULT);
+    int rc = g >= 0 ? SN_OK : sn_err(SN_EFMT, "cannot open group 'outputs_params'");
+    float *w = s->snap;
+    for (int k = 0; rc == SN_OK && k < m->nparam; k++) {
+        int64_t n = (int64_t)m->p[k].rows * m->p[k].cols;
+        rc = get(g, m->p[k].name, H5T_NATIVE_FLOAT, n, w);
+        w += n;
+    }
+    if (g >= 0)
+        H5Gclose(g);
+    s->snap_epoch = (int)epoch;
+    return rc;
 }
 
 static int get_state(sn_run *s, hid_t f)
@@ -357,12 +469,13 @@ static int get_state(sn_run *s, hid_t f)
     s->m.adam_t = v[8];
     r->best_epoch = (int)v[9];
     r->n_eval = (int)v[10];
-    r->n_epochs = s->start_epoch;
+    r->n_epochs = r->start_epoch = s->start_epoch;
     SN_TRY(get_attr(f, "best_auroc", H5T_NATIVE_DOUBLE, &r->best_auroc));
-    if (!s->res->cell_mode) {
-        sn_edges32_free(&s->K);
-        SN_TRY(get_any(f, "K_src", H5T_NATIVE_INT32, 4, (void **)&s->K.src, &s->K.n));
-        SN_TRY(get_any(f, "K_dst", H5T_NATIVE_INT32, 4, (void **)&s->K.dst, &n));
+    if (!s->res->cell_mode)
+        SN_TRY(get_edges(f, "K_src", "K_dst", &s->K));
+    if (!s->res->cell_mode && s->start_epoch == s->opt->epochs) {
+        SN_TRY(get_edges(f, "last_K_src", "last_K_dst", &s->fin_K));
+        SN_TRY(get_edges(f, "last_cand_src", "last_cand_dst", &s->fin_cand));
     }
     double *logs[] = {r->loss_ppi, r->loss_mse, r->loss_corr, r->epoch_sec};
     const char *ln[] = {"loss_ppi", "loss_mse", "loss_corr", "epoch_sec"};
@@ -378,7 +491,8 @@ static int get_state(sn_run *s, hid_t f)
     SN_TRY(get_any(f, "att_dst", H5T_NATIVE_INT32, 4, (void **)&r->att_dst, &n));
     SN_TRY(get_any(f, "att", H5T_NATIVE_FLOAT, 4, (void **)&r->att, &n));
     SN_TRY(get_any(f, "pr_src", H5T_NATIVE_INT32, 4, (void **)&r->pr_src, &r->n_pruned));
-    return get_any(f, "pr_dst", H5T_NATIVE_INT32, 4, (void **)&r->pr_dst, &n);
+    SN_TRY(get_any(f, "pr_dst", H5T_NATIVE_INT32, 4, (void **)&r->pr_dst, &n));
+    return get_snapshot(s, f);
 }
 
 int sn_train_ckpt_load(sn_run *s)
@@ -395,11 +509,13 @@ int sn_train_ckpt_load(sn_run *s)
 
 int sn_train_save_model(sn_run *s, const char *path)
 {
+    if (!s->snap)
+        return sn_err(SN_EINVAL, "%s: the weights of the outputs were not kept", path);
     sn_h5 *h;
     SN_TRY(sn_h5_create(path, &h));
     hid_t f = sn_h5_id(h);
-    int rc = put_params(&s->m, f, 0);
-    int64_t v[] = {s->d->G, s->m.N, s->m.cfg.layers, s->m.cfg.hidden, s->m.cfg.embed, s->res->best_epoch};
+    int rc = put_weights(&s->m, f, "params", s->snap);
+    int64_t v[] = {s->d->G, s->m.N, s->m.cfg.layers, s->m.cfg.hidden, s->m.cfg.embed, s->snap_epoch};
     const char *names[] = {"genes", "cells", "layers", "hidden", "embed", "epoch"};
     for (int i = 0; rc == SN_OK && i < 6; i++)
         rc = put_attr(f, names[i], H5T_NATIVE_INT64, &v[i]);

@@ -244,26 +244,40 @@ static int evaluate(sn_run *s, int epoch, double *auroc, double *ap)
     return rc;
 }
 
+/* A scheduled evaluation; the outputs when it is the best, or at every
+ * one on the reference's schedule. */
+static int eval_scheduled(sn_run *s, int epoch, epoch_state *es, const sn_edges32 *cand)
+{
+    double auroc, ap;
+    SN_TRY(evaluate(s, epoch, &auroc, &ap));
+    int best = sn_train_record_eval(s, epoch, auroc, ap), out = s->res->outputs;
+    if (out == SN_OUT_REFERENCE)
+        SN_TRY(outputs_reference(s, &es->last, &es->last_e, cand));
+    else if (out == SN_OUT_BEST && best)
+        SN_TRY(outputs_eval(s, cand));
+    else
+        return SN_OK;
+    return sn_train_snapshot(s, epoch);
+}
+
+static int copy_edges(const sn_edges32 *from, sn_edges32 *to)
+{
+    sn_edges32_free(to);
+    SN_TRY(sn_edges32_alloc(to, from->n));
+    memcpy(to->src, from->src, (size_t)from->n * sizeof *to->src);
+    memcpy(to->dst, from->dst, (size_t)from->n * sizeof *to->dst);
+    return SN_OK;
+}
+
 static int end_epoch(sn_run *s, int epoch, epoch_state *es)
 {
     const sn_train_opts *o = s->opt;
     sn_edges32 cand;
     double thr;
     SN_TRY(sn_prune_candidate(&es->col, es->alpha, &es->rem, o->prune_cap, o->prune_pct, o->protect, &cand, &thr));
-    int rc = SN_OK, last = epoch == o->epochs - 1;
-    if (o->eval_every > 0 && (epoch % o->eval_every == 0 || last)) {
-        double auroc, ap;
-        rc = evaluate(s, epoch, &auroc, &ap);
-        int best = rc == SN_OK && sn_train_record_eval(s, epoch, auroc, ap);
-        int out = s->res->outputs, want = out == SN_OUT_BEST ? best : out == SN_OUT_LAST && last;
-        if (rc == SN_OK && out == SN_OUT_REFERENCE && epoch % o->eval_every == 0)
-            rc = outputs_reference(s, &es->last, &es->last_e, &cand);
-        else if (rc == SN_OK && want) {
-            rc = outputs_eval(s, &cand);
-            if (rc == SN_OK && o->save_model)
-                rc = sn_train_save_model(s, o->save_model);
-        }
-    }
+    int rc = sn_train_scheduled_eval(o, epoch) ? eval_scheduled(s, epoch, es, &cand) : SN_OK;
+    if (rc == SN_OK && epoch == o->epochs - 1 && (rc = copy_edges(&s->K, &s->fin_K)) == SN_OK)
+        rc = copy_edges(&cand, &s->fin_cand);
     if (rc == SN_OK && o->prune_every > 0 && (epoch + 1) % o->prune_every == 0) {
         sn_info("epoch %d: pruned cell graph installed: %lld -> %lld edges (threshold %.4g)", epoch,
                 (long long)s->K.n, (long long)cand.n, thr);
@@ -272,6 +286,26 @@ static int end_epoch(sn_run *s, int epoch, epoch_state *es)
     } else {
         sn_edges32_free(&cand);
     }
+    return rc;
+}
+
+/* sn_train_finish_fn: on the last epoch's graph, as the epoch left it. */
+static int finish_edges(sn_run *s, void *ctx)
+{
+    (void)ctx;
+    const sn_train_opts *o = s->opt;
+    int epoch = o->epochs - 1, out = s->res->outputs, fresh = out == SN_OUT_LAST, rc = SN_OK;
+    sn_edges32 next = s->K;
+    s->K = s->fin_K;
+    if (o->eval_every > 0 && !sn_train_scheduled_eval(o, epoch)) {
+        double auroc, ap;
+        rc = evaluate(s, epoch, &auroc, &ap);
+        fresh |= rc == SN_OK && sn_train_record_eval(s, epoch, auroc, ap) && out == SN_OUT_BEST;
+    }
+    if (rc == SN_OK && fresh && (rc = outputs_eval(s, &s->fin_cand)) == SN_OK)
+        rc = sn_train_snapshot(s, epoch);
+    s->fin_K = s->K;
+    s->K = next;
     return rc;
 }
 
@@ -294,8 +328,9 @@ int sn_train_edges(sn_run *s)
     SN_TRY(sn_knn_union(d->N, d->k, d->knn, &s->K));
     r->knn_edges = s->K.n;
     if (s->K.n < 2 * o->batches)
-        return sn_err(SN_EINVAL, "the cell graph (obsp/distances) has %lld edges, too few for %d batches: give -b "
-                                 "%lld at most", (long long)s->K.n, o->batches, (long long)s->K.n / 2);
+        return sn_err(SN_EINVAL, "%s%sthe cell graph (obsp/distances) has %lld edges, too few for %d batches "
+                                 "(give -b %lld at most)", o->source ? o->source : "", o->source ? ": " : "",
+                      (long long)s->K.n, o->batches, (long long)s->K.n / 2);
     SN_TRY(sn_train_model_init(s, d->N, s->K.n));
     if (!(s->xs = sn_malloc(sn_mul_size((size_t)d->N, (size_t)d->G * sizeof(float)), "the standardised input")))
         return SN_ENOMEM;
@@ -306,7 +341,7 @@ int sn_train_edges(sn_run *s)
         SN_TRY(sn_train_ckpt_load(s));
     sn_progress pg;
     sn_progress_start(&pg, "training", (int64_t)o->epochs * o->batches);
-    int rc = sn_train_epochs(s, epoch_edges, NULL, &pg);
+    int rc = sn_train_epochs(s, epoch_edges, finish_edges, NULL, &pg);
     sn_progress_end(&pg);
     return rc;
 }

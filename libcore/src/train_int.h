@@ -23,6 +23,11 @@ typedef struct {
     float *xs;           /* standardised input */
     uint64_t step;       /* training steps taken (keys dropout and negatives) */
     int start_epoch;     /* > 0 when resumed */
+    int keep_weights;    /* keep the outputs' weights in snap (--save-model, --checkpoint) */
+    float *snap;         /* the weights the outputs come from, every parameter's in turn */
+    int snap_epoch;
+    sn_edges32 fin_K;    /* edge mode: the last epoch's cell graph (before a pruning it installed) */
+    sn_edges32 fin_cand; /* and its pruned candidate: what the end of the run makes its outputs from */
 } sn_run;
 
 void sn_train_standardise(const float *X, int G, int64_t r0, int n, float *out);
@@ -31,17 +36,26 @@ int sn_train_step(sn_run *s, const sn_gstruct *cells, sn_losses *l);
 int sn_train_eval_forward(sn_run *s, const sn_gstruct *cells, double *auroc, double *ap);
 int sn_train_record_eval(sn_run *s, int epoch, double auroc, double ap);
 int sn_train_model_init(sn_run *s, int N, int64_t max_edges);
+/* The outputs were just made from the current weights: keep those. */
+int sn_train_snapshot(sn_run *s, int epoch);
 /* One epoch of a schedule (edge batches or cell blocks); ctx is the schedule's. */
 typedef int sn_train_epoch_fn(sn_run *s, int epoch, void *ctx, sn_progress *pg);
+/* The end of a run that trained its last epoch (or resumed after it):
+ * that epoch's evaluation unless the schedule made one, and the outputs
+ * when they are the last epoch's or it is the best. */
+typedef int sn_train_finish_fn(sn_run *s, void *ctx);
+/* Evaluations every --eval-every epochs (those a longer run makes too). */
+int sn_train_scheduled_eval(const sn_train_opts *o, int epoch);
 /* The epochs from s->start_epoch on, up to --stop-after of them: each timed,
- * logged and checkpointed alike in both schedules. */
-int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, void *ctx, sn_progress *pg);
+ * logged and checkpointed alike in both schedules; then, once the last is
+ * done and checkpointed, finish. */
+int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, sn_train_finish_fn *finish, void *ctx, sn_progress *pg);
 int sn_train_edges(sn_run *s);
 int sn_train_cells(sn_run *s, int block);
 /* Checkpoints (train_ckpt.c): state after `epoch` completed epochs. */
 int sn_train_ckpt_save(sn_run *s, int epochs_done);
 int sn_train_ckpt_load(sn_run *s);
-/* Best weights, --save-model. */
+/* The weights the outputs came from (the snapshot), --save-model. */
 int sn_train_save_model(sn_run *s, const char *path);
 
 #endif

@@ -393,11 +393,10 @@ static int write_uns(hid_t out, const sn_train_result *r, const sn_train_meta *m
 }
 
 /* The modelled genes' degrees in the PPI among them, over scnet-prep's
- * degrees in the whole aligned PPI. */
+ * degrees in the whole aligned PPI, or added when the input has none (a
+ * file written by anndata): a cut file always says them. */
 static int write_degrees(hid_t out, const sn_train_input *ti, int comp)
 {
-    if (!sn_h5ad_exists(out, "var/scnet_ppi_degree"))
-        return SN_OK;
     sn_col c;
     SN_TRY(sn_col_new(&c, "scnet_ppi_degree", SN_COL_I64, ti->data.G));
     memset(c.v.i64, 0, (size_t)ti->data.G * sizeof *c.v.i64);
@@ -450,13 +449,26 @@ int sn_train_output_write(hid_t in, hid_t out, const sn_train_input *ti, const s
     return rc < 0 ? rc : write_uns(out, r, m);
 }
 
+/* One line.  After --resume it counts and times only this run's epochs
+ * (the checkpoint's were timed by the run that made them). */
 void sn_train_report(const sn_train_result *r, const sn_train_opts *o, double seconds, const char *device)
 {
-    double per = r->n_epochs ? seconds / r->n_epochs : 0;
+    int done = r->n_epochs - r->start_epoch;
+    double per = done > 0 ? seconds / done : 0;
     double rate = per > 0 ? r->gflop_per_epoch / per : 0;
-    sn_note("trained %d epoch%s in %.1f s on %s (%.2f s/epoch, %.1f GFLOP/s); held-out PPI AUROC %.4f at epoch %d%s",
-            r->n_epochs, r->n_epochs == 1 ? "" : "s", seconds, device, per, rate, r->best_auroc, r->best_epoch,
-            r->outputs == SN_OUT_REFERENCE ? " (outputs: reference schedule)"
-            : r->outputs == SN_OUT_LAST    ? " (outputs: last epoch)"
-                                           : "");
+    const char *outs = r->outputs == SN_OUT_REFERENCE ? " (outputs: reference schedule)"
+                       : r->outputs == SN_OUT_LAST    ? " (outputs: last epoch)"
+                                                      : "";
+    char what[96];
+    if (r->start_epoch == 0)
+        snprintf(what, sizeof what, "trained %d epoch%s", done, done == 1 ? "" : "s");
+    else
+        snprintf(what, sizeof what, "trained epochs %d-%d (%d this run, after %d from the checkpoint)",
+                 r->start_epoch, r->n_epochs - 1, done, r->start_epoch);
+    if (done > 0)
+        sn_note("%s in %.1f s on %s (%.2f s/epoch, %.1f GFLOP/s); held-out PPI AUROC %.4f at epoch %d%s", what,
+                seconds, device, per, rate, r->best_auroc, r->best_epoch, outs);
+    else
+        sn_note("no epoch left to train after the %d of the checkpoint; held-out PPI AUROC %.4f at epoch %d%s",
+                r->n_epochs, r->best_auroc, r->best_epoch, outs);
 }

@@ -391,7 +391,7 @@ rm -f private.h5ad pruned.h5ad
 no_leftovers .
 
 # ---- memory limits: one line naming the size needed, exit 1 ----
-expect_fail '^scnet-train: needs [0-9.]+ GiB but only [0-9.]+ MiB is available; use --max-genes' \
+expect_fail '^scnet-train: prep\.h5ad: training needs [0-9.]+ GiB of memory but only [0-9.]+ MiB is available \(neither fewer genes nor smaller cell blocks fit: lower --hidden and --embed\)$' \
     env SCNET_MEM_LIMIT=1G "$B/scnet-train" -q --max-genes 150 --hidden 8000 -e 1 -o mem.h5ad prep.h5ad
 [ ! -e mem.h5ad ] || die "a refused run wrote an output"
 # An AnnData file of 25000 x 25000 zeros: tiny on disk (no chunk is

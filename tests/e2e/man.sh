@@ -18,6 +18,11 @@ for p in "${pages[@]}"; do
     out=$(groff -man -ww -z "$p" 2>&1)
     [ -z "$out" ] || die "groff: $name: $out"
     grep -q "^\.TH .*\"scnet $version\"" "$p" || die "$name: .TH does not name scnet $version"
+    # a request run onto the end of a text line (".BR x ..SH Y") is text to
+    # both linters, and its heading is lost
+    ! grep -nE '[^[:space:]]\.(SH|SS|TP|PP|IP|RS|RE)( |$)' "$p" ||
+        die "$name: a request joined to the line before: $(grep -nE '[^[:space:]]\.(SH|SS|TP|PP|IP|RS|RE)( |$)' "$p")"
+    [[ $name != *.1 ]] || grep -q '^\.SH EXAMPLES$' "$p" || die "$name: no EXAMPLES section"
     # every scnet page it refers to exists
     for ref in $(sed 's/\\-/-/g' "$p" | grep -oE '^\.BR (scnet[a-z0-9-]*) \(([157])\)' | sed -E 's/^\.BR ([^ ]+) \(([0-9])\)/\1.\2/'); do
         [ -f "$ROOT/man/man${ref##*.}/$ref" ] || die "$name refers to ${ref%.*}(${ref##*.}), which does not exist"

@@ -27,6 +27,18 @@ a = ad.read_h5ad(sys.argv[1])
 deg = np.asarray((a.varp["scnet_ppi"] != 0).sum(axis=1)).ravel()
 assert (a.var["scnet_ppi_degree"].to_numpy() == deg).all()
 EOF
+# an input without var['scnet_ppi_degree'] (written by anndata, not
+# scnet-prep) gets it with the cut, as the degree among the modelled genes
+"$PY" -c 'import sys, anndata as ad
+a = ad.read_h5ad(sys.argv[1]); del a.var["scnet_ppi_degree"]; a.write_h5ad(sys.argv[2])' "$T/prep.h5ad" "$T/nodeg.h5ad"
+"$B/scnet-train" "${small[@]}" -e 1 -o "$T/nodeg.out.h5ad" "$T/nodeg.h5ad"
+"$PY" - "$T/nodeg.out.h5ad" <<'EOF' || die "var['scnet_ppi_degree'] is missing or wrong when the input had none"
+import sys, anndata as ad, numpy as np
+a = ad.read_h5ad(sys.argv[1])
+deg = np.asarray((a.varp["scnet_ppi"] != 0).sum(axis=1)).ravel()
+assert a.n_vars == 120 and deg.sum() > 0
+assert (a.var["scnet_ppi_degree"].to_numpy() == deg).all()
+EOF
 # without var['dispersions_norm'] the genes are ranked by variance, and the
 # note says so
 "$PY" -c 'import sys, anndata as ad
@@ -146,6 +158,9 @@ EOF
 grep -q "stopped after 3 of 4 epochs.*no output written" "$T/stop.err" || die "stop: $(cat "$T/stop.err")"
 "$B/scnet-train" "${loud[@]}" -t 2 --resume "$T/ck" -o "$T/r.h5ad" "$T/prep.h5ad" 2>"$T/res.err"
 ! grep -q "checkpoint was made on" "$T/res.err" || die "resume on the same backend warned: $(cat "$T/res.err")"
+# the summary counts and times this run's epochs only
+grep -Eq "^scnet-train: trained epochs 3-3 \(1 this run, after 3 from the checkpoint\) in [0-9.]+ s on .* \([0-9.]+ s/epoch, [0-9.]+ GFLOP/s\); held-out PPI AUROC" \
+    "$T/res.err" || die "resumed summary: $(grep trained "$T/res.err")"
 "$B/scnet-info" -q --field varm/scnet "$T/a.h5ad" >"$T/ga"
 "$B/scnet-info" -q --field varm/scnet "$T/r.h5ad" >"$T/gr"
 cmp -s "$T/ga" "$T/gr" || die "resumed run differs from the uninterrupted one"
@@ -153,7 +168,15 @@ cmp -s "$T/ga" "$T/gr" || die "resumed run differs from the uninterrupted one"
 expect_exit 1 "$B/scnet-train" "${small[@]}" -e 3 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
 grep -q "checkpoint is after 3 epochs, and this run asks for 3" "$T/stderr" || die "resume -e 3: $(cat "$T/stderr")"
 expect_exit 1 "$B/scnet-train" "${small[@]}" --lr 1e-3 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
-grep -q "checkpoint was made with another --lr" "$T/stderr" || die "resume --lr: $(cat "$T/stderr")"
+expect_eq "$(cat "$T/stderr")" "scnet-train: $T/ck: checkpoint was made with --lr 0.0001, this run --lr 0.001; resume with the options of the run that made it" "resume --lr"
+# choices are named as the command line gives them (auto resolved: last here)
+expect_exit 1 "$B/scnet-train" "${small[@]}" --outputs best --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+expect_eq "$(cat "$T/stderr")" "scnet-train: $T/ck: checkpoint was made with --outputs last, this run --outputs best; resume with the options of the run that made it" "resume --outputs"
+expect_exit 1 "$B/scnet-train" "${small[@]}" --output-graph whole --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+grep -q "made with --output-graph chunks, this run --output-graph whole;" "$T/stderr" || die "resume --output-graph: $(cat "$T/stderr")"
+expect_exit 1 "$B/scnet-train" "${small[@]}" --cell-batch --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+grep -q "made with edge batches (--no-cell-batch, or at most --cell-threshold cells), this run cell blocks (--cell-batch, or more than --cell-threshold cells);" \
+    "$T/stderr" || die "resume --cell-batch: $(cat "$T/stderr")"
 [ ! -e "$T/x.h5ad" ] || die "a refused resume wrote an output"
 # another thread count rounds differently: said, and the run goes on
 "$B/scnet-train" "${loud[@]}" -t 1 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad" 2>"$T/res.err"
@@ -290,6 +313,107 @@ assert p["dec.0.weight"].shape == (32, 8), p["dec.0.weight"].shape     # hidden 
 assert p["dec.2.bias"].shape == (120,), p["dec.2.bias"].shape
 assert p["cell.gcn.weight"].shape == (32, 120), p["cell.gcn.weight"].shape
 EOF
+
+# --save-model goes in place with the outputs, only when the run succeeds:
+# a failed write of -o, a stopped run and an interrupted one leave an
+# existing file as it was
+echo OLD >"$T/keep.h5"
+expect_exit 1 sh -c '"$@" >/dev/full' sh "$B/scnet-train" "${small[@]}" --save-model "$T/keep.h5" "$T/prep.h5ad"
+expect_eq "$(cat "$T/keep.h5")" OLD "--save-model after a failed -o"
+"$B/scnet-train" "${small[@]}" --save-model "$T/keep.h5" --checkpoint "$T/sm.ck" --stop-after 2 -o "$T/x.h5ad" \
+    "$T/prep.h5ad"
+expect_eq "$(cat "$T/keep.h5")" OLD "--save-model after --stop-after"
+"$B/scnet-train" "${loud[@]}" -v -e 100000 --save-model "$T/keep.h5" -o "$T/x.h5ad" "$T/prep.h5ad" 2>"$T/int.err" &
+pid=$!
+for _ in $(seq 600); do
+    grep -q 'epoch 1:' "$T/int.err" && break # after the first evaluation's outputs
+    sleep 0.1
+done
+kill -INT $pid
+wait $pid && die "an interrupted run exited 0"
+expect_eq "$(cat "$T/keep.h5")" OLD "--save-model after SIGINT"
+[ ! -e "$T/x.h5ad" ] && ! ls "$T" | grep -q 'keep.h5.*tmp' || die "an interrupted run left files behind: $(ls "$T")"
+# the reference schedule's outputs have their weights saved too
+"$B/scnet-train" "${small[@]}" --outputs reference --save-model "$T/ref.h5" -o "$T/x.h5ad" "$T/prep.h5ad"
+"$PY" -c 'import sys, h5py
+f = h5py.File(sys.argv[1], "r"); assert f["params/dec.2.weight"].shape == (120, 32); assert f.attrs["epoch"] == 2' \
+    "$T/ref.h5" || die "--outputs reference: no saved model"
+rm -f "$T/x.h5ad"
+
+# the saved weights are those of the epoch the outputs came from, also when
+# a resumed run's outputs come from before its checkpoint, or from the
+# checkpoint of the last epoch resumed with the same -e; both save what the
+# uninterrupted run saves, to the byte
+best=(--outputs best --save-model)
+"$B/scnet-train" "${small[@]}" "${best[@]}" "$T/mu.h5" -o "$T/bu.h5ad" "$T/prep.h5ad"
+"$PY" -c 'import sys, h5py; e = h5py.File(sys.argv[1], "r").attrs["epoch"]; assert e < 3, e' "$T/mu.h5" ||
+    die "the best epoch is not before the stop: the resumed case below is not tested"
+"$B/scnet-train" "${small[@]}" --outputs best --checkpoint "$T/mb.ck" --stop-after 3 -o "$T/x.h5ad" "$T/prep.h5ad"
+"$B/scnet-train" "${small[@]}" "${best[@]}" "$T/mr.h5" --resume "$T/mb.ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+cmp -s "$T/mu.h5" "$T/mr.h5" || die "--save-model of a run resumed after its best epoch differs"
+"$B/scnet-train" "${small[@]}" --outputs best --checkpoint "$T/mf.ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+"$B/scnet-train" "${small[@]}" "${best[@]}" "$T/mf.h5" --resume "$T/mf.ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+cmp -s "$T/mu.h5" "$T/mf.h5" || die "--save-model of the last epoch's checkpoint resumed with the same -e differs"
+# a finished run extended from its last checkpoint with a larger -e ends as
+# the uninterrupted run: the evaluation the shorter run made of its last
+# epoch only because it ended there (epoch 1, off --eval-every 2) and the
+# outputs it made are not carried on
+"$B/scnet-train" "${small[@]}" -e 2 --outputs best --checkpoint "$T/e2.ck" -o "$T/e2.h5ad" "$T/prep.h5ad"
+expect_eq "$(field uns/scnet/train/eval_epoch "$T/e2.h5ad" | tr '\n' ' ')" "0 1 " "evaluations of the 2-epoch run"
+"$B/scnet-train" "${small[@]}" "${best[@]}" "$T/me.h5" --resume "$T/e2.ck" -o "$T/e4.h5ad" "$T/prep.h5ad"
+expect_eq "$(field uns/scnet/train/eval_epoch "$T/e4.h5ad" | tr '\n' ' ')" "0 2 3 " "evaluations of the extended run"
+for f in obsm/X_scnet layers/scnet_reconstructed obsp/scnet_knn_pruned uns/scnet/train/auroc; do
+    cmp -s <(field $f "$T/bu.h5ad") <(field $f "$T/e4.h5ad") || die "$f: the extended run differs from one run"
+done
+cmp -s "$T/mu.h5" "$T/me.h5" || die "--save-model of the extended run differs from one run's"
+rm -f "$T/x.h5ad"
+
+# every documented layer count builds and trains (1 to 7; the deepest
+# model has the most backend buffers), and its weights name every layer
+for L in 1 5 7; do
+    "$B/scnet-train" "${small[@]}" -e 1 --layers $L --save-model "$T/l$L.h5" -o "$T/x.h5ad" "$T/prep.h5ad" ||
+        die "--layers $L: $(cat "$T/stderr" 2>/dev/null)"
+    "$PY" -c 'import sys, h5py
+p = h5py.File(sys.argv[1], "r")["params"]; L = int(sys.argv[2])
+assert f"mutual.{L - 1}.gene.lin_l.weight" in p and f"mutual.{L}.gene.lin_l.weight" not in p' "$T/l$L.h5" $L ||
+        die "--layers $L: the saved model has other layers"
+done
+expect_exit 2 "$B/scnet-train" "${small[@]}" --layers 8 "$T/prep.h5ad"
+rm -f "$T/x.h5ad"
+
+# a --test-frac that holds out no PPI edge (every AUROC would be NaN) is
+# refused before training, with the least fraction that holds one out
+expect_exit 1 "$B/scnet-train" "${small[@]}" --test-frac 0.01 --outputs best -o "$T/x.h5ad" "$T/prep.h5ad"
+expect_eq "$(cat "$T/stderr")" "scnet-train: $T/prep.h5ad: --test-frac 0.01 holds out none of the 70 PPI edges among the modelled genes (the evaluation needs at least one: give --test-frac 0.015 or more)" \
+    "--test-frac 0.01"
+[ ! -e "$T/x.h5ad" ] || die "a refused --test-frac wrote an output"
+"$B/scnet-train" "${small[@]}" -e 1 --test-frac 0.015 -o "$T/x.h5ad" "$T/prep.h5ad"
+expect_eq "$(field uns/scnet/train/ppi_test_edges "$T/x.h5ad")" 1 "held-out edges at the suggested --test-frac"
+auc=$(field uns/scnet/train/best_auroc "$T/x.h5ad")
+awk -v a="$auc" 'BEGIN { exit !(a >= 0 && a <= 1) }' || die "AUROC on one held-out edge: $auc"
+rm -f "$T/x.h5ad"
+
+# a run that does not fit in memory is refused naming the input and what
+# makes it fit, which then does: cell blocks where the cells are the larger
+# side (895 cells, 177 genes), fewer genes where the genes are (340 cells
+# and 1000 of 7874 genes)
+"$B/scnet-prep" -q "$D/tian2019_cellbench/RNAmix_celseq2.count.csv.gz" \
+    --gene-map "$D/annotation/human_GRCh38-2024-A_10x_features.tsv.gz" \
+    --ppi "$D/ppi/iref13_miscore_interactome.tsv.gz" -k 15 -o "$T/mix.h5ad"
+for c in "60M $T/prep.h5ad train in smaller cell blocks: --cell-batch --block-size ([0-9]+) fits" \
+         "100M $T/mix.h5ad --max-genes 1000 model fewer genes: about --max-genes ([0-9]+) fits"; do
+    read -r lim in rest <<<"$c"
+    args=() && [[ $rest == --max-genes* ]] && args=(--max-genes 1000) && rest=${rest#--max-genes 1000 }
+    expect_exit 1 env SCNET_MEM_LIMIT=$lim "$B/scnet-train" -q -e 1 "${args[@]}" -o "$T/x.h5ad" "$in"
+    line=$(cat "$T/stderr")
+    [[ $line =~ ^"scnet-train: $in: training needs "[0-9.]+" MiB of memory but only "[0-9.]+" MiB is available ("$rest")"$ ]] ||
+        die "memory refusal: $line"
+    n=${BASH_REMATCH[1]}
+    fix=(--cell-batch --block-size "$n") && [[ $rest == model* ]] && fix=(--max-genes "$n")
+    env SCNET_MEM_LIMIT=$lim "$B/scnet-train" -q -e 1 "${fix[@]}" -o "$T/x.h5ad" "$in" ||
+        die "the advice ${fix[*]} does not fit in $lim"
+done
+rm -f "$T/x.h5ad"
 
 # retraining a file the later stages have been through drops what they made
 # from the old model

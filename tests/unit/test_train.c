@@ -188,6 +188,23 @@ static void test_deterministic_and_resumable(void **st)
     assert_memory_equal(a.y, c.y, sizeof(float) * 40 * 30);
     assert_memory_equal(a.loss_ppi, c.loss_ppi, sizeof(double) * 12);
     sn_train_result_free(&c);
+    /* a finished 8-epoch run (evaluations 0, 5 and its last, 7) extended
+     * to 12 from its last checkpoint: evaluations 0, 5, 10, 11, as one run */
+    sn_train_opts o4 = o;
+    o4.epochs = 8;
+    o4.checkpoint = ck;
+    assert_int_equal(run(&s, &o4, &c), 0);
+    assert_int_equal(c.n_eval, 3);
+    assert_int_equal(c.eval_epoch[2], 7);
+    sn_train_result_free(&c);
+    assert_int_equal(run(&s, &o2, &c), 0);
+    assert_int_equal(c.n_eval, a.n_eval);
+    assert_memory_equal(a.eval_epoch, c.eval_epoch, sizeof(int) * (size_t)a.n_eval);
+    assert_memory_equal(a.auroc, c.auroc, sizeof(double) * (size_t)a.n_eval);
+    assert_int_equal(c.best_epoch, a.best_epoch);
+    assert_memory_equal(a.zc, c.zc, sizeof(float) * 30 * 16);
+    assert_memory_equal(a.y, c.y, sizeof(float) * 40 * 30);
+    sn_train_result_free(&c);
     /* a checkpoint from other options is refused with a reason */
     sn_train_opts o3 = o;
     o3.resume = ck;

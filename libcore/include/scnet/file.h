@@ -66,7 +66,8 @@ void sn_out_abort(sn_out *o);
  * commits to a path keep their finished temporaries, and sn_out_release
  * renames them all into place (ok nonzero) or removes them (ok zero, or a
  * rename failed: those after it are removed, the error names it).
- * Streams are written as they come. */
+ * Streams are written as they come, and kept state (sn_out_aside) is put
+ * in place at once. */
 void sn_out_hold(void);
 int sn_out_release(int ok) SN_WUR;
 

@@ -76,8 +76,8 @@ typedef struct {
     real *xP, *xQ, *gP, *gQ, *rP, *rQ, *gcP, *gcQ;
     real *loss;                   /* 3: ppi, mse, corr */
     int64_t adam_t;               /* Adam steps taken */
-    void *bufs[256];              /* every backend allocation, for sn_model_free */
-    int nbufs;
+    void **bufs;                  /* every backend allocation, for sn_model_free */
+    int nbufs, cap_bufs;
 } sn_model;
 
 /* Parameter indices. */
@@ -92,6 +92,8 @@ enum {
 
 /* Bytes the model will allocate in the backend. */
 double SN_R(sn_model_bytes)(const sn_model_cfg *c, int G, int N, int64_t max_cell_edges, int64_t ppi_edges);
+/* Values in all the parameters' weights (no moments, no gradients). */
+double SN_R(sn_model_weight_count)(const sn_model_cfg *c, int G, int N);
 /* Build the model for G genes and N cells per step.  ppi: the training PPI
  * (both directions); hvg: G flags; max_cell_edges bounds every cell graph. */
 int SN_R(sn_model_init)(sn_model *m, sn_ops *o, const sn_model_cfg *cfg, int G, int N, int64_t max_cell_edges,

@@ -59,6 +59,7 @@ typedef struct {
     const char *resume;     /* path */
     const char *save_model; /* path: best weights */
     const char *backend;    /* what computes (sn_backend_open's description), kept in checkpoints */
+    const char *source;     /* the input's name, which messages about its data start with (NULL: none) */
 } sn_train_opts;
 
 void sn_train_opts_default(sn_train_opts *o);
@@ -75,6 +76,7 @@ typedef struct {
     int *eval_epoch;
     double *auroc, *ap;
     int n_epochs;
+    int start_epoch;        /* epochs done before this run (--resume) */
     double *loss_ppi, *loss_mse, *loss_corr, *epoch_sec;
     int best_epoch;
     double best_auroc;
