@@ -273,6 +273,35 @@ static int check_options(sn_run *s, hid_t f)
     return SN_OK;
 }
 
+/* FNV-1a over 64-bit words (and the tail bytes) of n bytes. */
+static uint64_t digest_bytes(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, 8);
+        h = (h ^ w) * 1099511628211ULL;
+    }
+    for (; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* A digest of what the model trains on (expression, genes of the loss,
+ * PPI, cell graph), so that a checkpoint resumes only on the data it was
+ * made from: the shapes alone pass a rescaled or reordered input. */
+static uint64_t data_digest(const sn_train_data *d)
+{
+    size_t N = (size_t)d->N, G = (size_t)d->G;
+    uint64_t h = 1469598103934665603ULL;
+    h = digest_bytes(h, d->X, N * G * sizeof *d->X);
+    h = d->hvg ? digest_bytes(h, d->hvg, G) : h;
+    h = digest_bytes(h, d->ppi_a, (size_t)d->n_ppi * sizeof *d->ppi_a);
+    h = digest_bytes(h, d->ppi_b, (size_t)d->n_ppi * sizeof *d->ppi_b);
+    return digest_bytes(h, d->knn, N * (size_t)d->k * sizeof *d->knn);
+}
+
 static int put_config(sn_run *s, hid_t f, int epochs_done)
 {
     const sn_train_result *r = s->res;
@@ -290,6 +319,9 @@ static int put_config(sn_run *s, hid_t f, int epochs_done)
     int64_t asked = s->opt->epochs; /* the run's -e: its outputs are final at that epoch */
     if (rc == SN_OK)
         rc = put_attr(f, "epochs", H5T_NATIVE_INT64, &asked);
+    uint64_t digest = data_digest(s->d);
+    if (rc == SN_OK)
+        rc = put_attr(f, "data_digest", H5T_NATIVE_UINT64, &digest);
     return rc;
 }
 
@@ -403,6 +435,13 @@ static int check_config(sn_run *s, hid_t f, int64_t *v)
         if (v[i] != want[i])
             return sn_err(SN_EINVAL, "checkpoint was made with %s = %lld, this run has %lld (same input and "
                                      "options are needed to resume)", names[i], (long long)v[i], (long long)want[i]);
+    uint64_t digest;
+    if (H5Aexists(f, "data_digest") > 0) { /* checkpoints made before it was kept have none */
+        SN_TRY(get_attr(f, "data_digest", H5T_NATIVE_UINT64, &digest));
+        if (digest != data_digest(s->d))
+            return sn_err(SN_EINVAL, "checkpoint was made from other data (the expression, PPI or cell graph "
+                                     "differ from this input's): resume with the input that made it");
+    }
     if (v[11] != s->opt->batches)
         return sn_err(SN_EINVAL, "checkpoint was made with %lld batches, this run has %d", (long long)v[11],
                       s->opt->batches);

@@ -177,6 +177,15 @@ grep -q "made with --output-graph chunks, this run --output-graph whole;" "$T/st
 expect_exit 1 "$B/scnet-train" "${small[@]}" --cell-batch --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
 grep -q "made with edge batches (--no-cell-batch, or at most --cell-threshold cells), this run cell blocks (--cell-batch, or more than --cell-threshold cells);" \
     "$T/stderr" || die "resume --cell-batch: $(cat "$T/stderr")"
+# so is one on other data of the same shape (the expression rescaled)
+"$PY" - "$T/prep.h5ad" "$T/rescaled.h5ad" <<'PY' || die "cannot write the rescaled input"
+import sys, anndata as ad
+a = ad.read_h5ad(sys.argv[1])
+a.X = a.X * 1.5
+a.write_h5ad(sys.argv[2])
+PY
+expect_exit 1 "$B/scnet-train" "${small[@]}" --resume "$T/ck" -o "$T/x.h5ad" "$T/rescaled.h5ad"
+expect_eq "$(cat "$T/stderr")" "scnet-train: $T/ck: checkpoint was made from other data (the expression, PPI or cell graph differ from this input's): resume with the input that made it" "resume on other data"
 [ ! -e "$T/x.h5ad" ] || die "a refused resume wrote an output"
 # another thread count rounds differently: said, and the run goes on
 "$B/scnet-train" "${loud[@]}" -t 1 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad" 2>"$T/res.err"
