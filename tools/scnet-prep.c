@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "scnet/cli.h"
 #include "scnet/file.h"
@@ -203,6 +204,14 @@ static int parse_opt(void *ctx, int c, const char *a)
     return r ? r : parse_steps(ctx, c, a);
 }
 
+/* A pipe, FIFO or device given by name (<(...) included), which cannot be
+ * looked into before it is read. */
+static int is_stream(const char *path)
+{
+    struct stat st;
+    return strcmp(path, "-") != 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
 {
     opts *o = ctx;
@@ -213,7 +222,10 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
      * so when it has none. */
     o->ppi_in = !o->ppi && !o->no_ppi && (strcmp(o->in, "-") == 0 || sn_h5_probe(o->in) > 0);
     if (!o->ppi && !o->no_ppi && !o->ppi_in)
-        return sn_cli_bad("--ppi FILE is required (or --no-ppi to keep every gene)");
+        return sn_cli_bad("--ppi FILE is required (or --no-ppi to keep every gene)%s",
+                          is_stream(o->in) ? "; an .h5ad through a pipe or FIFO is read only as standard input: "
+                                             "give it as - to use its network"
+                                           : "");
     if (o->ppi && o->no_ppi)
         return sn_cli_bad("--ppi and --no-ppi exclude each other");
     o->pca.seed = o->knn.seed = cli->seed;

@@ -520,12 +520,6 @@ static int sets_load(const opts *o, const network *w, sets *S)
 /* ------------------------------------------------------------------ */
 /* Scores */
 
-/* Set names go into a TSV header: tabs and line breaks become spaces. */
-static void put_name(FILE *fp, const char *s)
-{
-    for (; *s; s++)
-        fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, fp);
-}
 
 static int scores_tsv(const char *path, const network *w, const sets *S, const double *F)
 {
@@ -536,11 +530,11 @@ static int scores_tsv(const char *path, const network *w, const sets *S, const d
     fputs("gene", fp);
     for (int64_t k = 0; k < S->n; k++) {
         fputc('\t', fp);
-        put_name(fp, S->s[k].name);
+        sn_tsv_field(fp, S->s[k].name);
     }
     fputc('\n', fp);
     for (int64_t i = 0; i < w->n; i++) {
-        put_name(fp, w->names[i]);
+        sn_tsv_field(fp, w->names[i]);
         for (int64_t k = 0; k < S->n; k++)
             fprintf(fp, "\t%s", sn_fmt_double(F[k * w->n + i], buf, sizeof buf));
         fputc('\n', fp);
@@ -698,7 +692,7 @@ static int evaluation_tsv(const char *path, const sets *S, const evaluation *ev)
         fputs("\trandom_auroc_mean\trandom_auroc_sd\tz_auroc\trandom_aupr_mean\trandom_aupr_sd\tz_aupr", fp);
     fputc('\n', fp);
     for (int64_t k = 0; k < S->n; k++) {
-        put_name(fp, S->s[k].name);
+        sn_tsv_field(fp, S->s[k].name);
         fprintf(fp, "\t%lld", (long long)S->s[k].n);
         put_num(fp, ev->e->auroc[k]);
         put_num(fp, ev->e->aupr[k]);

@@ -12,6 +12,7 @@
 #include "scnet/mem.h"
 #include "scnet/prune.h"
 #include "scnet/subset.h"
+#include "scnet/text.h"
 
 enum { O_PCT = SN_OPT_PROG, O_CAP, O_PROTECT, O_ATT, O_CONN, O_TSV, O_COMPRESS };
 
@@ -92,8 +93,12 @@ static int write_tsv(const char *path, const sn_csr *g, char **names)
     FILE *fp = sn_out_fp(out);
     fprintf(fp, "source\ttarget\tattention\n");
     for (int64_t i = 0; i < g->nrow; i++)
-        for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++)
-            fprintf(fp, "%s\t%s\t%.9g\n", names[g->indices[p]], names[i], (double)g->data[p]);
+        for (int64_t p = g->indptr[i]; p < g->indptr[i + 1]; p++) {
+            sn_tsv_field(fp, names[g->indices[p]]);
+            fputc('\t', fp);
+            sn_tsv_field(fp, names[i]);
+            fprintf(fp, "\t%.9g\n", (double)g->data[p]);
+        }
     return sn_out_commit(out);
 }
 

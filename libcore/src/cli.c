@@ -6,6 +6,7 @@
 #include "scnet/text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
@@ -15,8 +16,30 @@
 
 extern void openblas_set_num_threads(int);
 
+/* Whether the program started with standard output closed. */
+static int stdout_closed;
+
+/* A standard stream closed at start (prog >&-) would let the first file
+ * opened take its descriptor, and output meant for the stream would go
+ * into that file: each closed one is opened on /dev/null instead, and
+ * writing to a closed standard output is refused (outputs_ok). */
+static void open_std_streams(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (n >= 0 && n != fd) {
+            dup2(n, fd);
+            close(n);
+        }
+        stdout_closed |= fd == 1;
+    }
+}
+
 void sn_cli_init(sn_cli *c, const char *prog, void (*usage)(FILE *), int argc, char **argv)
 {
+    open_std_streams();
     memset(c, 0, sizeof *c);
     c->prog = prog;
     c->usage = usage;
@@ -225,8 +248,11 @@ int sn_cli_files(sn_cli *c, const sn_cli_file *f, int n)
 /* Outputs that cannot be created fail now, not after the work. */
 static int outputs_ok(const sn_cli *c)
 {
-    for (int i = 0; i < c->nouts; i++)
+    for (int i = 0; i < c->nouts; i++) {
+        if (stdout_closed && strcmp(c->outs[i], "-") == 0)
+            return sn_err(SN_EIO, "stdout: closed, so nothing can be written to it (give -o FILE)");
         SN_TRY(sn_out_check(c->outs[i], c->out_binary[i]));
+    }
     return SN_OK;
 }
 

@@ -6,12 +6,31 @@
 
 static _Thread_local char msg[2048];
 
+/* Control characters (a line break or tab in a file or field name) shown
+ * as escapes, so that a message stays one line. */
+static void one_line(void)
+{
+    char out[sizeof msg];
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p && k + 5 < sizeof out; p++) {
+        if (*p >= 0x20 && *p != 0x7f)
+            out[k++] = (char)*p;
+        else if (*p == '\n' || *p == '\t')
+            out[k++] = '\\', out[k++] = *p == '\n' ? 'n' : 't';
+        else
+            k += (size_t)snprintf(out + k, sizeof out - k, "\\x%02x", *p);
+    }
+    out[k] = 0;
+    memcpy(msg, out, k + 1);
+}
+
 int sn_err(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    one_line();
     return code;
 }
 
@@ -32,6 +51,7 @@ int sn_err_prefix(int code, const char *fmt, ...)
         m = sizeof msg - 1 - n;
     memcpy(msg + n, old, m);
     msg[n + m] = 0;
+    one_line();
     return code;
 }
 

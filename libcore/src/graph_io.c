@@ -2,6 +2,7 @@
  * Cytoscape, igraph or R.  Written through sn_out: atomic, "-" = stdout. */
 #include "scnet/file.h"
 #include "scnet/graph.h"
+#include "scnet/text.h"
 
 #include <stdio.h>
 
@@ -11,8 +12,12 @@ int sn_graph_write_tsv(const sn_graph *g, char *const *names, const char *path)
     SN_TRY(sn_out_open(path, 0, &o));
     FILE *fp = sn_out_fp(o);
     fprintf(fp, "gene1\tgene2\tweight\n");
-    for (int64_t e = 0; e < g->m; e++)
-        fprintf(fp, "%s\t%s\t%.9g\n", names[g->a[e]], names[g->b[e]], g->w ? g->w[e] : 1.0);
+    for (int64_t e = 0; e < g->m; e++) {
+        sn_tsv_field(fp, names[g->a[e]]);
+        fputc('\t', fp);
+        sn_tsv_field(fp, names[g->b[e]]);
+        fprintf(fp, "\t%.9g\n", g->w ? g->w[e] : 1.0);
+    }
     return sn_out_commit(o);
 }
 
@@ -23,8 +28,10 @@ int sn_modules_write_tsv(char *const *names, const int64_t *membership, int64_t 
     SN_TRY(sn_out_open(path, 0, &o));
     FILE *fp = sn_out_fp(o);
     fprintf(fp, "gene\tmodule\n");
-    for (int64_t i = 0; i < n; i++)
-        fprintf(fp, "%s\t%lld\n", names[i], (long long)membership[i]);
+    for (int64_t i = 0; i < n; i++) {
+        sn_tsv_field(fp, names[i]);
+        fprintf(fp, "\t%lld\n", (long long)membership[i]);
+    }
     return sn_out_commit(o);
 }
 
@@ -35,8 +42,11 @@ int sn_netdiff_write_tsv(const sn_netdiff *d, char *const *names1, const char *l
     SN_TRY(sn_out_open(path, 0, &o));
     FILE *fp = sn_out_fp(o);
     fprintf(fp, "gene1\tgene2\tnetwork\tweight\n");
-    for (int64_t e = 0; e < d->n; e++)
-        fprintf(fp, "%s\t%s\t%s\t%.9g\n", names1[d->u[e]], names1[d->v[e]],
-                d->side[e] == 1 ? label1 : label2, d->w[e]);
+    for (int64_t e = 0; e < d->n; e++) {
+        sn_tsv_field(fp, names1[d->u[e]]);
+        fputc('\t', fp);
+        sn_tsv_field(fp, names1[d->v[e]]);
+        fprintf(fp, "\t%s\t%.9g\n", d->side[e] == 1 ? label1 : label2, d->w[e]);
+    }
     return sn_out_commit(o);
 }

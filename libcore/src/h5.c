@@ -241,6 +241,8 @@ int sn_h5_open(const char *path, sn_h5 **out)
         rc = open_stream(f, path);
     } else if (access(path, R_OK) != 0) {
         rc = sn_err(SN_EIO, "%s: cannot open: %s", path, strerror(errno));
+    } else if (S_ISDIR(st.st_mode)) {
+        rc = sn_err(SN_EINVAL, "%s: is a directory, not an HDF5 file", path);
     } else {
         rc = open_file(f, path, "");
     }

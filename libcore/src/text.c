@@ -320,3 +320,9 @@ int sn_parse_long(const char *s, long long *out)
     *out = v;
     return SN_OK;
 }
+
+void sn_tsv_field(FILE *fp, const char *s)
+{
+    for (; *s; s++)
+        fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, fp);
+}

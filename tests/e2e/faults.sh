@@ -410,6 +410,28 @@ with h5py.File(sys.argv[1], "w") as f:
         d = g.create_dataset("_index", data=[f"{p}{i}" for i in range(n)], dtype=h5py.string_dtype())
         d.attrs.update({"encoding-type": "string-array", "encoding-version": "0.2.0"})
 EOF
+# standard output closed at start: the output file is written and the run
+# succeeds; an output meant for standard output is refused before the work
+echo keep >closed.h5ad
+expect_exit 0 sh -c "exec $B/scnet-prune -q -o closed.h5ad train.h5ad >&-"
+[ "$(head -c 4 closed.h5ad | od -An -c | tr -d ' ')" = '211HDF' ] || die "stdout closed: the output was not written"
+expect_fail '^scnet-prune: stdout: closed, so nothing can be written to it \(give -o FILE\)$' \
+    sh -c "exec $B/scnet-prune -q train.h5ad >&-"
+# a name with a line break: one error line with escapes; a directory is
+# said to be one; names cannot break a line of a TSV export
+expect_fail '^scnet-prune: nl\\nnope\.h5ad: cannot open: No such file or directory$' "$B/scnet-prune" -o x.h5ad $'nl\nnope.h5ad'
+expect_fail '^scnet-info: \.: is a directory, not an HDF5 file$' "$B/scnet-info" .
+"$PY" - train.h5ad weird.h5ad <<'PY' || die "cannot write weird.h5ad"
+import sys, anndata as ad
+a = ad.read_h5ad(sys.argv[1])
+names = list(a.obs_names)
+names[0], names[2] = "cell\twith tab", "new\nline"
+a.obs_names = names
+a.write_h5ad(sys.argv[2])
+PY
+expect_exit 0 "$B/scnet-prune" -q --tsv weird.tsv -o weird.out.h5ad weird.h5ad
+[ "$(awk -F'\t' 'NF != 3' weird.tsv | wc -l)" = 0 ] || die "a name broke a line of the TSV"
+
 if [ "${SANITIZE:-0}" = 1 ]; then
     # ASan reserves terabytes of shadow address space at start-up, so no
     # program of an ASan build starts under an address-space limit.

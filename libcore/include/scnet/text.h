@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "scnet/err.h"
 
@@ -34,6 +35,9 @@ int64_t sn_split(char *line, char delim, char **fields, int64_t max);
 int64_t sn_utf8_invalid(const char *s, size_t len);
 /* Guess the delimiter of a header or data line: tab, comma, else blank. */
 char sn_guess_delim(const char *line);
+/* Write s as one field of a TSV line: its tabs and line breaks become
+ * spaces (a cell or gene name that holds one would break the table). */
+void sn_tsv_field(FILE *fp, const char *s);
 
 /* Number parsing: whole string must be a finite number / integer. */
 /* strtod after leading blanks, refusing hexadecimal: *end == the first
