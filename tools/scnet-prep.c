@@ -1,6 +1,8 @@
 /* scnet-prep: a count matrix and a PPI network in, an .h5ad ready for
  * scnet-train out (normalised expression, PCA, KNN graph, aligned PPI,
  * highly variable genes, scaling), each step as scanpy does it. */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #if defined(__GLIBC__)
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "scnet/cli.h"
 #include "scnet/file.h"
@@ -220,12 +223,9 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     o->in = args[0];
     /* An .h5ad from scnet-prep brings its aligned network: read_input says
      * so when it has none. */
-    o->ppi_in = !o->ppi && !o->no_ppi && (strcmp(o->in, "-") == 0 || sn_h5_probe(o->in) > 0);
+    o->ppi_in = !o->ppi && !o->no_ppi && (strcmp(o->in, "-") == 0 || is_stream(o->in) || sn_h5_probe(o->in) > 0);
     if (!o->ppi && !o->no_ppi && !o->ppi_in)
-        return sn_cli_bad("--ppi FILE is required (or --no-ppi to keep every gene)%s",
-                          is_stream(o->in) ? "; an .h5ad through a pipe or FIFO is read only as standard input: "
-                                             "give it as - to use its network"
-                                           : "");
+        return sn_cli_bad("--ppi FILE is required (or --no-ppi to keep every gene)");
     if (o->ppi && o->no_ppi)
         return sn_cli_bad("--ppi and --no-ppi exclude each other");
     o->pca.seed = o->knn.seed = cli->seed;
@@ -315,6 +315,7 @@ typedef struct {
     sn_csr counts;     /* log-normalised .h5ad input: its layers/counts, if any */
     sn_mat reused;     /* --reuse-pca: the input's X_pca */
     sn_h5 *in;         /* an .h5ad input with elements to carry over, held open */
+    char *spool;       /* a temporary copy of an input that came as a stream */
     sn_subset_plan carry;
     int64_t *cell_src, *gene_src; /* with in: the input's cells and genes kept, in order */
     char **names;      /* symbols used for the PPI (NULL = unmapped), one per gene after the filters */
@@ -467,14 +468,49 @@ static int read_hdf5_extras(prep *p, hid_t fid, const char *name)
     return SN_OK;
 }
 
-/* .h5ad input (file or stdin) read here, keeping the file for the optional
- * extras; every other format through sn_read_counts. */
-static int read_input(prep *p)
+/* Standard input, and a pipe or FIFO given by name (<(...)), cannot be
+ * looked into before they are read: their bytes go to a temporary file
+ * first (disk, not memory), read as what they hold, text or HDF5.  A
+ * regular file behind standard input is read as itself. */
+static int input_source(prep *p, const char **src)
+{
+    const char *in = p->o->in;
+    int is_stdin = strcmp(in, "-") == 0;
+    struct stat st, dev;
+    *src = in;
+    if (is_stdin && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && lseek(STDIN_FILENO, 0, SEEK_CUR) == 0 &&
+        stat("/dev/stdin", &dev) == 0 && dev.st_dev == st.st_dev && dev.st_ino == st.st_ino &&
+        access("/dev/stdin", R_OK) == 0) {
+        *src = "/dev/stdin";
+        return SN_OK;
+    }
+    if (!is_stdin && !is_stream(in))
+        return SN_OK;
+    int fd = is_stdin ? STDIN_FILENO : open(in, O_RDONLY), out = -1;
+    if (fd < 0)
+        return sn_err(SN_EIO, "%s: cannot open: %s", in, strerror(errno));
+    int rc = sn_spool_make(&p->spool);
+    if (rc == SN_OK && (out = open(p->spool, O_WRONLY | O_TRUNC)) < 0)
+        rc = sn_err(SN_EIO, "%s: cannot open: %s", p->spool, strerror(errno));
+    if (rc == SN_OK)
+        rc = sn_copy_fd(fd, out, is_stdin ? "stdin" : in, p->spool);
+    if (out >= 0 && close(out) != 0 && rc == SN_OK)
+        rc = sn_err(SN_EIO, "%s: write failed: %s", p->spool, strerror(errno));
+    if (!is_stdin)
+        close(fd);
+    *src = p->spool;
+    return rc;
+}
+
+/* .h5ad input read here, keeping the file for the optional extras; every
+ * other format through sn_read_counts.  src: where its bytes are. */
+static int read_from(prep *p, const char *src, const char *name)
 {
     const opts *o = p->o;
-    if (strcmp(o->in, "-") == 0 || sn_h5_probe(o->in) > 0) {
+    if (sn_h5_probe(src) > 0) {
         sn_h5 *f;
-        SN_TRY(sn_h5_open(o->in, &f));
+        SN_TRY(sn_h5_open(src, &f));
+        sn_h5_rename(f, name);
         hid_t fid = sn_h5_id(f);
         int h5ad = 0, rc = SN_OK;
         if (o->ppi_in && !sn_h5ad_exists(fid, "varp/scnet_ppi")) /* said before the matrix is read */
@@ -494,9 +530,25 @@ static int read_input(prep *p)
         return rc;
     }
     if (o->reuse_pca)
-        return sn_err(SN_EINVAL, "%s: --reuse-pca needs an .h5ad input with obsm/X_pca", o->in);
-    p->text = !sn_is_dir(o->in);
-    return sn_read_counts(o->in, &o->ro, &p->a);
+        return sn_err(SN_EINVAL, "%s: --reuse-pca needs an .h5ad input with obsm/X_pca", name);
+    if (o->ppi_in) /* a stream that held no HDF5 */
+        return sn_err(SN_EINVAL, "%s: not an .h5ad with the network scnet-prep aligns: give --ppi FILE, or --no-ppi "
+                                 "to keep every gene", name);
+    p->text = !sn_is_dir(src);
+    return sn_read_counts(src, &o->ro, &p->a);
+}
+
+static int read_input(prep *p)
+{
+    const char *src, *name = strcmp(p->o->in, "-") ? p->o->in : "stdin";
+    int rc = input_source(p, &src);
+    if (rc == SN_OK)
+        rc = read_from(p, src, name);
+    if (rc < 0 && src != p->o->in)
+        sn_err_rename(src, name);
+    sn_spool_drop(p->spool); /* an HDF5 file read from it is held open */
+    p->spool = NULL;
+    return rc;
 }
 
 /* --symbol-column names a column of the input's var, checked before the

@@ -55,6 +55,16 @@ int sn_err_prefix(int code, const char *fmt, ...)
     return code;
 }
 
+void sn_err_rename(const char *from, const char *to)
+{
+    size_t n = strlen(from);
+    if (n == 0 || strncmp(msg, from, n) != 0)
+        return;
+    char rest[sizeof msg];
+    snprintf(rest, sizeof rest, "%s", msg + n);
+    snprintf(msg, sizeof msg, "%s%s", to, rest);
+}
+
 const char *sn_errmsg(void)
 {
     return msg[0] ? msg : "unknown error";

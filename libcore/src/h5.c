@@ -291,6 +291,15 @@ int sn_h5_create(const char *path, sn_h5 **out)
 hid_t sn_h5_id(const sn_h5 *f) { return f->fid; }
 const char *sn_h5_name(const sn_h5 *f) { return f->name; }
 
+void sn_h5_rename(sn_h5 *f, const char *name)
+{
+    char *n = sn_strdup(name);
+    if (!n)
+        return; /* the old name still names the file */
+    free(f->name);
+    f->name = n;
+}
+
 /* The finished file from its temporary to the stream. */
 static int copy_out(sn_h5 *f)
 {

@@ -215,6 +215,24 @@ print("log-normalised input kept")
 PY
 expect_exit 0 "$prep" "$T/a.h5ad" --no-ppi --normalize --min-genes 0 --min-cells 0 -q -o "$T/twice.h5ad"
 
+# ---- a pipe or FIFO given by name, and text through standard input: read
+# as what they hold, the same as from the file ----
+expect_exit 0 bash -c "'$prep' -q --no-ppi --min-genes 0 --min-cells 0 -o '$T/fifo.h5ad' <(cat '$T/a.h5ad')"
+expect_exit 0 bash -c "'$prep' -q -o '$T/fifo_net.h5ad' <(cat '$T/a.h5ad')"
+expect_exit 0 bash -c "gzip -dc '$CSV' | '$prep' -q --ppi '$IREF' --gene-map '$MAP' -o '$T/text_stdin.h5ad' -"
+expect_exit 0 bash -c "'$prep' -q --ppi '$IREF' --gene-map '$MAP' -o '$T/text_fifo.h5ad' <(gzip -dc '$CSV')"
+expect_exit 0 "$prep" -q --ppi "$IREF" --gene-map "$MAP" -o "$T/text_file.h5ad" "$CSV"
+for f in fifo.h5ad:again.h5ad text_stdin.h5ad:text_file.h5ad text_fifo.h5ad:text_file.h5ad; do
+    for fld in X layers/counts obsp/connectivities varp/scnet_ppi; do
+        [ "$fld" = varp/scnet_ppi ] && [ "${f%%:*}" = fifo.h5ad ] && continue
+        cmp -s <("$info" -q --field "$fld" "$T/${f%%:*}") <("$info" -q --field "$fld" "$T/${f##*:}") ||
+            die "$fld of ${f%%:*} differs from ${f##*:}"
+    done
+done
+"$info" -q --field varp/scnet_ppi "$T/fifo_net.h5ad" >/dev/null || die "the network of an .h5ad through a FIFO was not kept"
+expect_exit 1 bash -c "gzip -dc '$CSV' | '$prep' -o '$T/never.h5ad' -"
+expect_eq "$(cat "$T/stderr")" "scnet-prep: stdin: not an .h5ad with the network scnet-prep aligns: give --ppi FILE, or --no-ppi to keep every gene" "text on stdin without --ppi"
+
 # ---- the approximate search records its method and measured recall ----
 expect_exit 0 "$prep" "$T/a.h5ad" --no-ppi --knn ivf --min-genes 0 --min-cells 0 -q -o "$T/ivf.h5ad"
 "$info" -q "$T/ivf.h5ad" >"$T/ivf.txt"

@@ -31,6 +31,9 @@ int sn_err(int code, const char *fmt, ...) SN_PRINTF(2, 3);
 /* Prepend context to the current message, keep its code; returns code. */
 int sn_err_prefix(int code, const char *fmt, ...) SN_PRINTF(2, 3);
 const char *sn_errmsg(void);
+/* A message that starts with from (a temporary file's path) starts with to
+ * (what the user gave) instead. */
+void sn_err_rename(const char *from, const char *to);
 void sn_err_clear(void);
 
 /* Propagate: `SN_TRY(f(x));` returns the error code from the caller. */

@@ -36,6 +36,8 @@ void sn_h5_close(sn_h5 *f);
 hid_t sn_h5_id(const sn_h5 *f);
 /* Name for messages: the path, or "stdin"/"stdout". */
 const char *sn_h5_name(const sn_h5 *f);
+/* Name f in messages as name (what the user gave, for a temporary copy). */
+void sn_h5_rename(sn_h5 *f, const char *name);
 /* Nonzero if the regular file at path starts with the HDF5 signature (at
  * offset 0, 512, 1024, ...).  "-" is not probed (returns -1), nor is
  * anything but a regular file (0): looking would take a stream's data. */
