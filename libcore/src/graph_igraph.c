@@ -5,6 +5,7 @@
 #include "scnet/graph.h"
 #include "scnet/mem.h"
 
+#include <errno.h>
 #include <igraph.h>
 #include <math.h>
 #include <stdlib.h>
@@ -308,10 +309,11 @@ int sn_graph_write_graphml(const sn_graph *g, char *const *names, const int64_t 
         goto out;
     }
     SN_CHECK(sn_out_open(path, 0, &o));
+    errno = 0;
     e = igraph_write_graph_graphml(&ig, sn_out_fp(o), 0);
-    if (e != IGRAPH_SUCCESS) {
-        rc = ig_err(e, "GraphML");
-        sn_err_prefix(rc, "%s: ", path);
+    if (e != IGRAPH_SUCCESS) { /* a failed write says why, not igraph's "File operation error" */
+        rc = e == IGRAPH_EFILE && errno ? sn_err(SN_EIO, "%s: write failed: %s", path, strerror(errno))
+                                        : sn_err_prefix(ig_err(e, "GraphML"), "%s: ", path);
         goto out;
     }
     rc = sn_out_commit(o);

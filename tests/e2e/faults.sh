@@ -410,6 +410,9 @@ with h5py.File(sys.argv[1], "w") as f:
         d = g.create_dataset("_index", data=[f"{p}{i}" for i in range(n)], dtype=h5py.string_dtype())
         d.attrs.update({"encoding-type": "string-array", "encoding-version": "0.2.0"})
 EOF
+# a GraphML export on a full disk says why, as the other exports do
+expect_fail '^scnet-coembed: /dev/full: write failed: No space left on device$' \
+    "$B/scnet-coembed" -q --graphml /dev/full -o /dev/null train.h5ad
 # standard output closed at start: the output file is written and the run
 # succeeds; an output meant for standard output is refused before the work
 echo keep >closed.h5ad
