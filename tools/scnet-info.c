@@ -234,15 +234,6 @@ static int record_of(hid_t fid, const char *s, size_t len)
     return sn_h5ad_exists(fid, path) > 0;
 }
 
-/* Whether a stage's outputs are still in the file: where the stages left
- * their records, its record (a later run can drop one, as scnet-coembed
- * drops a propagation of the network it replaces); other programs, and
- * every stage of a file without records, count as there. */
-static int has_record(hid_t fid, const char *s, size_t len, int records)
-{
-    return !records || stage_rank(s, len) < 0 || record_of(fid, s, len);
-}
-
 /* The programs whose outputs the file holds: the first word of each
  * history entry, in the order they first ran, less the later stages a
  * rerun of scnet-prep or scnet-train has removed. */
@@ -270,12 +261,18 @@ static int print_stages(FILE *fp, hid_t fid)
         if (!seen)
             st[m] = h[i], sl[m++] = len;
     }
+    /* where the stages left their records, one whose record a later run
+     * removed (scnet-coembed drops a propagation of the network it
+     * replaces) is gone; other programs, and every stage of a file without
+     * records, count as there */
+    int rec[m + 1], shown = 0, records = 0;
+    for (int64_t j = 0; j < m; j++) {
+        rec[j] = stage_rank(st[j], sl[j]) < 0 ? -1 : record_of(fid, st[j], sl[j]);
+        records |= rec[j] == 1;
+    }
     fprintf(fp, "stages\t");
-    int shown = 0, records = 0;
     for (int64_t j = 0; j < m; j++)
-        records |= stage_rank(st[j], sl[j]) >= 0 && record_of(fid, st[j], sl[j]);
-    for (int64_t j = 0; j < m; j++)
-        if (has_record(fid, st[j], sl[j], records))
+        if (!records || rec[j] != 0)
             fprintf(fp, "%s%.*s", shown++ ? " " : "", (int)sl[j], st[j]);
     fprintf(fp, "%s\n", shown ? "" : "none");
     sn_free_strings(h, n);

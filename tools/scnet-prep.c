@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "scnet/cli.h"
@@ -207,14 +206,6 @@ static int parse_opt(void *ctx, int c, const char *a)
     return r ? r : parse_steps(ctx, c, a);
 }
 
-/* A pipe, FIFO or device given by name (<(...) included), which cannot be
- * looked into before it is read. */
-static int is_stream(const char *path)
-{
-    struct stat st;
-    return strcmp(path, "-") != 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
-}
-
 static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
 {
     opts *o = ctx;
@@ -223,7 +214,7 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     o->in = args[0];
     /* An .h5ad from scnet-prep brings its aligned network: read_input says
      * so when it has none. */
-    o->ppi_in = !o->ppi && !o->no_ppi && (strcmp(o->in, "-") == 0 || is_stream(o->in) || sn_h5_probe(o->in) > 0);
+    o->ppi_in = !o->ppi && !o->no_ppi && (strcmp(o->in, "-") == 0 || sn_is_stream(o->in) || sn_h5_probe(o->in) > 0);
     if (!o->ppi && !o->no_ppi && !o->ppi_in)
         return sn_cli_bad("--ppi FILE is required (or --no-ppi to keep every gene)");
     if (o->ppi && o->no_ppi)
@@ -476,15 +467,9 @@ static int input_source(prep *p, const char **src)
 {
     const char *in = p->o->in;
     int is_stdin = strcmp(in, "-") == 0;
-    struct stat st, dev;
-    *src = in;
-    if (is_stdin && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && lseek(STDIN_FILENO, 0, SEEK_CUR) == 0 &&
-        stat("/dev/stdin", &dev) == 0 && dev.st_dev == st.st_dev && dev.st_ino == st.st_ino &&
-        access("/dev/stdin", R_OK) == 0) {
-        *src = "/dev/stdin";
-        return SN_OK;
-    }
-    if (!is_stdin && !is_stream(in))
+    int64_t size;
+    *src = is_stdin && sn_stdin_file(&size) ? "/dev/stdin" : in;
+    if (*src != in || (!is_stdin && !sn_is_stream(in)))
         return SN_OK;
     int fd = is_stdin ? STDIN_FILENO : open(in, O_RDONLY), out = -1;
     if (fd < 0)

@@ -481,8 +481,8 @@ static int zs_alloc(sn_zscores *z, int64_t nsets, int n_random)
     return z->rand_overall_auroc && z->rand_overall_aupr ? SN_OK : SN_ENOMEM;
 }
 
-/* Mean and sample standard deviation of the non-NaN values v[i·stride]. */
-/* Equal values have their value as mean and a standard deviation of exactly
+/* Mean and sample standard deviation of the non-NaN values v[i·stride].
+ * Equal values have their value as mean and a standard deviation of exactly
  * 0 (so no z-score), not the rounding left by summing them. */
 static void mean_sd(const double *v, int64_t n, int64_t stride, double *mean, double *sd)
 {

@@ -749,6 +749,23 @@ int sn_is_dir(const char *path)
     return strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int sn_is_stream(const char *path)
+{
+    struct stat st;
+    return strcmp(path, "-") != 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+int sn_stdin_file(int64_t *size)
+{
+    struct stat st, dev;
+    if (fstat(STDIN_FILENO, &st) != 0 || !S_ISREG(st.st_mode) || lseek(STDIN_FILENO, 0, SEEK_CUR) != 0 ||
+        stat("/dev/stdin", &dev) != 0 || dev.st_dev != st.st_dev || dev.st_ino != st.st_ino ||
+        access("/dev/stdin", R_OK) != 0)
+        return 0;
+    *size = (int64_t)st.st_size;
+    return 1;
+}
+
 /* 1: a regular file (st filled); 0: no such entry; -1: anything else.
  * "-" is standard output for an output, standard input for an input. */
 static int regular(const char *path, int out, struct stat *st)

@@ -177,17 +177,10 @@ static int open_stream(sn_h5 *f, const char *path)
 {
     int is_stdin = strcmp(path, "-") == 0;
     const char *what = is_stdin ? " on standard input" : "";
-    struct stat st, again;
-    /* a regular file behind standard input, read from its start, is opened
-     * as itself when /dev/stdin reaches it (not when permissions, a missing
-     * /dev or an offset say otherwise: then it is copied like a pipe) */
-    if (is_stdin && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode) && lseek(STDIN_FILENO, 0, SEEK_CUR) == 0) {
-        if (st.st_size == 0)
-            return sn_err(SN_EFMT, "stdin: no input (empty stream)");
-        if (stat("/dev/stdin", &again) == 0 && again.st_dev == st.st_dev && again.st_ino == st.st_ino &&
-            access("/dev/stdin", R_OK) == 0)
-            return open_file(f, "/dev/stdin", what);
-    }
+    struct stat st;
+    int64_t size;
+    if (is_stdin && sn_stdin_file(&size))
+        return size > 0 ? open_file(f, "/dev/stdin", what) : sn_err(SN_EFMT, "stdin: no input (empty stream)");
     int in = is_stdin ? STDIN_FILENO : open(path, O_RDONLY);
     if (in < 0)
         return sn_err(SN_EIO, "%s: cannot open: %s", f->name, strerror(errno));
@@ -236,12 +229,11 @@ int sn_h5_open(const char *path, sn_h5 **out)
     if (!f)
         return SN_ENOMEM;
     int rc = SN_OK;
-    struct stat st;
-    if (strcmp(path, "-") == 0 || (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
+    if (strcmp(path, "-") == 0 || sn_is_stream(path)) {
         rc = open_stream(f, path);
     } else if (access(path, R_OK) != 0) {
         rc = sn_err(SN_EIO, "%s: cannot open: %s", path, strerror(errno));
-    } else if (S_ISDIR(st.st_mode)) {
+    } else if (sn_is_dir(path)) {
         rc = sn_err(SN_EINVAL, "%s: is a directory, not an HDF5 file", path);
     } else {
         rc = open_file(f, path, "");

@@ -124,11 +124,13 @@ int sn_ppi_map_ids(char *const *ids, int64_t n, char *const *keys, char *const *
     int rc = SN_OK;
     for (int64_t i = 0; i < nmap && rc >= 0; i++)
         rc = sn_strmap_put(&m, keys[i], i, NULL); /* first row wins */
-    if (rc >= 0 && (rc = bare_key_map(keys, nmap, &b, &store)) < 0) {
+    if (rc >= 0)
+        rc = bare_key_map(keys, nmap, &b, &store);
+    if (rc < 0) {
         sn_strmap_free(&m);
         return rc;
     }
-    *out = rc >= 0 ? sn_calloc((size_t)n + 1, sizeof **out, "gene symbols") : NULL;
+    *out = sn_calloc((size_t)n + 1, sizeof **out, "gene symbols");
     *mapped = 0;
     for (int64_t i = 0; *out && i < n; i++) {
         int64_t r = map_row(&m, &b, ids[i]);
@@ -137,14 +139,14 @@ int sn_ppi_map_ids(char *const *ids, int64_t n, char *const *keys, char *const *
         if (!((*out)[i] = sn_strdup(vals[r]))) {
             sn_free_strings(*out, n);
             *out = NULL;
+            break;
         }
         ++*mapped;
     }
     sn_strmap_free(&m);
-    if (rc >= 0)
-        sn_strmap_free(&b);
+    sn_strmap_free(&b);
     free(store);
-    return rc < 0 ? rc : *out ? SN_OK : SN_ENOMEM;
+    return *out ? SN_OK : SN_ENOMEM;
 }
 
 typedef struct {

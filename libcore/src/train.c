@@ -250,6 +250,11 @@ int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, sn_train_finish_fn *finis
     return rc;
 }
 
+int sn_train_named(const sn_train_opts *o, int rc)
+{
+    return o->source ? sn_err_prefix(rc, "%s: ", o->source) : rc;
+}
+
 int sn_train_scheduled_eval(const sn_train_opts *o, int epoch)
 {
     return o->eval_every > 0 && epoch % o->eval_every == 0;
@@ -265,9 +270,10 @@ static int check_test_frac(const sn_train_data *d, const sn_train_opts *o)
     double least = ceil(1000.0 / (double)d->n_ppi) / 1000;
     if (floor(least * (double)d->n_ppi) < 1)
         least += 0.001;
-    return sn_err(SN_EINVAL, "%s%s--test-frac %g holds out none of the %lld PPI edges among the modelled genes "
-                             "(the evaluation needs at least one: give --test-frac %g or more)",
-                  o->source ? o->source : "", o->source ? ": " : "", o->test_frac, (long long)d->n_ppi, least);
+    return sn_train_named(o, sn_err(SN_EINVAL, "--test-frac %g holds out none of the %lld PPI edges among the "
+                                               "modelled genes (the evaluation needs at least one: give --test-frac "
+                                               "%g or more)",
+                                    o->test_frac, (long long)d->n_ppi, least));
 }
 
 static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn_ops *ops, sn_train_result *r)

@@ -328,9 +328,9 @@ int sn_train_edges(sn_run *s)
     SN_TRY(sn_knn_union(d->N, d->k, d->knn, &s->K));
     r->knn_edges = s->K.n;
     if (s->K.n < 2 * o->batches)
-        return sn_err(SN_EINVAL, "%s%sthe cell graph (obsp/distances) has %lld edges, too few for %d batches "
-                                 "(give -b %lld at most)", o->source ? o->source : "", o->source ? ": " : "",
-                      (long long)s->K.n, o->batches, (long long)s->K.n / 2);
+        return sn_train_named(o, sn_err(SN_EINVAL, "the cell graph (obsp/distances) has %lld edges, too few for %d "
+                                                   "batches (give -b %lld at most)",
+                                        (long long)s->K.n, o->batches, (long long)s->K.n / 2));
     SN_TRY(sn_train_model_init(s, d->N, s->K.n));
     if (!(s->xs = sn_malloc(sn_mul_size((size_t)d->N, (size_t)d->G * sizeof(float)), "the standardised input")))
         return SN_ENOMEM;

@@ -44,6 +44,8 @@ typedef int sn_train_epoch_fn(sn_run *s, int epoch, void *ctx, sn_progress *pg);
  * that epoch's evaluation unless the schedule made one, and the outputs
  * when they are the last epoch's or it is the best. */
 typedef int sn_train_finish_fn(sn_run *s, void *ctx);
+/* rc's message, prefixed with the input's name when the options give one. */
+int sn_train_named(const sn_train_opts *o, int rc);
 /* Evaluations every --eval-every epochs (those a longer run makes too). */
 int sn_train_scheduled_eval(const sn_train_opts *o, int epoch);
 /* The epochs from s->start_epoch on, up to --stop-after of them: each timed,

@@ -77,6 +77,14 @@ int sn_write_all(int fd, const void *buf, size_t n, const char *what) SN_WUR;
 int sn_read_all(const char *path, unsigned char **buf, size_t *len) SN_WUR;
 /* Nonzero if path names an existing directory. */
 int sn_is_dir(const char *path);
+/* Nonzero if path names an existing pipe, FIFO or device (<(...) too):
+ * neither a regular file nor a directory, so nothing can be looked into
+ * before it is read.  "-" is not a path here. */
+int sn_is_stream(const char *path);
+/* Nonzero when standard input is a regular file, read from its start, that
+ * /dev/stdin opens (not when permissions, a missing /dev or an offset say
+ * otherwise): it can be read in place instead of copied.  *size: its size. */
+int sn_stdin_file(int64_t *size);
 /* Nonzero when two paths would name the same regular file: one inode for
  * paths that exist (links and symlinks included), one directory entry for
  * two outputs not there yet.  "-" is standard output for an output
