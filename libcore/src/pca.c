@@ -16,6 +16,7 @@
 #define MAX_BLOCKS 16   /* reduction blocks of the dense projections */
 #define PANEL 512 /* columns of a dense panel in the exact Gram */
 #define TILE 256  /* output tile of the Gram, one BLAS call per tile */
+#define MAX_GROUPS 32 /* row groups of the Aᵀ products */
 
 void sn_pca_defaults(sn_pca_opts *o)
 {
@@ -44,12 +45,12 @@ void sn_pca_free(sn_pca *p)
  * 4), so that A V = X W - 1 (muᵀ W) comes from the CSR rows as they are,
  * each output row gathered from rows of W.
  * Aᵀ Y = diag(s) (X[:, mask]ᵀ Y - mu (1ᵀ Y)) comes from the same rows by
- * scattering into one accumulator row per data column: the columns are cut
- * into nparts ranges of about equal entries, one per thread, and each range
- * walks the rows in order.  Every column is summed in row order by one
- * thread whatever the number of parts, so nothing depends on the thread
- * count, and X is not copied (a transposed copy would cost 6 bytes per
- * entry, as much memory again as X's data). */
+ * scattering into one accumulator row per data column, over fixed groups
+ * of rows: each group is summed by one thread in row order and the groups
+ * are added in order, so nothing depends on the thread count.  AᵀA V, the
+ * Krylov step, takes both at once, row by row while the row is in cache.
+ * X is not copied (a transposed copy would cost 6 bytes per entry, as much
+ * memory again as X's data). */
 typedef struct {
     const sn_csr *x;
     int32_t *col;  /* data column -> operator column, -1 when masked out */
@@ -60,10 +61,7 @@ typedef struct {
     int64_t n, p;
     double *mu, *s;
     double total;  /* sum of the operator columns' variances (ddof 1) */
-    int nparts;    /* column ranges of the Aᵀ products */
-    int32_t *cut;  /* nparts + 1 data-column bounds */
-    int32_t *split; /* n × (nparts - 1): where row i's range h >= 1 starts, from indptr[i] */
-    int64_t rows;   /* rows per float32 run of the Aᵀ products */
+    int64_t rows;  /* rows per float32 run of the Aᵀ products */
 } op_t;
 
 static void op_free(op_t *op)
@@ -72,82 +70,23 @@ static void op_free(op_t *op)
     free(op->inv);
     free(op->mu);
     free(op->s);
-    free(op->cut);
-    free(op->split);
     if (op->var != op->inv)
         free(op->var);
     sn_csr_free(&op->kept);
 }
 
-/* First entry of row i at or after data column c (rows ascending). */
-static int64_t row_seek(const sn_csr *x, int64_t i, int32_t c)
-{
-    int64_t lo = x->indptr[i], hi = x->indptr[i + 1];
-    while (lo < hi) {
-        int64_t mid = lo + (hi - lo) / 2;
-        if (x->indices[mid] < c)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* Where each row's entries of the ranges after the first start. */
-static int op_splits(op_t *op)
-{
-    int m = op->nparts - 1;
-    if (m == 0)
-        return SN_OK;
-    op->split = sn_malloc(sn_mul_size((size_t)op->n, (size_t)m * sizeof *op->split), "PCA row splits");
-    if (!op->split)
-        return SN_ENOMEM;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < op->n; i++)
-        for (int h = 0; h < m; h++)
-            op->split[i * m + h] = (int32_t)(row_seek(op->x, i, op->cut[h + 1]) - op->x->indptr[i]);
-    return SN_OK;
-}
-
-/* The column ranges: as many as threads (when the rows are sorted), each
- * with about an equal share of the entries; and the rows per float32 run,
- * about RUN_ENTRIES entries per column on average (the same runs for every
- * range, so that no sum depends on the ranges). */
+/* The rows per float32 run of the Aᵀ products: about RUN_ENTRIES entries
+ * per column on average. */
 #define RUN_ENTRIES 32
 #define RUN_ROWS_MAX 4096
 
-static int op_parts(op_t *op)
+static void op_runs(op_t *op)
 {
     const sn_csr *x = op->x;
-    int64_t *cnt;
-    SN_TRY(sn_prep_gene_ncells(x, &cnt)); /* the entries to balance (positive ones) */
-    int np = sn_csr_rows_sorted(x) ? omp_get_max_threads() : 1;
-    np = np > x->ncol ? (int)x->ncol : np;
-    np = np < 1 ? 1 : np; /* one range even without columns */
-    op->cut = sn_malloc(((size_t)np + 1) * sizeof *op->cut, "PCA column ranges");
-    if (!op->cut) {
-        free(cnt);
-        return SN_ENOMEM;
-    }
-    int64_t total = 0, run = 0;
-    for (int64_t j = 0; j < x->ncol; j++)
-        total += cnt[j];
-    op->cut[0] = 0;
-    int h = 1;
-    for (int64_t j = 0; j < x->ncol && h < np; j++) {
-        run += cnt[j];
-        while (h < np && run * np >= total * h)
-            op->cut[h++] = (int32_t)(j + 1);
-    }
-    while (h <= np)
-        op->cut[h++] = (int32_t)x->ncol;
-    op->nparts = np;
     double nnz = (double)sn_csr_nnz(x);
     double r = nnz > 0 ? RUN_ENTRIES * (double)x->ncol * (double)op->n / nnz : 1;
     r = r < RUN_ROWS_MAX ? r : RUN_ROWS_MAX; /* a dense gene in very sparse data */
     op->rows = r < 1 ? 1 : r > (double)op->n ? op->n : (int64_t)r;
-    free(cnt);
-    return op_splits(op);
 }
 
 /* When the mask keeps at most half the entries, the products run on a copy
@@ -219,10 +158,10 @@ static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
     op->var = op->inv;
     if (rc == SN_OK && o->mask)
         rc = op_compact(op);
-    if (rc == SN_OK)
-        rc = op_parts(op);
     if (rc < 0)
         op_free(op);
+    else
+        op_runs(op);
     return rc;
 }
 
@@ -350,8 +289,8 @@ static inline v4d fmadd(v4d a, v4d b, v4d c)
     GATHER(NAME##4, ITYPE, TYPE, LOAD, 1)                                                                     \
     GATHER(NAME##8, ITYPE, TYPE, LOAD, 2)                                                                     \
     GATHER(NAME##16, ITYPE, TYPE, LOAD, 4)                                                                    \
-    static inline void NAME##_all(const float *val, const ITYPE *idx, int64_t len, const TYPE *T, int ld,       \
-                                  double *out)                                                               \
+    static inline __attribute__((always_inline)) void NAME##_all(const float *val, const ITYPE *idx,          \
+                                                                 int64_t len, const TYPE *T, int ld, double *out) \
     {                                                                                                         \
         void (*fast)(const float *, const ITYPE *, int64_t, const TYPE *, int, double *) = FAST;             \
         for (int c = 0; c < ld;) {                                                                            \
@@ -377,33 +316,36 @@ static int round4(int b) { return (b + 3) / 4 * 4; }
 
 /* Scratch for the products of blocks up to cap wide. */
 typedef struct {
-    int cap;   /* a multiple of 4 */
-    float *W;  /* ncol × cap */
-    double *Y; /* n × cap: A V in double (the results) */
-    float *Yf; /* n × cap: A V rounded to float32 (the Krylov products' halfway point), or NULL */
-    double *acc; /* ncol × cap: the Aᵀ products' accumulators */
-    float *run;  /* ncol × cap: their partial sums over a run of rows */
+    int cap;     /* a multiple of 4 */
+    int groups;  /* row groups of the Aᵀ products */
+    float *W;    /* ncol × cap */
+    double *Y;   /* n × cap: A V in double */
+    double *acc; /* groups × ncol × cap: each group's Aᵀ sums */
+    double *cs;  /* groups × cap: each group's column sums of Y */
+    float *run;  /* threads × ncol × cap: float32 sums over a run of rows */
 } opbuf_t;
 
 static void opbuf_free(opbuf_t *w)
 {
     free(w->W);
     free(w->Y);
-    free(w->Yf);
     free(w->acc);
+    free(w->cs);
     free(w->run);
 }
 
-static int opbuf_alloc(const op_t *op, int b, int with_f, opbuf_t *w)
+static int opbuf_alloc(const op_t *op, int b, opbuf_t *w)
 {
     w->cap = round4(b);
-    size_t n = (size_t)op->n + 1, cap = (size_t)w->cap;
-    w->W = sn_malloc(sn_mul_size((size_t)op->x->ncol + 1, cap * sizeof *w->W), "a PCA block");
+    w->groups = sn_fixed_blocks(op->n, op->rows, MAX_GROUPS);
+    size_t n = (size_t)op->n + 1, cap = (size_t)w->cap, g = (size_t)w->groups;
+    size_t cols = sn_mul_size((size_t)op->x->ncol + 1, cap), th = (size_t)omp_get_max_threads();
+    w->W = sn_malloc(cols * sizeof *w->W, "a PCA block");
     w->Y = sn_malloc(sn_mul_size(n, cap * sizeof *w->Y), "a PCA block");
-    w->Yf = with_f ? sn_malloc(sn_mul_size(n, cap * sizeof *w->Yf), "a PCA block") : NULL;
-    w->acc = sn_malloc(sn_mul_size((size_t)op->x->ncol + 1, cap * sizeof *w->acc), "a PCA block");
-    w->run = sn_malloc(sn_mul_size((size_t)op->x->ncol + 1, cap * sizeof *w->run), "a PCA block");
-    if (!w->W || !w->Y || (with_f && !w->Yf) || !w->acc || !w->run) {
+    w->acc = sn_malloc(sn_mul_size(g, cols * sizeof *w->acc), "a PCA block");
+    w->cs = sn_malloc(g * cap * sizeof *w->cs, "a PCA block");
+    w->run = sn_malloc(sn_mul_size(th, cols * sizeof *w->run), "a PCA block");
+    if (!w->W || !w->Y || !w->acc || !w->cs || !w->run) {
         opbuf_free(w);
         return SN_ENOMEM;
     }
@@ -432,9 +374,9 @@ static void spread(const op_t *op, const double *V, int b, int tr, int ld, float
             cw[c] += op->mu[t] * W[op->inv[t] * ld + c];
 }
 
-/* A V for V (p × b, transposed when tr), round4(b) wide with zero
- * padding: into w->Yf when f, else w->Y. */
-static void op_apply(const op_t *op, const double *V, int b, int tr, opbuf_t *w, int f)
+/* w->Y = A V (n × round4(b), zero padding) for V (p × b, transposed when
+ * tr). */
+static void op_apply(const op_t *op, const double *V, int b, int tr, opbuf_t *w)
 {
     const sn_csr *x = op->x;
     int ld = round4(b);
@@ -445,32 +387,8 @@ static void op_apply(const op_t *op, const double *V, int b, int tr, opbuf_t *w,
         double y[ld];
         int64_t k0 = x->indptr[i];
         gather_rows_all(x->data + k0, x->indices + k0, x->indptr[i + 1] - k0, w->W, ld, y);
-        for (int c = 0; c < ld; c++) {
-            if (f)
-                w->Yf[i * ld + c] = (float)(y[c] - cw[c]);
-            else
-                w->Y[i * ld + c] = y[c] - cw[c];
-        }
-    }
-}
-
-/* cs (ld) = the column sums of Y (n × ld, float when f), over fixed blocks. */
-static void col_sums(const opbuf_t *w, int64_t n, int ld, int f, double *cs)
-{
-    int nb = sn_fixed_blocks(n, 4096, 64);
-    double part[nb][ld];
-#pragma omp parallel for schedule(static)
-    for (int blk = 0; blk < nb; blk++) {
         for (int c = 0; c < ld; c++)
-            part[blk][c] = 0;
-        for (int64_t i = n * blk / nb; i < n * (blk + 1) / nb; i++)
-            for (int c = 0; c < ld; c++)
-                part[blk][c] += f ? w->Yf[i * ld + c] : w->Y[i * ld + c];
-    }
-    for (int c = 0; c < ld; c++) {
-        cs[c] = 0;
-        for (int blk = 0; blk < nb; blk++)
-            cs[c] += part[blk][c];
+            w->Y[i * ld + c] = y[c] - cw[c];
     }
 }
 
@@ -552,62 +470,113 @@ static inline void scatter_d(const float *val, const int32_t *idx, int64_t len, 
     }
 }
 
-/* acc rows [c0, c1) (data columns) = X[:, c0:c1]ᵀ Y for range h, rows in
- * order.  Float32 Y (the Krylov products, in w->Yf) is summed in float32
- * over runs of op->rows rows, the runs added in double: the runs' rounding
- * is far below what the Ritz vectors need (measured: 1e-7 rad on 10 000 and
- * 50 000 cells against double sums).  Double Y (the exact solver's last
- * product, in w->Y) is summed in double. */
-static void scatter_part(const op_t *op, const opbuf_t *w, int ld, int f, int h, float *run, double *acc)
+/* out = x_i W for a row's entries (gather_rows_all) */
+static inline void gram_gather(const float *val, const int32_t *idx, int64_t len, const float *W, int ld, double *out)
+{
+#if defined(__AVX2__) && defined(__FMA__)
+    if (ld == 8) /* the usual block: a constant row stride makes the addresses shifts (10% of a step) */
+        return runs8_rows(val, idx, len, W, 8, out);
+#endif
+    gather_rows_all(val, idx, len, W, ld, out);
+}
+
+/* Rows [i0, i1) of AᵀA V, from W and cw (spread): each row's A V entries
+ * y = x_i W - cw, rounded to float32, are scattered back as x_i y at once,
+ * while the row is in cache.  Float32 sums over runs of op->rows rows,
+ * each run added in double to acc; cs sums y.  The runs' rounding is far
+ * below what the Ritz vectors need (measured: 1e-7 rad on 10 000 and 50 000
+ * cells against double sums). */
+static void gram_rows(const op_t *op, const opbuf_t *w, int ld, const double *cw, int64_t i0, int64_t i1,
+                      float *run, double *acc, double *cs)
 {
     const sn_csr *x = op->x;
-    int m = op->nparts - 1;
-    int32_t c0 = op->cut[h], c1 = op->cut[h + 1];
-    size_t len = (size_t)(c1 - c0) * ld;
-    float *r = run + (int64_t)c0 * ld;
-    double *a = acc + (int64_t)c0 * ld;
-    memset(a, 0, len * sizeof *a);
-    int64_t step = f ? op->rows : op->n;
-    for (int64_t i0 = 0; i0 < op->n; i0 += step) {
-        int64_t i1 = op->n - i0 < step ? op->n : i0 + step;
-        if (f)
-            memset(r, 0, len * sizeof *r);
-        for (int64_t i = i0; i < i1; i++) {
-            int64_t k0 = h ? x->indptr[i] + op->split[i * m + h - 1] : x->indptr[i];
-            int64_t k1 = h < m ? x->indptr[i] + op->split[i * m + h] : x->indptr[i + 1];
-            if (f)
-                scatter(x->data + k0, x->indices + k0, k1 - k0, w->Yf + i * ld, ld, run);
-            else
-                scatter_d(x->data + k0, x->indices + k0, k1 - k0, w->Y + i * ld, ld, acc);
+    size_t len = (size_t)x->ncol * ld;
+    memset(acc, 0, len * sizeof *acc);
+    for (int c = 0; c < ld; c++)
+        cs[c] = 0;
+    for (int64_t r0 = i0; r0 < i1; r0 += op->rows) {
+        int64_t r1 = i1 - r0 < op->rows ? i1 : r0 + op->rows;
+        memset(run, 0, len * sizeof *run);
+        for (int64_t i = r0; i < r1; i++) {
+            double y[ld];
+            float yf[ld];
+            int64_t k0 = x->indptr[i], nk = x->indptr[i + 1] - k0;
+            gram_gather(x->data + k0, x->indices + k0, nk, w->W, ld, y);
+            for (int c = 0; c < ld; c++) {
+                yf[c] = (float)(y[c] - cw[c]);
+                cs[c] += yf[c];
+            }
+            scatter(x->data + k0, x->indices + k0, nk, yf, ld, run);
         }
-        for (size_t e = 0; f && e < len; e += 4) /* len: a multiple of 4 */
-            store4(a + e, load4(a + e) + widen(r + e));
+        for (size_t e = 0; e < len; e += 4) /* len: a multiple of 4 */
+            store4(acc + e, load4(acc + e) + widen(run + e));
     }
 }
 
-/* Z (p × b, transposed when tr) = Aᵀ Y for Y (n × round4(b)) in w->Yf
- * when f, else in w->Y. */
-static void op_apply_t(const op_t *op, opbuf_t *w, int b, int f, double *Z, int tr)
+/* Rows [i0, i1) of Aᵀ Y for Y in w->Y (double), summed in double. */
+static void apply_t_rows(const op_t *op, const opbuf_t *w, int ld, int64_t i0, int64_t i1, double *acc,
+                         double *cs)
+{
+    const sn_csr *x = op->x;
+    memset(acc, 0, (size_t)x->ncol * ld * sizeof *acc);
+    for (int c = 0; c < ld; c++)
+        cs[c] = 0;
+    for (int64_t i = i0; i < i1; i++) {
+        int64_t k0 = x->indptr[i];
+        scatter_d(x->data + k0, x->indices + k0, x->indptr[i + 1] - k0, w->Y + i * ld, ld, acc);
+        for (int c = 0; c < ld; c++)
+            cs[c] += w->Y[i * ld + c];
+    }
+}
+
+/* Z (p × b, transposed when tr) = Aᵀ Y = diag(s) (Xᵀ Y - mu (1ᵀ Y)) from
+ * the groups' sums, added in group order. */
+static void groups_finish(const op_t *op, const opbuf_t *w, int b, double *Z, int tr)
 {
     int ld = round4(b);
+    size_t len = (size_t)op->x->ncol * ld;
     double cs[ld];
-    col_sums(w, op->n, ld, f, cs);
-#pragma omp parallel for schedule(static, 1)
-    for (int h = 0; h < op->nparts; h++)
-        scatter_part(op, w, ld, f, h, w->run, w->acc);
+    for (int c = 0; c < ld; c++) {
+        cs[c] = 0;
+        for (int g = 0; g < w->groups; g++)
+            cs[c] += w->cs[(size_t)g * w->cap + c];
+    }
 #pragma omp parallel for schedule(static)
     for (int64_t t = 0; t < op->p; t++) {
-        const double *z = w->acc + op->inv[t] * ld;
-        for (int c = 0; c < b; c++)
-            Z[at_tc(t, c, op->p, b, tr)] = op->s[t] * (z[c] - op->mu[t] * cs[c]);
+        size_t e = (size_t)op->inv[t] * ld;
+        for (int c = 0; c < b; c++) {
+            double z = 0;
+            for (int g = 0; g < w->groups; g++)
+                z += w->acc[g * len + e + c];
+            Z[at_tc(t, c, op->p, b, tr)] = op->s[t] * (z - op->mu[t] * cs[c]);
+        }
     }
 }
 
-/* Zt (b × p) = (AᵀA V)ᵀ for Vt (b × p), through float32 A V. */
+/* Z (p × b, transposed when tr) = Aᵀ Y for Y in w->Y. */
+static void op_apply_t(const op_t *op, opbuf_t *w, int b, double *Z, int tr)
+{
+    int ld = round4(b), ng = w->groups;
+    size_t len = (size_t)op->x->ncol * ld;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int g = 0; g < ng; g++)
+        apply_t_rows(op, w, ld, op->n * g / ng, op->n * (g + 1) / ng, w->acc + g * len, w->cs + (size_t)g * w->cap);
+    groups_finish(op, w, b, Z, tr);
+}
+
+/* Zt (b × p) = (AᵀA V)ᵀ for Vt (b × p), through float32 A V, in one pass
+ * over the rows of X. */
 static void op_gram(const op_t *op, const double *Vt, int b, double *Zt, opbuf_t *w)
 {
-    op_apply(op, Vt, b, 1, w, 1);
-    op_apply_t(op, w, b, 1, Zt, 1);
+    int ld = round4(b), ng = w->groups;
+    size_t len = (size_t)op->x->ncol * ld;
+    double cw[ld];
+    spread(op, Vt, b, 1, ld, w->W, cw);
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int g = 0; g < ng; g++)
+        gram_rows(op, w, ld, cw, op->n * g / ng, op->n * (g + 1) / ng, w->run + omp_get_thread_num() * len,
+                  w->acc + g * len, w->cs + (size_t)g * w->cap);
+    groups_finish(op, w, b, Zt, 1);
 }
 
 /* ---- small dense helpers (BLAS/LAPACK on one thread) ---- */
@@ -799,7 +768,7 @@ static int solve_exact(const op_t *op, int k, double *lam, double *scores, doubl
     int64_t m = op->n <= op->p ? op->n : op->p;
     double *v = sn_malloc(sn_mul_size((size_t)m, (size_t)k * sizeof *v), "eigenvectors");
     opbuf_t w = {0};
-    int rc = v ? opbuf_alloc(op, k, 0, &w) : SN_ENOMEM;
+    int rc = v ? opbuf_alloc(op, k, &w) : SN_ENOMEM;
     if (rc == SN_OK)
         rc = exact_gram(op, k, lam, v);
     if (rc < 0)
@@ -814,7 +783,7 @@ static int solve_exact(const op_t *op, int k, double *lam, double *scores, doubl
                 if (t < k)
                     scores[i * k + t] = u * sqrt(lam[t]);
             }
-        op_apply_t(op, &w, k, 0, V, 0);
+        op_apply_t(op, &w, k, V, 0);
         for (int64_t j = 0; j < op->p; j++)
             for (int t = 0; t < k; t++)
                 V[j * k + t] = lam[t] > 0 ? V[j * k + t] / sqrt(lam[t]) : 0;
@@ -822,7 +791,7 @@ static int solve_exact(const op_t *op, int k, double *lam, double *scores, doubl
         for (int64_t j = 0; j < op->p; j++)
             for (int t = 0; t < k; t++)
                 V[j * k + t] = v[(size_t)t * m + j];
-        op_apply(op, V, k, 0, &w, 0);
+        op_apply(op, V, k, 0, &w);
         take_scores(&w, op->n, k, scores);
     }
 out:
@@ -920,7 +889,7 @@ static int kry_alloc(kry_t *s, const op_t *op, int k)
     s->theta = sn_malloc(w * sizeof(double), "Ritz values");
     s->vec = sn_malloc(cap * w * sizeof(double), "Ritz vectors");
     s->prev = sn_malloc(cap * w * sizeof(double), "Ritz vectors");
-    int rc = opbuf_alloc(op, s->b > k ? s->b : k, 1, &s->w);
+    int rc = opbuf_alloc(op, s->b > k ? s->b : k, &s->w);
     if (rc < 0 || !s->Qt || !s->M || !s->Mt || !s->C || !s->Zt || !s->theta || !s->vec || !s->prev) {
         kry_free(s);
         return SN_ENOMEM;
@@ -1035,7 +1004,7 @@ static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double 
         for (int64_t t = 0; t < op->p; t++)
             for (int c = 0; c < k; c++)
                 V[t * k + c] = Vt[(size_t)c * op->p + t];
-        op_apply(op, V, k, 0, &s.w, 0);
+        op_apply(op, V, k, 0, &s.w);
         take_scores(&s.w, op->n, k, scores);
         *iters = s.m / s.b;
     }

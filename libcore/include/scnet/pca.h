@@ -3,9 +3,10 @@
  *
  * The matrix is centred per gene (and optionally z-scored) implicitly: it is
  * never densified nor copied (A V gathers from its rows, Aᵀ Y scatters its
- * rows into accumulators, one range of genes per thread), so a million
- * cells go through in the memory of the sparse matrix plus panels of a few
- * columns over the cells and over the genes.  A gene mask that keeps at
+ * rows into accumulators, one set per fixed group of rows; a Krylov step
+ * AᵀA V does both in one pass over the rows), so a million cells go
+ * through in the memory of the sparse matrix plus panels of a few columns
+ * over the cells and over the genes.  A gene mask that keeps at
  * most half the entries is the exception: the kept genes are copied (8
  * bytes per kept entry), since both products would otherwise take every
  * entry, masked or not.
