@@ -145,59 +145,47 @@ static int na_like(const char *s)
     return !*s || !strcmp(s, "NA") || !strcmp(s, "N/A") || !strcmp(s, "NaN") || !strcmp(s, "nan");
 }
 
-/* row[r] = obs row of table row r, or -1. */
-static int match(const otab *o, int64_t idf, const sn_adata *a, int64_t *row, int64_t *nmatch)
+/* row[i] = the table row of obs row i, or -1; every cell with the row's id
+ * gets it, repeated ids included (as pandas joins); used[r] marks the
+ * table rows some cell took. */
+static int match(const otab *o, int64_t idf, const sn_adata *a, int64_t *row, uint8_t *used)
 {
-    sn_strmap cells, seen;
+    sn_strmap ids;
     int rc = SN_OK;
-    SN_TRY(sn_strmap_init(&cells, a->obs.n));
-    if ((rc = sn_strmap_init(&seen, o->nrow)) < 0) {
-        sn_strmap_free(&cells);
-        return rc;
-    }
-    for (int64_t i = 0; i < a->obs.n; i++)
-        SN_CHECK(sn_strmap_put(&cells, a->obs.index[i], i, NULL));
-    *nmatch = 0;
+    SN_TRY(sn_strmap_init(&ids, o->nrow));
     for (int64_t r = 0; r < o->nrow; r++) {
         const char *id = o->cell[r * o->nf + idf];
         int64_t first = -1;
-        SN_CHECK(sn_strmap_put(&seen, id, r, &first));
+        SN_CHECK(sn_strmap_put(&ids, id, r, &first));
         if (rc == 0)
             SN_CHECK(sn_err(SN_EFMT, "%s:%lld: id '%s' appears twice (first on line %lld)", o->path,
                             (long long)o->lineno[r], id, (long long)o->lineno[first]));
-        row[r] = sn_strmap_get(&cells, id);
-        *nmatch += row[r] >= 0;
     }
+    for (int64_t i = 0; i < a->obs.n; i++)
+        if ((row[i] = sn_strmap_get(&ids, a->obs.index[i])) >= 0)
+            used[row[i]] = 1;
     rc = SN_OK;
 out:
-    sn_strmap_free(&cells);
-    sn_strmap_free(&seen);
+    sn_strmap_free(&ids);
     return rc;
 }
 
-static void report(const otab *o, int64_t idf, const sn_adata *a, const int64_t *row, int64_t nmatch)
+static void report(const otab *o, int64_t idf, const sn_adata *a, const int64_t *row, const uint8_t *used)
 {
-    char q1[48], q2[48];
-    int64_t unknown = o->nrow - nmatch, missing = a->obs.n - nmatch;
-    if (unknown > 0) {
-        int64_t r = 0;
-        while (row[r] >= 0)
-            r++;
+    char q[48];
+    int64_t unknown = 0, missing = 0, r0 = -1, i0 = -1;
+    for (int64_t r = 0; r < o->nrow; r++)
+        if (!used[r] && unknown++ == 0)
+            r0 = r;
+    for (int64_t i = 0; i < a->obs.n; i++)
+        if (row[i] < 0 && missing++ == 0)
+            i0 = i;
+    if (unknown > 0)
         sn_warn("%s: %lld of %lld ids are not cells of the data (e.g. '%s'); their rows are ignored", o->path,
-                (long long)unknown, (long long)o->nrow, sn_rd_quote(o->cell[r * o->nf + idf], q1, sizeof q1));
-    }
-    if (missing > 0) {
-        uint8_t *hit = calloc((size_t)a->obs.n + 1, 1);
-        int64_t i = 0;
-        for (int64_t r = 0; hit && r < o->nrow; r++)
-            if (row[r] >= 0)
-                hit[row[r]] = 1;
-        while (hit && hit[i])
-            i++;
+                (long long)unknown, (long long)o->nrow, sn_rd_quote(o->cell[r0 * o->nf + idf], q, sizeof q));
+    if (missing > 0)
         sn_warn("%s: %lld of %lld cells are missing from the table (e.g. '%s'); their values are missing",
-                o->path, (long long)missing, (long long)a->obs.n, sn_rd_quote(a->obs.index[i], q2, sizeof q2));
-        free(hit);
-    }
+                o->path, (long long)missing, (long long)a->obs.n, sn_rd_quote(a->obs.index[i0], q, sizeof q));
 }
 
 static int is_numeric(const otab *o, int64_t k)
@@ -236,12 +224,12 @@ static int num_col(sn_frame *f, const otab *o, int64_t k, const int64_t *row, co
     }
     for (int64_t i = 0; i < f->n; i++)
         c.v.f64[i] = NAN;
-    for (int64_t r = 0; r < o->nrow; r++) {
-        const char *s = o->cell[r * o->nf + k];
-        if (row[r] >= 0 && !na_like(s)) {
-            c.v.f64[row[r]] = strtod(s, NULL); /* checked by is_numeric; keeps Inf */
+    for (int64_t i = 0; i < f->n; i++) {
+        const char *s = row[i] >= 0 ? o->cell[row[i] * o->nf + k] : "";
+        if (!na_like(s)) {
+            c.v.f64[i] = strtod(s, NULL); /* checked by is_numeric; keeps Inf */
             if ((ints &= int_literal(s)))
-                iv[row[r]] = strtoll(s, NULL, 10);
+                iv[i] = strtoll(s, NULL, 10);
         }
     }
     for (int64_t i = 0; ints && i < f->n; i++)
@@ -262,10 +250,10 @@ static int cat_col(sn_frame *f, const otab *o, int64_t k, const int64_t *row, co
     char **v = sn_calloc((size_t)f->n + 1, sizeof *v, "a table column");
     if (!v)
         return SN_ENOMEM;
-    for (int64_t r = 0; r < o->nrow; r++) {
-        char *s = o->cell[r * o->nf + k];
-        if (row[r] >= 0 && !na_like(s))
-            v[row[r]] = s;
+    for (int64_t i = 0; i < f->n; i++) {
+        char *s = row[i] >= 0 ? o->cell[row[i] * o->nf + k] : NULL;
+        if (s && !na_like(s))
+            v[i] = s;
     }
     int rc = sn_rd_cat_col(f, name, v);
     free(v);
@@ -308,6 +296,7 @@ int sn_read_obs_table(const char *path, const char *id_col, sn_adata *a)
 {
     otab o = {0};
     int64_t *row = NULL, idf = 0, nmatch = 0;
+    uint8_t *used = NULL;
     char q1[48], q2[48];
     int rc = SN_OK;
     o.path = path;
@@ -316,18 +305,23 @@ int sn_read_obs_table(const char *path, const char *id_col, sn_adata *a)
     SN_CHECK(sn_text_open(path, &o.t));
     SN_CHECK(load(&o));
     SN_CHECK(find_id(&o, id_col, &idf));
-    if (!(row = sn_malloc(sn_mul_size((size_t)o.nrow, sizeof *row), "a row map")))
+    row = sn_malloc(sn_mul_size((size_t)a->obs.n + 1, sizeof *row), "a row map");
+    used = sn_calloc((size_t)o.nrow + 1, 1, "a row map");
+    if (!row || !used)
         SN_CHECK(SN_ENOMEM);
-    SN_CHECK(match(&o, idf, a, row, &nmatch));
+    SN_CHECK(match(&o, idf, a, row, used));
+    for (int64_t r = 0; r < o.nrow; r++)
+        nmatch += used[r];
     if (nmatch == 0)
         SN_CHECK(sn_err(SN_EFMT, "%s: no id of the table matches a cell of the data (table: '%s', data: '%s'); "
                                  "wrong table or id column?", path,
                         sn_rd_quote(o.cell[idf], q1, sizeof q1),
                         a->obs.n ? sn_rd_quote(a->obs.index[0], q2, sizeof q2) : "no cells"));
-    report(&o, idf, a, row, nmatch);
+    report(&o, idf, a, row, used);
     SN_CHECK(add_columns(a, &o, idf, row));
 out:
     free(row);
+    free(used);
     otab_free(&o);
     return sn_rd_named(rc, path);
 }

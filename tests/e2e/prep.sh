@@ -159,6 +159,31 @@ n = np.asarray((a.X > 0).sum(axis=1)).ravel()
 assert (a.obs["n_genes"].to_numpy() == n).all(), "n_genes is not the genes detected per cell"
 PY
 
+# ---- --obs on an .h5ad whose cell names repeat: every copy takes its
+# row's values, as pandas joins ----
+"$PY" - "$T/mtx_genes.h5ad" "$T/dupobs.h5ad" "$T/dupobs.csv" <<'PY' || die "cannot write the repeated-cell input"
+import sys, warnings, anndata as ad
+warnings.simplefilter("ignore")
+a = ad.read_h5ad(sys.argv[1])
+names = list(a.obs_names)
+names[1] = names[0]
+a.obs_names = names
+a.write_h5ad(sys.argv[2])
+with open(sys.argv[3], "w") as f:
+    f.write("cell,plate,batch\n")
+    for i, n in enumerate(names[1:], 1):
+        f.write(f"{n},{i},b{i % 2}\n")
+PY
+expect_exit 0 "$prep" "$T/dupobs.h5ad" --obs "$T/dupobs.csv" --no-ppi --min-genes 0 --min-cells 0 -o "$T/dupobs_out.h5ad"
+"$PY" - "$T/dupobs_out.h5ad" <<'PY' || die "--obs: a repeated cell name did not take its values"
+import sys, warnings, anndata as ad
+warnings.simplefilter("ignore")
+o = ad.read_h5ad(sys.argv[1]).obs
+assert o.index[0] == o.index[1]
+assert list(o["plate"][:3]) == [1, 1, 2], list(o["plate"][:3])
+assert list(o["batch"][:3]) == ["b1", "b1", "b0"], list(o["batch"][:3])
+PY
+
 # ---- the largest seed is recorded, and shown, exactly ----
 expect_exit 0 "$prep" "$T/extra.h5ad" --no-ppi --seed 9223372036854775807 -q -o "$T/seed.h5ad"
 expect_eq "$("$info" -q --field uns/scnet/prep/seed "$T/seed.h5ad")" 9223372036854775807 "the recorded seed"
