@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "scnet/cli.h"
+#include "scnet/coembed.h"
 #include "scnet/file.h"
 #include "scnet/h5.h"
 #include "scnet/h5ad.h"
@@ -218,6 +219,60 @@ static int write_out(hid_t in, hid_t out, const opts *o, const sn_csr *knn, cons
     return sn_h5ad_record_run(out, cli);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* "min / median / max" of n values (sorted in place). */
+static const char *spread3(double *v, int64_t n, char *buf, size_t len)
+{
+    if (n == 0)
+        return "none";
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    snprintf(buf, len, "%.4g / %.4g / %.4g", v[0], sn_percentile_sorted(v, n, 50), v[n - 1]);
+    return buf;
+}
+
+/* With -v: the attention on the edges and the edges per cell, before and
+ * after (a user choosing --pct, --cap or --protect wants to see both). */
+static int describe(const sn_csr *att, const sn_csr *pruned)
+{
+    if (sn_log_level() < SN_LOG_INFO)
+        return SN_OK;
+    int64_t nnz = sn_csr_nnz(att), n = att->nrow;
+    double *v = sn_malloc(sn_mul_size((size_t)(nnz > n ? nnz : n) + 1, sizeof *v), "a summary");
+    if (!v)
+        return SN_ENOMEM;
+    char b1[96], b2[96];
+    for (int64_t k = 0; k < nnz; k++)
+        v[k] = att->data[k];
+    sn_info("attention on the cell graph's edges (min / median / max): %s", spread3(v, nnz, b1, sizeof b1));
+    int64_t *before = sn_calloc((size_t)n + 1, sizeof *before, "a summary"), lost = 0;
+    int64_t *after = sn_calloc((size_t)n + 1, sizeof *after, "a summary");
+    if (before && after) {
+        for (int64_t k = 0; k < nnz; k++) /* columns: the sending cells, as --protect counts */
+            before[att->indices[k]]++;
+        for (int64_t k = 0; k < sn_csr_nnz(pruned); k++)
+            after[pruned->indices[k]]++;
+        for (int64_t j = 0; j < n; j++) {
+            v[j] = (double)before[j];
+            lost += after[j] < before[j];
+        }
+        spread3(v, n, b1, sizeof b1);
+        for (int64_t j = 0; j < n; j++)
+            v[j] = (double)after[j];
+        sn_info("outgoing edges per cell (min / median / max): %s before, %s after; %lld of %lld cells lost edges",
+                b1, spread3(v, n, b2, sizeof b2), (long long)lost, (long long)n);
+    }
+    int rc = before && after ? SN_OK : SN_ENOMEM;
+    free(before);
+    free(after);
+    free(v);
+    return rc;
+}
+
 static int run(sn_cli *cli, void *ctx)
 {
     const opts *o = ctx;
@@ -254,6 +309,7 @@ static int run(sn_cli *cli, void *ctx)
         snprintf(held, sizeof held, "lost every edge (--protect 0)");
     sn_note("pruned cell graph: %lld -> %lld edges (threshold %.4g); %lld cells %s", (long long)st.before,
             (long long)st.after, st.threshold, (long long)st.held, held);
+    SN_CHECK(describe(&att, &pruned));
     SN_CHECK(sn_h5_create(cli->output, &out));
     if ((rc = write_out(f, sn_h5_id(out), o, o->conn ? knn : NULL, &pruned, &st, cli)) < 0) {
         rc = sn_err_prefix(rc, "%s: ", sn_h5_name(out));

@@ -231,6 +231,20 @@ for f in obsp/scnet_connectivities obsp/scnet_distances uns/scnet_neighbors; do
     ! grep -q "^$f"$'\t' "$T/pc2.txt" || die "pruning again left the first run's $f"
 done
 expect_eq "$(field uns/scnet/prune/pct "$T/pc2.h5ad")" 50 "pct of the second pruning"
+# -v describes the attention and the edges per sending cell: with --pct 50
+# --cap 1 the median attention is the threshold, and no cell keeps fewer
+# than --protect edges (or all it had)
+expect_exit 0 "$B/scnet-prune" -v --pct 50 --cap 1 --protect 3 -o "$T/pv.h5ad" "$T/a.h5ad"
+grep -Eq '^scnet-prune: attention on the cell graph.s edges \(min / median / max\): [0-9.e-]+ / [0-9.e-]+ / [0-9.e-]+$' \
+    "$T/stderr" || die "-v: no attention summary: $(cat "$T/stderr")"
+line=$(grep '^scnet-prune: outgoing edges per cell' "$T/stderr") || die "-v: no edges summary: $(cat "$T/stderr")"
+read -r bmin _ _ _ _ amin _ < <(sed -E 's|.*: ([0-9]+) / [0-9.]+ / ([0-9]+) before, ([0-9]+) / [0-9.]+ / ([0-9]+) after; ([0-9]+) of.*|\1 \2 x x x \3 \4|' <<<"$line")
+[ "$amin" -ge $((bmin < 3 ? bmin : 3)) ] || die "-v: a cell kept $amin edges, fewer than --protect 3: $line"
+median=$(grep 'attention on the' "$T/stderr" | grep -o 'max): [^ ]* / [^ ]*' | awk '{print $4}')
+expect_eq "$(awk -v m="$median" -v t="$(field uns/scnet/prune/threshold "$T/pv.h5ad")" \
+    'BEGIN { print (t <= m * 1.001 && t >= m * 0.999) ? "same" : t " vs " m }')" same "--pct 50 threshold against the median"
+expect_exit 0 "$B/scnet-prune" --pct 50 -o "$T/pv.h5ad" "$T/a.h5ad"
+! grep -q 'outgoing edges' "$T/stderr" || die "the edges summary shown without -v"
 # scanpy's tools take the pruned graph with neighbors_key='scnet_neighbors':
 # its params are the input's neighbors params, or without them what the
 # graph says (n_neighbors: the widest row of distances and the cell itself)
