@@ -1,6 +1,7 @@
 /* scnet-propagate: network propagation of seed genes (random walk with
  * restart, degree-normalised), evaluation on gene sets by held-out genes,
  * and z-scores against degree-preserving random networks. */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,6 +261,7 @@ typedef struct {
     sn_graph g;
     char **names;
     int64_t n;
+    sn_col ids; /* the .h5ad's var['gene_ids'] when it is text, else empty */
 } network;
 
 static void network_free(network *w)
@@ -267,7 +269,20 @@ static void network_free(network *w)
     sn_h5_close(w->f);
     sn_graph_free(&w->g);
     sn_free_strings(w->names, w->n);
+    sn_col_free(&w->ids);
     memset(w, 0, sizeof *w);
+}
+
+/* var['gene_ids'] taken from the frame when it holds text; numbers (or no
+ * such column) leave seeds to the names alone. */
+static void take_gene_ids(sn_frame *var, network *w)
+{
+    sn_col *c = sn_frame_get(var, "gene_ids");
+    if (c && (c->type == SN_COL_STR || (c->type == SN_COL_CAT && !c->cat_dtype[0]))) {
+        w->ids = *c;
+        memset(c, 0, sizeof *c);
+    } else if (c)
+        sn_info("var['gene_ids'] holds no text: seed genes are looked up by name only");
 }
 
 static int read_varp(hid_t fid, const opts *o, network *w)
@@ -281,6 +296,7 @@ static int read_varp(hid_t fid, const opts *o, network *w)
     w->names = var.index;
     w->n = var.n;
     var.index = NULL;
+    take_gene_ids(&var, w);
     sn_frame_free(&var);
     snprintf(path, sizeof path, "varp/%s", o->network);
     if (!sn_h5ad_exists(fid, path))
@@ -324,6 +340,210 @@ static int network_load(const opts *o, network *w)
 }
 
 /* ------------------------------------------------------------------ */
+/* Seed genes to network genes: the exact name; else var['gene_ids'],
+ * as written or without an Ensembl version; else the name ignoring case,
+ * when no other network gene folds to it.  Gene sets from another
+ * species' database (CD4 for a mouse network's Cd4) or given as ids
+ * (ENSG00000010610 for CD4) thus still find their genes. */
+
+enum { BY_NAME, BY_ID, BY_CASE, N_ROUTES };
+#define AMBIGUOUS (-2)
+
+typedef struct {
+    char *const *names;
+    sn_strmap name;        /* exact names, the first copy of a repeat */
+    sn_strmap id, bare_id; /* gene_ids as written; without a version (or AMBIGUOUS) */
+    sn_strmap fold;        /* lower-cased names (or AMBIGUOUS) */
+    char *keys;            /* the keys of bare_id and fold */
+    char *buf;             /* a seed's bare or lower-cased form */
+    size_t buf_len;        /* a longer form matches no name or id */
+    int64_t ndup, first;   /* repeated names (sn_strmap_index) */
+    uint8_t *reached;      /* per gene: a bit per route that reached it */
+    int64_t count[N_ROUTES];
+    char *example[N_ROUTES];
+    int64_t example_row[N_ROUTES];
+} lookup;
+
+static void lookup_free(lookup *L)
+{
+    sn_strmap_free(&L->name);
+    sn_strmap_free(&L->id);
+    sn_strmap_free(&L->bare_id);
+    sn_strmap_free(&L->fold);
+    free(L->keys);
+    free(L->buf);
+    free(L->reached);
+    for (int k = 0; k < N_ROUTES; k++)
+        free(L->example[k]);
+    memset(L, 0, sizeof *L);
+}
+
+/* Length of an Ensembl id without its version (ENSG00000010610.12 -> 15);
+ * other names keep their dots (AC012345.1 and AC012345.2 differ). */
+static size_t bare_len(const char *s)
+{
+    size_t n = strlen(s), i = 3, digits = 0;
+    if (strncmp(s, "ENS", 3) != 0)
+        return n;
+    while (isupper((unsigned char)s[i]))
+        i++;
+    for (; isdigit((unsigned char)s[i]); i++)
+        digits++;
+    if (digits < 6 || s[i] != '.' || !s[i + 1] || strspn(s + i + 1, "0123456789") != n - i - 1)
+        return n;
+    return i;
+}
+
+static void fold_case(char *dst, const char *s)
+{
+    while (*s)
+        *dst++ = (char)tolower((unsigned char)*s++);
+    *dst = 0;
+}
+
+/* Row i of a text column, NULL when missing or empty. */
+static const char *id_of(const sn_col *c, int64_t i)
+{
+    const char *s = c->type == SN_COL_STR ? (c->na && c->na[i] ? NULL : c->v.str[i])
+                    : c->v.codes[i] >= 0  ? c->cats[c->v.codes[i]]
+                                          : NULL;
+    return s && *s ? s : NULL;
+}
+
+/* key -> row, or AMBIGUOUS once a second row brings the same key. */
+static int put_unique(sn_strmap *m, const char *key, int64_t row)
+{
+    int64_t old;
+    int rc = sn_strmap_put(m, key, row, &old);
+    return rc == 0 && old != row ? sn_strmap_set(m, key, AMBIGUOUS) : rc;
+}
+
+/* The lower-cased names, over the first copy of each name. */
+static int fold_names(lookup *L, int64_t n, char **at)
+{
+    SN_TRY(sn_strmap_init(&L->fold, n));
+    for (int64_t i = 0; i < n; i++) {
+        if (sn_strmap_get(&L->name, L->names[i]) != i)
+            continue;
+        fold_case(*at, L->names[i]);
+        SN_TRY(put_unique(&L->fold, *at, i));
+        *at += strlen(*at) + 1;
+    }
+    return SN_OK;
+}
+
+/* gene_ids by the first row of each; their bare forms over those rows. */
+static int index_ids(lookup *L, const sn_col *ids, char **at)
+{
+    SN_TRY(sn_strmap_init(&L->id, ids->n));
+    SN_TRY(sn_strmap_init(&L->bare_id, ids->n));
+    for (int64_t i = 0; i < ids->n; i++) {
+        const char *s = id_of(ids, i);
+        int rc = s ? sn_strmap_put(&L->id, s, i, NULL) : 0;
+        SN_TRY(rc);
+        if (rc == 0)
+            continue;
+        size_t len = bare_len(s);
+        memcpy(*at, s, len);
+        (*at)[len] = 0;
+        SN_TRY(put_unique(&L->bare_id, *at, i));
+        *at += len + 1;
+    }
+    return SN_OK;
+}
+
+/* Bytes for every name and id with its terminator; *longest: the
+ * longest of them. */
+static size_t key_bytes(const network *w, size_t *longest)
+{
+    size_t total = 0;
+    *longest = 0;
+    for (int64_t i = 0; i < w->n; i++) {
+        const char *s[2] = {w->names[i], w->ids.n ? id_of(&w->ids, i) : NULL};
+        for (int k = 0; k < 2; k++) {
+            size_t len = s[k] ? strlen(s[k]) : 0;
+            total += len + 1;
+            *longest = len > *longest ? len : *longest;
+        }
+    }
+    return total;
+}
+
+static int lookup_init(lookup *L, const network *w)
+{
+    size_t longest;
+    memset(L, 0, sizeof *L);
+    L->names = w->names;
+    SN_TRY(sn_strmap_index(&L->name, w->names, w->n, &L->ndup, &L->first));
+    L->keys = sn_malloc(key_bytes(w, &longest) + 1, "gene name keys");
+    L->buf_len = longest + 1;
+    L->buf = sn_malloc(L->buf_len, "gene name keys");
+    L->reached = sn_calloc((size_t)w->n + 1, 1, "gene marks");
+    if (!L->keys || !L->buf || !L->reached)
+        return SN_ENOMEM;
+    char *at = L->keys;
+    SN_TRY(fold_names(L, w->n, &at));
+    return w->ids.n ? index_ids(L, &w->ids, &at) : SN_OK;
+}
+
+/* Row of the network gene that seed g names, or -1; *by: the route. */
+static int64_t lookup_find(lookup *L, const char *g, int *by)
+{
+    int64_t r = sn_strmap_get(&L->name, g);
+    size_t len = strlen(g), bare = bare_len(g);
+    *by = BY_NAME;
+    if (r >= 0)
+        return r;
+    *by = BY_ID;
+    if ((r = sn_strmap_get(&L->id, g)) >= 0)
+        return r;
+    if (L->bare_id.cap && bare < L->buf_len) {
+        memcpy(L->buf, g, bare);
+        L->buf[bare] = 0;
+        if ((r = sn_strmap_get(&L->bare_id, L->buf)) >= 0)
+            return r;
+    }
+    *by = BY_CASE;
+    if (len >= L->buf_len)
+        return -1;
+    fold_case(L->buf, g);
+    r = sn_strmap_get(&L->fold, L->buf);
+    return r >= 0 ? r : -1;
+}
+
+static int64_t lookup_row(lookup *L, const char *g)
+{
+    int by;
+    return lookup_find(L, g, &by);
+}
+
+/* Count the network genes a route other than the name reached, keeping
+ * the first as an example. */
+static int lookup_count(lookup *L, const char *g)
+{
+    int by;
+    int64_t r = lookup_find(L, g, &by);
+    if (r < 0 || by == BY_NAME || L->reached[r] & (1u << by))
+        return SN_OK;
+    L->reached[r] |= (uint8_t)(1u << by);
+    if (L->count[by]++ == 0) {
+        L->example_row[by] = r;
+        if (!(L->example[by] = sn_strdup(g)))
+            return SN_ENOMEM;
+    }
+    return SN_OK;
+}
+
+static void lookup_note(const lookup *L)
+{
+    static const char *const how[N_ROUTES] = {"", "by var['gene_ids']", "ignoring case"};
+    for (int k = BY_ID; k < N_ROUTES; k++)
+        if (L->count[k])
+            sn_note("%lld seed gene%s matched %s (e.g. '%.40s' as '%.40s')", (long long)L->count[k],
+                    L->count[k] == 1 ? "" : "s", how[k], L->example[k], L->names[L->example_row[k]]);
+}
+
+/* ------------------------------------------------------------------ */
 /* Seed sets, as node indices */
 
 typedef struct {
@@ -342,16 +562,17 @@ static void sets_free(sets *S)
     memset(S, 0, sizeof *S);
 }
 
-/* Map names to distinct nodes; sets outside [lo, hi] genes are skipped. */
-static int sets_add(sets *S, const char *name, char *const *genes, int64_t ng, const sn_strmap *map,
-                    uint8_t *seen, int64_t lo, int64_t hi)
+/* Map names to distinct nodes; sets outside [lo, hi] genes are skipped,
+ * and only the genes of the sets kept count in the matching note. */
+static int sets_add(sets *S, const char *name, char *const *genes, int64_t ng, lookup *L, uint8_t *seen,
+                    int64_t lo, int64_t hi)
 {
     int32_t *idx = sn_malloc(sn_mul_size((size_t)ng + 1, sizeof *idx), "gene set");
     if (!idx)
         return SN_ENOMEM;
     int64_t k = 0;
     for (int64_t i = 0; i < ng; i++) {
-        int64_t v = sn_strmap_get(map, genes[i]);
+        int64_t v = lookup_row(L, genes[i]);
         if (v >= 0 && !seen[v]++)
             idx[k++] = (int32_t)v;
     }
@@ -372,7 +593,10 @@ static int sets_add(sets *S, const char *name, char *const *genes, int64_t ng, c
         S->s = t;
         S->cap = nc;
     }
-    char *nm = sn_strdup(name);
+    int rc = SN_OK;
+    for (int64_t i = 0; i < ng && rc == SN_OK; i++)
+        rc = lookup_count(L, genes[i]);
+    char *nm = rc == SN_OK ? sn_strdup(name) : NULL;
     if (!nm) {
         free(idx);
         return SN_ENOMEM;
@@ -383,7 +607,7 @@ static int sets_add(sets *S, const char *name, char *const *genes, int64_t ng, c
 
 /* "3 seed genes are not in the network: A, B, C", each name once, the
  * first few by name. */
-static int note_missing(char *const *genes, int64_t ng, const sn_strmap *map)
+static int note_missing(char *const *genes, int64_t ng, lookup *L)
 {
     enum { SHOW = 5 };
     sn_strmap once;
@@ -392,7 +616,7 @@ static int note_missing(char *const *genes, int64_t ng, const sn_strmap *map)
     SN_TRY(sn_strmap_init(&once, 16));
     int rc = SN_OK;
     for (int64_t i = 0; i < ng && rc >= 0; i++) {
-        if (sn_strmap_get(map, genes[i]) >= 0 || (rc = sn_strmap_put(&once, genes[i], i, NULL)) <= 0)
+        if (lookup_row(L, genes[i]) >= 0 || (rc = sn_strmap_put(&once, genes[i], i, NULL)) <= 0)
             continue;
         size_t len = strlen(list);
         if (n++ < SHOW)
@@ -410,12 +634,12 @@ static int note_missing(char *const *genes, int64_t ng, const sn_strmap *map)
 
 /* One set from a seed list and, when it is kept (else the run ends with
  * an error), a note of the genes it could not use. */
-static int seeds_named(sets *S, const char *name, char *const *genes, int64_t ng, const sn_strmap *map,
-                       uint8_t *seen, int64_t lo)
+static int seeds_named(sets *S, const char *name, char *const *genes, int64_t ng, lookup *L, uint8_t *seen,
+                       int64_t lo)
 {
     int64_t before = S->n;
-    SN_TRY(sets_add(S, name, genes, ng, map, seen, lo, INT64_MAX));
-    return S->n > before ? note_missing(genes, ng, map) : SN_OK;
+    SN_TRY(sets_add(S, name, genes, ng, L, seen, lo, INT64_MAX));
+    return S->n > before ? note_missing(genes, ng, L) : SN_OK;
 }
 
 /* The items of one -g in place: split on commas, blanks around an item
@@ -436,7 +660,7 @@ static int64_t split_seeds(char *s, char **f, int64_t max)
 }
 
 /* Every -g together: one set, their union. */
-static int seeds_inline(const opts *o, const sn_strmap *map, uint8_t *seen, sets *S, int64_t lo)
+static int seeds_inline(const opts *o, lookup *L, uint8_t *seen, sets *S, int64_t lo)
 {
     size_t len = 1;
     for (int i = 0; i < o->n_gene_lists; i++)
@@ -455,13 +679,13 @@ static int seeds_inline(const opts *o, const sn_strmap *map, uint8_t *seen, sets
         p += strlen(arg) + 1;
     }
     if (rc == SN_OK)
-        rc = seeds_named(S, "seeds", f, nf, map, seen, lo);
+        rc = seeds_named(S, "seeds", f, nf, L, seen, lo);
     free(buf);
     free(f);
     return rc;
 }
 
-static int seeds_file(const opts *o, const sn_strmap *map, uint8_t *seen, sets *S, int64_t lo)
+static int seeds_file(const opts *o, lookup *L, uint8_t *seen, sets *S, int64_t lo)
 {
     char **genes;
     int64_t ng;
@@ -469,18 +693,18 @@ static int seeds_file(const opts *o, const sn_strmap *map, uint8_t *seen, sets *
     /* the set is named by the file, without its folders */
     const char *base = strrchr(o->genes_file, '/');
     base = strcmp(o->genes_file, "-") == 0 ? "stdin" : base ? base + 1 : o->genes_file;
-    int rc = seeds_named(S, base, genes, ng, map, seen, lo);
+    int rc = seeds_named(S, base, genes, ng, L, seen, lo);
     sn_free_strings(genes, ng);
     return rc;
 }
 
-static int seeds_gmt(const opts *o, const sn_strmap *map, uint8_t *seen, sets *S)
+static int seeds_gmt(const opts *o, lookup *L, uint8_t *seen, sets *S)
 {
     sn_gmt gmt;
     SN_TRY(sn_read_gmt(o->gmt, &gmt));
     int rc = SN_OK;
     for (int64_t k = 0; k < gmt.n && rc == SN_OK; k++)
-        rc = sets_add(S, gmt.name[k], gmt.genes[k], gmt.size[k], map, seen, o->min_size, o->max_size);
+        rc = sets_add(S, gmt.name[k], gmt.genes[k], gmt.size[k], L, seen, o->min_size, o->max_size);
     if (rc == SN_OK && S->n == 0)
         rc = sn_err(SN_EFMT, "%s: none of its %lld sets has %lld to %lld genes in the network", o->gmt,
                     (long long)gmt.n, (long long)o->min_size, (long long)o->max_size);
@@ -493,27 +717,29 @@ static int seeds_gmt(const opts *o, const sn_strmap *map, uint8_t *seen, sets *S
 
 static int sets_load(const opts *o, const network *w, sets *S)
 {
-    sn_strmap map;
-    int64_t ndup, first;
+    lookup L;
     memset(S, 0, sizeof *S);
-    SN_TRY(sn_strmap_index(&map, w->names, w->n, &ndup, &first));
-    uint8_t *seen = sn_calloc((size_t)w->n + 1, 1, "seed marks");
-    int rc = seen ? SN_OK : SN_ENOMEM;
+    int rc = lookup_init(&L, w);
+    uint8_t *seen = rc >= 0 ? sn_calloc((size_t)w->n + 1, 1, "seed marks") : NULL;
+    if (rc >= 0 && !seen)
+        rc = SN_ENOMEM;
     int64_t lo = o->evaluate ? 2 : 1; /* a held-out gene and a seed */
     if (rc >= 0)
-        rc = o->gmt ? seeds_gmt(o, &map, seen, S)
-                    : o->n_gene_lists ? seeds_inline(o, &map, seen, S, lo) : seeds_file(o, &map, seen, S, lo);
+        rc = o->gmt ? seeds_gmt(o, &L, seen, S)
+                    : o->n_gene_lists ? seeds_inline(o, &L, seen, S, lo) : seeds_file(o, &L, seen, S, lo);
     if (rc >= 0 && !o->gmt && S->n == 0)
         rc = sn_err(SN_EFMT, "%s: %s of the seed genes in the network%s (%lld genes of %s, e.g. '%.40s')",
                     o->n_gene_lists ? "-g" : o->genes_file, o->evaluate ? "fewer than two" : "none",
                     o->evaluate ? " (evaluation holds some out)" : "", (long long)w->n,
                     o->edges ? o->edges : o->input, w->n ? w->names[0] : "");
-    if (rc >= 0 && ndup) /* an edge list names each node once: this is the .h5ad's var */
+    if (rc >= 0)
+        lookup_note(&L);
+    if (rc >= 0 && L.ndup) /* an edge list names each node once: this is the .h5ad's var */
         sn_warn("%s: %lld gene name%s in var repeat%s an earlier one (the first: '%.40s'); seed genes are looked "
-                "up by name, which finds the first copy only", sn_h5_name(w->f), (long long)ndup, ndup == 1 ? "" : "s",
-                ndup == 1 ? "s" : "", w->names[first]);
+                "up by name, which finds the first copy only", sn_h5_name(w->f), (long long)L.ndup,
+                L.ndup == 1 ? "" : "s", L.ndup == 1 ? "s" : "", w->names[L.first]);
     free(seen);
-    sn_strmap_free(&map);
+    lookup_free(&L);
     return rc < 0 ? rc : SN_OK;
 }
 

@@ -16,6 +16,7 @@ A=$T/a.h5ad
 zcat "$KEGG" | grep -E '^(p53_signaling_pathway|cell_cycle)\s' | sed 's/^p53_signaling_pathway/p53 set/' >"$T/two.gmt"
 expect_exit 0 "$pr" --edges "$PPI" --gmt "$T/two.gmt" -o "$T/ppi_scores.tsv"
 grep -q 'propagated 2 seed sets over 15404 genes' "$T/stderr" || die "summary: $(cat "$T/stderr")"
+grep -q matched "$T/stderr" && die "a note of matching when every seed is named exactly: $(cat "$T/stderr")"
 expect_exit 0 "$pr" -g MECOM,ERP44,CENPV,TNNT1 -o "$T/net_scores.tsv" "$T/net.h5ad"
 expect_exit 0 "$pr" -q -g MECOM,ERP44,CENPV,TNNT1 --no-normalize -o "$T/net_raw.tsv" "$T/net.h5ad"
 # -g adds up (the union), blanks around names go, empty items are no genes,
@@ -201,6 +202,63 @@ expect_eq "$(grep -c warning "$T/stderr")" 1 "warnings for one repeated name"
 expect_eq "$(grep -c "^$dupname"$'\t' "$T/dup.tsv")" 2 "rows of the repeated name"
 expect_exit 0 "$pr" -g "$dupname" -o "$T/nodup.tsv" "$T/net.h5ad"
 grep -q warning "$T/stderr" && die "a warning without a repeated name: $(cat "$T/stderr")"
+
+# seed genes named otherwise than the network: human symbols on a
+# mouse-cased network match ignoring case, counted in one note for all sets
+mc='function mc(s) { return substr(s, 1, 1) tolower(substr(s, 2)) }' # TP53 -> Tp53, as scnet-prep --species mouse
+zcat "$PPI" | awk -F'\t' -v OFS='\t' "$mc"' { $1 = mc($1); $2 = mc($2); print }' >"$T/mouse.tsv"
+expect_exit 0 "$pr" --edges "$T/mouse.tsv" --gmt "$T/two.gmt" -o "$T/mouse_scores.tsv"
+n_two=$(cut -f3- "$T/two.gmt" | tr '\t' '\n' | sort -u | grep -cxFf <(cut -f1 "$T/ppi_scores.tsv"))
+grep -q "^scnet-propagate: $n_two seed genes matched ignoring case (e.g. '[A-Z0-9]*' as '[A-Z][a-z0-9]*')$" \
+    "$T/stderr" || die "no note of $n_two genes matched ignoring case: $(cat "$T/stderr")"
+awk -F'\t' -v OFS='\t' "$mc"' NR > 1 { $1 = mc($1) } { print }' "$T/ppi_scores.tsv" |
+    cmp -s - "$T/mouse_scores.tsv" || die "upper-case sets on the mouse-cased network score otherwise"
+# a fold two network genes share matches neither; their exact names do
+printf 'Cd4\tLck\nCD4\tZap70\nLck\tZap70\nZap70\tCd8a\n' >"$T/cased.tsv"
+expect_exit 0 "$pr" --edges "$T/cased.tsv" -g cd4,LCK -o "$T/fold.tsv"
+grep -q "^scnet-propagate: 1 seed gene matched ignoring case (e.g. 'LCK' as 'Lck')$" "$T/stderr" ||
+    die "no note of LCK matched ignoring case: $(cat "$T/stderr")"
+grep -q '^scnet-propagate: 1 seed gene is not in the network: cd4$' "$T/stderr" ||
+    die "cd4 (Cd4 or CD4?) matched: $(cat "$T/stderr")"
+expect_exit 0 "$pr" -q --edges "$T/cased.tsv" -g Lck -o "$T/lck.tsv"
+cmp -s "$T/fold.tsv" "$T/lck.tsv" || die "LCK differs from Lck"
+expect_exit 0 "$pr" --edges "$T/cased.tsv" -g CD4 -o "$T/cd4.tsv"
+grep -q matched "$T/stderr" && die "CD4 matched otherwise than by its name: $(cat "$T/stderr")"
+expect_exit 1 "$pr" --edges "$T/cased.tsv" -g cd4 -o "$T/cd4.tsv"
+grep -q "^scnet-propagate: -g: none of the seed genes in the network (5 genes of .*cased.tsv, e.g. 'Cd4')$" \
+    "$T/stderr" || die "cd4 alone: $(cat "$T/stderr")"
+
+# Ensembl ids match var['gene_ids'] of an .h5ad (scnet-prep keeps the ids
+# it maps to symbols), a version ignored on either side
+"$SCNET_BIN/scnet-prep" -q "$SCNET_DATA/tian2019_cellbench/sc_dropseq.count.csv.gz" --ppi "$PPI" \
+    --gene-map "$SCNET_DATA/annotation/human_GRCh38-2024-A_10x_features.tsv.gz" -o "$T/ids.h5ad" || die "ids.h5ad"
+mapfile -t id < <("$SCNET_BIN/scnet-info" -q --field var/gene_ids "$T/ids.h5ad" | head -n 3)
+mapfile -t sym < <("$SCNET_BIN/scnet-info" -q --field var/_index "$T/ids.h5ad" | head -n 3)
+[[ "${id[*]}" =~ ^ENSG[0-9]+\ ENSG[0-9]+\ ENSG[0-9]+$ && "${sym[*]}" != "${id[*]}" ]] || die "ids.h5ad: ${id[*]} / ${sym[*]}"
+sym_seeds=${sym[0]},${sym[1]},${sym[2]}
+expect_exit 0 "$pr" -q --network scnet_ppi -g "$sym_seeds" -o "$T/by_sym.tsv" "$T/ids.h5ad"
+expect_exit 0 "$pr" --network scnet_ppi -g "${id[0]},${id[1]}.12" -g "${id[2]}" -o "$T/by_id.tsv" "$T/ids.h5ad"
+grep -q "^scnet-propagate: 3 seed genes matched by var\['gene_ids'\] (e.g. '${id[0]}' as '${sym[0]}')$" \
+    "$T/stderr" || die "no note of the genes matched by gene_ids: $(cat "$T/stderr")"
+cmp -s "$T/by_sym.tsv" "$T/by_id.tsv" || die "seeds by id score otherwise than by symbol"
+printf '%s\n' "${id[@]}" | expect_exit 0 "$pr" -q --network scnet_ppi --genes - -o "$T/by_id_file.tsv" "$T/ids.h5ad"
+cmp -s <(tail -n +2 "$T/by_sym.tsv") <(tail -n +2 "$T/by_id_file.tsv") || die "--genes of ids differs"
+"$PY" - "$T" <<'PY' || die "ids_v.h5ad, ids_num.h5ad"
+import sys, anndata as ad, numpy as np
+t = sys.argv[1]
+a = ad.read_h5ad(f"{t}/ids.h5ad")
+a.var["gene_ids"] = (a.var["gene_ids"] + ".7").astype("category")  # versioned, categorical
+a.write_h5ad(f"{t}/ids_v.h5ad")
+a.var["gene_ids"] = np.arange(a.n_vars)  # not text: no ids to match
+a.write_h5ad(f"{t}/ids_num.h5ad")
+PY
+expect_exit 0 "$pr" --network scnet_ppi -g "${id[0]},${id[1]}.7,${id[2]}.3" -o "$T/by_id_v.tsv" "$T/ids_v.h5ad"
+grep -q "^scnet-propagate: 3 seed genes matched by var\['gene_ids'\] (e.g. '${id[0]}' as '${sym[0]}')$" \
+    "$T/stderr" || die "versioned gene_ids: $(cat "$T/stderr")"
+cmp -s "$T/by_sym.tsv" "$T/by_id_v.tsv" || die "seeds by versioned id score otherwise than by symbol"
+expect_exit 1 "$pr" --network scnet_ppi -g "${id[0]}" -o "$T/by_id_num.tsv" "$T/ids_num.h5ad"
+grep -q "^scnet-propagate: -g: none of the seed genes in the network (.* e.g. '${sym[0]}')$" "$T/stderr" ||
+    die "numbers in gene_ids: $(cat "$T/stderr")"
 
 # .h5ad output: the scores in uns, equal to the table's
 expect_exit 0 "$pr" -q -g MECOM,ERP44,CENPV,TNNT1 -o "$T/p.h5ad" "$T/net.h5ad"
