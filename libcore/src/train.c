@@ -250,6 +250,14 @@ int sn_train_epochs(sn_run *s, sn_train_epoch_fn *one, sn_train_finish_fn *finis
     return rc;
 }
 
+void sn_train_debug_step(int epoch, int step, int nsteps, const char *unit, int64_t size, const sn_losses *l,
+                         double t0)
+{
+    if (sn_log_level() >= SN_LOG_DEBUG)
+        sn_debug("epoch %d step %d/%d (%lld %s): loss %.5f (ppi %.5f, mse %.5f, corr %.5f), %.3f s", epoch, step + 1,
+                 nsteps, (long long)size, unit, l->ppi + l->mse + l->corr, l->ppi, l->mse, l->corr, sn_time() - t0);
+}
+
 int sn_train_named(const sn_train_opts *o, int rc)
 {
     return o->source ? sn_err_prefix(rc, "%s: ", o->source) : rc;

@@ -156,8 +156,10 @@ static int epoch_cells(sn_run *s, int epoch, void *ctx, sn_progress *pg)
     sn_train_result *r = s->res;
     for (int i = 0; i < b->nb; i++) {
         sn_losses l;
+        double t0 = sn_time();
         set_block_input(s, b, i);
         SN_TRY(sn_train_step(s, &b->g[i], &l));
+        sn_train_debug_step(epoch, i, b->nb, "cells", b->size, &l, t0);
         r->loss_ppi[epoch] += l.ppi / b->nb;
         r->loss_mse[epoch] += l.mse / b->nb;
         r->loss_corr[epoch] += l.corr / b->nb;

@@ -205,10 +205,12 @@ static int train_chunks(sn_run *s, int epoch, epoch_state *es, sn_progress *pg)
         sn_losses l;
         if ((rc = take(&s->K, perm, c * b, b, &ch)) < 0)
             break;
+        double t0 = sn_time();
         rc = sn_gstruct_build(s->d->N, ch.n, ch.src, ch.dst, &g);
         if (rc == SN_OK)
             rc = sn_train_step(s, &g, &l);
         if (rc == SN_OK) {
+            sn_train_debug_step(epoch, c, B, "edges", ch.n, &l, t0);
             fetch_alpha(s, &g, es->alpha + c * b);
             r->loss_ppi[epoch] += l.ppi / B;
             r->loss_mse[epoch] += l.mse / B;

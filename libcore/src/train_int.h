@@ -48,6 +48,10 @@ typedef int sn_train_finish_fn(sn_run *s, void *ctx);
 int sn_train_named(const sn_train_opts *o, int rc);
 /* Evaluations every --eval-every epochs (those a longer run makes too). */
 int sn_train_scheduled_eval(const sn_train_opts *o, int epoch);
+/* With -vv: one line per training step (mini-batch of cell-graph edges,
+ * or block of cells), its loss terms and time since t0. */
+void sn_train_debug_step(int epoch, int step, int nsteps, const char *unit, int64_t size, const sn_losses *l,
+                         double t0);
 /* The epochs from s->start_epoch on, up to --stop-after of them: each timed,
  * logged and checkpointed alike in both schedules; then, once the last is
  * done and checkpointed, finish. */

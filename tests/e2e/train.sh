@@ -164,6 +164,18 @@ grep -Eq "^scnet-train: trained epochs 3-3 \(1 this run, after 3 from the checkp
 "$B/scnet-info" -q --field varm/scnet "$T/a.h5ad" >"$T/ga"
 "$B/scnet-info" -q --field varm/scnet "$T/r.h5ad" >"$T/gr"
 cmp -s "$T/ga" "$T/gr" || die "resumed run differs from the uninterrupted one"
+# -vv: a line for each training step, -b 3 mini-batches of edges an epoch,
+# or one for each block of cells
+"$B/scnet-train" "${small[@]}" -vv -e 1 -o "$T/vv.h5ad" "$T/prep.h5ad" 2>"$T/vv.err"
+expect_eq "$(grep -Ec '^scnet-train: debug: epoch 0 step [1-3]/3 \([0-9]+ edges\): loss [0-9.]+ \(ppi [0-9.]+, mse [0-9.]+, corr [0-9.-]+\), [0-9.]+ s$' \
+    "$T/vv.err")" 3 "-vv lines for 3 mini-batches"
+"$B/scnet-train" "${small[@]}" -vv -e 1 --cell-batch --block-size 400 -o "$T/vv.h5ad" "$T/prep.h5ad" 2>"$T/vv.err"
+grep -Eo '^scnet-train: debug: epoch 0 step [0-9]+/[0-9]+ \([0-9]+ cells\)' "$T/vv.err" | tr -d '()' |
+    awk -v n="$(field obs/_index "$T/prep.h5ad" | wc -l)" '{ split($6, f, "/"); s[$7] = 1; c++ }
+        END { for (k in s) size = k; exit !(length(s) == 1 && c == f[2] && c * size >= n && (c - 1) * size < n) }' ||
+    die "-vv: cell blocks do not cover the cells: $(grep step "$T/vv.err")"
+"$B/scnet-train" "${small[@]}" -v -e 1 -o "$T/vv.h5ad" "$T/prep.h5ad" 2>"$T/vv.err"
+! grep -q ' step ' "$T/vv.err" || die "-v shows the steps"
 # a resume with nothing left to train, or with another training option, is refused
 expect_exit 1 "$B/scnet-train" "${small[@]}" -e 3 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad"
 grep -q "checkpoint is after 3 epochs, and this run asks for 3" "$T/stderr" || die "resume -e 3: $(cat "$T/stderr")"
