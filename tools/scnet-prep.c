@@ -45,8 +45,8 @@ static void usage(FILE *fp)
             "(normalize_total + log1p), PCA, k-nearest-neighbour cell graph, alignment to a\n"
             "protein-protein interaction network, highly variable genes and scaling, as\n"
             "scanpy computes them.  COUNTS: a 10x folder (matrix.mtx + features/genes +\n"
-            "barcodes), a 10x .h5, an .h5ad, a .mtx, or a CSV/TSV table; - reads an .h5ad\n"
-            "or 10x .h5 from standard input.\n"
+            "barcodes), a 10x .h5, an .h5ad, a .mtx, or a CSV/TSV table (gzip or plain);\n"
+            "- reads any of the files from standard input.\n"
             "\nInput:\n"
             "      --obs FILE          join a CSV/TSV table of cell metadata by cell id\n"
             "      --layer NAME        .h5ad: read this layer instead of X\n"
@@ -63,7 +63,7 @@ static void usage(FILE *fp)
             "                          for data whose genes are Ensembl ids\n"
             "      --symbol-column C   var column holding gene symbols [auto]\n"
             "      --min-expressed-frac F  keep genes detected in more than F x cells [0]\n"
-            "      --min-ppi-genes INT fewer genes shared with the network is an error [200]\n"
+            "      --min-ppi-genes INT fewer aligned genes (with a kept edge) is an error [200]\n"
             "\nFilters and normalisation:\n"
             "      --keep-spike-ins    keep ERCC spike-in controls (ERCC-nnnnn) as genes\n"
             "      --min-genes INT     keep cells with at least INT detected genes, 0 = all [200]\n"
@@ -319,6 +319,7 @@ typedef struct {
     sn_pca pca;
     sn_knn knn;
     sn_knn_method knn_used;
+    int k_used; /* the neighbours per cell, -k unless there are fewer cells */
     sn_h5 *out;
     int normalised;
     sn_values kind;
@@ -395,6 +396,26 @@ static int leave_records(sn_subset_plan *c, hid_t fid)
     return rc;
 }
 
+/* The columns an scnet stage added to obs and var (var['scnet_module'] of
+ * scnet-coembed): stale after this run, as its elements are, and named in
+ * the note unless this run makes them anew (var['scnet_ppi_degree']). */
+static int leave_columns(prep *p, sn_frame *f, const char *frame)
+{
+    char path[512];
+    for (int i = 0; i < f->ncol;) {
+        const char *name = f->cols[i].name;
+        if (strncmp(name, "scnet_", 6) != 0) {
+            i++;
+            continue;
+        }
+        snprintf(path, sizeof path, "%s/%s", frame, name);
+        if (p->o->no_ppi || strcmp(path, "var/scnet_ppi_degree") != 0)
+            SN_TRY(sn_subset_plan_leave(&p->carry, path));
+        (void)sn_frame_drop(f, name);
+    }
+    return SN_OK;
+}
+
 /* s with what is not printable ASCII (a key may hold a line break) as '?'. */
 static const char *printable(const char *s, char *buf, size_t len)
 {
@@ -413,6 +434,8 @@ static int plan_carry(prep *p, hid_t fid, const char *name)
     SN_TRY(sn_subset_plan_make(fid, p->a.X.nrow, p->a.X.ncol, leave_behind, p, &p->carry));
     const sn_subset_plan *c = &p->carry;
     SN_TRY(leave_records(&p->carry, fid));
+    SN_TRY(leave_columns(p, &p->a.obs, "obs"));
+    SN_TRY(leave_columns(p, &p->a.var, "var"));
     char list[640] = "", q[256];
     int shown = 0;
     for (int i = 0; i < c->nleft; i++) {
@@ -996,14 +1019,14 @@ static int reuse_pca(prep *p)
         memcpy(p->pca.scores.data + i * k, p->reused.data + i * p->reused.ncol, (size_t)k * sizeof(float));
     p->pca.k = k;
     p->pca.n_obs = p->reused.nrow;
-    sn_mat_free(&p->reused);
     const float *x = p->pca.scores.data;
     for (int64_t t = 0; t < p->pca.n_obs * k; t++)
         if (!isfinite(x[t]))
             return sn_err(SN_EFMT, "%s: obsm/X_pca holds %s in cell '%s', component %lld (--reuse-pca needs finite "
                                    "values)", p->o->in, isnan(x[t]) ? "NaN" : "an infinite value",
                           p->a.obs.index ? p->a.obs.index[t / k] : "?", (long long)(t % k + 1));
-    sn_info("PCA: reusing the first %d columns of the input's obsm/X_pca", k);
+    sn_info("PCA: reusing the first %d of the %lld columns of the input's obsm/X_pca", k,
+            (long long)p->reused.ncol);
     return SN_OK;
 }
 
@@ -1046,7 +1069,8 @@ static int step_knn(prep *p)
     p->recall = NAN;
     if (p->knn.method == SN_KNN_IVF) {
         SN_TRY(sn_knn_recall(&p->pca.scores, &p->knn, 1000, p->cli->seed, &p->recall));
-        sn_info("neighbours: approximate (IVF), recall %.4f on 1000 sampled cells", p->recall);
+        sn_info("neighbours: approximate (IVF), recall %.4f on %lld sampled cells", p->recall,
+                (long long)(p->pca.n_obs < 1000 ? p->pca.n_obs : 1000));
     }
     int rc = sn_prepio_write_neighbors(sn_h5_id(p->out), &p->knn, p->pca.k, p->o->compress);
     if (rc < 0)
@@ -1054,6 +1078,7 @@ static int step_knn(prep *p)
     sn_info("neighbours: %d per cell (itself included), %s search", p->knn.k,
             p->knn.method == SN_KNN_EXACT ? "exact" : "approximate");
     p->knn_used = p->knn.method;
+    p->k_used = p->knn.k;
     sn_knn_free(&p->knn);
     return SN_OK;
 }
@@ -1131,7 +1156,7 @@ static int write_uns(prep *p, hid_t f)
         NUM_("normalized", p->normalised), REAL_("target_sum", p->normalised ? p->target : 0),
         NUM_("min_genes", (double)o->min_genes), NUM_("min_cells", (double)o->min_cells), NUM_("n_pcs", p->pca.k),
         STR_("pca_genes", o->pca_hvg ? "hvg" : "all"), NUM_("scale_before_pca", o->pca.scale),
-        NUM_("reuse_pca", o->reuse_pca), NUM_("n_neighbors", o->knn.k),
+        NUM_("reuse_pca", o->reuse_pca), NUM_("n_neighbors", p->k_used),
         STR_("knn_method", p->knn_used == SN_KNN_IVF ? "ivf" : "exact"), NUM_("n_top_genes", (double)o->n_top),
         REAL_("ppi_min_score", o->po.min_score), REAL_("min_expressed_frac", o->po.min_expr_frac),
         NUM_("min_ppi_genes", (double)o->po.min_genes),
@@ -1202,7 +1227,12 @@ static int step_write(prep *p)
         rc = mark(&t, "var columns", var_columns(p, mean, sd));
     if (rc == SN_OK)
         rc = mark(&t, "X, obs, var", sn_h5ad_write_like(f, &p->a, p->o->compress, "layers/counts"));
-    if (rc == SN_OK)
+    /* a reused X_pca stays whole, with the loadings and variances carried
+     * over: the neighbours use its first --n-pcs columns, as scanpy's
+     * neighbors(n_pcs=...) does */
+    if (rc == SN_OK && p->o->reuse_pca)
+        rc = sn_h5ad_write_mat(f, "obsm/X_pca", &p->reused, p->o->compress);
+    else if (rc == SN_OK)
         rc = sn_prepio_write_pca(f, &p->pca, p->genes, p->ng, p->o->pca_hvg, p->o->pca.scale, p->o->compress);
     if (rc == SN_OK && !p->o->no_ppi)
         rc = sn_h5ad_write_csr(f, "varp/scnet_ppi", &p->ppi.adj, p->o->compress);

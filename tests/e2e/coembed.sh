@@ -83,6 +83,15 @@ for f in varp/scnet_coembed var/scnet_module uns/scnet/coembed/threshold; do
     cmp -s "$T/f1" "$T/f2" || die "$f differs through a pipe"
 done
 
+# scnet-prep on the output starts over: the modules of the old genes go
+# with the network they came from, and the note names both
+if [ -x "$SCNET_BIN/scnet-prep" ]; then
+    expect_exit 0 "$SCNET_BIN/scnet-prep" --no-ppi -o "$T/re.h5ad" "$T/out1.h5ad"
+    grep -q "not carried over (.*varp/scnet_coembed.*var/scnet_module" "$T/stderr" ||
+        die "re-prep did not name the modules it left: $(cat "$T/stderr")"
+    ! "$SCNET_BIN/scnet-info" -q "$T/re.h5ad" | grep -q '^var/scnet_module' || die "re-prep kept var['scnet_module']"
+fi
+
 # Leiden until stable (the default) is at least as modular as one or two
 # passes, and stops even where no pass moves a gene (every gene alone at a
 # resolution far above 2m)

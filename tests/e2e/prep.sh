@@ -295,6 +295,28 @@ assert (a.varp["scnet_ppi"] != b.varp["scnet_ppi"]).nnz == 0 and (a.layers["coun
 assert np.array_equal(a.obsm["X_pca"], b.obsm["X_pca"]) and np.array_equal(a.layers["scaled"], b.layers["scaled"])
 assert (a.var["highly_variable"] == b.var["highly_variable"]).all()
 PY
+# -k above the cells: half the cells plus one, said, and recorded as used
+n=$("$info" -q --field obs/_index "$T/a.h5ad" | wc -l)
+expect_exit 0 "$prep" "$T/a.h5ad" --reuse-pca -k $((n + 1)) -o "$T/bigk.h5ad"
+grep -q "warning: only $n cells: using $((n / 2 + 1)) neighbours" "$T/stderr" || die "-k above the cells: $(cat "$T/stderr")"
+expect_eq "$("$info" -q --field uns/scnet/prep/n_neighbors "$T/bigk.h5ad")" $((n / 2 + 1)) "recorded n_neighbors"
+expect_eq "$("$info" -q --field uns/neighbors/params/n_neighbors "$T/bigk.h5ad")" $((n / 2 + 1)) "uns/neighbors n_neighbors"
+# --reuse-pca with fewer --n-pcs than the input's X_pca: the PCA stays
+# whole, with its loadings and variances; the neighbours use its first 10
+# columns, as scanpy's neighbors(n_pcs=10)
+expect_exit 0 "$prep" "$T/a.h5ad" --reuse-pca --n-pcs 10 -q -o "$T/re10.h5ad"
+"$PY" - "$T/a.h5ad" "$T/re10.h5ad" <<'PY' || die "--reuse-pca --n-pcs 10"
+import sys, anndata as ad, numpy as np, scanpy as sc
+a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
+assert np.array_equal(a.obsm["X_pca"], b.obsm["X_pca"]) and np.array_equal(a.varm["PCs"], b.varm["PCs"])
+assert np.array_equal(a.uns["pca"]["variance"], b.uns["pca"]["variance"])
+assert b.uns["neighbors"]["params"]["n_pcs"] == 10 and b.uns["scnet"]["prep"]["n_pcs"] == 10
+c = ad.AnnData(obs=a.obs[[]])
+c.obsm["X_pca"] = a.obsm["X_pca"][:, :10].astype(np.float64)
+sc.pp.neighbors(c, n_neighbors=25, n_pcs=10, use_rep="X_pca", transformer="sklearn")
+same = [set(x.indices) == set(y.indices) for x, y in zip(c.obsp["distances"], b.obsp["distances"])]
+assert np.mean(same) > 0.99, np.mean(same)
+PY
 # a repeated gene name: made unique, the later gene keeps its own edges;
 # a history stored as one string goes on; the records of other stages, an
 # HDF5 reference and the network --no-ppi does not make are named
@@ -329,7 +351,7 @@ assert h[0] == "one line from elsewhere" and h[1].startswith("scnet-prep ") and 
 assert "ref" not in b.uns and "train" not in b.uns["scnet"]
 PY
 expect_exit 0 "$prep" "$T/dup.h5ad" --no-ppi --min-genes 0 --min-cells 0 -o "$T/dup_out.h5ad"
-grep -q "dup.h5ad: not carried over (.*): varp/scnet_ppi, uns/ref, uns/scnet/train$" "$T/stderr" ||
+grep -q "dup.h5ad: not carried over (.*): varp/scnet_ppi, uns/ref, uns/scnet/train, var/scnet_ppi_degree$" "$T/stderr" ||
     die "what is left behind is not named: $(cat "$T/stderr")"
 expect_exit 1 "$prep" "$T/pnan.h5ad" --reuse-pca -o "$T/never.h5ad"
 expect_eq "$(tail -n 1 "$T/stderr")" \
