@@ -491,7 +491,8 @@ static void gram_rows(const op_t *op, const opbuf_t *w, int ld, const double *cw
 {
     const sn_csr *x = op->x;
     size_t len = (size_t)x->ncol * ld;
-    memset(acc, 0, len * sizeof *acc);
+    if (i0 >= i1)
+        memset(acc, 0, len * sizeof *acc);
     for (int c = 0; c < ld; c++)
         cs[c] = 0;
     for (int64_t r0 = i0; r0 < i1; r0 += op->rows) {
@@ -508,8 +509,8 @@ static void gram_rows(const op_t *op, const opbuf_t *w, int ld, const double *cw
             }
             scatter(x->data + k0, x->indices + k0, nk, yf, ld, run);
         }
-        for (size_t e = 0; e < len; e += 4) /* len: a multiple of 4 */
-            store4(acc + e, load4(acc + e) + widen(run + e));
+        for (size_t e = 0; e < len; e += 4) /* len: a multiple of 4; the first run sets acc */
+            store4(acc + e, r0 > i0 ? load4(acc + e) + widen(run + e) : widen(run + e));
     }
 }
 
