@@ -20,6 +20,8 @@ typedef struct {
     int64_t nh, nf; /* header fields, fields per row */
     int lead;       /* header names the id field too */
     char **lines;   /* row copies the fields point into */
+    char *join;     /* a row whose quoted field spans lines, joined */
+    int64_t jcap;
     char **cell;    /* nrow × nf fields */
     int64_t *lineno;
     int64_t nrow, lcap, ccap, ncap;
@@ -29,6 +31,7 @@ static void otab_free(otab *o)
 {
     sn_text_close(o->t);
     free(o->header);
+    free(o->join);
     free(o->hf);
     sn_free_strings(o->lines, o->nrow);
     free(o->cell);
@@ -41,6 +44,59 @@ static int next_line(otab *o, char **line)
     while ((r = sn_text_getline(o->t, line, NULL)) == 1 && (*line)[strspn(*line, " \t")] == 0)
         ;
     return r;
+}
+
+/* Whether a quoted field of line is still open at its end (sn_split's
+ * rule: a field quoted from its first character, "" inside it a quote). */
+static int quote_open(const char *s, char delim)
+{
+    int start = 1;
+    for (; *s; s++) {
+        if (start && *s == '"') {
+            for (s++;; s++) {
+                if (!*s)
+                    return 1;
+                if (*s == '"' && s[1] == '"')
+                    s++;
+                else if (*s == '"')
+                    break;
+            }
+            start = 0;
+            continue;
+        }
+        start = *s == delim;
+    }
+    return 0;
+}
+
+static int join_append(otab *o, size_t *len, const char *part)
+{
+    size_t n = strlen(part);
+    SN_TRY(sn_rd_grow((void **)&o->join, &o->jcap, (int64_t)(*len + n + 2), 1, "a table row"));
+    o->join[(*len)++] = '\n';
+    memcpy(o->join + *len, part, n + 1);
+    *len += n;
+    return SN_OK;
+}
+
+/* A quoted field may hold line breaks (as pandas reads it): the lines up
+ * to its closing quote make one row, *line pointing to it.  Left open at
+ * the end of the file, the row is given as it is, for sn_split to refuse. */
+static int join_quoted(otab *o, char **line)
+{
+    if (!quote_open(*line, o->delim))
+        return SN_OK;
+    size_t len = strlen(*line);
+    SN_TRY(sn_rd_grow((void **)&o->join, &o->jcap, (int64_t)len + 1, 1, "a table row"));
+    memcpy(o->join, *line, len + 1);
+    char *next;
+    int r = 1;
+    while (quote_open(o->join, o->delim) && (r = sn_text_getline(o->t, &next, NULL)) == 1)
+        SN_TRY(join_append(o, &len, next));
+    if (r < 0)
+        return r;
+    *line = o->join;
+    return SN_OK;
 }
 
 static int split_header(otab *o, const char *first)
@@ -108,11 +164,14 @@ static int load(otab *o)
     if ((r = next_line(o, &line)) <= 0)
         return r < 0 ? r : sn_err(SN_EFMT, "%s: no rows after the header", o->path);
     SN_TRY(split_header(o, line));
+    SN_TRY(join_quoted(o, &line));
     SN_TRY(first_row(o, line));
-    do
+    for (;;) {
         SN_TRY(add_row(o, line));
-    while ((r = next_line(o, &line)) == 1);
-    return r;
+        if ((r = next_line(o, &line)) != 1)
+            return r;
+        SN_TRY(join_quoted(o, &line));
+    }
 }
 
 /* Name of field k ("" for the unnamed row-name field). */

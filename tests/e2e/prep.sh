@@ -184,6 +184,24 @@ assert list(o["plate"][:3]) == [1, 1, 2], list(o["plate"][:3])
 assert list(o["batch"][:3]) == ["b1", "b1", "b0"], list(o["batch"][:3])
 PY
 
+# ---- --obs: a quoted field may hold line breaks, as pandas reads it ----
+"$info" -q --field obs/_index "$T/mtx_genes.h5ad" |
+    awk 'BEGIN { print "cell,note,plate" } { q = NR % 3 ? "\"one line\"" : "\"two\nlines, \"\"quoted\"\"\""; print $1 "," q "," NR }' \
+    >"$T/obsml.csv"
+expect_exit 0 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obsml.csv" --no-ppi -o "$T/obsml.h5ad"
+"$PY" - "$T/obsml.csv" "$T/obsml.h5ad" <<'PY' || die "--obs: a multi-line field"
+import sys, warnings, pandas as pd, anndata as ad
+warnings.simplefilter("ignore")
+t = pd.read_csv(sys.argv[1], index_col=0, dtype={"cell": str})
+o = ad.read_h5ad(sys.argv[2]).obs
+assert (o["note"].astype(str) == t.loc[o.index, "note"]).all(), o["note"].head()
+assert (o["plate"] == t.loc[o.index, "plate"]).all()
+assert 'two\nlines, "quoted"' in set(o["note"])
+PY
+printf 'cell,note\n%s,"never closed\n' "$("$info" -q --field obs/_index "$T/mtx_genes.h5ad" | head -1)" >"$T/obsopen.csv"
+expect_exit 1 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obsopen.csv" --no-ppi -o "$T/obsopen.h5ad"
+grep -q "obsopen.csv:2: unterminated quote" "$T/stderr" || die "an open quote: $(cat "$T/stderr")"
+
 # ---- the largest seed is recorded, and shown, exactly ----
 expect_exit 0 "$prep" "$T/extra.h5ad" --no-ppi --seed 9223372036854775807 -q -o "$T/seed.h5ad"
 expect_eq "$("$info" -q --field uns/scnet/prep/seed "$T/seed.h5ad")" 9223372036854775807 "the recorded seed"
