@@ -22,6 +22,7 @@ typedef struct {
     char **lines;   /* row copies the fields point into */
     char *join;     /* a row whose quoted field spans lines, joined */
     int64_t jcap;
+    int64_t row_line; /* the line the current row starts on */
     char **cell;    /* nrow × nf fields */
     int64_t *lineno;
     int64_t nrow, lcap, ccap, ncap;
@@ -84,6 +85,7 @@ static int join_append(otab *o, size_t *len, const char *part)
  * the end of the file, the row is given as it is, for sn_split to refuse. */
 static int join_quoted(otab *o, char **line)
 {
+    o->row_line = sn_text_lineno(o->t);
     if (!quote_open(*line, o->delim))
         return SN_OK;
     size_t len = strlen(*line);
@@ -122,13 +124,13 @@ static int add_row(otab *o, const char *line)
     if (!(o->lines[nrow] = sn_strdup(line)))
         return SN_ENOMEM;
     o->nrow++;
-    o->lineno[nrow] = sn_text_lineno(o->t);
+    o->lineno[nrow] = o->row_line;
     int64_t nf = sn_split(o->lines[nrow], o->delim, o->cell + nrow * o->nf, o->nf + 1);
     if (nf < 0)
-        return sn_text_err(o->t, SN_EFMT, "unterminated quote");
+        return sn_err(SN_EFMT, "%s:%lld: unterminated quote", o->path, (long long)o->row_line);
     if (nf != o->nf)
-        return sn_text_err(o->t, SN_EFMT, "%lld fields, expected %lld as on the first data row", (long long)nf,
-                           (long long)o->nf);
+        return sn_err(SN_EFMT, "%s:%lld: %lld fields, expected %lld as on the first data row", o->path,
+                      (long long)o->row_line, (long long)nf, (long long)o->nf);
     return SN_OK;
 }
 
@@ -144,10 +146,10 @@ static int first_row(otab *o, const char *line)
     if (nf == SN_ENOMEM)
         return SN_ENOMEM;
     if (nf < 0)
-        return sn_text_err(o->t, SN_EFMT, "unterminated quote");
+        return sn_err(SN_EFMT, "%s:%lld: unterminated quote", o->path, (long long)o->row_line);
     if (nf != o->nh && nf != o->nh + 1)
-        return sn_text_err(o->t, SN_EFMT, "%lld fields, but the header has %lld (expected as many, or one more "
-                                          "for the row names)", (long long)nf, (long long)o->nh);
+        return sn_err(SN_EFMT, "%s:%lld: %lld fields, but the header has %lld (expected as many, or one more for the "
+                               "row names)", o->path, (long long)o->row_line, (long long)nf, (long long)o->nh);
     o->lead = nf == o->nh;
     o->nf = nf;
     return SN_OK;

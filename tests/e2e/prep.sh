@@ -198,7 +198,7 @@ assert (o["note"].astype(str) == t.loc[o.index, "note"]).all(), o["note"].head()
 assert (o["plate"] == t.loc[o.index, "plate"]).all()
 assert 'two\nlines, "quoted"' in set(o["note"])
 PY
-printf 'cell,note\n%s,"never closed\n' "$("$info" -q --field obs/_index "$T/mtx_genes.h5ad" | head -1)" >"$T/obsopen.csv"
+printf 'cell,note\n%s,"never closed\nand on\n' "$("$info" -q --field obs/_index "$T/mtx_genes.h5ad" | head -1)" >"$T/obsopen.csv"
 expect_exit 1 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obsopen.csv" --no-ppi -o "$T/obsopen.h5ad"
 grep -q "obsopen.csv:2: unterminated quote" "$T/stderr" || die "an open quote: $(cat "$T/stderr")"
 
