@@ -100,6 +100,8 @@ typedef struct {
     char ppi_label[512];
     sn_ppi_opts po;
     long long min_genes, min_cells, n_top;
+    int min_genes_set, min_cells_set;
+    const char *pca_opt; /* a PCA option given, which --reuse-pca leaves without use */
     double target, scaled_max;
     sn_pca_opts pca;
     sn_knn_opts knn;
@@ -154,8 +156,12 @@ static int parse_steps(opts *o, int c, const char *a)
     int k;
     switch (c) {
     case O_SPIKES: o->keep_spikes = 1; return 1;
-    case O_MIN_GENES: return sn_cli_int("--min-genes", a, 0, 1LL << 40, &o->min_genes) < 0 ? SN_EUSAGE : 1;
-    case O_MIN_CELLS: return sn_cli_int("--min-cells", a, 0, 1LL << 40, &o->min_cells) < 0 ? SN_EUSAGE : 1;
+    case O_MIN_GENES:
+        o->min_genes_set = 1;
+        return sn_cli_int("--min-genes", a, 0, 1LL << 40, &o->min_genes) < 0 ? SN_EUSAGE : 1;
+    case O_MIN_CELLS:
+        o->min_cells_set = 1;
+        return sn_cli_int("--min-cells", a, 0, 1LL << 40, &o->min_cells) < 0 ? SN_EUSAGE : 1;
     case O_TARGET:
         if (strcmp(a, "median") == 0)
             o->target = 0;
@@ -165,9 +171,13 @@ static int parse_steps(opts *o, int c, const char *a)
     case O_NO_NORM: o->normalize = 0; return 1;
     case O_NORM: o->normalize = 1; return 1;
     case O_NPCS: SN_TRY(sn_cli_int("--n-pcs", a, 1, 1000, &v)); o->pca.n_comps = (int)v; return 1;
-    case O_PCA_GENES: SN_TRY(sn_cli_choice("--pca-genes", a, pg, &o->pca_hvg)); return 1;
-    case O_SCALE_PCA: o->pca.scale = 1; return 1;
-    case O_SOLVER: SN_TRY(sn_cli_choice("--pca-solver", a, solver, &k)); o->pca.solver = (sn_pca_solver)k; return 1;
+    case O_PCA_GENES: o->pca_opt = "--pca-genes"; SN_TRY(sn_cli_choice("--pca-genes", a, pg, &o->pca_hvg)); return 1;
+    case O_SCALE_PCA: o->pca_opt = "--scale-before-pca"; o->pca.scale = 1; return 1;
+    case O_SOLVER:
+        o->pca_opt = "--pca-solver";
+        SN_TRY(sn_cli_choice("--pca-solver", a, solver, &k));
+        o->pca.solver = (sn_pca_solver)k;
+        return 1;
     case O_REUSE_PCA: o->reuse_pca = 1; return 1;
     case 'k': SN_TRY(sn_cli_int("-k/--n-neighbors", a, 2, 1000, &v)); o->knn.k = (int)v; return 1;
     case O_KNN: SN_TRY(sn_cli_choice("--knn", a, knn, &k)); o->knn.method = (sn_knn_method)k; return 1;
@@ -215,10 +225,16 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     /* An .h5ad from scnet-prep brings its aligned network: read_input says
      * so when it has none. */
     o->ppi_in = !o->ppi && !o->no_ppi && (strcmp(o->in, "-") == 0 || sn_is_stream(o->in) || sn_h5_probe(o->in) > 0);
-    if (!o->ppi && !o->no_ppi && !o->ppi_in)
+    if (!o->ppi && !o->no_ppi && !o->ppi_in) {
+        /* a missing input is the first thing to say */
+        if (strcmp(o->in, "-") != 0 && access(o->in, F_OK) != 0)
+            return sn_err(SN_EIO, "%s: cannot open: %s", o->in, strerror(errno));
         return sn_cli_bad("--ppi FILE is required (or --no-ppi to keep every gene)");
+    }
     if (o->ppi && o->no_ppi)
         return sn_cli_bad("--ppi and --no-ppi exclude each other");
+    if (o->reuse_pca && o->pca_opt)
+        return sn_cli_bad("--reuse-pca takes the input's PCA as it is: %s does not apply", o->pca_opt);
     o->pca.seed = o->knn.seed = cli->seed;
     /* The counts are not replaced in place: the output drops cells and
      * genes the input had.  A 10x folder's files are inputs too. */
@@ -320,6 +336,9 @@ typedef struct {
     sn_knn knn;
     sn_knn_method knn_used;
     int k_used; /* the neighbours per cell, -k unless there are fewer cells */
+    int reprep; /* the input is an output of scnet-prep: filtered already */
+    long long min_genes, min_cells; /* the filters this run applies */
+    int64_t *ng_in;                 /* with reprep: the input's obs['n_genes'], if any */
     sn_h5 *out;
     int normalised;
     sn_values kind;
@@ -333,6 +352,7 @@ static void prep_free(prep *p)
     sn_adata_free(&p->a);
     sn_csr_free(&p->counts);
     sn_mat_free(&p->reused);
+    free(p->ng_in);
     sn_subset_plan_free(&p->carry);
     free(p->cell_src);
     free(p->gene_src);
@@ -370,14 +390,11 @@ static int leave_behind(const char *path, void *ctx)
         return o->no_ppi ? 2 : 1;
     if (strcmp(path, "layers/scaled") == 0)
         return o->scaled == 0 ? 2 : 1;
-    if (o->reuse_pca && (strcmp(path, "varm/PCs") == 0 || strcmp(path, "uns/pca") == 0))
+    if (o->reuse_pca && (!strcmp(path, "obsm/X_pca") || !strcmp(path, "varm/PCs") || !strcmp(path, "uns/pca")))
         return 0;
     if (remade(path, o->ro.layer))
         return 1;
-    const char *key = strchr(path, '/') + 1;
-    if (strncmp(path, "uns/", 4) == 0)
-        return strcmp(key, "scnet_neighbors") == 0 ? 2 : 0;
-    return strncmp(key, "scnet", 5) == 0 || strncmp(key, "X_scnet", 7) == 0 ? 2 : 0;
+    return sn_subset_stage_output(path) ? 2 : 0;
 }
 
 /* The records of the input's other stages in uns/scnet (its history goes
@@ -396,19 +413,20 @@ static int leave_records(sn_subset_plan *c, hid_t fid)
     return rc;
 }
 
-/* The columns an scnet stage added to obs and var (var['scnet_module'] of
+/* The columns a later stage added to obs and var (var['scnet_module'] of
  * scnet-coembed): stale after this run, as its elements are, and named in
- * the note unless this run makes them anew (var['scnet_ppi_degree']). */
+ * the note unless this run makes them anew (var['scnet_ppi_degree']);
+ * a user's own scnet_ column stays. */
 static int leave_columns(prep *p, sn_frame *f, const char *frame)
 {
     char path[512];
     for (int i = 0; i < f->ncol;) {
         const char *name = f->cols[i].name;
-        if (strncmp(name, "scnet_", 6) != 0) {
+        snprintf(path, sizeof path, "%s/%s", frame, name);
+        if (!sn_subset_stage_output(path)) {
             i++;
             continue;
         }
-        snprintf(path, sizeof path, "%s/%s", frame, name);
         if (p->o->no_ppi || strcmp(path, "var/scnet_ppi_degree") != 0)
             SN_TRY(sn_subset_plan_leave(&p->carry, path));
         (void)sn_frame_drop(f, name);
@@ -470,6 +488,7 @@ static int track_subsets(prep *p)
 static int read_hdf5_extras(prep *p, hid_t fid, const char *name)
 {
     int rc = SN_OK;
+    p->reprep = sn_h5ad_exists(fid, "uns/scnet/prep");
     SN_TRY(plan_carry(p, fid, name));
     if (p->o->reuse_pca && (rc = sn_h5ad_read_mat(fid, "obsm/X_pca", &p->reused)) < 0)
         return sn_err_prefix(rc, "%s: --reuse-pca: ", name);
@@ -575,6 +594,21 @@ static int check_symbol_column(const prep *p)
     return SN_OK;
 }
 
+/* The input's obs['n_genes'] of an scnet-prep output, kept aside from
+ * --obs: counted over all the genes that passed its filters, as a run
+ * from the counts counts them. */
+static int keep_n_genes(prep *p)
+{
+    const sn_col *c = p->reprep && !p->o->min_genes_set ? sn_frame_get(&p->a.obs, "n_genes") : NULL;
+    if (!c || (c->type != SN_COL_I64 && c->type != SN_COL_I32 && c->type != SN_COL_F64))
+        return SN_OK;
+    if (!(p->ng_in = sn_malloc(((size_t)c->n + 1) * sizeof *p->ng_in, "obs['n_genes']")))
+        return SN_ENOMEM;
+    for (int64_t i = 0; i < c->n; i++)
+        p->ng_in[i] = c->type == SN_COL_I64 ? c->v.i64[i] : c->type == SN_COL_I32 ? c->v.i32[i] : (int64_t)c->v.f64[i];
+    return SN_OK;
+}
+
 static int step_read(prep *p)
 {
     const opts *o = p->o;
@@ -585,6 +619,7 @@ static int step_read(prep *p)
     if (o->reuse_pca && p->reused.nrow != p->a.X.nrow)
         return sn_err(SN_EFMT, "%s: obsm/X_pca has %lld rows for %lld cells", o->in, (long long)p->reused.nrow,
                       (long long)p->a.X.nrow);
+    SN_TRY(keep_n_genes(p));
     if (o->obs) {
         /* the input's own n_genes goes anyway: only the table's is worth a note */
         (void)sn_frame_drop(&p->a.obs, "n_genes");
@@ -694,41 +729,70 @@ static int drop_spike_ins(prep *p)
     return rc;
 }
 
-static int step_filter(prep *p)
+/* An output of scnet-prep holds only its aligned genes, which would count
+ * fewer per cell: its filters are not applied again unless given, and its
+ * n_genes and n_cells stay as they were (what a run from the counts
+ * gives). */
+static void reprep_filters(prep *p)
 {
-    int64_t *keep = NULL, n, *nc = NULL, *ng = NULL;
-    if (!p->o->keep_spikes)
-        SN_TRY(drop_spike_ins(p));
-    int rc = sn_prep_filter_cells(&p->a.X, p->o->min_genes, &keep, &n, &ng);
+    if (!p->reprep)
+        return;
+    if (!p->o->min_genes_set)
+        p->min_genes = 0;
+    if (!p->o->min_cells_set)
+        p->min_cells = 0;
+    if (!p->o->min_genes_set || !p->o->min_cells_set)
+        sn_info("%s: an output of scnet-prep, filtered already: %s not applied again", p->o->in,
+                p->o->min_genes_set ? "--min-cells" : p->o->min_cells_set ? "--min-genes" : "--min-genes and --min-cells");
+}
+
+static int filter_cells(prep *p)
+{
+    int64_t *keep = NULL, n, *ng = NULL;
+    int rc = sn_prep_filter_cells(&p->a.X, p->min_genes, &keep, &n, &ng);
     for (int64_t r = 0; rc == SN_OK && r < n; r++)
-        ng[r] = ng[keep[r]];
+        ng[r] = p->ng_in ? p->ng_in[keep[r]] : ng[keep[r]];
     if (rc == SN_OK && n < 1)
-        rc = p->text && p->a.X.ncol < p->o->min_genes
+        rc = p->text && p->a.X.ncol < p->min_genes
                  ? sn_err(SN_EINVAL, "%s: no cell has %lld detected genes: the data have %lld genes and %lld cells; "
                                      "is the table the other way round (--orient), or lower --min-genes",
-                          p->o->in, p->o->min_genes, (long long)p->a.X.ncol, (long long)p->a.X.nrow)
+                          p->o->in, p->min_genes, (long long)p->a.X.ncol, (long long)p->a.X.nrow)
                  : sn_err(SN_EINVAL, "%s: no cell has %lld detected genes (lower --min-genes)", p->o->in,
-                          p->o->min_genes);
+                          p->min_genes);
     if (rc == SN_OK && (rc = subset_cells(p, keep, n)) == SN_OK)
         rc = sn_prepio_col(&p->a.obs, "n_genes", SN_COL_I64, ng);
     free(keep);
-    keep = NULL;
-    if (rc == SN_OK)
-        rc = sn_prep_filter_genes(&p->a.X, p->o->min_cells, &keep, &n, &nc);
-    if (rc == SN_OK && n < 1)
-        rc = sn_err(SN_EINVAL, "%s: no gene is detected in %lld cells (lower --min-cells)", p->o->in, p->o->min_cells);
-    for (int64_t r = 0; rc == SN_OK && r < n; r++)
-        nc[r] = nc[keep[r]];
-    if (rc == SN_OK && (rc = subset_genes(p, keep, n)) == SN_OK)
-        rc = sn_prepio_col(&p->a.var, "n_cells", SN_COL_I64, nc);
-    if (rc == SN_OK)
-        sn_info("filters: kept %lld of %lld cells (>= %lld genes), %lld of %lld genes (>= %lld cells)",
-                (long long)p->a.X.nrow, (long long)p->cells_in, p->o->min_genes, (long long)p->a.X.ncol,
-                (long long)p->genes_in, p->o->min_cells);
-    free(keep);
-    free(nc);
     free(ng);
     return rc;
+}
+
+static int filter_genes(prep *p)
+{
+    int64_t *keep = NULL, n, *nc = NULL;
+    int rc = sn_prep_filter_genes(&p->a.X, p->min_cells, &keep, &n, &nc);
+    if (rc == SN_OK && n < 1)
+        rc = sn_err(SN_EINVAL, "%s: no gene is detected in %lld cells (lower --min-cells)", p->o->in, p->min_cells);
+    for (int64_t r = 0; rc == SN_OK && r < n; r++)
+        nc[r] = nc[keep[r]];
+    if (rc == SN_OK && (rc = subset_genes(p, keep, n)) == SN_OK &&
+        !(p->reprep && !p->o->min_cells_set && sn_frame_get(&p->a.var, "n_cells")))
+        rc = sn_prepio_col(&p->a.var, "n_cells", SN_COL_I64, nc);
+    free(keep);
+    free(nc);
+    return rc;
+}
+
+static int step_filter(prep *p)
+{
+    if (!p->o->keep_spikes)
+        SN_TRY(drop_spike_ins(p));
+    reprep_filters(p);
+    SN_TRY(filter_cells(p));
+    SN_TRY(filter_genes(p));
+    sn_info("filters: kept %lld of %lld cells (>= %lld genes), %lld of %lld genes (>= %lld cells)",
+            (long long)p->a.X.nrow, (long long)p->cells_in, p->min_genes, (long long)p->a.X.ncol,
+            (long long)p->genes_in, p->min_cells);
+    return SN_OK;
 }
 
 /* A var column of symbols: the one named, or a usual name when the index
@@ -1154,7 +1218,7 @@ static int write_uns(prep *p, hid_t f)
         STR_("input", o->in), STR_("ppi", o->ppi ? o->ppi : "none"),
         STR_("species", o->po.mouse ? "mouse" : "human"), STR_("gene_map", o->gene_map ? o->gene_map : "none"),
         NUM_("normalized", p->normalised), REAL_("target_sum", p->normalised ? p->target : 0),
-        NUM_("min_genes", (double)o->min_genes), NUM_("min_cells", (double)o->min_cells), NUM_("n_pcs", p->pca.k),
+        NUM_("min_genes", (double)p->min_genes), NUM_("min_cells", (double)p->min_cells), NUM_("n_pcs", p->pca.k),
         STR_("pca_genes", o->pca_hvg ? "hvg" : "all"), NUM_("scale_before_pca", o->pca.scale),
         NUM_("reuse_pca", o->reuse_pca), NUM_("n_neighbors", p->k_used),
         STR_("knn_method", p->knn_used == SN_KNN_IVF ? "ivf" : "exact"), NUM_("n_top_genes", (double)o->n_top),
@@ -1227,12 +1291,10 @@ static int step_write(prep *p)
         rc = mark(&t, "var columns", var_columns(p, mean, sd));
     if (rc == SN_OK)
         rc = mark(&t, "X, obs, var", sn_h5ad_write_like(f, &p->a, p->o->compress, "layers/counts"));
-    /* a reused X_pca stays whole, with the loadings and variances carried
-     * over: the neighbours use its first --n-pcs columns, as scanpy's
-     * neighbors(n_pcs=...) does */
-    if (rc == SN_OK && p->o->reuse_pca)
-        rc = sn_h5ad_write_mat(f, "obsm/X_pca", &p->reused, p->o->compress);
-    else if (rc == SN_OK)
+    /* a reused X_pca is carried over whole and as stored, with the loadings
+     * and variances: the neighbours use its first --n-pcs columns, as
+     * scanpy's neighbors(n_pcs=...) does */
+    if (rc == SN_OK && !p->o->reuse_pca)
         rc = sn_prepio_write_pca(f, &p->pca, p->genes, p->ng, p->o->pca_hvg, p->o->pca.scale, p->o->compress);
     if (rc == SN_OK && !p->o->no_ppi)
         rc = sn_h5ad_write_csr(f, "varp/scnet_ppi", &p->ppi.adj, p->o->compress);
@@ -1245,9 +1307,9 @@ static int step_write(prep *p)
         rc = carried = mark(&t, "carried over", carry_over(p, f));
     /* as anndata's subsets leave them, one that keeps every row included
      * (scanpy's filters subset whether or not they remove anything) */
-    if (rc == SN_OK && (p->o->min_genes > 0 || p->a.X.nrow < p->cells_in))
+    if (rc == SN_OK && (p->min_genes > 0 || p->a.X.nrow < p->cells_in))
         rc = sn_subset_trim_categories(f, "obs", p->o->compress);
-    if (rc == SN_OK && (p->o->min_cells > 0 || !p->o->no_ppi || p->a.X.ncol < p->genes_in))
+    if (rc == SN_OK && (p->min_cells > 0 || !p->o->no_ppi || p->a.X.ncol < p->genes_in))
         rc = sn_subset_trim_categories(f, "var", p->o->compress);
     if (rc == SN_OK)
         rc = write_uns(p, f);
@@ -1265,6 +1327,8 @@ static int run(sn_cli *cli, void *ctx)
     memset(&p, 0, sizeof p);
     p.o = o;
     p.cli = cli;
+    p.min_genes = o->min_genes;
+    p.min_cells = o->min_cells;
     if (!o->no_ppi && !o->ppi_in)
         ppi_reader_start(&p.ppi_rd, o->ppi);
     int rc = SN_OK;

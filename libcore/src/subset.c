@@ -361,6 +361,18 @@ int sn_subset_plan_write(hid_t in, hid_t out, const sn_subset_plan *p, const int
     return rc;
 }
 
+int sn_subset_stage_output(const char *path)
+{
+    static const char *const made[] = {"obsm/X_scnet", "varm/scnet", "layers/scnet_reconstructed",
+                                        "obsp/scnet_attention", "obsp/scnet_knn_pruned", "obsp/scnet_connectivities",
+                                        "obsp/scnet_distances", "varp/scnet_coembed", "varp/scnet_coexpression",
+                                        "uns/scnet_neighbors", "var/scnet_module", "var/scnet_ppi_degree", NULL};
+    for (int i = 0; made[i]; i++)
+        if (strcmp(path, made[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int sn_subset_plan_leave(sn_subset_plan *p, const char *path)
 {
     return plan_add(&p->left, &p->nleft, path, 0, NULL);

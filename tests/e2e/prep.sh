@@ -151,12 +151,12 @@ PY
     >"$T/obs.csv"
 expect_exit 0 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obs.csv" --no-ppi -o "$T/obs_out.h5ad"
 grep -q "obs.csv: its column 'n_genes' gives way to scnet-prep's own" "$T/stderr" || die "no n_genes note: $(cat "$T/stderr")"
-"$PY" - "$T/obs_out.h5ad" <<'PY' || die "--obs columns: wrong types or values"
+"$PY" - "$T/obs_out.h5ad" "$T/mtx_genes.h5ad" <<'PY' || die "--obs columns: wrong types or values"
 import sys, anndata as ad, numpy as np
-a = ad.read_h5ad(sys.argv[1])
+a, i = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
 assert a.obs["plate"].dtype == np.int64, a.obs["plate"].dtype
-n = np.asarray((a.X > 0).sum(axis=1)).ravel()
-assert (a.obs["n_genes"].to_numpy() == n).all(), "n_genes is not the genes detected per cell"
+# the input is an output of scnet-prep: its n_genes (the run from the counts') stays
+assert (a.obs["n_genes"].to_numpy() == i.obs["n_genes"].to_numpy()).all(), "n_genes is not the input's"
 PY
 
 # ---- --obs on an .h5ad whose cell names repeat: every copy takes its
@@ -313,6 +313,21 @@ assert (a.varp["scnet_ppi"] != b.varp["scnet_ppi"]).nnz == 0 and (a.layers["coun
 assert np.array_equal(a.obsm["X_pca"], b.obsm["X_pca"]) and np.array_equal(a.layers["scaled"], b.layers["scaled"])
 assert (a.var["highly_variable"] == b.var["highly_variable"]).all()
 PY
+# an output of scnet-prep is filtered already: its filters are not applied
+# again to its aligned genes (fewer per cell), and obs['n_genes'] and
+# var['n_cells'] stay those of the run from the counts; given, they apply
+expect_exit 0 "$prep" "$T/a.h5ad" --reuse-pca -v -o "$T/re.h5ad"
+grep -q "a.h5ad: an output of scnet-prep, filtered already: --min-genes and --min-cells not applied again" "$T/stderr" ||
+    die "re-prep: no note of the filters: $(cat "$T/stderr")"
+for f in obs/n_genes var/n_cells obsp/distances; do
+    cmp -s <("$info" -q --field $f "$T/a.h5ad") <("$info" -q --field $f "$T/re.h5ad") || die "re-prep changed $f"
+done
+expect_exit 0 "$prep" "$T/a.h5ad" --reuse-pca --min-genes 1 -o "$T/re1.h5ad"
+"$PY" - "$T/re1.h5ad" <<'PY' || die "re-prep with --min-genes: n_genes not recounted"
+import sys, numpy as np, anndata as ad
+a = ad.read_h5ad(sys.argv[1])
+assert (a.obs["n_genes"].to_numpy() == np.asarray((a.X > 0).sum(axis=1)).ravel()).all()
+PY
 # -k above the cells: half the cells plus one, said, and recorded as used
 n=$("$info" -q --field obs/_index "$T/a.h5ad" | wc -l)
 expect_exit 0 "$prep" "$T/a.h5ad" --reuse-pca -k $((n + 1)) -o "$T/bigk.h5ad"
@@ -335,6 +350,42 @@ sc.pp.neighbors(c, n_neighbors=25, n_pcs=10, use_rep="X_pca", transformer="sklea
 same = [set(x.indices) == set(y.indices) for x, y in zip(c.obsp["distances"], b.obsp["distances"])]
 assert np.mean(same) > 0.99, np.mean(same)
 PY
+# --reuse-pca carries the input's PCA as stored (a float64 X_pca stays
+# float64), and refuses the options of a PCA it does not make
+"$PY" - "$T/a.h5ad" "$T/pca64.h5ad" <<'PY' || die "cannot write the float64 PCA input"
+import sys, numpy as np, anndata as ad
+a = ad.read_h5ad(sys.argv[1])
+a.obsm["X_pca"] = a.obsm["X_pca"].astype(np.float64) + 1e-9
+a.write_h5ad(sys.argv[2])
+PY
+expect_exit 0 "$prep" "$T/pca64.h5ad" --reuse-pca -q -o "$T/re64.h5ad"
+"$PY" - "$T/pca64.h5ad" "$T/re64.h5ad" <<'PY' || die "--reuse-pca changed a float64 X_pca"
+import sys, numpy as np, anndata as ad
+a, b = ad.read_h5ad(sys.argv[1]), ad.read_h5ad(sys.argv[2])
+assert b.obsm["X_pca"].dtype == np.float64 and np.array_equal(a.obsm["X_pca"], b.obsm["X_pca"])
+PY
+for opt in "--pca-genes hvg" --scale-before-pca "--pca-solver exact"; do
+    expect_exit 2 "$prep" "$T/a.h5ad" --reuse-pca $opt -o "$T/never.h5ad"
+    grep -q "^scnet-prep: --reuse-pca takes the input's PCA as it is: ${opt%% *} does not apply$" "$T/stderr" ||
+        die "--reuse-pca $opt: $(cat "$T/stderr")"
+done
+# a missing input is said before a missing --ppi
+expect_exit 1 "$prep" "$T/nonexistent.h5ad" -o "$T/never.h5ad"
+expect_eq "$(cat "$T/stderr")" "scnet-prep: $T/nonexistent.h5ad: cannot open: No such file or directory" "missing input"
+# a user's own scnet_ columns and embeddings travel; a later stage's go
+"$PY" - "$T/a.h5ad" "$T/own.h5ad" <<'PY' || die "cannot write the scnet_-named input"
+import sys, numpy as np, anndata as ad
+a = ad.read_h5ad(sys.argv[1])
+a.obs["scnet_label"] = np.arange(a.n_obs) % 3
+a.obsm["scnet_umap"] = np.zeros((a.n_obs, 2), np.float32)
+a.var["scnet_module"] = "m1"
+a.write_h5ad(sys.argv[2])
+PY
+expect_exit 0 "$prep" "$T/own.h5ad" --reuse-pca -o "$T/own_out.h5ad"
+grep -q "not carried over (.*): var/scnet_module$" "$T/stderr" || die "own scnet_ columns: $(cat "$T/stderr")"
+"$info" -q "$T/own_out.h5ad" >"$T/own.txt"
+grep -q '^obs/scnet_label'$'	' "$T/own.txt" && grep -q '^obsm/scnet_umap'$'	' "$T/own.txt" ||
+    die "a user's scnet_ fields were left behind"
 # a repeated gene name: made unique, the later gene keeps its own edges;
 # a history stored as one string goes on; the records of other stages, an
 # HDF5 reference and the network --no-ppi does not make are named

@@ -56,6 +56,10 @@ int sn_subset_plan_write(hid_t in, hid_t out, const sn_subset_plan *p, const int
  * without the categories no row uses, and uns[COLUMN_colors] cut to
  * those left, as anndata leaves them after a subset. */
 int sn_subset_trim_categories(hid_t f, const char *frame, int comp) SN_WUR;
+/* Whether path ("obsm/X_scnet", "var/scnet_module") is an element or a
+ * frame column that scnet-train, scnet-prune or scnet-coembed writes:
+ * what stales when the cells or genes it came from change. */
+int sn_subset_stage_output(const char *path);
 /* Add path to what p leaves behind (a caller's own reason). */
 int sn_subset_plan_leave(sn_subset_plan *p, const char *path) SN_WUR;
 void sn_subset_plan_free(sn_subset_plan *p);
