@@ -344,13 +344,19 @@ static int network_load(const opts *o, network *w)
  * as written or without an Ensembl version; else the name ignoring case,
  * when no other network gene folds to it.  Gene sets from another
  * species' database (CD4 for a mouse network's Cd4) or given as ids
- * (ENSG00000010610 for CD4) thus still find their genes. */
+ * (ENSG00000010610 for CD4) thus still find their genes.  A seed that
+ * only finds several genes (two versions of its id, two cases of its
+ * name) is ambiguous and counted apart from the genes not in the
+ * network: guessing one would seed a gene the set may not mean. */
 
 enum { BY_NAME, BY_ID, BY_CASE, N_ROUTES };
+#define NOT_FOUND (-1)
 #define AMBIGUOUS (-2)
 
 typedef struct {
     char *const *names;
+    int64_t n;             /* network genes */
+    const sn_col *ids;     /* var['gene_ids'], or NULL */
     sn_strmap name;        /* exact names, the first copy of a repeat */
     sn_strmap id, bare_id; /* gene_ids as written; without a version (or AMBIGUOUS) */
     sn_strmap fold;        /* lower-cased names (or AMBIGUOUS) */
@@ -362,6 +368,11 @@ typedef struct {
     int64_t count[N_ROUTES];
     char *example[N_ROUTES];
     int64_t example_row[N_ROUTES];
+    sn_strmap amb_seen;    /* ambiguous seeds counted, by name */
+    char **amb_names;      /* the keys of amb_seen */
+    int64_t n_amb, amb_cap;
+    int64_t amb_count[N_ROUTES];
+    const char *amb_example[N_ROUTES]; /* the first, in amb_names */
 } lookup;
 
 static void lookup_free(lookup *L)
@@ -375,6 +386,8 @@ static void lookup_free(lookup *L)
     free(L->reached);
     for (int k = 0; k < N_ROUTES; k++)
         free(L->example[k]);
+    sn_strmap_free(&L->amb_seen);
+    sn_free_strings(L->amb_names, L->n_amb);
     memset(L, 0, sizeof *L);
 }
 
@@ -474,6 +487,9 @@ static int lookup_init(lookup *L, const network *w)
     size_t longest;
     memset(L, 0, sizeof *L);
     L->names = w->names;
+    L->n = w->n;
+    L->ids = w->ids.n ? &w->ids : NULL;
+    SN_TRY(sn_strmap_init(&L->amb_seen, 16));
     SN_TRY(sn_strmap_index(&L->name, w->names, w->n, &L->ndup, &L->first));
     L->keys = sn_malloc(key_bytes(w, &longest) + 1, "gene name keys");
     L->buf_len = longest + 1;
@@ -486,29 +502,48 @@ static int lookup_init(lookup *L, const network *w)
     return w->ids.n ? index_ids(L, &w->ids, &at) : SN_OK;
 }
 
-/* Row of the network gene that seed g names, or -1; *by: the route. */
+/* Row of the gene whose var['gene_ids'] is g, as written or without a
+ * version; NOT_FOUND, or AMBIGUOUS when several ids have g's bare form. */
+static int64_t find_by_id(lookup *L, const char *g)
+{
+    int64_t r = sn_strmap_get(&L->id, g);
+    size_t bare = bare_len(g);
+    if (r >= 0 || !L->bare_id.cap || bare >= L->buf_len)
+        return r >= 0 ? r : NOT_FOUND;
+    memcpy(L->buf, g, bare);
+    L->buf[bare] = 0;
+    r = sn_strmap_get(&L->bare_id, L->buf);
+    return r >= 0 || r == AMBIGUOUS ? r : NOT_FOUND;
+}
+
+/* Row of the one gene named g ignoring case; NOT_FOUND, or AMBIGUOUS. */
+static int64_t find_by_case(lookup *L, const char *g)
+{
+    if (strlen(g) >= L->buf_len)
+        return NOT_FOUND;
+    fold_case(L->buf, g);
+    int64_t r = sn_strmap_get(&L->fold, L->buf);
+    return r >= 0 || r == AMBIGUOUS ? r : NOT_FOUND;
+}
+
+/* Row of the network gene that seed g names, *by the route; else
+ * AMBIGUOUS (*by: the first route that found several genes) or
+ * NOT_FOUND. */
 static int64_t lookup_find(lookup *L, const char *g, int *by)
 {
-    int64_t r = sn_strmap_get(&L->name, g);
-    size_t len = strlen(g), bare = bare_len(g);
+    int64_t r = sn_strmap_get(&L->name, g), id;
     *by = BY_NAME;
     if (r >= 0)
         return r;
     *by = BY_ID;
-    if ((r = sn_strmap_get(&L->id, g)) >= 0)
-        return r;
-    if (L->bare_id.cap && bare < L->buf_len) {
-        memcpy(L->buf, g, bare);
-        L->buf[bare] = 0;
-        if ((r = sn_strmap_get(&L->bare_id, L->buf)) >= 0)
-            return r;
-    }
+    if ((id = find_by_id(L, g)) >= 0)
+        return id;
     *by = BY_CASE;
-    if (len >= L->buf_len)
-        return -1;
-    fold_case(L->buf, g);
-    r = sn_strmap_get(&L->fold, L->buf);
-    return r >= 0 ? r : -1;
+    if ((r = find_by_case(L, g)) >= 0)
+        return r;
+    if (id == AMBIGUOUS)
+        *by = BY_ID;
+    return id == AMBIGUOUS ? AMBIGUOUS : r;
 }
 
 static int64_t lookup_row(lookup *L, const char *g)
@@ -517,12 +552,38 @@ static int64_t lookup_row(lookup *L, const char *g)
     return lookup_find(L, g, &by);
 }
 
+/* Count ambiguous seed g once per name, keeping the first of its route as
+ * an example. */
+static int count_ambiguous(lookup *L, const char *g, int by)
+{
+    if (sn_strmap_get(&L->amb_seen, g) >= 0)
+        return SN_OK;
+    if (L->n_amb == L->amb_cap) {
+        int64_t nc = L->amb_cap ? 2 * L->amb_cap : 16;
+        char **t = sn_realloc(L->amb_names, sn_mul_size((size_t)nc, sizeof *t), "ambiguous seed genes");
+        if (!t)
+            return SN_ENOMEM;
+        L->amb_names = t;
+        L->amb_cap = nc;
+    }
+    char *copy = sn_strdup(g);
+    if (!copy)
+        return SN_ENOMEM;
+    L->amb_names[L->n_amb++] = copy;
+    SN_TRY(sn_strmap_put(&L->amb_seen, copy, by, NULL));
+    if (L->amb_count[by]++ == 0)
+        L->amb_example[by] = copy;
+    return SN_OK;
+}
+
 /* Count the network genes a route other than the name reached, keeping
- * the first as an example. */
+ * the first as an example, and the ambiguous seeds. */
 static int lookup_count(lookup *L, const char *g)
 {
     int by;
     int64_t r = lookup_find(L, g, &by);
+    if (r == AMBIGUOUS)
+        return count_ambiguous(L, g, by);
     if (r < 0 || by == BY_NAME || L->reached[r] & (1u << by))
         return SN_OK;
     L->reached[r] |= (uint8_t)(1u << by);
@@ -534,13 +595,56 @@ static int lookup_count(lookup *L, const char *g)
     return SN_OK;
 }
 
+static const char *const route_how[N_ROUTES] = {"", "by var['gene_ids']", "ignoring case"};
+
+/* Whether network row i is one of the genes ambiguous seed g found by
+ * route by: its first id, or the first copy of its name, in g's bare or
+ * lower-cased form.  Returns the id or name that matched, else NULL. */
+static const char *ambiguous_hit(const lookup *L, int by, const char *g, int64_t i)
+{
+    if (by == BY_ID) {
+        const char *s = id_of(L->ids, i);
+        size_t len = bare_len(g);
+        int hit = s && sn_strmap_get(&L->id, s) == i && bare_len(s) == len && strncmp(s, g, len) == 0;
+        return hit ? s : NULL;
+    }
+    const char *s = L->names[i], *t = g;
+    if (sn_strmap_get(&L->name, s) != i)
+        return NULL;
+    while (*s && tolower((unsigned char)*s) == tolower((unsigned char)*t))
+        s++, t++;
+    return *s || *t ? NULL : L->names[i];
+}
+
+/* "2 seed genes match more than one network gene ignoring case, so none
+ * (e.g. 'cd4': 'CD4', 'Cd4')".  The genes are found again by a scan:
+ * this runs once, and only when a seed was ambiguous. */
+static void ambiguous_text(const lookup *L, int by, char *buf, size_t size)
+{
+    const char *g = L->amb_example[by], *hit[3] = {NULL, NULL, NULL};
+    int k = 0;
+    int64_t n = by == BY_ID ? L->ids->n : L->n;
+    for (int64_t i = 0; i < n && k < 3; i++)
+        if ((hit[k] = ambiguous_hit(L, by, g, i)))
+            k++;
+    snprintf(buf, size,
+             "%lld seed gene%s more than one network gene %s, so none (e.g. '%.40s': '%.40s', '%.40s'%s)",
+             (long long)L->amb_count[by], L->amb_count[by] == 1 ? " matches" : "s match", route_how[by], g,
+             hit[0] ? hit[0] : "?", hit[1] ? hit[1] : "?", k > 2 ? ", ..." : "");
+}
+
 static void lookup_note(const lookup *L)
 {
-    static const char *const how[N_ROUTES] = {"", "by var['gene_ids']", "ignoring case"};
+    char amb[512];
     for (int k = BY_ID; k < N_ROUTES; k++)
         if (L->count[k])
             sn_note("%lld seed gene%s matched %s (e.g. '%.40s' as '%.40s')", (long long)L->count[k],
-                    L->count[k] == 1 ? "" : "s", how[k], L->example[k], L->names[L->example_row[k]]);
+                    L->count[k] == 1 ? "" : "s", route_how[k], L->example[k], L->names[L->example_row[k]]);
+    for (int k = BY_ID; k < N_ROUTES; k++)
+        if (L->amb_count[k]) {
+            ambiguous_text(L, k, amb, sizeof amb);
+            sn_note("%s", amb);
+        }
 }
 
 /* ------------------------------------------------------------------ */
@@ -606,7 +710,7 @@ static int sets_add(sets *S, const char *name, char *const *genes, int64_t ng, l
 }
 
 /* "3 seed genes are not in the network: A, B, C", each name once, the
- * first few by name. */
+ * first few by name; ambiguous seeds have a note of their own. */
 static int note_missing(char *const *genes, int64_t ng, lookup *L)
 {
     enum { SHOW = 5 };
@@ -616,7 +720,7 @@ static int note_missing(char *const *genes, int64_t ng, lookup *L)
     SN_TRY(sn_strmap_init(&once, 16));
     int rc = SN_OK;
     for (int64_t i = 0; i < ng && rc >= 0; i++) {
-        if (lookup_row(L, genes[i]) >= 0 || (rc = sn_strmap_put(&once, genes[i], i, NULL)) <= 0)
+        if (lookup_row(L, genes[i]) != NOT_FOUND || (rc = sn_strmap_put(&once, genes[i], i, NULL)) <= 0)
             continue;
         size_t len = strlen(list);
         if (n++ < SHOW)
@@ -632,14 +736,19 @@ static int note_missing(char *const *genes, int64_t ng, lookup *L)
     return SN_OK;
 }
 
-/* One set from a seed list and, when it is kept (else the run ends with
- * an error), a note of the genes it could not use. */
+/* One set from a seed list and, when it is kept, a note of the genes it
+ * could not use; else the run ends with an error, which says how many
+ * seeds were ambiguous. */
 static int seeds_named(sets *S, const char *name, char *const *genes, int64_t ng, lookup *L, uint8_t *seen,
                        int64_t lo)
 {
     int64_t before = S->n;
     SN_TRY(sets_add(S, name, genes, ng, L, seen, lo, INT64_MAX));
-    return S->n > before ? note_missing(genes, ng, L) : SN_OK;
+    if (S->n > before)
+        return note_missing(genes, ng, L);
+    for (int64_t i = 0; i < ng; i++)
+        SN_TRY(lookup_count(L, genes[i]));
+    return SN_OK;
 }
 
 /* The items of one -g in place: split on commas, blanks around an item
@@ -715,6 +824,26 @@ static int seeds_gmt(const opts *o, lookup *L, uint8_t *seen, sets *S)
     return rc;
 }
 
+/* No set from -g or --genes: too few seeds matched one network gene,
+ * the others not in the network or ambiguous (said, with an example). */
+static int no_seed_error(const opts *o, const network *w, const lookup *L)
+{
+    char amb[1100] = "";
+    for (int k = BY_ID; k < N_ROUTES; k++)
+        if (L->amb_count[k]) {
+            size_t len = strlen(amb);
+            strcpy(amb + len, "; ");
+            ambiguous_text(L, k, amb + len + 2, sizeof amb - len - 2);
+        }
+    const char *how = !amb[0]      ? "in the network"
+                      : o->evaluate ? "match a single network gene"
+                                    : "matches a single network gene";
+    return sn_err(SN_EFMT, "%s: %s of the seed genes %s%s (%lld genes of %s, e.g. '%.40s')%s",
+                  o->n_gene_lists ? "-g" : o->genes_file, o->evaluate ? "fewer than two" : "none", how,
+                  o->evaluate ? " (evaluation holds some out)" : "", (long long)w->n,
+                  o->edges ? o->edges : o->input, w->n ? w->names[0] : "", amb);
+}
+
 static int sets_load(const opts *o, const network *w, sets *S)
 {
     lookup L;
@@ -728,10 +857,7 @@ static int sets_load(const opts *o, const network *w, sets *S)
         rc = o->gmt ? seeds_gmt(o, &L, seen, S)
                     : o->n_gene_lists ? seeds_inline(o, &L, seen, S, lo) : seeds_file(o, &L, seen, S, lo);
     if (rc >= 0 && !o->gmt && S->n == 0)
-        rc = sn_err(SN_EFMT, "%s: %s of the seed genes in the network%s (%lld genes of %s, e.g. '%.40s')",
-                    o->n_gene_lists ? "-g" : o->genes_file, o->evaluate ? "fewer than two" : "none",
-                    o->evaluate ? " (evaluation holds some out)" : "", (long long)w->n,
-                    o->edges ? o->edges : o->input, w->n ? w->names[0] : "");
+        rc = no_seed_error(o, w, &L);
     if (rc >= 0)
         lookup_note(&L);
     if (rc >= 0 && L.ndup) /* an edge list names each node once: this is the .h5ad's var */

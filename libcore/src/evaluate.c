@@ -167,6 +167,12 @@ static int64_t round_frac(double f, int64_t n)
     return (int64_t)floor(f * (double)n + 0.5);
 }
 
+static int cmp_int32(const void *x, const void *y)
+{
+    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+    return (a > b) - (a < b);
+}
+
 static int split_holdout(const sn_geneset *g, const sn_eval_opts *o, sn_rng *r, split_t *s)
 {
     int32_t *perm = copy_ints(g->idx, g->n);
@@ -174,6 +180,9 @@ static int split_holdout(const sn_geneset *g, const sn_eval_opts *o, sn_rng *r, 
         return SN_ENOMEM;
     int64_t nh = round_frac(o->holdout, g->n);
     nh = nh < 1 ? 1 : nh > g->n - 1 ? g->n - 1 : nh;
+    /* The shuffle starts from the network's order, not the set's: a GMT
+     * listing the same genes otherwise is split the same way. */
+    qsort(perm, (size_t)g->n, sizeof *perm, cmp_int32);
     shuffle(perm, g->n, g->n, r);
     s->pos = copy_ints(perm, nh);
     s->seeds = copy_ints(perm + nh, g->n - nh);

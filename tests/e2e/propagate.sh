@@ -121,6 +121,23 @@ for r in [l.split("\t") for l in Path(f"{t}/eval3.tsv").read_text().splitlines()
     assert got[r[0]][1:] == (float(r[2]), float(r[3])), r     # the same splits alone
 print("evaluation: %d sets, mean AUROC %.4f, mean AUPR %.4f" % (len(got), auroc.mean(), aupr.mean()))
 PY
+# a set is split by the genes it holds, not by the order it lists them in:
+# the same sets with their genes reversed, or sorted by name, evaluate alike
+"$PY" - "$T" <<'PY' || die "three_rev.gmt, three_sorted.gmt"
+import sys
+t = sys.argv[1]
+sets = [l.rstrip("\n").split("\t") for l in open(f"{t}/three.gmt")]
+for name, order in (("rev", lambda g: g[::-1]), ("sorted", sorted)):
+    with open(f"{t}/three_{name}.gmt", "w") as f:
+        f.writelines("\t".join(s[:2] + order(s[2:])) + "\n" for s in sets)
+PY
+cmp -s "$T/three.gmt" "$T/three_rev.gmt" && die "three_rev.gmt is three.gmt"
+cmp -s "$T/three.gmt" "$T/three_sorted.gmt" && die "three_sorted.gmt is three.gmt"
+for v in rev sorted; do
+    expect_exit 0 "$pr" -q --edges "$PPI" --gmt "$T/three_$v.gmt" --evaluate --splits 2 -o "$T/eval3_$v.tsv"
+    cmp -s "$T/eval3.tsv" "$T/eval3_$v.tsv" || die "genes of a set in another order ($v) changed its evaluation:
+$(paste "$T/eval3.tsv" "$T/eval3_$v.tsv")"
+done
 
 # a set of no genes is skipped like any set below --min-size, whether a tab
 # follows its description or not
@@ -133,6 +150,8 @@ cmp -s "$T/eval3.tsv" "$T/eval_empty.tsv" || die "empty sets changed the evaluat
 expect_exit 0 "$pr" --edges "$PPI" --gmt "$T/three.gmt" --evaluate --reference-split -o "$T/ref.tsv"
 grep -q 'reference 70/30 split' "$T/stderr" || die "reference split summary"
 cmp -s "$T/ref.tsv" "$T/eval3.tsv" && die "--reference-split changed nothing"
+expect_exit 0 "$pr" -q --edges "$PPI" --gmt "$T/three_rev.gmt" --evaluate --reference-split -o "$T/ref_rev.tsv"
+cmp -s "$T/ref.tsv" "$T/ref_rev.tsv" || die "--reference-split depends on the order of a set's genes"
 expect_exit 0 "$pr" --edges "$PPI" --gmt "$KEGG" --min-size 60 --max-size 80 --n-random 4 -o "$T/z.tsv"
 grep -Eq '4 degree-preserving random networks: mean AUROC 0\.[0-9]+, AUPR 0\.[0-9]+; z-score AUROC [0-9.]+' \
     "$T/stderr" || die "z summary: $(cat "$T/stderr")"
@@ -213,20 +232,35 @@ grep -q "^scnet-propagate: $n_two seed genes matched ignoring case (e.g. '[A-Z0-
     "$T/stderr" || die "no note of $n_two genes matched ignoring case: $(cat "$T/stderr")"
 awk -F'\t' -v OFS='\t' "$mc"' NR > 1 { $1 = mc($1) } { print }' "$T/ppi_scores.tsv" |
     cmp -s - "$T/mouse_scores.tsv" || die "upper-case sets on the mouse-cased network score otherwise"
-# a fold two network genes share matches neither; their exact names do
+# a fold two network genes share matches neither; their exact names do.
+# Such a seed is said to be ambiguous, once however often it is given, and
+# not said to be missing from the network
 printf 'Cd4\tLck\nCD4\tZap70\nLck\tZap70\nZap70\tCd8a\n' >"$T/cased.tsv"
-expect_exit 0 "$pr" --edges "$T/cased.tsv" -g cd4,LCK -o "$T/fold.tsv"
+amb_cd4="1 seed gene matches more than one network gene ignoring case, so none (e.g. 'cd4': 'Cd4', 'CD4')"
+expect_exit 0 "$pr" --edges "$T/cased.tsv" -g cd4,LCK,NOTAGENE -g cd4 -o "$T/fold.tsv"
 grep -q "^scnet-propagate: 1 seed gene matched ignoring case (e.g. 'LCK' as 'Lck')$" "$T/stderr" ||
     die "no note of LCK matched ignoring case: $(cat "$T/stderr")"
-grep -q '^scnet-propagate: 1 seed gene is not in the network: cd4$' "$T/stderr" ||
-    die "cd4 (Cd4 or CD4?) matched: $(cat "$T/stderr")"
+expect_eq "$(grep -c "more than one" "$T/stderr")" 1 "notes of an ambiguous seed"
+grep -qxF "scnet-propagate: $amb_cd4" "$T/stderr" || die "cd4 (Cd4 or CD4?) not said ambiguous: $(cat "$T/stderr")"
+grep -qx 'scnet-propagate: 1 seed gene is not in the network: NOTAGENE' "$T/stderr" ||
+    die "cd4 said not in the network, or NOTAGENE not: $(cat "$T/stderr")"
 expect_exit 0 "$pr" -q --edges "$T/cased.tsv" -g Lck -o "$T/lck.tsv"
 cmp -s "$T/fold.tsv" "$T/lck.tsv" || die "LCK differs from Lck"
 expect_exit 0 "$pr" --edges "$T/cased.tsv" -g CD4 -o "$T/cd4.tsv"
-grep -q matched "$T/stderr" && die "CD4 matched otherwise than by its name: $(cat "$T/stderr")"
+grep -Eq "matched|more than one" "$T/stderr" && die "CD4 matched otherwise than by its name: $(cat "$T/stderr")"
 expect_exit 1 "$pr" --edges "$T/cased.tsv" -g cd4 -o "$T/cd4.tsv"
-grep -q "^scnet-propagate: -g: none of the seed genes in the network (5 genes of .*cased.tsv, e.g. 'Cd4')$" \
+grep -qxF "scnet-propagate: -g: none of the seed genes matches a single network gene (5 genes of $T/cased.tsv, e.g. 'Cd4'); $amb_cd4" \
     "$T/stderr" || die "cd4 alone: $(cat "$T/stderr")"
+expect_exit 1 "$pr" --edges "$T/cased.tsv" -g cd4,Lck --evaluate -o "$T/cd4.tsv"
+grep -qxF "scnet-propagate: -g: fewer than two of the seed genes match a single network gene (evaluation holds some out) (5 genes of $T/cased.tsv, e.g. 'Cd4'); $amb_cd4" \
+    "$T/stderr" || die "cd4 and Lck to evaluate: $(cat "$T/stderr")"
+# gene sets: one note for the seeds of all the sets kept (cD4 is in a set
+# skipped by --min-size)
+printf 's1\td\tcd4\tLck\tZap70\ns2\td\tcd4\tZAP70\tcd8a\ns3\td\tcD4\tCd8a\n' >"$T/cased.gmt"
+expect_exit 0 "$pr" --edges "$T/cased.tsv" --gmt "$T/cased.gmt" --min-size 2 -o "$T/cased_sets.tsv"
+grep -q "2 of 3 sets kept" "$T/stderr" || die "cased.gmt: $(cat "$T/stderr")"
+expect_eq "$(grep -c "more than one" "$T/stderr")" 1 "notes of ambiguous seeds in gene sets"
+grep -qxF "scnet-propagate: $amb_cd4" "$T/stderr" || die "ambiguous seeds of gene sets: $(cat "$T/stderr")"
 
 # Ensembl ids match var['gene_ids'] of an .h5ad (scnet-prep keeps the ids
 # it maps to symbols), a version ignored on either side
@@ -249,6 +283,9 @@ t = sys.argv[1]
 a = ad.read_h5ad(f"{t}/ids.h5ad")
 a.var["gene_ids"] = (a.var["gene_ids"] + ".7").astype("category")  # versioned, categorical
 a.write_h5ad(f"{t}/ids_v.h5ad")
+ids = list(a.var["gene_ids"].astype(str)); ids[1] = ids[0][:-2] + ".8"  # two versions of one id
+a.var["gene_ids"] = ids
+a.write_h5ad(f"{t}/ids_amb.h5ad")
 a.var["gene_ids"] = np.arange(a.n_vars)  # not text: no ids to match
 a.write_h5ad(f"{t}/ids_num.h5ad")
 PY
@@ -256,6 +293,17 @@ expect_exit 0 "$pr" --network scnet_ppi -g "${id[0]},${id[1]}.7,${id[2]}.3" -o "
 grep -q "^scnet-propagate: 3 seed genes matched by var\['gene_ids'\] (e.g. '${id[0]}' as '${sym[0]}')$" \
     "$T/stderr" || die "versioned gene_ids: $(cat "$T/stderr")"
 cmp -s "$T/by_sym.tsv" "$T/by_id_v.tsv" || die "seeds by versioned id score otherwise than by symbol"
+# an id with two versions in var['gene_ids'] finds neither, and is said to
+# be ambiguous rather than not in the network
+amb_id="1 seed gene matches more than one network gene by var['gene_ids'], so none (e.g. '${id[0]}': '${id[0]}.7', '${id[0]}.8')"
+expect_exit 0 "$pr" --network scnet_ppi -g "${id[0]},${sym[2]}" -o "$T/by_id_amb.tsv" "$T/ids_amb.h5ad"
+grep -qxF "scnet-propagate: $amb_id" "$T/stderr" || die "ambiguous id: $(cat "$T/stderr")"
+grep -q "not in the network" "$T/stderr" && die "an ambiguous id said not in the network: $(cat "$T/stderr")"
+expect_exit 0 "$pr" -q --network scnet_ppi -g "${sym[2]}" -o "$T/by_sym2.tsv" "$T/ids_amb.h5ad"
+cmp -s "$T/by_id_amb.tsv" "$T/by_sym2.tsv" || die "an ambiguous id seeded a gene"
+expect_exit 1 "$pr" --network scnet_ppi -g "${id[0]}.9" -o "$T/by_id_amb.tsv" "$T/ids_amb.h5ad"
+grep -qx "scnet-propagate: -g: none of the seed genes matches a single network gene (.*); 1 seed gene matches more than one network gene by var\['gene_ids'\], so none (e.g. '${id[0]}.9': '${id[0]}.7', '${id[0]}.8')" \
+    "$T/stderr" || die "ambiguous id alone: $(cat "$T/stderr")"
 expect_exit 1 "$pr" --network scnet_ppi -g "${id[0]}" -o "$T/by_id_num.tsv" "$T/ids_num.h5ad"
 grep -q "^scnet-propagate: -g: none of the seed genes in the network (.* e.g. '${sym[0]}')$" "$T/stderr" ||
     die "numbers in gene_ids: $(cat "$T/stderr")"

@@ -406,6 +406,21 @@ static void test_evaluate(void **st)
     assert_int_equal(e.n_splits, 20);
     assert_int_equal(e.n_no_seed + e.n_no_pos + e.n_no_neg, 0);
     sn_eval_free(&e);
+    /* the splits depend on which genes a set holds, not on the order it
+     * lists them in (a GMT sorted by name evaluates as the original) */
+    int32_t perm[12];
+    for (int i = 0; i < 12; i++)
+        perm[i] = rnd[(i * 5 + 3) % 12];
+    sn_geneset rp = {"random", 12, perm};
+    for (int mode = 0; mode < 2; mode++) {
+        sn_eval e1;
+        o.mode = mode;
+        assert_int_equal(sn_prop_evaluate(&p, &rs, 1, &o, &e), 0);
+        assert_int_equal(sn_prop_evaluate(&p, &rp, 1, &o, &e1), 0);
+        assert_true(e.auroc[0] == e1.auroc[0] && e.aupr[0] == e1.aupr[0]);
+        sn_eval_free(&e1);
+        sn_eval_free(&e);
+    }
     /* a 2-gene set under the reference split: the splits that draw both
      * genes for training (no positive) or neither (no seed) are counted and
      * left out of the mean */

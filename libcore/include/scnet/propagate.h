@@ -89,7 +89,8 @@ typedef struct {
 void sn_eval_opts_default(sn_eval_opts *o);
 
 /* A gene set as distinct node indices; the name keys its random splits, so
- * a set is split the same way whatever other sets are evaluated. */
+ * a set is split the same way whatever other sets are evaluated, and in
+ * whatever order idx lists its nodes. */
 typedef struct {
     const char *name;
     int64_t n;
@@ -109,8 +110,8 @@ typedef struct {
 } sn_eval;
 
 /* Holdout mode: per split, a random round(holdout·k) of the set's k genes
- * (at least 1, at most k − 1) are held out as positives and the rest seed
- * the prior; negatives are all network genes outside the set.  Reference
+ * (at least 1, at most k − 1; drawn from the genes in node order) are held
+ * out as positives and the rest seed the prior; negatives are all network genes outside the set.  Reference
  * mode: a random round(train·n) of all n network genes are training genes;
  * the prior marks training genes in the set; positives are the other set
  * genes, negatives as many random non-set test genes (fewer when there are
