@@ -425,14 +425,22 @@ out:
 
 /* ---- writing ---- */
 
+/* "." names the group itself in HDF5: no dataset can take it. */
+const char *sn_h5ad_colname_problem(const char *col)
+{
+    return !*col                        ? "the name is empty"
+           : strchr(col, '/')           ? "names cannot contain '/'"
+           : strcmp(col, ".") == 0      ? "'.' is not a name HDF5 can store"
+           : strcmp(col, "_index") == 0 ? "'_index' is reserved"
+           : !sn_h5x_utf8_ok(col)       ? "the name is not valid UTF-8"
+                                        : NULL;
+}
+
 static int check_colname(const char *name, const char *col, const char *index)
 {
-    const char *why = !*col                        ? "the name is empty"
-                      : strchr(col, '/')           ? "names cannot contain '/'"
-                      : strcmp(col, "_index") == 0 ? "'_index' is reserved"
-                      : strcmp(col, index) == 0    ? "it has the name of the index"
-                      : !sn_h5x_utf8_ok(col)       ? "the name is not valid UTF-8"
-                                                   : NULL;
+    const char *why = sn_h5ad_colname_problem(col);
+    if (!why && strcmp(col, index) == 0)
+        why = "it has the name of the index";
     return why ? sn_err(SN_EINVAL, "%s: cannot write column '%s': %s", name, col, why) : SN_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct {
     sn_text *t;
@@ -17,6 +18,7 @@ typedef struct {
     char delim;
     char *header;
     char **hf;
+    int64_t head_line; /* the header's line: blank lines before it are skipped */
     int64_t nh, nf; /* header fields, fields per row */
     int lead;       /* header names the id field too */
     char **lines;   /* row copies the fields point into */
@@ -111,7 +113,7 @@ static int split_header(otab *o, const char *first)
         return SN_ENOMEM;
     o->nh = sn_split(o->header, o->delim, o->hf, max);
     if (o->nh < 0)
-        return sn_err(SN_EFMT, "%s:1: unterminated quote in the header", o->path);
+        return sn_err(SN_EFMT, "%s:%lld: unterminated quote in the header", o->path, (long long)o->head_line);
     return SN_OK;
 }
 
@@ -163,6 +165,7 @@ static int load(otab *o)
         return r < 0 ? r : sn_err(SN_EFMT, "%s: empty file (expected a header line)", o->path);
     if (!(o->header = sn_strdup(sn_rd_nobom(o->t, line))))
         return SN_ENOMEM;
+    o->head_line = sn_text_lineno(o->t);
     if ((r = next_line(o, &line)) <= 0)
         return r < 0 ? r : sn_err(SN_EFMT, "%s: no rows after the header", o->path);
     SN_TRY(split_header(o, line));
@@ -201,30 +204,76 @@ static int find_id(const otab *o, const char *id_col, int64_t *idf)
     return sn_err(SN_EINVAL, "%s: no column '%s' (columns: %s)", o->path, id_col, list);
 }
 
+/* A name the .h5ad writer would refuse is refused here, before any work,
+ * rather than when the output is written.  An empty name is not one: it
+ * becomes column_N. */
+static int check_names(const otab *o, int64_t idf)
+{
+    for (int64_t k = 0; k < o->nf; k++) {
+        const char *nm = field_name(o, k);
+        const char *why = k == idf || !*nm ? NULL : sn_h5ad_colname_problem(nm);
+        if (why)
+            return sn_err(SN_EFMT, "%s:%lld: column '%s' cannot be an .h5ad column (%s); rename it", o->path,
+                          (long long)o->head_line, nm, why);
+    }
+    return SN_OK;
+}
+
+/* pandas.read_csv's default na_values (pandas._libs.parsers.STR_NA_VALUES),
+ * matched whole and with case, as pandas does; "" is missing too. */
+static const char *const na_values[] = {
+    "#N/A", "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A",      "NA",   "NULL",    "NaN",      "None", "n/a",  "nan",    "null",
+};
+
 static int na_like(const char *s)
 {
-    return !*s || !strcmp(s, "NA") || !strcmp(s, "N/A") || !strcmp(s, "NaN") || !strcmp(s, "nan");
+    if (!*s)
+        return 1;
+    if (!strchr("#-1<Nn", *s)) /* the first characters of na_values: most fields stop here */
+        return 0;
+    for (size_t i = 0; i < sizeof na_values / sizeof *na_values; i++)
+        if (strcmp(s, na_values[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1, 0, or -1 for a field pandas does not read as a boolean (it takes
+ * true and false in any case, nothing else). */
+static int bool_value(const char *s)
+{
+    return strcasecmp(s, "true") == 0 ? 1 : strcasecmp(s, "false") == 0 ? 0 : -1;
+}
+
+/* An id given twice is refused when it names a cell (pandas would give the
+ * cell a row for each); its rows are ignored, as pandas' join does, when it
+ * names none.  ids maps each id to its first row. */
+static int check_repeats(const otab *o, int64_t idf, const sn_strmap *ids, const uint8_t *used)
+{
+    for (int64_t r = 0; r < o->nrow; r++) {
+        const char *id = o->cell[r * o->nf + idf];
+        int64_t first = sn_strmap_get(ids, id);
+        if (first != r && used[first])
+            return sn_err(SN_EFMT, "%s:%lld: id '%s' appears twice (first on line %lld)", o->path,
+                          (long long)o->lineno[r], id, (long long)o->lineno[first]);
+    }
+    return SN_OK;
 }
 
 /* row[i] = the table row of obs row i, or -1; every cell with the row's id
- * gets it, repeated ids included (as pandas joins); used[r] marks the
+ * gets it, repeated cell ids included (as pandas joins); used[r] marks the
  * table rows some cell took. */
 static int match(const otab *o, int64_t idf, const sn_adata *a, int64_t *row, uint8_t *used)
 {
     sn_strmap ids;
     int rc = SN_OK;
     SN_TRY(sn_strmap_init(&ids, o->nrow));
-    for (int64_t r = 0; r < o->nrow; r++) {
-        const char *id = o->cell[r * o->nf + idf];
-        int64_t first = -1;
-        SN_CHECK(sn_strmap_put(&ids, id, r, &first));
-        if (rc == 0)
-            SN_CHECK(sn_err(SN_EFMT, "%s:%lld: id '%s' appears twice (first on line %lld)", o->path,
-                            (long long)o->lineno[r], id, (long long)o->lineno[first]));
-    }
+    for (int64_t r = 0; r < o->nrow; r++)
+        SN_CHECK(sn_strmap_put(&ids, o->cell[r * o->nf + idf], r, NULL));
     for (int64_t i = 0; i < a->obs.n; i++)
         if ((row[i] = sn_strmap_get(&ids, a->obs.index[i])) >= 0)
             used[row[i]] = 1;
+    SN_CHECK(check_repeats(o, idf, &ids, used));
     rc = SN_OK;
 out:
     sn_strmap_free(&ids);
@@ -306,6 +355,31 @@ static int num_col(sn_frame *f, const otab *o, int64_t k, const int64_t *row, co
     return rc;
 }
 
+/* Whether pandas reads column k as booleans and keeps them through the
+ * join: every row true or false, every cell in the table (a missing value
+ * makes pandas' column object, kept here as categories). */
+static int is_bool(const otab *o, int64_t k, int all_cells)
+{
+    if (!all_cells)
+        return 0;
+    for (int64_t r = 0; r < o->nrow; r++)
+        if (bool_value(o->cell[r * o->nf + k]) < 0)
+            return 0;
+    return 1;
+}
+
+static int bool_col(sn_frame *f, const otab *o, int64_t k, const int64_t *row, const char *name)
+{
+    sn_col c;
+    SN_TRY(sn_col_new(&c, name, SN_COL_BOOL, f->n));
+    for (int64_t i = 0; i < f->n; i++)
+        c.v.b[i] = (uint8_t)bool_value(o->cell[row[i] * o->nf + k]);
+    int rc = sn_frame_put(f, &c);
+    if (rc < 0)
+        sn_col_free(&c);
+    return rc;
+}
+
 static int cat_col(sn_frame *f, const otab *o, int64_t k, const int64_t *row, const char *name)
 {
     char **v = sn_calloc((size_t)f->n + 1, sizeof *v, "a table column");
@@ -323,6 +397,9 @@ static int cat_col(sn_frame *f, const otab *o, int64_t k, const int64_t *row, co
 
 static int build_columns(sn_frame *f, const otab *o, int64_t idf, const int64_t *row)
 {
+    int all_cells = 1;
+    for (int64_t i = 0; i < f->n; i++)
+        all_cells &= row[i] >= 0;
     for (int64_t k = 0; k < o->nf; k++) {
         if (k == idf)
             continue;
@@ -332,7 +409,9 @@ static int build_columns(sn_frame *f, const otab *o, int64_t idf, const int64_t 
             snprintf(name, sizeof name, "column_%lld", (long long)k + 1);
             nm = name;
         }
-        SN_TRY(is_numeric(o, k) ? num_col(f, o, k, row, nm) : cat_col(f, o, k, row, nm));
+        SN_TRY(is_numeric(o, k)           ? num_col(f, o, k, row, nm)
+               : is_bool(o, k, all_cells) ? bool_col(f, o, k, row, nm)
+                                          : cat_col(f, o, k, row, nm));
     }
     return SN_OK;
 }
@@ -366,6 +445,7 @@ int sn_read_obs_table(const char *path, const char *id_col, sn_adata *a)
     SN_CHECK(sn_text_open(path, &o.t));
     SN_CHECK(load(&o));
     SN_CHECK(find_id(&o, id_col, &idf));
+    SN_CHECK(check_names(&o, idf));
     row = sn_malloc(sn_mul_size((size_t)a->obs.n + 1, sizeof *row), "a row map");
     used = sn_calloc((size_t)o.nrow + 1, 1, "a row map");
     if (!row || !used)

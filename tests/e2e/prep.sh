@@ -202,6 +202,75 @@ printf 'cell,note\n%s,"never closed\nand on\n' "$("$info" -q --field obs/_index 
 expect_exit 1 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obsopen.csv" --no-ppi -o "$T/obsopen.h5ad"
 grep -q "obsopen.csv:2: unterminated quote" "$T/stderr" || die "an open quote: $(cat "$T/stderr")"
 
+# ---- --obs: missing values are those of pandas' read_csv (its na_values):
+# a number column with '#N/A' or 'NULL' stays float64, and in a text column
+# they are missing, not categories ----
+"$info" -q --field obs/_index "$T/mtx_genes.h5ad" | awk -v OFS=, '
+    BEGIN { print "cell", "score", "label"
+            n = split("#N/A|#N/A N/A|#NA|-1.#IND|-1.#QNAN|-NaN|-nan|1.#IND|1.#QNAN|<NA>|N/A|NA|NULL|NaN|None|n/a|nan|null", na, "|") }
+    { print $1, NR % 4 ? NR / 2 : na[int(NR / 4) % n + 1], NR % 5 ? "g" NR % 3 : na[int(NR / 5) % n + 1] }' >"$T/obsna.csv"
+expect_exit 0 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obsna.csv" --no-ppi -o "$T/obsna.h5ad"
+"$PY" - "$T/obsna.csv" "$T/obsna.h5ad" <<'PY' || die "--obs: pandas' missing values"
+import sys, warnings, numpy as np, pandas as pd, anndata as ad
+warnings.simplefilter("ignore")
+t = pd.read_csv(sys.argv[1], index_col=0, dtype={"cell": str})
+o = ad.read_h5ad(sys.argv[2]).obs
+w = t.loc[o.index]
+assert t["score"].dtype == o["score"].dtype == np.float64, o["score"].dtype
+assert np.array_equal(o["score"].to_numpy(), w["score"].to_numpy(), equal_nan=True)
+assert o["score"].isna().sum() > 100
+assert o["label"].dtype == "category" and list(o["label"].cat.categories) == ["g0", "g1", "g2"], o["label"].dtype
+na = o["label"].isna().to_numpy()
+assert (na == w["label"].isna().to_numpy()).all() and na.sum() > 100
+assert (o["label"].astype(object)[~na] == w["label"][~na]).all()
+PY
+
+# ---- --obs: a column of true and false (any case) is boolean, as pandas
+# reads it; a missing value makes it pandas' object column, categorical here ----
+"$info" -q --field obs/_index "$T/mtx_genes.h5ad" | awk -v OFS=, '
+    BEGIN { print "cell", "flag", "flagna"; split("True TRUE true fAlSe False FALSE false", b, " ") }
+    { print $1, b[NR % 7 + 1], NR == 7 ? "NULL" : NR % 2 ? "True" : "False" }' >"$T/obsbool.csv"
+expect_exit 0 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obsbool.csv" --no-ppi -o "$T/obsbool.h5ad"
+"$PY" - "$T/obsbool.csv" "$T/obsbool.h5ad" <<'PY' || die "--obs: a boolean column"
+import sys, warnings, numpy as np, pandas as pd, anndata as ad, h5py
+warnings.simplefilter("ignore")
+t = pd.read_csv(sys.argv[1], index_col=0, dtype={"cell": str})
+o = ad.read_h5ad(sys.argv[2]).obs
+assert t["flag"].dtype == o["flag"].dtype == np.bool_, o["flag"].dtype
+assert (o["flag"] == t.loc[o.index, "flag"]).all() and 0 < o["flag"].sum() < len(o)
+assert t["flagna"].dtype == object and o["flagna"].dtype == "category", o["flagna"].dtype
+with h5py.File(sys.argv[2], "r") as f:
+    d = f["obs/flag"]  # h5py's bool enum, a plain array as anndata writes a bool column
+    assert d.dtype == np.bool_ and d.attrs["encoding-type"] == "array", (d.dtype, dict(d.attrs))
+PY
+
+# ---- --obs: an id given twice is refused only where it names a cell; the
+# rows of ids that name none are ignored, as pandas' join does ----
+{ cat "$T/obs.csv"; printf 'ghost,1,2\nghost,3,4\nother,5,6\n'; } >"$T/obsrep.csv"
+rows=$(($(wc -l <"$T/obsrep.csv") - 1))
+expect_exit 0 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obsrep.csv" --no-ppi -o "$T/obsrep.h5ad"
+grep -q "obsrep.csv: 3 of $rows ids are not cells of the data (e.g. 'ghost'); their rows are ignored" "$T/stderr" ||
+    die "repeated ids of no cell: $(cat "$T/stderr")"
+{ cat "$T/obsrep.csv"; sed -n 2p "$T/obs.csv"; } >"$T/obsrep2.csv"
+expect_exit 1 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obsrep2.csv" --no-ppi -o "$T/obsrep2.h5ad"
+grep -q "obsrep2.csv:$((rows + 2)): id '$(sed -n 2p "$T/obs.csv" | cut -d, -f1)' appears twice (first on line 2)$" \
+    "$T/stderr" || die "a repeated cell id: $(cat "$T/stderr")"
+
+# ---- --obs: a column name no .h5ad can hold is refused as the table is
+# read, naming the table and its header line, and nothing is written ----
+cell1=$(sed -n 2p "$T/obs.csv" | cut -d, -f1)
+printf 'cell,a/b\n%s,1\n' "$cell1" >"$T/obsslash.csv"
+printf '\ncell\t_index\n%s\tx\n' "$cell1" >"$T/obsindex.tsv"
+expect_exit 1 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obsslash.csv" --no-ppi -o "$T/obsname.h5ad"
+expect_eq "$(cat "$T/stderr")" \
+    "scnet-prep: $T/obsslash.csv:1: column 'a/b' cannot be an .h5ad column (names cannot contain '/'); rename it" \
+    "a column name with '/'"
+expect_exit 1 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obsindex.tsv" --no-ppi -o "$T/obsname.h5ad"
+expect_eq "$(cat "$T/stderr")" \
+    "scnet-prep: $T/obsindex.tsv:2: column '_index' cannot be an .h5ad column ('_index' is reserved); rename it" \
+    "a column named _index"
+[ ! -e "$T/obsname.h5ad" ] || die "a refused column name left an output"
+
 # ---- the largest seed is recorded, and shown, exactly ----
 expect_exit 0 "$prep" "$T/extra.h5ad" --no-ppi --seed 9223372036854775807 -q -o "$T/seed.h5ad"
 expect_eq "$("$info" -q --field uns/scnet/prep/seed "$T/seed.h5ad")" 9223372036854775807 "the recorded seed"

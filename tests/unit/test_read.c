@@ -710,7 +710,10 @@ static void test_metadata_join(void **st)
     assert_non_null(ng);
     assert_int_equal(ng->type, SN_COL_I64); /* whole numbers without a point: int64, as pandas */
     assert_true(ng->v.i64[0] == 4773);     /* "A1",...,9481,4773,... */
-    assert_int_equal(count_cat(&a, "outliers", "FALSE"), 274);
+    const sn_col *out = sn_frame_get(&a.obs, "outliers"); /* "FALSE" in every row: bool, as pandas */
+    assert_true(out && out->type == SN_COL_BOOL);
+    for (int64_t i = 0; i < a.obs.n; i++)
+        assert_int_equal(out->v.b[i], 0);
     free_ad(&a);
 
     static const struct {
@@ -799,7 +802,20 @@ static void test_metadata_partial(void **st)
     expect_err(sn_read_obs_table(put("m3.csv", "a\nc1,1\nc2,2,3\n"), NULL, &a), "m3.csv:3: 3 fields, expected 2");
     expect_err(sn_read_obs_table(put("m4.csv", "a\nc1,1\nc1,2\n"), NULL, &a),
                "m4.csv:3: id 'c1' appears twice (first on line 2)");
+    expect_err(sn_read_obs_table(put("m5.csv", "a/b\nc1,1\n"), NULL, &a),
+               "m5.csv:1: column 'a/b' cannot be an .h5ad column (names cannot contain '/'); rename it");
     assert_int_equal(a.obs.ncol, 4); /* failed joins leave obs as it was */
+
+    /* pandas' missing values and booleans; a repeated id of no cell is ignored */
+    t = put("m6.csv", "flag,n\nzz,true,NULL\nzz,FALSE,1\nc1,True,#N/A\nc2,false,2\nc3,TRUE,-nan\n");
+    capture_start();
+    rc = sn_read_obs_table(t, NULL, &a);
+    warn = capture_end();
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(warn, "m6.csv: 2 of 5 ids are not cells of the data (e.g. 'zz')"));
+    const sn_col *b = sn_frame_get(&a.obs, "flag"), *v = sn_frame_get(&a.obs, "n");
+    assert_true(b && b->type == SN_COL_BOOL && b->v.b[0] == 1 && b->v.b[1] == 0 && b->v.b[2] == 1);
+    assert_true(v && v->type == SN_COL_F64 && isnan(v->v.f64[0]) && v->v.f64[1] == 2 && isnan(v->v.f64[2]));
     free_ad(&a);
 }
 

@@ -164,8 +164,11 @@ int sn_h5ad_write_ivec(hid_t loc, const char *name, const int64_t *v, int64_t n,
 /* Bool array (h5py's bool enum); nonzero = true. */
 int sn_h5ad_write_bvec(hid_t loc, const char *name, const uint8_t *v, int64_t n, int comp) SN_WUR;
 int sn_h5ad_write_strings(hid_t loc, const char *name, char *const *s, int64_t n, int comp) SN_WUR;
-/* Column names must be unique, non-empty, without '/', and neither
- * "_index" nor the index name; a NULL index is written as "0", "1", ...
+/* Why no frame column can be named col (a message: "names cannot contain
+ * '/'"), or NULL when it can (uniqueness and the index name aside). */
+const char *sn_h5ad_colname_problem(const char *col);
+/* Column names must be unique, pass sn_h5ad_colname_problem, and not be
+ * the index name; a NULL index is written as "0", "1", ...
  * Duplicate index labels are written with a warning (anndata warns too). */
 int sn_h5ad_write_frame(hid_t loc, const char *name, const sn_frame *f, int comp) SN_WUR;
 /* Add or replace one column of an existing frame: a replaced column keeps
