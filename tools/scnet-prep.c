@@ -225,12 +225,9 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
     /* An .h5ad from scnet-prep brings its aligned network: read_input says
      * so when it has none. */
     o->ppi_in = !o->ppi && !o->no_ppi && (strcmp(o->in, "-") == 0 || sn_is_stream(o->in) || sn_h5_probe(o->in) > 0);
-    if (!o->ppi && !o->no_ppi && !o->ppi_in) {
-        /* a missing input is the first thing to say */
-        if (strcmp(o->in, "-") != 0 && access(o->in, F_OK) != 0)
-            return sn_err(SN_EIO, "%s: cannot open: %s", o->in, strerror(errno));
+    /* a missing input is the first thing to say: the run says it */
+    if (!o->ppi && !o->no_ppi && !o->ppi_in && (strcmp(o->in, "-") == 0 || access(o->in, F_OK) == 0))
         return sn_cli_bad("--ppi FILE is required (or --no-ppi to keep every gene)");
-    }
     if (o->ppi && o->no_ppi)
         return sn_cli_bad("--ppi and --no-ppi exclude each other");
     if (o->reuse_pca && o->pca_opt)
@@ -294,6 +291,8 @@ static void ppi_reader_start(ppi_reader *r, const char *path)
 /* The edges (the caller frees them), or the reader's error. */
 static int ppi_reader_take(ppi_reader *r, sn_edges *e)
 {
+    if (!r->path)
+        return sn_err(SN_EINVAL, "--ppi FILE is required (or --no-ppi to keep every gene)");
     if (r->started)
         pthread_join(r->th, NULL);
     else if (r->deferred)
@@ -1329,7 +1328,7 @@ static int run(sn_cli *cli, void *ctx)
     p.cli = cli;
     p.min_genes = o->min_genes;
     p.min_cells = o->min_cells;
-    if (!o->no_ppi && !o->ppi_in)
+    if (!o->no_ppi && !o->ppi_in && o->ppi)
         ppi_reader_start(&p.ppi_rd, o->ppi);
     int rc = SN_OK;
     for (int s = 0; s < T_STEPS && rc == SN_OK; s++) {

@@ -298,19 +298,17 @@ static void report(const otab *o, int64_t idf, const sn_adata *a, const int64_t 
                 o->path, (long long)missing, (long long)a->obs.n, sn_rd_quote(a->obs.index[i0], q, sizeof q));
 }
 
+/* Every value a number or missing; all missing too, as pandas gives a
+ * float64 column of NaN. */
 static int is_numeric(const otab *o, int64_t k)
 {
-    int any = 0;
     for (int64_t r = 0; r < o->nrow; r++) {
         const char *s = o->cell[r * o->nf + k];
-        if (na_like(s))
-            continue;
         double v;
-        if (sn_rd_number(s, &v) == 1)
+        if (!na_like(s) && sn_rd_number(s, &v) == 1)
             return 0;
-        any = 1;
     }
-    return any;
+    return 1;
 }
 
 /* pandas reads a column of whole numbers written without a point as
@@ -395,6 +393,14 @@ static int cat_col(sn_frame *f, const otab *o, int64_t k, const int64_t *row, co
     return rc;
 }
 
+static int header_has(const otab *o, const char *name)
+{
+    for (int64_t k = 0; k < o->nf; k++)
+        if (strcmp(field_name(o, k), name) == 0)
+            return 1;
+    return 0;
+}
+
 static int build_columns(sn_frame *f, const otab *o, int64_t idf, const int64_t *row)
 {
     int all_cells = 1;
@@ -403,11 +409,18 @@ static int build_columns(sn_frame *f, const otab *o, int64_t idf, const int64_t 
     for (int64_t k = 0; k < o->nf; k++) {
         if (k == idf)
             continue;
-        char name[32];
+        char name[32], base[1001], uniq[1024];
         const char *nm = field_name(o, k);
         if (!*nm) {
             snprintf(name, sizeof name, "column_%lld", (long long)k + 1);
             nm = name;
+        }
+        /* a repeated header name takes the first of .1, .2, ... that no
+         * column has or is named, as pandas names it */
+        snprintf(base, sizeof base, "%s", nm);
+        for (int d = 1; sn_frame_get(f, nm) && d < 1000000; d++) {
+            snprintf(uniq, sizeof uniq, "%s.%d", base, d);
+            nm = header_has(o, uniq) ? base : uniq;
         }
         SN_TRY(is_numeric(o, k)           ? num_col(f, o, k, row, nm)
                : is_bool(o, k, all_cells) ? bool_col(f, o, k, row, nm)
