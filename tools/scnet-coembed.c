@@ -17,6 +17,7 @@
 #include "scnet/mem.h"
 #include "scnet/strmap.h"
 #include "scnet/subset.h"
+#include "scnet/text.h"
 
 enum {
     OPT_WEIGHTED = SN_OPT_PROG,
@@ -110,8 +111,9 @@ static int parse_opt(void *ctx, int c, const char *arg)
     static const char *const methods[] = {"leiden", "louvain", NULL};
     switch (c) {
     case 'p':
-        SN_TRY(sn_cli_double("--percentile", arg, 0, 100, &o->net.percentile));
         /* edges lie strictly above it: the 100th percentile leaves none */
+        if (sn_parse_double(arg, &o->net.percentile) < 0 || o->net.percentile < 0 || o->net.percentile > 100)
+            return sn_cli_bad("invalid value '%s' for --percentile (expected a number in [0, 100))", arg);
         return o->net.percentile < 100 ? SN_OK : sn_cli_bad("--percentile 100 leaves no edge (give less than 100)");
     case OPT_WEIGHTED: o->net.weighted = 1; return SN_OK;
     case OPT_EMBEDDING: o->embedding = arg; return SN_OK;
