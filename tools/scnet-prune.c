@@ -11,6 +11,7 @@
 #include "scnet/h5ad.h"
 #include "scnet/log.h"
 #include "scnet/mem.h"
+#include "scnet/metrics.h"
 #include "scnet/prune.h"
 #include "scnet/subset.h"
 #include "scnet/text.h"
@@ -219,18 +220,12 @@ static int write_out(hid_t in, hid_t out, const opts *o, const sn_csr *knn, cons
     return sn_h5ad_record_run(out, cli);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* "min / median / max" of n values (sorted in place). */
 static const char *spread3(double *v, int64_t n, char *buf, size_t len)
 {
     if (n == 0)
         return "none";
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    sn_sort_doubles(v, n);
     snprintf(buf, len, "%.4g / %.4g / %.4g", v[0], sn_percentile_sorted(v, n, 50), v[n - 1]);
     return buf;
 }

@@ -3,6 +3,7 @@
 #include "scnet/coembed.h"
 #include "scnet/file.h"
 #include "scnet/mem.h"
+#include "scnet/metrics.h"
 
 #include <math.h>
 #include <omp.h>
@@ -380,12 +381,6 @@ static void hist_done(select_ctx *c, int k)
         t->state = T_COLLECT;
 }
 
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 /* After a collection pass: sort the candidates and read the rank off. */
 static int collect_done(select_ctx *c, int k, int64_t ndiag)
 {
@@ -404,7 +399,7 @@ static int collect_done(select_ctx *c, int k, int64_t ndiag)
         p += c->ncol[s];
         c->ncol[s] = 0;
     }
-    qsort(all, (size_t)tot, sizeof *all, cmp_double);
+    sn_sort_doubles(all, tot);
     /* The diagonal zeros (when they are candidates) come first; every
      * off-diagonal value stands for two entries, (i, j) and (j, i). */
     int64_t r = t->rank - t->below;

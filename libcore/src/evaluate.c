@@ -1,6 +1,7 @@
 /* Gene-set prediction by propagation (MODEL.md §7.4) and z-scores against
  * degree-preserving random networks (§7.6). */
 #include "scnet/mem.h"
+#include "scnet/metrics.h"
 #include "scnet/philox.h"
 #include "scnet/propagate.h"
 #include "scnet/strmap.h"
@@ -345,12 +346,6 @@ static int make_splits(const sn_propnet *p, const sn_geneset *sets, int64_t nset
     return rc;
 }
 
-static int cmp_asc(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 /* Mean and median of the non-NaN values; *count of them. */
 static int summarise(const double *v, int64_t n, double *mean, double *median, int64_t *count)
 {
@@ -364,7 +359,7 @@ static int summarise(const double *v, int64_t n, double *mean, double *median, i
             s[k++] = v[i];
             sum += v[i];
         }
-    qsort(s, (size_t)k, sizeof *s, cmp_asc);
+    sn_sort_doubles(s, k);
     *mean = k ? sum / (double)k : NAN;
     *median = k == 0 ? NAN : k % 2 ? s[k / 2] : 0.5 * (s[k / 2 - 1] + s[k / 2]);
     if (count)

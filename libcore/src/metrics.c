@@ -81,3 +81,15 @@ double sn_average_precision(const double *score, const uint8_t *label, int64_t n
     free(it);
     return ap;
 }
+
+static int cmp_asc(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+void sn_sort_doubles(double *v, int64_t n)
+{
+    if (n > 1)
+        qsort(v, (size_t)n, sizeof *v, cmp_asc);
+}

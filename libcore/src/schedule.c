@@ -1,5 +1,6 @@
 #include "scnet/schedule.h"
 #include "scnet/mem.h"
+#include "scnet/metrics.h"
 #include "scnet/philox.h"
 
 #include <math.h>
@@ -216,12 +217,6 @@ int sn_knn_union(int N, int k, const int32_t *knn, sn_edges32 *out)
     return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double sn_percentile(const double *v, int64_t n, double q)
 {
     if (n <= 0)
@@ -230,7 +225,7 @@ double sn_percentile(const double *v, int64_t n, double q)
     if (!s)
         return NAN;
     memcpy(s, v, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    sn_sort_doubles(s, n);
     double pos = q / 100.0 * (double)(n - 1);
     int64_t lo = (int64_t)floor(pos);
     double f = pos - (double)lo, r = lo + 1 < n ? s[lo] + f * (s[lo + 1] - s[lo]) : s[lo];

@@ -10,5 +10,7 @@
 /* label[i] nonzero = positive.  Returns NaN when either class is empty. */
 double sn_auroc(const double *score, const uint8_t *label, int64_t n);
 double sn_average_precision(const double *score, const uint8_t *label, int64_t n);
+/* v in ascending order, for percentiles and medians. */
+void sn_sort_doubles(double *v, int64_t n);
 
 #endif
