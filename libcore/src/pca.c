@@ -318,6 +318,7 @@ static int round4(int b) { return (b + 3) / 4 * 4; }
 typedef struct {
     int cap;     /* a multiple of 4 */
     int groups;  /* row groups of the Aᵀ products */
+    int one_run; /* every group one float32 run: op_gram keeps acc as floats */
     float *W;    /* ncol × cap */
     double *Y;   /* n × cap: A V in double */
     double *acc; /* groups × ncol × cap: each group's Aᵀ sums */
@@ -338,6 +339,7 @@ static int opbuf_alloc(const op_t *op, int b, opbuf_t *w)
 {
     w->cap = round4(b);
     w->groups = sn_fixed_blocks(op->n, op->rows, MAX_GROUPS);
+    w->one_run = (op->n + w->groups - 1) / w->groups <= op->rows;
     size_t n = (size_t)op->n + 1, cap = (size_t)w->cap, g = (size_t)w->groups;
     size_t cols = sn_mul_size((size_t)op->x->ncol + 1, cap), th = (size_t)omp_get_max_threads();
     w->W = sn_malloc(cols * sizeof *w->W, "a PCA block");
@@ -491,10 +493,14 @@ static void gram_rows(const op_t *op, const opbuf_t *w, int ld, const double *cw
 {
     const sn_csr *x = op->x;
     size_t len = (size_t)x->ncol * ld;
-    if (i0 >= i1)
+    if (w->one_run) /* the group's float32 sums are final: kept as they are */
+        run = (float *)acc;
+    else if (i0 >= i1)
         memset(acc, 0, len * sizeof *acc);
     for (int c = 0; c < ld; c++)
         cs[c] = 0;
+    if (w->one_run && i0 >= i1)
+        memset(run, 0, len * sizeof *run);
     for (int64_t r0 = i0; r0 < i1; r0 += op->rows) {
         int64_t r1 = i1 - r0 < op->rows ? i1 : r0 + op->rows;
         memset(run, 0, len * sizeof *run);
@@ -509,6 +515,8 @@ static void gram_rows(const op_t *op, const opbuf_t *w, int ld, const double *cw
             }
             scatter(x->data + k0, x->indices + k0, nk, yf, ld, run);
         }
+        if (w->one_run)
+            break;
         for (size_t e = 0; e < len; e += 4) /* len: a multiple of 4; the first run sets acc */
             store4(acc + e, r0 > i0 ? load4(acc + e) + widen(run + e) : widen(run + e));
     }
@@ -532,7 +540,7 @@ static void apply_t_rows(const op_t *op, const opbuf_t *w, int ld, int64_t i0, i
 
 /* Z (p × b, transposed when tr) = Aᵀ Y = diag(s) (Xᵀ Y - mu (1ᵀ Y)) from
  * the groups' sums, added in group order. */
-static void groups_finish(const op_t *op, const opbuf_t *w, int b, double *Z, int tr)
+static void groups_finish(const op_t *op, const opbuf_t *w, int b, double *Z, int tr, int f32)
 {
     int ld = round4(b);
     size_t len = (size_t)op->x->ncol * ld;
@@ -545,12 +553,19 @@ static void groups_finish(const op_t *op, const opbuf_t *w, int b, double *Z, in
 #pragma omp parallel for schedule(static)
     for (int64_t t = 0; t < op->p; t++) {
         size_t e = (size_t)op->inv[t] * ld;
-        for (int c = 0; c < b; c++) {
-            double z = 0;
-            for (int g = 0; g < w->groups; g++)
-                z += w->acc[g * len + e + c];
-            Z[at_tc(t, c, op->p, b, tr)] = op->s[t] * (z - op->mu[t] * cs[c]);
+        double z[ld];
+        for (int c = 0; c < ld; c += 4) { /* each lane added in group order */
+            v4d v = {0};
+            if (f32)
+                for (int g = 0; g < w->groups; g++)
+                    v += widen((const float *)(w->acc + g * len) + e + c);
+            else
+                for (int g = 0; g < w->groups; g++)
+                    v += load4(w->acc + g * len + e + c);
+            store4(z + c, v);
         }
+        for (int c = 0; c < b; c++)
+            Z[at_tc(t, c, op->p, b, tr)] = op->s[t] * (z[c] - op->mu[t] * cs[c]);
     }
 }
 
@@ -562,7 +577,7 @@ static void op_apply_t(const op_t *op, opbuf_t *w, int b, double *Z, int tr)
 #pragma omp parallel for schedule(dynamic, 1)
     for (int g = 0; g < ng; g++)
         apply_t_rows(op, w, ld, op->n * g / ng, op->n * (g + 1) / ng, w->acc + g * len, w->cs + (size_t)g * w->cap);
-    groups_finish(op, w, b, Z, tr);
+    groups_finish(op, w, b, Z, tr, 0);
 }
 
 /* Zt (b × p) = (AᵀA V)ᵀ for Vt (b × p), through float32 A V, in one pass
@@ -577,7 +592,7 @@ static void op_gram(const op_t *op, const double *Vt, int b, double *Zt, opbuf_t
     for (int g = 0; g < ng; g++)
         gram_rows(op, w, ld, cw, op->n * g / ng, op->n * (g + 1) / ng, w->run + omp_get_thread_num() * len,
                   w->acc + g * len, w->cs + (size_t)g * w->cap);
-    groups_finish(op, w, b, Zt, 1);
+    groups_finish(op, w, b, Zt, 1, w->one_run);
 }
 
 /* ---- small dense helpers (BLAS/LAPACK on one thread) ---- */
