@@ -263,8 +263,10 @@ int sn_prep_normalize_total(sn_csr *x, double target, double *used)
  * normalisation a cell's entries are its integer counts times one factor,
  * mostly 1, 2 or 3, so a cell holds few distinct values, and log1pf and
  * expm1f cost many times a lookup.  The results are the function's own,
- * bit for bit. */
-#define FCACHE 16
+ * bit for bit.  A cell holds about 25 distinct values (pbmc3k): 16 entries
+ * missed 12 % of the lookups, 256 miss 4 %, near the 3.5 % that are a
+ * cell's first of a value (normalising 10,000 cells 0.03 -> 0.01 s). */
+#define FCACHE 256
 typedef struct {
     uint32_t key[FCACHE];
     float val[FCACHE];
