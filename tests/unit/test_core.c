@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -144,6 +145,45 @@ static void test_split(void **st)
     assert_true(d == 2.5);
     assert_int_equal(sn_parse_double("-0.5", &d), 0);
     assert_true(d == -0.5);
+}
+
+/* sn_strtod's fast path for plain decimals gives strtod's value bit for
+ * bit and stops where strtod stops, on short and long, signed, padded and
+ * trailing-text numbers alike (the long ones, the exponents and the words
+ * going through strtod itself). */
+static void test_strtod_as_libc(void **st)
+{
+    (void)st;
+    static const char *fixed[] = {"0",       "-0",         "+.5",     "5.",       ".",        "-",          "1.2.3",
+                                  "0.1",     "0.3",        "2.675",   "1e5",      "1E",       "5x",         "007.50",
+                                  "0.000000000000000000001",   "0.00000000000000000000001", "123456789012345",
+                                  "1234567890123456",          "0.12345678901234567",       "9007199254740993",
+                                  "inf",     "-nan",       "  4.25",  "3.14159\t", "999999999999999.9"};
+    uint64_t x = 88172645463325252ULL;
+    char buf[64];
+    for (int t = 0; t < 200000; t++) {
+        const char *s = buf;
+        if (t < (int)(sizeof fixed / sizeof *fixed)) {
+            s = fixed[t];
+        } else { /* digits, a point somewhere, a sign now and then */
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int n = 1 + (int)(x % 24), dot = (int)((x >> 8) % (unsigned)(n + 2)), k = 0;
+            if ((x >> 20) % 4 == 0)
+                buf[k++] = '-';
+            for (int i = 0; i < n; i++) {
+                if (i == dot)
+                    buf[k++] = '.';
+                buf[k++] = (char)('0' + (x >> (24 + 2 * (i % 16))) % 10);
+            }
+            buf[k] = 0;
+        }
+        char *e1, *e2;
+        double a = sn_strtod(s, &e1), b = strtod(s, &e2);
+        if (memcmp(&a, &b, sizeof a) != 0 && !(isnan(a) && isnan(b)))
+            fail_msg("sn_strtod(\"%s\") = %.17g, strtod %.17g", s, a, b);
+        if (e1 != e2)
+            fail_msg("sn_strtod(\"%s\") stops at %td, strtod at %td", s, e1 - s, e2 - s);
+    }
 }
 
 static void write_gz(const char *path, const char *text, size_t cut)
@@ -431,6 +471,7 @@ int main(void)
         cmocka_unit_test(test_err_prefix),       cmocka_unit_test(test_oom_message),
         cmocka_unit_test(test_strmap),           cmocka_unit_test(test_make_unique),
         cmocka_unit_test(test_categorical_subset), cmocka_unit_test(test_split),
+        cmocka_unit_test(test_strtod_as_libc),
         cmocka_unit_test(test_text_gzip),        cmocka_unit_test(test_philox_known_answer),
         cmocka_unit_test(test_atomic_output),    cmocka_unit_test(test_file_same),    cmocka_unit_test(test_cli_files),    cmocka_unit_test(test_csr_ops),
         cmocka_unit_test(test_thread_stacks),
