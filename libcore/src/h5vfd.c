@@ -13,6 +13,8 @@
 /* sec2's limit: addresses fit a signed off_t */
 #define MAXADDR (((haddr_t)1 << (8 * sizeof(off_t) - 1)) - 1)
 
+#define WRITEBACK_MIN ((size_t)4 << 20)
+
 /* Writes after the first failure, in pages keyed by page number. */
 #define PAGE ((haddr_t)1 << 16)
 
@@ -280,6 +282,12 @@ static herr_t vfd_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
         return -1;
     if (!f->failed && disk_write(f->fd, addr, n, buf) < 0)
         fail(f, errno);
+#ifdef SYNC_FILE_RANGE_WRITE
+    /* a large dataset starts on its way to the disk now, while the program
+     * computes on, rather than all at the fsync that ends the file */
+    if (!f->failed && n >= WRITEBACK_MIN)
+        (void)sync_file_range(f->fd, (off_t)addr, (off_t)n, SYNC_FILE_RANGE_WRITE);
+#endif
     if (f->failed && overlay_write(f, addr, n, buf) < 0)
         return -1; /* out of memory as well: nothing left but to tell HDF5 */
     if (addr + n > f->eof)
