@@ -37,9 +37,10 @@ size_t sn_mul_size(size_t n, size_t size)
 /* A buffer of several MiB is asked to live on 2 MiB pages, where the
  * kernel allows them on request (Debian's default): it is usually filled
  * right after it is allocated, and 512 times fewer page faults (each
- * zeroing its page) and TLB misses on the random accesses into the larger
- * tables measured 7 % of scnet-prep's time at 10,000 cells.  A hint only:
- * where the kernel refuses it, nothing changes. */
+ * zeroing its page: 58 MB in 3 ms instead of 23 here) and TLB misses on the
+ * random accesses into the larger tables took 3 % off scnet-prep at 10,000
+ * cells (none at 1,000,000, where first touching 7 GiB costs the same
+ * either way).  A hint only: where the kernel refuses it, nothing changes. */
 #define HUGE_MIN ((size_t)8 << 20)
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 
