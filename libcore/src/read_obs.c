@@ -411,8 +411,8 @@ static int build_columns(sn_frame *f, const otab *o, int64_t idf, const int64_t 
             continue;
         char name[32], base[1001], uniq[1024];
         const char *nm = field_name(o, k);
-        if (!*nm) {
-            snprintf(name, sizeof name, "column_%lld", (long long)k + 1);
+        if (!*nm) { /* pandas' name for it, by its place in the header */
+            snprintf(name, sizeof name, "Unnamed: %lld", (long long)k);
             nm = name;
         }
         /* a repeated header name takes the first of .1, .2, ... that no

@@ -225,10 +225,11 @@ assert (na == w["label"].isna().to_numpy()).all() and na.sum() > 100
 assert (o["label"].astype(object)[~na] == w["label"][~na]).all()
 PY
 
-# ---- --obs: a repeated column name takes .1, .2, and a column with no
-# value is float64 of NaN, as pandas reads them ----
+# ---- --obs: a repeated column name takes .1, .2, a column with no name
+# pandas' "Unnamed: N", and a column with no value is float64 of NaN, as
+# pandas reads them ----
 "$info" -q --field obs/_index "$T/mtx_genes.h5ad" | awk -v OFS=, '
-    BEGIN { print "cell", "x", "x", "x.1", "x", "empty" } { print $1, NR, "a" NR % 2, NR % 3, "b", "" }' >"$T/obsdup.csv"
+    BEGIN { print "cell", "x", "x", "x.1", "x", "empty", "" } { print $1, NR, "a" NR % 2, NR % 3, "b", "", NR % 5 }' >"$T/obsdup.csv"
 expect_exit 0 "$prep" "$T/mtx_genes.h5ad" --obs "$T/obsdup.csv" --no-ppi -o "$T/obsdup.h5ad"
 "$PY" - "$T/obsdup.csv" "$T/obsdup.h5ad" <<'PY' || die "--obs: repeated names or an empty column"
 import sys, warnings, numpy as np, pandas as pd, anndata as ad
@@ -239,6 +240,7 @@ for c in t.columns:
     assert c in o.columns, (c, list(o.columns))
     assert np.array_equal(o[c].astype(str).to_numpy(), t.loc[o.index, c].astype(str).to_numpy()), c
 assert o["empty"].dtype == t["empty"].dtype == np.float64 and o["empty"].isna().all()
+assert "Unnamed: 6" in t.columns and "Unnamed: 6" in o.columns, list(o.columns)
 PY
 
 # ---- --obs: a column of true and false (any case) is boolean, as pandas
