@@ -206,7 +206,7 @@ static int find_id(const otab *o, const char *id_col, int64_t *idf)
 
 /* A name the .h5ad writer would refuse is refused here, before any work,
  * rather than when the output is written.  An empty name is not one: it
- * becomes column_N. */
+ * becomes pandas' "Unnamed: N". */
 static int check_names(const otab *o, int64_t idf)
 {
     for (int64_t k = 0; k < o->nf; k++) {
