@@ -17,35 +17,6 @@ void sn_coembed_opts_default(sn_coembed_opts *o)
     o->block = 0;
 }
 
-double sn_percentile_lerp(double a, double b, double t)
-{
-    double d = b - a;
-    return t >= 0.5 ? b - d * (1.0 - t) : a + d * t;
-}
-
-/* Ranks numpy interpolates between: floor((n−1)q) and the next, both
- * clipped to the last element. */
-static void percentile_ranks(int64_t n, double p, int64_t *k0, int64_t *k1, double *gamma)
-{
-    double virt = (double)(n - 1) * (p / 100.0);
-    double fl = floor(virt);
-    *gamma = virt - fl;
-    *k0 = fl < 0 ? 0 : (int64_t)fl;
-    if (*k0 > n - 1)
-        *k0 = n - 1;
-    *k1 = *k0 + 1 > n - 1 ? n - 1 : *k0 + 1;
-}
-
-double sn_percentile_sorted(const double *v, int64_t n, double p)
-{
-    if (n <= 0)
-        return NAN;
-    int64_t k0, k1;
-    double gamma;
-    percentile_ranks(n, p, &k0, &k1, &gamma);
-    return sn_percentile_lerp(v[k0], v[k1], gamma);
-}
-
 /* ------------------------------------------------------------------ */
 /* Sources of correlation blocks.  rows() fills out[(i−i0)·ld + (j−i0)]
  * with |ρ_ij| for i0 ≤ i < i1 and i < j < n, ld = n − i0; other entries
@@ -633,7 +604,7 @@ static int coembed_run(const src *s, const sn_coembed_opts *o, sn_graph *g, sn_c
         return sn_graph_alloc(g, 0, 0, o->weighted);
     int64_t bs = block_rows(s->n, o->block), k0, k1;
     double gamma;
-    percentile_ranks(info->n_entries, o->percentile, &k0, &k1, &gamma);
+    sn_percentile_ranks(info->n_entries, o->percentile, &k0, &k1, &gamma);
     target t[2];
     memset(t, 0, sizeof t);
     t[0].rank = k0;

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     double s;
@@ -92,4 +93,47 @@ void sn_sort_doubles(double *v, int64_t n)
 {
     if (n > 1)
         qsort(v, (size_t)n, sizeof *v, cmp_asc);
+}
+
+double sn_percentile_lerp(double a, double b, double t)
+{
+    double d = b - a;
+    return t >= 0.5 ? b - d * (1.0 - t) : a + d * t;
+}
+
+/* Ranks numpy interpolates between: floor((n−1)q) and the next, both
+ * clipped to the last element. */
+void sn_percentile_ranks(int64_t n, double p, int64_t *k0, int64_t *k1, double *gamma)
+{
+    double virt = (double)(n - 1) * (p / 100.0);
+    double fl = floor(virt);
+    *gamma = virt - fl;
+    *k0 = fl < 0 ? 0 : (int64_t)fl;
+    if (*k0 > n - 1)
+        *k0 = n - 1;
+    *k1 = *k0 + 1 > n - 1 ? n - 1 : *k0 + 1;
+}
+
+double sn_percentile_sorted(const double *v, int64_t n, double p)
+{
+    if (n <= 0)
+        return NAN;
+    int64_t k0, k1;
+    double gamma;
+    sn_percentile_ranks(n, p, &k0, &k1, &gamma);
+    return sn_percentile_lerp(v[k0], v[k1], gamma);
+}
+
+double sn_percentile(const double *v, int64_t n, double p)
+{
+    if (n <= 0)
+        return NAN;
+    double *s = malloc((size_t)n * sizeof *s);
+    if (!s)
+        return NAN;
+    memcpy(s, v, (size_t)n * sizeof *s);
+    sn_sort_doubles(s, n);
+    double r = sn_percentile_sorted(s, n, p);
+    free(s);
+    return r;
 }

@@ -217,22 +217,6 @@ int sn_knn_union(int N, int k, const int32_t *knn, sn_edges32 *out)
     return rc;
 }
 
-double sn_percentile(const double *v, int64_t n, double q)
-{
-    if (n <= 0)
-        return NAN;
-    double *s = malloc((size_t)n * sizeof *s);
-    if (!s)
-        return NAN;
-    memcpy(s, v, (size_t)n * sizeof *s);
-    sn_sort_doubles(s, n);
-    double pos = q / 100.0 * (double)(n - 1);
-    int64_t lo = (int64_t)floor(pos);
-    double f = pos - (double)lo, r = lo + 1 < n ? s[lo] + f * (s[lo + 1] - s[lo]) : s[lo];
-    free(s);
-    return r;
-}
-
 typedef struct {
     int32_t src;
     float a;

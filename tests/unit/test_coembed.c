@@ -13,6 +13,7 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "scnet/coembed.h"
+#include "scnet/metrics.h"
 #include "scnet/philox.h"
 
 /* Rows of a low-rank matrix plus noise, so that correlations spread out;
@@ -99,6 +100,13 @@ static void test_percentile_numpy(void **st)
     /* the symmetric form numpy uses from t = 0.5 on */
     assert_true(sn_percentile_lerp(1.0, 3.0, 0.75) == 3.0 - 2.0 * 0.25);
     assert_true(isnan(sn_percentile_sorted(v, 0, 50)));
+    /* any order, the input left as it was: numpy.percentile([5, 1.79, 7,
+     * 0.65], 30) is 1.676, where a + (b−a)·t would give 1.6760000000000002 */
+    const double u[] = {5, 1.79, 7, 0.65};
+    assert_true(sn_percentile(u, 4, 30) == 1.676);
+    assert_true(u[0] == 5 && u[3] == 0.65);
+    assert_true(sn_percentile(u, 4, 100) == 7);
+    assert_true(isnan(sn_percentile(u, 0, 50)));
 }
 
 /* Edges of g must be exactly the pairs of full above tau. */

@@ -45,10 +45,5 @@ int sn_coembed_sparse(const sn_csr *x, const sn_coembed_opts *o, sn_graph *g,
 /* The whole |ρ| matrix (G × G doubles, row-major, diagonal 0) of a dense
  * input, computed by the same kernel: for small inputs and tests. */
 int sn_coembed_corr_full(const sn_mat *x, double *out) SN_WUR;
-/* numpy.percentile(v, p) (method "linear") of n ascending values. */
-double sn_percentile_sorted(const double *v, int64_t n, double p);
-/* The interpolation step of numpy.percentile: a + (b−a)·t, or b − (b−a)(1−t)
- * when t ≥ 0.5, which numpy uses for symmetry. */
-double sn_percentile_lerp(double a, double b, double t);
 
 #endif

@@ -46,7 +46,4 @@ void sn_shuffle(int64_t *perm, int64_t n, uint64_t seed, uint64_t stream);
 int sn_prune_candidate(const sn_edges32 *collected, const float *alpha, const sn_edges32 *remainder, double cap,
                        double pct, int protect, sn_edges32 *out, double *thr) SN_WUR;
 
-/* numpy.percentile with linear interpolation (q in [0, 100]). */
-double sn_percentile(const double *v, int64_t n, double q);
-
 #endif
