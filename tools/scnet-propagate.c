@@ -15,6 +15,7 @@
 #include "scnet/h5ad.h"
 #include "scnet/log.h"
 #include "scnet/mem.h"
+#include "scnet/ppi.h"
 #include "scnet/propagate.h"
 #include "scnet/read.h"
 #include "scnet/strmap.h"
@@ -395,16 +396,9 @@ static void lookup_free(lookup *L)
  * other names keep their dots (AC012345.1 and AC012345.2 differ). */
 static size_t bare_len(const char *s)
 {
-    size_t n = strlen(s), i = 3, digits = 0;
-    if (strncmp(s, "ENS", 3) != 0)
-        return n;
-    while (isupper((unsigned char)s[i]))
-        i++;
-    for (; isdigit((unsigned char)s[i]); i++)
-        digits++;
-    if (digits < 6 || s[i] != '.' || !s[i + 1] || strspn(s + i + 1, "0123456789") != n - i - 1)
-        return n;
-    return i;
+    char type;
+    size_t n = sn_ppi_ensembl_len(s, &type);
+    return n ? n : strlen(s);
 }
 
 static void fold_case(char *dst, const char *s)

@@ -31,22 +31,29 @@ void sn_ppi_recase_mouse(char *s)
         *c = (char)tolower((unsigned char)*c);
 }
 
-static int is_ensembl_id(const char *s)
+/* ENS, a code of capitals (a species, then the kind: ENSG, ENSMUSG,
+ * ENSGALG), six digits or more, then nothing or a .version of digits. */
+size_t sn_ppi_ensembl_len(const char *s, char *type)
 {
+    size_t i = 3, d;
     if (strncmp(s, "ENS", 3) != 0)
         return 0;
-    s += 3;
-    while (isupper((unsigned char)*s) && *s != 'G')
-        s++;
-    if (*s++ != 'G')
+    while (isupper((unsigned char)s[i]))
+        i++;
+    for (d = i; isdigit((unsigned char)s[d]); d++)
+        ;
+    if (i == 3 || d - i < 6)
         return 0;
-    int digits = 0;
-    while (isdigit((unsigned char)*s))
-        s++, digits++;
-    if (*s == '.')
-        for (s++; isdigit((unsigned char)*s); s++)
-            ;
-    return digits >= 6 && *s == 0;
+    if (s[d] && (s[d] != '.' || !s[d + 1] || strspn(s + d + 1, "0123456789") != strlen(s + d + 1)))
+        return 0;
+    *type = s[i - 1];
+    return d;
+}
+
+static int is_ensembl_id(const char *s)
+{
+    char type;
+    return sn_ppi_ensembl_len(s, &type) > 0 && type == 'G';
 }
 
 int sn_ppi_names_are_ids(char *const *names, int64_t n)

@@ -136,6 +136,25 @@ static void test_ids(void **st)
     char *names[] = {"ENSG00000141510", "ENSG00000135679.12", "ENSMUSG00000059552", "ENSG00000999999", "TP53"};
     assert_true(sn_ppi_names_are_ids(names, 5));
     assert_false(sn_ppi_names_are_ids(names + 4, 1));
+    /* chicken gene ids: a species code holding a G before the kind's G */
+    char *gal[] = {"ENSGALG00000000003", "ENSGALG00000000011.6"};
+    assert_true(sn_ppi_names_are_ids(gal, 2));
+    char *transcripts[] = {"ENST00000269305", "ENST00000445888.6"};
+    assert_false(sn_ppi_names_are_ids(transcripts, 2));
+    static const struct {
+        const char *s;
+        size_t len;
+        char type;
+    } ens[] = {{"ENSG00000010610.12", 15, 'G'}, {"ENSMUSG00000000001", 18, 'G'}, {"ENST00000269305.9", 15, 'T'},
+               {"ENSGALG00000000011.6", 18, 'G'}, {"AC012345.1", 0, 0}, {"ENSG123456", 10, 'G'},
+               {"ENSG12345", 0, 0}, {"ENSG00000010610.", 0, 0}, {"ENSG00000010610.1a", 0, 0},
+               {"ENS00000010610", 0, 0}, {"ENSG00000010610x", 0, 0}};
+    for (size_t i = 0; i < sizeof ens / sizeof *ens; i++) {
+        char type = 0;
+        assert_int_equal(sn_ppi_ensembl_len(ens[i].s, &type), ens[i].len);
+        if (ens[i].len)
+            assert_int_equal(type, ens[i].type);
+    }
     char *keys[] = {"ENSG00000141510", "ENSG00000135679", "ENSMUSG00000059552"};
     char *vals[] = {"TP53", "MDM2", "Trp53"};
     char **sym;

@@ -52,6 +52,10 @@ void sn_ppi_free(sn_ppi *p);
 
 /* TP53 -> Tp53 in place (ASCII). */
 void sn_ppi_recase_mouse(char *s);
+/* The length of an Ensembl id without its .version (ENSG00000010610.12 ->
+ * 15; ENST, ENSMUSG... alike), 0 when s is no Ensembl id; *type gets the
+ * last letter of its code (G for genes). */
+size_t sn_ppi_ensembl_len(const char *s, char *type);
 /* 1 when most names look like Ensembl gene ids (ENSG00000141510,
  * ENSMUSG..., optionally with a .version). */
 int sn_ppi_names_are_ids(char *const *names, int64_t n);
