@@ -370,8 +370,7 @@ typedef struct {
     char *example[N_ROUTES];
     int64_t example_row[N_ROUTES];
     sn_strmap amb_seen;    /* ambiguous seeds counted, by name */
-    char **amb_names;      /* the keys of amb_seen */
-    int64_t n_amb, amb_cap;
+    sn_strs amb_names;     /* the keys of amb_seen */
     int64_t amb_count[N_ROUTES];
     const char *amb_example[N_ROUTES]; /* the first, in amb_names */
 } lookup;
@@ -388,7 +387,7 @@ static void lookup_free(lookup *L)
     for (int k = 0; k < N_ROUTES; k++)
         free(L->example[k]);
     sn_strmap_free(&L->amb_seen);
-    sn_free_strings(L->amb_names, L->n_amb);
+    sn_strs_free(&L->amb_names);
     memset(L, 0, sizeof *L);
 }
 
@@ -552,18 +551,8 @@ static int count_ambiguous(lookup *L, const char *g, int by)
 {
     if (sn_strmap_get(&L->amb_seen, g) >= 0)
         return SN_OK;
-    if (L->n_amb == L->amb_cap) {
-        int64_t nc = L->amb_cap ? 2 * L->amb_cap : 16;
-        char **t = sn_realloc(L->amb_names, sn_mul_size((size_t)nc, sizeof *t), "ambiguous seed genes");
-        if (!t)
-            return SN_ENOMEM;
-        L->amb_names = t;
-        L->amb_cap = nc;
-    }
-    char *copy = sn_strdup(g);
-    if (!copy)
-        return SN_ENOMEM;
-    L->amb_names[L->n_amb++] = copy;
+    SN_TRY(sn_strs_push(&L->amb_names, g));
+    const char *copy = L->amb_names.v[L->amb_names.n - 1];
     SN_TRY(sn_strmap_put(&L->amb_seen, copy, by, NULL));
     if (L->amb_count[by]++ == 0)
         L->amb_example[by] = copy;
@@ -681,15 +670,9 @@ static int sets_add(sets *S, const char *name, char *const *genes, int64_t ng, l
         S->skipped++;
         return SN_OK;
     }
-    if (S->n == S->cap) {
-        int64_t nc = S->cap ? 2 * S->cap : 16;
-        sn_geneset *t = sn_realloc(S->s, sn_mul_size((size_t)nc, sizeof *t), "gene sets");
-        if (!t) {
-            free(idx);
-            return SN_ENOMEM;
-        }
-        S->s = t;
-        S->cap = nc;
+    if (sn_grow((void **)&S->s, &S->cap, S->n + 1, sizeof *S->s, "gene sets") < 0) {
+        free(idx);
+        return SN_ENOMEM;
     }
     int rc = SN_OK;
     for (int64_t i = 0; i < ng && rc == SN_OK; i++)

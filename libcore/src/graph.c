@@ -144,36 +144,21 @@ int sn_graph_to_csr(const sn_graph *g, sn_csr *adj)
     return SN_OK;
 }
 
-static int64_t name_id(sn_strmap *map, const char *name, char ***names, int64_t *n, int64_t *cap)
+static int64_t name_id(sn_strmap *map, const char *name, sn_strs *names)
 {
     int64_t id = sn_strmap_get(map, name);
     if (id >= 0)
         return id;
-    if (*n == *cap) {
-        int64_t nc = *cap ? 2 * *cap : 1024;
-        char **t = sn_realloc(*names, sn_mul_size((size_t)nc, sizeof *t), "node names");
-        if (!t)
-            return SN_ENOMEM;
-        *names = t;
-        *cap = nc;
-    }
-    (*names)[*n] = sn_strdup(name);
-    if (!(*names)[*n])
-        return SN_ENOMEM;
-    int rc = sn_strmap_put(map, (*names)[*n], *n, NULL);
-    if (rc < 0) {
-        free((*names)[*n]);
-        return rc;
-    }
-    return (*n)++;
+    SN_TRY(sn_strs_push(names, name));
+    int rc = sn_strmap_put(map, names->v[names->n - 1], names->n - 1, NULL);
+    return rc < 0 ? rc : names->n - 1;
 }
 
 int sn_graph_from_names(int64_t m, char *const *ea, char *const *eb, const double *w, sn_graph *g,
                         char ***names)
 {
     sn_strmap map;
-    char **nm = NULL;
-    int64_t n = 0, cap = 0;
+    sn_strs nm = {0};
     int rc;
     memset(g, 0, sizeof *g);
     SN_TRY(sn_strmap_init(&map, 2 * m + 16));
@@ -184,29 +169,29 @@ int sn_graph_from_names(int64_t m, char *const *ea, char *const *eb, const doubl
         goto out;
     }
     for (int64_t k = 0; k < m; k++) {
-        int64_t ia = name_id(&map, ea[k], &nm, &n, &cap);
-        int64_t ib = ia < 0 ? ia : name_id(&map, eb[k], &nm, &n, &cap);
+        int64_t ia = name_id(&map, ea[k], &nm);
+        int64_t ib = ia < 0 ? ia : name_id(&map, eb[k], &nm);
         if ((rc = (int)(ia < 0 ? ia : ib)) < 0)
             goto out;
-        if (n > INT32_MAX) {
+        if (nm.n > INT32_MAX) {
             rc = sn_err(SN_EINVAL, "more than %d nodes", INT32_MAX);
             goto out;
         }
         a[k] = (int32_t)ia;
         b[k] = (int32_t)ib;
     }
-    SN_CHECK(sn_graph_alloc(g, n, m, w != NULL));
+    SN_CHECK(sn_graph_alloc(g, nm.n, m, w != NULL));
     memcpy(g->a, a, (size_t)m * sizeof *a);
     memcpy(g->b, b, (size_t)m * sizeof *b);
     if (w)
         memcpy(g->w, w, (size_t)m * sizeof *w);
     SN_CHECK(sn_graph_canon(g));
-    *names = nm;
-    nm = NULL;
+    if (!(*names = sn_strs_take(&nm)))
+        rc = SN_ENOMEM;
 out:
     if (rc < 0)
         sn_graph_free(g);
-    sn_free_strings(nm, n);
+    sn_strs_free(&nm);
     free(a);
     free(b);
     sn_strmap_free(&map);

@@ -194,8 +194,7 @@ int sn_h5ad_shape(hid_t loc, const char *path, int64_t *nrow, int64_t *ncol)
 /* ---- listing ---- */
 
 typedef struct {
-    char **keys;
-    int64_t n, cap;
+    sn_strs keys;
     int rc;
 } keylist;
 
@@ -204,18 +203,7 @@ static herr_t add_key(hid_t g, const char *key, const H5L_info_t *info, void *da
     (void)g;
     (void)info;
     keylist *k = data;
-    if (k->n == k->cap) {
-        int64_t cap = k->cap ? 2 * k->cap : 16;
-        char **nk = sn_realloc(k->keys, (size_t)cap * sizeof *nk, "element names");
-        if (!nk)
-            return k->rc = SN_ENOMEM, -1;
-        k->keys = nk;
-        k->cap = cap;
-    }
-    if (!(k->keys[k->n] = sn_strdup(key)))
-        return k->rc = SN_ENOMEM, -1;
-    k->n++;
-    return 0;
+    return (k->rc = sn_strs_push(&k->keys, key)) < 0 ? -1 : 0;
 }
 
 int sn_h5ad_keys(hid_t loc, const char *path, char ***keys, int64_t *n)
@@ -232,14 +220,11 @@ int sn_h5ad_keys(hid_t loc, const char *path, char ***keys, int64_t *n)
     herr_t r = g < 0 ? -1 : H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, add_key, &k);
     sn_h5x_close(g);
     if (r < 0) {
-        sn_free_strings(k.keys, k.n);
+        sn_strs_free(&k.keys);
         return k.rc < 0 ? k.rc : sn_h5x_fail(SN_EFMT, name, "cannot list the group");
     }
-    if (!k.keys && !(k.keys = sn_calloc(1, sizeof *k.keys, "element names")))
-        return SN_ENOMEM;
-    *keys = k.keys;
-    *n = k.n;
-    return SN_OK;
+    *n = k.keys.n;
+    return (*keys = sn_strs_take(&k.keys)) ? SN_OK : SN_ENOMEM;
 }
 
 /* ---- removing, dicts ---- */

@@ -101,3 +101,46 @@ void sn_free_strings(char **s, int64_t n)
         free(s[i]);
     free(s);
 }
+
+int sn_grow(void **p, int64_t *cap, int64_t need, size_t elsz, const char *what)
+{
+    if (need <= *cap)
+        return SN_OK;
+    int64_t c = *cap ? *cap : 1024;
+    while (c < need)
+        c *= 2;
+    void *q = sn_realloc(*p, sn_mul_size((size_t)c, elsz), what);
+    if (!q)
+        return SN_ENOMEM;
+    *p = q;
+    *cap = c;
+    return SN_OK;
+}
+
+int sn_strs_push(sn_strs *s, const char *str)
+{
+    SN_TRY(sn_grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v, "a list of names"));
+    if (!(s->v[s->n] = sn_strdup(str)))
+        return SN_ENOMEM;
+    s->n++;
+    return SN_OK;
+}
+
+void sn_strs_free(sn_strs *s)
+{
+    sn_free_strings(s->v, s->n);
+    memset(s, 0, sizeof *s);
+}
+
+char **sn_strs_take(sn_strs *s)
+{
+    char **v = s->v;
+    if (!v)
+        v = sn_calloc(1, sizeof *v, "a list of names");
+    else if (s->n < s->cap) {
+        char **w = realloc(v, (size_t)(s->n ? s->n : 1) * sizeof *v);
+        v = w ? w : v; /* shrinking cannot really fail; keep the larger block if it does */
+    }
+    memset(s, 0, sizeof *s);
+    return v;
+}

@@ -12,20 +12,6 @@
 #include "scnet/mat.h"
 #include "scnet/text.h"
 
-/* A growing array of malloc'd strings. */
-typedef struct {
-    char **v;
-    int64_t n, cap;
-} sn_rd_strs;
-
-int sn_rd_strs_push(sn_rd_strs *s, const char *str) SN_WUR;
-void sn_rd_strs_free(sn_rd_strs *s);
-/* Hand the strings over (the array is shrunk to n, at least one slot). */
-char **sn_rd_strs_take(sn_rd_strs *s);
-
-/* Make room for need elements of elsz bytes in *p (capacity *cap, doubled). */
-int sn_rd_grow(void **p, int64_t *cap, int64_t need, size_t elsz, const char *what) SN_WUR;
-
 /* Free X, obs and var (what the readers fill) and zero them. */
 void sn_rd_adata_clear(sn_adata *a);
 

@@ -88,7 +88,7 @@ static int node_id(edge_rd *r, const char *name, int32_t *id)
     }
     if (e->nnodes >= INT32_MAX)
         return sn_err(SN_EINVAL, "more than 2^31 node names");
-    SN_TRY(sn_rd_grow((void **)&e->nodes, &r->ncap, e->nnodes + 1, sizeof *e->nodes, "the node names"));
+    SN_TRY(sn_grow((void **)&e->nodes, &r->ncap, e->nnodes + 1, sizeof *e->nodes, "the node names"));
     if (!(e->nodes[e->nnodes] = sn_strdup(name)))
         return SN_ENOMEM;
     *id = (int32_t)e->nnodes;
@@ -100,11 +100,11 @@ static int push_edge(edge_rd *r, const char *a, const char *b, double w)
 {
     sn_edges *e = r->e;
     int64_t c = r->cap;
-    SN_TRY(sn_rd_grow((void **)&e->ia, &c, e->n + 1, sizeof *e->ia, "the edge list"));
+    SN_TRY(sn_grow((void **)&e->ia, &c, e->n + 1, sizeof *e->ia, "the edge list"));
     c = r->cap;
-    SN_TRY(sn_rd_grow((void **)&e->ib, &c, e->n + 1, sizeof *e->ib, "the edge list"));
+    SN_TRY(sn_grow((void **)&e->ib, &c, e->n + 1, sizeof *e->ib, "the edge list"));
     c = r->cap;
-    SN_TRY(sn_rd_grow((void **)&e->w, &c, e->n + 1, sizeof *e->w, "the edge list"));
+    SN_TRY(sn_grow((void **)&e->w, &c, e->n + 1, sizeof *e->w, "the edge list"));
     r->cap = c;
     SN_TRY(node_id(r, a, &e->ia[e->n]));
     SN_TRY(node_id(r, b, &e->ib[e->n]));
@@ -204,7 +204,7 @@ int sn_read_edges(const char *path, sn_edges *e)
 
 /* ---- gene lists ---- */
 
-static int gene_tokens(char *line, sn_rd_strs *g)
+static int gene_tokens(char *line, sn_strs *g)
 {
     char *hash = strchr(line, '#');
     if (hash)
@@ -223,14 +223,14 @@ static int gene_tokens(char *line, sn_rd_strs *g)
             tok++;
         }
         if (*tok)
-            SN_TRY(sn_rd_strs_push(g, tok));
+            SN_TRY(sn_strs_push(g, tok));
     }
 }
 
 int sn_read_genes(const char *path, char ***genes, int64_t *n)
 {
     sn_text *t;
-    sn_rd_strs g = {0};
+    sn_strs g = {0};
     char *line;
     int r;
     *genes = NULL;
@@ -242,11 +242,11 @@ int sn_read_genes(const char *path, char ***genes, int64_t *n)
     if (r == 0 && g.n == 0)
         r = sn_err(SN_EFMT, "%s: no gene names (expected one per line, or separated by commas or blanks)", path);
     if (r < 0) {
-        sn_rd_strs_free(&g);
+        sn_strs_free(&g);
         return sn_rd_named(r, path);
     }
     *n = g.n;
-    *genes = sn_rd_strs_take(&g);
+    *genes = sn_strs_take(&g);
     return SN_OK;
 }
 
@@ -266,10 +266,10 @@ void sn_gmt_free(sn_gmt *g)
 static int gmt_grow(sn_gmt *g, int64_t *cap)
 {
     int64_t c1 = *cap, c2 = *cap, c3 = *cap, c4 = *cap;
-    SN_TRY(sn_rd_grow((void **)&g->name, &c1, g->n + 1, sizeof *g->name, "gene sets"));
-    SN_TRY(sn_rd_grow((void **)&g->desc, &c2, g->n + 1, sizeof *g->desc, "gene sets"));
-    SN_TRY(sn_rd_grow((void **)&g->size, &c3, g->n + 1, sizeof *g->size, "gene sets"));
-    SN_TRY(sn_rd_grow((void **)&g->genes, &c4, g->n + 1, sizeof *g->genes, "gene sets"));
+    SN_TRY(sn_grow((void **)&g->name, &c1, g->n + 1, sizeof *g->name, "gene sets"));
+    SN_TRY(sn_grow((void **)&g->desc, &c2, g->n + 1, sizeof *g->desc, "gene sets"));
+    SN_TRY(sn_grow((void **)&g->size, &c3, g->n + 1, sizeof *g->size, "gene sets"));
+    SN_TRY(sn_grow((void **)&g->genes, &c4, g->n + 1, sizeof *g->genes, "gene sets"));
     *cap = c1;
     return SN_OK;
 }
@@ -287,7 +287,7 @@ static char *blank_trim(char *s)
 
 static int gmt_set(sn_gmt *g, char **f, int64_t nf)
 {
-    sn_rd_strs s = {0};
+    sn_strs s = {0};
     int64_t i = g->n;
     g->name[i] = sn_strdup(f[0]);
     g->desc[i] = sn_strdup(f[1]);
@@ -297,12 +297,12 @@ static int gmt_set(sn_gmt *g, char **f, int64_t nf)
     if (!g->name[i] || !g->desc[i])
         return SN_ENOMEM;
     for (int64_t k = 2; k < nf; k++)
-        if (*(f[k] = blank_trim(f[k])) && sn_rd_strs_push(&s, f[k]) < 0) {
-            sn_rd_strs_free(&s);
+        if (*(f[k] = blank_trim(f[k])) && sn_strs_push(&s, f[k]) < 0) {
+            sn_strs_free(&s);
             return SN_ENOMEM;
         }
     g->size[i] = s.n;
-    g->genes[i] = sn_rd_strs_take(&s);
+    g->genes[i] = sn_strs_take(&s);
     return g->genes[i] ? SN_OK : SN_ENOMEM;
 }
 
@@ -311,7 +311,7 @@ static int gmt_line(sn_text *t, char *line, sn_gmt *g, int64_t *cap, char ***f, 
     int64_t nf = 1;
     for (const char *p = line; *p; p++)
         nf += *p == '\t';
-    SN_TRY(sn_rd_grow((void **)f, fcap, nf, sizeof **f, "a line of fields"));
+    SN_TRY(sn_grow((void **)f, fcap, nf, sizeof **f, "a line of fields"));
     sn_rd_split_plain(line, '\t', *f, nf);
     /* NAME<tab>DESC is a set without genes, as NAME<tab>DESC<tab> is */
     if (nf < 2)
@@ -369,7 +369,7 @@ int sn_read_gmt(const char *path, sn_gmt *g)
 int sn_read_mapping(const char *path, char ***keys, char ***values, int64_t *n)
 {
     sn_text *t;
-    sn_rd_strs k = {0}, v = {0};
+    sn_strs k = {0}, v = {0};
     char *line, *f[3], delim = 0;
     int r;
     *keys = *values = NULL;
@@ -383,19 +383,19 @@ int sn_read_mapping(const char *path, char ***keys, char ***values, int64_t *n)
                                                                       "(key and value)");
             break;
         }
-        if ((r = sn_rd_strs_push(&k, f[0])) < 0 || (r = sn_rd_strs_push(&v, f[1])) < 0)
+        if ((r = sn_strs_push(&k, f[0])) < 0 || (r = sn_strs_push(&v, f[1])) < 0)
             break;
     }
     sn_text_close(t);
     if (r == 0 && k.n == 0)
         r = sn_err(SN_EFMT, "%s: no rows (expected two columns: key and value)", path);
     if (r < 0 || k.n != v.n) {
-        sn_rd_strs_free(&k);
-        sn_rd_strs_free(&v);
+        sn_strs_free(&k);
+        sn_strs_free(&v);
         return sn_rd_named(r < 0 ? r : SN_ENOMEM, path);
     }
     *n = k.n;
-    *keys = sn_rd_strs_take(&k);
-    *values = sn_rd_strs_take(&v);
+    *keys = sn_strs_take(&k);
+    *values = sn_strs_take(&v);
     return SN_OK;
 }

@@ -149,9 +149,9 @@ static int coo_push(coo *c, int32_t g, int32_t j, float v)
 {
     if (c->n == c->cap) {
         int64_t cap = c->cap, cap2 = c->cap, cap3 = c->cap;
-        SN_TRY(sn_rd_grow((void **)&c->gene, &cap, c->n + 1, sizeof *c->gene, "matrix entries"));
-        SN_TRY(sn_rd_grow((void **)&c->cell, &cap2, c->n + 1, sizeof *c->cell, "matrix entries"));
-        SN_TRY(sn_rd_grow((void **)&c->val, &cap3, c->n + 1, sizeof *c->val, "matrix entries"));
+        SN_TRY(sn_grow((void **)&c->gene, &cap, c->n + 1, sizeof *c->gene, "matrix entries"));
+        SN_TRY(sn_grow((void **)&c->cell, &cap2, c->n + 1, sizeof *c->cell, "matrix entries"));
+        SN_TRY(sn_grow((void **)&c->val, &cap3, c->n + 1, sizeof *c->val, "matrix entries"));
         c->cap = cap;
     }
     c->gene[c->n] = g;
@@ -193,9 +193,9 @@ static int entries(sn_text *t, const char *path, const mtx_head *h, coo *c)
     c->cap = 0;
     if (want > 0) {
         int64_t c1 = 0, c2 = 0, c3 = 0;
-        SN_TRY(sn_rd_grow((void **)&c->gene, &c1, want, sizeof *c->gene, "matrix entries"));
-        SN_TRY(sn_rd_grow((void **)&c->cell, &c2, want, sizeof *c->cell, "matrix entries"));
-        SN_TRY(sn_rd_grow((void **)&c->val, &c3, want, sizeof *c->val, "matrix entries"));
+        SN_TRY(sn_grow((void **)&c->gene, &c1, want, sizeof *c->gene, "matrix entries"));
+        SN_TRY(sn_grow((void **)&c->cell, &c2, want, sizeof *c->cell, "matrix entries"));
+        SN_TRY(sn_grow((void **)&c->val, &c3, want, sizeof *c->val, "matrix entries"));
         c->cap = c1;
     }
     while ((r = sn_text_getline(t, &line, NULL)) == 1) {
@@ -249,13 +249,13 @@ static int coo_to_csr(const coo *c, const char *path, const mtx_head *h, sn_csr 
 
 typedef struct {
     int ncol;          /* columns taken from each line (1..3) */
-    sn_rd_strs col[3]; /* id, symbol, type for features; col[0] otherwise */
+    sn_strs col[3]; /* id, symbol, type for features; col[0] otherwise */
 } labels;
 
 static void labels_free(labels *l)
 {
     for (int k = 0; k < 3; k++)
-        sn_rd_strs_free(&l->col[k]);
+        sn_strs_free(&l->col[k]);
 }
 
 static int label_line(sn_text *t, char *line, labels *l)
@@ -272,7 +272,7 @@ static int label_line(sn_text *t, char *line, labels *l)
         return sn_text_err(t, SN_EFMT, "%d tab-separated field%s, expected %d as on line 1", nf, nf == 1 ? "" : "s",
                            l->ncol);
     for (int k = 0; k < l->ncol; k++)
-        SN_TRY(sn_rd_strs_push(&l->col[k], f[k]));
+        SN_TRY(sn_strs_push(&l->col[k], f[k]));
     return SN_OK;
 }
 
@@ -312,9 +312,9 @@ static char **numbered(int64_t n)
 static int set_var(sn_adata *a, labels *g)
 {
     int sym = g->ncol >= 2 ? 1 : 0;
-    a->var.index = sn_rd_strs_take(&g->col[sym]);
+    a->var.index = sn_strs_take(&g->col[sym]);
     if (g->ncol >= 2)
-        SN_TRY(sn_rd_str_col(&a->var, "gene_ids", sn_rd_strs_take(&g->col[0])));
+        SN_TRY(sn_rd_str_col(&a->var, "gene_ids", sn_strs_take(&g->col[0])));
     if (g->ncol >= 3)
         SN_TRY(sn_rd_cat_col(&a->var, "feature_types", g->col[2].v));
     return SN_OK;
@@ -356,7 +356,7 @@ static int set_labels(sn_adata *a, const char *genes, const char *cells, const c
         SN_CHECK(set_numbered(&a->var.index, mtx, h, h->nrow));
     if (cells) {
         SN_CHECK(read_labels(cells, h->ncol, mtx, "columns (cells)", &c));
-        a->obs.index = sn_rd_strs_take(&c.col[0]);
+        a->obs.index = sn_strs_take(&c.col[0]);
     } else
         SN_CHECK(set_numbered(&a->obs.index, mtx, h, h->ncol));
 out:

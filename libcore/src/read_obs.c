@@ -75,7 +75,7 @@ static int quote_open(const char *s, char delim)
 static int join_append(otab *o, size_t *len, const char *part)
 {
     size_t n = strlen(part);
-    SN_TRY(sn_rd_grow((void **)&o->join, &o->jcap, (int64_t)(*len + n + 2), 1, "a table row"));
+    SN_TRY(sn_grow((void **)&o->join, &o->jcap, (int64_t)(*len + n + 2), 1, "a table row"));
     o->join[(*len)++] = '\n';
     memcpy(o->join + *len, part, n + 1);
     *len += n;
@@ -91,7 +91,7 @@ static int join_quoted(otab *o, char **line)
     if (!quote_open(*line, o->delim))
         return SN_OK;
     size_t len = strlen(*line);
-    SN_TRY(sn_rd_grow((void **)&o->join, &o->jcap, (int64_t)len + 1, 1, "a table row"));
+    SN_TRY(sn_grow((void **)&o->join, &o->jcap, (int64_t)len + 1, 1, "a table row"));
     memcpy(o->join, *line, len + 1);
     char *next;
     int r = 1;
@@ -120,9 +120,9 @@ static int split_header(otab *o, const char *first)
 static int add_row(otab *o, const char *line)
 {
     int64_t nrow = o->nrow, need = (nrow + 1) * o->nf;
-    SN_TRY(sn_rd_grow((void **)&o->lines, &o->lcap, nrow + 1, sizeof *o->lines, "a table"));
-    SN_TRY(sn_rd_grow((void **)&o->lineno, &o->ncap, nrow + 1, sizeof *o->lineno, "a table"));
-    SN_TRY(sn_rd_grow((void **)&o->cell, &o->ccap, need + 1, sizeof *o->cell, "a table"));
+    SN_TRY(sn_grow((void **)&o->lines, &o->lcap, nrow + 1, sizeof *o->lines, "a table"));
+    SN_TRY(sn_grow((void **)&o->lineno, &o->ncap, nrow + 1, sizeof *o->lineno, "a table"));
+    SN_TRY(sn_grow((void **)&o->cell, &o->ccap, need + 1, sizeof *o->cell, "a table"));
     if (!(o->lines[nrow] = sn_strdup(line)))
         return SN_ENOMEM;
     o->nrow++;

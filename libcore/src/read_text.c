@@ -22,7 +22,7 @@ typedef struct {
     int lead;         /* header starts with a row-name field */
     int64_t nval;     /* values per row */
     char **f;         /* fields of the current row (nval + 2 slots) */
-    sn_rd_strs names; /* row names */
+    sn_strs names; /* row names */
     int64_t *indptr, pcap;
     int32_t *idx;
     float *val;
@@ -35,7 +35,7 @@ static void tmat_free(tmat *m)
     free(m->header);
     free(m->hf);
     free(m->f);
-    sn_rd_strs_free(&m->names);
+    sn_strs_free(&m->names);
     free(m->indptr);
     free(m->idx);
     free(m->val);
@@ -90,8 +90,8 @@ static int push_value(tmat *m, int64_t col, float v)
 {
     if (m->nnz == m->cap) {
         int64_t c1 = m->cap, c2 = m->cap;
-        SN_TRY(sn_rd_grow((void **)&m->idx, &c1, m->nnz + 1, sizeof *m->idx, "matrix values"));
-        SN_TRY(sn_rd_grow((void **)&m->val, &c2, m->nnz + 1, sizeof *m->val, "matrix values"));
+        SN_TRY(sn_grow((void **)&m->idx, &c1, m->nnz + 1, sizeof *m->idx, "matrix values"));
+        SN_TRY(sn_grow((void **)&m->val, &c2, m->nnz + 1, sizeof *m->val, "matrix values"));
         m->cap = c1;
     }
     m->idx[m->nnz] = (int32_t)col;
@@ -144,7 +144,7 @@ static int data_row(tmat *m, char *line)
                                           "data row)", (long long)nf, (long long)m->nval + 1, (long long)m->nval);
     if (!m->f[0][0])
         return sn_text_err(m->t, SN_EFMT, "the row name (first field) is empty");
-    SN_TRY(sn_rd_strs_push(&m->names, m->f[0]));
+    SN_TRY(sn_strs_push(&m->names, m->f[0]));
     for (int64_t k = 1; k <= m->nval; k++) {
         const char *s = m->f[k];
         if (s[0] == '0' && !s[1])
@@ -156,7 +156,7 @@ static int data_row(tmat *m, char *line)
         if (v != 0)
             SN_TRY(push_value(m, k - 1, (float)v));
     }
-    SN_TRY(sn_rd_grow((void **)&m->indptr, &m->pcap, m->names.n + 1, sizeof *m->indptr, "row pointers"));
+    SN_TRY(sn_grow((void **)&m->indptr, &m->pcap, m->names.n + 1, sizeof *m->indptr, "row pointers"));
     m->indptr[0] = 0;
     m->indptr[m->names.n] = m->nnz;
     return SN_OK;
@@ -286,7 +286,7 @@ static int to_adata(tmat *m, int cells_rows, sn_adata *a)
     sn_frame *rows = cells_rows ? &a->obs : &a->var, *cols = cells_rows ? &a->var : &a->obs;
     sn_frame_init(rows, m->names.n);
     sn_frame_init(cols, m->nval);
-    rows->index = sn_rd_strs_take(&m->names);
+    rows->index = sn_strs_take(&m->names);
     SN_TRY(col_labels(m, &cols->index));
     SN_TRY(sn_rd_make_unique(a->var.index, a->var.n, m->path, "gene names"));
     return sn_rd_make_unique(a->obs.index, a->obs.n, m->path, "cell ids");

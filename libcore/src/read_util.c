@@ -11,49 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sn_rd_grow(void **p, int64_t *cap, int64_t need, size_t elsz, const char *what)
-{
-    if (need <= *cap)
-        return SN_OK;
-    int64_t c = *cap ? *cap : 1024;
-    while (c < need)
-        c *= 2;
-    void *q = sn_realloc(*p, sn_mul_size((size_t)c, elsz), what);
-    if (!q)
-        return SN_ENOMEM;
-    *p = q;
-    *cap = c;
-    return SN_OK;
-}
-
-int sn_rd_strs_push(sn_rd_strs *s, const char *str)
-{
-    SN_TRY(sn_rd_grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v, "a list of names"));
-    if (!(s->v[s->n] = sn_strdup(str)))
-        return SN_ENOMEM;
-    s->n++;
-    return SN_OK;
-}
-
-void sn_rd_strs_free(sn_rd_strs *s)
-{
-    sn_free_strings(s->v, s->n);
-    memset(s, 0, sizeof *s);
-}
-
-char **sn_rd_strs_take(sn_rd_strs *s)
-{
-    char **v = s->v;
-    if (!v)
-        v = sn_calloc(1, sizeof *v, "a list of names");
-    else if (s->n < s->cap) {
-        char **w = realloc(v, (size_t)(s->n ? s->n : 1) * sizeof *v);
-        v = w ? w : v; /* shrinking cannot really fail; keep the larger block if it does */
-    }
-    memset(s, 0, sizeof *s);
-    return v;
-}
-
 void sn_rd_adata_clear(sn_adata *a)
 {
     sn_csr_free(&a->X);
@@ -98,7 +55,7 @@ static int cmp_entry(const void *a, const void *b)
 static int sort_row(sn_csr *m, int64_t i, rd_entry **buf, int64_t *cap)
 {
     int64_t b = m->indptr[i], n = m->indptr[i + 1] - b;
-    SN_TRY(sn_rd_grow((void **)buf, cap, n, sizeof **buf, "a row sort buffer"));
+    SN_TRY(sn_grow((void **)buf, cap, n, sizeof **buf, "a row sort buffer"));
     for (int64_t k = 0; k < n; k++)
         (*buf)[k] = (rd_entry){m->indices[b + k], m->data[b + k]};
     qsort(*buf, (size_t)n, sizeof **buf, cmp_entry);

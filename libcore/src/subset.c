@@ -7,51 +7,16 @@
 #include "scnet/h5ad.h"
 #include "scnet/mem.h"
 
-typedef struct {
-    char **names;
-    int n, cap, failed;
-} name_list;
-
-static herr_t collect(hid_t g, const char *name, const H5L_info_t *info, void *data)
-{
-    name_list *l = data;
-    if (l->n == l->cap) {
-        int cap = l->cap ? 2 * l->cap : 16;
-        char **nn = realloc(l->names, (size_t)cap * sizeof *nn);
-        if (!nn) {
-            l->failed = 1;
-            return -1;
-        }
-        l->names = nn;
-        l->cap = cap;
-    }
-    if (!(l->names[l->n] = strdup(name))) {
-        l->failed = 1;
-        return -1;
-    }
-    l->n++;
-    return 0;
-}
-
 int sn_h5_children(hid_t loc, const char *path, char ***names, int *n)
 {
-    name_list l = {NULL, 0, 0, 0};
     *names = NULL;
     *n = 0;
-    if (!sn_h5ad_exists(loc, path))
+    /* a dataset has no children */
+    if (!sn_h5ad_exists(loc, path) || sn_h5x_kind(loc, path) != H5O_TYPE_GROUP)
         return SN_OK;
-    hid_t g = H5Gopen2(loc, path, H5P_DEFAULT);
-    if (g < 0)
-        return SN_OK; /* a dataset, not a group: no children */
-    hsize_t idx = 0;
-    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect, &l);
-    H5Gclose(g);
-    if (l.failed) {
-        sn_free_strings(l.names, l.n);
-        return sn_err(SN_ENOMEM, "out of memory listing '%s'", path);
-    }
-    *names = l.names;
-    *n = l.n;
+    int64_t m;
+    SN_TRY(sn_h5ad_keys(loc, path, names, &m));
+    *n = (int)m;
     return SN_OK;
 }
 
