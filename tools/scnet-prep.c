@@ -339,6 +339,7 @@ typedef struct {
     sn_ppi ppi;
     sn_hvg hvg;
     sn_pca pca;
+    double *gmean, *gvar; /* the moments of X's columns at the PCA, for var['mean'] and ['std'] too */
     sn_knn knn;
     sn_knn_method knn_used;
     int k_used; /* the neighbours per cell, -k unless there are fewer cells */
@@ -368,6 +369,8 @@ static void prep_free(prep *p)
     sn_ppi_free(&p->ppi);
     sn_hvg_free(&p->hvg);
     sn_pca_free(&p->pca);
+    free(p->gmean);
+    free(p->gvar);
     sn_knn_free(&p->knn);
     sn_h5_close(p->out);
 }
@@ -1113,7 +1116,14 @@ static int step_pca(prep *p)
             mask[p->genes[t]] = p->hvg.highly_variable[t];
         po.mask = mask;
     }
-    int rc = sn_pca_run(&p->a.X, &po, &p->pca);
+    size_t g = (size_t)p->a.X.ncol + 1;
+    p->gmean = sn_malloc(g * sizeof *p->gmean, "gene means");
+    p->gvar = sn_malloc(g * sizeof *p->gvar, "gene variances");
+    int rc = p->gmean && p->gvar ? sn_prep_gene_moments(&p->a.X, p->gmean, p->gvar) : SN_ENOMEM;
+    po.mean = p->gmean;
+    po.var = p->gvar;
+    if (rc == SN_OK)
+        rc = sn_pca_run(&p->a.X, &po, &p->pca);
     free(mask);
     if (rc < 0)
         return sn_err_prefix(rc, "%s: PCA: ", p->o->in);
@@ -1187,7 +1197,11 @@ static int var_columns(prep *p, double *mean, double *sd)
     SN_TRY(sn_prepio_col(v, "means", SN_COL_F64, p->hvg.means));
     SN_TRY(sn_prepio_col(v, "dispersions", SN_COL_F64, p->hvg.dispersions));
     SN_TRY(sn_prepio_col(v, "dispersions_norm", SN_COL_F32, p->hvg.dispersions_norm));
-    SN_TRY(sn_prep_gene_moments(&p->a.X, mean, sd));
+    if (p->gmean) /* X was subset to p->genes since */
+        for (int64_t t = 0; t < v->n; t++)
+            mean[t] = p->gmean[p->genes[t]], sd[t] = p->gvar[p->genes[t]];
+    else
+        SN_TRY(sn_prep_gene_moments(&p->a.X, mean, sd));
     for (int64_t t = 0; t < v->n; t++)
         sd[t] = sqrt(sd[t]);
     SN_TRY(sn_prepio_col(v, "mean", SN_COL_F64, mean));

@@ -140,8 +140,12 @@ static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
     op->mu = sn_malloc(g * sizeof *op->mu, "gene means");
     op->s = sn_malloc(g * sizeof *op->s, "gene scales");
     int rc = mean && op->col && op->inv && op->mu && op->s ? SN_OK : SN_ENOMEM;
-    if (rc == SN_OK)
+    if (rc == SN_OK && o->mean && o->var) {
+        memcpy(mean, o->mean, (size_t)x->ncol * sizeof *mean);
+        memcpy(var, o->var, (size_t)x->ncol * sizeof *var);
+    } else if (rc == SN_OK) {
         rc = sn_prep_gene_moments(x, mean, var);
+    }
     for (int64_t j = 0; rc == SN_OK && j < x->ncol; j++) {
         op->col[j] = -1;
         if (o->mask && !o->mask[j])

@@ -12,6 +12,7 @@
 #include "prep_fixture.h"
 #include "scnet/err.h"
 #include "scnet/pca.h"
+#include "scnet/prep.h"
 
 void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int *lda, double *s, double *u,
              const int *ldu, double *vt, const int *ldvt, double *work, const int *lwork, int *iwork, int *info,
@@ -252,6 +253,40 @@ static void test_unsorted_rows(void **st)
     free(a);
 }
 
+/* The caller's column moments stand for the ones PCA would compute: the
+ * same moments give the same bytes, others (a shifted mean) other scores. */
+static void test_given_moments(void **st)
+{
+    (void)st;
+    float *a = random_counts(2100, 260, 5, 0.3, 31);
+    sn_csr m = dense_to_csr(a, 2100, 260);
+    double mean[260], var[260];
+    assert_int_equal(sn_prep_gene_moments(&m, mean, var), 0);
+    for (int scale = 0; scale <= 1; scale++) {
+        sn_pca_opts o;
+        sn_pca_defaults(&o);
+        o.solver = SN_PCA_RANDOMIZED;
+        o.scale = scale;
+        sn_pca p1, p2, p3;
+        assert_int_equal(sn_pca_run(&m, &o, &p1), 0);
+        o.mean = mean;
+        o.var = var;
+        assert_int_equal(sn_pca_run(&m, &o, &p2), 0);
+        assert_memory_equal(p1.scores.data, p2.scores.data, sizeof(float) * 2100 * 15);
+        assert_memory_equal(p1.loadings.data, p2.loadings.data, sizeof(float) * 260 * 15);
+        assert_memory_equal(p1.variance, p2.variance, sizeof(double) * 15);
+        mean[7] += 1;
+        assert_int_equal(sn_pca_run(&m, &o, &p3), 0);
+        mean[7] -= 1;
+        assert_memory_not_equal(p1.scores.data, p3.scores.data, sizeof(float) * 2100 * 15);
+        sn_pca_free(&p1);
+        sn_pca_free(&p2);
+        sn_pca_free(&p3);
+    }
+    sn_csr_free(&m);
+    free(a);
+}
+
 static void test_too_many_components(void **st)
 {
     (void)st;
@@ -280,7 +315,7 @@ int main(void)
         cmocka_unit_test(test_exact_cells_gram),    cmocka_unit_test(test_exact_genes_gram),
         cmocka_unit_test(test_randomized),          cmocka_unit_test(test_randomized_many_cells),
         cmocka_unit_test(test_randomized_convergence),          cmocka_unit_test(test_thread_independence),
-        cmocka_unit_test(test_unsorted_rows),
+        cmocka_unit_test(test_unsorted_rows),       cmocka_unit_test(test_given_moments),
         cmocka_unit_test(test_too_many_components),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

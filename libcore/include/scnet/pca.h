@@ -55,6 +55,9 @@ typedef struct {
     double tol;           /* randomized: stop when the top-k Ritz subspace moves by less
                            * than this angle (radians) from one block to the next [1e-4] */
     uint64_t seed;        /* randomized: start vectors [42] */
+    const double *mean, *var; /* every column's mean and variance (ddof 1), as
+                               * sn_prep_gene_moments gives them, when the caller
+                               * has them; NULL = computed here [NULL] */
 } sn_pca_opts;
 
 void sn_pca_defaults(sn_pca_opts *o);
