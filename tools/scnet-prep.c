@@ -4,9 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <omp.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -263,14 +261,10 @@ static const char *const step_name[T_STEPS] = {"read", "filter", "ppi", "counts"
                                                "hvg", "pca", "neighbours", "write"};
 
 /* The PPI file is read on a second thread while the matrix is read and
- * filtered (it needs nothing from them); step_ppi takes the result. While
- * it runs it is one of the -t threads: an OpenMP team of all of them would
- * take its core, its idle members spinning between regions (the reading
- * step 0.055 against 0.045 s at 10,000 cells on 2 cores). */
+ * filtered (it needs nothing from them); step_ppi takes the result. */
 typedef struct {
     pthread_t th;
     int started, deferred, rc;
-    atomic_int done; /* the thread has returned */
     const char *path;
     sn_edges e;
     char msg[2048]; /* the error, when rc < 0 (messages are per thread) */
@@ -282,7 +276,6 @@ static void *ppi_read_thread(void *arg)
     r->rc = sn_read_edges(r->path, &r->e);
     if (r->rc < 0)
         snprintf(r->msg, sizeof r->msg, "%s", sn_errmsg());
-    atomic_store(&r->done, 1);
     return NULL;
 }
 
@@ -1354,12 +1347,7 @@ static int run(sn_cli *cli, void *ctx)
     int rc = SN_OK;
     for (int s = 0; s < T_STEPS && rc == SN_OK; s++) {
         double t0 = sn_time(), c0 = sn_cputime();
-        int lend = cli->threads > 1 && p.ppi_rd.started && !atomic_load(&p.ppi_rd.done);
-        if (lend)
-            omp_set_num_threads(cli->threads - 1);
         rc = step[s](&p);
-        if (lend)
-            omp_set_num_threads(cli->threads);
         p.t[s] = sn_time() - t0;
         if (rc == SN_OK)
             sn_info("%-10s %7.2f s (CPU %.2f s), peak RSS %.0f MiB", step_name[s], p.t[s], sn_cputime() - c0,
