@@ -134,18 +134,16 @@ static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
     op->x = x;
     op->n = x->nrow;
     size_t g = (size_t)x->ncol + 1;
-    double *mean = sn_malloc(2 * g * sizeof *mean, "gene means"), *var = mean ? mean + g : NULL;
+    int given = o->mean && o->var;
+    double *own = given ? NULL : sn_malloc(2 * g * sizeof *own, "gene means");
+    const double *mean = given ? o->mean : own, *var = given ? o->var : own ? own + g : NULL;
     op->col = sn_malloc(g * sizeof *op->col, "a gene map");
     op->inv = sn_malloc(g * sizeof *op->inv, "a gene map");
     op->mu = sn_malloc(g * sizeof *op->mu, "gene means");
     op->s = sn_malloc(g * sizeof *op->s, "gene scales");
     int rc = mean && op->col && op->inv && op->mu && op->s ? SN_OK : SN_ENOMEM;
-    if (rc == SN_OK && o->mean && o->var) {
-        memcpy(mean, o->mean, (size_t)x->ncol * sizeof *mean);
-        memcpy(var, o->var, (size_t)x->ncol * sizeof *var);
-    } else if (rc == SN_OK) {
-        rc = sn_prep_gene_moments(x, mean, var);
-    }
+    if (rc == SN_OK && !given)
+        rc = sn_prep_gene_moments(x, own, own + g);
     for (int64_t j = 0; rc == SN_OK && j < x->ncol; j++) {
         op->col[j] = -1;
         if (o->mask && !o->mask[j])
@@ -157,7 +155,7 @@ static int op_init(op_t *op, const sn_csr *x, const sn_pca_opts *o)
         op->s[t] = o->scale && var[j] > 0 ? 1 / sqrt(var[j]) : 1;
         op->total += op->s[t] * op->s[t] * var[j];
     }
-    free(mean);
+    free(own);
     op->nvar = x->ncol;
     op->var = op->inv;
     if (rc == SN_OK && o->mask)
