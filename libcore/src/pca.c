@@ -583,17 +583,26 @@ static void op_apply_t(const op_t *op, opbuf_t *w, int b, double *Z, int tr)
 }
 
 /* Zt (b × p) = (AᵀA V)ᵀ for Vt (b × p), through float32 A V, in one pass
- * over the rows of X. */
-static void op_gram(const op_t *op, const double *Vt, int b, double *Zt, opbuf_t *w)
+ * over the rows of X.  The n bytes at next, memory the caller fills after
+ * this step, are touched by one thread first, so that the kernel's zeroing
+ * of fresh pages (slow on a virtual machine: 1-3 GB/s) runs beside the
+ * product rather than alone after it. */
+static void op_gram(const op_t *op, const double *Vt, int b, double *Zt, opbuf_t *w, void *next, size_t n)
 {
     int ld = round4(b), ng = w->groups;
     size_t len = (size_t)op->x->ncol * ld;
     double cw[ld];
     spread(op, Vt, b, 1, ld, w->W, cw);
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int g = 0; g < ng; g++)
-        gram_rows(op, w, ld, cw, op->n * g / ng, op->n * (g + 1) / ng, w->run + omp_get_thread_num() * len,
-                  w->acc + g * len, w->cs + (size_t)g * w->cap);
+#pragma omp parallel
+    {
+#pragma omp single nowait
+        for (size_t o = 0; o < n; o += 4096)
+            ((volatile unsigned char *)next)[o] = 0;
+#pragma omp for schedule(dynamic, 1)
+        for (int g = 0; g < ng; g++)
+            gram_rows(op, w, ld, cw, op->n * g / ng, op->n * (g + 1) / ng, w->run + omp_get_thread_num() * len,
+                      w->acc + g * len, w->cs + (size_t)g * w->cap);
+    }
     groups_finish(op, w, b, Zt, 1, w->one_run);
 }
 
@@ -946,7 +955,9 @@ static int ritz_change(const kry_t *s, int k, double *change)
 static int kry_step(const op_t *op, kry_t *s, int k)
 {
     int b = s->b, j = s->nq - 1, m = s->nq * b, cap = s->depth * b;
-    op_gram(op, s->Qt + (size_t)j * b * op->p, b, s->Zt, &s->w);
+    size_t blk = (size_t)b * op->p;
+    op_gram(op, s->Qt + j * blk, b, s->Zt, &s->w, s->Qt + (j + 1) * blk,
+            s->nq < s->depth ? blk * sizeof *s->Qt : 0);
     SN_TRY(proj_coef(s->Qt, op->p, m, s->Zt, b, s->C));
     for (int i = 0; i < m; i++)
         for (int c = 0; c < b; c++) {
