@@ -42,6 +42,49 @@ static const double EW[] = {0.9, 0.9, 0.7, 0.8, 0.3, 0.6, 0.95, 0.55};
 static char *GENES[] = {"H", "B", "X", "A", "C", "F", "G"};
 static const int64_t NCELLS[] = {5, 9, 4, 3, 8, 0, 2};
 
+/* One pair listed 100 times (both ways, weights cycling through 7 values,
+ * some below the cut-off) among other rows: the duplicates are the rows
+ * repeating an earlier row's ends and weight, and the pair keeps its
+ * largest weight. */
+static void test_repeated_pair(void **st)
+{
+    (void)st;
+    enum { REP = 100, N = REP + 2 };
+    const char *a[N], *b[N];
+    double w[N];
+    for (int i = 0; i < REP; i++) {
+        a[i] = i % 3 ? "A" : "B";
+        b[i] = i % 3 ? "B" : "A";
+        w[i] = 0.4 + 0.1 * (i % 7); /* 0.4 ... 1.0 */
+    }
+    a[REP] = "B", b[REP] = "C", w[REP] = 0.6;
+    a[REP + 1] = "C", b[REP + 1] = "B", w[REP + 1] = 0.6; /* reversed: not a duplicate row */
+    sn_edges e = make_edges(a, b, w, N, 1);
+    char *genes[] = {"A", "B", "C"};
+    int64_t ncells[] = {1, 1, 1};
+    sn_ppi_opts o;
+    sn_ppi_defaults(&o);
+    o.min_genes = 1;
+    sn_ppi p;
+    assert_int_equal(sn_ppi_align(&e, genes, 3, ncells, 10, &o, &p), 0);
+    int below = 0, distinct = 0; /* by a plain scan over the earlier rows */
+    for (int i = 0; i < REP; i++) {
+        int repeat = 0;
+        for (int j = 0; j < i && !repeat; j++)
+            repeat = !strcmp(a[j], a[i]) && w[j] == w[i];
+        below += w[i] < 0.5;
+        distinct += w[i] >= 0.5 && !repeat;
+    }
+    assert_int_equal(p.edges_below, below);
+    assert_int_equal(p.edges_duplicate, REP - below - distinct);
+    assert_int_equal(p.edges_kept, 2);
+    assert_int_equal(p.n, 3);
+    assert_int_equal(p.adj.indptr[1], 1); /* A: B only */
+    assert_true(p.adj.data[0] == 1.0f);  /* the largest of A-B's weights */
+    sn_ppi_free(&p);
+    free_edges(&e);
+}
+
 static void test_align_rules(void **st)
 {
     (void)st;
@@ -246,6 +289,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_align_rules),
+        cmocka_unit_test(test_repeated_pair),
         cmocka_unit_test(test_unweighted),
         cmocka_unit_test(test_mouse_and_too_few),
         cmocka_unit_test(test_ids),
