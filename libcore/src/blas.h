@@ -36,12 +36,18 @@ char *openblas_get_corename(void);
  * called inside a parallel region is serial anyway. */
 static inline int sn_blas_serial_begin(void)
 {
+    if (omp_in_parallel()) /* serial already; and the count is not this thread's alone to change */
+        return 0;
     int n = omp_get_max_threads();
     openblas_set_num_threads(1);
     return n;
 }
 
-static inline void sn_blas_serial_end(int n) { openblas_set_num_threads(n); }
+static inline void sn_blas_serial_end(int n)
+{
+    if (n > 0)
+        openblas_set_num_threads(n);
+}
 
 /* Number of fixed blocks for a reduction over n items: depends on n only,
  * never on the thread count, so partial sums combine in the same order. */
