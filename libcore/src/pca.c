@@ -833,6 +833,7 @@ out:
 
 static void gaussian_start(double *q, int64_t p, int l, uint64_t seed)
 {
+#pragma omp parallel for schedule(static)
     for (int64_t e = 0; e < p * l; e++) {
         uint64_t a = sn_philox_u64(seed, 0x50434131u, 2 * (uint64_t)e);
         uint64_t b = sn_philox_u64(seed, 0x50434131u, 2 * (uint64_t)e + 1);
@@ -1074,18 +1075,21 @@ static int solve_randomized(const op_t *op, const sn_pca_opts *o, int k, double 
  * of each component is made positive. */
 static void flip_signs(int64_t n, int64_t p, int k, double *scores, double *V)
 {
-    for (int t = 0; t < k; t++) {
-        int64_t best = 0;
-        for (int64_t j = 1; j < p; j++)
-            if (fabs(V[j * k + t]) > fabs(V[best * k + t]))
-                best = j;
-        if (V[best * k + t] >= 0)
-            continue;
-        for (int64_t j = 0; j < p; j++)
-            V[j * k + t] = -V[j * k + t];
-        for (int64_t i = 0; i < n; i++)
-            scores[i * k + t] = -scores[i * k + t];
-    }
+    double big[k], sign[k];
+    for (int t = 0; t < k; t++)
+        big[t] = -1, sign[t] = 1;
+    for (int64_t j = 0; j < p; j++) /* row by row: one pass over V */
+        for (int t = 0; t < k; t++)
+            if (fabs(V[j * k + t]) > big[t]) {
+                big[t] = fabs(V[j * k + t]);
+                sign[t] = V[j * k + t] >= 0 ? 1 : -1;
+            }
+    for (int64_t j = 0; j < p; j++)
+        for (int t = 0; t < k; t++)
+            V[j * k + t] *= sign[t];
+    for (int64_t i = 0; i < n; i++)
+        for (int t = 0; t < k; t++)
+            scores[i * k + t] *= sign[t];
 }
 
 static int store(const op_t *op, int k, const double *lam, const double *scores, const double *V, sn_pca *p)
