@@ -1006,8 +1006,8 @@ static int kry_next(const op_t *op, kry_t *s, int k, int extend, double *change)
         proj_add(s->Qt, op->p, s->nq * s->b, s->C, s->b, -1.0, s->Zt);
         memcpy(next, s->Zt, (size_t)s->b * op->p * sizeof *next);
     }
-    int rc_ritz = SN_OK, rc_qr = SN_OK, two = extend && omp_get_max_threads() > 1;
-#pragma omp parallel num_threads(two ? 2 : 1)
+    int rc_ritz = SN_OK, rc_qr = SN_OK;
+#pragma omp parallel num_threads(extend && omp_get_max_threads() > 1 ? 2 : 1)
     {
         int t = omp_get_thread_num(), nt = omp_get_num_threads();
         if (t == 0)

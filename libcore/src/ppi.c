@@ -346,8 +346,8 @@ static void screen_run(row_t *run, int64_t n, align_t *s, sn_ppi *p)
     if (n > SHORT)
         qsort(run, (size_t)n, sizeof *run, cmp_row);
     for (int64_t i = 0; i < n; i++) {
-        int dup = 0;
-        for (int64_t j = n > SHORT ? (i ? i - 1 : 0) : 0; j < i && !dup; j++)
+        int dup = n > SHORT && i > 0 && run[i - 1].w == run[i].w;
+        for (int64_t j = 0; n <= SHORT && j < i && !dup; j++)
             dup = run[j].w == run[i].w;
         if (dup)
             p->edges_duplicate++;
