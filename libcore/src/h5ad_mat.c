@@ -380,19 +380,36 @@ static int keeps_order(const int64_t *colmap, int64_t ncol_in)
     return 1;
 }
 
-/* Output entries [off, off + len) of the kept entries of m (ip: where each
- * row's kept entries start) into v and ix, rows in parallel; a row that
- * straddles the block's ends writes only its part inside. */
-static void fill_block(const sn_csr *m, const int64_t *colmap, const int64_t *ip, int64_t off, int64_t len,
-                       float *v, int32_t *ix)
+/* The kept entries of m (sorted rows, order-keeping map), written a block
+ * of BLOCK entries at a time: each filled while the one before is written. */
+typedef struct {
+    const sn_csr *m;
+    const int64_t *colmap, *ip; /* ip: where each row's kept entries start */
+    int64_t nnz;
+    hid_t dd, di;
+    float *v[2];
+    int32_t *ix[2];
+} stream_t;
+
+#define STREAM_BLOCK ((int64_t)1 << 19)
+
+/* Entries [off, off + len) of block i into slot's buffers, rows shared out
+ * among the team; a row that straddles the block's ends writes only its
+ * part inside. */
+static void stream_make(void *ctx, int64_t i, int slot)
 {
+    const stream_t *s = ctx;
+    const sn_csr *m = s->m;
+    int64_t off = i * STREAM_BLOCK, len = s->nnz - off < STREAM_BLOCK ? s->nnz - off : STREAM_BLOCK;
+    float *v = s->v[slot];
+    int32_t *ix = s->ix[slot];
     /* the rows holding the block's first entry and the one after its last */
-    int64_t r0 = sn_indptr_row(ip, m->nrow, off), r1 = sn_indptr_row(ip, m->nrow, off + len) + 1;
-#pragma omp parallel for schedule(dynamic, 256)
-    for (int64_t i = r0; i < r1; i++) {
-        int64_t q = ip[i] - off;
-        for (int64_t k = m->indptr[i]; k < m->indptr[i + 1] && q < len; k++) {
-            int64_t j = colmap[m->indices[k]];
+    int64_t r0 = sn_indptr_row(s->ip, m->nrow, off), r1 = sn_indptr_row(s->ip, m->nrow, off + len) + 1;
+#pragma omp for schedule(dynamic, 256)
+    for (int64_t r = r0; r < r1; r++) {
+        int64_t q = s->ip[r] - off;
+        for (int64_t k = m->indptr[r]; k < m->indptr[r + 1] && q < len; k++) {
+            int64_t j = s->colmap[m->indices[k]];
             if (j < 0)
                 continue;
             if (q >= 0) {
@@ -404,28 +421,35 @@ static void fill_block(const sn_csr *m, const int64_t *colmap, const int64_t *ip
     }
 }
 
-/* The kept entries of m (sorted rows, order-keeping map), a block at a time. */
+static int stream_put(void *ctx, int64_t i, int slot)
+{
+    const stream_t *s = ctx;
+    int64_t off = i * STREAM_BLOCK;
+    hsize_t o = (hsize_t)off, c = (hsize_t)(s->nnz - off < STREAM_BLOCK ? s->nnz - off : STREAM_BLOCK);
+    int rc = sn_h5x_write_slab(s->dd, H5T_NATIVE_FLOAT, 1, &o, &c, s->v[slot]);
+    return rc == SN_OK ? sn_h5x_write_slab(s->di, H5T_NATIVE_INT32, 1, &o, &c, s->ix[slot]) : rc;
+}
+
 static int stream_entries(hid_t g, const char *name, const sn_csr *m, const int64_t *colmap, const int64_t *ip,
                           int64_t nnz, hid_t it, int comp)
 {
-    enum { BLOCK = 1 << 20 };
-    int64_t nb = nnz < BLOCK ? nnz : BLOCK;
-    hid_t dd = H5I_INVALID_HID, di = H5I_INVALID_HID;
-    float *v = sn_malloc(((size_t)nb + 1) * sizeof *v, "a block of the matrix");
-    int32_t *ix = sn_malloc(((size_t)nb + 1) * sizeof *ix, "a block of the matrix");
-    int rc = v && ix ? SN_OK : SN_ENOMEM;
-    if (rc == SN_OK && (rc = sn_h5x_create(g, "data", H5T_IEEE_F32LE, 1, &nnz, comp, &dd)) == SN_OK)
-        rc = sn_h5x_create(g, "indices", it, 1, &nnz, comp, &di);
-    for (int64_t off = 0; rc == SN_OK && off < nnz; off += nb) {
-        hsize_t o = (hsize_t)off, c = (hsize_t)(nnz - off < nb ? nnz - off : nb);
-        fill_block(m, colmap, ip, off, (int64_t)c, v, ix);
-        if ((rc = sn_h5x_write_slab(dd, H5T_NATIVE_FLOAT, 1, &o, &c, v)) == SN_OK)
-            rc = sn_h5x_write_slab(di, H5T_NATIVE_INT32, 1, &o, &c, ix);
+    stream_t s = {m, colmap, ip, nnz, H5I_INVALID_HID, H5I_INVALID_HID, {NULL, NULL}, {NULL, NULL}};
+    size_t per = (size_t)(nnz < STREAM_BLOCK ? nnz : STREAM_BLOCK) + 1;
+    int rc = SN_OK;
+    for (int b = 0; b < 2; b++)
+        if (!(s.v[b] = sn_malloc(per * sizeof *s.v[b], "a block of the matrix")) ||
+            !(s.ix[b] = sn_malloc(per * sizeof *s.ix[b], "a block of the matrix")))
+            rc = SN_ENOMEM;
+    if (rc == SN_OK && (rc = sn_h5x_create(g, "data", H5T_IEEE_F32LE, 1, &nnz, comp, &s.dd)) == SN_OK)
+        rc = sn_h5x_create(g, "indices", it, 1, &nnz, comp, &s.di);
+    if (rc == SN_OK)
+        rc = sn_h5x_pipeline((nnz + STREAM_BLOCK - 1) / STREAM_BLOCK, stream_make, stream_put, &s);
+    sn_h5x_close(s.dd);
+    sn_h5x_close(s.di);
+    for (int b = 0; b < 2; b++) {
+        free(s.v[b]);
+        free(s.ix[b]);
     }
-    sn_h5x_close(dd);
-    sn_h5x_close(di);
-    free(v);
-    free(ix);
     return rc == SN_EIO ? sn_h5x_fail(SN_EIO, name, "cannot write (disk full?)") : rc;
 }
 

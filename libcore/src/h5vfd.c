@@ -36,6 +36,8 @@ typedef struct {
     haddr_t eoa, eof;
     int *err;
     int failed;      /* errno of the first failure, 0 while all is well */
+    haddr_t wb_lo, wb_hi; /* the span of the writes not yet sent to the disk */
+    size_t wb_bytes;      /* and how many bytes they wrote */
     page **tab;      /* overlay hash table, nbucket chains */
     size_t nbucket, npage;
 } vfd_file;
@@ -76,6 +78,26 @@ static int disk_write(int fd, haddr_t addr, size_t n, const unsigned char *buf)
         buf += w, addr += (haddr_t)w, n -= (size_t)w;
     }
     return 0;
+}
+
+/* Every WRITEBACK_MIN bytes written (in writes of any size) start on their
+ * way to the disk now, while the program computes on, rather than all at
+ * the fsync that ends the file. */
+static void writeback(vfd_file *f, haddr_t addr, size_t n)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (f->wb_bytes == 0 || addr < f->wb_lo)
+        f->wb_lo = addr;
+    if (f->wb_bytes == 0 || addr + n > f->wb_hi)
+        f->wb_hi = addr + n;
+    f->wb_bytes += n;
+    if (f->wb_bytes < WRITEBACK_MIN)
+        return;
+    (void)sync_file_range(f->fd, (off_t)f->wb_lo, (off_t)(f->wb_hi - f->wb_lo), SYNC_FILE_RANGE_WRITE);
+    f->wb_bytes = 0;
+#else
+    (void)f, (void)addr, (void)n;
+#endif
 }
 
 /* ---- the overlay ---- */
@@ -282,12 +304,8 @@ static herr_t vfd_write(H5FD_t *file, H5FD_mem_t type, hid_t dxpl, haddr_t addr,
         return -1;
     if (!f->failed && disk_write(f->fd, addr, n, buf) < 0)
         fail(f, errno);
-#ifdef SYNC_FILE_RANGE_WRITE
-    /* a large dataset starts on its way to the disk now, while the program
-     * computes on, rather than all at the fsync that ends the file */
-    if (!f->failed && n >= WRITEBACK_MIN)
-        (void)sync_file_range(f->fd, (off_t)addr, (off_t)n, SYNC_FILE_RANGE_WRITE);
-#endif
+    if (!f->failed)
+        writeback(f, addr, n);
     if (f->failed && overlay_write(f, addr, n, buf) < 0)
         return -1; /* out of memory as well: nothing left but to tell HDF5 */
     if (addr + n > f->eof)

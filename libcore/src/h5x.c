@@ -1,6 +1,7 @@
 #include "h5x.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -717,6 +718,21 @@ int sn_h5x_write_slab(hid_t ds, hid_t mtype, int rank, const hsize_t *start, con
                       const void *buf)
 {
     return slab(ds, mtype, rank, start, count, NULL, buf);
+}
+
+int sn_h5x_pipeline(int64_t nb, sn_h5x_make_fn make, sn_h5x_put_fn put, void *ctx)
+{
+    int rc = SN_OK;
+    for (int64_t i = 0; i <= nb && rc == SN_OK; i++) {
+#pragma omp parallel
+        {
+            if (i > 0 && omp_get_thread_num() == 0)
+                rc = put(ctx, i - 1, (int)((i - 1) & 1));
+            if (i < nb)
+                make(ctx, i, (int)(i & 1));
+        }
+    }
+    return rc;
 }
 
 /* Python decodes every string strictly, so one bad byte would make the

@@ -101,6 +101,16 @@ int sn_h5x_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank
 int sn_h5x_read_slab(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count, void *buf);
 int sn_h5x_write_slab(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count,
                       const void *buf);
+/* A dataset written in nb blocks through two buffers (slots 0 and 1):
+ * make(ctx, i, slot) fills block i, sharing its work out with an orphaned
+ * `omp for` of dynamic schedule (it runs inside a team here), and put(ctx,
+ * i, slot) writes it, on thread 0 (the caller's thread, as HDF5 wants).
+ * Block i + 1 is made while block i is written, the writer joining the
+ * making once done: copying into the page cache is one thread's work.
+ * Stops at the first put that fails and returns its code. */
+typedef void (*sn_h5x_make_fn)(void *ctx, int64_t i, int slot);
+typedef int (*sn_h5x_put_fn)(void *ctx, int64_t i, int slot);
+int sn_h5x_pipeline(int64_t nb, sn_h5x_make_fn make, sn_h5x_put_fn put, void *ctx);
 /* 1 if str is valid UTF-8 (what Python's strict decoder accepts). */
 int sn_h5x_utf8_ok(const char *str);
 int sn_h5x_write_strs(hid_t loc, const char *name, char *const *s, int64_t n, int comp, const char *enc,

@@ -379,25 +379,37 @@ int sn_prep_gene_moments(const sn_csr *x, double *mean, double *var)
     return rc;
 }
 
-void sn_prep_scale_rows(const sn_csr *x, const double *mean, const double *std, double eps, int64_t r0,
-                        int64_t r1, float *out)
+void sn_prep_scale_rows_team(const sn_csr *x, const double *mean, const double *std, double eps, const float *zero,
+                             int64_t r0, int64_t r1, float *out)
 {
     int64_t g = x->ncol;
-    float *zero = malloc(((size_t)g + 1) * sizeof *zero); /* the zero entries' values, when there is room */
-    for (int64_t j = 0; zero && j < g; j++)
-        zero[j] = (float)(-mean[j] / (std[j] + eps));
-#pragma omp parallel for schedule(static)
+#pragma omp for schedule(dynamic, 16)
     for (int64_t i = r0; i < r1; i++) {
         float *o = out + (i - r0) * g;
-        if (zero)
-            memcpy(o, zero, (size_t)g * sizeof *o);
-        else
-            for (int64_t j = 0; j < g; j++)
-                o[j] = (float)(-mean[j] / (std[j] + eps));
+        memcpy(o, zero, (size_t)g * sizeof *o);
         for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++) {
             int32_t j = x->indices[k];
             o[j] = (float)(((double)x->data[k] - mean[j]) / (std[j] + eps));
         }
     }
+}
+
+float *sn_prep_scale_zeros(const double *mean, const double *std, double eps, int64_t g)
+{
+    float *zero = sn_malloc(((size_t)g + 1) * sizeof *zero, "the scaled zero entries");
+    for (int64_t j = 0; zero && j < g; j++)
+        zero[j] = (float)(-mean[j] / (std[j] + eps));
+    return zero;
+}
+
+int sn_prep_scale_rows(const sn_csr *x, const double *mean, const double *std, double eps, int64_t r0, int64_t r1,
+                       float *out)
+{
+    float *zero = sn_prep_scale_zeros(mean, std, eps, x->ncol);
+    if (!zero)
+        return SN_ENOMEM;
+#pragma omp parallel
+    sn_prep_scale_rows_team(x, mean, std, eps, zero, r0, r1, out);
     free(zero);
+    return SN_OK;
 }

@@ -9,14 +9,39 @@
 
 #include "h5x.h"
 
-/* About this many bytes of dense rows per write: a buffer small enough to
- * be reused from the heap, large enough for few HDF5 calls. */
-#define SCALED_BLOCK_BYTES (8 << 20)
+/* About this many bytes of dense rows per write, in each of two buffers:
+ * small enough to be reused from the heap, large enough for few HDF5
+ * calls. */
+#define SCALED_BLOCK_BYTES (4 << 20)
 
-static int write_rows(hid_t ds, int64_t r0, int64_t rows, int64_t g, const float *buf)
+typedef struct {
+    const sn_csr *x;
+    const double *mean, *std;
+    double eps;
+    float *zero;
+    int64_t per; /* rows per block */
+    hid_t ds;
+    float *buf[2];
+} scaled_t;
+
+static int64_t block_rows(const scaled_t *s, int64_t i)
 {
-    hsize_t start[2] = {(hsize_t)r0, 0}, count[2] = {(hsize_t)rows, (hsize_t)g};
-    return sn_h5x_write_slab(ds, H5T_NATIVE_FLOAT, 2, start, count, buf);
+    int64_t r0 = i * s->per;
+    return s->x->nrow - r0 < s->per ? s->x->nrow - r0 : s->per;
+}
+
+static void scaled_make(void *ctx, int64_t i, int slot)
+{
+    const scaled_t *s = ctx;
+    int64_t r0 = i * s->per;
+    sn_prep_scale_rows_team(s->x, s->mean, s->std, s->eps, s->zero, r0, r0 + block_rows(s, i), s->buf[slot]);
+}
+
+static int scaled_put(void *ctx, int64_t i, int slot)
+{
+    const scaled_t *s = ctx;
+    hsize_t start[2] = {(hsize_t)(i * s->per), 0}, count[2] = {(hsize_t)block_rows(s, i), (hsize_t)s->x->ncol};
+    return sn_h5x_write_slab(s->ds, H5T_NATIVE_FLOAT, 2, start, count, s->buf[slot]);
 }
 
 int sn_prepio_write_scaled(hid_t f, const char *name, const sn_csr *x, const double *mean, const double *std,
@@ -25,26 +50,26 @@ int sn_prepio_write_scaled(hid_t f, const char *name, const sn_csr *x, const dou
     int64_t n = x->nrow, g = x->ncol, dims[2] = {n, g};
     int64_t per = g > 0 ? SCALED_BLOCK_BYTES / (4 * g) : n;
     per = per < 1 ? 1 : per > n ? n : per;
+    scaled_t s = {x, mean, std, eps, NULL, per, H5I_INVALID_HID, {NULL, NULL}};
     char path[256];
     snprintf(path, sizeof path, "layers/%s", name);
-    hid_t parent, ds = -1;
+    hid_t parent;
     const char *leaf;
     SN_TRY(sn_h5x_parent(f, path, &parent, &leaf));
-    int rc = sn_h5x_create(parent, leaf, H5T_IEEE_F32LE, 2, dims, comp, &ds);
-    float *buf = rc == SN_OK && n > 0 ? sn_malloc(sn_mul_size((size_t)per, (size_t)g * sizeof *buf), "scaled rows")
-                                      : NULL;
-    if (rc == SN_OK && n > 0 && !buf)
+    int rc = sn_h5x_create(parent, leaf, H5T_IEEE_F32LE, 2, dims, comp, &s.ds);
+    for (int b = 0; rc == SN_OK && n > 0 && b < 2; b++)
+        if (!(s.buf[b] = sn_malloc(sn_mul_size((size_t)per, (size_t)g * sizeof(float)), "scaled rows")))
+            rc = SN_ENOMEM;
+    if (rc == SN_OK && n > 0 && !(s.zero = sn_prep_scale_zeros(mean, std, eps, g)))
         rc = SN_ENOMEM;
-    for (int64_t r0 = 0; rc == SN_OK && r0 < n; r0 += per) {
-        int64_t rows = n - r0 < per ? n - r0 : per;
-        sn_prep_scale_rows(x, mean, std, eps, r0, r0 + rows, buf);
-        if (write_rows(ds, r0, rows, g, buf) < 0)
-            rc = sn_h5x_fail(SN_EIO, path, "cannot write (disk full?)");
-    }
+    if (rc == SN_OK && n > 0 && sn_h5x_pipeline((n + per - 1) / per, scaled_make, scaled_put, &s) < 0)
+        rc = sn_h5x_fail(SN_EIO, path, "cannot write (disk full?)");
     if (rc == SN_OK)
-        rc = sn_h5x_set_enc(ds, "array", "0.2.0");
-    free(buf);
-    sn_h5x_close(ds);
+        rc = sn_h5x_set_enc(s.ds, "array", "0.2.0");
+    free(s.buf[0]);
+    free(s.buf[1]);
+    free(s.zero);
+    sn_h5x_close(s.ds);
     H5Gclose(parent);
     return rc;
 }

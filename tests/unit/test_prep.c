@@ -215,7 +215,7 @@ static void test_moments_and_scale(void **st)
     for (int j = 0; j < g; j++)
         sd[j] = sqrt(var[j]);
     float *z = malloc(sizeof(float) * 5 * g);
-    sn_prep_scale_rows(&m, mean, sd, 1e-5, 100, 105, z);
+    assert_int_equal(sn_prep_scale_rows(&m, mean, sd, 1e-5, 100, 105, z), 0);
     for (int r = 0; r < 5; r++)
         for (int j = 0; j < g; j++) {
             double want = (a[(100 + r) * g + j] - mean[j]) / (sd[j] + 1e-5);
