@@ -11,6 +11,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 #include "blas.h"
 #include "knn_int.h"
@@ -280,11 +283,25 @@ typedef struct {
     const double *C, *rad;
     int m;
     double rel;
+    const double *CT; /* the centroids transposed: d rows of nlp (nlist rounded up to 4) */
+    int nlp;
 } exact_t;
+
+typedef double v4d __attribute__((vector_size(32)));
+
+static inline v4d sqrt4(v4d s)
+{
+#if defined(__AVX__)
+    return (v4d)_mm256_sqrt_pd((__m256d)s);
+#else
+    return (v4d){sqrt(s[0]), sqrt(s[1]), sqrt(s[2]), sqrt(s[3])};
+#endif
+}
 
 /* Lower bounds of the distance of cells[0..nc) to each list's members:
  * lb[a * nlist + L], widened by far more than the rounding of the double
- * arithmetic; lbmin[L] the smallest over the cells. */
+ * arithmetic; lbmin[L] the smallest over the cells.  Four lists at a time
+ * (the transposed centroids): a bound needs no particular rounding. */
 static void list_bounds(const sn_mat *x, const exact_t *e, const int32_t *cells, int nc, double *lb, double *lbmin)
 {
     int d = (int)x->ncol, nl = e->v->nlist;
@@ -292,18 +309,34 @@ static void list_bounds(const sn_mat *x, const exact_t *e, const int32_t *cells,
         lbmin[L] = INFINITY;
     for (int a = 0; a < nc; a++) {
         const float *q = x->data + (int64_t)cells[a] * d;
-        for (int L = 0; L < nl; L++) {
-            double s = 0;
+        for (int L = 0; L < nl; L += 4) {
+            v4d s = {0, 0, 0, 0};
             for (int t = 0; t < d; t++) {
-                double u = (double)q[t] - e->C[(int64_t)L * d + t];
+                v4d c4;
+                memcpy(&c4, e->CT + (int64_t)t * e->nlp + L, sizeof c4);
+                v4d u = (double)q[t] - c4;
                 s += u * u;
             }
-            double dq = sqrt(s), b = dq - e->rad[L] - 1e-9 * (dq + e->rad[L]);
-            b = b > 0 ? b * b : 0;
-            lb[a * nl + L] = b;
-            lbmin[L] = b < lbmin[L] ? b : lbmin[L];
+            v4d dq = sqrt4(s);
+            for (int j = 0; j < 4 && L + j < nl; j++) {
+                double r = e->rad[L + j], b = dq[j] - r - 1e-9 * (dq[j] + r);
+                b = b > 0 ? b * b : 0;
+                lb[a * nl + L + j] = b;
+                lbmin[L + j] = b < lbmin[L + j] ? b : lbmin[L + j];
+            }
         }
     }
+}
+
+/* CT (d × nlp, nlp = nl rounded up to 4, zero padded) = Cᵀ. */
+static double *transpose_centroids(const double *C, int nl, int d, int *nlp)
+{
+    *nlp = (nl + 3) / 4 * 4;
+    double *CT = sn_calloc((size_t)d * (size_t)*nlp, sizeof *CT, "centroids");
+    for (int L = 0; CT && L < nl; L++)
+        for (int t = 0; t < d; t++)
+            CT[(int64_t)t * *nlp + L] = C[(int64_t)L * d + t];
+    return CT;
 }
 
 static void sort_lists(const double *key, int n, int32_t *order)
@@ -401,13 +434,18 @@ int sn_knn_exact_lists(const sn_mat *x, uint64_t seed, sn_knn *g)
             for (int64_t p = v.start[c]; p < v.start[c + 1]; p += 4)
                 gfirst[e++] = p;
         int m = (int)(k + SN_KNN_EXTRA < n ? k + SN_KNN_EXTRA : n);
-        exact_t ex = {&v, C, rad, m, m < n ? SN_KNN_REL_ERR_PER_DIM * (d + 3) * 2 : -1};
+        exact_t ex = {&v, C, rad, m, m < n ? SN_KNN_REL_ERR_PER_DIM * (d + 3) * 2 : -1, NULL, 0};
+        double *CT = transpose_centroids(C, v.nlist, d, &ex.nlp);
+        ex.CT = CT;
+        if (!CT)
+            rc = SN_ENOMEM;
 #pragma omp parallel for schedule(dynamic, 16)
-        for (int64_t gi = 0; gi < ngroups; gi++) {
+        for (int64_t gi = 0; gi < (rc == SN_OK ? ngroups : 0); gi++) {
             int64_t p = gfirst[gi], L = v.probe[v.member[p]];
             int nc = (int)(v.start[L + 1] - p < 4 ? v.start[L + 1] - p : 4);
             exact_group(x, &ex, v.member + p, nc, g);
         }
+        free(CT);
     }
     free(gfirst);
     free(C);
