@@ -381,7 +381,8 @@ static int keeps_order(const int64_t *colmap, int64_t ncol_in)
 }
 
 /* The kept entries of m (sorted rows, order-keeping map), written a block
- * of BLOCK entries at a time: each filled while the one before is written. */
+ * of STREAM_BLOCK entries at a time: each filled while the one before is
+ * written. */
 typedef struct {
     const sn_csr *m;
     const int64_t *colmap, *ip; /* ip: where each row's kept entries start */

@@ -280,11 +280,11 @@ static void list_radii(const sn_mat *x, const ivf_t *v, const double *C, double 
 
 typedef struct {
     const ivf_t *v;
-    const double *C, *rad;
-    int m;
-    double rel;
     const double *CT; /* the centroids transposed: d rows of nlp (nlist rounded up to 4) */
     int nlp;
+    const double *rad;
+    int m;
+    double rel;
 } exact_t;
 
 typedef double v4d __attribute__((vector_size(32)));
@@ -427,6 +427,10 @@ int sn_knn_exact_lists(const sn_mat *x, uint64_t seed, sn_knn *g)
         ngroups += (v.start[c + 1] - v.start[c] + 3) / 4;
     if (rc == SN_OK && !(gfirst = sn_malloc(((size_t)ngroups + 1) * sizeof *gfirst, "search groups")))
         rc = SN_ENOMEM;
+    double *CT = NULL;
+    int nlp = 0;
+    if (rc == SN_OK && !(CT = transpose_centroids(C, v.nlist, d, &nlp)))
+        rc = SN_ENOMEM;
     if (rc == SN_OK) {
         list_radii(x, &v, C, rad);
         int64_t e = 0;
@@ -434,19 +438,15 @@ int sn_knn_exact_lists(const sn_mat *x, uint64_t seed, sn_knn *g)
             for (int64_t p = v.start[c]; p < v.start[c + 1]; p += 4)
                 gfirst[e++] = p;
         int m = (int)(k + SN_KNN_EXTRA < n ? k + SN_KNN_EXTRA : n);
-        exact_t ex = {&v, C, rad, m, m < n ? SN_KNN_REL_ERR_PER_DIM * (d + 3) * 2 : -1, NULL, 0};
-        double *CT = transpose_centroids(C, v.nlist, d, &ex.nlp);
-        ex.CT = CT;
-        if (!CT)
-            rc = SN_ENOMEM;
+        exact_t ex = {&v, CT, nlp, rad, m, m < n ? SN_KNN_REL_ERR_PER_DIM * (d + 3) * 2 : -1};
 #pragma omp parallel for schedule(dynamic, 16)
-        for (int64_t gi = 0; gi < (rc == SN_OK ? ngroups : 0); gi++) {
+        for (int64_t gi = 0; gi < ngroups; gi++) {
             int64_t p = gfirst[gi], L = v.probe[v.member[p]];
             int nc = (int)(v.start[L + 1] - p < 4 ? v.start[L + 1] - p : 4);
             exact_group(x, &ex, v.member + p, nc, g);
         }
-        free(CT);
     }
+    free(CT);
     free(gfirst);
     free(C);
     free(rad);
