@@ -253,33 +253,6 @@ static inline v4d fmadd(v4d a, v4d b, v4d c)
  * rounding (about RUN ulp at worst, a few typically) is of the order of the
  * table's own rounding to float32. */
 #define RUN 16
-#define RUNS8(NAME, ITYPE)                                                                                   \
-    static inline void NAME(const float *val, const ITYPE *idx, int64_t len, const float *T, int ld, double *out) \
-    {                                                                                                         \
-        __m256d lo = _mm256_setzero_pd(), hi = lo;                                                            \
-        int64_t k = 0;                                                                                        \
-        while (k < len) {                                                                                     \
-            int64_t end = len - k > RUN ? k + RUN : len;                                                      \
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                                       \
-            for (; k + 3 < end; k += 4) {                                                                     \
-                a0 = _mm256_fmadd_ps(_mm256_set1_ps(val[k]), _mm256_loadu_ps(T + (int64_t)idx[k] * ld), a0); \
-                a1 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 1]), _mm256_loadu_ps(T + (int64_t)idx[k + 1] * ld), \
-                                     a1);                                                                     \
-                a2 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 2]), _mm256_loadu_ps(T + (int64_t)idx[k + 2] * ld), \
-                                     a2);                                                                     \
-                a3 = _mm256_fmadd_ps(_mm256_set1_ps(val[k + 3]), _mm256_loadu_ps(T + (int64_t)idx[k + 3] * ld), \
-                                     a3);                                                                     \
-            }                                                                                                 \
-            for (; k < end; k++)                                                                              \
-                a0 = _mm256_fmadd_ps(_mm256_set1_ps(val[k]), _mm256_loadu_ps(T + (int64_t)idx[k] * ld), a0); \
-            __m256 s = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));                           \
-            lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(s)));                               \
-            hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)));                             \
-        }                                                                                                     \
-        _mm256_storeu_pd(out, lo);                                                                            \
-        _mm256_storeu_pd(out + 4, hi);                                                                        \
-    }
-#define FAST8(NAME) NAME
 
 /* acc row si[j] += sv[j] y for one entry j (y in a register): the
  * multiply and the add apart, as the plain scatter below rounds them. */
@@ -289,30 +262,32 @@ static inline void scatter8_one(const float *sv, const int32_t *si, int64_t j, _
     _mm256_storeu_ps(a, _mm256_add_ps(_mm256_loadu_ps(a), _mm256_mul_ps(_mm256_set1_ps(sv[j]), y)));
 }
 
-/* One row's gather (gv, gi: out = its entries times rows of T, exactly as
- * runs8_rows) and the row before's scatter (sv, si: acc += its entries
- * times y) in one loop: they touch different tables, and interleaved they
- * keep more of the core busy (a pass over 10 000 cells 13 % faster on one
- * thread).  Every sum is taken in the same order as apart. */
-static inline void gather_scatter8(const float *gv, const int32_t *gi, int64_t glen, const float *T, double *out,
-                                   const float *sv, const int32_t *si, int64_t slen, const float *y, float *acc)
+/* One row's gather (gv, gi: out = its entries times 8 columns of the rows
+ * of T, row stride ld) and, when slen > 0, the row before's scatter (sv,
+ * si: acc += its entries times y) in the same loop: they touch different
+ * tables, and interleaved they keep more of the core busy (a pass over
+ * 10 000 cells 13 % faster on one thread).  Every sum is taken in the same
+ * order as apart. */
+static inline void gather_scatter8(const float *gv, const int32_t *gi, int64_t glen, const float *T, int ld,
+                                   double *out, const float *sv, const int32_t *si, int64_t slen, const float *y,
+                                   float *acc)
 {
-    __m256 yv = _mm256_loadu_ps(y);
+    __m256 yv = slen > 0 ? _mm256_loadu_ps(y) : _mm256_setzero_ps();
     __m256d lo = _mm256_setzero_pd(), hi = lo;
     int64_t k = 0, s = 0;
     while (k < glen) {
         int64_t end = glen - k > RUN ? k + RUN : glen;
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (; k + 3 < end; k += 4) {
-            a0 = _mm256_fmadd_ps(_mm256_set1_ps(gv[k]), _mm256_loadu_ps(T + (int64_t)gi[k] * 8), a0);
-            a1 = _mm256_fmadd_ps(_mm256_set1_ps(gv[k + 1]), _mm256_loadu_ps(T + (int64_t)gi[k + 1] * 8), a1);
-            a2 = _mm256_fmadd_ps(_mm256_set1_ps(gv[k + 2]), _mm256_loadu_ps(T + (int64_t)gi[k + 2] * 8), a2);
-            a3 = _mm256_fmadd_ps(_mm256_set1_ps(gv[k + 3]), _mm256_loadu_ps(T + (int64_t)gi[k + 3] * 8), a3);
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(gv[k]), _mm256_loadu_ps(T + (int64_t)gi[k] * ld), a0);
+            a1 = _mm256_fmadd_ps(_mm256_set1_ps(gv[k + 1]), _mm256_loadu_ps(T + (int64_t)gi[k + 1] * ld), a1);
+            a2 = _mm256_fmadd_ps(_mm256_set1_ps(gv[k + 2]), _mm256_loadu_ps(T + (int64_t)gi[k + 2] * ld), a2);
+            a3 = _mm256_fmadd_ps(_mm256_set1_ps(gv[k + 3]), _mm256_loadu_ps(T + (int64_t)gi[k + 3] * ld), a3);
             for (int64_t e = s + 4 <= slen ? s + 4 : s; s < e; s++)
                 scatter8_one(sv, si, s, yv, acc);
         }
         for (; k < end; k++)
-            a0 = _mm256_fmadd_ps(_mm256_set1_ps(gv[k]), _mm256_loadu_ps(T + (int64_t)gi[k] * 8), a0);
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(gv[k]), _mm256_loadu_ps(T + (int64_t)gi[k] * ld), a0);
         __m256 sum = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
         lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(sum)));
         hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(sum, 1)));
@@ -322,8 +297,17 @@ static inline void gather_scatter8(const float *gv, const int32_t *gi, int64_t g
     _mm256_storeu_pd(out, lo);
     _mm256_storeu_pd(out + 4, hi);
 }
+
+/* Float32 tables, 8 columns: runs of RUN entries summed in float32 (four
+ * chains of 8-wide FMAs), each run's sum added in double.  A run's
+ * rounding (about RUN ulp at worst, a few typically) is of the order of the
+ * table's own rounding to float32. */
+static inline void runs8_rows(const float *val, const int32_t *idx, int64_t len, const float *T, int ld, double *out)
+{
+    gather_scatter8(val, idx, len, T, ld, out, NULL, NULL, 0, NULL, NULL);
+}
+#define FAST8(NAME) NAME
 #else
-#define RUNS8(NAME, ITYPE)
 #define FAST8(NAME) NULL
 #endif
 
@@ -350,7 +334,6 @@ static inline void gather_scatter8(const float *gv, const int32_t *gi, int64_t g
         }                                                                                                     \
     }
 
-RUNS8(runs8_rows, int32_t)
 /* the CSR rows against W */
 GATHER_ALL(gather_rows, int32_t, float, widen, FAST8(runs8_rows))
 
@@ -542,7 +525,7 @@ static void gram_rows8(const sn_csr *x, const float *W, const double *cw, int64_
             cs[c] += yf[c];
         }
         int64_t s0 = x->indptr[i], g0 = x->indptr[i + 1], gn = i + 1 < r1 ? x->indptr[i + 2] - g0 : 0;
-        gather_scatter8(x->data + g0, x->indices + g0, gn, W, y, x->data + s0, x->indices + s0, g0 - s0, yf, run);
+        gather_scatter8(x->data + g0, x->indices + g0, gn, W, 8, y, x->data + s0, x->indices + s0, g0 - s0, yf, run);
     }
 }
 #endif
