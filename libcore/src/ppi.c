@@ -156,11 +156,6 @@ int sn_ppi_map_ids(char *const *ids, int64_t n, char *const *keys, char *const *
     return *out ? SN_OK : SN_ENOMEM;
 }
 
-typedef struct {
-    int64_t a, b; /* data columns, a < b */
-    double w;
-} pair_t;
-
 /* Working state of one alignment.  Nodes are numbered; a name that
  * recasing (mouse) makes equal to an earlier one takes that one's number. */
 typedef struct {
@@ -444,15 +439,16 @@ static double row_weight(const row_t *r)
     return w;
 }
 
-/* Steps 4-5: the edges among kept genes, in (a, b) order, each pair once
- * with its largest weight. */
-static int collect_pairs(align_t *s, const uint8_t *keep, int64_t ngenes, pair_t **out, int64_t *npairs)
+/* Steps 4-5: the edges among kept genes (a < b, data columns), in (a, b)
+ * order, each pair once with its largest weight. */
+static int collect_pairs(align_t *s, const uint8_t *keep, int64_t ngenes, row_t **out, int64_t *npairs)
 {
     const sn_edges *e = s->e;
-    pair_t *pr = sn_malloc(((size_t)e->n + 1) * sizeof *pr, "PPI edges");
     row_t *rows = sn_malloc(((size_t)e->n + 1) * sizeof *rows, "PPI edges");
+    if (!rows)
+        return SN_ENOMEM;
     int64_t n = 0, m = 0;
-    for (int64_t r = 0; pr && rows && r < e->n; r++) {
+    for (int64_t r = 0; r < e->n; r++) {
         int64_t a = s->col[s->ia[r]], b = s->col[s->ib[r]];
         if (!s->use[r] || a < 0 || b < 0 || !keep[a] || !keep[b] || a == b)
             continue;
@@ -460,27 +456,25 @@ static int collect_pairs(align_t *s, const uint8_t *keep, int64_t ngenes, pair_t
         rows[n] = (row_t){(int32_t)(a < b ? a : b), (int32_t)(a < b ? b : a), 0, r};
         memcpy(&rows[n++].w, &w, sizeof w);
     }
-    int rc = pr && rows ? sort_ends(rows, n, ngenes) : SN_ENOMEM;
+    int rc = sort_ends(rows, n, ngenes);
     for (int64_t i = 0; rc == SN_OK && i < n; i++) {
-        double w = row_weight(&rows[i]);
-        if (m && pr[m - 1].a == rows[i].a && pr[m - 1].b == rows[i].b) {
-            if (w > pr[m - 1].w)
-                pr[m - 1].w = w;
+        if (m && rows[m - 1].a == rows[i].a && rows[m - 1].b == rows[i].b) {
+            if (row_weight(&rows[i]) > row_weight(&rows[m - 1]))
+                rows[m - 1].w = rows[i].w;
             continue;
         }
-        pr[m++] = (pair_t){rows[i].a, rows[i].b, w};
+        rows[m++] = rows[i];
     }
-    free(rows);
     if (rc < 0) {
-        free(pr);
+        free(rows);
         return rc;
     }
-    *out = pr;
+    *out = rows;
     *npairs = m;
     return SN_OK;
 }
 
-static int build_graph(const pair_t *pr, int64_t m, int64_t ngenes, sn_ppi *p)
+static int build_graph(const row_t *pr, int64_t m, int64_t ngenes, sn_ppi *p)
 {
     int64_t *newid = sn_malloc(((size_t)ngenes + 1) * sizeof *newid, "a gene map");
     int64_t *deg = sn_calloc((size_t)ngenes + 1, sizeof *deg, "gene degrees");
@@ -514,12 +508,12 @@ static int build_graph(const pair_t *pr, int64_t m, int64_t ngenes, sn_ppi *p)
     for (int64_t i = 0; i < m; i++) {
         int64_t a = newid[pr[i].a], b = newid[pr[i].b];
         p->adj.indices[pos[b]] = (int32_t)a;
-        p->adj.data[pos[b]++] = (float)pr[i].w;
+        p->adj.data[pos[b]++] = (float)row_weight(&pr[i]);
     }
     for (int64_t i = 0; i < m; i++) {
         int64_t a = newid[pr[i].a], b = newid[pr[i].b];
         p->adj.indices[pos[a]] = (int32_t)b;
-        p->adj.data[pos[a]++] = (float)pr[i].w;
+        p->adj.data[pos[a]++] = (float)row_weight(&pr[i]);
     }
     p->edges_kept = m;
 out:
@@ -555,7 +549,7 @@ int sn_ppi_align(const sn_edges *e, char *const *genes, int64_t ngenes, const in
     align_t s = {.e = e, .o = o};
     sn_strmap data = {0};
     p->edges_read = e->n;
-    pair_t *pr = NULL;
+    row_t *pr = NULL;
     int64_t npairs = 0;
     uint8_t *keep = sn_calloc((size_t)ngenes + 1, 1, "the gene selection");
     int rc = keep ? edge_nodes(&s) : SN_ENOMEM;
