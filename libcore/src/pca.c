@@ -1003,7 +1003,8 @@ static int ritz_change(const kry_t *s, int k, double *change)
 }
 
 /* The newest block of the basis: apply AᵀA to it, add its column of M and,
- * once the basis holds k vectors, take the top-k Ritz pairs. */
+ * once the basis holds k vectors, copy M for the eigensolver (kry_ritz)
+ * and keep the last Ritz vectors as the previous ones. */
 static int kry_step(const op_t *op, kry_t *s, int k)
 {
     int b = s->b, j = s->nq - 1, m = s->nq * b, cap = s->depth * b;
