@@ -291,6 +291,20 @@ typedef struct {
     int64_t r;
 } row_t;
 
+static row_t make_row(int32_t a, int32_t b, double w, int64_t r)
+{
+    row_t x = {a, b, 0, r};
+    memcpy(&x.w, &w, sizeof w);
+    return x;
+}
+
+static double row_weight(const row_t *r)
+{
+    double w;
+    memcpy(&w, &r->w, sizeof w);
+    return w;
+}
+
 static int cmp_row(const void *x, const void *y)
 {
     const row_t *p = x, *q = y;
@@ -373,9 +387,7 @@ static int screen_edges(align_t *s, sn_ppi *p)
                 s->node_list[s->nnodes++] = u;
             }
         }
-        double w = e->weighted ? e->w[r] : 1.0;
-        rows[nr].a = s->ia[r], rows[nr].b = s->ib[r], rows[nr].r = r;
-        memcpy(&rows[nr++].w, &w, sizeof w);
+        rows[nr++] = make_row(s->ia[r], s->ib[r], e->weighted ? e->w[r] : 1.0, r);
     }
     int rc = sort_ends(rows, nr, s->nn);
     for (int64_t i0 = 0, i1; rc == SN_OK && i0 < nr; i0 = i1) {
@@ -432,13 +444,6 @@ static int too_few(const align_t *s, char *const *genes, int64_t ngenes, const s
                   (long long)got, (long long)need, nd ? dmiss : "none", np ? pmiss : "none", hint);
 }
 
-static double row_weight(const row_t *r)
-{
-    double w;
-    memcpy(&w, &r->w, sizeof w);
-    return w;
-}
-
 /* Steps 4-5: the edges among kept genes (a < b, data columns), in (a, b)
  * order, each pair once with its largest weight. */
 static int collect_pairs(align_t *s, const uint8_t *keep, int64_t ngenes, row_t **out, int64_t *npairs)
@@ -452,9 +457,7 @@ static int collect_pairs(align_t *s, const uint8_t *keep, int64_t ngenes, row_t 
         int64_t a = s->col[s->ia[r]], b = s->col[s->ib[r]];
         if (!s->use[r] || a < 0 || b < 0 || !keep[a] || !keep[b] || a == b)
             continue;
-        double w = e->weighted ? e->w[r] : 1.0;
-        rows[n] = (row_t){(int32_t)(a < b ? a : b), (int32_t)(a < b ? b : a), 0, r};
-        memcpy(&rows[n++].w, &w, sizeof w);
+        rows[n++] = make_row((int32_t)(a < b ? a : b), (int32_t)(a < b ? b : a), e->weighted ? e->w[r] : 1.0, r);
     }
     int rc = sort_ends(rows, n, ngenes);
     for (int64_t i = 0; rc == SN_OK && i < n; i++) {
