@@ -333,6 +333,7 @@ typedef struct {
     sn_hvg hvg;
     sn_pca pca;
     double *gmean, *gvar; /* the moments of X's columns at the PCA, for var['mean'] and ['std'] too */
+    int64_t *cmap;        /* X's columns in layers/counts (or -1), when that was written from X */
     sn_knn knn;
     sn_knn_method knn_used;
     int k_used; /* the neighbours per cell, -k unless there are fewer cells */
@@ -364,6 +365,7 @@ static void prep_free(prep *p)
     sn_pca_free(&p->pca);
     free(p->gmean);
     free(p->gvar);
+    free(p->cmap);
     sn_knn_free(&p->knn);
     sn_h5_close(p->out);
 }
@@ -685,13 +687,16 @@ static int subset_cells(prep *p, const int64_t *keep, int64_t n)
     return SN_OK;
 }
 
-static int subset_genes(prep *p, const int64_t *keep, int64_t n)
+/* The var table and, unless frame_only, the matrices. */
+static int subset_genes(prep *p, const int64_t *keep, int64_t n, int frame_only)
 {
     sn_frame f;
     SN_TRY(sn_frame_subset(&p->a.var, keep, n, &f));
     sn_frame_free(&p->a.var);
     p->a.var = f;
     SN_TRY(compose(&p->gene_src, keep, n));
+    if (frame_only)
+        return SN_OK;
     SN_TRY(sn_prep_subset(&p->a.X, NULL, 0, keep, n));
     if (p->counts.data)
         SN_TRY(sn_prep_subset(&p->counts, NULL, 0, keep, n));
@@ -725,7 +730,7 @@ static int drop_spike_ins(prep *p)
     int rc = SN_OK;
     if (p->spikes > 0 && n < 1)
         rc = sn_err(SN_EINVAL, "%s: every gene is an ERCC spike-in (--keep-spike-ins keeps them)", p->o->in);
-    else if (p->spikes > 0 && (rc = subset_genes(p, keep, n)) == SN_OK)
+    else if (p->spikes > 0 && (rc = subset_genes(p, keep, n, 0)) == SN_OK)
         sn_info("removed %lld ERCC spike-in controls (--keep-spike-ins keeps them)", (long long)p->spikes);
     free(keep);
     return rc;
@@ -776,7 +781,7 @@ static int filter_genes(prep *p)
         rc = sn_err(SN_EINVAL, "%s: no gene is detected in %lld cells (lower --min-cells)", p->o->in, p->min_cells);
     for (int64_t r = 0; rc == SN_OK && r < n; r++)
         nc[r] = nc[keep[r]];
-    if (rc == SN_OK && (rc = subset_genes(p, keep, n)) == SN_OK &&
+    if (rc == SN_OK && (rc = subset_genes(p, keep, n, 0)) == SN_OK &&
         !(p->reprep && !p->o->min_cells_set && sn_frame_get(&p->a.var, "n_cells")))
         rc = sn_prepio_col(&p->a.var, "n_cells", SN_COL_I64, nc);
     free(keep);
@@ -1048,7 +1053,10 @@ static int step_counts(prep *p)
     for (int64_t t = 0; t < p->ng; t++)
         cmap[p->genes[t]] = t;
     int rc = sn_h5ad_write_csr_cols(f, "layers/counts", src, cmap, p->ng, p->o->compress);
-    free(cmap);
+    if (src == &p->a.X)
+        p->cmap = cmap; /* X is written through it too, its structure linked */
+    else
+        free(cmap);
     sn_csr_free(&p->counts);
     return rc < 0 ? sn_err_prefix(rc, "%s: ", sn_h5_name(p->out)) : SN_OK;
 }
@@ -1096,6 +1104,17 @@ static int reuse_pca(prep *p)
     return SN_OK;
 }
 
+/* The moments of X's columns (once: the PCA's are var['mean'] and ['std']). */
+static int gene_moments(prep *p)
+{
+    if (p->gmean)
+        return SN_OK;
+    size_t g = (size_t)p->a.X.ncol + 1;
+    p->gmean = sn_malloc(g * sizeof *p->gmean, "gene means");
+    p->gvar = sn_malloc(g * sizeof *p->gvar, "gene variances");
+    return p->gmean && p->gvar ? sn_prep_gene_moments(&p->a.X, p->gmean, p->gvar) : SN_ENOMEM;
+}
+
 static int step_pca(prep *p)
 {
     if (p->o->reuse_pca)
@@ -1109,10 +1128,7 @@ static int step_pca(prep *p)
             mask[p->genes[t]] = p->hvg.highly_variable[t];
         po.mask = mask;
     }
-    size_t g = (size_t)p->a.X.ncol + 1;
-    p->gmean = sn_malloc(g * sizeof *p->gmean, "gene means");
-    p->gvar = sn_malloc(g * sizeof *p->gvar, "gene variances");
-    int rc = p->gmean && p->gvar ? sn_prep_gene_moments(&p->a.X, p->gmean, p->gvar) : SN_ENOMEM;
+    int rc = gene_moments(p);
     po.mean = p->gmean;
     po.var = p->gvar;
     if (rc == SN_OK)
@@ -1190,29 +1206,49 @@ static int var_columns(prep *p, double *mean, double *sd)
     SN_TRY(sn_prepio_col(v, "means", SN_COL_F64, p->hvg.means));
     SN_TRY(sn_prepio_col(v, "dispersions", SN_COL_F64, p->hvg.dispersions));
     SN_TRY(sn_prepio_col(v, "dispersions_norm", SN_COL_F32, p->hvg.dispersions_norm));
-    if (p->gmean) /* X was subset to p->genes since */
-        for (int64_t t = 0; t < v->n; t++)
-            mean[t] = p->gmean[p->genes[t]], sd[t] = p->gvar[p->genes[t]];
-    else
-        SN_TRY(sn_prep_gene_moments(&p->a.X, mean, sd));
     for (int64_t t = 0; t < v->n; t++)
-        sd[t] = sqrt(sd[t]);
+        mean[t] = p->gmean[p->genes[t]], sd[t] = sqrt(p->gvar[p->genes[t]]);
     SN_TRY(sn_prepio_col(v, "mean", SN_COL_F64, mean));
     SN_TRY(sn_prepio_col(v, "std", SN_COL_F64, sd));
     return p->o->no_ppi ? SN_OK : sn_prepio_col(v, "scnet_ppi_degree", SN_COL_I64, p->ppi.degree);
 }
 
+static double scaled_bytes(const prep *p) { return 4.0 * (double)p->a.obs.n * (double)p->a.var.n; }
+
+static int scaled_wanted(const prep *p)
+{
+    return p->o->scaled > 0 || (p->o->scaled < 0 && scaled_bytes(p) <= p->o->scaled_max * 1073741824.0);
+}
+
+/* X subset to the kept genes first, if it was written from all of them */
 static int write_scaled(prep *p, hid_t f, const double *mean, const double *sd)
 {
-    double bytes = 4.0 * (double)p->a.X.nrow * (double)p->a.X.ncol, limit = p->o->scaled_max * 1073741824.0;
     char b[32];
-    if (p->o->scaled == 0 || (p->o->scaled < 0 && bytes > limit)) {
+    if (!scaled_wanted(p)) {
         if (p->o->scaled < 0)
             sn_note("layers/scaled not written: it would take %s (above --scaled-max-gb %g; --scaled yes writes it)",
-                    sn_fmt_bytes(bytes, b, sizeof b), p->o->scaled_max);
+                    sn_fmt_bytes(scaled_bytes(p), b, sizeof b), p->o->scaled_max);
         return SN_OK;
     }
+    if (p->a.X.ncol != p->ng)
+        SN_TRY(sn_prep_subset(&p->a.X, NULL, 0, p->genes, p->ng));
     return sn_prepio_write_scaled(f, "scaled", &p->a.X, mean, sd, 1e-5, p->o->compress);
+}
+
+/* X through the counts layer's map, its structure linked to the layer's,
+ * when the layer was written from it; else subset, then written (linked
+ * where equal). */
+static int write_x(prep *p, hid_t f)
+{
+    int comp = p->o->compress;
+    if (p->cmap)
+        SN_TRY(sn_h5ad_write_csr_cols_like(f, "X", &p->a.X, p->cmap, p->ng, comp, "layers/counts"));
+    else if ((p->a.X.ncol == p->ng || sn_prep_subset(&p->a.X, NULL, 0, p->genes, p->ng) == SN_OK))
+        SN_TRY(sn_h5ad_write_csr_like(f, "X", &p->a.X, comp, "layers/counts"));
+    else
+        return SN_ENOMEM;
+    SN_TRY(sn_h5ad_write_frame(f, "obs", &p->a.obs, comp));
+    return sn_h5ad_write_frame(f, "var", &p->a.var, comp);
 }
 
 #define NUM_(k, v) {k, v, NULL, 0}
@@ -1239,7 +1275,7 @@ static int write_uns(prep *p, hid_t f)
         NUM_("min_ppi_genes", (double)o->po.min_genes),
         NUM_("cells_in", (double)p->cells_in), NUM_("genes_in", (double)p->genes_in),
         NUM_("spike_ins_removed", (double)p->spikes),
-        NUM_("cells", (double)p->a.X.nrow), NUM_("genes", (double)p->a.X.ncol),
+        NUM_("cells", (double)p->a.obs.n), NUM_("genes", (double)p->a.var.n),
         NUM_("hvg", (double)p->hvg.n_selected), NUM_("ppi_edges_read", (double)q->edges_read),
         NUM_("ppi_edges_below_score", (double)q->edges_below),
         NUM_("ppi_edges_duplicate", (double)q->edges_duplicate), NUM_("ppi_self_loops", (double)q->edges_self),
@@ -1277,7 +1313,7 @@ static int mark(double *t, const char *what, int rc)
 static int carry_over(prep *p, hid_t f)
 {
     hid_t in = sn_h5_id(p->in);
-    int rc = sn_subset_plan_write(in, f, &p->carry, p->cell_src, p->a.X.nrow, p->gene_src, p->a.X.ncol,
+    int rc = sn_subset_plan_write(in, f, &p->carry, p->cell_src, p->a.obs.n, p->gene_src, p->a.var.n,
                                   p->o->compress);
     if (rc < 0)
         return sn_err_prefix(rc, "%s: ", sn_h5_name(p->in));
@@ -1297,13 +1333,15 @@ static int step_write(prep *p)
     double t = sn_time();
     double *mean = sn_malloc(((size_t)p->ng + 1) * sizeof *mean, "gene means");
     double *sd = sn_malloc(((size_t)p->ng + 1) * sizeof *sd, "gene deviations");
-    int rc = mark(&t, "gene subset", mean && sd ? subset_genes(p, p->genes, p->ng) : SN_ENOMEM);
+    int rc = mean && sd ? gene_moments(p) : SN_ENOMEM;
+    if (rc == SN_OK)
+        rc = mark(&t, "gene subset", subset_genes(p, p->genes, p->ng, 1));
     if (rc == SN_OK)
         rc = rename_genes(p);
     if (rc == SN_OK)
         rc = mark(&t, "var columns", var_columns(p, mean, sd));
     if (rc == SN_OK)
-        rc = mark(&t, "X, obs, var", sn_h5ad_write_like(f, &p->a, p->o->compress, "layers/counts"));
+        rc = mark(&t, "X, obs, var", write_x(p, f));
     /* a reused X_pca is carried over whole and as stored, with the loadings
      * and variances: the neighbours use its first --n-pcs columns, as
      * scanpy's neighbors(n_pcs=...) does */
@@ -1320,9 +1358,9 @@ static int step_write(prep *p)
         rc = carried = mark(&t, "carried over", carry_over(p, f));
     /* as anndata's subsets leave them, one that keeps every row included
      * (scanpy's filters subset whether or not they remove anything) */
-    if (rc == SN_OK && (p->min_genes > 0 || p->a.X.nrow < p->cells_in))
+    if (rc == SN_OK && (p->min_genes > 0 || p->a.obs.n < p->cells_in))
         rc = sn_subset_trim_categories(f, "obs", p->o->compress);
-    if (rc == SN_OK && (p->min_cells > 0 || !p->o->no_ppi || p->a.X.ncol < p->genes_in))
+    if (rc == SN_OK && (p->min_cells > 0 || !p->o->no_ppi || p->a.var.n < p->genes_in))
         rc = sn_subset_trim_categories(f, "var", p->o->compress);
     if (rc == SN_OK)
         rc = write_uns(p, f);
@@ -1358,11 +1396,11 @@ static int run(sn_cli *cli, void *ctx)
         p.out = NULL;
     }
     if (rc == SN_OK && o->no_ppi)
-        sn_note("%lld cells x %lld genes, %lld highly variable; no PPI network", (long long)p.a.X.nrow,
-                (long long)p.a.X.ncol, (long long)p.hvg.n_selected);
+        sn_note("%lld cells x %lld genes, %lld highly variable; no PPI network", (long long)p.a.obs.n,
+                (long long)p.a.var.n, (long long)p.hvg.n_selected);
     else if (rc == SN_OK)
-        sn_note("%lld cells x %lld genes, %lld highly variable; %lld PPI edges", (long long)p.a.X.nrow,
-                (long long)p.a.X.ncol, (long long)p.hvg.n_selected, (long long)p.ppi.edges_kept);
+        sn_note("%lld cells x %lld genes, %lld highly variable; %lld PPI edges", (long long)p.a.obs.n,
+                (long long)p.a.var.n, (long long)p.hvg.n_selected, (long long)p.ppi.edges_kept);
     prep_free(&p);
     return rc;
 }

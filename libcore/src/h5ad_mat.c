@@ -76,7 +76,10 @@ static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc)
     int64_t nnz = sn_csr_nnz(m), nb = nnz < BLOCK ? nnz : BLOCK;
     if (stored_i32(ds)) {
         hsize_t o = 0, c = (hsize_t)nnz;
-        if (nnz > 0 && sn_h5x_read_slab(ds, H5T_NATIVE_INT32, 1, &o, &c, m->indices) < 0)
+        int direct = sn_h5x_read_direct(ds, H5T_NATIVE_INT32, nnz, m->indices, name);
+        if (direct < 0)
+            return direct;
+        if (!direct && nnz > 0 && sn_h5x_read_slab(ds, H5T_NATIVE_INT32, 1, &o, &c, m->indices) < 0)
             return sn_h5x_fail(SN_EFMT, name, "cannot read 'indices'");
         int64_t bad = INT64_MAX;
 #pragma omp parallel for reduction(min : bad)
@@ -394,6 +397,45 @@ typedef struct {
 
 #define STREAM_BLOCK ((int64_t)1 << 19)
 
+/* Row r's n kept entries from v and ix on.  Each entry is stored and the
+ * position moves on only when it is kept (no branch on the map): a
+ * dropped one is overwritten by the next, and the loop ends with the n-th
+ * kept entry, so no store passes the row's own n places. */
+static void keep_row(const sn_csr *m, const int64_t *colmap, int64_t r, int64_t n, float *v, int32_t *ix)
+{
+    int64_t q = 0, k = m->indptr[r];
+    if (ix)
+        for (; q < n; k++) {
+            int64_t j = colmap[m->indices[k]];
+            v[q] = m->data[k];
+            ix[q] = (int32_t)j;
+            q += j >= 0;
+        }
+    else
+        for (; q < n; k++) {
+            v[q] = m->data[k];
+            q += colmap[m->indices[k]] >= 0;
+        }
+}
+
+/* A row that straddles a block's ends: its kept entries q.. (from the
+ * block's start) that fall in [0, len). */
+static void keep_part(const sn_csr *m, const int64_t *colmap, int64_t r, int64_t q, int64_t len, float *v,
+                      int32_t *ix)
+{
+    for (int64_t k = m->indptr[r]; k < m->indptr[r + 1] && q < len; k++) {
+        int64_t j = colmap[m->indices[k]];
+        if (j < 0)
+            continue;
+        if (q >= 0) {
+            v[q] = m->data[k];
+            if (ix)
+                ix[q] = (int32_t)j;
+        }
+        q++;
+    }
+}
+
 /* Entries [off, off + len) of block i into slot's buffers, rows shared out
  * among the team; a row that straddles the block's ends writes only its
  * part inside. */
@@ -409,16 +451,10 @@ static void stream_make(void *ctx, int64_t i, int slot)
 #pragma omp for schedule(dynamic, 256)
     for (int64_t r = r0; r < r1; r++) {
         int64_t q = s->ip[r] - off;
-        for (int64_t k = m->indptr[r]; k < m->indptr[r + 1] && q < len; k++) {
-            int64_t j = s->colmap[m->indices[k]];
-            if (j < 0)
-                continue;
-            if (q >= 0) {
-                v[q] = m->data[k];
-                ix[q] = (int32_t)j;
-            }
-            q++;
-        }
+        if (q >= 0 && s->ip[r + 1] - off <= len)
+            keep_row(m, s->colmap, r, s->ip[r + 1] - s->ip[r], v + q, ix ? ix + q : NULL);
+        else
+            keep_part(m, s->colmap, r, q, len, v, ix);
     }
 }
 
@@ -428,9 +464,10 @@ static int stream_put(void *ctx, int64_t i, int slot)
     int64_t off = i * STREAM_BLOCK;
     hsize_t o = (hsize_t)off, c = (hsize_t)(s->nnz - off < STREAM_BLOCK ? s->nnz - off : STREAM_BLOCK);
     int rc = sn_h5x_write_slab(s->dd, H5T_NATIVE_FLOAT, 1, &o, &c, s->v[slot]);
-    return rc == SN_OK ? sn_h5x_write_slab(s->di, H5T_NATIVE_INT32, 1, &o, &c, s->ix[slot]) : rc;
+    return rc == SN_OK && s->di >= 0 ? sn_h5x_write_slab(s->di, H5T_NATIVE_INT32, 1, &o, &c, s->ix[slot]) : rc;
 }
 
+/* it < 0: the values only (the indices are linked) */
 static int stream_entries(hid_t g, const char *name, const sn_csr *m, const int64_t *colmap, const int64_t *ip,
                           int64_t nnz, hid_t it, int comp)
 {
@@ -439,9 +476,9 @@ static int stream_entries(hid_t g, const char *name, const sn_csr *m, const int6
     int rc = SN_OK;
     for (int b = 0; b < 2; b++)
         if (!(s.v[b] = sn_malloc(per * sizeof *s.v[b], "a block of the matrix")) ||
-            !(s.ix[b] = sn_malloc(per * sizeof *s.ix[b], "a block of the matrix")))
+            (it >= 0 && !(s.ix[b] = sn_malloc(per * sizeof *s.ix[b], "a block of the matrix"))))
             rc = SN_ENOMEM;
-    if (rc == SN_OK && (rc = sn_h5x_create(g, "data", H5T_IEEE_F32LE, 1, &nnz, comp, &s.dd)) == SN_OK)
+    if (rc == SN_OK && (rc = sn_h5x_create(g, "data", H5T_IEEE_F32LE, 1, &nnz, comp, &s.dd)) == SN_OK && it >= 0)
         rc = sn_h5x_create(g, "indices", it, 1, &nnz, comp, &s.di);
     if (rc == SN_OK)
         rc = sn_h5x_pipeline((nnz + STREAM_BLOCK - 1) / STREAM_BLOCK, stream_make, stream_put, &s);
@@ -454,8 +491,25 @@ static int stream_entries(hid_t g, const char *name, const sn_csr *m, const int6
     return rc == SN_EIO ? sn_h5x_fail(SN_EIO, name, "cannot write (disk full?)") : rc;
 }
 
-static int write_cols_group(hid_t g, const char *name, const sn_csr *m, const int64_t *colmap, int64_t ncol,
-                            int comp)
+static int same_ints(hid_t loc, const char *path, const void *v, int64_t n, int i32);
+
+/* like/indptr and like/indices linked into g when like/indptr is ip and
+ * like/indices has nnz entries (the caller vouches for their values). */
+static int link_kept(hid_t loc, hid_t g, const char *like, const int64_t *ip, int64_t np, int64_t nnz)
+{
+    char p[SN_H5X_NAME], x[SN_H5X_NAME];
+    int64_t n = -1;
+    snprintf(p, sizeof p, "%s/indptr", like);
+    snprintf(x, sizeof x, "%s/indices", like);
+    hid_t ds = sn_h5x_kind(loc, x) == H5O_TYPE_DATASET ? H5Dopen2(loc, x, H5P_DEFAULT) : H5I_INVALID_HID;
+    int ok = ds >= 0 && sn_h5x_count(ds, x, &n) == SN_OK && n == nnz;
+    sn_h5x_close(ds);
+    return ok && same_ints(loc, p, ip, np, 0) && H5Lcreate_hard(loc, p, g, "indptr", H5P_DEFAULT, H5P_DEFAULT) >= 0 &&
+           H5Lcreate_hard(loc, x, g, "indices", H5P_DEFAULT, H5P_DEFAULT) >= 0;
+}
+
+static int write_cols_group(hid_t loc, hid_t g, const char *name, const sn_csr *m, const int64_t *colmap,
+                            int64_t ncol, int comp, const char *like)
 {
     int64_t *ip = sn_malloc(((size_t)m->nrow + 1) * sizeof *ip, "row pointers");
     if (!ip)
@@ -473,9 +527,10 @@ static int write_cols_group(hid_t g, const char *name, const sn_csr *m, const in
     int64_t nnz = ip[m->nrow], np = m->nrow + 1;
     hid_t it;
     int rc = csr_header(g, m->nrow, ncol, nnz, &it);
+    int linked = rc == SN_OK && like && link_kept(loc, g, like, ip, np, nnz);
     if (rc == SN_OK)
-        rc = stream_entries(g, name, m, colmap, ip, nnz, it, comp);
-    if (rc == SN_OK)
+        rc = stream_entries(g, name, m, colmap, ip, nnz, linked ? H5I_INVALID_HID : it, comp);
+    if (rc == SN_OK && !linked)
         rc = sn_h5x_write(g, "indptr", it, H5T_NATIVE_INT64, 1, &np, ip, comp, NULL, NULL);
     free(ip);
     return rc;
@@ -493,8 +548,8 @@ static int write_cols_copy(hid_t loc, const char *name, const sn_csr *m, const i
     return rc;
 }
 
-int sn_h5ad_write_csr_cols(hid_t loc, const char *name, const sn_csr *m, const int64_t *colmap, int64_t ncol,
-                           int comp)
+int sn_h5ad_write_csr_cols_like(hid_t loc, const char *name, const sn_csr *m, const int64_t *colmap, int64_t ncol,
+                                int comp, const char *like)
 {
     char nm[SN_H5X_NAME];
     const char *leaf;
@@ -506,11 +561,17 @@ int sn_h5ad_write_csr_cols(hid_t loc, const char *name, const sn_csr *m, const i
         return write_cols_copy(loc, name, m, colmap, ncol, comp);
     SN_CHECK(sn_h5x_parent(loc, name, &p, &leaf));
     SN_CHECK(sn_h5x_group(p, leaf, NULL, NULL, &g));
-    rc = write_cols_group(g, nm, m, colmap, ncol, comp);
+    rc = write_cols_group(loc, g, nm, m, colmap, ncol, comp, like);
 out:
     sn_h5x_close(g);
     sn_h5x_close(p);
     return rc < 0 ? rc : SN_OK;
+}
+
+int sn_h5ad_write_csr_cols(hid_t loc, const char *name, const sn_csr *m, const int64_t *colmap, int64_t ncol,
+                           int comp)
+{
+    return sn_h5ad_write_csr_cols_like(loc, name, m, colmap, ncol, comp, NULL);
 }
 
 /* 1 when dataset path (n entries) holds exactly v (int32 in memory when

@@ -269,6 +269,9 @@ static int read_num(hid_t obj, int is_attr, hid_t ft, int64_t n, const char *nam
         char d[32];
         return sn_err(SN_EFMT, "%s: expected numbers, found %s values", name, sn_h5x_dtype(ft, d, sizeof d));
     }
+    int direct = is_attr ? 0 : sn_h5x_read_direct(obj, sn_h5x_num_mem(want), n, buf, name);
+    if (direct != 0)
+        return direct < 0 ? direct : SN_OK;
     if (rd(obj, is_attr, sn_h5x_num_mem(want), buf) < 0)
         return sn_h5x_fail(SN_EFMT, name, "cannot read values");
     return SN_OK;

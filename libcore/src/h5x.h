@@ -99,6 +99,12 @@ int sn_h5x_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank
  * into or written from buf (memory type mtype, laid out as count):
  * SN_OK or SN_EIO, the caller naming what failed. */
 int sn_h5x_read_slab(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count, void *buf);
+/* All n values of ds read as they lie in its file, by pread on every
+ * thread, when that gives what HDF5 would (type mtype stored as it is, no
+ * filters, every chunk written, a file open read-only with the default
+ * driver): 1 when read, 0 when HDF5 must read them instead, or an error
+ * naming name. */
+int sn_h5x_read_direct(hid_t ds, hid_t mtype, int64_t n, void *buf, const char *name) SN_WUR;
 int sn_h5x_write_slab(hid_t ds, hid_t mtype, int rank, const hsize_t *start, const hsize_t *count,
                       const void *buf);
 /* A dataset written in nb blocks through two buffers (slots 0 and 1):

@@ -322,6 +322,21 @@ static void test_csr_unsorted_written_sorted(void **st)
     H5Fclose(f);
 }
 
+static unsigned nlinks(hid_t f, const char *path)
+{
+    H5O_info_t info;
+    assert_true(H5Oget_info_by_name2(f, path, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0);
+    return info.rc;
+}
+
+static void expect_read(hid_t f, const char *path, const sn_csr *want)
+{
+    sn_csr r;
+    assert_int_equal(sn_h5ad_read_csr(f, path, &r), 0);
+    assert_csr_equal(want, &r);
+    sn_csr_free(&r);
+}
+
 /* The column subset written straight from the matrix equals the subset
  * copy written whole: over more than one block of entries, gzip'd, with a
  * map that reorders columns (written sorted) and one that keeps none. */
@@ -376,23 +391,22 @@ static void test_csr_cols(void **st)
     int64_t nr, nc;
     assert_int_equal(sn_h5ad_shape(f, "none", &nr, &nc), 0);
     assert_true(nr == R && nc == 5);
+    /* new values on keep's structure: only they are written, the indices
+     * and row pointers linked; against another structure, all written */
+    for (int64_t k = 0; k < p; k++)
+        m.data[k] = 0.5f * m.data[k] + 1;
+    sn_csr want;
+    assert_int_equal(sn_csr_subset(&m, NULL, R, keep, (C + 2) / 3, &want), 0);
+    assert_int_equal(sn_h5ad_write_csr_cols_like(f, "X", &m, keep, (C + 2) / 3, 0, "keep"), 0);
+    assert_int_equal(sn_h5ad_write_csr_cols_like(f, "X2", &m, keep, (C + 2) / 3, 0, "same"), 0);
+    assert_int_equal(nlinks(f, "X/indices"), 2);
+    assert_int_equal(nlinks(f, "X/indptr"), 2);
+    assert_int_equal(nlinks(f, "X2/indices"), 1);
+    expect_read(f, "X", &want);
+    expect_read(f, "X2", &want);
+    sn_csr_free(&want);
     sn_csr_free(&m);
     H5Fclose(f);
-}
-
-static unsigned nlinks(hid_t f, const char *path)
-{
-    H5O_info_t info;
-    assert_true(H5Oget_info_by_name2(f, path, &info, H5O_INFO_BASIC, H5P_DEFAULT) >= 0);
-    return info.rc;
-}
-
-static void expect_read(hid_t f, const char *path, const sn_csr *want)
-{
-    sn_csr r;
-    assert_int_equal(sn_h5ad_read_csr(f, path, &r), 0);
-    assert_csr_equal(want, &r);
-    sn_csr_free(&r);
 }
 
 /* X linked to layers/counts' structure where it is the same, written
@@ -427,6 +441,83 @@ static void test_csr_like(void **st)
     sn_csr_free(&c);
     sn_csr_free(&x);
     H5Fclose(f);
+}
+
+/* m as a CSR group whose indices and data have the storage dcpl makes
+ * (indptr contiguous); only the first `written` entries are written. */
+static void stored_csr(hid_t loc, const char *name, const sn_csr *m, hid_t dcpl, hsize_t written)
+{
+    hid_t g = group(loc, name);
+    enc(g, "csr_matrix", "0.1.0");
+    int64_t shape[2] = {m->nrow, m->ncol};
+    hsize_t two = 2, nnz = (hsize_t)sn_csr_nnz(m), unl = H5S_UNLIMITED;
+    hid_t sp = H5Screate_simple(1, &two, NULL);
+    hid_t a = H5Acreate2(g, "shape", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT64, shape);
+    H5Aclose(a);
+    H5Sclose(sp);
+    ds_1d(g, "indptr", H5T_STD_I64LE, H5T_NATIVE_INT64, (hsize_t)m->nrow + 1, m->indptr);
+    int chunked = H5Pget_layout(dcpl) == H5D_CHUNKED;
+    sp = H5Screate_simple(1, &nnz, chunked ? &unl : NULL);
+    hid_t ms = H5Screate_simple(1, &written, NULL), fs = H5Scopy(sp);
+    hsize_t zero = 0;
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &zero, NULL, &written, NULL);
+    hid_t di = H5Dcreate2(g, "indices", H5T_STD_I32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t dd = H5Dcreate2(g, "data", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    assert_true(di >= 0 && dd >= 0);
+    assert_true(H5Dwrite(di, H5T_NATIVE_INT32, ms, fs, H5P_DEFAULT, m->indices) >= 0);
+    assert_true(H5Dwrite(dd, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, m->data) >= 0);
+    H5Dclose(di);
+    H5Dclose(dd);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Sclose(sp);
+    H5Gclose(g);
+}
+
+/* Large sparse arrays in a file open read-only are read by pread on every
+ * thread where their bytes lie in the file as they are: contiguous, or in
+ * unfiltered chunks as anndata writes them (the last one partly used).
+ * What must go through HDF5 (gzip'd chunks, chunks never written, a file
+ * open for writing) reads the same as before; an index out of range is
+ * still reported with its row. */
+static void test_direct_read(void **st)
+{
+    (void)st;
+    sn_csr m, r;
+    make_csr(&m, 900, 3000); /* 900,000 entries: 3.6 MB per array */
+    hsize_t nnz = (hsize_t)sn_csr_nnz(&m), chunk = 100000, half = 3 * chunk;
+    hid_t contig = H5Pcreate(H5P_DATASET_CREATE), chunked = H5Pcreate(H5P_DATASET_CREATE),
+          gzip = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_layout(contig, H5D_CONTIGUOUS);
+    H5Pset_chunk(chunked, 1, &chunk);
+    H5Pset_chunk(gzip, 1, &chunk);
+    H5Pset_deflate(gzip, 1);
+    hid_t f = new_file("direct.h5");
+    stored_csr(f, "contiguous", &m, contig, nnz);
+    stored_csr(f, "chunked", &m, chunked, nnz);
+    stored_csr(f, "gzip", &m, gzip, nnz);
+    stored_csr(f, "part", &m, chunked, half);
+    int32_t last = m.indices[nnz - 1];
+    m.indices[nnz - 1] = 3000; /* out of range, in the last (partly used) chunk */
+    stored_csr(f, "bad", &m, chunked, nnz);
+    m.indices[nnz - 1] = last;
+    H5Pclose(contig);
+    H5Pclose(chunked);
+    H5Pclose(gzip);
+    for (int pass = 0; pass < 2; pass++) { /* read-only (direct), then read-write (HDF5) */
+        H5Fclose(f);
+        f = H5Fopen(tmp("direct.h5"), pass ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+        assert_true(f >= 0);
+        expect_read(f, "contiguous", &m);
+        expect_read(f, "chunked", &m);
+        expect_read(f, "gzip", &m);
+        /* the chunks never written read as HDF5's fill value: column 0, 0.0 */
+        expect_err(sn_h5ad_read_csr(f, "part", &r), "appears twice");
+        expect_err(sn_h5ad_read_csr(f, "bad", &r), "index 3000 out of range [0, 3000) in row 899");
+    }
+    H5Fclose(f);
+    sn_csr_free(&m);
 }
 
 /* anndata's CSC with int64 indptr, uint16 indices and float64 data. */
@@ -1501,6 +1592,7 @@ int main(void)
         T(test_csr_unsorted_written_sorted),
         T(test_csr_cols),
         T(test_csr_like),
+        T(test_direct_read),
         T(test_csc_any_int_types),
         T(test_legacy_elements),
         T(test_dense),

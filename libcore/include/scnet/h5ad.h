@@ -153,6 +153,14 @@ int sn_h5ad_take(hid_t in, const char *path, hid_t loc, const char *dst, const i
  * when the map keeps the columns' order and m's rows are sorted. */
 int sn_h5ad_write_csr_cols(hid_t loc, const char *name, const sn_csr *m, const int64_t *colmap, int64_t ncol,
                            int comp) SN_WUR;
+/* The same, name's indptr and indices hard links to those of the CSR
+ * group like (a path from loc) when like was written by this function from
+ * a matrix with m's indptr and indices through the same colmap (m's values
+ * may differ since): only the values are written then.  like's row
+ * pointers and length are checked, its indices taken on trust; with like
+ * NULL, or when the check fails, everything is written. */
+int sn_h5ad_write_csr_cols_like(hid_t loc, const char *name, const sn_csr *m, const int64_t *colmap, int64_t ncol,
+                                int comp, const char *like) SN_WUR;
 /* As sn_h5ad_write_csr; where the CSR group like (a path from loc, already
  * written) has m's indptr and indices, name's are hard links to them, so
  * X and layers/counts store their shared structure once. */
