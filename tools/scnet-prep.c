@@ -667,39 +667,34 @@ static int compose(int64_t **src, const int64_t *keep, int64_t n)
     return SN_OK;
 }
 
-/* Subset obs (rows) or var (columns) tables and the matrices together. */
-static int subset_cells(prep *p, const int64_t *keep, int64_t n)
+/* The obs table (rows) and the var table (columns), each when given, and
+ * the matrices with them in one pass (unless frames_only). */
+static int subset(prep *p, const int64_t *rows, int64_t nr, const int64_t *cols, int64_t nc, int frames_only)
 {
     sn_frame f;
-    SN_TRY(sn_frame_subset(&p->a.obs, keep, n, &f));
-    sn_frame_free(&p->a.obs);
-    p->a.obs = f;
-    SN_TRY(compose(&p->cell_src, keep, n));
-    SN_TRY(sn_prep_subset(&p->a.X, keep, n, NULL, 0));
-    if (p->counts.data)
-        SN_TRY(sn_prep_subset(&p->counts, keep, n, NULL, 0));
-    if (p->reused.data) {
-        int64_t w = p->reused.ncol;
-        for (int64_t r = 0; r < n; r++)
-            memmove(p->reused.data + r * w, p->reused.data + keep[r] * w, (size_t)w * sizeof(float));
-        p->reused.nrow = n;
+    if (rows) {
+        SN_TRY(sn_frame_subset(&p->a.obs, rows, nr, &f));
+        sn_frame_free(&p->a.obs);
+        p->a.obs = f;
+        SN_TRY(compose(&p->cell_src, rows, nr));
     }
-    return SN_OK;
-}
-
-/* The var table and, unless frame_only, the matrices. */
-static int subset_genes(prep *p, const int64_t *keep, int64_t n, int frame_only)
-{
-    sn_frame f;
-    SN_TRY(sn_frame_subset(&p->a.var, keep, n, &f));
-    sn_frame_free(&p->a.var);
-    p->a.var = f;
-    SN_TRY(compose(&p->gene_src, keep, n));
-    if (frame_only)
+    if (cols) {
+        SN_TRY(sn_frame_subset(&p->a.var, cols, nc, &f));
+        sn_frame_free(&p->a.var);
+        p->a.var = f;
+        SN_TRY(compose(&p->gene_src, cols, nc));
+    }
+    if (frames_only)
         return SN_OK;
-    SN_TRY(sn_prep_subset(&p->a.X, NULL, 0, keep, n));
+    SN_TRY(sn_prep_subset(&p->a.X, rows, nr, cols, nc));
     if (p->counts.data)
-        SN_TRY(sn_prep_subset(&p->counts, NULL, 0, keep, n));
+        SN_TRY(sn_prep_subset(&p->counts, rows, nr, cols, nc));
+    if (rows && p->reused.data) {
+        int64_t w = p->reused.ncol;
+        for (int64_t r = 0; r < nr; r++)
+            memmove(p->reused.data + r * w, p->reused.data + rows[r] * w, (size_t)w * sizeof(float));
+        p->reused.nrow = nr;
+    }
     return SN_OK;
 }
 
@@ -730,7 +725,7 @@ static int drop_spike_ins(prep *p)
     int rc = SN_OK;
     if (p->spikes > 0 && n < 1)
         rc = sn_err(SN_EINVAL, "%s: every gene is an ERCC spike-in (--keep-spike-ins keeps them)", p->o->in);
-    else if (p->spikes > 0 && (rc = subset_genes(p, keep, n, 0)) == SN_OK)
+    else if (p->spikes > 0 && (rc = subset(p, NULL, 0, keep, n, 0)) == SN_OK)
         sn_info("removed %lld ERCC spike-in controls (--keep-spike-ins keeps them)", (long long)p->spikes);
     free(keep);
     return rc;
@@ -753,39 +748,51 @@ static void reprep_filters(prep *p)
                 p->o->min_genes_set ? "--min-cells" : p->o->min_cells_set ? "--min-genes" : "--min-genes and --min-cells");
 }
 
-static int filter_cells(prep *p)
+/* The cells kept by --min-genes (*keep, *n) and every cell's gene count. */
+static int filter_cells(prep *p, int64_t **keep, int64_t *n, int64_t **ng)
 {
-    int64_t *keep = NULL, n, *ng = NULL;
-    int rc = sn_prep_filter_cells(&p->a.X, p->min_genes, &keep, &n, &ng);
-    for (int64_t r = 0; rc == SN_OK && r < n; r++)
-        ng[r] = p->ng_in ? p->ng_in[keep[r]] : ng[keep[r]];
-    if (rc == SN_OK && n < 1)
+    int rc = sn_prep_filter_cells(&p->a.X, p->min_genes, keep, n, ng);
+    if (rc == SN_OK && *n < 1)
         rc = p->text && p->a.X.ncol < p->min_genes
                  ? sn_err(SN_EINVAL, "%s: no cell has %lld detected genes: the data have %lld genes and %lld cells; "
                                      "is the table the other way round (--orient), or lower --min-genes",
                           p->o->in, p->min_genes, (long long)p->a.X.ncol, (long long)p->a.X.nrow)
                  : sn_err(SN_EINVAL, "%s: no cell has %lld detected genes (lower --min-genes)", p->o->in,
                           p->min_genes);
-    if (rc == SN_OK && (rc = subset_cells(p, keep, n)) == SN_OK)
-        rc = sn_prepio_col(&p->a.obs, "n_genes", SN_COL_I64, ng);
-    free(keep);
-    free(ng);
+    for (int64_t r = 0; rc == SN_OK && r < *n; r++)
+        (*ng)[r] = p->ng_in ? p->ng_in[(*keep)[r]] : (*ng)[(*keep)[r]];
     return rc;
 }
 
-static int filter_genes(prep *p)
+/* The genes kept by --min-cells among the kept cells, and their counts. */
+static int filter_genes(prep *p, const int64_t *cells, int64_t nc, int64_t **keep, int64_t *n, int64_t **ncells)
 {
-    int64_t *keep = NULL, n, *nc = NULL;
-    int rc = sn_prep_filter_genes(&p->a.X, p->min_cells, &keep, &n, &nc);
-    if (rc == SN_OK && n < 1)
+    int rc = sn_prep_filter_genes(&p->a.X, cells, nc, p->min_cells, keep, n, ncells);
+    if (rc == SN_OK && *n < 1)
         rc = sn_err(SN_EINVAL, "%s: no gene is detected in %lld cells (lower --min-cells)", p->o->in, p->min_cells);
-    for (int64_t r = 0; rc == SN_OK && r < n; r++)
-        nc[r] = nc[keep[r]];
-    if (rc == SN_OK && (rc = subset_genes(p, keep, n, 0)) == SN_OK &&
-        !(p->reprep && !p->o->min_cells_set && sn_frame_get(&p->a.var, "n_cells")))
-        rc = sn_prepio_col(&p->a.var, "n_cells", SN_COL_I64, nc);
-    free(keep);
-    free(nc);
+    for (int64_t r = 0; rc == SN_OK && r < *n; r++)
+        (*ncells)[r] = (*ncells)[(*keep)[r]];
+    return rc;
+}
+
+/* Both filters, as scanpy applies them one after the other (the genes
+ * counted in the kept cells), then one subset of the matrices. */
+static int filter(prep *p)
+{
+    int64_t *cells = NULL, nc = 0, *ng = NULL, *genes = NULL, ngk = 0, *cnt = NULL;
+    int rc = filter_cells(p, &cells, &nc, &ng);
+    if (rc == SN_OK)
+        rc = filter_genes(p, cells, nc, &genes, &ngk, &cnt);
+    if (rc == SN_OK)
+        rc = subset(p, cells, nc, genes, ngk, 0);
+    if (rc == SN_OK)
+        rc = sn_prepio_col(&p->a.obs, "n_genes", SN_COL_I64, ng);
+    if (rc == SN_OK && !(p->reprep && !p->o->min_cells_set && sn_frame_get(&p->a.var, "n_cells")))
+        rc = sn_prepio_col(&p->a.var, "n_cells", SN_COL_I64, cnt);
+    free(cells);
+    free(ng);
+    free(genes);
+    free(cnt);
     return rc;
 }
 
@@ -794,8 +801,7 @@ static int step_filter(prep *p)
     if (!p->o->keep_spikes)
         SN_TRY(drop_spike_ins(p));
     reprep_filters(p);
-    SN_TRY(filter_cells(p));
-    SN_TRY(filter_genes(p));
+    SN_TRY(filter(p));
     sn_info("filters: kept %lld of %lld cells (>= %lld genes), %lld of %lld genes (>= %lld cells)",
             (long long)p->a.X.nrow, (long long)p->cells_in, p->min_genes, (long long)p->a.X.ncol,
             (long long)p->genes_in, p->min_cells);
@@ -1335,7 +1341,7 @@ static int step_write(prep *p)
     double *sd = sn_malloc(((size_t)p->ng + 1) * sizeof *sd, "gene deviations");
     int rc = mean && sd ? gene_moments(p) : SN_ENOMEM;
     if (rc == SN_OK)
-        rc = mark(&t, "gene subset", subset_genes(p, p->genes, p->ng, 1));
+        rc = mark(&t, "gene subset", subset(p, NULL, 0, p->genes, p->ng, 1));
     if (rc == SN_OK)
         rc = rename_genes(p);
     if (rc == SN_OK)
@@ -1388,7 +1394,7 @@ static int run(sn_cli *cli, void *ctx)
         rc = step[s](&p);
         p.t[s] = sn_time() - t0;
         if (rc == SN_OK)
-            sn_info("%-10s %7.2f s (CPU %.2f s), peak RSS %.0f MiB", step_name[s], p.t[s], sn_cputime() - c0,
+            sn_info("%-10s %7.3f s (CPU %.3f s), peak RSS %.0f MiB", step_name[s], p.t[s], sn_cputime() - c0,
                     sn_peak_rss() / 1048576);
     }
     if (rc == SN_OK) {

@@ -77,10 +77,20 @@ int sn_prep_gene_ncells(const sn_csr *x, int64_t **ncells)
     return SN_OK;
 }
 
-int sn_prep_filter_genes(const sn_csr *x, int64_t min_cells, int64_t **keep, int64_t *nkeep, int64_t **ncells)
+int sn_prep_filter_genes(const sn_csr *x, const int64_t *rows, int64_t nrows, int64_t min_cells, int64_t **keep,
+                         int64_t *nkeep, int64_t **ncells)
 {
     int64_t *nc;
     SN_TRY(sn_prep_gene_ncells(x, &nc));
+    /* the rows left out (few, as a rule) taken back out of the counts */
+    for (int64_t i = 0, r = 0; rows && i < x->nrow; i++) {
+        if (r < nrows && rows[r] == i) {
+            r++;
+            continue;
+        }
+        for (int64_t k = x->indptr[i]; k < x->indptr[i + 1]; k++)
+            nc[x->indices[k]] -= x->data[k] > 0;
+    }
     return keep_at_least(nc, x->ncol, min_cells, keep, nkeep, ncells, "the kept genes");
 }
 

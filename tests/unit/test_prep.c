@@ -32,14 +32,14 @@ static void test_filters(void **st)
     assert_int_equal(sn_prep_filter_cells(&m, 0, &keep, &n, NULL), 0);
     assert_int_equal(n, 4);
     free(keep);
-    assert_int_equal(sn_prep_filter_genes(&m, 2, &keep, &n, NULL), 0);
+    assert_int_equal(sn_prep_filter_genes(&m, NULL, 0, 2, &keep, &n, NULL), 0);
     assert_int_equal(n, 2);
     assert_int_equal(keep[0], 0);
     assert_int_equal(keep[1], 2);
     free(keep);
     int64_t *nc, *nc2;
     assert_int_equal(sn_prep_gene_ncells(&m, &nc), 0);
-    assert_int_equal(sn_prep_filter_genes(&m, 1, &keep, &n, &nc2), 0);
+    assert_int_equal(sn_prep_filter_genes(&m, NULL, 0, 1, &keep, &n, &nc2), 0);
     assert_int_equal(n, 4);
     int64_t want[] = {2, 1, 2, 0, 1};
     for (int j = 0; j < 5; j++) {
@@ -47,6 +47,15 @@ static void test_filters(void **st)
         assert_int_equal(nc2[j], want[j]);
     }
     free(nc);
+    free(nc2);
+    free(keep);
+    /* over cells 1 and 2 only (cell 0 left out): counts 1, 0, 2, 0, 0 */
+    int64_t rows[] = {1, 2};
+    assert_int_equal(sn_prep_filter_genes(&m, rows, 2, 1, &keep, &n, &nc2), 0);
+    assert_int_equal(n, 2);
+    assert_true(keep[0] == 0 && keep[1] == 2);
+    int64_t want_rows[] = {1, 0, 2, 0, 0};
+    assert_memory_equal(nc2, want_rows, sizeof want_rows);
     free(nc2);
     free(keep);
     sn_csr_free(&m);

@@ -20,10 +20,11 @@
  * row's count of positive entries (malloc'd, x->nrow). */
 int sn_prep_filter_cells(const sn_csr *x, int64_t min_genes, int64_t **keep, int64_t *nkeep,
                          int64_t **ngenes) SN_WUR;
-/* Columns positive in at least min_cells rows (0 keeps every column);
- * *ncells (unless NULL): every column's count, as sn_prep_gene_ncells. */
-int sn_prep_filter_genes(const sn_csr *x, int64_t min_cells, int64_t **keep, int64_t *nkeep,
-                         int64_t **ncells) SN_WUR;
+/* Columns positive in at least min_cells of the rows rows[0..nrows)
+ * (ascending; NULL: every row), 0 keeping every column; *ncells (unless
+ * NULL): every column's count over those rows. */
+int sn_prep_filter_genes(const sn_csr *x, const int64_t *rows, int64_t nrows, int64_t min_cells, int64_t **keep,
+                         int64_t *nkeep, int64_t **ncells) SN_WUR;
 /* Number of rows with a positive value, per column (malloc'd, x->ncol). */
 int sn_prep_gene_ncells(const sn_csr *x, int64_t **ncells) SN_WUR;
 /* Keep rows[0..nrows) and columns cols[0..ncols), both ascending, in place:
