@@ -57,6 +57,25 @@ static int index_error(const char *name, const sn_csr *m, int csc, int64_t value
                   (long long)sn_indptr_row(m->indptr, m->nrow, k));
 }
 
+/* The first of rows [0, nrow) of m (their indptr already checked) with an
+ * index out of range, or -1; *sorted = 0 when one of them is unsorted.
+ * Rows are checked in parallel; the minimum keeps the message that of the
+ * first bad row. */
+static int64_t bad_row(const sn_csr *m, int64_t nrow, int *sorted)
+{
+    int64_t bad = INT64_MAX;
+    int ok = 1;
+#pragma omp parallel for schedule(static) reduction(min : bad) reduction(&& : ok)
+    for (int64_t i = 0; i < nrow; i++)
+        for (int64_t k = m->indptr[i]; k < m->indptr[i + 1]; k++) {
+            if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
+                bad = i < bad ? i : bad;
+            ok = ok && !(k > m->indptr[i] && m->indices[k] <= m->indices[k - 1]);
+        }
+    *sorted = ok;
+    return bad < INT64_MAX ? bad : -1;
+}
+
 /* 1 when the dataset stores signed 32-bit integers (read without conversion). */
 static int stored_i32(hid_t ds)
 {
@@ -68,12 +87,15 @@ static int stored_i32(hid_t ds)
 }
 
 /* Indices of any integer type.  Signed 32-bit ones are read as they are and
- * checked in parallel; others are read in blocks through int64, so that
- * values outside int32 are reported as they are, not clamped. */
-static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc)
+ * checked in parallel a row at a time, *sorted set to whether every row is
+ * strictly ascending; others are read in blocks through int64, so that
+ * values outside int32 are reported as they are, not clamped (*sorted 0:
+ * not known). */
+static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc, int *sorted)
 {
     enum { BLOCK = 1 << 20 };
     int64_t nnz = sn_csr_nnz(m), nb = nnz < BLOCK ? nnz : BLOCK;
+    *sorted = 0;
     if (stored_i32(ds)) {
         hsize_t o = 0, c = (hsize_t)nnz;
         int direct = sn_h5x_read_direct(ds, H5T_NATIVE_INT32, nnz, m->indices, name);
@@ -81,11 +103,11 @@ static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc)
             return direct;
         if (!direct && nnz > 0 && sn_h5x_read_slab(ds, H5T_NATIVE_INT32, 1, &o, &c, m->indices) < 0)
             return sn_h5x_fail(SN_EFMT, name, "cannot read 'indices'");
-        int64_t bad = INT64_MAX;
-#pragma omp parallel for reduction(min : bad)
-        for (int64_t k = 0; k < nnz; k++)
-            bad = (m->indices[k] < 0 || m->indices[k] >= m->ncol) && k < bad ? k : bad;
-        return bad == INT64_MAX ? SN_OK : index_error(name, m, csc, m->indices[bad], bad);
+        int64_t r = bad_row(m, m->nrow, sorted);
+        for (int64_t k = r >= 0 ? m->indptr[r] : 0; r >= 0 && k < m->indptr[r + 1]; k++)
+            if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
+                return index_error(name, m, csc, m->indices[k], k);
+        return SN_OK;
     }
     int64_t *buf = sn_malloc(sn_mul_size((size_t)nb, sizeof *buf), "sparse indices");
     int rc = buf ? SN_OK : SN_ENOMEM;
@@ -105,7 +127,8 @@ static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc)
 
 /* Read the three arrays as a CSR of the major axis (rows of a CSR, columns
  * of a CSC) after checking that their lengths agree with the shape. */
-static int read_compressed(hid_t g, const char *name, int64_t major, int64_t minor, int csc, sn_csr *m)
+static int read_compressed(hid_t g, const char *name, int64_t major, int64_t minor, int csc, sn_csr *m,
+                           int *sorted)
 {
     hid_t ip = H5I_INVALID_HID, ix = H5I_INVALID_HID, dt = H5I_INVALID_HID;
     int64_t nip = 0, nix = 0, ndt = 0;
@@ -127,7 +150,7 @@ static int read_compressed(hid_t g, const char *name, int64_t major, int64_t min
     SN_CHECK(sn_csr_alloc(m, major, minor, nix));
     SN_CHECK(sn_h5x_read_num(ip, name, SN_H5X_I64, m->indptr));
     SN_CHECK(sn_h5x_check_indptr(m->indptr, major, nix, name, unit));
-    SN_CHECK(read_indices(ix, name, m, csc));
+    SN_CHECK(read_indices(ix, name, m, csc, sorted));
     SN_CHECK(sn_h5x_read_num(dt, name, SN_H5X_F32, m->data));
 out:
     sn_h5x_close(ip);
@@ -143,15 +166,16 @@ static int read_sparse(hid_t g, const char *name, int csc, sn_csr *m)
     int64_t nrow, ncol;
     sn_csr c = {0};
     SN_TRY(sn_h5x_sparse_shape(g, name, &nrow, &ncol));
-    SN_TRY(read_compressed(g, name, csc ? ncol : nrow, csc ? nrow : ncol, csc, csc ? &c : m));
-    int rc = SN_OK;
+    int sorted, rc = SN_OK;
+    SN_TRY(read_compressed(g, name, csc ? ncol : nrow, csc ? nrow : ncol, csc, csc ? &c : m, &sorted));
     if (csc) {
         rc = sn_csr_transpose(&c, m);
         sn_csr_free(&c);
         SN_TRY(rc);
     }
-    /* Transposing sorts rows; sorting also finds repeated entries. */
-    if ((rc = sn_csr_sort_rows(m)) < 0) {
+    /* Transposing sorts rows; sorting also finds repeated entries (none in
+     * rows read strictly ascending). */
+    if ((csc || !sorted) && (rc = sn_csr_sort_rows(m)) < 0) {
         sn_csr_free(m);
         return sn_err_prefix(rc, "%s: ", name);
     }
@@ -272,25 +296,6 @@ int sn_h5ad_read_matd(hid_t loc, const char *path, sn_matd *m)
 }
 
 /* ---- writing ---- */
-
-/* The first of rows [0, nrow) of m (their indptr already checked) with an
- * index out of range, or -1; *sorted = 0 when one of them is unsorted.
- * Rows are checked in parallel; the minimum keeps the message that of the
- * first bad row. */
-static int64_t bad_row(const sn_csr *m, int64_t nrow, int *sorted)
-{
-    int64_t bad = INT64_MAX;
-    int ok = 1;
-#pragma omp parallel for schedule(static) reduction(min : bad) reduction(&& : ok)
-    for (int64_t i = 0; i < nrow; i++)
-        for (int64_t k = m->indptr[i]; k < m->indptr[i + 1]; k++) {
-            if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
-                bad = i < bad ? i : bad;
-            ok = ok && !(k > m->indptr[i] && m->indices[k] <= m->indices[k - 1]);
-        }
-    *sorted = ok;
-    return bad < INT64_MAX ? bad : -1;
-}
 
 /* Structure check before writing; *sorted = 0 when some row is unsorted. */
 static int check_csr(const sn_csr *m, const char *name, int *sorted)
