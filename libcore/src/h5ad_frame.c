@@ -53,7 +53,7 @@ static int column_len(hid_t ds, const char *name, int64_t *n)
 
 static int read_array_col(hid_t ds, const char *name, sn_col *c)
 {
-    int64_t n;
+    int64_t n = 0;
     SN_TRY(column_len(ds, name, &n));
     hid_t t = H5Dget_type(ds);
     H5T_class_t cls = H5Tget_class(t);

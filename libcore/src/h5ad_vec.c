@@ -175,7 +175,7 @@ int sn_h5ad_read_scalar(hid_t loc, const char *path, double *v)
 {
     char name[SN_H5X_NAME];
     hid_t ds = H5I_INVALID_HID;
-    H5T_class_t cls;
+    H5T_class_t cls = H5T_NO_CLASS;
     int rc = open_one(loc, path, name, &ds, &cls);
     if (rc == SN_OK)
         rc = cls == H5T_STRING ? sn_err(SN_EFMT, "%s: expected a number, found a string", name)
@@ -188,7 +188,7 @@ int sn_h5ad_read_str(hid_t loc, const char *path, char **s)
 {
     char name[SN_H5X_NAME], **v = NULL;
     hid_t ds = H5I_INVALID_HID;
-    H5T_class_t cls;
+    H5T_class_t cls = H5T_NO_CLASS;
     int64_t n = 0;
     *s = NULL;
     int rc = open_one(loc, path, name, &ds, &cls);

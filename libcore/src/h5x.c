@@ -684,7 +684,7 @@ int sn_h5x_create(hid_t loc, const char *name, hid_t ftype, int rank, const int6
 int sn_h5x_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, int rank, const int64_t *dims,
                  const void *buf, int comp, const char *enc, const char *ver)
 {
-    hid_t ds;
+    hid_t ds = H5I_INVALID_HID;
     int64_t total = 1;
     for (int k = 0; k < rank; k++)
         total *= dims[k];
