@@ -58,8 +58,10 @@ LDFLAGS   = -fopenmp
 # clang, coverage and ASan/UBSan, into build/fuzz (see tests/fuzz/run.sh).
 # OpenMP through gcc's runtime, the one OpenBLAS uses.
 FUZZ      ?= 0
+# (override: a BUILD given on the command line is the base these append to,
+# so that its objects never mix with the plain build's)
 ifeq ($(FUZZ),1)
-BUILD    := $(BUILD)/fuzz
+override BUILD := $(BUILD)/fuzz
 CC       := clang
 OPT      := -O1
 CFLAGS   := $(filter-out -fopenmp,$(CFLAGS)) -fopenmp=libgomp \
@@ -68,7 +70,7 @@ LDFLAGS  := -fopenmp=libgomp -fsanitize=fuzzer,address,undefined
 endif
 
 ifeq ($(SANITIZE),1)
-BUILD    := $(BUILD)/asan
+override BUILD := $(BUILD)/asan
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
 endif
