@@ -10,6 +10,7 @@
 typedef struct {
     const char **keys;
     int64_t *vals;
+    uint64_t *hash; /* each key's sn_hash_str, compared before the strings */
     uint64_t cap, size;
 } sn_strmap;
 
