@@ -59,19 +59,27 @@ static int index_error(const char *name, const sn_csr *m, int csc, int64_t value
 
 /* The first of rows [0, nrow) of m (their indptr already checked) with an
  * index out of range, or -1; *sorted = 0 when one of them is unsorted.
- * Rows are checked in parallel; the minimum keeps the message that of the
- * first bad row. */
-static int64_t bad_row(const sn_csr *m, int64_t nrow, int *sorted)
+ * With colmap, in the same pass, kept[i + 1] = how many of row i's
+ * entries (in range) colmap keeps.  Rows are checked in parallel; the
+ * minimum keeps the message that of the first bad row. */
+static int64_t bad_row(const sn_csr *m, int64_t nrow, int *sorted, const int64_t *colmap, int64_t *kept)
 {
     int64_t bad = INT64_MAX;
     int ok = 1;
 #pragma omp parallel for schedule(static) reduction(min : bad) reduction(&& : ok)
-    for (int64_t i = 0; i < nrow; i++)
+    for (int64_t i = 0; i < nrow; i++) {
+        int64_t c = 0;
         for (int64_t k = m->indptr[i]; k < m->indptr[i + 1]; k++) {
-            if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
-                bad = i < bad ? i : bad;
-            ok = ok && !(k > m->indptr[i] && m->indices[k] <= m->indices[k - 1]);
+            int32_t j = m->indices[k];
+            int in = j >= 0 && j < m->ncol;
+            bad = !in && i < bad ? i : bad;
+            ok = ok && !(k > m->indptr[i] && j <= m->indices[k - 1]);
+            if (colmap)
+                c += in && colmap[j] >= 0;
         }
+        if (colmap)
+            kept[i + 1] = c;
+    }
     *sorted = ok;
     return bad < INT64_MAX ? bad : -1;
 }
@@ -103,7 +111,7 @@ static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc, in
             return direct;
         if (!direct && nnz > 0 && sn_h5x_read_slab(ds, H5T_NATIVE_INT32, 1, &o, &c, m->indices) < 0)
             return sn_h5x_fail(SN_EFMT, name, "cannot read 'indices'");
-        int64_t r = bad_row(m, m->nrow, sorted);
+        int64_t r = bad_row(m, m->nrow, sorted, NULL, NULL);
         for (int64_t k = r >= 0 ? m->indptr[r] : 0; r >= 0 && k < m->indptr[r + 1]; k++)
             if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
                 return index_error(name, m, csc, m->indices[k], k);
@@ -298,7 +306,7 @@ int sn_h5ad_read_matd(hid_t loc, const char *path, sn_matd *m)
 /* ---- writing ---- */
 
 /* Structure check before writing; *sorted = 0 when some row is unsorted. */
-static int check_csr(const sn_csr *m, const char *name, int *sorted)
+static int check_csr_cols(const sn_csr *m, const char *name, int *sorted, const int64_t *colmap, int64_t *kept)
 {
     *sorted = 1;
     if (!m->indptr || m->indptr[0] != 0)
@@ -308,7 +316,7 @@ static int check_csr(const sn_csr *m, const char *name, int *sorted)
     int64_t d = 0;
     while (d < m->nrow && m->indptr[d + 1] >= m->indptr[d])
         d++;
-    int64_t i = bad_row(m, d, sorted);
+    int64_t i = bad_row(m, d, sorted, colmap, kept);
     for (int64_t k = i >= 0 ? m->indptr[i] : 0; i >= 0 && k < m->indptr[i + 1]; k++)
         if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
             return sn_err(SN_EINVAL, "%s: cannot write: column index %d out of range [0, %lld) in row %lld", name,
@@ -316,6 +324,11 @@ static int check_csr(const sn_csr *m, const char *name, int *sorted)
     if (d < m->nrow)
         return sn_err(SN_EINVAL, "%s: cannot write: indptr decreases at row %lld", name, (long long)d);
     return SN_OK;
+}
+
+static int check_csr(const sn_csr *m, const char *name, int *sorted)
+{
+    return check_csr_cols(m, name, sorted, NULL, NULL);
 }
 
 static int sorted_copy(const sn_csr *m, const char *name, sn_csr *c)
@@ -513,20 +526,12 @@ static int link_kept(hid_t loc, hid_t g, const char *like, const int64_t *ip, in
            H5Lcreate_hard(loc, x, g, "indices", H5P_DEFAULT, H5P_DEFAULT) >= 0;
 }
 
+/* ip: the kept entries per row (ip[i + 1], from the check), made their
+ * row pointers here. */
 static int write_cols_group(hid_t loc, hid_t g, const char *name, const sn_csr *m, const int64_t *colmap,
-                            int64_t ncol, int comp, const char *like)
+                            int64_t ncol, int comp, const char *like, int64_t *ip)
 {
-    int64_t *ip = sn_malloc(((size_t)m->nrow + 1) * sizeof *ip, "row pointers");
-    if (!ip)
-        return SN_ENOMEM;
     ip[0] = 0;
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < m->nrow; i++) {
-        int64_t c = 0;
-        for (int64_t k = m->indptr[i]; k < m->indptr[i + 1]; k++)
-            c += colmap[m->indices[k]] >= 0;
-        ip[i + 1] = c;
-    }
     for (int64_t i = 0; i < m->nrow; i++)
         ip[i + 1] += ip[i];
     int64_t nnz = ip[m->nrow], np = m->nrow + 1;
@@ -537,7 +542,6 @@ static int write_cols_group(hid_t loc, hid_t g, const char *name, const sn_csr *
         rc = stream_entries(g, name, m, colmap, ip, nnz, linked ? H5I_INVALID_HID : it, comp);
     if (rc == SN_OK && !linked)
         rc = sn_h5x_write(g, "indptr", it, H5T_NATIVE_INT64, 1, &np, ip, comp, NULL, NULL);
-    free(ip);
     return rc;
 }
 
@@ -559,15 +563,21 @@ int sn_h5ad_write_csr_cols_like(hid_t loc, const char *name, const sn_csr *m, co
     char nm[SN_H5X_NAME];
     const char *leaf;
     hid_t p = H5I_INVALID_HID, g = H5I_INVALID_HID;
-    int ok, rc;
+    int ok = 0, rc;
+    int64_t *ip = sn_malloc(((size_t)m->nrow + 1) * sizeof *ip, "row pointers");
     sn_h5x_name(loc, name, nm, sizeof nm);
-    SN_CHECK(check_csr(m, nm, &ok));
-    if (!ok || !keeps_order(colmap, m->ncol))
+    if (!ip)
+        return SN_ENOMEM;
+    SN_CHECK(check_csr_cols(m, nm, &ok, colmap, ip));
+    if (!ok || !keeps_order(colmap, m->ncol)) {
+        free(ip);
         return write_cols_copy(loc, name, m, colmap, ncol, comp);
+    }
     SN_CHECK(sn_h5x_parent(loc, name, &p, &leaf));
     SN_CHECK(sn_h5x_group(p, leaf, NULL, NULL, &g));
-    rc = write_cols_group(loc, g, nm, m, colmap, ncol, comp, like);
+    rc = write_cols_group(loc, g, nm, m, colmap, ncol, comp, like, ip);
 out:
+    free(ip);
     sn_h5x_close(g);
     sn_h5x_close(p);
     return rc < 0 ? rc : SN_OK;

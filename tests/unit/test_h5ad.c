@@ -404,6 +404,12 @@ static void test_csr_cols(void **st)
     assert_int_equal(nlinks(f, "X2/indices"), 1);
     expect_read(f, "X", &want);
     expect_read(f, "X2", &want);
+    /* an index out of range is reported before the map is looked up */
+    int32_t was = m.indices[p - 1];
+    m.indices[p - 1] = C + 7;
+    expect_err(sn_h5ad_write_csr_cols(f, "bad", &m, keep, (C + 2) / 3, 0),
+               "bad: cannot write: column index 1007 out of range [0, 1000) in row 2599");
+    m.indices[p - 1] = was;
     sn_csr_free(&want);
     sn_csr_free(&m);
     H5Fclose(f);
