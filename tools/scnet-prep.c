@@ -1226,7 +1226,13 @@ static int scaled_wanted(const prep *p)
     return p->o->scaled > 0 || (p->o->scaled < 0 && scaled_bytes(p) <= p->o->scaled_max * 1073741824.0);
 }
 
-/* X subset to the kept genes first, if it was written from all of them */
+/* X cut to the kept genes, unless it is already (it is written from all
+ * of them when the counts layer's map allows). */
+static int x_kept_genes(prep *p)
+{
+    return p->a.X.ncol == p->ng ? SN_OK : sn_prep_subset(&p->a.X, NULL, 0, p->genes, p->ng);
+}
+
 static int write_scaled(prep *p, hid_t f, const double *mean, const double *sd)
 {
     char b[32];
@@ -1236,8 +1242,7 @@ static int write_scaled(prep *p, hid_t f, const double *mean, const double *sd)
                     sn_fmt_bytes(scaled_bytes(p), b, sizeof b), p->o->scaled_max);
         return SN_OK;
     }
-    if (p->a.X.ncol != p->ng)
-        SN_TRY(sn_prep_subset(&p->a.X, NULL, 0, p->genes, p->ng));
+    SN_TRY(x_kept_genes(p));
     return sn_prepio_write_scaled(f, "scaled", &p->a.X, mean, sd, 1e-5, p->o->compress);
 }
 
@@ -1249,10 +1254,10 @@ static int write_x(prep *p, hid_t f)
     int comp = p->o->compress;
     if (p->cmap)
         SN_TRY(sn_h5ad_write_csr_cols_like(f, "X", &p->a.X, p->cmap, p->ng, comp, "layers/counts"));
-    else if ((p->a.X.ncol == p->ng || sn_prep_subset(&p->a.X, NULL, 0, p->genes, p->ng) == SN_OK))
+    else {
+        SN_TRY(x_kept_genes(p));
         SN_TRY(sn_h5ad_write_csr_like(f, "X", &p->a.X, comp, "layers/counts"));
-    else
-        return SN_ENOMEM;
+    }
     SN_TRY(sn_h5ad_write_frame(f, "obs", &p->a.obs, comp));
     return sn_h5ad_write_frame(f, "var", &p->a.var, comp);
 }

@@ -96,15 +96,10 @@ int sn_h5ad_init(hid_t fid)
 
 int sn_h5ad_write(hid_t fid, const sn_adata *a, int comp)
 {
-    return sn_h5ad_write_like(fid, a, comp, NULL);
-}
-
-int sn_h5ad_write_like(hid_t fid, const sn_adata *a, int comp, const char *like)
-{
     if (a->X.nrow != a->obs.n || a->X.ncol != a->var.n)
         return sn_err(SN_EINVAL, "cannot write: X is %lld x %lld but obs has %lld rows and var %lld",
                       (long long)a->X.nrow, (long long)a->X.ncol, (long long)a->obs.n, (long long)a->var.n);
-    SN_TRY(like ? sn_h5ad_write_csr_like(fid, "X", &a->X, comp, like) : sn_h5ad_write_csr(fid, "X", &a->X, comp));
+    SN_TRY(sn_h5ad_write_csr(fid, "X", &a->X, comp));
     SN_TRY(sn_h5ad_write_frame(fid, "obs", &a->obs, comp));
     return sn_h5ad_write_frame(fid, "var", &a->var, comp);
 }

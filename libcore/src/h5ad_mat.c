@@ -84,6 +84,15 @@ static int64_t bad_row(const sn_csr *m, int64_t nrow, int *sorted, const int64_t
     return bad < INT64_MAX ? bad : -1;
 }
 
+/* The first entry of row r (from bad_row) whose index is out of range. */
+static int64_t bad_entry(const sn_csr *m, int64_t r)
+{
+    int64_t k = m->indptr[r];
+    while (k < m->indptr[r + 1] - 1 && m->indices[k] >= 0 && m->indices[k] < m->ncol)
+        k++;
+    return k;
+}
+
 /* 1 when the dataset stores signed 32-bit integers (read without conversion). */
 static int stored_i32(hid_t ds)
 {
@@ -111,11 +120,8 @@ static int read_indices(hid_t ds, const char *name, const sn_csr *m, int csc, in
             return direct;
         if (!direct && nnz > 0 && sn_h5x_read_slab(ds, H5T_NATIVE_INT32, 1, &o, &c, m->indices) < 0)
             return sn_h5x_fail(SN_EFMT, name, "cannot read 'indices'");
-        int64_t r = bad_row(m, m->nrow, sorted, NULL, NULL);
-        for (int64_t k = r >= 0 ? m->indptr[r] : 0; r >= 0 && k < m->indptr[r + 1]; k++)
-            if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
-                return index_error(name, m, csc, m->indices[k], k);
-        return SN_OK;
+        int64_t r = bad_row(m, m->nrow, sorted, NULL, NULL), k = r >= 0 ? bad_entry(m, r) : 0;
+        return r < 0 ? SN_OK : index_error(name, m, csc, m->indices[k], k);
     }
     int64_t *buf = sn_malloc(sn_mul_size((size_t)nb, sizeof *buf), "sparse indices");
     int rc = buf ? SN_OK : SN_ENOMEM;
@@ -317,10 +323,9 @@ static int check_csr_cols(const sn_csr *m, const char *name, int *sorted, const 
     while (d < m->nrow && m->indptr[d + 1] >= m->indptr[d])
         d++;
     int64_t i = bad_row(m, d, sorted, colmap, kept);
-    for (int64_t k = i >= 0 ? m->indptr[i] : 0; i >= 0 && k < m->indptr[i + 1]; k++)
-        if (m->indices[k] < 0 || m->indices[k] >= m->ncol)
-            return sn_err(SN_EINVAL, "%s: cannot write: column index %d out of range [0, %lld) in row %lld", name,
-                          m->indices[k], (long long)m->ncol, (long long)i);
+    if (i >= 0)
+        return sn_err(SN_EINVAL, "%s: cannot write: column index %d out of range [0, %lld) in row %lld", name,
+                      m->indices[bad_entry(m, i)], (long long)m->ncol, (long long)i);
     if (d < m->nrow)
         return sn_err(SN_EINVAL, "%s: cannot write: indptr decreases at row %lld", name, (long long)d);
     return SN_OK;
@@ -415,6 +420,12 @@ typedef struct {
 
 #define STREAM_BLOCK ((int64_t)1 << 19)
 
+static int64_t block_len(const stream_t *s, int64_t i)
+{
+    int64_t off = i * STREAM_BLOCK;
+    return s->nnz - off < STREAM_BLOCK ? s->nnz - off : STREAM_BLOCK;
+}
+
 /* Row r's n kept entries from v and ix on.  Each entry is stored and the
  * position moves on only when it is kept (no branch on the map): a
  * dropped one is overwritten by the next, and the loop ends with the n-th
@@ -461,7 +472,7 @@ static void stream_make(void *ctx, int64_t i, int slot)
 {
     const stream_t *s = ctx;
     const sn_csr *m = s->m;
-    int64_t off = i * STREAM_BLOCK, len = s->nnz - off < STREAM_BLOCK ? s->nnz - off : STREAM_BLOCK;
+    int64_t off = i * STREAM_BLOCK, len = block_len(s, i);
     float *v = s->v[slot];
     int32_t *ix = s->ix[slot];
     /* the rows holding the block's first entry and the one after its last */
@@ -479,8 +490,7 @@ static void stream_make(void *ctx, int64_t i, int slot)
 static int stream_put(void *ctx, int64_t i, int slot)
 {
     const stream_t *s = ctx;
-    int64_t off = i * STREAM_BLOCK;
-    hsize_t o = (hsize_t)off, c = (hsize_t)(s->nnz - off < STREAM_BLOCK ? s->nnz - off : STREAM_BLOCK);
+    hsize_t o = (hsize_t)(i * STREAM_BLOCK), c = (hsize_t)block_len(s, i);
     int rc = sn_h5x_write_slab(s->dd, H5T_NATIVE_FLOAT, 1, &o, &c, s->v[slot]);
     return rc == SN_OK && s->di >= 0 ? sn_h5x_write_slab(s->di, H5T_NATIVE_INT32, 1, &o, &c, s->ix[slot]) : rc;
 }

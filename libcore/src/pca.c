@@ -298,10 +298,7 @@ static inline void gather_scatter8(const float *gv, const int32_t *gi, int64_t g
     _mm256_storeu_pd(out + 4, hi);
 }
 
-/* Float32 tables, 8 columns: runs of RUN entries summed in float32 (four
- * chains of 8-wide FMAs), each run's sum added in double.  A run's
- * rounding (about RUN ulp at worst, a few typically) is of the order of the
- * table's own rounding to float32. */
+/* The gather alone: float32 runs as above, nothing scattered. */
 static inline void runs8_rows(const float *val, const int32_t *idx, int64_t len, const float *T, int ld, double *out)
 {
     gather_scatter8(val, idx, len, T, ld, out, NULL, NULL, 0, NULL, NULL);

@@ -421,15 +421,3 @@ float *sn_prep_scale_zeros(const double *mean, const double *std, double eps, in
         zero[j] = (float)(-mean[j] / (std[j] + eps));
     return zero;
 }
-
-int sn_prep_scale_rows(const sn_csr *x, const double *mean, const double *std, double eps, int64_t r0, int64_t r1,
-                       float *out)
-{
-    float *zero = sn_prep_scale_zeros(mean, std, eps, x->ncol);
-    if (!zero)
-        return SN_ENOMEM;
-#pragma omp parallel
-    sn_prep_scale_rows_team(x, mean, std, eps, zero, r0, r1, out);
-    free(zero);
-    return SN_OK;
-}

@@ -224,7 +224,11 @@ static void test_moments_and_scale(void **st)
     for (int j = 0; j < g; j++)
         sd[j] = sqrt(var[j]);
     float *z = malloc(sizeof(float) * 5 * g);
-    assert_int_equal(sn_prep_scale_rows(&m, mean, sd, 1e-5, 100, 105, z), 0);
+    float *zero = sn_prep_scale_zeros(mean, sd, 1e-5, g);
+    assert_non_null(zero);
+#pragma omp parallel
+    sn_prep_scale_rows_team(&m, mean, sd, 1e-5, zero, 100, 105, z);
+    free(zero);
     for (int r = 0; r < 5; r++)
         for (int j = 0; j < g; j++) {
             double want = (a[(100 + r) * g + j] - mean[j]) / (sd[j] + 1e-5);

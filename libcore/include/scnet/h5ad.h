@@ -42,9 +42,6 @@ int sn_h5ad_read(hid_t fid, const char *layer, sn_adata *a) SN_WUR;
 int sn_h5ad_init(hid_t fid) SN_WUR;
 /* Write X, obs and var of a (with sn_h5ad_init first). */
 int sn_h5ad_write(hid_t fid, const sn_adata *a, int comp) SN_WUR;
-/* The same, X's indptr and indices linked to the CSR group like's where
- * they are equal (sn_h5ad_write_csr_like). */
-int sn_h5ad_write_like(hid_t fid, const sn_adata *a, int comp, const char *like) SN_WUR;
 /* Copy every root element of src into dst (root attributes included),
  * except the paths listed in skip (NULL-terminated, may be NULL;
  * "obsm/X_scnet" skips one child of a group).  Lets a stage write "the

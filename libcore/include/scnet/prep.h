@@ -70,18 +70,15 @@ int sn_prep_gene_sums(const sn_csr *x, const uint8_t *need, int expm1, double *s
 /* Mean and unbiased variance of every column over all rows (zeros
  * included), in double; either output may be NULL. */
 int sn_prep_gene_moments(const sn_csr *x, double *mean, double *var) SN_WUR;
-/* z-score rows [r0, r1) of x into out ((r1 - r0) × ncol, row-major float32):
- * (x - mean) / (std + eps).  MODEL.md §1.6 uses the unbiased std and
- * eps = 1e-5; the caller gets mean and std from sn_prep_gene_moments
- * (std = sqrt(var)). */
-int sn_prep_scale_rows(const sn_csr *x, const double *mean, const double *std, double eps, int64_t r0, int64_t r1,
-                       float *out) SN_WUR;
 /* Each gene's value for a zero entry, -mean / (std + eps) (g floats; NULL
  * when out of memory). */
 float *sn_prep_scale_zeros(const double *mean, const double *std, double eps, int64_t g);
-/* sn_prep_scale_rows from within a parallel region, the rows shared out
- * among its threads as they come (an orphaned omp for); zero from
- * sn_prep_scale_zeros. */
+/* z-score rows [r0, r1) of x into out ((r1 - r0) × ncol, row-major float32):
+ * (x - mean) / (std + eps), from within a parallel region, the rows shared
+ * out among its threads as they come (an orphaned omp for); zero from
+ * sn_prep_scale_zeros.  MODEL.md §1.6 uses the unbiased std and eps = 1e-5;
+ * the caller gets mean and std from sn_prep_gene_moments (std =
+ * sqrt(var)). */
 void sn_prep_scale_rows_team(const sn_csr *x, const double *mean, const double *std, double eps, const float *zero,
                              int64_t r0, int64_t r1, float *out);
 
