@@ -185,6 +185,21 @@ static int parse_operands(sn_cli *cli, void *ctx, int n, char **args)
 /* ------------------------------------------------------------------ */
 /* Reading */
 
+/* Rows whose values are not all the same (up to 2: all a caller needs). */
+static int varied_rows(const sn_mat *m)
+{
+    int n = 0;
+    for (int64_t i = 0; i < m->nrow && n < 2; i++) {
+        const float *r = m->data + i * m->ncol;
+        for (int64_t j = 1; j < m->ncol; j++)
+            if (r[j] != r[0]) {
+                n++;
+                break;
+            }
+    }
+    return n;
+}
+
 static int read_embedding(hid_t fid, const char *key, int64_t n_var, sn_mat *m)
 {
     char path[512];
@@ -194,10 +209,19 @@ static int read_embedding(hid_t fid, const char *key, int64_t n_var, sn_mat *m)
     SN_TRY(sn_h5ad_read_mat(fid, path, m));
     int rc = m->nrow == n_var ? SN_OK
              : sn_err(SN_EFMT, "%s has %lld rows for %lld genes", path, (long long)m->nrow, (long long)n_var);
+    if (rc == SN_OK && m->nrow < 2)
+        rc = sn_err(SN_EFMT, "%s has %lld gene%s; a gene network needs at least 2", path, (long long)m->nrow,
+                    m->nrow == 1 ? "" : "s");
+    if (rc == SN_OK && m->ncol < 2)
+        rc = sn_err(SN_EFMT, "%s has %lld column%s; a correlation needs at least 2", path, (long long)m->ncol,
+                    m->ncol == 1 ? "" : "s");
     for (int64_t i = 0; rc == SN_OK && i < m->nrow * m->ncol; i++)
         if (!isfinite(m->data[i]))
             rc = sn_err(SN_EFMT, "%s: value %g in row %lld (expected finite embeddings)", path, (double)m->data[i],
                         (long long)(i / m->ncol));
+    if (rc == SN_OK && varied_rows(m) < 2)
+        rc = sn_err(SN_EFMT, "%s: the embedding of every gene%s is constant across its columns, so no "
+                             "correlation is defined", path, varied_rows(m) ? " but one" : "");
     if (rc < 0)
         sn_mat_free(m);
     return rc;
@@ -395,10 +419,6 @@ static int diff_run(const input *a, const input *b, const opts *o, diff_result *
         r->names[k] = a->genes[ia[k]];
     if (rc == SN_OK)
         rc = diff_build(a, b, o, ia, ib, r);
-    if (rc == SN_OK)
-        sn_note("differential: %lld shared genes; %lld edges only in %s, %lld only in %s, %lld in both",
-                (long long)r->n, (long long)r->d.n_only1, o->input, (long long)r->d.n_only2, o->diff,
-                (long long)r->d.n_common);
     free(ia);
     free(ib);
     return rc;
@@ -443,6 +463,11 @@ static int inputs_open(const opts *o, input *in, input *other)
         return sn_err_prefix(rc, "%s: ", name);
     if (o->base_expr && !sn_h5ad_exists(fid, "X"))
         return sn_err(SN_EFMT, "%s: X is missing (needed by --baseline expression)", name);
+    int64_t n_obs, n_var;
+    if (o->base_expr && sn_h5ad_shape(fid, "X", &n_obs, &n_var) == SN_OK && n_obs < 3)
+        return sn_err(SN_EINVAL, "%s: X has %lld cell%s; the expression baseline needs at least 3 (over fewer, "
+                                 "every correlation is 1, -1 or undefined)", name, (long long)n_obs,
+                      n_obs == 1 ? "" : "s");
     if (o->base_ppi && !sn_h5ad_exists(fid, "varp/scnet_ppi"))
         return sn_err(SN_EFMT, "%s: varp/scnet_ppi is missing (needed by --baseline ppi; run scnet-prep "
                                "with --ppi)", name);
@@ -619,15 +644,27 @@ static int baselines(const opts *o, const input *in, results *r)
         r->has_expr = 1;
         if ((rc = baseline_expression(fid, o, &r->expr)) < 0)
             return sn_err_prefix(rc, "%s: ", sn_h5_name(in->f));
-        report("expression baseline", &r->expr, 1);
     }
     if (o->base_ppi) {
         r->has_ppi = 1;
         if ((rc = baseline_ppi(fid, o, &r->ppi)) < 0)
             return sn_err_prefix(rc, "%s: ", sn_h5_name(in->f));
-        report("PPI baseline", &r->ppi, 0);
     }
     return rc;
+}
+
+/* Said once everything is written: a run that fails says only why. */
+static void report_all(const opts *o, const results *r)
+{
+    report("co-embedded network", &r->main, 1);
+    if (r->has_expr)
+        report("expression baseline", &r->expr, 1);
+    if (r->has_ppi)
+        report("PPI baseline", &r->ppi, 0);
+    if (r->has_diff)
+        sn_note("differential: %lld shared genes; %lld edges only in %s, %lld only in %s, %lld in both",
+                (long long)r->diff.n, (long long)r->diff.d.n_only1, o->input, (long long)r->diff.d.n_only2, o->diff,
+                (long long)r->diff.d.n_common);
 }
 
 static int compute(const opts *o, const input *in, const input *other, results *r)
@@ -635,7 +672,6 @@ static int compute(const opts *o, const input *in, const input *other, results *
     double t0 = sn_time();
     SN_TRY(coembed(in, o, &r->main));
     sn_info("network built in %.1f s (%d passes over the correlations)", sn_time() - t0, r->main.info.passes);
-    report("co-embedded network", &r->main, 1);
     SN_TRY(baselines(o, in, r));
     if (o->diff) {
         r->has_diff = 1;
@@ -678,6 +714,8 @@ static int run(sn_cli *cli, void *ctx)
     int rel = sn_out_release(rc == SN_OK);
     if (rc == SN_OK)
         rc = rel;
+    if (rc == SN_OK)
+        report_all(o, &r);
     sn_h5_close(out);
     results_free(&r);
     input_close(&in);

@@ -302,6 +302,7 @@ static int read_varp(hid_t fid, const opts *o, network *w)
     snprintf(path, sizeof path, "varp/%s", o->network);
     if (!sn_h5ad_exists(fid, path))
         return sn_err(SN_EFMT, "%s is missing (run scnet-coembed first, or choose --network)", path);
+    SN_TRY(sn_subset_fits(fid, path, w->n, w->n)); /* a wrong shape is not an index out of range */
     SN_TRY(sn_h5ad_read_csr(fid, path, &a));
     int rc = a.nrow == w->n && a.ncol == w->n
                  ? sn_graph_from_csr(&a, !o->unweighted, &w->g)
@@ -321,7 +322,17 @@ static int read_edge_list(const opts *o, network *w)
     sn_edges_free(&e);
     if (rc < 0)
         return sn_err_prefix(rc, "%s: ", o->edges);
-    return w->g.m ? SN_OK : sn_err(SN_EFMT, "%s: no edges between two different genes", o->edges);
+    return SN_OK;
+}
+
+/* A walk over a network without an edge of positive weight between two
+ * genes never leaves its seeds: every score would be the prior. */
+static int has_walk(const sn_graph *g)
+{
+    for (int64_t e = 0; e < g->m; e++)
+        if (!g->w || g->w[e] > 0)
+            return 1;
+    return 0;
 }
 
 static int network_load(const opts *o, network *w)
@@ -334,6 +345,12 @@ static int network_load(const opts *o, network *w)
         int rc = read_varp(sn_h5_id(w->f), o, w);
         if (rc < 0)
             return sn_err_prefix(rc, "%s: ", sn_h5_name(w->f));
+    }
+    if (!has_walk(&w->g)) {
+        if (o->edges)
+            return sn_err(SN_EFMT, "%s: no edge of positive weight between two different genes", o->edges);
+        return sn_err(SN_EFMT, "%s: varp/%s has no edge of positive weight between two different genes",
+                      sn_h5_name(w->f), o->network);
     }
     sn_info("network: %lld genes, %lld edges%s", (long long)w->g.n, (long long)w->g.m,
             w->g.w ? ", weighted" : "");

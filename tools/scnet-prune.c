@@ -124,7 +124,8 @@ static int read_knn(hid_t f, int64_t n_obs, sn_csr w[2])
         snprintf(path, sizeof path, "obsp/%s", knn_key[t]);
         if (!sn_h5ad_exists(f, path))
             rc = sn_err(SN_EFMT, "%s is missing (needed by --connectivities)", path);
-        else if ((rc = sn_h5ad_read_csr(f, path, &w[t])) == SN_OK)
+        else if ((rc = sn_subset_fits(f, path, n_obs, n_obs)) == SN_OK &&
+                 (rc = sn_h5ad_read_csr(f, path, &w[t])) == SN_OK)
             rc = check_cells(&w[t], path, n_obs);
     }
     return rc;
@@ -282,10 +283,14 @@ static int run(sn_cli *cli, void *ctx)
     snprintf(path, sizeof path, "obsp/%s", o->att);
     if ((rc = sn_h5ad_check(f, &n_obs, &n_var)) == SN_OK && !sn_h5ad_exists(f, path))
         rc = sn_err(SN_EFMT, "%s is missing; make the file with scnet-train", path);
+    if (rc == SN_OK) /* the declared shape first: a wrong one is not an index out of range */
+        rc = sn_subset_fits(f, path, n_obs, n_obs);
     if (rc == SN_OK)
         rc = sn_h5ad_read_csr(f, path, &att);
     if (rc == SN_OK)
         rc = check_cells(&att, path, n_obs);
+    if (rc == SN_OK && sn_csr_nnz(&att) == 0)
+        rc = sn_err(SN_EFMT, "%s has no edges: no cell graph to prune", path);
     if (rc == SN_OK && o->conn)
         rc = read_knn(f, n_obs, knn);
     if (rc == SN_OK && o->tsv)

@@ -102,6 +102,64 @@ int sn_h5x_frame_len(hid_t g, const char *name, int64_t *n, char **index)
     return rc;
 }
 
+/* The encodings anndata (0.8 to 0.12) has readers for, on groups or on
+ * datasets. */
+static const struct {
+    const char *type, *version;
+    int group;
+} SPECS[] = {{"anndata", "0.1.0", 1},          {"raw", "0.1.0", 1},
+             {"dict", "0.1.0", 1},             {"dataframe", "0.1.0", 1},
+             {"dataframe", "0.2.0", 1},        {"csr_matrix", "0.1.0", 1},
+             {"csc_matrix", "0.1.0", 1},       {"categorical", "0.2.0", 1},
+             {"awkward-array", "0.1.0", 1},    {"nullable-integer", "0.1.0", 1},
+             {"nullable-boolean", "0.1.0", 1}, {"nullable-string-array", "0.1.0", 1},
+             {"array", "0.2.0", 0},            {"string-array", "0.2.0", 0},
+             {"rec-array", "0.2.0", 0},        {"string", "0.2.0", 0},
+             {"numeric-scalar", "0.2.0", 0},   {"bytes", "0.2.0", 0},
+             {"null", "0.1.0", 0}};
+
+static int spec_error(const char *name, int group, const char *type, const char *version)
+{
+    int known = 0;
+    for (size_t i = 0; i < sizeof SPECS / sizeof *SPECS; i++)
+        if (strcmp(type, SPECS[i].type) == 0) {
+            if (SPECS[i].group == group && strcmp(version, SPECS[i].version) == 0)
+                return SN_OK;
+            known |= SPECS[i].group == group ? 1 : 2;
+        }
+    const char *kind = group ? "group" : "dataset";
+    if (!known)
+        return sn_err(SN_EFMT, "%s: encoding-type '%s' is not one anndata reads", name, type);
+    if (!(known & 1))
+        return sn_err(SN_EFMT, "%s: encoding-type '%s' on a %s (anndata reads it only on a %s)", name, type, kind,
+                      group ? "dataset" : "group");
+    return sn_err(SN_EFMT, "%s: encoding-version '%s' of '%s' is not one anndata reads", name, version, type);
+}
+
+int sn_h5ad_check_spec(hid_t loc, const char *path)
+{
+    char name[SN_H5X_NAME], *type = NULL, *version = NULL;
+    sn_h5x_name(loc, path, name, sizeof name);
+    if (!name[0])
+        snprintf(name, sizeof name, "/");
+    hid_t o = H5Oopen(loc, path && *path ? path : ".", H5P_DEFAULT);
+    if (o < 0)
+        return sn_h5x_fail(SN_EFMT, name, "cannot open");
+    int group = H5Iget_type(o) == H5I_GROUP;
+    int rt = sn_h5x_attr_str(o, "encoding-type", name, &type);
+    int rv = rt < 0 ? rt : sn_h5x_attr_str(o, "encoding-version", name, &version);
+    sn_h5x_close(o);
+    int rc = rv < 0 ? rv : SN_OK;
+    if (rc == SN_OK && rt > 0 && rv > 0)
+        rc = spec_error(name, group, type, version);
+    else if (rc == SN_OK && (rt > 0) != (rv > 0)) /* anndata reads the absent one as "" */
+        rc = sn_err(SN_EFMT, "%s: has %s but no %s", name, rt > 0 ? "encoding-type" : "encoding-version",
+                    rt > 0 ? "encoding-version" : "encoding-type");
+    free(type);
+    free(version);
+    return rc;
+}
+
 /* ---- stat ---- */
 
 static int ds_info(hid_t ds, const char *name, sn_h5ad_elem *e)

@@ -247,12 +247,19 @@ static int check_child(hid_t in, const char *path, const char *name, void *ctx)
     (void)name;
     const shapes *w = ctx;
     sn_h5ad_elem e;
+    SN_TRY(sn_h5ad_check_spec(in, path));
     SN_TRY(sn_h5ad_stat(in, path, &e));
     int frame = strcmp(e.encoding, "dataframe") == 0;
     int64_t n0 = axis_len(carry_group[w->g].rows, w->n_obs, w->n_var);
     int64_t n1 = frame ? -1 : axis_len(carry_group[w->g].cols, w->n_obs, w->n_var);
-    if (!(e.nnz >= 0 || frame || (!e.group && e.ndim >= 1)))
-        return SN_OK;
+    if (strcmp(e.encoding, "awkward-array") == 0 && carry_group[w->g].cols == '-')
+        return SN_OK; /* ragged: its length is an attribute scnet does not cut by */
+    if (!(e.nnz >= 0 || (frame && n1 < 0) ||
+          (!e.group && e.ndim >= 1 && (!strcmp(e.encoding, "array") || !strcmp(e.encoding, "string-array")))))
+        return sn_err(SN_EFMT, "%s: %s %s cannot stand in %s (anndata keeps arrays, sparse matrices%s there)", path,
+                      e.group ? "a group of encoding" : e.ndim ? "an array of encoding" : "a scalar of encoding",
+                      e.encoding[0] ? e.encoding : "none", carry_group[w->g].group,
+                      carry_group[w->g].cols == '-' ? " and data frames" : "");
     if (n1 >= 0 && e.ndim != 2)
         return sn_err(SN_EFMT, "%s: has %d dimension%s, expected 2", path, e.ndim, e.ndim == 1 ? "" : "s");
     return elem_fits(&e, path, n0, n1);
@@ -265,6 +272,7 @@ static int check_column(hid_t in, const char *path, const char *name, void *ctx)
     const shapes *w = ctx;
     int64_t n = w->frame[0] == 'o' ? w->n_obs : w->n_var;
     sn_h5ad_elem e;
+    SN_TRY(sn_h5ad_check_spec(in, path));
     SN_TRY(sn_h5ad_stat(in, path, &e));
     if (e.ndim >= 1 && e.shape[0] != n)
         return sn_err(SN_EFMT, "%s: %lld rows, but the index of %s has %lld", path, (long long)e.shape[0], w->frame,
@@ -275,6 +283,7 @@ static int check_column(hid_t in, const char *path, const char *name, void *ctx)
 int sn_subset_check_shapes(hid_t in)
 {
     shapes w = {0, 0, 0, "obs"};
+    SN_TRY(sn_h5ad_check_spec(in, "/"));
     SN_TRY(sn_h5ad_check(in, &w.n_obs, &w.n_var));
     SN_TRY(each_child(in, "obs", check_column, &w));
     w.frame = "var";

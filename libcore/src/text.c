@@ -128,6 +128,16 @@ static int put(sn_text *t, size_t *len, const char *p, size_t n)
     return SN_OK;
 }
 
+/* The share of NUL bytes: about half in UTF-16 text (of the characters
+ * of Latin script), a stray one or two in a damaged or binary file. */
+static double nul_share(const char *s, size_t n)
+{
+    size_t z = 0;
+    for (const char *p = s; n && (p = memchr(p, 0, n - (size_t)(p - s))); p++)
+        z++;
+    return n ? (double)z / (double)n : 0;
+}
+
 /* The line must be text this toolkit can carry into an .h5ad: UTF-8 (so
  * ASCII too), without NUL bytes.  UTF-16 files get a message of their own
  * (NUL bytes everywhere, a byte-order mark at the start). */
@@ -144,7 +154,7 @@ static int check_line(sn_text *t, const char *s, size_t n)
                    : sn_err(SN_EFMT, "%s: HDF5 data where text was expected (an .h5ad or .h5 through a pipe or "
                                      "FIFO is read only as standard input: give it as -)", t->path);
     if ((ln == 1 && n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF))) ||
-        (n >= 2 && memchr(s, 0, n) && (u[0] == 0 || u[1] == 0)))
+        nul_share(s, n) > 0.4)
         return sn_err(SN_EFMT, "%s: UTF-16 text; save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8)", t->path);
     const char *nul = memchr(s, 0, n);
     if (nul)

@@ -212,6 +212,35 @@ def h5ad_cases(o):
             g = f.require_group(p)
             g.attrs["encoding-type"], g.attrs["encoding-version"] = "dict", "0.1.0"
     o.edit("trained.h5ad", "history_dict.h5ad", history_dict)
+    # fields anndata itself has no reader for: refused, not passed on
+    def scalar_umap(f):
+        d = f.create_dataset("obsm/X_umap", data=np.float32(1))
+        d.attrs["encoding-type"], d.attrs["encoding-version"] = "array", "0.2.0"
+    o.edit("trained.h5ad", "umap_scalar.h5ad", scalar_umap)
+    o.edit("trained.h5ad", "embedding_future.h5ad",
+           lambda f: f["varm/scnet"].attrs.__setitem__("encoding-version", "9.9.9"))
+    o.edit("trained.h5ad", "cells_as_csr.h5ad",
+           lambda f: f["obsm/X_scnet"].attrs.__setitem__("encoding-type", "csr_matrix"))
+    o.edit("trained.h5ad", "root_no_type.h5ad", lambda f: f.attrs.__delitem__("encoding-type"))
+    # embeddings no correlation can be taken of
+    o.edit("trained.h5ad", "embedding_constant.h5ad", set_data("varm/scnet", lambda d: d.__setitem__(slice(None), 1)))
+    o.edit("trained.h5ad", "embedding_one_column.h5ad", replace("varm/scnet", np.ones((N_GENES, 1), np.float32)))
+    o.h5ad("two_cells.h5ad", trained(prepared(N_CELLS, N_GENES))[:2].copy())
+    # graphs with nothing to prune or walk on; a declared shape that is wrong
+    def no_attention(f):
+        f.copy(f["obsp/connectivities"], f["obsp"], "scnet_attention")
+        n = f["obsp/scnet_attention/indptr"].shape[0]
+        for k, v in (("data", np.zeros(0, np.float32)), ("indices", np.zeros(0, np.int32)),
+                     ("indptr", np.zeros(n, np.int32))):
+            del f["obsp/scnet_attention/" + k]
+            f["obsp/scnet_attention/" + k] = v
+    o.edit("trained.h5ad", "attention_empty.h5ad", no_attention)
+    def attention_shape(f):
+        f.copy(f["obsp/connectivities"], f["obsp"], "scnet_attention")
+        f["obsp/scnet_attention"].attrs["shape"] = np.array([N_CELLS, N_GENES])
+    o.edit("trained.h5ad", "attention_shape.h5ad", attention_shape)
+    o.edit("trained.h5ad", "coembed_zero.h5ad",
+           set_data("varp/scnet_coembed/data", lambda d: d.__setitem__(slice(None), 0)))
     other = trained(prepared(N_CELLS, N_GENES, seed=5))
     other.var_names = [f"OTHER{i}" for i in range(N_GENES)]
     o.h5ad("no_shared_genes.h5ad", other)
@@ -265,6 +294,8 @@ def text_cases(o):
                      "rb").read().split(b"\n")
     o.bytes("kegg_truncated.gmt.gz", gz(b"\n".join(kegg[:20]))[:300])
     o.bytes("genes_utf16.txt", "TP53\nMDM2\n".encode("utf-16"))
+    o.bytes("genes_nul.txt", b"TP53\nM\0DM2\n")
+    o.bytes("edges_zero_weight.tsv", b"TP53\tMDM2\t0\nMDM2\tRNF14\t0\n")
     for name in sorted(os.listdir(FILES)):
         shutil.copyfile(os.path.join(FILES, name), o.path(name))
 

@@ -88,6 +88,11 @@ int sn_h5ad_exists(hid_t loc, const char *path);
 /* encoding-type of the element ("csr_matrix", "array", ...) into buf;
  * "" when the attribute is absent. */
 int sn_h5ad_encoding(hid_t loc, const char *path, char *buf, size_t len) SN_WUR;
+/* SN_OK when anndata has a reader for the element at path: its
+ * encoding-type and encoding-version are a pair anndata reads, on the kind
+ * of object (group or dataset) they stand on, or both are absent (files
+ * of anndata 0.7).  Else one line naming path and what is wrong. */
+int sn_h5ad_check_spec(hid_t loc, const char *path) SN_WUR;
 /* Shape of a 2-D matrix element (dense or sparse). */
 int sn_h5ad_shape(hid_t loc, const char *path, int64_t *nrow, int64_t *ncol) SN_WUR;
 
