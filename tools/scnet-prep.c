@@ -165,8 +165,10 @@ static int parse_steps(opts *o, int c, const char *a)
     case O_TARGET:
         if (strcmp(a, "median") == 0)
             o->target = 0;
-        else if (sn_parse_double(a, &o->target) < 0 || !(o->target > 0))
-            return sn_cli_bad("invalid value '%s' for --target-sum (expected a positive number, or median)", a);
+        else if (sn_parse_double(a, &o->target) < 0 || !(o->target > 0 && o->target <= 1e12))
+            /* beyond that the statistics of the log values overflow */
+            return sn_cli_bad("invalid value '%s' for --target-sum (expected a positive number up to 1e12, or "
+                              "median)", a);
         return 1;
     case O_NO_NORM: o->normalize = 0; return 1;
     case O_NORM: o->normalize = 1; return 1;
@@ -1391,9 +1393,16 @@ static int run(sn_cli *cli, void *ctx)
     p.cli = cli;
     p.min_genes = o->min_genes;
     p.min_cells = o->min_cells;
-    if (!o->no_ppi && !o->ppi_in && o->ppi)
-        ppi_reader_start(&p.ppi_rd, o->ppi);
     int rc = SN_OK;
+    if (!o->no_ppi && !o->ppi_in && o->ppi) {
+        /* a PPI file that cannot be opened fails now, not after the counts */
+        int fd = strcmp(o->ppi, "-") ? open(o->ppi, O_RDONLY) : -2;
+        if (fd == -1)
+            rc = sn_err(SN_EIO, "%s: cannot open: %s", o->ppi, strerror(errno));
+        else if (fd >= 0)
+            close(fd);
+        ppi_reader_start(&p.ppi_rd, o->ppi);
+    }
     for (int s = 0; s < T_STEPS && rc == SN_OK; s++) {
         double t0 = sn_time(), c0 = sn_cputime();
         rc = step[s](&p);

@@ -280,11 +280,31 @@ static int check_column(hid_t in, const char *path, const char *name, void *ctx)
     return SN_OK;
 }
 
+/* Every column a frame's column-order lists is there (anndata reads each). */
+static int check_listed(hid_t in, const char *frame)
+{
+    char *index, **cols;
+    int64_t n;
+    SN_TRY(sn_h5ad_frame_names(in, frame, &index, &cols, &n));
+    int rc = SN_OK;
+    for (int64_t i = 0; rc == SN_OK && i < n; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", frame, cols[i]);
+        if (strchr(cols[i], '/') || !sn_h5ad_exists(in, path))
+            rc = sn_err(SN_EFMT, "%s: column '%s' (listed in column-order) is missing", frame, cols[i]);
+    }
+    free(index);
+    sn_free_strings(cols, n);
+    return rc;
+}
+
 int sn_subset_check_shapes(hid_t in)
 {
     shapes w = {0, 0, 0, "obs"};
     SN_TRY(sn_h5ad_check_spec(in, "/"));
     SN_TRY(sn_h5ad_check(in, &w.n_obs, &w.n_var));
+    SN_TRY(check_listed(in, "obs"));
+    SN_TRY(check_listed(in, "var"));
     SN_TRY(each_child(in, "obs", check_column, &w));
     w.frame = "var";
     SN_TRY(each_child(in, "var", check_column, &w));

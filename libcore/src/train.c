@@ -284,6 +284,19 @@ static int check_test_frac(const sn_train_data *d, const sn_train_opts *o)
                                     o->test_frac, (long long)d->n_ppi, least));
 }
 
+/* The held-out negatives are gene pairs the PPI does not join: a network
+ * joining (nearly) every pair leaves too few to draw. */
+static int check_non_edges(const sn_train_data *d, const sn_train_opts *o)
+{
+    double pairs = (double)d->G * (d->G - 1) / 2, nt = floor(o->test_frac * (double)d->n_ppi);
+    if ((double)d->n_ppi + nt <= pairs)
+        return SN_OK;
+    return sn_train_named(o, sn_err(SN_EINVAL, "the PPI joins %lld of the %.0f pairs of the %d modelled genes, "
+                                               "leaving fewer unjoined pairs than the %.0f held-out negatives "
+                                               "need (a complete network has nothing to predict)",
+                                    (long long)d->n_ppi, pairs, d->G, nt));
+}
+
 static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn_ops *ops, sn_train_result *r)
 {
     memset(s, 0, sizeof *s);
@@ -300,9 +313,10 @@ static int setup(sn_run *s, const sn_train_data *d, const sn_train_opts *opt, sn
     r->N = d->N;
     r->embed = opt->model.embed;
     if (d->n_ppi < 10)
-        return sn_err(SN_EINVAL, "the PPI has only %lld edges among the genes; nothing to learn from",
-                      (long long)d->n_ppi);
+        return sn_train_named(opt, sn_err(SN_EINVAL, "the PPI has only %lld edges among the genes; nothing to "
+                                                     "learn from", (long long)d->n_ppi));
     SN_TRY(check_test_frac(d, opt));
+    SN_TRY(check_non_edges(d, opt));
     SN_TRY(sn_ppi_split(d->G, d->n_ppi, d->ppi_a, d->ppi_b, opt->test_frac, opt->model.seed, &s->train,
                         &s->test_pos, &s->test_neg));
     if (!(s->keys = sn_edge_keys(&s->train, d->G)))

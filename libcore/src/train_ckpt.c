@@ -181,6 +181,14 @@ static int put_weights(const sn_model *m, hid_t f, const char *name, const float
     return rc;
 }
 
+static int all_finite(const float *x, int64_t n)
+{
+    int ok = 1;
+    for (int64_t i = 0; i < n; i++)
+        ok &= isfinite(x[i]) != 0;
+    return ok;
+}
+
 static int get_params(sn_model *m, hid_t f)
 {
     hid_t g = H5Gopen2(f, "params", H5P_DEFAULT);
@@ -200,7 +208,9 @@ static int get_params(sn_model *m, hid_t f)
         for (int t = 0; rc == SN_OK && t < 3; t++) {
             char name[80];
             snprintf(name, sizeof name, "%s%s", p->name, suffix[t]);
-            if ((rc = get(g, name, H5T_NATIVE_FLOAT, n, buf)) == SN_OK)
+            if ((rc = get(g, name, H5T_NATIVE_FLOAT, n, buf)) == SN_OK && !all_finite(buf, n))
+                rc = sn_err(SN_EFMT, "parameter '%s' holds a value that is not finite", name);
+            if (rc == SN_OK)
                 m->o->upload(m->o, dst[t], buf, (size_t)n * sizeof *buf);
         }
         free(buf);
@@ -254,13 +264,15 @@ static int put_options(sn_run *s, hid_t f)
     return put(f, "options", H5T_NATIVE_DOUBLE, N_TRAIN_OPTS, v);
 }
 
-/* Checkpoints written before the options were kept have none to check. */
-static int check_options(sn_run *s, hid_t f)
+/* Checkpoints of the first format have none to check. */
+static int check_options(sn_run *s, hid_t f, const char *fmt)
 {
     double was[N_TRAIN_OPTS], now[N_TRAIN_OPTS];
     char a[128], b[128];
     if (length(f, "options") < 0)
-        return SN_OK;
+        return strcmp(fmt, CKPT_FORMAT_1) == 0 ? SN_OK
+                                                : sn_err(SN_EFMT, "the record 'options' is missing (a damaged "
+                                                                  "checkpoint): train again");
     SN_TRY(get(f, "options", H5T_NATIVE_DOUBLE, N_TRAIN_OPTS, was));
     train_opts(s, now);
     for (int i = 0; i < N_TRAIN_OPTS; i++)
@@ -473,7 +485,7 @@ static int check_config(sn_run *s, hid_t f, int64_t *v)
         return sn_err(SN_EINVAL, "checkpoint of the last epoch of a run, made by an earlier scnet-train "
                                  "(%s): its evaluation of that epoch is not a longer run's; resume from a checkpoint "
                                  "of an earlier epoch, or train again", fmt);
-    SN_TRY(check_options(s, f));
+    SN_TRY(check_options(s, f, fmt));
     check_backend(s, f);
     return SN_OK;
 }

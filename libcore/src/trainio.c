@@ -27,16 +27,23 @@ static int need(hid_t f, const char *path, const char *what)
 
 /* Per-gene score for --max-genes: the HVG normalised dispersion, else the
  * variance of the expression. */
-static int gene_scores(hid_t f, const sn_csr *X, double *score)
+static int gene_scores(hid_t f, const sn_csr *X, int max_genes, double *score)
 {
     sn_col c;
     if (sn_h5ad_exists(f, "var/dispersions_norm")) {
         SN_TRY(sn_h5ad_read_col(f, "var/dispersions_norm", &c));
+        int64_t ranked = 0;
         for (int64_t g = 0; g < X->ncol; g++) {
             double v = c.type == SN_COL_F64 ? c.v.f64[g] : c.type == SN_COL_F32 ? c.v.f32[g] : NAN;
             score[g] = isnan(v) ? -INFINITY : v;
+            ranked += isfinite(v) != 0;
         }
         sn_col_free(&c);
+        /* NaN is a gene scanpy found no dispersion for: ranked last, but a
+         * column of them would make the choice arbitrary */
+        if (ranked < max_genes)
+            return sn_err(SN_EFMT, "var/dispersions_norm is finite for only %lld of %lld genes, too few to choose "
+                                   "--max-genes %d by", (long long)ranked, (long long)X->ncol, max_genes);
         return SN_OK;
     }
     double *s1 = sn_calloc((size_t)X->ncol, sizeof *s1, "gene scores");
@@ -76,7 +83,7 @@ static int select_genes(hid_t f, const sn_csr *X, int max_genes, uint8_t *sel)
         return SN_OK;
     double *score = sn_malloc((size_t)G * sizeof *score, "gene scores");
     ranked *r = sn_malloc((size_t)G * sizeof *r, "gene scores");
-    int rc = score && r ? gene_scores(f, X, score) : SN_ENOMEM;
+    int rc = score && r ? gene_scores(f, X, max_genes, score) : SN_ENOMEM;
     if (rc == SN_OK) {
         for (int64_t g = 0; g < G; g++)
             r[g] = (ranked){score[g], g};

@@ -174,6 +174,12 @@ def h5ad_cases(o):
     o.edit("prepared.h5ad", "hvg_short.h5ad", replace("var/highly_variable", np.ones(N_GENES - 4, bool)))
     o.edit("prepared.h5ad", "hvg_not_bool.h5ad", replace("var/highly_variable", np.arange(N_GENES, dtype=np.float64)))
     o.edit("prepared.h5ad", "dispersions_short.h5ad", replace("var/dispersions_norm", np.ones(3, np.float32)))
+    o.edit("prepared.h5ad", "dispersions_unlisted.h5ad", delete("var/dispersions_norm"))
+    o.edit("prepared.h5ad", "dispersions_nan.h5ad",
+           set_data("var/dispersions_norm", lambda d: d.__setitem__(slice(None), np.nan)))
+    complete = prepared()
+    complete.varp["scnet_ppi"] = sp.csr_matrix(np.ones((N_GENES, N_GENES), np.float32) - np.eye(N_GENES, dtype=np.float32))
+    o.h5ad("ppi_complete.h5ad", complete)
     o.edit("prepared.h5ad", "distances_nan.h5ad", set_data("obsp/distances/data", lambda d: d.__setitem__(slice(None), np.nan)))
     bigger = prepared(N_CELLS + 2, N_GENES + 3)
     o.h5ad("tmp.h5ad", bigger)

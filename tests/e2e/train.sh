@@ -199,6 +199,24 @@ PY
 expect_exit 1 "$B/scnet-train" "${small[@]}" --resume "$T/ck" -o "$T/x.h5ad" "$T/rescaled.h5ad"
 expect_eq "$(cat "$T/stderr")" "scnet-train: $T/ck: checkpoint was made from other data (the expression, PPI or cell graph differ from this input's): resume with the input that made it" "resume on other data"
 [ ! -e "$T/x.h5ad" ] || die "a refused resume wrote an output"
+# a damaged checkpoint: a weight that is not finite, the options record gone
+"$PY" - "$T/ck" "$T/nan.ck" "$T/noopt.ck" <<'PY' || die "cannot write the damaged checkpoints"
+import shutil, sys, h5py, numpy as np
+for dst in sys.argv[2:]:
+    shutil.copyfile(sys.argv[1], dst)
+with h5py.File(sys.argv[2], "r+") as f:
+    d = f["params/dec.0.weight"]
+    w = d[()]
+    w.flat[0] = np.nan
+    d[...] = w
+with h5py.File(sys.argv[3], "r+") as f:
+    del f["options"]
+PY
+expect_exit 1 "$B/scnet-train" "${small[@]}" --resume "$T/nan.ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+expect_eq "$(cat "$T/stderr")" "scnet-train: $T/nan.ck: parameter 'dec.0.weight' holds a value that is not finite" "resume of a NaN weight"
+expect_exit 1 "$B/scnet-train" "${small[@]}" --resume "$T/noopt.ck" -o "$T/x.h5ad" "$T/prep.h5ad"
+expect_eq "$(cat "$T/stderr")" "scnet-train: $T/noopt.ck: the record 'options' is missing (a damaged checkpoint): train again" "resume without options"
+[ ! -e "$T/x.h5ad" ] || die "a refused resume wrote an output"
 # another thread count rounds alike: no warning, the uninterrupted result
 "$B/scnet-train" "${loud[@]}" -t 1 --resume "$T/ck" -o "$T/x.h5ad" "$T/prep.h5ad" 2>"$T/res.err"
 ! grep -q "checkpoint was made on" "$T/res.err" || die "resume -t 1 warned: $(cat "$T/res.err")"
@@ -293,7 +311,7 @@ with h5py.File(sys.argv[1], "r+") as f: ad.io.write_elem(f, "obsp/connectivities
     "$T/small.h5ad"
 expect_exit 1 "$B/scnet-prune" --connectivities -o "$T/p.h5ad" "$T/small.h5ad"
 expect_eq "$(cat "$T/stderr")" \
-    "scnet-prune: $T/small.h5ad: obsp/connectivities is 3 x 3, expected cells x cells (895)" \
+    "scnet-prune: $T/small.h5ad: obsp/connectivities: has 3 rows, expected 895" \
     "prune with a 3 x 3 obsp/connectivities"
 [ ! -e "$T/p.h5ad" ] || die "a refused prune wrote an output"
 
