@@ -3,6 +3,7 @@
 #include "scnet/mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,42 +13,99 @@
 #include <unistd.h>
 #include <zlib.h>
 
+/* Compressed input is inflated here rather than through zlib's gz*
+ * functions, which end a file silently at anything after a gzip member
+ * that is not another member: a damaged second member, or bytes appended,
+ * would cut the data short without a word. */
 struct sn_text {
-    gzFile gz;
+    int fd;
+    int gzip;         /* the file starts with the gzip magic bytes */
+    int member;       /* inside a gzip member (its trailer not yet read) */
+    int raw_eof;      /* the file has no more bytes */
+    int zerr;         /* what stopped the input: 0, or a Z_* code (Z_ERRNO: errno in sys) */
+    int sys;
+    char zmsg[96];    /* zlib's words for a Z_DATA_ERROR */
+    int64_t raw_off;  /* bytes of the file read so far */
+    z_stream zs;
+    unsigned char *raw;
     char *path;
     char *buf;       /* the current line */
     size_t cap;
     char *in;        /* decompressed input not yet split into lines */
     size_t in_pos, in_len;
-    int eof, failed; /* failed: the data so far came before a read error */
+    int eof;
     int64_t lineno;
 };
 
-/* Small enough that an error found while decompressing is reported near
- * the line where it is, large enough to cost nothing. */
-enum { IN_CHUNK = 1 << 15 };
+/* Text is inflated IN_CHUNK bytes at a time, as zlib's gzread does with
+ * its buffer of 128 KiB: a damaged stream often inflates to garbage for a
+ * while before zlib meets an invalid code, and what the inflate call that
+ * met it made is dropped, so that the damage is reported, not the
+ * garbage. */
+enum { IN_CHUNK = 1 << 18, RAW_CHUNK = 1 << 17, TRAILING = 1000 };
+
+/* More of the file after the avail_in bytes still unread (moved to the
+ * front); sets raw_eof at its end, or zerr on a read error. */
+static void read_raw(sn_text *t)
+{
+    z_stream *z = &t->zs;
+    if (z->avail_in)
+        memmove(t->raw, z->next_in, z->avail_in);
+    z->next_in = t->raw;
+    ssize_t r;
+    do
+        r = read(t->fd, t->raw + z->avail_in, RAW_CHUNK - z->avail_in);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        t->zerr = Z_ERRNO;
+        t->sys = errno;
+    } else {
+        z->avail_in += (uInt)r;
+        t->raw_off += r;
+        t->raw_eof = r == 0;
+    }
+}
+
+static void text_free(sn_text *t)
+{
+    if (t->gzip)
+        inflateEnd(&t->zs);
+    if (t->fd >= 0)
+        close(t->fd);
+    free(t->raw);
+    free(t->in);
+    free(t->buf);
+    free(t->path);
+    free(t);
+}
 
 int sn_text_open(const char *path, sn_text **out)
 {
     *out = NULL;
-    int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : -1;
-    gzFile gz = fd >= 0 ? gzdopen(fd, "rb") : strcmp(path, "-") ? gzopen(path, "rb") : NULL;
-    if (!gz) {
-        if (fd >= 0)
-            close(fd);
-        return sn_err(SN_EIO, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
-    }
-    gzbuffer(gz, 1 << 17);
+    int std = strcmp(path, "-") == 0, fd = std ? dup(STDIN_FILENO) : open(path, O_RDONLY);
+    if (fd < 0)
+        return sn_err(SN_EIO, "%s: cannot open: %s", path, strerror(errno));
     sn_text *t = sn_calloc(1, sizeof *t, "a text reader");
-    if (!t || !(t->path = sn_strdup(strcmp(path, "-") ? path : "stdin")) ||
-        !(t->in = sn_malloc(IN_CHUNK, "a text buffer"))) {
-        if (t)
-            free(t->path);
-        free(t);
-        gzclose(gz);
+    if (!t) {
+        close(fd);
         return SN_ENOMEM;
     }
-    t->gz = gz;
+    t->fd = fd;
+    if (!(t->path = sn_strdup(std ? "stdin" : path)) || !(t->in = sn_malloc(IN_CHUNK, "a text buffer")) ||
+        !(t->raw = sn_malloc(RAW_CHUNK, "a text buffer"))) {
+        text_free(t);
+        return SN_ENOMEM;
+    }
+    read_raw(t);
+    while (!t->zerr && !t->raw_eof && t->zs.avail_in < 2)
+        read_raw(t);
+    t->gzip = t->zs.avail_in >= 2 && t->raw[0] == 0x1f && t->raw[1] == 0x8b;
+    if (t->gzip && inflateInit2(&t->zs, 15 + 16) != Z_OK) {
+        t->gzip = 0;
+        text_free(t);
+        return sn_err(SN_ENOMEM, "out of memory: a gzip decoder");
+    }
+    t->member = t->gzip;
     *out = t;
     return SN_OK;
 }
@@ -64,18 +122,101 @@ int sn_text_err(const sn_text *t, int code, const char *fmt, ...)
 
 static int read_error(sn_text *t)
 {
-    int z;
-    const char *m = gzerror(t->gz, &z);
-    if (z == Z_ERRNO)
-        m = strerror(errno);
-    if (z == Z_BUF_ERROR || (m && strstr(m, "unexpected end")))
-        return sn_err(SN_EFMT, "%s: file is truncated (compressed stream ends early near line %lld)",
-                      t->path, (long long)t->lineno + 1);
-    size_t n = strlen(t->path);
-    if (m && strncmp(m, t->path, n) == 0 && strncmp(m + n, ": ", 2) == 0)
-        m += n + 2; /* zlib puts the path in front */
-    return sn_err(SN_EFMT, "%s: %s near line %lld: %s", t->path, z == Z_DATA_ERROR ? "corrupt compressed data" :
-                  "read error", (long long)t->lineno + 1, m && *m ? m : "corrupt data");
+    long long ln = (long long)t->lineno + 1;
+    switch (t->zerr) {
+    case Z_BUF_ERROR:
+        return sn_err(SN_EFMT, "%s: file is truncated (compressed stream ends early near line %lld)", t->path, ln);
+    case TRAILING:
+        return sn_err(SN_EFMT, "%s: bytes after the end of the gzip data (from byte %lld, after line %lld): the "
+                      "file is damaged, or more than a gzip file", t->path, (long long)t->raw_off, ln - 1);
+    case Z_ERRNO:
+        return sn_err(SN_EIO, "%s: read error near line %lld: %s", t->path, ln, strerror(t->sys));
+    default:
+        return sn_err(SN_EFMT, "%s: corrupt compressed data near line %lld: %s", t->path, ln,
+                      t->zmsg[0] ? t->zmsg : "corrupt data");
+    }
+}
+
+/* Between gzip members: the end of the file, another member, or bytes
+ * that are neither (zeros, which some tools pad with, are let go, as gzip
+ * does).  Returns 1 when a member starts, 0 at the end or an error. */
+static int next_member(sn_text *t)
+{
+    z_stream *z = &t->zs;
+    while (!t->zerr && !t->raw_eof && z->avail_in < 2)
+        read_raw(t);
+    if (t->zerr || z->avail_in == 0)
+        return 0;
+    if (z->avail_in >= 2 && z->next_in[0] == 0x1f && z->next_in[1] == 0x8b) {
+        inflateReset(z);
+        return t->member = 1;
+    }
+    for (;;) {
+        for (uInt i = 0; i < z->avail_in; i++)
+            if (z->next_in[i]) {
+                t->raw_off -= z->avail_in - i; /* reported at the first of them */
+                t->zerr = TRAILING;
+                return 0;
+            }
+        z->avail_in = 0;
+        if (t->raw_eof || t->zerr)
+            return 0;
+        read_raw(t);
+    }
+}
+
+/* Up to IN_CHUNK bytes of the file's text into t->in: 0 at its end or at
+ * an error (zerr), after the bytes that came before it. */
+static size_t inflate_some(sn_text *t)
+{
+    z_stream *z = &t->zs;
+    z->next_out = (unsigned char *)t->in;
+    z->avail_out = IN_CHUNK;
+    while (z->avail_out > 0 && !t->zerr) {
+        if (!t->member && !next_member(t))
+            break;
+        if (z->avail_in == 0 && !t->raw_eof) {
+            read_raw(t);
+            continue;
+        }
+        uInt room = z->avail_out;
+        int r = inflate(z, Z_NO_FLUSH);
+        if (r == Z_DATA_ERROR) /* what this call made may be the damage itself */
+            z->avail_out = room;
+        if (r == Z_STREAM_END)
+            t->member = 0;
+        else if (r == Z_BUF_ERROR && z->avail_in == 0 && t->raw_eof)
+            t->zerr = Z_BUF_ERROR; /* the member goes on past the file's end */
+        else if (r != Z_OK && r != Z_BUF_ERROR) {
+            t->zerr = r;
+            snprintf(t->zmsg, sizeof t->zmsg, "%s", z->msg ? z->msg : "");
+        }
+    }
+    return IN_CHUNK - z->avail_out;
+}
+
+/* Up to IN_CHUNK bytes of an uncompressed file: what the first read took
+ * in, then the file itself. */
+static size_t read_some(sn_text *t)
+{
+    z_stream *z = &t->zs;
+    if (z->avail_in) {
+        size_t n = z->avail_in < IN_CHUNK ? z->avail_in : IN_CHUNK;
+        memcpy(t->in, z->next_in, n);
+        z->next_in += n;
+        z->avail_in -= (uInt)n;
+        return n;
+    }
+    ssize_t r;
+    do
+        r = read(t->fd, t->in, IN_CHUNK);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        t->zerr = Z_ERRNO;
+        t->sys = errno;
+        return 0;
+    }
+    return (size_t)r;
 }
 
 int64_t sn_utf8_invalid(const char *str, size_t len)
@@ -171,17 +312,14 @@ static int check_line(sn_text *t, const char *s, size_t n)
  * into lines first, and the error reported after them. */
 static int refill(sn_text *t)
 {
-    if (t->failed)
+    if (t->zerr)
         return read_error(t);
-    int r = gzread(t->gz, t->in, IN_CHUNK);
-    int z;
-    gzerror(t->gz, &z);
-    if (r <= 0 && z != Z_OK && z != Z_STREAM_END)
+    size_t n = t->gzip ? inflate_some(t) : read_some(t);
+    if (n == 0 && t->zerr)
         return read_error(t);
-    t->failed = z != Z_OK && z != Z_STREAM_END;
     t->in_pos = 0;
-    t->in_len = r > 0 ? (size_t)r : 0;
-    t->eof = r <= 0;
+    t->in_len = n;
+    t->eof = n == 0;
     return SN_OK;
 }
 
@@ -222,13 +360,8 @@ const char *sn_text_path(const sn_text *t) { return t->path; }
 
 void sn_text_close(sn_text *t)
 {
-    if (!t)
-        return;
-    gzclose(t->gz);
-    free(t->in);
-    free(t->buf);
-    free(t->path);
-    free(t);
+    if (t)
+        text_free(t);
 }
 
 int64_t sn_split(char *line, char delim, char **fields, int64_t max)

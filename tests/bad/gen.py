@@ -293,6 +293,15 @@ def text_cases(o):
     crc = bytearray(z)
     crc[-6] ^= 0x01  # the CRC-32 of the trailer only
     o.bytes("ppi_bad_crc.tsv.gz", bytes(crc))
+    # members and what may follow the last: another member is read, zeros
+    # (tape padding) are let go, anything else is an error, not the end
+    half = ppi.index(b"\n", len(ppi) // 2) + 1
+    o.bytes("ppi_two_members.tsv.gz", gz(ppi[:half]) + gz(ppi[half:]))
+    o.bytes("ppi_zero_padded.tsv.gz", z + bytes(1000))
+    o.bytes("ppi_trailing.tsv.gz", z + b"GARBAGE\n")
+    second = bytearray(gz(ppi[half:]))
+    second[0] ^= 0xFF
+    o.bytes("ppi_bad_member.tsv.gz", gz(ppi[:half]) + bytes(second))
     o.bytes("ppi_utf16.tsv", ppi[:2000].decode().encode("utf-16"))
     o.bytes("ppi_utf16.tsv.gz", gz(ppi[:2000].decode().encode("utf-16")))
     o.bytes("ppi_latin1.tsv", "Caf\xe9\tTP53\t0.5\nTP53\tMDM2\t0.9\n".encode("latin-1"))
