@@ -74,6 +74,9 @@ static int read_header(tmat *m, char **first)
         return r < 0 ? r : sn_err(SN_EFMT, "%s: empty file (expected a header line of cell ids)", m->path);
     if (!(m->header = sn_strdup(sn_rd_nobom(m->t, line))))
         return SN_ENOMEM;
+    if (strncasecmp(m->header, "%%MatrixMarket", 14) == 0)
+        return sn_err(SN_EFMT, "%s: a MatrixMarket matrix, not a text table: give it as a file named .mtx or "
+                      ".mtx.gz, or the 10x folder holding it with its genes and barcodes", m->path);
     if ((r = next_line(m, first)) <= 0)
         return r < 0 ? r : sn_err(SN_EFMT, "%s: no data rows after the header (empty matrix)", m->path);
     m->delim = strpbrk(m->header, "\t,") ? sn_guess_delim(m->header) : sn_guess_delim(*first);

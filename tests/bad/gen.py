@@ -310,6 +310,7 @@ def text_cases(o):
     o.bytes("kegg_truncated.gmt.gz", gz(b"\n".join(kegg[:20]))[:300])
     o.bytes("genes_utf16.txt", "TP53\nMDM2\n".encode("utf-16"))
     o.bytes("genes_nul.txt", b"TP53\nM\0DM2\n")
+    o.bytes("matrix_on_stdin.txt", b"%%MatrixMarket matrix coordinate integer general\n3 2 1\n1 1 5\n")
     o.bytes("edges_zero_weight.tsv", b"TP53\tMDM2\t0\nMDM2\tRNF14\t0\n")
     for name in sorted(os.listdir(FILES)):
         shutil.copyfile(os.path.join(FILES, name), o.path(name))
