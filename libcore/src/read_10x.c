@@ -255,10 +255,33 @@ static int opt_strings(hid_t loc, const char *path, int64_t n, char ***v)
     return exists(loc, path) ? read_strings(loc, path, n, "one per feature", v) : SN_OK;
 }
 
+/* The barcodes and feature ids are as many as 'shape' says, checked
+ * before the matrix: a wrong shape then is named, not an index it puts out
+ * of range. */
+static int check_labels(hid_t loc, const char *grp, const char *ids)
+{
+    char p[512], sh[512];
+    int64_t n[2], len;
+    const char *what[2] = {ids, "barcodes"};
+    SN_TRY(read_shape(loc, grp, &n[0], &n[1]));
+    join(sh, sizeof sh, grp, "shape");
+    for (int k = 0; k < 2; k++) {
+        hid_t d;
+        join(p, sizeof p, grp, what[k]);
+        SN_TRY(ds_open(loc, p, &d, &len));
+        H5Dclose(d);
+        if (len != n[k])
+            return sn_err(SN_EFMT, "'%s' says %lld %s, but '%s' lists %lld", sh, (long long)n[k],
+                          k ? "cells" : "features", p, (long long)len);
+    }
+    return SN_OK;
+}
+
 /* X and obs from grp; var index from names (or ids when names is absent). */
 static int read_core(hid_t loc, const char *grp, const char *names, const char *ids, sn_adata *a)
 {
     char p[512];
+    SN_TRY(check_labels(loc, grp, ids));
     SN_TRY(read_matrix(loc, grp, &a->X));
     sn_frame_init(&a->obs, a->X.nrow);
     sn_frame_init(&a->var, a->X.ncol);

@@ -400,6 +400,7 @@ def counts_cases(o):
     tenx("tenx.h5")
     tenx("tenx_no_indptr.h5", drop="matrix/indptr")
     tenx("tenx_wrong_shape.h5", shape=(310, 60))
+    tenx("tenx_wrong_cells.h5", shape=(300, 50))
     z = open(o.path("tenx.h5"), "rb").read()
     o.bytes("tenx_truncated.h5", z[: len(z) // 2])
     # cell metadata
