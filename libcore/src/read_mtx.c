@@ -412,21 +412,48 @@ int sn_read_mtx_orient(const char *mtx, sn_orient orient, sn_adata *a)
     return read_mtx(mtx, NULL, NULL, orient == SN_ORIENT_CELLS_ROWS, a);
 }
 
+/* dir/name when it is a file there, as a malloc'd path; else NULL. */
+static char *file_in(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = sn_malloc(n, "a file name");
+    if (!p)
+        return NULL;
+    snprintf(p, n, "%s/%s", dir, name);
+    struct stat st;
+    if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+        return p;
+    free(p);
+    return NULL;
+}
+
 /* The first of names present in dir, as a malloc'd path; NULL if none. */
 static char *find_in(const char *dir, const char *const *names)
 {
     for (; *names; names++) {
-        size_t n = strlen(dir) + strlen(*names) + 2;
-        char *p = sn_malloc(n, "a file name");
-        if (!p)
-            return NULL;
-        snprintf(p, n, "%s/%s", dir, *names);
-        struct stat st;
-        if (stat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+        char *p = file_in(dir, *names);
+        if (p)
             return p;
-        free(p);
     }
     return NULL;
+}
+
+/* Another of names beside the one read is said: the folder holds two
+ * versions of one file, and which is read is not for the user to guess. */
+static void say_twin(const char *dir, const char *const *names)
+{
+    const char *first = NULL;
+    for (; *names; names++) {
+        char *p = file_in(dir, *names);
+        int there = p != NULL;
+        free(p);
+        if (there && first) {
+            sn_warn("%s: both %s and %s are there; reading %s", dir, first, *names, first);
+            return;
+        }
+        if (there)
+            first = *names;
+    }
 }
 
 static const char *const MTX_NAMES[] = {"matrix.mtx.gz", "matrix.mtx", NULL};
@@ -458,6 +485,9 @@ int sn_read_mtx_dir_opts(const char *dir, const sn_read_opts *o, sn_adata *a)
                                  "matrix rows)", dir));
     if (!cells)
         SN_CHECK(sn_err(SN_EFMT, "%s: no barcodes.tsv.gz (the cell barcodes of the matrix columns)", dir));
+    say_twin(dir, MTX_NAMES);
+    say_twin(dir, GENE_NAMES);
+    say_twin(dir, CELL_NAMES);
     SN_CHECK(mtx_load(mtx, genes, cells, 0, a));
     if (!(o && o->all_features))
         SN_CHECK(sn_rd_gex_only(a, dir));

@@ -379,6 +379,8 @@ def counts_cases(o):
     folder("mtx_pattern", m=mtx([(g, c, "") for g, c, _ in ent], field="pattern"))
     folder("mtx_no_barcodes")
     os.remove(o.path("mtx_no_barcodes/barcodes.tsv.gz"))
+    folder("mtx_twins")
+    o.bytes("mtx_twins/matrix.mtx", mtx(ent[:-1]))
     folder("mtx_truncated")
     z = open(o.path("mtx_truncated/matrix.mtx.gz"), "rb").read()
     o.bytes("mtx_truncated/matrix.mtx.gz", z[: len(z) // 2])
