@@ -110,8 +110,13 @@ int sn_text_open(const char *path, sn_text **out)
     return SN_OK;
 }
 
-int sn_text_err(const sn_text *t, int code, const char *fmt, ...)
+static int read_error(sn_text *t);
+static int damaged(sn_text *t);
+
+int sn_text_err(sn_text *t, int code, const char *fmt, ...)
 {
+    if (damaged(t))
+        return read_error(t);
     char m[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -193,6 +198,17 @@ static size_t inflate_some(sn_text *t)
         }
     }
     return IN_CHUNK - z->avail_out;
+}
+
+/* A line found malformed in compressed text may be the damage itself
+ * (zlib finds most only at the member's check sum): the rest of the
+ * stream is inflated, and dropped, and 1 returned when a fault is found
+ * there, which is then what is reported. */
+static int damaged(sn_text *t)
+{
+    while (t->gzip && !t->zerr && inflate_some(t) > 0)
+        ;
+    return t->zerr != 0;
 }
 
 /* Up to IN_CHUNK bytes of an uncompressed file: what the first read took
@@ -347,7 +363,9 @@ int sn_text_getline(sn_text *t, char **line, size_t *len)
     if (n > 0 && t->buf[n - 1] == '\r')
         n--;
     t->buf[n] = 0;
-    SN_TRY(check_line(t, t->buf, n));
+    int rc = check_line(t, t->buf, n);
+    if (rc < 0)
+        return damaged(t) ? read_error(t) : rc;
     t->lineno++;
     *line = t->buf;
     if (len)

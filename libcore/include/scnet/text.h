@@ -23,7 +23,7 @@ int64_t sn_text_lineno(const sn_text *t);
 const char *sn_text_path(const sn_text *t);
 void sn_text_close(sn_text *t);
 /* Set the error message "PATH:LINE: <fmt>" and return code. */
-int sn_text_err(const sn_text *t, int code, const char *fmt, ...) SN_PRINTF(3, 4);
+int sn_text_err(sn_text *t, int code, const char *fmt, ...) SN_PRINTF(3, 4);
 
 /* Split line in place on delim (',' '\t' ' '; ' ' = runs of blanks).
  * Double quotes around a field are removed ("" inside = one quote).  Up to
