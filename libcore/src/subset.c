@@ -252,8 +252,8 @@ static int check_child(hid_t in, const char *path, const char *name, void *ctx)
     int frame = strcmp(e.encoding, "dataframe") == 0;
     int64_t n0 = axis_len(carry_group[w->g].rows, w->n_obs, w->n_var);
     int64_t n1 = frame ? -1 : axis_len(carry_group[w->g].cols, w->n_obs, w->n_var);
-    if (strcmp(e.encoding, "awkward-array") == 0 && carry_group[w->g].cols == '-')
-        return SN_OK; /* ragged: its length is an attribute scnet does not cut by */
+    if (strcmp(e.encoding, "awkward-array") == 0)
+        return SN_OK; /* ragged: its length is an attribute, its shape anndata's to check */
     if (!(e.nnz >= 0 || (frame && n1 < 0) ||
           (!e.group && e.ndim >= 1 && (!strcmp(e.encoding, "array") || !strcmp(e.encoding, "string-array")))))
         return sn_err(SN_EFMT, "%s: %s %s cannot stand in %s (anndata keeps arrays, sparse matrices%s there)", path,

@@ -228,6 +228,13 @@ def h5ad_cases(o):
     o.edit("trained.h5ad", "cells_as_csr.h5ad",
            lambda f: f["obsm/X_scnet"].attrs.__setitem__("encoding-type", "csr_matrix"))
     o.edit("trained.h5ad", "root_no_type.h5ad", lambda f: f.attrs.__delitem__("encoding-type"))
+    # ...but an awkward array, which anndata keeps in layers too, is carried
+    def awkward_layer(f):
+        g = f.create_group("layers/x_awk")
+        g.attrs["encoding-type"], g.attrs["encoding-version"] = "awkward-array", "0.1.0"
+        g.attrs["length"], g.attrs["form"] = N_CELLS, '{"class": "NumpyArray", "primitive": "float32"}'
+        g["node0-data"] = np.ones(N_CELLS, np.float32)
+    o.edit("trained.h5ad", "awkward_layer.h5ad", awkward_layer)
     # embeddings no correlation can be taken of
     o.edit("trained.h5ad", "embedding_constant.h5ad", set_data("varm/scnet", lambda d: d.__setitem__(slice(None), 1)))
     o.edit("trained.h5ad", "embedding_one_column.h5ad", replace("varm/scnet", np.ones((N_GENES, 1), np.float32)))
