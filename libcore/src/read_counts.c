@@ -1,5 +1,6 @@
 /* Count matrices in any supported format, detected from the path and the
  * content rather than the file name where possible. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,10 @@ int sn_read_check_expr(const sn_csr *x, const char *name)
     if (bad < 0)
         return SN_OK;
     float v = x->data[bad];
+    /* values are read as float32: a float64 beyond its range arrives as inf */
+    const char *why = v < 0 && !isinf(v) ? ", not scaled data" : isinf(v) ? ", within float32's range (3.4e38)" : "";
     return sn_err(SN_EFMT, "%s: %s %g in row %lld (expected counts or log-normalised expression%s)", name,
-                  v < 0 ? "negative value" : "value", (double)v, (long long)row, v < 0 ? ", not scaled data" : "");
+                  v < 0 && !isinf(v) ? "negative value" : "value", (double)v, (long long)row, why);
 }
 
 /* An option the input's format has no use for is an error, not ignored:

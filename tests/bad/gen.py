@@ -162,6 +162,15 @@ def h5ad_cases(o):
     o.edit("prepared.h5ad", "no_var.h5ad", delete("var"))
     o.edit("prepared.h5ad", "x_nan.h5ad", set_data("X/data", lambda d: d.__setitem__(3, np.nan)))
     o.edit("prepared.h5ad", "x_inf.h5ad", set_data("X/data", lambda d: d.__setitem__(5, np.inf)))
+    def x_huge(f):
+        d = f["X/data"][...].astype(np.float64)
+        d[5] = 1e300
+        attrs = dict(f["X/data"].attrs)
+        del f["X/data"]
+        f["X/data"] = d
+        for k, v in attrs.items():
+            f["X/data"].attrs[k] = v
+    o.edit("prepared.h5ad", "x_float64_huge.h5ad", x_huge)
     o.edit("prepared.h5ad", "ppi_negative.h5ad", set_data("varp/scnet_ppi/data", lambda d: d.__setitem__(1, -1.0)))
     o.edit("trained.h5ad", "trained_ppi_nan.h5ad", set_data("varp/scnet_ppi/data", lambda d: d.__setitem__(0, np.nan)))
     o.edit("prepared.h5ad", "conn_nan.h5ad", set_data("obsp/connectivities/data", lambda d: d.__setitem__(2, np.nan)))
