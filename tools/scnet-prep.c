@@ -165,9 +165,9 @@ static int parse_steps(opts *o, int c, const char *a)
     case O_TARGET:
         if (strcmp(a, "median") == 0)
             o->target = 0;
-        else if (sn_parse_double(a, &o->target) < 0 || !(o->target > 0 && o->target <= 1e12))
-            /* beyond that the statistics of the log values overflow */
-            return sn_cli_bad("invalid value '%s' for --target-sum (expected a positive number up to 1e12, or "
+        else if (sn_parse_double(a, &o->target) < 0 || !(o->target >= 1e-9 && o->target <= 1e12))
+            /* beyond these the float32 statistics of the log values overflow or underflow */
+            return sn_cli_bad("invalid value '%s' for --target-sum (expected a number from 1e-9 to 1e12, or "
                               "median)", a);
         return 1;
     case O_NO_NORM: o->normalize = 0; return 1;
@@ -640,6 +640,10 @@ static int step_read(prep *p)
     if (rc < 0)
         return sn_err_prefix(rc, "%s: ", o->in);
     p->normalised = o->normalize >= 0 ? o->normalize : p->kind != SN_VALUES_LOGNORM;
+    /* the HVG statistics take expm1 of the values in float32, as scanpy does */
+    if (!p->normalised && p->maxval > 88)
+        return sn_err(SN_EINVAL, "%s: values up to %.3g cannot be log-normalised expression (their expm1 overflows "
+                                 "float32): leave out --no-normalize", o->in, p->maxval);
     if (p->kind == SN_VALUES_LOGNORM && o->normalize < 0)
         sn_note("%s: values look log-normalised (not integers, largest %.3g): used as they are "
                 "(--normalize to normalise anyway)", o->in, p->maxval);
@@ -1144,6 +1148,9 @@ static int step_pca(prep *p)
     free(mask);
     if (rc < 0)
         return sn_err_prefix(rc, "%s: PCA: ", p->o->in);
+    if (!(p->pca.total_variance > 0))
+        sn_warn("%s: the cells do not vary over the PCA's genes (all alike): every distance of the cell graph is 0",
+                p->o->in);
     double sum = 0;
     for (int t = 0; t < p->pca.k; t++)
         sum += p->pca.variance_ratio[t];

@@ -979,7 +979,11 @@ static int kry_alloc(kry_t *s, const op_t *op, int k)
  * squared singular value of their k × k inner products. */
 static int ritz_change(const kry_t *s, int k, double *change)
 {
-    double g[k * k], r[k * k], w[1], v[k];
+    /* k² on the heap: at --n-pcs 750, 9 MB of them overflowed the stack */
+    double w[1], *g = sn_malloc(sn_mul_size((size_t)k, (2 * (size_t)k + 1) * sizeof *g), "Ritz vector products");
+    if (!g)
+        return SN_ENOMEM;
+    double *r = g + (size_t)k * k, *v = r + (size_t)k * k;
     for (int a = 0; a < k; a++)
         for (int c = 0; c < k; c++) {
             double d = 0;
@@ -994,7 +998,9 @@ static int ritz_change(const kry_t *s, int k, double *change)
                 d -= g[t * k + a] * g[t * k + c];
             r[a * k + c] = d;
         }
-    SN_TRY(eig_top(r, k, 1, w, v));
+    int rc = eig_top(r, k, 1, w, v);
+    free(g);
+    SN_TRY(rc);
     *change = sqrt(w[0] > 0 ? (w[0] < 1 ? w[0] : 1) : 0);
     return SN_OK;
 }
@@ -1175,7 +1181,7 @@ int sn_pca_run(const sn_csr *x, const sn_pca_opts *o, sn_pca *p)
     if (k < 1 || k >= mn) {
         op_free(&op);
         return sn_err(SN_EINVAL, "%d principal components need more than %d cells and genes (have %lld cells, "
-                                 "%lld genes)", k, k, (long long)op.n, (long long)op.p);
+                                 "%lld genes): ask for fewer (--n-pcs)", k, k, (long long)op.n, (long long)op.p);
     }
     sn_pca_solver solver = o->solver;
     if (solver == SN_PCA_AUTO)

@@ -573,8 +573,9 @@ int sn_ppi_align(const sn_edges *e, char *const *genes, int64_t ngenes, const in
     SN_CHECK(collect_pairs(&s, keep, ngenes, &pr, &npairs));
     SN_CHECK(build_graph(pr, npairs, ngenes, p));
     p->genes_isolated = p->genes_matched - p->genes_unexpressed - p->n;
-    if (p->n < o->min_genes && (rc = too_few_kept(&s, p, o->min_genes)) == SN_OK)
-        rc = too_few(&s, genes, ngenes, &data, p->n, o->min_genes);
+    int64_t need = o->min_genes > 0 ? o->min_genes : 1; /* with none, nothing can follow */
+    if (p->n < need && (rc = too_few_kept(&s, p, need)) == SN_OK)
+        rc = too_few(&s, genes, ngenes, &data, p->n, need);
 out:
     free(pr);
     free(keep);

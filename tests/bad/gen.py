@@ -359,6 +359,14 @@ def counts_cases(o):
         fn(h, b)
         o.bytes(name, csv(h, b))
     variant("counts_nan.csv", lambda h, b: b[4].__setitem__(3, "NaN"))
+    def low(h, b):  # counts whose expm1 fits float32
+        for r in b:
+            r[1:] = [str(min(int(float(v)), 50)) for v in r[1:]]
+    variant("counts_low.csv", low)
+    def alike(h, b):  # every cell the same
+        for r in b:
+            r[1:] = [r[1]] * (len(r) - 1)
+    variant("counts_alike.csv", alike)
     variant("counts_inf.csv", lambda h, b: b[4].__setitem__(3, "Inf"))
     variant("counts_negative.csv", lambda h, b: b[7].__setitem__(9, "-2"))
     variant("counts_ragged.csv", lambda h, b: b[10].pop())

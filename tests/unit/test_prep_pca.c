@@ -195,6 +195,30 @@ static void test_randomized_many_cells(void **st)
     free(a);
 }
 
+/* Hundreds of components: the solver's k x k work stays off the stack
+ * (760 of them overflowed it once). */
+static void test_randomized_many_components(void **st)
+{
+    (void)st;
+    float *a = random_counts(1000, 1100, 6, 0.3, 29);
+    sn_csr m = dense_to_csr(a, 1000, 1100);
+    sn_pca_opts o;
+    sn_pca_defaults(&o);
+    o.n_comps = 760;
+    o.solver = SN_PCA_RANDOMIZED;
+    sn_pca p;
+    assert_int_equal(sn_pca_run(&m, &o, &p), 0);
+    assert_int_equal(p.k, 760);
+    for (int t = 0; t < p.k; t++) {
+        assert_true(isfinite(p.variance[t]) && p.variance[t] >= 0);
+        if (t > 0)
+            assert_true(p.variance[t] <= p.variance[t - 1]);
+    }
+    sn_pca_free(&p);
+    sn_csr_free(&m);
+    free(a);
+}
+
 static void test_thread_independence(void **st)
 {
     (void)st;
@@ -315,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_exact_cells_gram),    cmocka_unit_test(test_exact_genes_gram),
         cmocka_unit_test(test_randomized),          cmocka_unit_test(test_randomized_many_cells),
         cmocka_unit_test(test_randomized_convergence),          cmocka_unit_test(test_thread_independence),
+        cmocka_unit_test(test_randomized_many_components),
         cmocka_unit_test(test_unsorted_rows),       cmocka_unit_test(test_given_moments),
         cmocka_unit_test(test_too_many_components),
     };
