@@ -219,9 +219,10 @@ static int read_embedding(hid_t fid, const char *key, int64_t n_var, sn_mat *m)
         if (!isfinite(m->data[i]))
             rc = sn_err(SN_EFMT, "%s: value %g in row %lld (expected finite embeddings)", path, (double)m->data[i],
                         (long long)(i / m->ncol));
-    if (rc == SN_OK && varied_rows(m) < 2)
+    int varied = rc == SN_OK ? varied_rows(m) : 2;
+    if (varied < 2)
         rc = sn_err(SN_EFMT, "%s: the embedding of every gene%s is constant across its columns, so no "
-                             "correlation is defined", path, varied_rows(m) ? " but one" : "");
+                             "correlation is defined", path, varied ? " but one" : "");
     if (rc < 0)
         sn_mat_free(m);
     return rc;

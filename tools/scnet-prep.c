@@ -1408,7 +1408,8 @@ static int run(sn_cli *cli, void *ctx)
             rc = sn_err(SN_EIO, "%s: cannot open: %s", o->ppi, strerror(errno));
         else if (fd >= 0)
             close(fd);
-        ppi_reader_start(&p.ppi_rd, o->ppi);
+        if (rc == SN_OK)
+            ppi_reader_start(&p.ppi_rd, o->ppi);
     }
     for (int s = 0; s < T_STEPS && rc == SN_OK; s++) {
         double t0 = sn_time(), c0 = sn_cputime();

@@ -304,10 +304,7 @@ static int read_varp(hid_t fid, const opts *o, network *w)
         return sn_err(SN_EFMT, "%s is missing (run scnet-coembed first, or choose --network)", path);
     SN_TRY(sn_subset_fits(fid, path, w->n, w->n)); /* a wrong shape is not an index out of range */
     SN_TRY(sn_h5ad_read_csr(fid, path, &a));
-    int rc = a.nrow == w->n && a.ncol == w->n
-                 ? sn_graph_from_csr(&a, !o->unweighted, &w->g)
-                 : sn_err(SN_EFMT, "%s is %lld x %lld for %lld genes", path, (long long)a.nrow,
-                          (long long)a.ncol, (long long)w->n);
+    int rc = sn_graph_from_csr(&a, !o->unweighted, &w->g);
     sn_csr_free(&a);
     return rc < 0 && !strstr(sn_errmsg(), path) ? sn_err_prefix(rc, "%s: ", path) : rc;
 }

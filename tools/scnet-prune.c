@@ -106,11 +106,12 @@ static int write_tsv(const char *path, const sn_csr *g, char **names)
 
 static const char *const knn_key[2] = {"connectivities", "distances"};
 
-static int check_cells(const sn_csr *m, const char *path, int64_t n_obs)
+/* A cells x cells graph: its declared shape checked before its indices (a
+ * wrong shape is not an index out of range), then its weights. */
+static int read_cells(hid_t f, const char *path, int64_t n_obs, sn_csr *m)
 {
-    if (m->nrow != n_obs || m->ncol != n_obs)
-        return sn_err(SN_EFMT, "%s is %lld x %lld, expected cells x cells (%lld)", path, (long long)m->nrow,
-                      (long long)m->ncol, (long long)n_obs);
+    SN_TRY(sn_subset_fits(f, path, n_obs, n_obs));
+    SN_TRY(sn_h5ad_read_csr(f, path, m));
     return sn_csr_check_weights(m, path);
 }
 
@@ -124,9 +125,8 @@ static int read_knn(hid_t f, int64_t n_obs, sn_csr w[2])
         snprintf(path, sizeof path, "obsp/%s", knn_key[t]);
         if (!sn_h5ad_exists(f, path))
             rc = sn_err(SN_EFMT, "%s is missing (needed by --connectivities)", path);
-        else if ((rc = sn_subset_fits(f, path, n_obs, n_obs)) == SN_OK &&
-                 (rc = sn_h5ad_read_csr(f, path, &w[t])) == SN_OK)
-            rc = check_cells(&w[t], path, n_obs);
+        else
+            rc = read_cells(f, path, n_obs, &w[t]);
     }
     return rc;
 }
@@ -283,12 +283,8 @@ static int run(sn_cli *cli, void *ctx)
     snprintf(path, sizeof path, "obsp/%s", o->att);
     if ((rc = sn_h5ad_check(f, &n_obs, &n_var)) == SN_OK && !sn_h5ad_exists(f, path))
         rc = sn_err(SN_EFMT, "%s is missing; make the file with scnet-train", path);
-    if (rc == SN_OK) /* the declared shape first: a wrong one is not an index out of range */
-        rc = sn_subset_fits(f, path, n_obs, n_obs);
     if (rc == SN_OK)
-        rc = sn_h5ad_read_csr(f, path, &att);
-    if (rc == SN_OK)
-        rc = check_cells(&att, path, n_obs);
+        rc = read_cells(f, path, n_obs, &att);
     if (rc == SN_OK && sn_csr_nnz(&att) == 0)
         rc = sn_err(SN_EFMT, "%s has no edges: no cell graph to prune", path);
     if (rc == SN_OK && o->conn)

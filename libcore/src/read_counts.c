@@ -26,9 +26,10 @@ int sn_read_check_expr(const sn_csr *x, const char *name)
         return SN_OK;
     float v = x->data[bad];
     /* values are read as float32: a float64 beyond its range arrives as inf */
-    const char *why = v < 0 && !isinf(v) ? ", not scaled data" : isinf(v) ? ", within float32's range (3.4e38)" : "";
+    int neg = v < 0 && !isinf(v);
+    const char *why = neg ? ", not scaled data" : isinf(v) ? ", within float32's range (3.4e38)" : "";
     return sn_err(SN_EFMT, "%s: %s %g in row %lld (expected counts or log-normalised expression%s)", name,
-                  v < 0 && !isinf(v) ? "negative value" : "value", (double)v, (long long)row, why);
+                  neg ? "negative value" : "value", (double)v, (long long)row, why);
 }
 
 /* An option the input's format has no use for is an error, not ignored:

@@ -62,6 +62,17 @@ static dense_pca dense_reference(const float *a, int n, int g, const uint8_t *ma
     return r;
 }
 
+/* The defaults with the randomized solver, k components (0: the default). */
+static sn_pca_opts randomized(int k)
+{
+    sn_pca_opts o;
+    sn_pca_defaults(&o);
+    if (k > 0)
+        o.n_comps = k;
+    o.solver = SN_PCA_RANDOMIZED;
+    return o;
+}
+
 static void check_against(const float *a, int n, int g, const sn_pca_opts *o, double angle_tol, double var_tol)
 {
     sn_csr m = dense_to_csr(a, n, g);
@@ -138,10 +149,7 @@ static void test_randomized(void **st)
 {
     (void)st;
     float *a = random_counts(500, 320, 6, 0.3, 23);
-    sn_pca_opts o;
-    sn_pca_defaults(&o);
-    o.n_comps = 12;
-    o.solver = SN_PCA_RANDOMIZED;
+    sn_pca_opts o = randomized(12);
     check_against(a, 500, 320, &o, 1e-3, 1e-6);
     uint8_t mask[320];
     for (int j = 0; j < 320; j++)
@@ -163,10 +171,7 @@ static void test_randomized_convergence(void **st)
     (void)st;
     float *a = random_counts(400, 300, 6, 0.3, 27);
     sn_csr m = dense_to_csr(a, 400, 300);
-    sn_pca_opts o;
-    sn_pca_defaults(&o);
-    o.n_comps = 10;
-    o.solver = SN_PCA_RANDOMIZED;
+    sn_pca_opts o = randomized(10);
     sn_pca p;
     assert_int_equal(sn_pca_run(&m, &o, &p), 0);
     assert_true(p.change < o.tol);
@@ -187,10 +192,7 @@ static void test_randomized_many_cells(void **st)
 {
     (void)st;
     float *a = random_counts(70000, 40, 3, 0.3, 26);
-    sn_pca_opts o;
-    sn_pca_defaults(&o);
-    o.n_comps = 6;
-    o.solver = SN_PCA_RANDOMIZED;
+    sn_pca_opts o = randomized(6);
     check_against(a, 70000, 40, &o, 1e-5, 1e-8);
     free(a);
 }
@@ -202,10 +204,7 @@ static void test_randomized_many_components(void **st)
     (void)st;
     float *a = random_counts(1000, 1100, 6, 0.3, 29);
     sn_csr m = dense_to_csr(a, 1000, 1100);
-    sn_pca_opts o;
-    sn_pca_defaults(&o);
-    o.n_comps = 760;
-    o.solver = SN_PCA_RANDOMIZED;
+    sn_pca_opts o = randomized(760);
     sn_pca p;
     assert_int_equal(sn_pca_run(&m, &o, &p), 0);
     assert_int_equal(p.k, 760);
@@ -258,9 +257,7 @@ static void test_unsorted_rows(void **st)
             r.indices[k] = r.indices[e], r.data[k] = r.data[e];
             r.indices[e] = j, r.data[e] = v;
         }
-    sn_pca_opts o;
-    sn_pca_defaults(&o);
-    o.solver = SN_PCA_RANDOMIZED;
+    sn_pca_opts o = randomized(0);
     sn_pca p1, p2;
     omp_set_num_threads(2);
     assert_int_equal(sn_pca_run(&m, &o, &p1), 0);
@@ -287,9 +284,7 @@ static void test_given_moments(void **st)
     double mean[260], var[260];
     assert_int_equal(sn_prep_gene_moments(&m, mean, var), 0);
     for (int scale = 0; scale <= 1; scale++) {
-        sn_pca_opts o;
-        sn_pca_defaults(&o);
-        o.solver = SN_PCA_RANDOMIZED;
+        sn_pca_opts o = randomized(0);
         o.scale = scale;
         sn_pca p1, p2, p3;
         assert_int_equal(sn_pca_run(&m, &o, &p1), 0);
